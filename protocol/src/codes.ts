@@ -1,0 +1,56 @@
+/**
+ * Every refusal Parley can give, on the sync wire (`reject` frames) and over
+ * HTTP (`{error: {code, message}}`). The codes are stable: clients switch on
+ * them, support reads them; the messages are for people and may be reworded.
+ */
+export const ERROR_MESSAGES = {
+  // Authentication and access (HTTP 401/403, or a `refused` control frame).
+  'token-missing': 'Sign in first: this request carried no access token.',
+  'token-expired': 'Your session has expired. Sign in again.',
+  'token-invalid': 'This access token is not valid. Sign in again.',
+  'bad-credentials': 'That user id and password do not match.',
+  'user-exists': 'That user id is taken. Choose another.',
+  'not-member': 'You are not a member of this conversation.',
+  'not-owner-doc': 'Only the owner may open this document.',
+
+  // Update validation (a `reject` frame; nothing of the update is applied).
+  'client-id-taken': 'This device used a sync id that belongs to someone else; it will pick a new one.',
+  'reset-required': 'This device is out of step with the server; it will sync again.',
+  'read-only': 'Only the server writes this document.',
+  'unknown-root': 'This document has no such section.',
+  'nested-type': 'Nested shared types are not allowed.',
+  'schema-invalid': 'The message is malformed.',
+  'not-author': 'A message must name its sender as its author.',
+  'not-owner': 'You can only change or delete what you wrote.',
+  'duplicate-id': 'A message with this id already exists.',
+  'wrong-conversation': 'This message does not belong in this conversation.',
+  'body-too-long': 'The message is longer than 12 KB. Shorten it or send it as a file.',
+
+  // HTTP
+  'bad-request': 'The request is malformed.',
+  'not-found': 'Nothing is here.',
+  'user-not-found': 'There is no user with that id.',
+  'app-token-invalid': 'The sign-in token from your app is not valid or has expired.',
+  internal: 'Something went wrong on the server. Try again.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_MESSAGES;
+
+export const ERROR_CODES = Object.keys(ERROR_MESSAGES) as ErrorCode[];
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_MESSAGES, value);
+}
+
+export function errorMessage(code: ErrorCode): string {
+  return ERROR_MESSAGES[code];
+}
+
+/** The one shape of every HTTP error body. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string };
+}
+
+export function errorBody(code: ErrorCode, message: string = ERROR_MESSAGES[code]): ErrorBody {
+  return { error: { code, message } };
+}

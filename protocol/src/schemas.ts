@@ -1,0 +1,110 @@
+/**
+ * The JSON values stored in Parley's documents, and the bodies of its HTTP
+ * API. Both sides import these: the client to fail fast offline, the server as
+ * the authority.
+ */
+import { z } from 'zod';
+import { LIMITS } from './limits.ts';
+import { USER_ID_PATTERN } from './paths.ts';
+
+export const UserId = z.string().regex(USER_ID_PATTERN, 'a user id is 1-64 of A-Z a-z 0-9 _ . @ -');
+export const MessageId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+
+/** The sender's profile as it was when the message was sent. */
+export const Profile = z.object({
+  nickname: z.string().max(LIMITS.nicknameLength),
+  avatar: z.string().max(LIMITS.avatarLength).optional(),
+});
+export type Profile = z.infer<typeof Profile>;
+
+export const TextElement = z.object({ type: z.literal('text'), text: z.string().min(1) });
+export const Element = z.discriminatedUnion('type', [TextElement]);
+export type Element = z.infer<typeof Element>;
+
+export const MessageType = z.enum(['text']);
+
+/** `messages[<id>]` in a conversation document. */
+export const Message = z.object({
+  id: MessageId,
+  from: UserId,
+  to: UserId,
+  type: MessageType,
+  body: z.array(Element).min(1).max(16),
+  /** The sender's clock, in ms; the display order is the server's sequence. */
+  ts: z.number().int().nonnegative(),
+  profile: Profile,
+});
+export type Message = z.infer<typeof Message>;
+
+/** `receipts["<user>|delivered"]` and `receipts["<user>|read"]`: the highest sequence reached. */
+export const Receipt = z.object({ user: UserId, seq: z.number().int().nonnegative() });
+export type Receipt = z.infer<typeof Receipt>;
+export type ReceiptKind = 'delivered' | 'read';
+export const receiptKey = (user: string, kind: ReceiptKind): string => `${user}|${kind}`;
+
+/** `seq[<msgId>]`, written by the server only: the acceptance order in the conversation. */
+export const SeqStamp = z.number().int().positive();
+
+/** `clients[<clientId>]`, written by the server only: who claimed a Yjs client id. */
+export const ClientClaim = z.object({ user: z.string() });
+
+/** `prefs/<user>`: `read[<peer>]`, the highest sequence the user has read in that conversation. */
+export const ReadMarker = z.object({ seq: z.number().int().nonnegative() });
+
+/** `inbox/<user>`: `conversations[<peer>]`, written by the server. */
+export const InboxEntry = z.object({
+  peer: UserId,
+  /** The newest segment holding messages. */
+  segment: z.string(),
+  lastSeq: z.number().int().nonnegative(),
+  last: z
+    .object({ id: MessageId, from: UserId, preview: z.string(), ts: z.number(), seq: z.number() })
+    .optional(),
+  unread: z.number().int().nonnegative(),
+  updatedAt: z.number(),
+});
+export type InboxEntry = z.infer<typeof InboxEntry>;
+
+/** `inbox/<user>`: `profiles[<user>]`, a cache of the profiles of the user's peers. */
+export const ProfileEntry = Profile.extend({ id: UserId });
+export type ProfileEntry = z.infer<typeof ProfileEntry>;
+
+/** The UTF-8 size of a message body, as the 12 KB limit counts it. */
+export function bodyBytes(body: readonly Element[]): number {
+  return new TextEncoder().encode(JSON.stringify(body)).length;
+}
+
+/** A one-line preview for the conversation list and notifications. */
+export function previewOf(message: Pick<Message, 'body'>): string {
+  const text = message.body.map((e) => (e.type === 'text' ? e.text : '')).join(' ');
+  return text.length > 120 ? `${text.slice(0, 119)}…` : text;
+}
+
+// ---- HTTP bodies -------------------------------------------------------------
+
+export const SignUpRequest = z.object({
+  user: UserId,
+  password: z.string().min(LIMITS.passwordMin).max(LIMITS.passwordMax),
+  nickname: z.string().min(1).max(LIMITS.nicknameLength).optional(),
+  device: z.string().min(1).max(64),
+});
+export const SignInRequest = z.object({
+  user: UserId,
+  password: z.string().min(1).max(LIMITS.passwordMax),
+  device: z.string().min(1).max(64),
+});
+/** Sign-in with a token minted by the app's own backend (see `npm run token`). */
+export const AppTokenRequest = z.object({ appToken: z.string().min(1), device: z.string().min(1).max(64) });
+export const RefreshRequest = z.object({ device: z.string().min(1).max(64) });
+
+export const Session = z.object({
+  user: UserId,
+  device: z.string(),
+  accessToken: z.string(),
+  /** Seconds since the epoch. */
+  expiresAt: z.number(),
+  profile: ProfileEntry,
+});
+export type Session = z.infer<typeof Session>;
+
+export const UpdateProfileRequest = Profile.partial();
