@@ -21,7 +21,7 @@
 import * as Y from 'yjs';
 import type { ErrorCode } from './codes.ts';
 import { LIMITS } from './limits.ts';
-import { type DocPath, segmentOf } from './paths.ts';
+import { type DocPath, isUserId, segmentOf } from './paths.ts';
 import { bodyBytes, Message, ReadMarker, Receipt, type ReceiptKind } from './schemas.ts';
 
 /** Root maps written by the server only. */
@@ -115,7 +115,7 @@ export function validateUpdate(update: Uint8Array, ctx: ValidationContext): Verd
   try {
     return judge(update, ctx, msgIds);
   } catch (e) {
-    if (e instanceof Refusal) return { ok: false, code: e.code, detail: e.detail, msgIds };
+    if (e instanceof Refusal) return { ok: false, code: e.code, detail: e.detail, msgIds: [...new Set(msgIds)] };
     // A malformed update: Yjs's decoder throws on garbage.
     return { ok: false, code: 'schema-invalid', detail: `undecodable update: ${String(e)}`, msgIds };
   }
@@ -130,6 +130,8 @@ function judge(update: Uint8Array, { user, path, doc }: ValidationContext, msgId
   const local = new Map<number, Y.Item[]>();
   const verdict = { newClients: [] as number[], messages: [] as Message[], receipts: [] as AcceptedReceipt[], readMarkers: [] as { peer: string; seq: number }[] };
   let empty = true;
+  /** Message keys this update writes, to refuse one key written twice. */
+  const writtenKeys = new Set<string>();
 
   const ownerOf = (client: number): string | undefined => (newClients.has(client) ? user : claimOf(doc, client));
 
@@ -137,15 +139,29 @@ function judge(update: Uint8Array, { user, path, doc }: ValidationContext, msgId
   const rootNames = new Map<unknown, string>();
   for (const [name, type] of doc.share) rootNames.set(type, name);
 
+  // Index every new item first: structs are decoded by client id (highest
+  // first), so an origin inside the update may come from a client decoded later
+  // (an offline overwrite across a reload that changed the client id). The main
+  // loop checks that each of these belongs to the user, or refuses the update.
+  // The message keys are listed up front so a refusal names every one carried.
+  for (const struct of structs as DecodedStruct[]) {
+    if (!(struct instanceof Y.Item) || struct.id.clock + struct.length <= Y.getState(store, struct.id.client)) continue;
+    const list = local.get(struct.id.client) ?? [];
+    list.push(struct);
+    local.set(struct.id.client, list);
+    if (path.kind === 'conversation' && (struct.parent as unknown) === 'messages' && struct.parentSub !== null) msgIds.push(struct.parentSub);
+  }
+
   const findLocal = (id: Y.ID): Y.Item | undefined =>
     local.get(id.client)?.find((s) => s.id.clock <= id.clock && id.clock < s.id.clock + s.length);
 
   /** Where an item written into a map sits: its root and key. */
   const place = (item: Y.Item): Placement => {
     if (item.parent !== null) {
-      if (typeof item.parent !== 'string') return refuse('nested-type', 'writes into nested types are not allowed');
-      if (item.parentSub === null) return refuse('unknown-root', `array insert into root ${item.parent}`);
-      return { root: item.parent, key: item.parentSub };
+      const root: unknown = item.parent;
+      if (typeof root !== 'string') return refuse('nested-type', 'writes into nested types are not allowed');
+      if (item.parentSub === null) return refuse('unknown-root', `array insert into root ${root}`);
+      return { root, key: item.parentSub };
     }
     if (item.origin === null) return refuse('unknown-root', 'an item without parent or origin');
     const inUpdate = findLocal(item.origin);
@@ -174,9 +190,6 @@ function judge(update: Uint8Array, { user, path, doc }: ValidationContext, msgId
     else if (owner !== user) refuse('client-id-taken', `client id ${client} belongs to another user`);
 
     if (struct instanceof Y.GC) continue; // own content, already collected
-    const list = local.get(client) ?? [];
-    list.push(struct);
-    local.set(client, list);
     judgeItem(struct, place(struct));
   }
 
@@ -186,7 +199,7 @@ function judge(update: Uint8Array, { user, path, doc }: ValidationContext, msgId
     if (root === SERVER_ROOTS.seq || root === SERVER_ROOTS.clients) refuse('read-only', `${root} is written by the server`);
     const allowed: readonly string[] = CLIENT_ROOTS[path.kind];
     if (!allowed.includes(root)) refuse('unknown-root', `no root ${root} in a ${path.kind} document`);
-    if (root === 'messages') msgIds.push(key);
+    if (root === 'messages' && !msgIds.includes(key)) msgIds.push(key);
     if (replaces !== undefined && replaces !== user) refuse('not-owner', `overwrite of ${root}[${key}] written by another user`);
 
     const deleted = item.content instanceof Y.ContentDeleted;
@@ -201,13 +214,16 @@ function judge(update: Uint8Array, { user, path, doc }: ValidationContext, msgId
     if (path.kind === 'conversation' && root === 'messages') {
       if (replaces !== undefined) refuse('duplicate-id', `message ${key} is written once`);
       if (doc.getMap('messages').has(key) || doc.getMap(SERVER_ROOTS.seq).has(key)) refuse('duplicate-id', `message ${key} exists`);
+      // Two devices of one user may each write the same key offline; one update must not carry it twice.
+      if (writtenKeys.has(key)) refuse('duplicate-id', `message ${key} is written twice in one update`);
+      writtenKeys.add(key);
       if (deleted) return;
       const message = checkMessage(value, user, path);
       if (message.id !== key) refuse('schema-invalid', `key ${key} is not the message id ${message.id}`);
       verdict.messages.push(message);
     } else if (path.kind === 'conversation' && root === 'receipts') {
-      const [who, kind] = key.split('|');
-      if (who !== user || (kind !== 'delivered' && kind !== 'read')) refuse('not-owner', `receipt ${key} is not ${user}'s`);
+      const [who, kind, extra] = key.split('|');
+      if (who !== user || extra !== undefined || (kind !== 'delivered' && kind !== 'read')) refuse('not-owner', `receipt ${key} is not ${user}'s`);
       if (deleted) return;
       const receipt = Receipt.safeParse(value);
       if (!receipt.success) return refuse('schema-invalid', `receipt ${key}`);
@@ -215,6 +231,7 @@ function judge(update: Uint8Array, { user, path, doc }: ValidationContext, msgId
       verdict.receipts.push({ user, kind: kind as ReceiptKind, seq: receipt.data.seq });
     } else if (path.kind === 'prefs' && root === 'read') {
       if (path.user !== user) refuse('not-owner', 'prefs are written by their owner');
+      if (!isUserId(key)) refuse('schema-invalid', 'a read marker key must be a user id');
       if (deleted) return;
       const marker = ReadMarker.safeParse(value);
       if (!marker.success) return refuse('schema-invalid', `read marker ${key}`);

@@ -6,7 +6,8 @@
  * 3 = query-awareness). Parley adds one message type, CONTROL, whose payload is
  * one varString holding a JSON ControlFrame. Stock clients ignore unknown types.
  */
-import type { ErrorCode } from './codes.ts';
+import { z } from 'zod';
+import { type ErrorCode, isErrorCode } from './codes.ts';
 
 export const MESSAGE_SYNC = 0;
 export const MESSAGE_AWARENESS = 1;
@@ -26,23 +27,25 @@ export const CLOSE_CODES = {
   notFound: 4404,
 } as const;
 
-export type ControlFrame =
-  /** The update that carried these client clocks is durably stored. */
-  | { type: 'ack'; client: number; clock: number; msgIds: string[] }
+const code = z.string().refine(isErrorCode) as unknown as z.ZodType<ErrorCode>;
+const ControlFrame = z.discriminatedUnion('type', [
+  /** The update that carried these client clocks is durably stored; `clock` is the next expected clock. */
+  z.object({ type: z.literal('ack'), client: z.number(), clock: z.number(), msgIds: z.array(z.string()) }),
   /** The update was refused; nothing of it was applied. */
-  | { type: 'reject'; code: ErrorCode; message: string; msgIds: string[] }
+  z.object({ type: z.literal('reject'), code, message: z.string(), msgIds: z.array(z.string()) }),
   /** The connection was refused before any sync frame (sent just before close). */
-  | { type: 'refused'; code: ErrorCode; message: string };
+  z.object({ type: z.literal('refused'), code, message: z.string() }),
+]);
+export type ControlFrame = z.infer<typeof ControlFrame>;
 
+/** Parses a control frame's JSON; null when it is not a well-formed frame. */
 export function parseControlFrame(text: string): ControlFrame | null {
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value === 'object' && value !== null && 'type' in value) {
-      const type = (value as { type: unknown }).type;
-      if (type === 'ack' || type === 'reject' || type === 'refused') return value as ControlFrame;
-    }
+    value = JSON.parse(text);
   } catch {
-    // fall through: not a control frame
+    return null;
   }
-  return null;
+  const parsed = ControlFrame.safeParse(value);
+  return parsed.success ? parsed.data : null;
 }

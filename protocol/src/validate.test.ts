@@ -1,0 +1,760 @@
+/**
+ * The validator driven with real Yjs updates: a server document that applies
+ * what the validator accepts and records client-id claims the way the sync
+ * server does, and client documents whose updates are captured from
+ * `doc.on('update')` or computed as sync step 2 would.
+ */
+import { describe, expect, test } from 'vitest';
+import * as Y from 'yjs';
+import type { ErrorCode } from './codes.ts';
+import { LIMITS } from './limits.ts';
+import { type DocPath, parseDocPath, segmentRange } from './paths.ts';
+import { bodyBytes, type Message } from './schemas.ts';
+import { checkMessage, claimOf, SERVER_CLAIM, validateUpdate, type Verdict } from './validate.ts';
+
+type Accepted = Extract<Verdict, { ok: true }>;
+type Refused = Extract<Verdict, { ok: false }>;
+type ConversationPath = Extract<DocPath, { kind: 'conversation' }>;
+
+const SEGMENT = '2025-03';
+const TS = Date.UTC(2025, 2, 15, 12, 0, 0);
+const SERVER_CLIENT = 1;
+/** Fixed client ids, so that struct order in encoded updates is deterministic. */
+const ALICE = 101;
+const ALICE_2 = 102;
+const BOB = 201;
+const BOB_2 = 202;
+
+function docPath(path: string): DocPath {
+  const parsed = parseDocPath(path);
+  if (parsed === null) throw new Error(`not a document path: ${path}`);
+  return parsed;
+}
+
+const CONVERSATION = docPath(`c2c/alice/bob/${SEGMENT}`) as ConversationPath;
+
+function message(id: string, over: Partial<Message> = {}): Message {
+  return {
+    id,
+    from: 'alice',
+    to: 'bob',
+    type: 'text',
+    body: [{ type: 'text', text: `hello ${id}` }],
+    ts: TS,
+    profile: { nickname: 'Alice' },
+    ...over,
+  };
+}
+
+/** A server document that applies accepted updates and claims their client ids, like the sync server. */
+class Server {
+  readonly doc = new Y.Doc();
+  private seq = 0;
+
+  constructor(readonly path: DocPath = CONVERSATION) {
+    this.doc.clientID = SERVER_CLIENT;
+  }
+
+  submit(user: string, update: Uint8Array): Verdict {
+    const verdict = validateUpdate(update, { user, path: this.path, doc: this.doc });
+    if (verdict.ok) {
+      // Two transactions: Y.applyUpdate marks an enclosing transaction remote, and
+      // Yjs then replaces the client id of a doc that also wrote in it.
+      Y.applyUpdate(this.doc, update);
+      this.doc.transact(() => {
+        const clients = this.doc.getMap<{ user: string }>('clients');
+        for (const client of verdict.newClients) clients.set(String(client), { user });
+        if (!clients.has(String(SERVER_CLIENT))) clients.set(String(SERVER_CLIENT), { user: SERVER_CLAIM });
+        for (const m of verdict.messages) this.doc.getMap<number>('seq').set(m.id, ++this.seq);
+      });
+    }
+    return verdict;
+  }
+
+  /** Submits and insists on acceptance. */
+  accept(user: string, update: Uint8Array): Accepted {
+    return accepted(this.submit(user, update));
+  }
+}
+
+/**
+ * A client document that has synced the server's copy and writes as `clientID`
+ * (set after the sync: Yjs would replace an id it sees in a remote update).
+ */
+function device(server: Server, clientID: number): Y.Doc {
+  const doc = new Y.Doc();
+  Y.applyUpdate(doc, Y.encodeStateAsUpdate(server.doc));
+  doc.clientID = clientID;
+  return doc;
+}
+
+/** Brings a client up to date with the server (what the server broadcasts). */
+function deliver(server: Server, doc: Y.Doc): void {
+  Y.applyUpdate(doc, Y.encodeStateAsUpdate(server.doc, Y.encodeStateVector(doc)));
+}
+
+/** What a client sends in sync step 2: everything the server lacks. */
+function syncStep2(doc: Y.Doc, server: Server): Uint8Array {
+  return Y.encodeStateAsUpdate(doc, Y.encodeStateVector(server.doc));
+}
+
+/** Runs `write` as one local transaction and returns the update it emitted. */
+function capture(doc: Y.Doc, write: () => void): Uint8Array {
+  const updates: Uint8Array[] = [];
+  const onUpdate = (update: Uint8Array): void => {
+    updates.push(update);
+  };
+  doc.on('update', onUpdate);
+  try {
+    doc.transact(write);
+  } finally {
+    doc.off('update', onUpdate);
+  }
+  const [update] = updates;
+  if (update === undefined || updates.length !== 1) throw new Error(`expected one update, got ${updates.length}`);
+  return update;
+}
+
+const messages = (doc: Y.Doc): Y.Map<unknown> => doc.getMap<unknown>('messages');
+const receipts = (doc: Y.Doc): Y.Map<unknown> => doc.getMap<unknown>('receipts');
+
+function send(doc: Y.Doc, value: Message | Record<string, unknown>, key?: string): Uint8Array {
+  const id = key ?? (value as { id: string }).id;
+  return capture(doc, () => messages(doc).set(id, value));
+}
+
+function accepted(verdict: Verdict): Accepted {
+  if (!verdict.ok) throw new Error(`refused ${verdict.code}: ${verdict.detail}`);
+  return verdict;
+}
+
+function refused(verdict: Verdict, code: ErrorCode): Refused {
+  if (verdict.ok) throw new Error(`accepted, expected ${code}`);
+  expect(verdict.code, verdict.detail).toBe(code);
+  return verdict;
+}
+
+/** The code `checkMessage` refuses with, or null when it accepts. */
+function checkCode(value: unknown, user: string): string | null {
+  try {
+    checkMessage(value, user, CONVERSATION);
+    return null;
+  } catch (e) {
+    return (e as { code?: string }).code ?? `not a refusal: ${String(e)}`;
+  }
+}
+
+/** A one-element body whose UTF-8 JSON is exactly `bytes` long. */
+function bodyOfSize(bytes: number): Message['body'] {
+  const overhead = bodyBytes([{ type: 'text', text: '' }]);
+  return [{ type: 'text', text: 'x'.repeat(bytes - overhead) }];
+}
+
+/** A server where alice (ALICE) has sent m1 and bob (BOB) has read it; both devices are in step. */
+function conversationWithHistory(): { server: Server; alice: Y.Doc; bob: Y.Doc } {
+  const server = new Server();
+  const alice = device(server, ALICE);
+  const bob = device(server, BOB);
+  server.accept('alice', send(alice, message('m1')));
+  deliver(server, bob);
+  server.accept('bob', capture(bob, () => receipts(bob).set('bob|read', { user: 'bob', seq: 1 })));
+  deliver(server, alice);
+  deliver(server, bob);
+  return { server, alice, bob };
+}
+
+describe('validateUpdate: acceptances', () => {
+  test('accepts a new message from a member and reports it and its new client id', () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    const verdict = server.accept('alice', send(alice, message('m1')));
+    expect(verdict).toEqual({
+      ok: true,
+      newClients: [ALICE],
+      messages: [message('m1')],
+      receipts: [],
+      readMarkers: [],
+      empty: false,
+    });
+    expect(claimOf(server.doc, ALICE)).toBe('alice');
+  });
+
+  test('accepts a reply from the other member', () => {
+    const server = new Server();
+    server.accept('alice', send(device(server, ALICE), message('m1')));
+    const bob = device(server, BOB);
+    const verdict = server.accept('bob', send(bob, message('m2', { from: 'bob', to: 'alice', profile: { nickname: 'Bob' } })));
+    expect(verdict.messages.map((m) => m.id)).toEqual(['m2']);
+    expect(verdict.newClients).toEqual([BOB]);
+  });
+
+  test('reports no new client id for a client id the user already claimed', () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    server.accept('alice', send(alice, message('m1')));
+    const verdict = server.accept('alice', send(alice, message('m2')));
+    expect(verdict.newClients).toEqual([]);
+    expect(verdict.messages.map((m) => m.id)).toEqual(['m2']);
+  });
+
+  test('accepts several messages in one update, in update order', () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    const update = capture(alice, () => {
+      for (const id of ['m1', 'm2', 'm3']) messages(alice).set(id, message(id));
+    });
+    expect(server.accept('alice', update).messages.map((m) => m.id)).toEqual(['m1', 'm2', 'm3']);
+  });
+
+  test('accepts re-sent structs the server already has as empty', () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    const update = send(alice, message('m1'));
+    server.accept('alice', update);
+    expect(server.accept('alice', update)).toMatchObject({ ok: true, empty: true, messages: [], newClients: [] });
+    deliver(server, alice);
+    expect(server.accept('alice', Y.encodeStateAsUpdate(alice))).toMatchObject({ ok: true, empty: true, messages: [] });
+  });
+
+  test('accepts an update that carries only already-held structs of the other user and of the server as empty', () => {
+    const { server, bob } = conversationWithHistory();
+    // bob's full state holds alice's message and the server's seq and clients writes.
+    expect(server.accept('bob', Y.encodeStateAsUpdate(bob))).toMatchObject({ ok: true, empty: true });
+  });
+
+  test("accepts a client's full delete set on re-sync when the server already applied those deletions", () => {
+    const { server, alice, bob } = conversationWithHistory();
+    // alice overwrites her receipt: her old receipt item is deleted; bob merely receives that deletion.
+    server.accept('alice', capture(alice, () => receipts(alice).set('alice|read', { user: 'alice', seq: 1 })));
+    server.accept('alice', capture(alice, () => receipts(alice).set('alice|read', { user: 'alice', seq: 2 })));
+    deliver(server, bob);
+    const full = Y.encodeStateAsUpdate(bob);
+    expect(Y.decodeUpdate(full).ds.clients.has(ALICE)).toBe(true);
+    expect(server.accept('bob', full)).toMatchObject({ ok: true, empty: true });
+  });
+
+  test("accepts an overwrite of the user's own receipt and reports it", () => {
+    const { server, bob } = conversationWithHistory();
+    const verdict = server.accept('bob', capture(bob, () => receipts(bob).set('bob|read', { user: 'bob', seq: 2 })));
+    expect(verdict.receipts).toEqual([{ user: 'bob', kind: 'read', seq: 2 }]);
+    expect(verdict.empty).toBe(false);
+    expect(receipts(server.doc).get('bob|read')).toEqual({ user: 'bob', seq: 2 });
+  });
+
+  test("accepts an overwrite of a receipt written by another device of the same user", () => {
+    const { server } = conversationWithHistory();
+    const bob2 = device(server, BOB_2);
+    const verdict = server.accept('bob', capture(bob2, () => receipts(bob2).set('bob|read', { user: 'bob', seq: 3 })));
+    expect(verdict.newClients).toEqual([BOB_2]);
+    expect(verdict.receipts).toEqual([{ user: 'bob', kind: 'read', seq: 3 }]);
+  });
+
+  test('accepts a delivered receipt under a new key', () => {
+    const { server, bob } = conversationWithHistory();
+    const verdict = server.accept('bob', capture(bob, () => receipts(bob).set('bob|delivered', { user: 'bob', seq: 1 })));
+    expect(verdict.receipts).toEqual([{ user: 'bob', kind: 'delivered', seq: 1 }]);
+  });
+
+  test('accepts a write-then-overwrite made offline in one update (origin inside the same update)', () => {
+    const { server, bob } = conversationWithHistory();
+    // Offline: two separate transactions, then sync step 2 sends both at once.
+    receipts(bob).set('bob|delivered', { user: 'bob', seq: 1 });
+    receipts(bob).set('bob|delivered', { user: 'bob', seq: 2 });
+    const update = syncStep2(bob, server);
+    expect(Y.decodeUpdate(update).structs.length).toBe(2);
+    const verdict = server.accept('bob', update);
+    expect(verdict.receipts).toEqual([{ user: 'bob', kind: 'delivered', seq: 2 }]);
+    expect(receipts(server.doc).get('bob|delivered')).toEqual({ user: 'bob', seq: 2 });
+  });
+
+  test('accepts a write-then-overwrite made in one transaction', () => {
+    const { server, bob } = conversationWithHistory();
+    const update = capture(bob, () => {
+      receipts(bob).set('bob|delivered', { user: 'bob', seq: 1 });
+      receipts(bob).set('bob|delivered', { user: 'bob', seq: 2 });
+    });
+    expect(server.accept('bob', update).receipts).toEqual([{ user: 'bob', kind: 'delivered', seq: 2 }]);
+  });
+
+  test('accepts an offline overwrite chain made across a reload (a new client id overwriting an older, unsent one)', () => {
+    const { server, bob } = conversationWithHistory();
+    // Offline on BOB: an overwrite of bob's receipt, never sent.
+    receipts(bob).set('bob|read', { user: 'bob', seq: 2 });
+    // The app reloads offline: the persisted state comes back under a new client id.
+    const reloaded = new Y.Doc();
+    reloaded.clientID = BOB_2;
+    Y.applyUpdate(reloaded, Y.encodeStateAsUpdate(bob));
+    receipts(reloaded).set('bob|read', { user: 'bob', seq: 3 });
+    // Back online: one update holds both clients' structs; BOB_2 > BOB, so it is decoded first.
+    const verdict = server.accept('bob', syncStep2(reloaded, server));
+    expect(verdict.newClients).toEqual([BOB_2]); // BOB was claimed when it first wrote
+    expect(receipts(server.doc).get('bob|read')).toEqual({ user: 'bob', seq: 3 });
+  });
+
+  test('accepts a message written and deleted locally before it was sent (ContentDeleted)', () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    messages(alice).set('m1', message('m1'));
+    messages(alice).delete('m1');
+    const update = syncStep2(alice, server);
+    const [struct] = Y.decodeUpdate(update).structs;
+    expect(struct instanceof Y.Item && struct.content instanceof Y.ContentDeleted).toBe(true);
+    expect(server.accept('alice', update)).toMatchObject({ ok: true, messages: [], newClients: [ALICE], empty: false });
+    expect(messages(server.doc).has('m1')).toBe(false);
+  });
+
+  test('accepts the deletion (recall) of a message of its own author', () => {
+    const { server, alice } = conversationWithHistory();
+    const verdict = server.accept('alice', capture(alice, () => messages(alice).delete('m1')));
+    expect(verdict).toMatchObject({ ok: true, messages: [], empty: false });
+    expect(messages(server.doc).has('m1')).toBe(false);
+  });
+
+  test('accepts an empty update as empty', () => {
+    const server = new Server();
+    expect(server.accept('alice', Y.encodeStateAsUpdate(new Y.Doc()))).toMatchObject({ ok: true, empty: true });
+  });
+
+  test('accepts a message dated at the first and the last millisecond of the segment', () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    const [first, last] = segmentRange(SEGMENT);
+    const verdict = server.accept(
+      'alice',
+      capture(alice, () => {
+        messages(alice).set('m1', message('m1', { ts: first }));
+        messages(alice).set('m2', message('m2', { ts: last }));
+      }),
+    );
+    expect(verdict.messages.map((m) => m.ts)).toEqual([first, last]);
+  });
+});
+
+describe('validateUpdate: prefs', () => {
+  test('accepts the owner writing read[peer] and reports the read marker', () => {
+    const server = new Server(docPath('prefs/alice'));
+    const alice = device(server, ALICE);
+    const verdict = server.accept('alice', capture(alice, () => alice.getMap('read').set('bob', { seq: 4 })));
+    expect(verdict.readMarkers).toEqual([{ peer: 'bob', seq: 4 }]);
+    expect(verdict.newClients).toEqual([ALICE]);
+  });
+
+  test('accepts the owner overwriting a read marker from another device', () => {
+    const server = new Server(docPath('prefs/alice'));
+    const alice = device(server, ALICE);
+    server.accept('alice', capture(alice, () => alice.getMap('read').set('bob', { seq: 4 })));
+    const alice2 = device(server, ALICE_2);
+    const verdict = server.accept('alice', capture(alice2, () => alice2.getMap('read').set('bob', { seq: 9 })));
+    expect(verdict.readMarkers).toEqual([{ peer: 'bob', seq: 9 }]);
+  });
+
+  test('refuses a read marker written by another user', () => {
+    const server = new Server(docPath('prefs/alice'));
+    const bob = device(server, BOB);
+    refused(server.submit('bob', capture(bob, () => bob.getMap('read').set('carol', { seq: 1 }))), 'not-owner');
+  });
+
+  test('refuses a read marker that is not a non-negative integer sequence', () => {
+    const server = new Server(docPath('prefs/alice'));
+    for (const value of [{ seq: -1 }, { seq: 1.5 }, 'yes', {}]) {
+      // A refused update is never applied, so every attempt starts from the server's copy.
+      const alice = device(server, ALICE);
+      refused(server.submit('alice', capture(alice, () => alice.getMap('read').set('bob', value))), 'schema-invalid');
+    }
+  });
+
+  test('refuses a read marker whose key is not a user id', () => {
+    const server = new Server(docPath('prefs/alice'));
+    const alice = device(server, ALICE);
+    refused(server.submit('alice', capture(alice, () => alice.getMap('read').set('bob/../x', { seq: 1 }))), 'schema-invalid');
+  });
+
+  test('refuses a root other than read in a prefs document', () => {
+    const server = new Server(docPath('prefs/alice'));
+    const alice = device(server, ALICE);
+    refused(server.submit('alice', send(alice, message('m1'))), 'unknown-root');
+  });
+});
+
+describe('validateUpdate: refusals', () => {
+  test('refuses one message key written by two devices of the user in one update', () => {
+    const server = new Server();
+    const phone = device(server, ALICE);
+    const laptop = device(server, ALICE_2);
+    send(phone, message('m1'));
+    send(laptop, message('m1', { body: [{ type: 'text', text: 'again' }] }));
+    const merged = Y.mergeUpdates([syncStep2(phone, server), syncStep2(laptop, server)]);
+    const verdict = refused(server.submit('alice', merged), 'duplicate-id');
+    expect(verdict.msgIds).toEqual(['m1']);
+    expect(messages(server.doc).size).toBe(0);
+  });
+
+  test('refuses a message whose author is not the writer', () => {
+    const server = new Server();
+    const bob = device(server, BOB);
+    const verdict = refused(server.submit('bob', send(bob, message('m1'))), 'not-author');
+    expect(verdict.msgIds).toEqual(['m1']);
+  });
+
+  test('refuses a receipt whose value names another user', () => {
+    const { server, bob } = conversationWithHistory();
+    refused(server.submit('bob', capture(bob, () => receipts(bob).set('bob|delivered', { user: 'alice', seq: 1 }))), 'not-author');
+  });
+
+  test('refuses a message to someone who is not the other member', () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    refused(server.submit('alice', send(alice, message('m1', { to: 'carol' }))), 'wrong-conversation');
+  });
+
+  test('refuses a message from a writer who is not a member', () => {
+    const server = new Server();
+    const carol = device(server, 301);
+    refused(server.submit('carol', send(carol, message('m1', { from: 'carol', to: 'bob' }))), 'wrong-conversation');
+  });
+
+  test('refuses a message to its own author', () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    refused(server.submit('alice', send(alice, message('m1', { to: 'alice' }))), 'wrong-conversation');
+  });
+
+  test('refuses a message dated outside the segment month', () => {
+    const server = new Server();
+    const [first, last] = segmentRange(SEGMENT);
+    refused(server.submit('alice', send(device(server, ALICE), message('m1', { ts: first - 1 }))), 'wrong-conversation');
+    refused(server.submit('alice', send(device(server, ALICE), message('m2', { ts: last + 1 }))), 'wrong-conversation');
+    expect(messages(server.doc).size).toBe(0);
+  });
+
+  test('refuses a text body over 12 KB and accepts one of exactly 12 KB', () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    const over = message('m1', { body: bodyOfSize(LIMITS.bodyBytes + 1) });
+    expect(bodyBytes(over.body)).toBe(LIMITS.bodyBytes + 1);
+    refused(server.submit('alice', send(alice, over)), 'body-too-long');
+
+    const fresh = new Server();
+    const alice2 = device(fresh, ALICE);
+    const exact = message('m2', { body: bodyOfSize(LIMITS.bodyBytes) });
+    expect(bodyBytes(exact.body)).toBe(LIMITS.bodyBytes);
+    expect(fresh.accept('alice', send(alice2, exact)).messages).toEqual([exact]);
+  });
+
+  test('counts the 12 KB limit in UTF-8 bytes, not characters', () => {
+    const text = 'é'.repeat(LIMITS.bodyBytes / 2); // 2 bytes each: over the limit once quoted
+    expect(checkCode(message('m1', { body: [{ type: 'text', text }] }), 'alice')).toBe('body-too-long');
+    expect(checkCode(message('m1', { body: [{ type: 'text', text: 'é'.repeat(LIMITS.bodyBytes / 4) }] }), 'alice')).toBeNull();
+  });
+
+  test('refuses a body of too many elements that is also over 12 KB as too long', () => {
+    const body = Array.from({ length: 20 }, () => ({ type: 'text', text: 'x'.repeat(1000) }));
+    expect(checkCode(message('m1', { body: body as Message['body'] }), 'alice')).toBe('body-too-long');
+    expect(checkCode(message('m1', { body: body.slice(0, 17).map(() => ({ type: 'text' as const, text: 'x' })) }), 'alice')).toBe('schema-invalid');
+  });
+
+  test('refuses a message of a bad shape', () => {
+    const server = new Server();
+    const bad: Record<string, unknown>[] = [
+      { ...message('m1'), type: 'image' },
+      { ...message('m1'), body: [] },
+      { ...message('m1'), body: [{ type: 'text', text: '' }] },
+      { ...message('m1'), ts: -1 },
+      { ...message('m1'), ts: 1.5 },
+      { id: 'm1', from: 'alice', to: 'bob' },
+      { ...message('m1'), from: 'not a user id' },
+    ];
+    for (const value of bad) refused(server.submit('alice', send(device(server, ALICE), value, 'm1')), 'schema-invalid');
+    refused(server.submit('alice', send(device(server, ALICE), message('bad id!'))), 'schema-invalid');
+    expect(messages(server.doc).size).toBe(0);
+  });
+
+  test('refuses a message whose key differs from its id', () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    const verdict = refused(server.submit('alice', send(alice, message('m1'), 'm2')), 'schema-invalid');
+    expect(verdict.msgIds).toEqual(['m2']);
+  });
+
+  test('refuses binary content in a root map key', () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    refused(server.submit('alice', capture(alice, () => messages(alice).set('m1', new Uint8Array([1, 2, 3])))), 'schema-invalid');
+  });
+
+  test('refuses a subdocument in a root map key', () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    refused(server.submit('alice', capture(alice, () => messages(alice).set('m1', new Y.Doc()))), 'schema-invalid');
+  });
+
+  test('refuses a receipt of a bad shape', () => {
+    const { server } = conversationWithHistory();
+    for (const value of [{ user: 'bob', seq: -1 }, { user: 'bob' }, 7]) {
+      const bob = device(server, BOB);
+      refused(server.submit('bob', capture(bob, () => receipts(bob).set('bob|delivered', value))), 'schema-invalid');
+    }
+  });
+
+  test('refuses a garbage byte array as undecodable', () => {
+    const server = new Server();
+    for (const garbage of [new Uint8Array([]), new Uint8Array([0xff, 0xff, 0xff]), new Uint8Array([1, 2, 3, 4, 5])]) {
+      const verdict = refused(server.submit('alice', garbage), 'schema-invalid');
+      expect(verdict.detail).toMatch(/undecodable/);
+      expect(verdict.msgIds).toEqual([]);
+    }
+  });
+
+  test('refuses a message key that already exists in messages', () => {
+    const server = new Server();
+    server.accept('alice', send(device(server, ALICE), message('m1')));
+    // Another device of alice, not in step, inserts the same key concurrently.
+    const offline = new Y.Doc();
+    offline.clientID = ALICE_2;
+    const verdict = refused(server.submit('alice', send(offline, message('m1', { body: [{ type: 'text', text: 'other' }] }))), 'duplicate-id');
+    expect(verdict.msgIds).toEqual(['m1']);
+  });
+
+  test('refuses a concurrent insert by the other member of an existing message key', () => {
+    const server = new Server();
+    server.accept('alice', send(device(server, ALICE), message('m1')));
+    const bob = new Y.Doc();
+    bob.clientID = BOB;
+    refused(server.submit('bob', send(bob, message('m1', { from: 'bob', to: 'alice' }))), 'duplicate-id');
+  });
+
+  test('refuses a message key that exists only in seq (a recalled message)', () => {
+    const { server, alice } = conversationWithHistory();
+    server.accept('alice', capture(alice, () => messages(alice).delete('m1')));
+    expect(messages(server.doc).has('m1')).toBe(false);
+    expect(server.doc.getMap('seq').has('m1')).toBe(true);
+    refused(server.submit('alice', send(alice, message('m1'))), 'duplicate-id');
+  });
+
+  test('refuses an overwrite of a message by its own author', () => {
+    const { server, alice } = conversationWithHistory();
+    refused(server.submit('alice', send(alice, message('m1', { body: [{ type: 'text', text: 'edited' }] }))), 'duplicate-id');
+  });
+
+  test('refuses a message written twice in one update', () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    const update = capture(alice, () => {
+      messages(alice).set('m1', message('m1'));
+      messages(alice).set('m1', message('m1', { body: [{ type: 'text', text: 'again' }] }));
+    });
+    refused(server.submit('alice', update), 'duplicate-id');
+  });
+
+  test("refuses a client id claimed by another user", () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    server.accept('alice', send(alice, message('m1')));
+    // A doc of bob forced onto alice's claimed client id (after syncing, so its clock follows hers).
+    const bob = device(server, alice.clientID);
+    const verdict = refused(server.submit('bob', send(bob, message('m2', { from: 'bob', to: 'alice' }))), 'client-id-taken');
+    expect(verdict.detail).toContain(String(ALICE));
+  });
+
+  test("refuses a client id claimed by the server", () => {
+    const { server, bob } = conversationWithHistory();
+    bob.clientID = SERVER_CLIENT;
+    refused(server.submit('bob', capture(bob, () => receipts(bob).set('bob|delivered', { user: 'bob', seq: 1 }))), 'client-id-taken');
+  });
+
+  test('refuses a clock gap: the second update of a client without the first', () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    send(alice, message('m1')); // never arrives
+    const second = send(alice, message('m2'));
+    const verdict = refused(server.submit('alice', second), 'reset-required');
+    expect(verdict.detail).toMatch(/clock gap/);
+    expect(messages(server.doc).size).toBe(0);
+  });
+
+  test('refuses an overwrite whose origin the server lacks', () => {
+    const { server, bob } = conversationWithHistory();
+    // bob's first device overwrites his receipt; the update reaches his second device but not the server.
+    const unsent = capture(bob, () => receipts(bob).set('bob|read', { user: 'bob', seq: 2 }));
+    const bob2 = device(server, BOB_2);
+    Y.applyUpdate(bob2, unsent);
+    const update = capture(bob2, () => receipts(bob2).set('bob|read', { user: 'bob', seq: 3 }));
+    const verdict = refused(server.submit('bob', update), 'reset-required');
+    expect(verdict.detail).toMatch(/does not have/);
+  });
+
+  test("refuses deleting the other user's message", () => {
+    const { server, bob } = conversationWithHistory();
+    const verdict = refused(server.submit('bob', capture(bob, () => messages(bob).delete('m1'))), 'not-owner');
+    expect(verdict.detail).toContain(String(ALICE));
+    expect(messages(server.doc).has('m1')).toBe(true);
+  });
+
+  test('refuses deleting what the server wrote', () => {
+    const { server, bob } = conversationWithHistory();
+    refused(server.submit('bob', capture(bob, () => bob.getMap('seq').delete('m1'))), 'not-owner');
+  });
+
+  test("refuses an overwrite of the other user's receipt", () => {
+    const { server, alice } = conversationWithHistory();
+    // alice holds bob's receipt item and overwrites it.
+    const verdict = refused(server.submit('alice', capture(alice, () => receipts(alice).set('bob|read', { user: 'bob', seq: 99 }))), 'not-owner');
+    expect(verdict.detail).toMatch(/written by another user/);
+  });
+
+  test("refuses an overwrite of the other user's receipt re-sent inside a full state update", () => {
+    const { server, alice } = conversationWithHistory();
+    receipts(alice).set('bob|read', { user: 'bob', seq: 99 });
+    // The full state also carries bob's original item, which the server holds.
+    refused(server.submit('alice', Y.encodeStateAsUpdate(alice)), 'not-owner');
+    expect(receipts(server.doc).get('bob|read')).toEqual({ user: 'bob', seq: 1 });
+  });
+
+  test('refuses a new receipt under a key of another user', () => {
+    const { server, alice } = conversationWithHistory();
+    refused(server.submit('alice', capture(alice, () => receipts(alice).set('bob|delivered', { user: 'bob', seq: 1 }))), 'not-owner');
+  });
+
+  test('refuses a receipt key of an unknown kind', () => {
+    const { server } = conversationWithHistory();
+    for (const key of ['bob|seen', 'bob', 'bob|read|x']) {
+      const bob = device(server, BOB);
+      refused(server.submit('bob', capture(bob, () => receipts(bob).set(key, { user: 'bob', seq: 1 }))), 'not-owner');
+    }
+  });
+
+  test('refuses any write into an inbox document', () => {
+    const server = new Server(docPath('inbox/alice'));
+    const a1 = device(server, ALICE);
+    refused(server.submit('alice', capture(a1, () => a1.getMap('conversations').set('bob', { unread: 0 }))), 'read-only');
+    const a2 = device(server, ALICE);
+    refused(server.submit('alice', capture(a2, () => a2.getMap('profiles').set('alice', { id: 'alice', nickname: 'A' }))), 'read-only');
+    const a3 = device(server, ALICE);
+    refused(server.submit('alice', capture(a3, () => a3.getMap('anything').set('x', 1))), 'read-only');
+  });
+
+  test('refuses a client writing seq or clients in a conversation', () => {
+    const server = new Server();
+    const a1 = device(server, ALICE);
+    refused(server.submit('alice', capture(a1, () => a1.getMap('seq').set('m1', 1))), 'read-only');
+    const a2 = device(server, ALICE);
+    refused(server.submit('alice', capture(a2, () => a2.getMap('clients').set('999', { user: 'alice' }))), 'read-only');
+  });
+
+  test('refuses a root map the conversation kind does not allow', () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    const verdict = refused(server.submit('alice', capture(alice, () => alice.getMap('reactions').set('m1|alice|+1', { emoji: '+1' }))), 'unknown-root');
+    expect(verdict.detail).toContain('reactions');
+  });
+
+  test('refuses an array insert at the root', () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    const verdict = refused(server.submit('alice', capture(alice, () => alice.getArray('messages').push([message('m1')]))), 'unknown-root');
+    expect(verdict.detail).toMatch(/array insert/);
+  });
+
+  test('refuses text inserted into a root text type', () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    refused(server.submit('alice', capture(alice, () => alice.getText('messages').insert(0, 'hi'))), 'unknown-root');
+  });
+
+  test('refuses a Y.Map nested in a root map key', () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    const update = capture(alice, () => {
+      const nested = new Y.Map<unknown>();
+      messages(alice).set('m1', nested);
+      nested.set('id', 'm1');
+    });
+    refused(server.submit('alice', update), 'nested-type');
+  });
+
+  test('refuses a Y.Text in a root map key', () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    refused(server.submit('alice', capture(alice, () => receipts(alice).set('alice|read', new Y.Text('1')))), 'nested-type');
+  });
+
+  test('refuses a whole update when one part is bad and applies nothing of it', () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    const update = capture(alice, () => {
+      messages(alice).set('m1', message('m1'));
+      alice.getMap('seq').set('m1', 1);
+    });
+    refused(server.submit('alice', update), 'read-only');
+    expect(messages(server.doc).size).toBe(0);
+    expect(claimOf(server.doc, ALICE)).toBeUndefined();
+  });
+});
+
+describe('validateUpdate: message ids of a refused update', () => {
+  test('lists every message key the refused update carried', () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    const update = capture(alice, () => {
+      messages(alice).set('m1', message('m1'));
+      messages(alice).set('m2', message('m2', { to: 'carol' }));
+      messages(alice).set('m3', message('m3'));
+    });
+    const verdict = refused(server.submit('alice', update), 'wrong-conversation');
+    expect([...verdict.msgIds].sort()).toEqual(['m1', 'm2', 'm3']);
+  });
+
+  test('lists the message keys when the refusal is in the delete set', () => {
+    const { server, bob } = conversationWithHistory();
+    const update = capture(bob, () => {
+      messages(bob).set('b1', message('b1', { from: 'bob', to: 'alice' }));
+      messages(bob).delete('m1');
+    });
+    const verdict = refused(server.submit('bob', update), 'not-owner');
+    expect(verdict.msgIds).toEqual(['b1']);
+  });
+
+  test('lists the message keys of an update refused for a clock gap', () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    send(alice, message('m1')); // never arrives
+    const verdict = refused(server.submit('alice', send(alice, message('m2'))), 'reset-required');
+    expect(verdict.msgIds).toEqual(['m2']);
+  });
+
+  test('does not list message keys the server already holds', () => {
+    const { server, alice } = conversationWithHistory();
+    messages(alice).set('m2', message('m2', { to: 'carol' }));
+    const verdict = refused(server.submit('alice', Y.encodeStateAsUpdate(alice)), 'wrong-conversation');
+    expect(verdict.msgIds).toEqual(['m2']);
+  });
+});
+
+describe('checkMessage and claimOf', () => {
+  test('checkMessage returns the parsed message for its author', () => {
+    expect(checkMessage(message('m1'), 'alice', CONVERSATION)).toEqual(message('m1'));
+  });
+
+  test('checkMessage refuses with the same codes as the server', () => {
+    expect(checkCode(message('m1'), 'bob')).toBe('not-author');
+    expect(checkCode(message('m1', { to: 'carol' }), 'alice')).toBe('wrong-conversation');
+    expect(checkCode(message('m1', { ts: Date.UTC(2025, 3, 1) }), 'alice')).toBe('wrong-conversation');
+    expect(checkCode({ id: 'm1' }, 'alice')).toBe('schema-invalid');
+    expect(checkCode(null, 'alice')).toBe('schema-invalid');
+  });
+
+  test('the test server keeps its own client id across accepted updates', () => {
+    const { server } = conversationWithHistory();
+    expect(server.doc.clientID).toBe(SERVER_CLIENT);
+    expect([...server.doc.getMap('clients').keys()].sort()).toEqual([String(SERVER_CLIENT), String(ALICE), String(BOB)].sort());
+  });
+
+  test('claimOf names the claimant of a client id, or nothing', () => {
+    const server = new Server();
+    expect(claimOf(server.doc, ALICE)).toBeUndefined();
+    server.accept('alice', send(device(server, ALICE), message('m1')));
+    expect(claimOf(server.doc, ALICE)).toBe('alice');
+    expect(claimOf(server.doc, SERVER_CLIENT)).toBe(SERVER_CLAIM);
+    expect(claimOf(server.doc, BOB)).toBeUndefined();
+  });
+});
