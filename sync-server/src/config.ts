@@ -1,0 +1,89 @@
+/**
+ * The server's configuration, parsed once from the environment at start into a
+ * typed object. A bad value stops the start with a message naming the variable.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  /** PARLEY_PORT, default 8080; 0 picks a free port (tests). */
+  port: number;
+  /** PARLEY_HOST, default 0.0.0.0 so that phones on the LAN reach a dev server. */
+  host: string;
+  /** PARLEY_DATA_DIR, default ./data: the SQLite file and the generated secrets. */
+  dataDir: string;
+  /** PARLEY_APP_SECRET: signs app tokens; default generated once into <data>/app-secret. */
+  appSecret: string;
+  /** Signs access tokens; generated once into <data>/jwt-secret so that restarts keep sessions. */
+  jwtSecret: string;
+  /** PARLEY_STATIC_DIR: the built PWA; default <repo>/dist when it exists, else none (API only). */
+  staticDir: string | null;
+  /** PARLEY_UNLOAD_AFTER_MS, default 30000: a document with no connection stays this long in memory, so a quick reconnect skips a reload. */
+  unloadAfterMs: number;
+  /** PARLEY_ACCESS_TOKEN_TTL, seconds, default 3600: short, so a stolen token is soon useless. */
+  accessTokenTtl: number;
+  /** PARLEY_LOG_LEVEL, default info. */
+  logLevel: LogLevel;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+/** A secret kept in a file of the data dir, created on first start. */
+function fileSecret(dataDir: string, name: string): string {
+  const file = join(dataDir, name);
+  if (existsSync(file)) {
+    const secret = readFileSync(file, 'utf8').trim();
+    if (secret.length < 32) throw new ConfigError(`${file} holds a secret shorter than 32 characters`);
+    return secret;
+  }
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const dataDir = resolve(env.PARLEY_DATA_DIR ?? 'data');
+  mkdirSync(dataDir, { recursive: true });
+  const logLevel = (env.PARLEY_LOG_LEVEL ?? 'info') as LogLevel;
+  if (!LEVELS.includes(logLevel)) throw new ConfigError(`PARLEY_LOG_LEVEL must be one of ${LEVELS.join(', ')}`);
+  const appSecret = env.PARLEY_APP_SECRET ?? fileSecret(dataDir, 'app-secret');
+  if (appSecret.length < 16) throw new ConfigError('PARLEY_APP_SECRET must be at least 16 characters');
+  let staticDir: string | null;
+  if (env.PARLEY_STATIC_DIR !== undefined && env.PARLEY_STATIC_DIR !== '') {
+    staticDir = resolve(env.PARLEY_STATIC_DIR);
+    if (!existsSync(join(staticDir, 'index.html'))) throw new ConfigError(`PARLEY_STATIC_DIR ${staticDir} holds no index.html`);
+  } else {
+    const dist = join(REPO_ROOT, 'dist');
+    staticDir = existsSync(join(dist, 'index.html')) ? dist : null;
+  }
+  return {
+    port: integer(env, 'PARLEY_PORT', 8080, 0, 65535),
+    host: env.PARLEY_HOST ?? '0.0.0.0',
+    dataDir,
+    appSecret,
+    jwtSecret: fileSecret(dataDir, 'jwt-secret'),
+    staticDir,
+    unloadAfterMs: integer(env, 'PARLEY_UNLOAD_AFTER_MS', 30_000, 0, 24 * 3600_000),
+    accessTokenTtl: integer(env, 'PARLEY_ACCESS_TOKEN_TTL', 3600, 1, 30 * 24 * 3600),
+    logLevel,
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * The one error funnel of the HTTP API: every failure leaves as
+ * `{error: {code, message}}` with a code from `@parley/protocol`.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { errorBody, type ErrorCode } from '@parley/protocol';
+import type { ZodError } from 'zod';
+import { Refusal } from '../auth/accounts.ts';
+import type { Log } from '../log.ts';
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  'bad-request': 400,
+  'token-missing': 401,
+  'token-expired': 401,
+  'token-invalid': 401,
+  'bad-credentials': 401,
+  'app-token-invalid': 401,
+  'not-member': 403,
+  'not-owner-doc': 403,
+  'not-found': 404,
+  'user-not-found': 404,
+  'user-exists': 409,
+  internal: 500,
+};
+
+export const statusOf = (code: ErrorCode): number => STATUS[code] ?? 400;
+
+/** Parses a body with a protocol schema; a mismatch is a `bad-request` refusal. */
+export function parseBody<T>(schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: ZodError } }, body: unknown): T {
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    throw new Refusal('bad-request', result.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  }
+  return result.data;
+}
+
+export function installErrorFunnel(app: FastifyInstance, log: Log): void {
+  app.setErrorHandler((error: FastifyError | Refusal | Error, _request, reply) => {
+    if (error instanceof Refusal) {
+      const body = errorBody(error.code);
+      if (error.code === 'bad-request' && error.message !== error.code) body.error.message = `${body.error.message} ${error.message}`;
+      return reply.status(statusOf(error.code)).send(body);
+    }
+    const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
+    if (status >= 400 && status < 500) return reply.status(400).send(errorBody('bad-request', error.message));
+    log.error({ err: error }, 'request failed');
+    return reply.status(500).send(errorBody('internal'));
+  });
+}

@@ -1,0 +1,93 @@
+/**
+ * The WebSocket transport of `/sync/<document path>?token=<access token>`,
+ * sharing the HTTP port. It adapts sockets to the sync core and nothing more:
+ *
+ *   upgrade → verify the token (no sync frame before that)
+ *   → hub.open(path, user): a connection, or a refusal
+ *   → refusal: one `refused` control frame, then close 4401/4403/4404
+ *   → frames in: connection.receive(bytes); bytes out: socket.send
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { CLOSE_CODES, errorMessage, SYNC_PATH_PREFIX, type ErrorCode } from '@parley/protocol';
+import type { Tokens } from '../auth/tokens.ts';
+import type { Log } from '../log.ts';
+import { controlMessage } from '../sync/frames.ts';
+import type { SyncHub } from '../sync/hub.ts';
+
+const closeCodeOf = (code: ErrorCode): number =>
+  code.startsWith('token-') ? CLOSE_CODES.unauthorized : code === 'not-found' ? CLOSE_CODES.notFound : CLOSE_CODES.forbidden;
+
+const toBytes = (data: RawData): Uint8Array =>
+  Array.isArray(data) ? new Uint8Array(Buffer.concat(data)) : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+
+export interface Sockets {
+  /** Closes every socket (going away) and stops accepting new ones. */
+  close(): Promise<void>;
+}
+
+export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, log: Log): Sockets {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (!url.pathname.startsWith(SYNC_PATH_PREFIX)) {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      let path: string;
+      try {
+        path = decodeURIComponent(url.pathname.slice(SYNC_PATH_PREFIX.length));
+      } catch {
+        path = '';
+      }
+      serve(ws, path, url.searchParams.get('token'));
+    });
+  });
+
+  function refuse(ws: WebSocket, code: ErrorCode): void {
+    ws.send(controlMessage({ type: 'refused', code, message: errorMessage(code) }));
+    ws.close(closeCodeOf(code), code);
+  }
+
+  function serve(ws: WebSocket, path: string, token: string | null): void {
+    // Frames that arrive while the token is checked and the document loads wait here.
+    const early: Uint8Array[] = [];
+    let receive: ((bytes: Uint8Array) => void) | null = null;
+    let onClose: (() => void) | null = null;
+    let closed = false;
+    ws.on('message', (data: RawData) => (receive === null ? early.push(toBytes(data)) : receive(toBytes(data))));
+    ws.on('close', () => {
+      closed = true;
+      onClose?.();
+    });
+    ws.on('error', (error) => log.debug({ err: error }, 'socket error'));
+
+    void (async () => {
+      const auth = await tokens.verifyAccess(token);
+      if (!auth.ok) return refuse(ws, auth.code);
+      const opened = await hub.open(path, auth.user, auth.device, (bytes) => {
+        if (ws.readyState === ws.OPEN) ws.send(bytes);
+      });
+      if (!opened.ok) return refuse(ws, opened.code);
+      const { connection } = opened;
+      if (closed) return hub.detach(connection);
+      onClose = () => hub.detach(connection);
+      receive = (bytes) => connection.receive(bytes);
+      for (const bytes of early.splice(0)) connection.receive(bytes);
+    })().catch((error: unknown) => {
+      log.error({ err: error, path }, 'sync connection failed');
+      if (ws.readyState === ws.OPEN) ws.close(1011, 'internal');
+    });
+  }
+
+  return {
+    close: () =>
+      new Promise((resolve) => {
+        for (const ws of wss.clients) ws.close(1001, 'server shutting down');
+        wss.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * The sync server as a library: `startParley(loadConfig(env))`. main.ts runs
+ * it as a process; integration tests run it in-process on port 0.
+ */
+import { join } from 'node:path';
+import { Accounts } from './auth/accounts.ts';
+import { Tokens } from './auth/tokens.ts';
+import type { Config } from './config.ts';
+import { createHttpServer } from './http/server.ts';
+import { createLog, type Log } from './log.ts';
+import { SqliteStorage } from './storage/sqlite.ts';
+import type { Storage } from './storage/storage.ts';
+import { SyncHub } from './sync/hub.ts';
+
+export { loadConfig, ConfigError, type Config } from './config.ts';
+
+export interface Parley {
+  port: number;
+  /** http://host:port */
+  url: string;
+  hub: SyncHub;
+  tokens: Tokens;
+  log: Log;
+  /** Stops accepting, closes sockets, flushes the group commit, closes storage. */
+  close(): Promise<void>;
+}
+
+export async function startParley(config: Config, options: { storage?: Storage } = {}): Promise<Parley> {
+  const log = createLog(config.logLevel);
+  const storage = options.storage ?? new SqliteStorage(join(config.dataDir, 'parley.db'));
+  const tokens = new Tokens(config.jwtSecret, config.appSecret, config.accessTokenTtl);
+  const accounts = new Accounts(storage, tokens);
+  const hub = new SyncHub(storage, config.unloadAfterMs, log);
+  const { app, sockets } = await createHttpServer({ accounts, tokens, hub, log, staticDir: config.staticDir });
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  let closing: Promise<void> | null = null;
+  return {
+    port,
+    url: `http://${host}:${port}`,
+    hub,
+    tokens,
+    log,
+    close: () =>
+      (closing ??= (async () => {
+        await sockets.close();
+        await app.close();
+        await hub.close();
+        await storage.close();
+      })()),
+  };
+}

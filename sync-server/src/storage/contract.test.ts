@@ -1,0 +1,112 @@
+/** The storage contract: every backend passes the same suite. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GroupCommit } from './group-commit.ts';
+import { MemoryStorage } from './memory.ts';
+import { SqliteStorage } from './sqlite.ts';
+import type { Storage, UserRecord } from './storage.ts';
+
+const backends: [string, () => { storage: Storage; cleanup: () => void }][] = [
+  ['memory', () => ({ storage: new MemoryStorage(), cleanup: () => undefined })],
+  [
+    'sqlite',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'parley-storage-'));
+      return { storage: new SqliteStorage(join(dir, 'parley.db')), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+    },
+  ],
+];
+
+const bytes = (...b: number[]): Uint8Array => new Uint8Array(b);
+const alice: UserRecord = { id: 'alice', passwordHash: 'h', nickname: 'Alice', avatar: null, role: 'user', created: 1 };
+
+describe.each(backends)('%s storage', (_name, make) => {
+  let current: { storage: Storage; cleanup: () => void } | undefined;
+  const open = (): Storage => {
+    current = make();
+    return current.storage;
+  };
+  afterEach(async () => {
+    await current?.storage.close();
+    current?.cleanup();
+  });
+
+  it('loads an unknown document as empty', async () => {
+    expect(await open().loadDoc('inbox/x')).toEqual({ snapshot: null, updates: [], lastId: 0 });
+  });
+
+  it('appends updates in order and returns their row ids', async () => {
+    const s = open();
+    const ids = await s.commit([
+      { kind: 'update', doc: 'd', data: bytes(1) },
+      { kind: 'last-seq', conversation: 'a/b', seq: 3 },
+      { kind: 'update', doc: 'd', data: bytes(2) },
+    ]);
+    expect(ids[1]).toBe(0);
+    expect(ids[2]).toBeGreaterThan(ids[0] ?? Infinity);
+    const doc = await s.loadDoc('d');
+    expect(doc.updates.map((u) => [...u.data])).toEqual([[1], [2]]);
+    expect(doc.lastId).toBe(ids[2]);
+    expect(await s.logLength('d')).toBe(2);
+    expect(await s.loadDoc('other')).toEqual({ snapshot: null, updates: [], lastId: 0 });
+  });
+
+  it('compacts the log into a snapshot and keeps later rows', async () => {
+    const s = open();
+    const [first = 0] = await s.commit([{ kind: 'update', doc: 'd', data: bytes(1) }]);
+    await s.commit([{ kind: 'update', doc: 'd', data: bytes(2) }]);
+    await s.compact('d', bytes(9), first);
+    const doc = await s.loadDoc('d');
+    expect([...(doc.snapshot ?? [])]).toEqual([9]);
+    expect(doc.updates.map((u) => [...u.data])).toEqual([[2]]);
+    expect(await s.logLength('d')).toBe(1);
+    // An older snapshot never replaces a newer one.
+    await s.compact('d', bytes(8), first - 1);
+    expect([...((await s.loadDoc('d')).snapshot ?? [])]).toEqual([9]);
+  });
+
+  it('keeps the last sequence and counts messages per sender', async () => {
+    const s = open();
+    expect(await s.lastSeq('a/b')).toBe(0);
+    await s.commit([
+      { kind: 'message', conversation: 'a/b', seq: 1, id: 'm1', from: 'a', ts: 1, segment: '2024-01' },
+      { kind: 'message', conversation: 'a/b', seq: 2, id: 'm2', from: 'b', ts: 2, segment: '2024-01' },
+      { kind: 'message', conversation: 'a/b', seq: 3, id: 'm3', from: 'b', ts: 3, segment: '2024-01' },
+      { kind: 'last-seq', conversation: 'a/b', seq: 3 },
+    ]);
+    expect(await s.lastSeq('a/b')).toBe(3);
+    expect(await s.countMessagesAfter('a/b', 'b', 1)).toBe(2);
+    expect(await s.countMessagesAfter('a/b', 'b', 2)).toBe(1);
+    expect(await s.countMessagesAfter('a/b', 'a', 1)).toBe(0);
+    expect(await s.peersOf('a')).toEqual(['b']);
+    expect(await s.peersOf('b')).toEqual(['a']);
+  });
+
+  it('creates a user once and updates its profile', async () => {
+    const s = open();
+    expect(await s.createUser(alice)).toBe(true);
+    expect(await s.createUser({ ...alice, nickname: 'Other' })).toBe(false);
+    expect(await s.getUser('alice')).toEqual(alice);
+    expect(await s.updateUser('alice', { nickname: 'Al' })).toEqual({ ...alice, nickname: 'Al' });
+    expect(await s.updateUser('nobody', { nickname: 'x' })).toBeUndefined();
+    expect(await s.getUser('nobody')).toBeUndefined();
+  });
+
+  it('group-commits writes queued in one tick into one transaction', async () => {
+    const s = open();
+    let commits = 0;
+    const commit = s.commit.bind(s);
+    s.commit = (writes) => {
+      commits++;
+      return commit(writes);
+    };
+    const group = new GroupCommit(s);
+    const results = await Promise.all([1, 2, 3].map((n) => group.write([{ kind: 'update', doc: 'g', data: bytes(n) }])));
+    expect(commits).toBe(1);
+    expect(results.map((r) => r.length)).toEqual([1, 1, 1]);
+    expect((await s.loadDoc('g')).updates.map((u) => [...u.data])).toEqual([[1], [2], [3]]);
+    await group.idle();
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * One client's session with one document, speaking y-websocket:
+ *
+ *   server → step 1 (its state vector) and the current awareness
+ *   client → step 2 / update  ⇒ validated and accepted (or rejected) by the hub
+ *   client → step 1           ⇒ step 2 with what the client lacks, once committed
+ *   client → awareness        ⇒ relayed with `user` set to the authenticated user
+ *   client → query awareness  ⇒ every current awareness state
+ *
+ * It knows bytes, not sockets: the transport calls `receive` and gives `send`.
+ */
+import * as decoding from 'lib0/decoding';
+import * as Y from 'yjs';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import * as syncProtocol from 'y-protocols/sync';
+import { MESSAGE_AWARENESS, MESSAGE_QUERY_AWARENESS, MESSAGE_SYNC, type ControlFrame } from '@parley/protocol';
+import type { Log } from '../log.ts';
+import { rewriteAwareness } from './awareness.ts';
+import { awarenessMessage, controlMessage, syncStep1Message, syncStep2Message } from './frames.ts';
+import type { LiveDoc, Peer } from './live-doc.ts';
+
+export interface UpdateSink {
+  /** Judges and, if accepted, applies a client's update; answers through `connection`. */
+  submit(live: LiveDoc, connection: Connection, update: Uint8Array): void;
+}
+
+export class Connection implements Peer {
+  /** Awareness client ids this connection announced, removed when it closes. */
+  private readonly awarenessClients = new Set<number>();
+  private closed = false;
+
+  constructor(
+    readonly live: LiveDoc,
+    readonly user: string,
+    readonly device: string,
+    private readonly out: (bytes: Uint8Array) => void,
+    private readonly sink: UpdateSink,
+    private readonly log: Log,
+  ) {}
+
+  start(): void {
+    this.live.connections.add(this);
+    this.send(syncStep1Message(Y.encodeStateVector(this.live.doc)));
+    const states = [...this.live.awareness.getStates().keys()];
+    if (states.length > 0) this.send(awarenessMessage(awarenessProtocol.encodeAwarenessUpdate(this.live.awareness, states)));
+  }
+
+  send(bytes: Uint8Array): void {
+    if (!this.closed) this.out(bytes);
+  }
+
+  sendControl(frame: ControlFrame): void {
+    this.send(controlMessage(frame));
+  }
+
+  receive(bytes: Uint8Array): void {
+    if (this.closed) return;
+    try {
+      const decoder = decoding.createDecoder(bytes);
+      const type = decoding.readVarUint(decoder);
+      switch (type) {
+        case MESSAGE_SYNC:
+          this.receiveSync(decoder);
+          break;
+        case MESSAGE_AWARENESS:
+          this.receiveAwareness(decoding.readVarUint8Array(decoder));
+          break;
+        case MESSAGE_QUERY_AWARENESS: {
+          const states = [...this.live.awareness.getStates().keys()];
+          this.send(awarenessMessage(awarenessProtocol.encodeAwarenessUpdate(this.live.awareness, states)));
+          break;
+        }
+        default:
+          // Unknown message types are ignored, as stock y-websocket does.
+          break;
+      }
+    } catch (error) {
+      this.log.warn({ err: error, doc: this.live.path, user: this.user }, 'malformed message');
+    }
+  }
+
+  private receiveSync(decoder: decoding.Decoder): void {
+    const sub = decoding.readVarUint(decoder);
+    if (sub === syncProtocol.messageYjsSyncStep1) {
+      // Answer from the state as it is now, but only after what it holds is
+      // committed: anything a client receives from the server is durable.
+      const diff = Y.encodeStateAsUpdate(this.live.doc, decoding.readVarUint8Array(decoder));
+      void this.live.committed().then(() => this.send(syncStep2Message(diff)));
+    } else if (sub === syncProtocol.messageYjsSyncStep2 || sub === syncProtocol.messageYjsUpdate) {
+      this.sink.submit(this.live, this, decoding.readVarUint8Array(decoder));
+    }
+  }
+
+  private receiveAwareness(update: Uint8Array): void {
+    const { update: rewritten, alive, removed } = rewriteAwareness(update, this.user);
+    for (const id of alive) this.awarenessClients.add(id);
+    for (const id of removed) this.awarenessClients.delete(id);
+    awarenessProtocol.applyAwarenessUpdate(this.live.awareness, rewritten, this);
+  }
+
+  /** Detaches from the document; the others learn that this connection's presence is gone. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.live.connections.delete(this);
+    const gone = [...this.awarenessClients].filter((id) => this.live.awareness.getStates().has(id));
+    if (gone.length > 0 && !this.live.destroyed) awarenessProtocol.removeAwarenessStates(this.live.awareness, gone, null);
+  }
+}

@@ -1,0 +1,97 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { conversationPath, MESSAGE_CONTROL, parseControlFrame, SERVER_CLAIM, segmentOf, type ControlFrame, type Message } from '@parley/protocol';
+import * as decoding from 'lib0/decoding';
+import { createLog } from '../log.ts';
+import { MemoryStorage } from '../storage/memory.ts';
+import { rewriteAwareness } from './awareness.ts';
+import { syncUpdateMessage } from './frames.ts';
+import { SyncHub } from './hub.ts';
+
+const hubs: SyncHub[] = [];
+afterEach(async () => {
+  for (const hub of hubs.splice(0)) await hub.close();
+});
+
+const path = conversationPath('alice', 'bob', segmentOf(Date.now()));
+const msg = (id: string): Message => ({
+  id,
+  from: 'alice',
+  to: 'bob',
+  type: 'text',
+  body: [{ type: 'text', text: id }],
+  ts: Date.now(),
+  profile: { nickname: 'alice' },
+});
+
+async function openAsAlice() {
+  const hub = new SyncHub(new MemoryStorage(), 60_000, createLog('silent'));
+  hubs.push(hub);
+  const frames: ControlFrame[] = [];
+  const opened = await hub.open(path, 'alice', 'd', (bytes) => {
+    const decoder = decoding.createDecoder(bytes);
+    if (decoding.readVarUint(decoder) === MESSAGE_CONTROL) {
+      const frame = parseControlFrame(decoding.readVarString(decoder));
+      if (frame !== null) frames.push(frame);
+    }
+  });
+  if (!opened.ok) throw new Error(opened.code);
+  return { hub, connection: opened.connection, frames };
+}
+
+describe('the sync hub', () => {
+  it("takes another server client id when a user's update claims the server's current one", async () => {
+    const { connection, frames } = await openAsAlice();
+    const live = connection.live;
+    const serverId = live.doc.clientID;
+    const client = new Y.Doc();
+    client.clientID = serverId;
+    client.getMap('messages').set('m1', msg('m1'));
+    connection.receive(syncUpdateMessage(Y.encodeStateAsUpdate(client)));
+    await live.committed();
+    const claims = live.doc.getMap<{ user: string }>('clients');
+    expect(claims.get(String(serverId))).toEqual({ user: 'alice' });
+    expect(live.doc.clientID).not.toBe(serverId);
+    expect(claims.get(String(live.doc.clientID))).toEqual({ user: SERVER_CLAIM });
+    expect(live.doc.getMap('seq').get('m1')).toBe(1);
+    expect(frames).toEqual([{ type: 'ack', client: serverId, clock: 1, msgIds: ['m1'] }]);
+    client.destroy();
+  });
+
+  it('rejects a refused update whole and applies nothing of it', async () => {
+    const { connection, frames } = await openAsAlice();
+    const client = new Y.Doc();
+    client.transact(() => {
+      client.getMap('messages').set('ok', msg('ok'));
+      client.getMap('seq').set('ok', 99);
+    });
+    connection.receive(syncUpdateMessage(Y.encodeStateAsUpdate(client)));
+    await connection.live.committed();
+    expect(frames).toMatchObject([{ type: 'reject', code: 'read-only', msgIds: ['ok'] }]);
+    expect(connection.live.doc.getMap('messages').size).toBe(0);
+    client.destroy();
+  });
+});
+
+describe('awareness relay', () => {
+  it("overwrites each state's user with the connection's user and keeps removals", () => {
+    // Encode by hand: two clients, one alive (claiming to be mallory), one removed.
+    const states = new Map<number, unknown>([
+      [1, { user: 'mallory', typing: true }],
+      [2, null],
+    ]);
+    const bytes: number[] = [2];
+    for (const [id, state] of states) {
+      const text = new TextEncoder().encode(JSON.stringify(state));
+      bytes.push(id, 0, text.length, ...text);
+    }
+    const { update, alive, removed } = rewriteAwareness(new Uint8Array(bytes), 'alice');
+    expect(alive).toEqual([1]);
+    expect(removed).toEqual([2]);
+    const decoder = decoding.createDecoder(update);
+    expect(decoding.readVarUint(decoder)).toBe(2);
+    decoding.readVarUint(decoder);
+    decoding.readVarUint(decoder);
+    expect(JSON.parse(decoding.readVarString(decoder))).toEqual({ user: 'alice', typing: true });
+  });
+});

@@ -1,0 +1,49 @@
+/**
+ * The server's writes into `inbox/<user>` (no client may write there): the
+ * conversation list entry per peer and the cache of the peers' profiles.
+ * Each function changes a Y.Doc only; the caller runs it inside LiveDoc.write.
+ */
+import type * as Y from 'yjs';
+import { previewOf, type InboxEntry, type Message, type ProfileEntry } from '@parley/protocol';
+
+export interface Stamped {
+  message: Message;
+  seq: number;
+}
+
+const conversations = (inbox: Y.Doc): Y.Map<InboxEntry> => inbox.getMap<InboxEntry>('conversations');
+
+/** Records accepted messages of the conversation between the inbox's owner and `peer`. */
+export function recordMessages(inbox: Y.Doc, peer: string, segment: string, stamped: readonly Stamped[], lastSeq: number, now: number): void {
+  const newest = stamped.at(-1);
+  if (newest === undefined) return;
+  const prev = conversations(inbox).get(peer);
+  const fromPeer = stamped.filter((s) => s.message.from === peer).length;
+  const last =
+    prev?.last !== undefined && prev.last.seq > newest.seq
+      ? prev.last
+      : { id: newest.message.id, from: newest.message.from, preview: previewOf(newest.message), ts: newest.message.ts, seq: newest.seq };
+  conversations(inbox).set(peer, {
+    peer,
+    // Segments are YYYY-MM, so string order is time order.
+    segment: prev !== undefined && prev.segment > segment ? prev.segment : segment,
+    lastSeq: Math.max(lastSeq, prev?.lastSeq ?? 0),
+    last,
+    unread: (prev?.unread ?? 0) + fromPeer,
+    updatedAt: now,
+  });
+}
+
+export function setUnread(inbox: Y.Doc, peer: string, unread: number, now: number): void {
+  const prev = conversations(inbox).get(peer);
+  if (prev === undefined || prev.unread === unread) return;
+  conversations(inbox).set(peer, { ...prev, unread, updatedAt: now });
+}
+
+/** Caches a peer's profile; writes only when it changed, so the inbox does not grow for nothing. */
+export function setProfile(inbox: Y.Doc, profile: ProfileEntry): void {
+  const profiles = inbox.getMap<ProfileEntry>('profiles');
+  const prev = profiles.get(profile.id);
+  if (prev?.nickname === profile.nickname && prev.avatar === profile.avatar) return;
+  profiles.set(profile.id, profile);
+}

@@ -1,0 +1,144 @@
+/**
+ * A document loaded in memory: its Y.Doc, its awareness, its connections, and
+ * the one write path (`write`): a change runs in one Yjs transaction, the
+ * merged update it produced is queued in the group commit with the change's
+ * SQL side effects, and only after the commit is it broadcast.
+ */
+import * as Y from 'yjs';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import { claimOf, SERVER_CLAIM, SERVER_ROOTS, type DocPath } from '@parley/protocol';
+import type { Log } from '../log.ts';
+import type { GroupCommit } from '../storage/group-commit.ts';
+import type { StoredDoc, Write } from '../storage/storage.ts';
+import { awarenessMessage, syncUpdateMessage } from './frames.ts';
+
+/** A connection as a document sees it: something to send bytes to. */
+export interface Peer {
+  send(bytes: Uint8Array): void;
+}
+
+const SERVER_ORIGIN = Symbol('parley-server');
+
+export class LiveDoc {
+  readonly doc = new Y.Doc();
+  readonly awareness: awarenessProtocol.Awareness;
+  readonly connections = new Set<Peer>();
+  /** Holders (connections, dependent documents, server tasks); unloaded after the last lets go. */
+  refs = 0;
+  unloadTimer: NodeJS.Timeout | undefined;
+  /** Documents this one keeps loaded (a conversation keeps both members' inboxes). */
+  dependencies: LiveDoc[] = [];
+  /** The newest log row id committed for this document: what a snapshot may claim to cover. */
+  lastId: number;
+  /** Log rows not yet compacted. */
+  logLength: number;
+  /** Writes queued and not yet committed. */
+  pending = 0;
+  destroyed = false;
+  private tail: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly path: string,
+    readonly parsed: DocPath,
+    stored: StoredDoc,
+    private readonly commit: GroupCommit,
+    private readonly log: Log,
+    private readonly onCommitted: (live: LiveDoc) => void,
+  ) {
+    Y.transact(this.doc, () => {
+      if (stored.snapshot !== null) Y.applyUpdate(this.doc, stored.snapshot);
+      for (const u of stored.updates) Y.applyUpdate(this.doc, u.data);
+    });
+    this.lastId = stored.lastId;
+    this.logLength = stored.updates.length;
+    this.awareness = new awarenessProtocol.Awareness(this.doc);
+    // The server has no presence of its own.
+    this.awareness.setLocalState(null);
+    this.awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
+      const changed = [...added, ...updated, ...removed];
+      const bytes = awarenessMessage(awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed));
+      this.broadcast(bytes, origin);
+    });
+  }
+
+  broadcast(bytes: Uint8Array, except?: unknown): void {
+    for (const peer of this.connections) if (peer !== except) peer.send(bytes);
+  }
+
+  /** Settles once every write queued so far for this document is committed (or failed). */
+  committed(): Promise<void> {
+    return this.tail;
+  }
+
+  /**
+   * Runs `change` in one transaction of the server's document, then queues the
+   * merged update it produced with `extra` in the group commit. Resolves after
+   * the commit and the broadcast. `avoidClients`: client ids that this change
+   * claims for a user, which the server itself must therefore not write with.
+   */
+  write(change: () => void, extra: readonly Write[] = [], avoidClients: readonly number[] = []): Promise<void> {
+    this.ensureServerClientId(avoidClients);
+    let merged: Uint8Array | null = null;
+    const capture = (update: Uint8Array): void => {
+      merged = merged === null ? update : Y.mergeUpdates([merged, update]);
+    };
+    this.doc.on('update', capture);
+    try {
+      this.doc.transact((transaction) => {
+        const before = Y.getState(this.doc.store, this.doc.clientID);
+        change();
+        // Applying a client's update marks the transaction remote, and Yjs then
+        // takes a new client id when its own grew; here the server wrote under
+        // its own (claimed) id on purpose, so keep it.
+        transaction.local = true;
+        // The server's own structs need a claim too, or a client could take its id.
+        if (Y.getState(this.doc.store, this.doc.clientID) > before && claimOf(this.doc, this.doc.clientID) !== SERVER_CLAIM) {
+          this.doc.getMap(SERVER_ROOTS.clients).set(String(this.doc.clientID), { user: SERVER_CLAIM });
+        }
+      }, SERVER_ORIGIN);
+    } finally {
+      this.doc.off('update', capture);
+    }
+    const update: Uint8Array | null = merged;
+    const writes: Write[] = update === null ? [...extra] : [{ kind: 'update', doc: this.path, data: update }, ...extra];
+    if (writes.length === 0) return this.tail;
+    this.pending++;
+    const done = this.commit.write(writes).then(
+      (ids) => {
+        this.pending--;
+        if (update !== null) {
+          this.lastId = Math.max(this.lastId, ids[0] ?? 0);
+          this.logLength++;
+          if (!this.destroyed) this.broadcast(syncUpdateMessage(update));
+        }
+        this.onCommitted(this);
+      },
+      (error: unknown) => {
+        this.pending--;
+        this.log.error({ err: error, doc: this.path }, 'commit failed');
+        throw error;
+      },
+    );
+    this.tail = done.catch(() => undefined);
+    return done;
+  }
+
+  /**
+   * The server writes under its own client id, claimed as SERVER_CLAIM. If a
+   * user already uses (or is about to claim) that id, the server takes another.
+   */
+  private ensureServerClientId(avoid: readonly number[]): void {
+    const taken = (id: number): boolean => {
+      const claim = claimOf(this.doc, id);
+      return avoid.includes(id) || (claim !== undefined && claim !== SERVER_CLAIM) || (claim === undefined && this.doc.store.clients.has(id));
+    };
+    while (taken(this.doc.clientID)) this.doc.clientID = Math.floor(Math.random() * 0xffffffff) >>> 0;
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    clearTimeout(this.unloadTimer);
+    this.awareness.destroy();
+    this.doc.destroy();
+  }
+}
