@@ -1,0 +1,79 @@
+/** Formatting for display: times, date dividers, links, initials and avatar colours. */
+
+const DAY = 24 * 60 * 60 * 1000;
+
+function startOfDay(ts: number): number {
+  const d = new Date(ts);
+  d.setHours(0, 0, 0, 0);
+  return d.getTime();
+}
+
+/** "14:05" */
+export function clockTime(ts: number): string {
+  return new Date(ts).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+}
+
+/** "Today", "Yesterday", or a date ("Monday, 3 March" / "3 March 2023"). */
+export function dayLabel(ts: number, now: number = Date.now()): string {
+  const days = Math.round((startOfDay(now) - startOfDay(ts)) / DAY);
+  if (days === 0) return 'Today';
+  if (days === 1) return 'Yesterday';
+  const d = new Date(ts);
+  if (days > 1 && days < 7) return d.toLocaleDateString(undefined, { weekday: 'long' });
+  const sameYear = d.getFullYear() === new Date(now).getFullYear();
+  return d.toLocaleDateString(undefined, sameYear ? { day: 'numeric', month: 'long' } : { day: 'numeric', month: 'long', year: 'numeric' });
+}
+
+/** The time in the conversation list: a clock today, "Yesterday", a weekday this week, else a short date. */
+export function listTime(ts: number, now: number = Date.now()): string {
+  const days = Math.round((startOfDay(now) - startOfDay(ts)) / DAY);
+  if (days === 0) return clockTime(ts);
+  if (days === 1) return 'Yesterday';
+  if (days > 1 && days < 7) return new Date(ts).toLocaleDateString(undefined, { weekday: 'short' });
+  return new Date(ts).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: '2-digit' });
+}
+
+export function sameDay(a: number, b: number): boolean {
+  return startOfDay(a) === startOfDay(b);
+}
+
+export type TextPart = { kind: 'text'; text: string } | { kind: 'link'; text: string; href: string };
+
+const LINK = /\b(?:https?:\/\/|www\.)[^\s<>"']+/gi;
+/** Punctuation that usually ends a sentence rather than a URL. */
+const TRAILING = /[.,;:!?)\]}'"]+$/;
+
+/** Splits text into plain runs and links (http, https, www.); nothing else is interpreted. */
+export function linkify(text: string): TextPart[] {
+  const parts: TextPart[] = [];
+  let last = 0;
+  for (const match of text.matchAll(LINK)) {
+    let url = match[0];
+    const trail = TRAILING.exec(url)?.[0] ?? '';
+    url = url.slice(0, url.length - trail.length);
+    if (url.length === 0) continue;
+    const start = match.index;
+    if (start > last) parts.push({ kind: 'text', text: text.slice(last, start) });
+    const href = /^https?:\/\//i.test(url) ? url : `https://${url}`;
+    parts.push({ kind: 'link', text: url, href });
+    last = start + url.length;
+  }
+  if (last < text.length) parts.push({ kind: 'text', text: text.slice(last) });
+  return parts;
+}
+
+export function initials(name: string): string {
+  const words = name.trim().split(/[\s._@-]+/).filter(Boolean);
+  const letters = words.length > 1 ? [words[0], words[1]] : [name.trim()];
+  return letters
+    .map((w) => [...(w ?? '')].slice(0, words.length > 1 ? 1 : 2).join(''))
+    .join('')
+    .toUpperCase();
+}
+
+/** A hue derived from the user id, so a person keeps their colour on every device. */
+export function hueOf(id: string): number {
+  let h = 0;
+  for (const ch of id) h = (h * 31 + (ch.codePointAt(0) ?? 0)) % 360;
+  return h;
+}

@@ -1,0 +1,38 @@
+/**
+ * The HTTP client: `/api/v1/...` at the same origin, JSON both ways, errors
+ * as `{error: {code, message}}` turned into AppError; answers checked against
+ * protocol's schemas.
+ */
+import { API_PREFIX, isErrorCode } from '@parley/protocol';
+import type { z } from 'zod';
+import { AppError } from './errors.ts';
+
+interface RequestOptions<S extends z.ZodType> {
+  body?: unknown;
+  token?: string;
+  schema: S;
+}
+
+export async function api<S extends z.ZodType>(method: 'GET' | 'POST' | 'PATCH', path: string, options: RequestOptions<S>): Promise<z.infer<S>> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  let response: Response;
+  try {
+    response = await fetch(`${API_PREFIX}${path}`, {
+      method,
+      headers,
+      body: options.body === undefined ? null : JSON.stringify(options.body),
+    });
+  } catch {
+    throw new AppError(navigator.onLine ? 'network' : 'offline');
+  }
+  const json: unknown = await response.json().catch(() => null);
+  if (!response.ok) {
+    const code = (json as { error?: { code?: unknown } } | null)?.error?.code;
+    throw new AppError(isErrorCode(code) ? code : response.status >= 500 ? 'internal' : 'bad-request');
+  }
+  const parsed = options.schema.safeParse(json);
+  if (!parsed.success) throw new AppError('unexpected', `unexpected answer from ${path}`);
+  return parsed.data;
+}

@@ -1,0 +1,48 @@
+/**
+ * The one error funnel of the web app. Everything that can go wrong ends
+ * here as an AppError with a stable code; people see readable text (from
+ * protocol's ERROR_MESSAGES, or the app's own below) with the code in small type.
+ */
+import { errorMessage, isErrorCode, type ErrorCode } from '@parley/protocol';
+import { notices } from '../state/notices.svelte.ts';
+
+const APP_MESSAGES = {
+  network: 'Parley cannot reach the server. Check your connection and try again.',
+  offline: 'You are offline. Try again when you are back online.',
+  unexpected: 'Something went wrong on this device. Try again.',
+} as const;
+
+export type AppErrorCode = ErrorCode | keyof typeof APP_MESSAGES;
+
+export class AppError extends Error {
+  constructor(
+    readonly code: AppErrorCode,
+    message?: string,
+  ) {
+    super(message ?? textOf(code));
+    this.name = 'AppError';
+  }
+}
+
+export function textOf(code: AppErrorCode): string {
+  return isErrorCode(code) ? errorMessage(code) : APP_MESSAGES[code];
+}
+
+/** The code of anything thrown: protocol refusals carry one, the rest is unexpected. */
+export function codeOf(e: unknown): AppErrorCode {
+  if (e instanceof AppError) return e.code;
+  const code = (e as { code?: unknown } | null)?.code;
+  return isErrorCode(code) ? code : 'unexpected';
+}
+
+export function describe(e: unknown): { text: string; code: AppErrorCode } {
+  const code = codeOf(e);
+  return { text: e instanceof AppError ? e.message : textOf(code), code };
+}
+
+/** Shows the error to the user (and logs it for developers). */
+export function report(e: unknown): void {
+  const { text, code } = describe(e);
+  if (code === 'unexpected') console.error(e);
+  notices.push(text, code);
+}

@@ -1,0 +1,41 @@
+/** The route is the URL: `/` the list, `/c/<peer>` a conversation (history API; reload and back work). */
+class Router {
+  path = $state(typeof location === 'undefined' ? '/' : location.pathname);
+
+  /** The peer of the open conversation, or null on the list. */
+  get peer(): string | null {
+    const match = /^\/c\/([^/]+)\/?$/.exec(this.path);
+    if (match === null) return null;
+    try {
+      return decodeURIComponent(match[1] ?? '');
+    } catch {
+      return null;
+    }
+  }
+
+  navigate(path: string, replace = false): void {
+    if (path === this.path) return;
+    if (replace) history.replaceState(history.state, '', path);
+    else history.pushState({ parley: true }, '', path);
+    this.path = path;
+  }
+
+  /** Back to the list: through history when the app put the conversation there, else directly. */
+  back(): void {
+    if ((history.state as { parley?: unknown } | null)?.parley === true) history.back();
+    else this.navigate('/', true);
+  }
+
+  /** Follows back and forward; returns the detach function. */
+  start(): () => void {
+    const onPop = (): void => {
+      this.path = location.pathname;
+    };
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }
+}
+
+export const conversationHref = (peer: string): string => `/c/${encodeURIComponent(peer)}`;
+
+export const router = new Router();

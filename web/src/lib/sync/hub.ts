@@ -1,0 +1,527 @@
+/**
+ * The hub keeps the device's documents in step with the server and the
+ * materialised tables in step with the documents. Open documents, and why:
+ *
+ *   inbox/<me>            always while signed in (the device is "online" for push)
+ *   prefs/<me>            always: read markers
+ *   c2c/… (open)          the segments of the conversation on screen
+ *   c2c/… (outbox)        a segment with writes not yet acknowledged
+ *   c2c/… (background)    a segment the inbox says changed: synced, materialised,
+ *                         receipted, then closed (a few at a time)
+ *
+ * Control frames: `ack` empties the outbox; `reject` marks the refused
+ * messages failed and resets the document (see SyncedDoc.reset); `refused`
+ * with an expired token refreshes it and reconnects, other refusals stop.
+ */
+import * as Y from 'yjs';
+import type { WebsocketProvider } from 'y-websocket';
+import {
+  conversationId,
+  conversationPath,
+  inboxPath,
+  parseDocPath,
+  prefsPath,
+  receiptKey,
+  segmentOf,
+  type ControlFrame,
+  type ErrorCode,
+} from '@parley/protocol';
+import { db, type MessageRow, type ReceiptRow } from '../db.ts';
+import { conversationRow, messageRow, profileRow, receiptSeq } from './materialise.ts';
+import { planReapply } from './outboxPlan.ts';
+import { SyncedDoc } from './syncedDoc.ts';
+
+export interface HubContext {
+  me: string;
+  /** `ws(s)://host/sync` */
+  wsBase: string;
+  token: () => string;
+  /** The server said the token expired: refresh it (the hub reconnects afterwards). */
+  tokenExpired: () => Promise<void>;
+  /** A conversation document refused for good (not a member, unknown path). */
+  refused: (path: string, code: ErrorCode) => void;
+  typing: (peer: string, typing: boolean) => void;
+  syncing: (busy: boolean) => void;
+  /** Whether the server answers (from the inbox socket): navigator.onLine alone is not to be trusted. */
+  reachable: (reachable: boolean) => void;
+  error: (e: unknown) => void;
+}
+
+type Hold = 'inbox' | 'prefs' | 'open' | 'outbox' | 'background';
+
+interface Entry {
+  synced: SyncedDoc;
+  holds: Set<Hold>;
+  /** The highest sequence of the peer's messages materialised from this segment. */
+  maxPeerSeq: number;
+  /** Pending materialisation writes, awaited before a background document closes. */
+  writes: Promise<unknown>;
+}
+
+/** Segments synced in the background at once. */
+const BACKGROUND_CONCURRENCY = 3;
+/** How long a background segment stays open after it synced, for its receipt to be acknowledged. */
+const BACKGROUND_LINGER_MS = 1500;
+const BACKGROUND_TIMEOUT_MS = 20_000;
+/** Codes after which the client repairs itself (new client id, resync); the messages stay pending. */
+const SELF_HEALING: readonly ErrorCode[] = ['reset-required', 'client-id-taken'];
+
+const isVisible = (): boolean => typeof document === 'undefined' || document.visibilityState === 'visible';
+
+export class SyncHub {
+  readonly #ctx: HubContext;
+  readonly #docs = new Map<string, Entry>();
+  #openPeer: string | null = null;
+  #queue: string[] = [];
+  #running = 0;
+  /** Background attempts by path, with the lastSeq they aimed for: not retried for the same. */
+  #attempted = new Map<string, number>();
+  #inboxCheck: ReturnType<typeof setTimeout> | undefined;
+  #stopped = false;
+  #tokenRefreshing = false;
+  readonly #listeners: [EventTarget, string, () => void][] = [];
+
+  constructor(ctx: HubContext) {
+    this.#ctx = ctx;
+  }
+
+  get me(): string {
+    return this.#ctx.me;
+  }
+
+  start(): void {
+    const online = (): void => this.connectAll();
+    const offline = (): void => this.disconnectAll();
+    const visible = (): void => {
+      if (!isVisible()) return;
+      this.connectAll();
+      this.#refreshReceipts();
+    };
+    this.#listen(window, 'online', online);
+    this.#listen(window, 'offline', offline);
+    this.#listen(document, 'visibilitychange', visible);
+    this.#acquire(inboxPath(this.me), 'inbox');
+    this.#acquire(prefsPath(this.me), 'prefs');
+    void this.#resumeOutbox().catch(this.#ctx.error);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#inboxCheck);
+    for (const [target, type, fn] of this.#listeners.splice(0)) target.removeEventListener(type, fn);
+    for (const entry of this.#docs.values()) entry.synced.destroy();
+    this.#docs.clear();
+    this.#queue = [];
+  }
+
+  #listen(target: EventTarget, type: string, fn: () => void): void {
+    target.addEventListener(type, fn);
+    this.#listeners.push([target, type, fn]);
+  }
+
+  connectAll(): void {
+    if (!navigator.onLine) return;
+    // Background syncs that could not finish (offline) are tried again.
+    this.#attempted.clear();
+    for (const entry of this.#docs.values()) entry.synced.connect();
+    this.#scheduleInboxCheck();
+  }
+
+  disconnectAll(): void {
+    for (const entry of this.#docs.values()) entry.synced.disconnect();
+  }
+
+  // ---- documents and holds ---------------------------------------------------
+
+  #acquire(path: string, hold: Hold): Entry {
+    let entry = this.#docs.get(path);
+    if (entry === undefined) {
+      const synced = new SyncedDoc({
+        path,
+        wsBase: this.#ctx.wsBase,
+        token: () => this.#ctx.token(),
+        shouldConnect: () => navigator.onLine && !this.#stopped,
+        hooks: {
+          attach: (doc, provider, sd) => this.#attach(doc, provider, sd),
+          control: (frame, sd) => void this.#control(frame, sd).catch(this.#ctx.error),
+          synced: (sd) => this.#onSynced(sd),
+          error: this.#ctx.error,
+        },
+      });
+      entry = { synced, holds: new Set(), maxPeerSeq: 0, writes: Promise.resolve() };
+      this.#docs.set(path, entry);
+      synced.ready.catch(this.#ctx.error);
+    }
+    entry.holds.add(hold);
+    return entry;
+  }
+
+  #release(path: string, hold: Hold): void {
+    const entry = this.#docs.get(path);
+    if (entry === undefined) return;
+    entry.holds.delete(hold);
+    if (entry.holds.size === 0) {
+      entry.synced.destroy();
+      this.#docs.delete(path);
+    }
+  }
+
+  /** The loaded document of a conversation segment, kept open while it has outbox writes. */
+  async conversationDoc(peer: string, segment: string): Promise<SyncedDoc> {
+    const entry = this.#acquire(conversationPath(this.me, peer, segment), 'outbox');
+    await entry.synced.ready;
+    return entry.synced;
+  }
+
+  /** The conversation on screen: its current segment and the newest one holding messages. */
+  async openConversation(peer: string | null): Promise<void> {
+    if (peer === this.#openPeer) return;
+    const previous = this.#openPeer;
+    this.#openPeer = peer;
+    if (previous !== null) {
+      this.setTyping(previous, false);
+      for (const [path, entry] of [...this.#docs]) if (entry.holds.has('open')) this.#release(path, 'open');
+      this.#ctx.typing(previous, false);
+    }
+    if (peer === null) return;
+    const segments = new Set([segmentOf(Date.now())]);
+    const row = await db.conversations.get(peer);
+    if (row !== undefined) segments.add(row.segment);
+    if (this.#openPeer !== peer) return;
+    for (const segment of segments) this.#acquire(conversationPath(this.me, peer, segment), 'open');
+    this.#refreshReceipts();
+  }
+
+  /** Typing state, in the awareness of the open conversation's current segment. */
+  setTyping(peer: string, typing: boolean): void {
+    const entry = this.#docs.get(conversationPath(this.me, peer, segmentOf(Date.now())));
+    const awareness = entry?.synced.provider?.awareness;
+    if (awareness === undefined) return;
+    const value = typing ? peer : null;
+    if ((awareness.getLocalState() as { typing?: unknown } | null)?.typing !== value) {
+      awareness.setLocalStateField('typing', value);
+    }
+  }
+
+  // ---- observers -------------------------------------------------------------
+
+  #attach(doc: Y.Doc, provider: WebsocketProvider, sd: SyncedDoc): () => void {
+    const path = parseDocPath(sd.path);
+    if (path?.kind === 'conversation') return this.#attachConversation(doc, provider, sd, path);
+    if (path?.kind === 'inbox') return this.#attachInbox(doc, provider);
+    if (path?.kind === 'prefs') return this.#attachPrefs(doc);
+    return () => {};
+  }
+
+  /**
+   * Collects the keys a transaction changed in the given maps and hands them
+   * to `flush` once per transaction: the work per write is the size of the
+   * write, never of the history. All keys count as changed at attach time.
+   */
+  #batch(doc: Y.Doc, maps: Y.Map<unknown>[], flush: (keys: Map<Y.Map<unknown>, Set<string>>) => void): () => void {
+    const dirty = new Map<Y.Map<unknown>, Set<string>>(maps.map((m) => [m, new Set(m.keys())]));
+    const observers = maps.map((map) => {
+      const fn = (event: Y.YMapEvent<unknown>): void => {
+        for (const key of event.keysChanged as Set<string>) dirty.get(map)?.add(key);
+      };
+      map.observe(fn);
+      return () => map.unobserve(fn);
+    });
+    const run = (): void => {
+      if (![...dirty.values()].some((s) => s.size > 0)) return;
+      const keys = new Map([...dirty].map(([m, s]) => [m, new Set(s)]));
+      for (const s of dirty.values()) s.clear();
+      flush(keys);
+    };
+    doc.on('afterTransaction', run);
+    run();
+    return () => {
+      doc.off('afterTransaction', run);
+      for (const off of observers) off();
+    };
+  }
+
+  #attachConversation(
+    doc: Y.Doc,
+    provider: WebsocketProvider,
+    sd: SyncedDoc,
+    path: { a: string; b: string; segment: string },
+  ): () => void {
+    const me = this.me;
+    const peer = path.a === me ? path.b : path.a;
+    const conv = conversationId(path.a, path.b);
+    const messages = doc.getMap<unknown>('messages');
+    const seqs = doc.getMap<unknown>('seq');
+    const receipts = doc.getMap<unknown>('receipts');
+    const entry = this.#docs.get(sd.path);
+
+    const detach = this.#batch(doc, [messages, seqs, receipts], (changed) => {
+      const ids = new Set([...(changed.get(messages) ?? []), ...(changed.get(seqs) ?? [])]);
+      const rows: MessageRow[] = [];
+      let peerNickname: string | undefined;
+      for (const id of ids) {
+        const row = messageRow(messages.get(id), seqs.get(id), me, path.segment);
+        if (row === null) continue;
+        rows.push(row);
+        if (row.from === peer) peerNickname = row.nickname;
+        if (entry !== undefined && row.from === peer && row.seq !== null && row.seq > entry.maxPeerSeq) entry.maxPeerSeq = row.seq;
+      }
+      const receiptRows: ReceiptRow[] = [];
+      for (const key of changed.get(receipts) ?? []) {
+        const seq = receiptSeq(receipts.get(key));
+        if (seq !== null) receiptRows.push({ id: `${conv}|${key}`, conv, seq });
+      }
+      const write = db
+        .transaction('rw', db.messages, db.receipts, db.profiles, async () => {
+          if (rows.length > 0) await db.messages.bulkPut(rows);
+          // A peer known only from their messages still gets a name in the list.
+          if (peerNickname !== undefined && (await db.profiles.get(peer)) === undefined) {
+            await db.profiles.put({ id: peer, nickname: peerNickname });
+          }
+          // Receipts live per segment; the conversation's is the furthest of them.
+          const known = await db.receipts.bulkGet(receiptRows.map((r) => r.id));
+          const higher = receiptRows.filter((r, i) => (known[i]?.seq ?? -1) < r.seq);
+          if (higher.length > 0) await db.receipts.bulkPut(higher);
+        })
+        .then(() => this.#writeReceipts(sd))
+        .catch(this.#ctx.error);
+      if (entry !== undefined) entry.writes = entry.writes.then(() => write);
+    });
+
+    const awareness = provider.awareness;
+    const onAwareness = (): void => {
+      let typing = false;
+      for (const [client, state] of awareness.getStates()) {
+        if (client === doc.clientID) continue;
+        const s = state as { user?: unknown; typing?: unknown };
+        if (s.user === peer && s.typing === me) typing = true;
+      }
+      this.#ctx.typing(peer, typing);
+    };
+    awareness.on('change', onAwareness);
+    return () => {
+      detach();
+      awareness.off('change', onAwareness);
+    };
+  }
+
+  #attachInbox(doc: Y.Doc, provider: WebsocketProvider): () => void {
+    const conversations = doc.getMap<unknown>('conversations');
+    const profiles = doc.getMap<unknown>('profiles');
+    const onStatus = ({ status }: { status: string }): void => {
+      if (status === 'connected') this.#ctx.reachable(true);
+    };
+    // A close we did not ask for (event null is our own) and that is no refusal (44xx) means the server is out of reach.
+    const onClose = (event: CloseEvent | null): void => {
+      if (event !== null && !(event.code >= 4400 && event.code < 4500)) this.#ctx.reachable(false);
+    };
+    const onError = (): void => this.#ctx.reachable(false);
+    provider.on('status', onStatus);
+    provider.on('connection-close', onClose);
+    provider.on('connection-error', onError);
+    const detach = this.#batch(doc, [conversations, profiles], (changed) => {
+      const convRows = [...(changed.get(conversations) ?? [])].map((k) => conversationRow(conversations.get(k)));
+      const profileRows = [...(changed.get(profiles) ?? [])].map((k) => profileRow(profiles.get(k)));
+      db.transaction('rw', db.conversations, db.profiles, async () => {
+        await db.conversations.bulkPut(convRows.filter((r) => r !== null));
+        await db.profiles.bulkPut(profileRows.filter((r) => r !== null));
+      })
+        .then(() => this.#scheduleInboxCheck())
+        .catch(this.#ctx.error);
+    });
+    return () => {
+      detach();
+      provider.off('status', onStatus);
+      provider.off('connection-close', onClose);
+      provider.off('connection-error', onError);
+    };
+  }
+
+  #attachPrefs(doc: Y.Doc): () => void {
+    const read = doc.getMap<unknown>('read');
+    return this.#batch(doc, [read], (changed) => {
+      const rows = [...(changed.get(read) ?? [])].flatMap((peer) => {
+        const seq = receiptSeq(read.get(peer));
+        return seq === null ? [] : [{ peer, seq }];
+      });
+      db.reads.bulkPut(rows).catch(this.#ctx.error);
+    });
+  }
+
+  // ---- receipts and read markers ---------------------------------------------
+
+  /**
+   * Delivered: the highest sequence of the peer's messages this device holds.
+   * Read: the same, while the conversation is open and visible; mirrored in
+   * prefs so that the user's other devices and the inbox's unread agree.
+   * Each is written only when higher than the document holds (the furthest wins),
+   * and only once synced, so that a stale copy never writes backwards.
+   */
+  #writeReceipts(sd: SyncedDoc): void {
+    const entry = this.#docs.get(sd.path);
+    const path = parseDocPath(sd.path);
+    if (entry === undefined || path?.kind !== 'conversation' || !sd.synced) return;
+    const me = this.me;
+    const peer = path.a === me ? path.b : path.a;
+    const seq = entry.maxPeerSeq;
+    if (seq === 0) return;
+    const receipts = sd.doc.getMap<unknown>('receipts');
+    const raise = (key: string): void => {
+      if ((receiptSeq(receipts.get(key)) ?? 0) < seq) receipts.set(key, { user: me, seq });
+    };
+    sd.doc.transact(() => {
+      raise(receiptKey(me, 'delivered'));
+      if (peer === this.#openPeer && isVisible()) raise(receiptKey(me, 'read'));
+    });
+    if (peer === this.#openPeer && isVisible()) this.#markRead(peer, seq);
+  }
+
+  #markRead(peer: string, seq: number): void {
+    const prefs = this.#docs.get(prefsPath(this.me))?.synced;
+    if (prefs === undefined || !prefs.synced) return;
+    const read = prefs.doc.getMap<unknown>('read');
+    if ((receiptSeq(read.get(peer)) ?? 0) < seq) read.set(peer, { seq });
+  }
+
+  #refreshReceipts(): void {
+    for (const entry of this.#docs.values()) this.#writeReceipts(entry.synced);
+  }
+
+  #onSynced(sd: SyncedDoc): void {
+    const kind = parseDocPath(sd.path)?.kind;
+    if (kind === 'conversation') {
+      void this.#reconcileOutbox(sd).catch(this.#ctx.error);
+      this.#writeReceipts(sd);
+    } else if (kind === 'prefs') {
+      this.#refreshReceipts();
+    } else if (kind === 'inbox') {
+      this.#scheduleInboxCheck();
+    }
+  }
+
+  // ---- outbox ----------------------------------------------------------------
+
+  /** At start: open every segment with writes waiting, and re-apply what its copy lacks. */
+  async #resumeOutbox(): Promise<void> {
+    const paths = new Set(await db.outbox.where('state').equals('pending').toArray().then((rows) => rows.map((r) => r.path)));
+    for (const path of paths) {
+      const entry = this.#acquire(path, 'outbox');
+      await entry.synced.ready;
+      // Online, the copy first syncs (onSynced reconciles): the server may hold what this copy lost.
+      if (!navigator.onLine) await this.#reconcileOutbox(entry.synced);
+    }
+  }
+
+  async #reconcileOutbox(sd: SyncedDoc): Promise<void> {
+    const entries = await db.outbox.where('path').equals(sd.path).toArray();
+    if (entries.length === 0) {
+      this.#release(sd.path, 'outbox');
+      return;
+    }
+    const messages = sd.doc.getMap<unknown>('messages');
+    const seqs = sd.doc.getMap<unknown>('seq');
+    const plan = planReapply(
+      entries,
+      {
+        message: (id) => messages.get(id) as { from?: unknown } | undefined,
+        seq: (id) => seqs.get(id) as number | undefined,
+      },
+      this.me,
+    );
+    if (plan.accepted.length > 0) await db.outbox.bulkDelete(plan.accepted);
+    const byId = new Map(entries.map((e) => [e.id, e]));
+    const doc = sd.doc;
+    doc.transact(() => {
+      for (const id of plan.write) {
+        // A key already present (a write raced this one) is never written twice.
+        if (!messages.has(id)) messages.set(id, byId.get(id)?.message);
+      }
+    });
+  }
+
+  async #control(frame: ControlFrame, sd: SyncedDoc): Promise<void> {
+    switch (frame.type) {
+      case 'ack': {
+        if (frame.msgIds.length > 0) await db.outbox.bulkDelete(frame.msgIds);
+        if ((await db.outbox.where('path').equals(sd.path).count()) === 0) this.#release(sd.path, 'outbox');
+        return;
+      }
+      case 'reject': {
+        if (!SELF_HEALING.includes(frame.code) && frame.msgIds.length > 0) {
+          await db.outbox.where('id').anyOf(frame.msgIds).modify({ state: 'failed', code: frame.code });
+        }
+        // Nothing of the update was applied: this copy is ahead of the server under
+        // its client id. Start over from the server's copy; onSynced re-applies the rest.
+        await sd.reset();
+        return;
+      }
+      case 'refused': {
+        if (frame.code === 'token-expired' && !this.#tokenRefreshing) {
+          this.#tokenRefreshing = true;
+          try {
+            await this.#ctx.tokenExpired();
+          } finally {
+            this.#tokenRefreshing = false;
+          }
+          this.connectAll();
+          return;
+        }
+        sd.refused = true;
+        this.#ctx.refused(sd.path, frame.code);
+        return;
+      }
+    }
+  }
+
+  // ---- background sync of changed conversations -----------------------------
+
+  #scheduleInboxCheck(): void {
+    clearTimeout(this.#inboxCheck);
+    this.#inboxCheck = setTimeout(() => void this.#checkInbox().catch(this.#ctx.error), 250);
+  }
+
+  /** Queues the newest segment of every conversation whose lastSeq is beyond what this device holds. */
+  async #checkInbox(): Promise<void> {
+    if (this.#stopped) return;
+    const rows = await db.conversations.toArray();
+    for (const row of rows) {
+      const conv = conversationId(this.me, row.peer);
+      const newest = await db.messages.where('[conv+seq]').between([conv, 0], [conv, Infinity]).last();
+      if ((newest?.seq ?? 0) >= row.lastSeq) continue;
+      const path = conversationPath(this.me, row.peer, row.segment);
+      if (this.#attempted.get(path) === row.lastSeq || this.#queue.includes(path)) continue;
+      this.#attempted.set(path, row.lastSeq);
+      this.#queue.push(path);
+    }
+    this.#pump();
+  }
+
+  #pump(): void {
+    this.#ctx.syncing(this.#queue.length + this.#running > 0);
+    while (this.#running < BACKGROUND_CONCURRENCY && this.#queue.length > 0 && navigator.onLine && !this.#stopped) {
+      const path = this.#queue.shift() as string;
+      this.#running++;
+      void this.#syncInBackground(path)
+        .catch(this.#ctx.error)
+        .finally(() => {
+          this.#running--;
+          this.#pump();
+        });
+    }
+  }
+
+  async #syncInBackground(path: string): Promise<void> {
+    const entry = this.#acquire(path, 'background');
+    try {
+      await entry.synced.ready;
+      await Promise.race([entry.synced.whenSynced(), delay(BACKGROUND_TIMEOUT_MS)]);
+      await entry.writes;
+      await delay(BACKGROUND_LINGER_MS);
+      await entry.writes;
+    } finally {
+      this.#release(path, 'background');
+    }
+  }
+}
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,77 @@
+/**
+ * Pure mapping from document values to the rows the UI reads. Values come from
+ * the network and may be malformed (a refused write, a developer's unchecked
+ * write), so every function here is lenient and returns null rather than throw.
+ */
+import { InboxEntry, ProfileEntry, conversationId, segmentOf } from '@parley/protocol';
+import type { ConversationRow, MessageRow, ProfileRow } from '../db.ts';
+
+/** Unsequenced messages sort after every sequenced one, by send time. */
+const PENDING_BASE = 2 ** 50;
+
+export function displayOrder(seq: number | null, ts: number): number {
+  return seq ?? PENDING_BASE + ts;
+}
+
+function textOf(body: unknown): string {
+  if (!Array.isArray(body)) return '';
+  return body
+    .map((e: unknown) => (typeof e === 'object' && e !== null && typeof (e as { text?: unknown }).text === 'string' ? (e as { text: string }).text : ''))
+    .join('\n');
+}
+
+/** A message row from `messages[id]` (and its `seq[id]`), or null when it is not a message of `me`'s. */
+export function messageRow(value: unknown, seq: unknown, me: string, segment?: string): MessageRow | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const v = value as Record<string, unknown>;
+  const { id, from, to } = v;
+  if (typeof id !== 'string' || typeof from !== 'string' || typeof to !== 'string') return null;
+  if (from !== me && to !== me) return null;
+  const ts = typeof v.ts === 'number' && Number.isFinite(v.ts) ? v.ts : 0;
+  const stamped = typeof seq === 'number' && seq > 0 ? seq : null;
+  const profile = v.profile as { nickname?: unknown } | undefined;
+  return {
+    id,
+    conv: conversationId(from, to),
+    peer: from === me ? to : from,
+    from,
+    to,
+    text: textOf(v.body),
+    ts,
+    seq: stamped,
+    order: displayOrder(stamped, ts),
+    segment: segment ?? segmentOf(ts),
+    nickname: typeof profile?.nickname === 'string' ? profile.nickname : from,
+  };
+}
+
+export function conversationRow(value: unknown): ConversationRow | null {
+  const parsed = InboxEntry.safeParse(value);
+  if (!parsed.success) return null;
+  const e = parsed.data;
+  return {
+    peer: e.peer,
+    segment: e.segment,
+    lastSeq: e.lastSeq,
+    lastId: e.last?.id,
+    lastFrom: e.last?.from,
+    preview: e.last?.preview ?? '',
+    lastTs: e.last?.ts ?? e.updatedAt,
+    unread: e.unread,
+    updatedAt: e.updatedAt,
+  };
+}
+
+export function profileRow(value: unknown): ProfileRow | null {
+  const parsed = ProfileEntry.safeParse(value);
+  if (!parsed.success) return null;
+  const { id, nickname, avatar } = parsed.data;
+  return avatar === undefined ? { id, nickname } : { id, nickname, avatar };
+}
+
+/** The seq of a receipt value, or null when malformed. */
+export function receiptSeq(value: unknown): number | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const seq = (value as { seq?: unknown }).seq;
+  return typeof seq === 'number' && Number.isInteger(seq) && seq >= 0 ? seq : null;
+}
