@@ -1,0 +1,272 @@
+/**
+ * The devices of one workload and the measurements over them. Conversation i
+ * is between users `u<i>a` and `u<i>b`, each with `devicesPerUser` devices,
+ * all on the document `c2c/u<i>a/u<i>b/<this month>`. Senders are open-loop:
+ * messages go out on a schedule whatever the server answers, so a slow server
+ * shows as latency rather than as a politely lower rate.
+ */
+import { type Message, conversationPath, segmentOf, segmentRange } from '@parley/protocol';
+import * as Y from 'yjs';
+import { Device, type DeviceHooks } from '../client/device.ts';
+import { cpuCores, sampleProc } from '../proc.ts';
+import { Samples, summarize } from '../stats.ts';
+import { mintAccessToken, readJwtSecret } from '../tokens.ts';
+import type { ConnectResult, DocStats, IdleResult, RampResult, StepResult, Target } from './jobs.ts';
+
+interface Pending {
+  t0: number;
+  sender: Device;
+  /** Deliveries still expected (every device of the conversation but the sender). */
+  remaining: number;
+  acked: boolean;
+  step: number;
+  measured: boolean;
+}
+
+interface Conversation {
+  path: string;
+  a: string;
+  b: string;
+  devices: Device[];
+}
+
+const TEXTS = ['on my way, see you at the station in ten minutes', 'ok', 'did you get the tickets for saturday?', 'haha yes 😂', 'call me when you land'];
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+export async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  });
+  await Promise.all(runners);
+}
+
+/** Polls `done` every 10 ms until it holds or `timeoutMs` passes; says which. */
+export async function until(done: () => boolean, timeoutMs: number): Promise<boolean> {
+  const end = performance.now() + timeoutMs;
+  while (!done()) {
+    if (performance.now() > end) return false;
+    await sleep(10);
+  }
+  return true;
+}
+
+export class Fleet {
+  readonly conversations: Conversation[] = [];
+  private readonly pending = new Map<string, Pending>();
+  private counter = 0;
+  private step = 0;
+  private delivery = new Samples();
+  private ack = new Samples();
+  private measuring = false;
+  private acceptedInWindow = 0;
+  private rejected = 0;
+  private readonly segment = segmentOf(Date.now());
+  private readonly segmentEnd = segmentRange(this.segment)[1];
+  private readonly hooks: DeviceHooks = {
+    onKey: (device, key) => this.onKey(device, key),
+    onAccepted: (_device, ids) => this.onAccepted(ids),
+    onReject: () => {
+      this.rejected++;
+    },
+  };
+
+  constructor(readonly target: Target) {}
+
+  async connect(conversations: number, devicesPerUser: number, concurrency: number): Promise<ConnectResult> {
+    const { target } = this;
+    const key = readJwtSecret(target.dataDir);
+    const started = performance.now();
+    const all: { device: Device; token: string }[] = [];
+    for (let i = 0; i < conversations; i++) {
+      const a = `u${i}a`;
+      const b = `u${i}b`;
+      const path = conversationPath(a, b, this.segment);
+      const devices: Device[] = [];
+      for (const user of [a, b]) {
+        for (let d = 0; d < devicesPerUser; d++) {
+          const device = new Device(target.kind, path, user, devices.length, this.hooks);
+          devices.push(device);
+          all.push({ device, token: await mintAccessToken(key, user, `d${d}`) });
+        }
+      }
+      this.conversations.push({ path, a, b, devices });
+    }
+    await pool(all, concurrency, ({ device, token }) => device.connect(target.wsBase, token));
+    return { devices: all.length, seconds: (performance.now() - started) / 1000 };
+  }
+
+  private onKey(device: Device, key: string): void {
+    const p = this.pending.get(key);
+    if (p === undefined || device === p.sender) return;
+    if (p.measured) this.delivery.add(performance.now() - p.t0);
+    if (--p.remaining === 0 && p.acked) this.pending.delete(key);
+  }
+
+  private onAccepted(ids: readonly string[]): void {
+    const now = performance.now();
+    for (const id of ids) {
+      if (this.measuring) this.acceptedInWindow++;
+      const p = this.pending.get(id);
+      if (p === undefined) continue;
+      if (p.measured) this.ack.add(now - p.t0);
+      p.acked = true;
+      if (p.remaining === 0) this.pending.delete(id);
+    }
+  }
+
+  private send(measured: boolean): void {
+    const n = this.counter++;
+    const conversation = this.conversations[n % this.conversations.length]!;
+    const sender = conversation.devices[Math.floor(n / this.conversations.length) % conversation.devices.length]!;
+    const to = sender.user === conversation.a ? conversation.b : conversation.a;
+    const id = `m${n.toString(36)}`;
+    const message: Message = {
+      id,
+      from: sender.user,
+      to,
+      type: 'text',
+      body: [{ type: 'text', text: `${TEXTS[n % TEXTS.length]!} #${n}` }],
+      ts: Math.min(Date.now(), this.segmentEnd),
+      profile: { nickname: `User ${sender.user}` },
+    };
+    this.pending.set(id, { t0: performance.now(), sender, remaining: conversation.devices.length - 1, acked: false, step: this.step, measured });
+    sender.write(message);
+  }
+
+  /** Sends at `rate` messages/s for `ms`, open loop. */
+  private async sendFor(rate: number, ms: number, measured: boolean): Promise<void> {
+    const start = performance.now();
+    let sent = 0;
+    for (;;) {
+      const elapsed = performance.now() - start;
+      if (elapsed >= ms) break;
+      const due = Math.floor((rate * elapsed) / 1000) - sent;
+      for (let i = 0; i < due; i++) this.send(measured);
+      sent += Math.max(0, due);
+      await sleep(1);
+    }
+  }
+
+  /** One step: warm up, measure, then wait for the stragglers (at most `drainMs`). */
+  async runStep(rate: number, warmupMs: number, measureMs: number, drainMs: number): Promise<StepResult> {
+    this.step++;
+    const step = this.step;
+    this.delivery = new Samples();
+    this.ack = new Samples();
+    await this.sendFor(rate, warmupMs, false);
+    const windowStart = Date.now();
+    const serverBefore = sampleProc(this.target.pid);
+    const cpuBefore = process.cpuUsage();
+    this.acceptedInWindow = 0;
+    this.measuring = true;
+    await this.sendFor(rate, measureMs, true);
+    this.measuring = false;
+    const serverAfter = sampleProc(this.target.pid);
+    const windowEnd = Date.now();
+    const cpu = process.cpuUsage(cpuBefore);
+    const windowSeconds = (serverAfter.at - serverBefore.at) / 1000;
+    const accepted = this.acceptedInWindow / windowSeconds;
+    const open = (): boolean => {
+      for (const p of this.pending.values()) if (p.step === step) return true;
+      return false;
+    };
+    await until(() => !open(), drainMs);
+    let lost = 0;
+    for (const [id, p] of this.pending) {
+      if (p.step !== step) continue;
+      if (p.measured) lost += p.remaining;
+      this.pending.delete(id);
+    }
+    return {
+      offered: rate,
+      accepted,
+      delivery: summarize(this.delivery),
+      ack: summarize(this.ack),
+      lost,
+      serverCpu: cpuCores(serverBefore, serverAfter),
+      serverRss: serverAfter.rss,
+      loadgenCpu: (cpu.user + cpu.system) / 1e6 / windowSeconds,
+      windowStart,
+      windowEnd,
+    };
+  }
+
+  async ramp(rates: readonly number[], warmupMs: number, measureMs: number, drainMs: number, p99LimitMs: number): Promise<RampResult> {
+    const steps: StepResult[] = [];
+    let best: StepResult | null = null;
+    for (const rate of rates) {
+      const result = await this.runStep(rate, warmupMs, measureMs, drainMs);
+      steps.push(result);
+      const expected = result.delivery.count + result.lost;
+      const ok = result.delivery.p99 <= p99LimitMs && result.lost <= expected * 0.001;
+      if (!ok) break;
+      if (best === null || result.accepted > best.accepted) best = result;
+    }
+    return { steps, best };
+  }
+
+  docStats(): DocStats {
+    const ids = new Set<string>();
+    let jsonBytes = 0;
+    let docBytes = 0;
+    let maxDocBytes = 0;
+    for (const c of this.conversations) {
+      const doc = c.devices[0]!.doc;
+      const size = encodedSize(doc);
+      docBytes += size;
+      maxDocBytes = Math.max(maxDocBytes, size);
+      doc.getMap<Message>('messages').forEach((value, id) => {
+        if (ids.has(id)) return;
+        ids.add(id);
+        jsonBytes += Buffer.byteLength(JSON.stringify(value));
+      });
+    }
+    return { messages: ids.size, jsonBytes, docs: this.conversations.length, docBytes, maxDocBytes };
+  }
+
+  rejections(): number {
+    return this.rejected;
+  }
+
+  async disconnect(): Promise<void> {
+    const devices = this.conversations.flatMap((c) => c.devices);
+    await pool(devices, 500, (d) => d.close());
+    for (const d of devices) d.destroy();
+    this.conversations.length = 0;
+    this.pending.clear();
+  }
+}
+
+
+function encodedSize(doc: Y.Doc): number {
+  return Y.encodeStateAsUpdate(doc).byteLength;
+}
+
+/** W3: `devices` idle devices, 4 per conversation, connected and synced; the server's RSS before and after. */
+export async function idle(target: Target, devices: number, concurrency: number): Promise<{ result: IdleResult; fleet: Fleet }> {
+  const fleet = new Fleet(target);
+  const rssBefore = await settledRss(target.pid);
+  const cpuBefore = sampleProc(target.pid);
+  const connected = await fleet.connect(Math.ceil(devices / 4), 2, concurrency);
+  const rssAfter = await settledRss(target.pid);
+  const cpuAfter = sampleProc(target.pid);
+  return {
+    result: { devices: connected.devices, connectSeconds: connected.seconds, rssBefore, rssAfter, serverCpuSeconds: cpuAfter.cpu - cpuBefore.cpu },
+    fleet,
+  };
+}
+
+/** The server's RSS once it stops moving (two reads 250 ms apart within 1 %), at most 5 s. */
+async function settledRss(pid: number): Promise<number> {
+  let last = sampleProc(pid).rss;
+  for (let i = 0; i < 20; i++) {
+    await sleep(250);
+    const now = sampleProc(pid).rss;
+    if (Math.abs(now - last) <= last * 0.01) return now;
+    last = now;
+  }
+  return last;
+}

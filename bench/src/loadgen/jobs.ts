@@ -1,0 +1,77 @@
+/** The messages between the harness and its load generator process (IPC). */
+import type { ServerKind } from '../servers/launch.ts';
+import type { Latency } from '../stats.ts';
+
+export interface Target {
+  kind: ServerKind;
+  wsBase: string;
+  /** The server's process id, for /proc sampling around each measurement. */
+  pid: number;
+  dataDir: string;
+}
+
+export type Job =
+  | { type: 'connect'; target: Target; conversations: number; devicesPerUser: number; concurrency: number }
+  | { type: 'ramp'; rates: number[]; warmupMs: number; measureMs: number; drainMs: number; p99LimitMs: number }
+  | { type: 'fixed'; rate: number; warmupMs: number; measureMs: number; drainMs: number }
+  | { type: 'docStats' }
+  | { type: 'disconnect' }
+  | { type: 'idle'; target: Target; devices: number; concurrency: number }
+  | { type: 'exit' };
+
+export interface StepResult {
+  /** Messages/s the senders offered. */
+  offered: number;
+  /** Messages/s the server accepted (acks received in the window). */
+  accepted: number;
+  /** Send → each other device sees it. */
+  delivery: Latency;
+  /** Send → the sender's ack. */
+  ack: Latency;
+  /** Deliveries expected and not seen within the drain time. */
+  lost: number;
+  serverCpu: number;
+  serverRss: number;
+  loadgenCpu: number;
+  /** The measured window, wall clock (Date.now()), to cut a server profile to it. */
+  windowStart: number;
+  windowEnd: number;
+}
+
+export interface RampResult {
+  steps: StepResult[];
+  /** The highest accepted rate of a step whose p99 stayed within the limit. */
+  best: StepResult | null;
+}
+
+export interface DocStats {
+  /** Messages stored (distinct ids the devices hold) and their JSON size. */
+  messages: number;
+  jsonBytes: number;
+  docs: number;
+  /** Sum of Y.encodeStateAsUpdate of one device's copy of each document. */
+  docBytes: number;
+  maxDocBytes: number;
+}
+
+export interface IdleResult {
+  devices: number;
+  connectSeconds: number;
+  rssBefore: number;
+  rssAfter: number;
+  serverCpuSeconds: number;
+}
+
+export interface ConnectResult {
+  devices: number;
+  seconds: number;
+}
+
+export type Reply =
+  | { type: 'connect'; result: ConnectResult }
+  | { type: 'ramp'; result: RampResult }
+  | { type: 'fixed'; result: StepResult }
+  | { type: 'docStats'; result: DocStats }
+  | { type: 'disconnect' }
+  | { type: 'idle'; result: IdleResult }
+  | { type: 'error'; message: string };
