@@ -1,0 +1,51 @@
+/**
+ * Playwright: real Chromium (Debian's) against a real Parley server.
+ *
+ * Every test starts its own server on port 0 with a fresh data directory
+ * (see fixtures.ts), so tests share nothing and may run two at a time. They
+ * serve the built app from dist/: `npm run test:e2e` builds first.
+ *
+ * `npm start` rebuilds dist/ and binds port 8080, so its spec runs alone, after
+ * every other spec has finished with dist/. It is declared as the `app`
+ * project's teardown rather than a dependent project because a dependent
+ * project is skipped when a test before it fails, and a teardown is not.
+ */
+import { defineConfig } from '@playwright/test';
+
+const CI = Boolean(process.env['CI']);
+
+export default defineConfig({
+  testDir: './specs',
+  outputDir: '../test-results',
+  globalSetup: './global-setup.ts',
+  // The machine has two cores; each test runs a server and up to three browser contexts.
+  workers: 2,
+  fullyParallel: true,
+  retries: 0,
+  forbidOnly: CI,
+  reporter: 'list',
+  timeout: 90_000,
+  expect: { timeout: 15_000 },
+  use: {
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
+    },
+    actionTimeout: 15_000,
+    navigationTimeout: 30_000,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+  },
+  projects: [
+    { name: 'app', testIgnore: /npm-start\.spec\.ts/, teardown: 'npm-start' },
+    { name: 'npm-start', testMatch: /npm-start\.spec\.ts/ },
+  ],
+});

@@ -1,0 +1,97 @@
+/**
+ * Chat between two users, one of them on two devices: every message reaches
+ * every other device, and all three show the conversation in the same order
+ * (the order the server accepted the messages).
+ */
+import { expect, test } from '../fixtures.ts';
+
+test('messages and emoji reach every device, in the same order on all of them', async ({ parley }) => {
+  await parley.signup('alice', 'Alice');
+  const alice1 = await parley.signedIn('alice-laptop', 'alice');
+  const alice2 = await parley.signedIn('alice-phone', 'alice');
+  const bob = await parley.device('bob');
+  await bob.signUp('bob', 'Bob');
+
+  // Alice starts the chat from her laptop.
+  await alice1.startChat('bob', 'Bob');
+  await alice1.send('Hi Bob!');
+
+  // Bob sees the new conversation in his list and opens it.
+  await bob.openConversation('alice', 'Alice');
+  await expect(bob.messageTexts()).toHaveText(['Hi Bob!']);
+  await bob.send('Hey Alice 👋');
+
+  // Alice's phone has the conversation with both messages.
+  await alice2.openConversation('bob', 'Bob');
+  await expect(alice2.messageTexts()).toHaveText(['Hi Bob!', 'Hey Alice 👋']);
+  await alice2.send('🎉🎉 from my phone');
+
+  await bob.send('Nice 😀 — see you at 8?');
+  await alice1.send('Yes! 🍕');
+
+  const conversation = ['Hi Bob!', 'Hey Alice 👋', '🎉🎉 from my phone', 'Nice 😀 — see you at 8?', 'Yes! 🍕'];
+  for (const device of [alice1, alice2, bob]) {
+    await expect(device.messageTexts(), `${device.name} shows every message once, in order`).toHaveText(conversation);
+  }
+
+  // A burst from all three devices at once: whatever order the server picks,
+  // every device shows the same one.
+  await Promise.all([alice1.send('burst: laptop 1'), bob.send('burst: bob 1'), alice2.send('burst: phone 1')]);
+  await Promise.all([alice1.send('burst: laptop 2'), bob.send('burst: bob 2'), alice2.send('burst: phone 2')]);
+
+  await expect
+    .poll(async () => (await alice1.texts()).length, { message: 'alice-laptop has all 11 messages' })
+    .toBe(11);
+  const settled = async (): Promise<boolean> => {
+    const [a, b, c] = await Promise.all([alice1.texts(), alice2.texts(), bob.texts()]);
+    return a.length === 11 && JSON.stringify(a) === JSON.stringify(b) && JSON.stringify(a) === JSON.stringify(c);
+  };
+  await expect.poll(settled, { message: 'all three devices show the same 11 messages in the same order' }).toBe(true);
+  const final = await alice1.texts();
+  expect(final.slice(0, 5)).toEqual(conversation);
+  expect([...final.slice(5)].sort()).toEqual(
+    ['burst: bob 1', 'burst: bob 2', 'burst: laptop 1', 'burst: laptop 2', 'burst: phone 1', 'burst: phone 2'],
+  );
+  // Each device's own messages keep their relative order.
+  expect(final.indexOf('burst: bob 1')).toBeLessThan(final.indexOf('burst: bob 2'));
+  expect(final.indexOf('burst: laptop 1')).toBeLessThan(final.indexOf('burst: laptop 2'));
+  expect(final.indexOf('burst: phone 1')).toBeLessThan(final.indexOf('burst: phone 2'));
+});
+
+test('the Emoji button adds an emoji to the message', async ({ parley }) => {
+  await parley.signup('alice', 'Alice');
+  await parley.signup('bob', 'Bob');
+  const alice = await parley.signedIn('alice', 'alice');
+  const bob = await parley.signedIn('bob', 'bob');
+
+  await alice.startChat('bob', 'Bob');
+  await alice.composer().fill('Good morning ');
+  await alice.page.getByRole('button', { name: 'Emoji' }).click();
+  // The picker offers emoji as buttons named by the emoji itself; pick the first one.
+  const choice = alice.page.getByRole('button', { name: /^\p{Extended_Pictographic}/u }).first();
+  await expect(choice).toBeVisible();
+  await choice.click();
+  const text = await alice.composer().inputValue();
+  expect(text).toMatch(/^Good morning \p{Extended_Pictographic}/u);
+  await alice.page.getByRole('button', { name: 'Send' }).click();
+
+  await bob.openConversation('alice', 'Alice');
+  await expect(bob.messageTexts()).toHaveText([text]);
+});
+
+test('the peer sees "typing…" while a message is being written', async ({ parley }) => {
+  await parley.signup('alice', 'Alice');
+  await parley.signup('bob', 'Bob');
+  const alice = await parley.signedIn('alice', 'alice');
+  const bob = await parley.signedIn('bob', 'bob');
+
+  await alice.startChat('bob', 'Bob');
+  await alice.send('Are you there?');
+  await bob.openConversation('alice', 'Alice');
+  await expect(bob.messageTexts()).toHaveText(['Are you there?']);
+
+  await alice.composer().pressSequentially('Let me tell you', { delay: 30 });
+  // UI.md: the list shows "typing…" instead of the preview, and so does the open conversation.
+  await expect(bob.conversationLink('alice')).toContainText('typing…');
+  await expect(bob.page.getByText('typing…').filter({ visible: true }).and(bob.page.locator(':not(nav *)'))).toBeVisible();
+});

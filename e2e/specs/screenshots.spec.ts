@@ -1,0 +1,66 @@
+/**
+ * Screenshots of the main screens on a phone (390×844) and a desktop
+ * (1280×800), light and, for the conversation, dark: e2e/screenshots/<screen>-<phone|desktop>.png.
+ * The README shows conversation-desktop.png.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { DESKTOP, type Device, expect, type Parley, PHONE, test } from '../fixtures.ts';
+import { REPO_ROOT } from '../server.ts';
+
+const DIR = path.join(REPO_ROOT, 'e2e', 'screenshots');
+
+async function populate(parley: Parley): Promise<void> {
+  await parley.signup('alice', 'Alice Martin');
+  await parley.signup('bob', 'Bob Chen');
+  await parley.signup('carol', 'Carol Diaz');
+  const bob = await parley.signedIn('bob-setup', 'bob');
+  const carol = await parley.signedIn('carol-setup', 'carol');
+  await carol.startChat('alice', 'Alice Martin');
+  await carol.send('Did you get the tickets? 🎟️');
+  await bob.startChat('alice', 'Alice Martin');
+  await bob.send('Hey Alice! Are we still on for Saturday?');
+  await bob.send('I found a great place for brunch 🥞');
+}
+
+async function shoot(device: Device, name: string): Promise<void> {
+  // Pictures of a settled screen: caught up with the server.
+  await expect(device.syncIndicator(), `${device.name} has caught up before the screenshot`).toBeHidden();
+  await device.screenshot(path.join(DIR, `${name}.png`));
+}
+
+for (const [kind, viewport] of [
+  ['phone', PHONE],
+  ['desktop', DESKTOP],
+] as const) {
+  test(`screens on a ${kind}`, async ({ parley }) => {
+    await mkdir(DIR, { recursive: true });
+    await populate(parley);
+
+    const signIn = await parley.device(`signin-${kind}`, { viewport });
+    await signIn.page.goto('/');
+    await expect(signIn.page.getByRole('heading', { name: 'Parley' })).toBeVisible();
+    await shoot(signIn, `signin-${kind}`);
+
+    const alice = await parley.signedIn(`alice-${kind}`, 'alice', { viewport });
+    await expect(alice.conversationLink('bob')).toContainText('Bob Chen');
+    await expect(alice.conversationLink('carol')).toContainText('Carol Diaz');
+    await expect(alice.unreadBadge('bob', 2)).toBeVisible();
+    await shoot(alice, `list-${kind}`);
+
+    await alice.openConversation('bob', 'Bob Chen');
+    await alice.send('Yes! 11 o’clock works for me.');
+    await expect(alice.message('Yes! 11 o’clock works for me.')).toHaveAttribute('data-state', /sent|delivered|read/);
+    await alice.composer().fill('See you there 😊');
+    await shoot(alice, `conversation-${kind}`);
+
+    const dark = await parley.signedIn(`alice-dark-${kind}`, 'alice', { viewport, colorScheme: 'dark' });
+    await dark.openConversation('bob', 'Bob Chen');
+    await expect(dark.messageTexts()).toHaveText([
+      'Hey Alice! Are we still on for Saturday?',
+      'I found a great place for brunch 🥞',
+      'Yes! 11 o’clock works for me.',
+    ]);
+    await shoot(dark, `conversation-dark-${kind}`);
+  });
+}
