@@ -4,7 +4,7 @@ import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { DocStats, IdleResult, RampResult, StepResult } from './loadgen/jobs.ts';
 import type { ProfileSummary } from './profile.ts';
-import type { Sizes } from './run.ts';
+import type { Sizes } from './sizes.ts';
 import { REPO_ROOT, SERVER_LABELS, type ServerKind } from './servers/launch.ts';
 import type { DiskUsage } from './storage.ts';
 
