@@ -27,7 +27,7 @@ export interface Parley {
 
 export async function startParley(config: Config, options: { storage?: Storage } = {}): Promise<Parley> {
   const log = createLog(config.logLevel);
-  const storage = options.storage ?? new SqliteStorage(join(config.dataDir, 'parley.db'));
+  const storage = options.storage ?? (await SqliteStorage.open(join(config.dataDir, 'parley.db')));
   const tokens = new Tokens(config.jwtSecret, config.appSecret, config.accessTokenTtl);
   const accounts = new Accounts(storage, tokens);
   const hub = new SyncHub(storage, config.unloadAfterMs, log);

@@ -43,7 +43,7 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, log:
       } catch {
         path = '';
       }
-      serve(ws, path, url.searchParams.get('token'));
+      serve(ws, socket, path, url.searchParams.get('token'));
     });
   });
 
@@ -52,7 +52,7 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, log:
     ws.close(closeCodeOf(code), code);
   }
 
-  function serve(ws: WebSocket, path: string, token: string | null): void {
+  function serve(ws: WebSocket, socket: Duplex, path: string, token: string | null): void {
     // Frames that arrive while the token is checked and the document loads wait here.
     const early: Uint8Array[] = [];
     let receive: ((bytes: Uint8Array) => void) | null = null;
@@ -68,8 +68,22 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, log:
     void (async () => {
       const auth = await tokens.verifyAccess(token);
       if (!auth.ok) return refuse(ws, auth.code);
+      // Frames sent in one tick (a broadcast after a group commit, an update
+      // and its ack) leave in one write: the first corks the socket until the
+      // tick ends. ws corks and uncorks around each frame itself; corks nest.
+      let corked = false;
+      const uncork = (): void => {
+        corked = false;
+        socket.uncork();
+      };
       const opened = await hub.open(path, auth.user, auth.device, (bytes) => {
-        if (ws.readyState === ws.OPEN) ws.send(bytes);
+        if (ws.readyState !== ws.OPEN) return;
+        if (!corked) {
+          corked = true;
+          socket.cork();
+          process.nextTick(uncork);
+        }
+        ws.send(bytes);
       });
       if (!opened.ok) return refuse(ws, opened.code);
       const { connection } = opened;

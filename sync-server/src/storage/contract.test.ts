@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GroupCommit } from './group-commit.ts';
 import { MemoryStorage } from './memory.ts';
@@ -108,5 +109,36 @@ describe.each(backends)('%s storage', (_name, make) => {
     expect(results.map((r) => r.length)).toEqual([1, 1, 1]);
     expect((await s.loadDoc('g')).updates.map((u) => [...u.data])).toEqual([[1], [2], [3]]);
     await group.idle();
+  });
+});
+
+describe('sqlite storage files', () => {
+  it('opens a file written before snapshots were deflated, and gives back its free pages on close', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-storage-'));
+    try {
+      const file = join(dir, 'parley.db');
+      const old = new Database(file);
+      old.exec('CREATE TABLE snapshots (doc TEXT PRIMARY KEY, data BLOB NOT NULL, upto INTEGER NOT NULL)');
+      old.prepare('INSERT INTO snapshots (doc, data, upto) VALUES (?, ?, ?)').run('d', Buffer.from([1, 2, 3]), 5);
+      old.close();
+      const s = new SqliteStorage(file);
+      expect(await s.loadDoc('d')).toEqual({ snapshot: bytes(1, 2, 3), updates: [], lastId: 5 });
+      await s.compact('d', bytes(4, 5), 6);
+      expect((await s.loadDoc('d')).snapshot).toEqual(bytes(4, 5));
+      await s.close();
+
+      // A new file vacuums incrementally: compacted log rows leave no free pages behind a clean close.
+      const fresh = new SqliteStorage(join(dir, 'fresh.db'));
+      const big = new Uint8Array(4000).fill(7);
+      const ids = await fresh.commit(Array.from({ length: 200 }, () => ({ kind: 'update' as const, doc: 'e', data: big })));
+      await fresh.compact('e', bytes(1), Math.max(...ids));
+      await fresh.close();
+      const check = new Database(join(dir, 'fresh.db'), { readonly: true });
+      expect(check.pragma('freelist_count', { simple: true })).toBe(0);
+      expect(check.pragma('page_count', { simple: true })).toBeLessThan(50);
+      check.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

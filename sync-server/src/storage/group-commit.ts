@@ -1,8 +1,14 @@
 /**
- * Group commit: every write queued during one turn of the event loop goes to
- * storage in one transaction (flushed on setImmediate), so one fsync covers
- * them all. Each caller's promise settles after that transaction; callers are
+ * Group commit: one storage transaction at a time, holding everything queued
+ * since the previous one started. While a commit is in flight (the fsync runs
+ * in the storage worker, off the event loop) the next batch accumulates, so
+ * one fsync covers every write that arrived during the previous one. Each
+ * caller's promise settles after its transaction is durable; callers are
  * settled in queue order, so acks and broadcasts keep acceptance order.
+ *
+ * `beforeFlush` hooks run as a batch is taken, and what they write joins that
+ * batch: a write that summarises many others (an inbox entry after many
+ * messages) is then made once per transaction instead of once per message.
  */
 import type { Storage, Write } from './storage.ts';
 
@@ -14,45 +20,58 @@ interface Pending {
 
 export class GroupCommit {
   private queue: Pending[] = [];
-  private flushing: Promise<void> | null = null;
+  private inFlight = false;
   private scheduled = false;
   private idleWaiters: (() => void)[] = [];
+  private readonly hooks: (() => void)[] = [];
 
   constructor(private readonly storage: Storage) {}
 
   /** Resolves with the row id of each `update` write (0 for others) once durable. */
   write(writes: readonly Write[]): Promise<number[]> {
+    // A commit that finished meanwhile is settled first (its acks go out, the next batch leaves).
+    if (this.inFlight) this.storage.poll?.();
     return new Promise((resolve, reject) => {
       this.queue.push({ writes, resolve, reject });
       this.schedule();
     });
   }
 
+  /** Runs `hook` each time a batch is taken, before it is sent; writes it queues are part of that batch. */
+  beforeFlush(hook: () => void): void {
+    this.hooks.push(hook);
+  }
+
   /** Settles when nothing is queued or being committed. */
   idle(): Promise<void> {
-    if (this.queue.length === 0 && this.flushing === null && !this.scheduled) return Promise.resolve();
+    if (this.queue.length === 0 && !this.inFlight && !this.scheduled) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /** From idle, the batch is taken on setImmediate (the rest of this turn's writes join it); never while one is in flight. */
   private schedule(): void {
-    if (this.scheduled || this.flushing !== null) return;
+    if (this.scheduled || this.inFlight) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      this.flushing = this.flush().finally(() => {
-        this.flushing = null;
-        if (this.queue.length > 0) this.schedule();
-        else this.wakeIdle();
-      });
+      void this.flush();
     });
   }
 
   private async flush(): Promise<void> {
+    this.inFlight = true;
+    for (const hook of this.hooks) {
+      try {
+        hook();
+      } catch {
+        // A hook's failure is its own (it reports it); the batch still goes.
+      }
+    }
     const batch = this.queue;
     this.queue = [];
     const all = batch.flatMap((p) => p.writes);
     try {
-      const ids = await this.storage.commit(all);
+      const ids = all.length === 0 ? [] : await this.storage.commit(all);
       let at = 0;
       for (const p of batch) {
         p.resolve(ids.slice(at, at + p.writes.length));
@@ -61,6 +80,9 @@ export class GroupCommit {
     } catch (error) {
       for (const p of batch) p.reject(error);
     }
+    this.inFlight = false;
+    if (this.queue.length > 0) this.schedule();
+    else this.wakeIdle();
   }
 
   private wakeIdle(): void {

@@ -1,191 +1,169 @@
 /**
- * SQLite storage (better-sqlite3, WAL). `synchronous=FULL` because an `ack`
- * promises the write survives a crash or power loss; WAL keeps that cheap and
- * lets readers run beside the writer. better-sqlite3 is synchronous, so every
- * method completes before it returns its (already settled) promise.
+ * SQLite storage (better-sqlite3, WAL, `synchronous=FULL`, because an `ack`
+ * promises the write survives a crash or power loss).
+ *
+ * Writes go to a worker thread that owns the writing connection
+ * (sqlite-worker.ts): better-sqlite3 is synchronous, and on the event loop
+ * every commit's fsync would stall validation, broadcasts and acks. A write's
+ * promise settles once the worker reports its transaction durable.
+ *
+ * Reads run here, synchronously, on a second connection: WAL readers see the
+ * last committed state without waiting for a commit in progress, and every
+ * read the server makes is a few rows by key. A read after a write's promise
+ * settled sees that write.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import { membersOf, type Storage, type StoredDoc, type UserRecord, type Write } from './storage.ts';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { openDatabase, SqliteDb, type UserPatch } from './sqlite-db.ts';
+import type { WorkerData, WorkerReply, WorkerRequest } from './sqlite-worker.ts';
+import type { Storage, StoredDoc, UserRecord, Write } from './storage.ts';
+import { encodeWrites } from './write-codec.ts';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS updates (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  doc TEXT NOT NULL,
-  data BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS updates_doc ON updates (doc, id);
-CREATE TABLE IF NOT EXISTS snapshots (
-  doc TEXT PRIMARY KEY,
-  data BLOB NOT NULL,
-  upto INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS conversations (
-  id TEXT PRIMARY KEY,
-  a TEXT NOT NULL,
-  b TEXT NOT NULL,
-  last_seq INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS conversations_a ON conversations (a);
-CREATE INDEX IF NOT EXISTS conversations_b ON conversations (b);
-CREATE TABLE IF NOT EXISTS msg_index (
-  conversation TEXT NOT NULL,
-  seq INTEGER NOT NULL,
-  id TEXT NOT NULL,
-  sender TEXT NOT NULL,
-  ts INTEGER NOT NULL,
-  segment TEXT NOT NULL,
-  PRIMARY KEY (conversation, seq)
-);
-CREATE INDEX IF NOT EXISTS msg_index_sender ON msg_index (conversation, sender, seq);
-CREATE TABLE IF NOT EXISTS users (
-  id TEXT PRIMARY KEY,
-  password_hash TEXT,
-  nickname TEXT NOT NULL,
-  avatar TEXT,
-  role TEXT NOT NULL DEFAULT 'user',
-  created INTEGER NOT NULL
-);
-`;
-
-interface UserRow {
-  id: string;
-  password_hash: string | null;
-  nickname: string;
-  avatar: string | null;
-  role: string;
-  created: number;
-}
-
-const toUser = (row: UserRow): UserRecord => ({
-  id: row.id,
-  passwordHash: row.password_hash,
-  nickname: row.nickname,
-  avatar: row.avatar,
-  role: row.role === 'admin' ? 'admin' : 'user',
-  created: row.created,
-});
+/** A request without its id, as `call` takes it. */
+type Request = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
 
 export class SqliteStorage implements Storage {
-  private readonly db: Database.Database;
-  private readonly stmt;
-  private readonly commitTx: (writes: readonly Write[]) => number[];
-  private readonly compactTx: (doc: string, snapshot: Uint8Array, upto: number) => void;
+  private readonly reader: SqliteDb;
+  private readonly worker: Worker;
+  private readonly replies: MessagePort;
+  private readonly waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  private nextId = 1;
+  /** Set once the worker is gone (closed or crashed): every later call fails with it. */
+  private gone: Error | null = null;
+  private closing: Promise<void> | null = null;
+  private readonly exited: Promise<void>;
 
   constructor(file: string) {
-    mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.exec(SCHEMA);
-    const db = this.db;
-    this.stmt = {
-      snapshot: db.prepare<[string], { data: Buffer; upto: number }>('SELECT data, upto FROM snapshots WHERE doc = ?'),
-      log: db.prepare<[string, number], { id: number; data: Buffer }>('SELECT id, data FROM updates WHERE doc = ? AND id > ? ORDER BY id'),
-      logLength: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM updates WHERE doc = ?'),
-      append: db.prepare<[string, Uint8Array]>('INSERT INTO updates (doc, data) VALUES (?, ?)'),
-      lastSeq: db.prepare<[string], { last_seq: number }>('SELECT last_seq FROM conversations WHERE id = ?'),
-      setSeq: db.prepare<[string, string, string, number]>(
-        'INSERT INTO conversations (id, a, b, last_seq) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq',
-      ),
-      message: db.prepare<[string, number, string, string, number, string]>(
-        'INSERT INTO msg_index (conversation, seq, id, sender, ts, segment) VALUES (?, ?, ?, ?, ?, ?)',
-      ),
-      countAfter: db.prepare<[string, string, number], { n: number }>(
-        'SELECT COUNT(*) AS n FROM msg_index WHERE conversation = ? AND sender = ? AND seq > ?',
-      ),
-      peers: db.prepare<[string, string, string], { peer: string }>(
-        'SELECT CASE WHEN a = ? THEN b ELSE a END AS peer FROM conversations WHERE a = ? OR b = ?',
-      ),
-      putSnapshot: db.prepare<[string, Uint8Array, number]>(
-        'INSERT INTO snapshots (doc, data, upto) VALUES (?, ?, ?) ON CONFLICT (doc) DO UPDATE SET data = excluded.data, upto = excluded.upto',
-      ),
-      dropLog: db.prepare<[string, number]>('DELETE FROM updates WHERE doc = ? AND id <= ?'),
-      insertUser: db.prepare<[string, string | null, string, string | null, string, number]>(
-        'INSERT INTO users (id, password_hash, nickname, avatar, role, created) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
-      ),
-      getUser: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?'),
-      setNickname: db.prepare<[string, string]>('UPDATE users SET nickname = ? WHERE id = ?'),
-      setAvatar: db.prepare<[string, string]>('UPDATE users SET avatar = ? WHERE id = ?'),
-    };
-    const s = this.stmt;
-    this.commitTx = db.transaction((writes: readonly Write[]) =>
-      writes.map((w) => {
-        switch (w.kind) {
-          case 'update':
-            return Number(s.append.run(w.doc, w.data).lastInsertRowid);
-          case 'last-seq': {
-            const [a, b] = membersOf(w.conversation);
-            s.setSeq.run(w.conversation, a, b, w.seq);
-            return 0;
-          }
-          case 'message':
-            s.message.run(w.conversation, w.seq, w.id, w.from, w.ts, w.segment);
-            return 0;
-        }
+    // Created here, synchronously, so that a bad path fails at start and the
+    // worker opens a file that already has its tables.
+    this.reader = new SqliteDb(openDatabase(file));
+    const { port1, port2 } = new MessageChannel();
+    this.replies = port1;
+    this.worker = new Worker(new URL('./sqlite-worker.mjs', import.meta.url), {
+      workerData: { file, replies: port2 } satisfies WorkerData,
+      transferList: [port2],
+    });
+    // Only a request in flight keeps the process alive (see call).
+    this.worker.unref();
+    this.replies.on('message', (reply: WorkerReply) => this.settle(reply));
+    this.replies.unref();
+    this.worker.on('error', (error) => this.fail(error));
+    this.exited = new Promise((resolve) =>
+      this.worker.once('exit', (code) => {
+        this.fail(new Error(`the storage worker exited (code ${code})`));
+        resolve();
       }),
     );
-    this.compactTx = db.transaction((doc: string, snapshot: Uint8Array, upto: number) => {
-      const current = s.snapshot.get(doc);
-      if (current !== undefined && current.upto > upto) return;
-      s.putSnapshot.run(doc, snapshot, upto);
-      s.dropLog.run(doc, upto);
-    });
+  }
+
+  /**
+   * Opens the file and resolves once the worker is ready, so that the first
+   * commit does not wait for the thread to start (a server should call this
+   * before it listens; the constructor alone works too, lazily).
+   */
+  static async open(file: string): Promise<SqliteStorage> {
+    const storage = new SqliteStorage(file);
+    await storage.call({ op: 'ping' });
+    return storage;
   }
 
   loadDoc(doc: string): Promise<StoredDoc> {
-    const snap = this.stmt.snapshot.get(doc);
-    const upto = snap?.upto ?? 0;
-    const updates = this.stmt.log.all(doc, upto).map((r) => ({ id: r.id, data: new Uint8Array(r.data) }));
-    const lastId = updates.at(-1)?.id ?? upto;
-    return Promise.resolve({ snapshot: snap ? new Uint8Array(snap.data) : null, updates, lastId });
+    return this.read(() => this.reader.loadDoc(doc));
   }
 
-  commit(writes: readonly Write[]): Promise<number[]> {
-    return Promise.resolve(this.commitTx(writes));
+  async commit(writes: readonly Write[]): Promise<number[]> {
+    const bytes = encodeWrites(writes);
+    // encodeWrites allocates a buffer of its own: hand it over instead of copying it.
+    const ids = (await this.call({ op: 'commit', writes: bytes }, [bytes.buffer as ArrayBuffer])) as Float64Array;
+    return Array.from(ids);
   }
 
-  compact(doc: string, snapshot: Uint8Array, upto: number): Promise<void> {
-    this.compactTx(doc, snapshot, upto);
-    return Promise.resolve();
+  async compact(doc: string, snapshot: Uint8Array, upto: number): Promise<void> {
+    await this.call({ op: 'compact', doc, snapshot, upto });
   }
 
   logLength(doc: string): Promise<number> {
-    return Promise.resolve(this.stmt.logLength.get(doc)?.n ?? 0);
+    return this.read(() => this.reader.logLength(doc));
   }
 
   lastSeq(conversation: string): Promise<number> {
-    return Promise.resolve(this.stmt.lastSeq.get(conversation)?.last_seq ?? 0);
+    return this.read(() => this.reader.lastSeq(conversation));
   }
 
   countMessagesAfter(conversation: string, from: string, seq: number): Promise<number> {
-    return Promise.resolve(this.stmt.countAfter.get(conversation, from, seq)?.n ?? 0);
+    return this.read(() => this.reader.countMessagesAfter(conversation, from, seq));
   }
 
   peersOf(user: string): Promise<string[]> {
-    return Promise.resolve(this.stmt.peers.all(user, user, user).map((r) => r.peer));
+    return this.read(() => this.reader.peersOf(user));
   }
 
-  createUser(u: UserRecord): Promise<boolean> {
-    const result = this.stmt.insertUser.run(u.id, u.passwordHash, u.nickname, u.avatar, u.role, u.created);
-    return Promise.resolve(result.changes === 1);
+  createUser(user: UserRecord): Promise<boolean> {
+    return this.call({ op: 'create-user', user }) as Promise<boolean>;
   }
 
   getUser(id: string): Promise<UserRecord | undefined> {
-    const row = this.stmt.getUser.get(id);
-    return Promise.resolve(row && toUser(row));
+    return this.read(() => this.reader.getUser(id));
   }
 
-  async updateUser(id: string, patch: { nickname?: string | undefined; avatar?: string | undefined }): Promise<UserRecord | undefined> {
-    if (patch.nickname !== undefined) this.stmt.setNickname.run(patch.nickname, id);
-    if (patch.avatar !== undefined) this.stmt.setAvatar.run(patch.avatar, id);
+  async updateUser(id: string, patch: UserPatch): Promise<UserRecord | undefined> {
+    await this.call({ op: 'update-user', user: id, patch });
     return this.getUser(id);
   }
 
+  /** Waits for every request sent so far, gives free pages back, closes both connections and ends the worker. */
   close(): Promise<void> {
-    if (this.db.open) this.db.close();
-    return Promise.resolve();
+    return (this.closing ??= (async () => {
+      // The reader first, so that the writer is the last connection and its close checkpoints and removes the WAL.
+      this.reader.close();
+      if (this.gone === null) await this.call({ op: 'close' });
+      await this.exited;
+      this.replies.close();
+    })());
+  }
+
+  /**
+   * Takes the worker's finished replies now. Under load the event loop spends
+   * long turns reading sockets, and a reply event waits for its turn; the
+   * group commit calls this for every write, so commits are acknowledged (and
+   * the next batch sent) as soon as they finish.
+   */
+  poll(): void {
+    if (this.waiting.size === 0) return;
+    for (let m = receiveMessageOnPort(this.replies); m !== undefined; m = receiveMessageOnPort(this.replies)) this.settle(m.message as WorkerReply);
+  }
+
+  private read<T>(query: () => T): Promise<T> {
+    if (this.closing !== null) return Promise.reject(new Error('storage is closed'));
+    try {
+      return Promise.resolve(query());
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private call(request: Request, transfer: ArrayBuffer[] = []): Promise<unknown> {
+    if (this.gone !== null) return Promise.reject(this.gone);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      if (this.waiting.size === 1) this.replies.ref();
+      this.worker.postMessage({ ...request, id }, transfer);
+    });
+  }
+
+  private settle(reply: WorkerReply): void {
+    const waiter = this.waiting.get(reply.id);
+    if (waiter === undefined) return;
+    this.waiting.delete(reply.id);
+    if (this.waiting.size === 0) this.replies.unref();
+    if (reply.ok) waiter.resolve(reply.value);
+    else waiter.reject(Object.assign(new Error(reply.message), { stack: reply.stack }));
+  }
+
+  private fail(error: Error): void {
+    this.gone ??= error;
+    const waiting = [...this.waiting.values()];
+    this.waiting.clear();
+    for (const w of waiting) w.reject(error);
   }
 }

@@ -66,6 +66,12 @@ export interface Storage {
   updateUser(id: string, patch: { nickname?: string | undefined; avatar?: string | undefined }): Promise<UserRecord | undefined>;
 
   close(): Promise<void>;
+  /**
+   * Settles, now, the requests that have finished elsewhere (a backend whose
+   * work runs on another thread), instead of on a later turn of the event
+   * loop; optional, and cheap enough to call for every write.
+   */
+  poll?(): void;
 }
 
 /** The members of a conversation id `a/b`. */

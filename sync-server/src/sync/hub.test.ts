@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { conversationPath, MESSAGE_CONTROL, parseControlFrame, SERVER_CLAIM, segmentOf, type ControlFrame, type Message } from '@parley/protocol';
+import { conversationPath, MESSAGE_CONTROL, MESSAGE_SYNC, parseControlFrame, SERVER_CLAIM, segmentOf, type ControlFrame, type Message } from '@parley/protocol';
 import * as decoding from 'lib0/decoding';
 import { createLog } from '../log.ts';
 import { MemoryStorage } from '../storage/memory.ts';
@@ -69,6 +69,38 @@ describe('the sync hub', () => {
     await connection.live.committed();
     expect(frames).toMatchObject([{ type: 'reject', code: 'read-only', msgIds: ['ok'] }]);
     expect(connection.live.doc.getMap('messages').size).toBe(0);
+    client.destroy();
+  });
+});
+
+describe('relaying an accepted update', () => {
+  it('sends the sender only the server part and every other connection the whole update', async () => {
+    const hub = new SyncHub(new MemoryStorage(), 60_000, createLog('silent'));
+    hubs.push(hub);
+    const received = { sender: new Y.Doc(), other: new Y.Doc() };
+    const updates = { sender: 0, other: 0 };
+    const open = async (who: 'sender' | 'other') => {
+      const opened = await hub.open(path, who === 'sender' ? 'alice' : 'bob', who, (bytes) => {
+        const decoder = decoding.createDecoder(bytes);
+        if (decoding.readVarUint(decoder) !== MESSAGE_SYNC || decoding.readVarUint(decoder) !== 2) return;
+        updates[who]++;
+        Y.applyUpdate(received[who], decoding.readVarUint8Array(decoder));
+      });
+      if (!opened.ok) throw new Error(opened.code);
+      return opened.connection;
+    };
+    const sender = await open('sender');
+    await open('other');
+    const client = new Y.Doc();
+    const m1 = msg('m1');
+    client.getMap('messages').set('m1', m1);
+    sender.receive(syncUpdateMessage(Y.encodeStateAsUpdate(client)));
+    await sender.live.committed();
+    expect(updates).toEqual({ sender: 1, other: 1 });
+    expect(received.sender.getMap('seq').get('m1')).toBe(1);
+    expect(received.sender.getMap('messages').size).toBe(0);
+    expect(received.other.getMap('seq').get('m1')).toBe(1);
+    expect(received.other.getMap('messages').get('m1')).toEqual(m1);
     client.destroy();
   });
 });

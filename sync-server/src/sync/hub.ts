@@ -3,9 +3,12 @@
  * client update. The accept path is synchronous from validation to queueing
  * the commit, so updates are judged against, and stamped in, acceptance order:
  *
- *   validateUpdate → one transaction (apply, claim client ids, stamp seq)
- *   → same tick: both inboxes updated → one group commit
- *   → after commit: broadcast the merged update, then `ack` the sender.
+ *   validateUpdate → apply the update (one transaction), then the server's
+ *   writes on it (claim client ids, stamp seq; a second one)
+ *   → queued in the group commit; both inboxes are updated once per batch,
+ *     in the same transaction
+ *   → after commit: broadcast (the sender gets only the server's part),
+ *     then `ack` the sender.
  */
 import * as Y from 'yjs';
 import {
@@ -28,6 +31,15 @@ import { recordMessages, setProfile, setUnread, type Stamped } from './inbox.ts'
 import type { LiveDoc } from './live-doc.ts';
 import { DocRegistry } from './registry.ts';
 
+/** What an inbox still has to record about one peer's conversation. */
+interface PendingEntry {
+  segment: string;
+  stamped: Stamped[];
+  now: number;
+}
+
+type UpdateMeta = ReturnType<typeof Y.parseUpdateMeta>;
+
 export type OpenResult = { ok: true; connection: Connection } | { ok: false; code: ErrorCode };
 
 export class SyncHub implements UpdateSink {
@@ -37,6 +49,8 @@ export class SyncHub implements UpdateSink {
   private readonly lastSeq = new Map<string, number>();
   /** Profiles of users with a loaded conversation, for their peers' inboxes. */
   private readonly profiles = new Map<string, ProfileEntry>();
+  /** Messages accepted since the last batch was taken, per inbox and peer, not yet recorded there. */
+  private readonly unrecorded = new Map<LiveDoc, Map<string, PendingEntry>>();
 
   constructor(
     private readonly storage: Storage,
@@ -44,6 +58,7 @@ export class SyncHub implements UpdateSink {
     private readonly log: Log,
   ) {
     this.commit = new GroupCommit(storage);
+    this.commit.beforeFlush(() => this.flushInboxes());
     this.registry = new DocRegistry(storage, this.commit, unloadAfterMs, { loaded: (l) => this.loaded(l), unloaded: (l) => this.unloaded(l) }, log);
   }
 
@@ -74,7 +89,9 @@ export class SyncHub implements UpdateSink {
     }
     if (verdict.empty) return;
 
-    const position = ackPosition(update, live.doc);
+    const meta = Y.parseUpdateMeta(update);
+    const position = ackPosition(meta, live.doc);
+    const exact = exactClients(meta, live.doc);
     const path = live.parsed;
     const stamped: Stamped[] = [];
     const extra: Write[] = [];
@@ -89,9 +106,10 @@ export class SyncHub implements UpdateSink {
       extra.push({ kind: 'last-seq', conversation, seq: last });
     }
 
-    const committed = live.write(
+    const committed = live.accept(
+      connection,
+      update,
       () => {
-        Y.applyUpdate(live.doc, update);
         const clients = live.doc.getMap(SERVER_ROOTS.clients);
         for (const id of verdict.newClients) clients.set(String(id), { user });
         const seq = live.doc.getMap<number>(SERVER_ROOTS.seq);
@@ -99,21 +117,16 @@ export class SyncHub implements UpdateSink {
       },
       extra,
       verdict.newClients,
+      exact,
     );
     if (conversation !== undefined && path.kind === 'conversation') {
       this.lastSeq.set(conversation, stamped.at(-1)?.seq ?? 0);
-      // Same tick, so the same group commit as the messages themselves.
+      // Recorded in both inboxes when this group commit's batch is taken, so in
+      // the same transaction as the messages themselves (see flushInboxes).
       const now = Date.now();
       for (const inbox of live.dependencies) {
         const owner = inbox.parsed.kind === 'inbox' ? inbox.parsed.user : '';
-        const peer = owner === path.a ? path.b : path.a;
-        const peerProfile = this.profiles.get(peer);
-        void inbox
-          .write(() => {
-            recordMessages(inbox.doc, peer, path.segment, stamped, stamped.at(-1)?.seq ?? 0, now);
-            if (peerProfile !== undefined) setProfile(inbox.doc, peerProfile);
-          })
-          .catch(() => undefined);
+        this.noteInInbox(inbox, owner === path.a ? path.b : path.a, path.segment, stamped, now);
       }
     }
 
@@ -129,6 +142,47 @@ export class SyncHub implements UpdateSink {
       },
       () => connection.sendControl({ type: 'reject', code: 'internal', message: errorMessage('internal'), msgIds }),
     );
+  }
+
+  private noteInInbox(inbox: LiveDoc, peer: string, segment: string, stamped: readonly Stamped[], now: number): void {
+    let peers = this.unrecorded.get(inbox);
+    if (peers === undefined) this.unrecorded.set(inbox, (peers = new Map<string, PendingEntry>()));
+    const entry = peers.get(peer);
+    if (entry === undefined) peers.set(peer, { segment, stamped: [...stamped], now });
+    else {
+      // Segments are YYYY-MM, so string order is time order.
+      if (segment > entry.segment) entry.segment = segment;
+      entry.stamped.push(...stamped);
+      entry.now = now;
+    }
+  }
+
+  /**
+   * One inbox write per inbox per group commit, whatever the number of
+   * messages since the last: the same entry recordMessages would leave after
+   * recording them one by one, as one Yjs transaction and one log row.
+   */
+  private flushInboxes(): void {
+    if (this.unrecorded.size === 0) return;
+    const batch = [...this.unrecorded];
+    this.unrecorded.clear();
+    for (const [inbox, peers] of batch) {
+      if (inbox.destroyed) continue;
+      try {
+        inbox
+          .write(() => {
+            for (const [peer, { segment, stamped, now }] of peers) {
+              recordMessages(inbox.doc, peer, segment, stamped, stamped.at(-1)?.seq ?? 0, now);
+              const profile = this.profiles.get(peer);
+              if (profile !== undefined) setProfile(inbox.doc, profile);
+            }
+          })
+          // A failed commit is logged by the document.
+          .catch(() => undefined);
+      } catch (error) {
+        this.log.error({ err: error, doc: inbox.path }, 'inbox update failed');
+      }
+    }
   }
 
   /** After a read receipt: the reader's unread count is what the peer wrote after the read sequence. */
@@ -194,10 +248,25 @@ export class SyncHub implements UpdateSink {
  * What an `ack` names: the client id whose new structs the update carries and
  * the clock after them (the next clock the server expects from that client).
  */
-function ackPosition(update: Uint8Array, doc: Y.Doc): { client: number; clock: number } {
-  const { to } = Y.parseUpdateMeta(update);
+function ackPosition({ to }: UpdateMeta, doc: Y.Doc): { client: number; clock: number } {
   for (const [client, clock] of to) {
     if (clock > Y.getState(doc.store, client)) return { client, clock };
   }
   return { client: 0, clock: 0 };
+}
+
+/**
+ * The client ids of an update that holds nothing the server already has,
+ * with its sections in Yjs's own order (highest client id first): such an
+ * update is exactly what applying it adds, so it can be stored and relayed as
+ * it came, without encoding it again. Null otherwise (re-sent structs).
+ */
+function exactClients({ from }: UpdateMeta, doc: Y.Doc): number[] | null {
+  const clients = [...from.keys()];
+  for (let i = 0; i < clients.length; i++) {
+    const client = clients[i] ?? 0;
+    if (from.get(client) !== Y.getState(doc.store, client)) return null;
+    if (i > 0 && client > (clients[i - 1] ?? 0)) return null;
+  }
+  return clients;
 }

@@ -11,6 +11,7 @@ import type { Log } from '../log.ts';
 import type { GroupCommit } from '../storage/group-commit.ts';
 import type { StoredDoc, Write } from '../storage/storage.ts';
 import { awarenessMessage, syncUpdateMessage } from './frames.ts';
+import { mergeParts, type Part } from './merge.ts';
 
 /** A connection as a document sees it: something to send bytes to. */
 export interface Peer {
@@ -78,28 +79,88 @@ export class LiveDoc {
    */
   write(change: () => void, extra: readonly Write[] = [], avoidClients: readonly number[] = []): Promise<void> {
     this.ensureServerClientId(avoidClients);
-    let merged: Uint8Array | null = null;
-    const capture = (update: Uint8Array): void => {
-      merged = merged === null ? update : Y.mergeUpdates([merged, update]);
+    const update = this.capture(() => this.transactAsServer(change))?.update ?? null;
+    return this.persist(update, extra, (bytes) => this.broadcast(bytes));
+  }
+
+  /**
+   * Accepts a client's (validated) update from `sender`: applies it in one
+   * transaction and the server's own writes on it (`serverChange`: claims,
+   * sequence stamps) in a second, and queues both, merged, as one log row with
+   * `extra` in the group commit. After the commit every other connection gets
+   * the merged update and `sender` only the server's part: it already has its
+   * own. `avoidClients`: the client ids this update claims for its user.
+   * `exactClients`: the update's client ids when it holds only structs the
+   * document lacks, so that it is what applying it adds and need not be
+   * encoded again; null when it must be.
+   */
+  accept(
+    sender: Peer,
+    clientUpdate: Uint8Array,
+    serverChange: () => void,
+    extra: readonly Write[],
+    avoidClients: readonly number[],
+    exactClients: readonly number[] | null = null,
+  ): Promise<void> {
+    this.ensureServerClientId(avoidClients);
+    let applied: Part | null;
+    if (exactClients === null) applied = this.capture(() => Y.applyUpdate(this.doc, clientUpdate, SERVER_ORIGIN));
+    else {
+      // No 'update' listener, so Yjs does not encode this transaction at all.
+      Y.applyUpdate(this.doc, clientUpdate, SERVER_ORIGIN);
+      applied = { update: clientUpdate, clients: exactClients };
+    }
+    const server = this.capture(() => this.transactAsServer(serverChange));
+    const merged = applied === null ? (server?.update ?? null) : server === null ? applied.update : mergeParts(applied, server);
+    return this.persist(merged, extra, (bytes) => {
+      for (const peer of this.connections) {
+        if (peer !== sender) peer.send(bytes);
+        else if (server !== null) peer.send(syncUpdateMessage(server.update));
+      }
+    });
+  }
+
+  /**
+   * The update the transactions run by `run` produced (merged if several) and
+   * the client ids it has structs of, or null if nothing changed.
+   */
+  private capture(run: () => void): Part | null {
+    let merged: Part | null = null;
+    const capture = (update: Uint8Array, _origin: unknown, _doc: Y.Doc, transaction: Y.Transaction): void => {
+      const clients: number[] = [];
+      for (const [client, clock] of transaction.afterState) if (clock > (transaction.beforeState.get(client) ?? 0)) clients.push(client);
+      merged = merged === null ? { update, clients } : { update: Y.mergeUpdates([merged.update, update]), clients: [...new Set([...merged.clients, ...clients])] };
     };
     this.doc.on('update', capture);
     try {
-      this.doc.transact((transaction) => {
-        const before = Y.getState(this.doc.store, this.doc.clientID);
-        change();
-        // Applying a client's update marks the transaction remote, and Yjs then
-        // takes a new client id when its own grew; here the server wrote under
-        // its own (claimed) id on purpose, so keep it.
-        transaction.local = true;
-        // The server's own structs need a claim too, or a client could take its id.
-        if (Y.getState(this.doc.store, this.doc.clientID) > before && claimOf(this.doc, this.doc.clientID) !== SERVER_CLAIM) {
-          this.doc.getMap(SERVER_ROOTS.clients).set(String(this.doc.clientID), { user: SERVER_CLAIM });
-        }
-      }, SERVER_ORIGIN);
+      run();
     } finally {
       this.doc.off('update', capture);
     }
-    const update: Uint8Array | null = merged;
+    return merged;
+  }
+
+  private transactAsServer(change: () => void): void {
+    this.doc.transact((transaction) => {
+      const before = Y.getState(this.doc.store, this.doc.clientID);
+      change();
+      // Applying a client's update marks the transaction remote, and Yjs then
+      // takes a new client id when its own grew; here the server wrote under
+      // its own (claimed) id on purpose, so keep it.
+      transaction.local = true;
+      // The server's own structs need a claim too, or a client could take its id.
+      if (Y.getState(this.doc.store, this.doc.clientID) > before && claimOf(this.doc, this.doc.clientID) !== SERVER_CLAIM) {
+        this.doc.getMap(SERVER_ROOTS.clients).set(String(this.doc.clientID), { user: SERVER_CLAIM });
+      }
+    }, SERVER_ORIGIN);
+  }
+
+  /**
+   * Queues `update` (as one log row) and `extra` in the group commit; after
+   * the commit, hands the update's sync frame to `deliver` (unless the
+   * document was unloaded meanwhile).
+   */
+  private persist(update: Uint8Array | null, extra: readonly Write[], deliver: (bytes: Uint8Array) => void): Promise<void> {
     const writes: Write[] = update === null ? [...extra] : [{ kind: 'update', doc: this.path, data: update }, ...extra];
     if (writes.length === 0) return this.tail;
     this.pending++;
@@ -109,7 +170,7 @@ export class LiveDoc {
         if (update !== null) {
           this.lastId = Math.max(this.lastId, ids[0] ?? 0);
           this.logLength++;
-          if (!this.destroyed) this.broadcast(syncUpdateMessage(update));
+          if (!this.destroyed) deliver(syncUpdateMessage(update));
         }
         this.onCommitted(this);
       },

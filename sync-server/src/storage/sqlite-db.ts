@@ -1,0 +1,249 @@
+/**
+ * One better-sqlite3 connection to Parley's database and its statements,
+ * synchronous. `SqliteStorage` holds two: the writer, in a worker thread
+ * (sqlite-worker.ts), so that a commit's fsync never blocks the event loop,
+ * and a reader on the main thread, which WAL lets read the last committed
+ * state while the writer commits (reads are small and never wait for a disk
+ * flush).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import Database from 'better-sqlite3';
+import { membersOf, type StoredDoc, type UserRecord, type Write } from './storage.ts';
+
+/**
+ * `updates` ids come from AUTOINCREMENT because a snapshot claims every row up
+ * to an id: an id may never be handed out again after compaction deleted it.
+ * `msg_index` is WITHOUT ROWID (its key is the row) and has no second index:
+ * each accepted message costs one small row, the biggest thing stored per
+ * message after the document itself. Snapshots are stored deflated
+ * (`codec` 1; 0 is a plain Yjs update): a conversation's encoded state is
+ * mostly JSON keys and text and shrinks to a fraction; the log rows, short
+ * lived, stay plain.
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS updates (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  doc TEXT NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS updates_doc ON updates (doc, id);
+CREATE TABLE IF NOT EXISTS snapshots (
+  doc TEXT PRIMARY KEY,
+  data BLOB NOT NULL,
+  upto INTEGER NOT NULL,
+  codec INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS conversations (
+  id TEXT PRIMARY KEY,
+  a TEXT NOT NULL,
+  b TEXT NOT NULL,
+  last_seq INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS conversations_a ON conversations (a);
+CREATE INDEX IF NOT EXISTS conversations_b ON conversations (b);
+CREATE TABLE IF NOT EXISTS msg_index (
+  conversation TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  id TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  segment TEXT NOT NULL,
+  PRIMARY KEY (conversation, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS users (
+  id TEXT PRIMARY KEY,
+  password_hash TEXT,
+  nickname TEXT NOT NULL,
+  avatar TEXT,
+  role TEXT NOT NULL DEFAULT 'user',
+  created INTEGER NOT NULL
+);
+`;
+
+/** Free pages given back per background step: 512 KB, a short write transaction. */
+export const VACUUM_STEP_PAGES = 128;
+
+const CODEC_DEFLATE = 1;
+
+interface UserRow {
+  id: string;
+  password_hash: string | null;
+  nickname: string;
+  avatar: string | null;
+  role: string;
+  created: number;
+}
+
+const toUser = (row: UserRow): UserRecord => ({
+  id: row.id,
+  passwordHash: row.password_hash,
+  nickname: row.nickname,
+  avatar: row.avatar,
+  role: row.role === 'admin' ? 'admin' : 'user',
+  created: row.created,
+});
+
+export type UserPatch = { nickname?: string | undefined; avatar?: string | undefined };
+
+/** Opens the database, creating it and its tables when new; the caller closes it. */
+export function openDatabase(file: string): Database.Database {
+  mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  // Must precede the first table; on an older file without it this is a no-op
+  // (the file then keeps its free pages, as before).
+  db.pragma('auto_vacuum = INCREMENTAL');
+  db.pragma('journal_mode = WAL');
+  // An `ack` promises the write survives a crash or power loss.
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.exec(SCHEMA);
+  // Files created before snapshots had a codec: their snapshots are all plain.
+  const columns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('snapshots')").all();
+  if (!columns.some((c) => c.name === 'codec')) db.exec('ALTER TABLE snapshots ADD COLUMN codec INTEGER NOT NULL DEFAULT 0');
+  return db;
+}
+
+export class SqliteDb {
+  private readonly stmt;
+  private readonly commitTx: (writes: readonly Write[]) => number[];
+  private readonly compactTx: (doc: string, snapshot: Uint8Array, upto: number) => void;
+
+  constructor(readonly db: Database.Database) {
+    this.stmt = {
+      snapshot: db.prepare<[string], { data: Buffer; upto: number; codec: number }>('SELECT data, upto, codec FROM snapshots WHERE doc = ?'),
+      snapshotUpto: db.prepare<[string], { upto: number }>('SELECT upto FROM snapshots WHERE doc = ?'),
+      log: db.prepare<[string, number], { id: number; data: Buffer }>('SELECT id, data FROM updates WHERE doc = ? AND id > ? ORDER BY id'),
+      logLength: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM updates WHERE doc = ?'),
+      append: db.prepare<[string, Uint8Array]>('INSERT INTO updates (doc, data) VALUES (?, ?)'),
+      lastSeq: db.prepare<[string], { last_seq: number }>('SELECT last_seq FROM conversations WHERE id = ?'),
+      setSeq: db.prepare<[string, string, string, number]>(
+        'INSERT INTO conversations (id, a, b, last_seq) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq',
+      ),
+      message: db.prepare<[string, number, string, string, number, string]>(
+        'INSERT INTO msg_index (conversation, seq, id, sender, ts, segment) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      // Walks the conversation's rows after `seq` (the unread ones, so few).
+      countAfter: db.prepare<[string, number, string], { n: number }>(
+        'SELECT COUNT(*) AS n FROM msg_index WHERE conversation = ? AND seq > ? AND sender = ?',
+      ),
+      peers: db.prepare<[string, string, string], { peer: string }>(
+        'SELECT CASE WHEN a = ? THEN b ELSE a END AS peer FROM conversations WHERE a = ? OR b = ?',
+      ),
+      putSnapshot: db.prepare<[string, Uint8Array, number, number]>(
+        'INSERT INTO snapshots (doc, data, upto, codec) VALUES (?, ?, ?, ?) ON CONFLICT (doc) DO UPDATE SET data = excluded.data, upto = excluded.upto, codec = excluded.codec',
+      ),
+      dropLog: db.prepare<[string, number]>('DELETE FROM updates WHERE doc = ? AND id <= ?'),
+      insertUser: db.prepare<[string, string | null, string, string | null, string, number]>(
+        'INSERT INTO users (id, password_hash, nickname, avatar, role, created) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+      ),
+      getUser: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?'),
+      setNickname: db.prepare<[string, string]>('UPDATE users SET nickname = ? WHERE id = ?'),
+      setAvatar: db.prepare<[string, string]>('UPDATE users SET avatar = ? WHERE id = ?'),
+    };
+    const s = this.stmt;
+    this.commitTx = db.transaction((writes: readonly Write[]) => {
+      // A batch may hold many messages of a conversation: one upsert of its last sequence (the latest written).
+      const lastSeq = new Map<string, number>();
+      const ids = writes.map((w) => {
+        switch (w.kind) {
+          case 'update':
+            return Number(s.append.run(w.doc, w.data).lastInsertRowid);
+          case 'last-seq':
+            lastSeq.set(w.conversation, w.seq);
+            return 0;
+          case 'message':
+            s.message.run(w.conversation, w.seq, w.id, w.from, w.ts, w.segment);
+            return 0;
+        }
+      });
+      for (const [conversation, seq] of lastSeq) {
+        const [a, b] = membersOf(conversation);
+        s.setSeq.run(conversation, a, b, seq);
+      }
+      return ids;
+    });
+    this.compactTx = db.transaction((doc: string, snapshot: Uint8Array, upto: number) => {
+      const current = s.snapshotUpto.get(doc);
+      if (current !== undefined && current.upto > upto) return;
+      s.putSnapshot.run(doc, deflateRawSync(snapshot), upto, CODEC_DEFLATE);
+      s.dropLog.run(doc, upto);
+    });
+  }
+
+  loadDoc(doc: string): StoredDoc {
+    // One read transaction, so the snapshot and the log are from the same commit.
+    return this.db.transaction(() => {
+      const snap = this.stmt.snapshot.get(doc);
+      const upto = snap?.upto ?? 0;
+      const updates = this.stmt.log.all(doc, upto).map((r) => ({ id: r.id, data: new Uint8Array(r.data) }));
+      const lastId = updates.at(-1)?.id ?? upto;
+      const snapshot = snap === undefined ? null : new Uint8Array(snap.codec === CODEC_DEFLATE ? inflateRawSync(snap.data) : snap.data);
+      return { snapshot, updates, lastId };
+    })();
+  }
+
+  commit(writes: readonly Write[]): number[] {
+    return this.commitTx(writes);
+  }
+
+  compact(doc: string, snapshot: Uint8Array, upto: number): void {
+    this.compactTx(doc, snapshot, upto);
+  }
+
+  logLength(doc: string): number {
+    return this.stmt.logLength.get(doc)?.n ?? 0;
+  }
+
+  lastSeq(conversation: string): number {
+    return this.stmt.lastSeq.get(conversation)?.last_seq ?? 0;
+  }
+
+  countMessagesAfter(conversation: string, from: string, seq: number): number {
+    return this.stmt.countAfter.get(conversation, seq, from)?.n ?? 0;
+  }
+
+  peersOf(user: string): string[] {
+    return this.stmt.peers.all(user, user, user).map((r) => r.peer);
+  }
+
+  createUser(u: UserRecord): boolean {
+    return this.stmt.insertUser.run(u.id, u.passwordHash, u.nickname, u.avatar, u.role, u.created).changes === 1;
+  }
+
+  getUser(id: string): UserRecord | undefined {
+    const row = this.stmt.getUser.get(id);
+    return row && toUser(row);
+  }
+
+  updateUser(id: string, patch: UserPatch): void {
+    this.db.transaction(() => {
+      if (patch.nickname !== undefined) this.stmt.setNickname.run(patch.nickname, id);
+      if (patch.avatar !== undefined) this.stmt.setAvatar.run(patch.avatar, id);
+    })();
+  }
+
+  /**
+   * Gives up to `pages` free pages back to the file system (all when
+   * undefined); true when free pages remain. Only files created with
+   * auto_vacuum = INCREMENTAL shrink; on others this is a no-op.
+   */
+  vacuum(pages?: number): boolean {
+    if (this.db.pragma('auto_vacuum', { simple: true }) !== 2) return false;
+    this.db.pragma(pages === undefined ? 'incremental_vacuum' : `incremental_vacuum(${pages})`);
+    return (this.db.pragma('freelist_count', { simple: true }) as number) > 0;
+  }
+
+  /** Whether enough of the file is free pages to be worth giving back now (a quarter and at least 8 MB). */
+  worthVacuuming(): boolean {
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    const total = this.db.pragma('page_count', { simple: true }) as number;
+    const page = this.db.pragma('page_size', { simple: true }) as number;
+    return free * page >= 8 * 1024 * 1024 && free * 4 >= total;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The storage worker thread: owns the writing SQLite connection, so a
+ * commit's fsync (synchronous=FULL) blocks this thread and not the event
+ * loop. Requests are handled one at a time in arrival order, so commits,
+ * compactions and user writes apply in the order the main thread sent them,
+ * and each reply is sent only after its transaction is durable.
+ *
+ * When no request has come for a while, it gives free pages back to the file
+ * system, a step at a time, if compaction has left a large share of the file
+ * free; on close it gives all of them back.
+ */
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { openDatabase, SqliteDb, VACUUM_STEP_PAGES, type UserPatch } from './sqlite-db.ts';
+import type { UserRecord } from './storage.ts';
+import { decodeWrites } from './write-codec.ts';
+
+export type WorkerRequest =
+  /** `writes`: encodeWrites of the batch; the reply's value is a Float64Array of row ids. */
+  | { id: number; op: 'commit'; writes: Uint8Array }
+  | { id: number; op: 'compact'; doc: string; snapshot: Uint8Array; upto: number }
+  | { id: number; op: 'create-user'; user: UserRecord }
+  | { id: number; op: 'update-user'; user: string; patch: UserPatch }
+  /** Answered once the thread has started and opened the database. */
+  | { id: number; op: 'ping' }
+  /** Gives back every free page, closes the connection (a checkpoint), and ends the thread. */
+  | { id: number; op: 'close' };
+
+export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; message: string; stack: string | undefined };
+
+export interface WorkerData {
+  file: string;
+  /** Where replies go (a port of their own, so the main thread can also take them synchronously). */
+  replies: MessagePort;
+}
+
+const port = parentPort;
+if (port === null) throw new Error('sqlite-worker.ts runs as a worker thread (see sqlite.ts)');
+const { file, replies } = workerData as WorkerData;
+const db = new SqliteDb(openDatabase(file));
+/** Quiet time before a background vacuum step, ms. */
+const IDLE_MS = 200;
+let vacuumTimer: NodeJS.Timeout | undefined;
+let lastRequest = 0;
+
+function run(request: WorkerRequest): unknown {
+  switch (request.op) {
+    case 'commit':
+      return Float64Array.from(db.commit(decodeWrites(request.writes)));
+    case 'compact':
+      db.compact(request.doc, request.snapshot, request.upto);
+      scheduleVacuum();
+      return undefined;
+    case 'create-user':
+      return db.createUser(request.user);
+    case 'update-user':
+      db.updateUser(request.user, request.patch);
+      return undefined;
+    case 'ping':
+      return undefined;
+    case 'close':
+      db.vacuum();
+      db.close();
+      return undefined;
+  }
+}
+
+/**
+ * Only while no request has come for IDLE_MS: a vacuum step is a write
+ * transaction, and under load a commit must never wait behind one (the free
+ * pages are reused by new log rows meanwhile anyway).
+ */
+function scheduleVacuum(): void {
+  if (vacuumTimer !== undefined || !db.db.open || !db.worthVacuuming()) return;
+  vacuumTimer = setTimeout(() => {
+    vacuumTimer = undefined;
+    if (!db.db.open) return;
+    if (performance.now() - lastRequest < IDLE_MS) return scheduleVacuum();
+    try {
+      db.vacuum(VACUUM_STEP_PAGES);
+      scheduleVacuum();
+    } catch {
+      // Free pages stay free (and are reused); the next compaction tries again.
+    }
+  }, IDLE_MS);
+  vacuumTimer.unref();
+}
+
+port.on('message', (request: WorkerRequest) => {
+  lastRequest = performance.now();
+  let reply: WorkerReply;
+  try {
+    reply = { id: request.id, ok: true, value: run(request) };
+  } catch (error) {
+    const e = error instanceof Error ? error : new Error(String(error));
+    reply = { id: request.id, ok: false, message: e.message, stack: e.stack };
+  }
+  replies.postMessage(reply);
+  if (request.op === 'close') {
+    replies.close();
+    port.close();
+  }
+});
