@@ -14,6 +14,7 @@ const VALIDATOR_CODES = [
   'duplicate-id',
   'wrong-conversation',
   'body-too-long',
+  'system-reserved',
 ] as const;
 
 describe('error codes', () => {

@@ -25,6 +25,23 @@ export const ERROR_MESSAGES = {
   'duplicate-id': 'A message with this id already exists.',
   'wrong-conversation': 'This message does not belong in this conversation.',
   'body-too-long': 'The message is longer than 12 KB. Shorten it or send it as a file.',
+  'system-reserved': 'Only the server writes system messages; send another message type.',
+
+  // Permission (validator step 4): who may message whom.
+  blocked: 'The recipient has blocked you, so this message was not delivered.',
+  'not-friends': 'This server only delivers messages between friends. Send a friend request first.',
+  'not-in-recipient-friends': 'You are not in the recipient\'s friend list. Ask them to accept your friend request.',
+  'not-in-sender-friends': 'The recipient is not in your friend list. Add them as a friend first.',
+  'blocklist-full': 'Your blocklist holds 1,000 users, the most it can. Unblock someone first.',
+  'friends-full': 'A friend list holds at most 3,000 friends. Remove a friend first.',
+  'request-not-found': 'There is no pending friend request from that user.',
+  'already-friends': 'You are already friends with that user.',
+  'self-relation': 'You cannot befriend or block yourself.',
+
+  // Admin API
+  'admin-required': 'This needs the admin key or an administrator\'s session.',
+  'message-not-found': 'There is no such message in that conversation.',
+  'too-many': 'Too many items in one request: at most 100 accounts or 500 recipients per call.',
 
   // HTTP
   'bad-request': 'The request is malformed.',

@@ -4,3 +4,6 @@ export * from './paths.ts';
 export * from './schemas.ts';
 export * from './validate.ts';
 export * from './wire.ts';
+export * from './permissions.ts';
+export * from './errors-doc.ts';
+export * from './api.ts';

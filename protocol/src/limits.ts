@@ -11,6 +11,14 @@ export const LIMITS = {
   avatarLength: 4096,
   passwordMin: 8,
   passwordMax: 256,
+  /** The hosted service's limits: a blocklist of 1,000 users, 3,000 friends. */
+  blocklistSize: 1000,
+  friendsSize: 3000,
+  /** A friend request's note, shown to the recipient. */
+  requestNoteLength: 256,
+  /** Admin API batch limits (the hosted service's): accounts per import, recipients per batch send. */
+  importBatch: 100,
+  sendBatch: 500,
 } as const;
 
 /** Lifetimes, in seconds. */

@@ -18,10 +18,19 @@ export const Profile = z.object({
 export type Profile = z.infer<typeof Profile>;
 
 export const TextElement = z.object({ type: z.literal('text'), text: z.string().min(1) });
-export const Element = z.discriminatedUnion('type', [TextElement]);
+/** Kinds of system notice the app renders; `custom` shows its title and text. */
+export const SystemKind = z.enum(['friend-added', 'message-recalled', 'custom']);
+/** A notice written by the server only (admin API); clients may not write one. */
+export const SystemElement = z.object({
+  type: z.literal('system'),
+  kind: SystemKind,
+  title: z.string().max(256).optional(),
+  text: z.string().min(1),
+});
+export const Element = z.discriminatedUnion('type', [TextElement, SystemElement]);
 export type Element = z.infer<typeof Element>;
 
-export const MessageType = z.enum(['text']);
+export const MessageType = z.enum(['text', 'system']);
 
 /** `messages[<id>]` in a conversation document. */
 export const Message = z.object({
@@ -76,7 +85,7 @@ export function bodyBytes(body: readonly Element[]): number {
 
 /** A one-line preview for the conversation list and notifications. */
 export function previewOf(message: Pick<Message, 'body'>): string {
-  const text = message.body.map((e) => (e.type === 'text' ? e.text : '')).join(' ');
+  const text = message.body.map((e) => e.text).join(' ');
   return text.length > 120 ? `${text.slice(0, 119)}…` : text;
 }
 

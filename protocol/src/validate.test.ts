@@ -441,6 +441,13 @@ describe('validateUpdate: refusals', () => {
     expect(fresh.accept('alice', send(alice2, exact)).messages).toEqual([exact]);
   });
 
+  test('refuses a system message from a client: only the server writes them', () => {
+    const notice = [{ type: 'system' as const, kind: 'custom' as const, text: 'fake' }];
+    expect(checkCode(message('m1', { type: 'system', body: notice }), 'alice')).toBe('system-reserved');
+    expect(checkCode(message('m1', { body: notice }), 'alice')).toBe('system-reserved');
+    expect(checkCode(message('m1', { type: 'system' }), 'alice')).toBe('system-reserved');
+  });
+
   test('counts the 12 KB limit in UTF-8 bytes, not characters', () => {
     const text = 'é'.repeat(LIMITS.bodyBytes / 2); // 2 bytes each: over the limit once quoted
     expect(checkCode(message('m1', { body: [{ type: 'text', text }] }), 'alice')).toBe('body-too-long');

@@ -94,6 +94,7 @@ export function checkMessage(value: unknown, user: string, path: DocPath & { kin
   }
   const message = parsed.data;
   if (message.from !== user) refuse('not-author', `from is ${message.from}, the writer is ${user}`);
+  if (message.type === 'system' || message.body.some((e) => e.type === 'system')) refuse('system-reserved', 'system messages are written by the server');
   const pairOk = message.from !== message.to && [path.a, path.b].includes(message.to) && [path.a, path.b].includes(message.from);
   if (!pairOk) refuse('wrong-conversation', `${message.from} -> ${message.to} in ${path.a}/${path.b}`);
   if (segmentOf(message.ts) !== path.segment) refuse('wrong-conversation', `ts is not in segment ${path.segment}`);

@@ -1,0 +1,96 @@
+/**
+ * Bodies of the friends, blocklist and admin HTTP API. The server parses
+ * requests with them and generates its OpenAPI document from them.
+ */
+import { z } from 'zod';
+import { LIMITS } from './limits.ts';
+import { Element, Message, MessageId, MessageType, ProfileEntry, SystemKind, UserId } from './schemas.ts';
+
+export const ErrorResponse = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+export const FriendRequestBody = z.object({ to: UserId, note: z.string().max(LIMITS.requestNoteLength).optional() });
+export const RelationEntry = z.object({ id: UserId, since: z.number() });
+export const FriendList = z.object({ friends: z.array(RelationEntry) });
+export const Blocklist = z.object({ blocked: z.array(RelationEntry) });
+export const FriendRequests = z.object({
+  incoming: z.array(z.object({ from: UserId, note: z.string(), ts: z.number() })),
+  outgoing: z.array(z.object({ to: UserId, note: z.string(), ts: z.number() })),
+});
+export const Ok = z.object({ ok: z.literal(true) });
+
+export const SettingsBody = z.object({
+  messaging: z.enum(['open', 'friends']),
+  blocklistMode: z.enum(['reject', 'silent']),
+  blockKeepsFriendship: z.boolean(),
+});
+export const SettingsPatchBody = SettingsBody.partial();
+
+export const ImportAccountsBody = z.object({
+  accounts: z
+    .array(
+      z.object({
+        id: UserId,
+        nickname: z.string().min(1).max(LIMITS.nicknameLength).optional(),
+        avatar: z.string().max(LIMITS.avatarLength).optional(),
+      }),
+    )
+    .min(1)
+    .max(LIMITS.importBatch),
+});
+export const ImportAccountsResult = z.object({ created: z.array(UserId), existing: z.array(UserId) });
+
+export const ImportFriendsBody = z.object({
+  user: UserId,
+  friends: z.array(UserId).min(1).max(LIMITS.friendsSize),
+  /** false: only `user`'s list gains them (one-way, as the hosted service's import allows). */
+  bothWays: z.boolean().default(false),
+});
+
+const SendFields = {
+  from: UserId,
+  type: MessageType.default('text'),
+  body: z.array(Element).min(1).max(16),
+  /** false: the sender's inbox is not updated (the hosted service's SyncOtherMachine = 2). */
+  syncToSender: z.boolean().default(true),
+};
+export const AdminSendBody = z.object({ ...SendFields, to: UserId, id: MessageId.optional(), ts: z.number().int().nonnegative().optional() });
+export const AdminSendResult = z.object({ id: MessageId, seq: z.number() });
+export const AdminBatchSendBody = z.object({ ...SendFields, to: z.array(UserId).min(1).max(LIMITS.sendBatch) });
+export const BatchResult = z.object({
+  results: z.array(z.object({ to: UserId, id: MessageId.optional(), seq: z.number().optional(), error: z.string().optional() })),
+});
+export const AdminNotifyBody = z.object({
+  /** The conversation the notice appears in: between `from` and each recipient. */
+  from: UserId,
+  to: z.array(UserId).min(1).max(LIMITS.sendBatch),
+  kind: SystemKind,
+  title: z.string().max(256).optional(),
+  text: z.string().min(1),
+});
+export const HistoryQuery = z.object({
+  a: UserId,
+  b: UserId,
+  from: z.coerce.number().int().nonnegative().default(0),
+  to: z.coerce.number().int().nonnegative().default(Number.MAX_SAFE_INTEGER),
+  cursor: z.coerce.number().int().nonnegative().default(0),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+export const HistoryPage = z.object({
+  messages: z.array(
+    z.object({
+      seq: z.number(),
+      id: MessageId,
+      from: UserId,
+      ts: z.number(),
+      segment: z.string(),
+      recalled: z.object({ by: z.string(), ts: z.number() }).nullable(),
+      message: Message.nullable(),
+    }),
+  ),
+  /** The cursor of the next page; null when this page is the last (`complete`). */
+  next: z.number().nullable(),
+  complete: z.boolean(),
+});
+export const RecallBody = z.object({ a: UserId, b: UserId, id: MessageId });
+export const OnlineResult = z.object({ user: UserId, online: z.boolean(), devices: z.array(z.string()) });
+export const ProfileResult = ProfileEntry;
