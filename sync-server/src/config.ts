@@ -18,6 +18,8 @@ export interface Config {
   dataDir: string;
   /** PARLEY_APP_SECRET: signs app tokens; default generated once into <data>/app-secret. */
   appSecret: string;
+  /** PARLEY_ADMIN_KEY: authenticates the admin API (`Authorization: Bearer` or `X-Admin-Key`); default generated once into <data>/admin-key. */
+  adminKey: string;
   /** Signs access tokens; generated once into <data>/jwt-secret so that restarts keep sessions. */
   jwtSecret: string;
   /** PARLEY_STATIC_DIR: the built PWA; default <repo>/dist when it exists, else none (API only). */
@@ -67,6 +69,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (!LEVELS.includes(logLevel)) throw new ConfigError(`PARLEY_LOG_LEVEL must be one of ${LEVELS.join(', ')}`);
   const appSecret = env.PARLEY_APP_SECRET ?? fileSecret(dataDir, 'app-secret');
   if (appSecret.length < 16) throw new ConfigError('PARLEY_APP_SECRET must be at least 16 characters');
+  const adminKey = env.PARLEY_ADMIN_KEY !== undefined && env.PARLEY_ADMIN_KEY !== '' ? env.PARLEY_ADMIN_KEY : fileSecret(dataDir, 'admin-key');
+  if (adminKey.length < 16) throw new ConfigError('PARLEY_ADMIN_KEY must be at least 16 characters');
   let staticDir: string | null;
   if (env.PARLEY_STATIC_DIR !== undefined && env.PARLEY_STATIC_DIR !== '') {
     staticDir = resolve(env.PARLEY_STATIC_DIR);
@@ -81,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     dataDir,
     appSecret,
     jwtSecret: fileSecret(dataDir, 'jwt-secret'),
+    adminKey,
     staticDir,
     unloadAfterMs: integer(env, 'PARLEY_UNLOAD_AFTER_MS', 30_000, 0, 24 * 3600_000),
     accessTokenTtl: integer(env, 'PARLEY_ACCESS_TOKEN_TTL', 3600, 1, 30 * 24 * 3600),

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Accounts } from './auth/accounts.ts';
 import { Tokens } from './auth/tokens.ts';
 import type { Config } from './config.ts';
-import { createHttpServer } from './http/server.ts';
+import { createHttpServer, type RegisteredRoute } from './http/server.ts';
 import { createLog, type Log } from './log.ts';
 import { SqliteStorage } from './storage/sqlite.ts';
 import type { Storage } from './storage/storage.ts';
@@ -20,6 +20,8 @@ export interface Parley {
   url: string;
   hub: SyncHub;
   tokens: Tokens;
+  /** Every HTTP route fastify registered (method, URL). */
+  routes: RegisteredRoute[];
   log: Log;
   /** Stops accepting, closes sockets, flushes the group commit, closes storage. */
   close(): Promise<void>;
@@ -31,7 +33,8 @@ export async function startParley(config: Config, options: { storage?: Storage }
   const tokens = new Tokens(config.jwtSecret, config.appSecret, config.accessTokenTtl);
   const accounts = new Accounts(storage, tokens);
   const hub = new SyncHub(storage, config.unloadAfterMs, log);
-  const { app, sockets } = await createHttpServer({ accounts, tokens, hub, log, staticDir: config.staticDir });
+  const { app, sockets, registered } = await createHttpServer({ accounts, tokens, hub, log, staticDir: config.staticDir, storage, adminKey: config.adminKey });
+  await hub.settings.load();
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
@@ -42,6 +45,7 @@ export async function startParley(config: Config, options: { storage?: Storage }
     url: `http://${host}:${port}`,
     hub,
     tokens,
+    routes: registered,
     log,
     close: () =>
       (closing ??= (async () => {

@@ -1,9 +1,12 @@
 /** The HTTP API routes (`/api/v1/...`), as listed in docs/architecture.md. */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import {
   API_PREFIX,
   AppTokenRequest,
+  ProfileEntry,
   RefreshRequest,
+  Session,
   SignInRequest,
   SignUpRequest,
   UpdateProfileRequest,
@@ -11,18 +14,28 @@ import {
 } from '@parley/protocol';
 import { Refusal, type Accounts } from '../auth/accounts.ts';
 import type { Tokens } from '../auth/tokens.ts';
+import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
+import { registerAdmin } from './admin.ts';
 import { parseBody } from './errors.ts';
+import { openApiDocument } from './openapi.ts';
+import { RouteBook, type Caller } from './routes.ts';
+import { registerSocial } from './social.ts';
 
 export interface ApiDeps {
   accounts: Accounts;
   tokens: Tokens;
   hub: SyncHub;
+  storage: Storage;
+  adminKey: string;
 }
 
-export function registerApi(app: FastifyInstance, { accounts, tokens, hub }: ApiDeps): void {
+
+export function registerApi(app: FastifyInstance, deps: ApiDeps): RouteBook {
+  const { accounts, tokens, hub } = deps;
+  const routes = new RouteBook(app);
   /** The caller of a Bearer route; refuses with the token's own code. */
-  const caller = async (request: FastifyRequest): Promise<{ user: string; device: string }> => {
+  const caller: Caller = async (request) => {
     const header = request.headers.authorization;
     const token = header?.startsWith('Bearer ') === true ? header.slice('Bearer '.length).trim() : undefined;
     const check = await tokens.verifyAccess(token);
@@ -30,26 +43,34 @@ export function registerApi(app: FastifyInstance, { accounts, tokens, hub }: Api
     return check;
   };
 
-  app.get(`${API_PREFIX}/health`, () => ({ ok: true }));
+  routes.add({ method: 'GET', url: `${API_PREFIX}/health`, summary: 'Liveness', auth: 'none', response: z.object({ ok: z.boolean() }) }, () =>
+    Promise.resolve({ ok: true }),
+  );
 
-  app.post(`${API_PREFIX}/auth/signup`, async (request, reply) => {
-    const session = await accounts.signUp(parseBody(SignUpRequest, request.body));
-    return reply.status(201).send(session);
-  });
+  routes.add({ method: 'POST', url: `${API_PREFIX}/auth/signup`, summary: 'Create an account', auth: 'none', body: SignUpRequest, response: Session, status: 201 }, (request) =>
+    accounts.signUp(parseBody(SignUpRequest, request.body)),
+  );
 
-  app.post(`${API_PREFIX}/auth/signin`, async (request) => accounts.signIn(parseBody(SignInRequest, request.body)));
+  routes.add({ method: 'POST', url: `${API_PREFIX}/auth/signin`, summary: 'Sign in with a password', auth: 'none', body: SignInRequest, response: Session }, (request) =>
+    accounts.signIn(parseBody(SignInRequest, request.body)),
+  );
 
-  app.post(`${API_PREFIX}/auth/app-token`, async (request) => accounts.signInWithAppToken(parseBody(AppTokenRequest, request.body)));
+  routes.add(
+    { method: 'POST', url: `${API_PREFIX}/auth/app-token`, summary: "Sign in with a token minted by the app's backend", auth: 'none', body: AppTokenRequest, response: Session },
+    (request) => accounts.signInWithAppToken(parseBody(AppTokenRequest, request.body)),
+  );
 
-  app.post(`${API_PREFIX}/auth/refresh`, async (request) => {
+  routes.add({ method: 'POST', url: `${API_PREFIX}/auth/refresh`, summary: 'A fresh access token', auth: 'user', body: RefreshRequest, response: Session }, async (request) => {
     const { user } = await caller(request);
     const { device } = parseBody(RefreshRequest, request.body);
     return accounts.refresh(user, device);
   });
 
-  app.get(`${API_PREFIX}/me`, async (request) => accounts.profile((await caller(request)).user));
+  routes.add({ method: 'GET', url: `${API_PREFIX}/me`, summary: "The caller's profile", auth: 'user', response: ProfileEntry }, async (request) =>
+    accounts.profile((await caller(request)).user),
+  );
 
-  app.patch(`${API_PREFIX}/me`, async (request) => {
+  routes.add({ method: 'PATCH', url: `${API_PREFIX}/me`, summary: "Change the caller's profile", auth: 'user', body: UpdateProfileRequest, response: ProfileEntry }, async (request) => {
     const { user } = await caller(request);
     const patch = parseBody(UpdateProfileRequest, request.body ?? {});
     const profile = await accounts.updateProfile(user, patch);
@@ -57,10 +78,18 @@ export function registerApi(app: FastifyInstance, { accounts, tokens, hub }: Api
     return profile;
   });
 
-  app.get<{ Params: { id: string } }>(`${API_PREFIX}/users/:id`, async (request) => {
+  routes.add({ method: 'GET', url: `${API_PREFIX}/users/:id`, summary: "A user's profile", auth: 'user', response: ProfileEntry }, async (request) => {
     await caller(request);
-    const id = UserId.safeParse(request.params.id);
+    const id = UserId.safeParse((request.params as { id?: string }).id);
     if (!id.success) throw new Refusal('user-not-found');
     return accounts.profile(id.data);
   });
+
+  registerSocial(routes, { ...deps, caller });
+  registerAdmin(routes, deps);
+
+  routes.add({ method: 'GET', url: '/api/docs', summary: 'This OpenAPI 3.1 document', auth: 'none', response: z.record(z.string(), z.unknown()) }, () =>
+    Promise.resolve(openApiDocument(routes.specs)),
+  );
+  return routes;
 }

@@ -20,6 +20,14 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'not-found': 404,
   'user-not-found': 404,
   'user-exists': 409,
+  'admin-required': 403,
+  'message-not-found': 404,
+  'request-not-found': 404,
+  'already-friends': 409,
+  'duplicate-id': 409,
+  blocked: 403,
+  'blocklist-full': 409,
+  'friends-full': 409,
   internal: 500,
 };
 

@@ -95,6 +95,35 @@ describe.each(backends)('%s storage', (_name, make) => {
     expect(await s.getUser('nobody')).toBeUndefined();
   });
 
+  it('keeps relations one-way, lists requests sent to a user, and deletes them', async () => {
+    const storage = open();
+    await storage.changeRelations([
+      { op: 'put', row: { owner: 'alice', kind: 'friend', other: 'bob', note: null, created: 1 } },
+      { op: 'put', row: { owner: 'carol', kind: 'request', other: 'alice', note: 'hi', created: 2 } },
+      { op: 'put', row: { owner: 'alice', kind: 'block', other: 'dave', note: null, created: 3 } },
+    ]);
+    const rows = (await storage.relationsOf('alice')).map((r) => `${r.owner}:${r.kind}:${r.other}:${r.note ?? ''}`).sort();
+    expect(rows).toEqual(['alice:block:dave:', 'alice:friend:bob:', 'carol:request:alice:hi']);
+    expect(await storage.relationsOf('bob')).toEqual([]);
+    await storage.changeRelations([{ op: 'delete', owner: 'alice', kind: 'friend', other: 'bob' }]);
+    expect((await storage.relationsOf('alice')).map((r) => r.kind).sort()).toEqual(['block', 'request']);
+  });
+
+  it('stores settings as JSON by key', async () => {
+    const storage = open();
+    expect(await storage.settings()).toEqual({});
+    await storage.putSetting('messaging', 'friends');
+    await storage.putSetting('blockKeepsFriendship', true);
+    expect(await storage.settings()).toEqual({ messaging: 'friends', blockKeepsFriendship: true });
+  });
+
+  it('pages a conversation\'s indexed messages by time and sequence', async () => {
+    const storage = open();
+    await storage.commit([1, 2, 3].map((seq) => ({ kind: 'message', conversation: 'a/b', seq, id: `m${seq}`, from: 'a', ts: seq * 10, segment: '2026-01' }) as const));
+    expect((await storage.messagesOf('a/b', { from: 0, to: 100, afterSeq: 1, limit: 1 })).map((m) => m.id)).toEqual(['m2']);
+    expect((await storage.messagesOf('a/b', { from: 15, to: 25, afterSeq: 0, limit: 10 }))[0]).toEqual({ seq: 2, id: 'm2', from: 'a', ts: 20, segment: '2026-01' });
+  });
+
   it('group-commits writes queued in one tick into one transaction', async () => {
     const s = open();
     let commits = 0;

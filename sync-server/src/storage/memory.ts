@@ -1,10 +1,8 @@
 /** The in-memory twin of the SQLite storage, for unit tests. Same contract, no durability. */
-import { membersOf, type Storage, type StoredDoc, type UserRecord, type Write } from './storage.ts';
+import { membersOf, type IndexedMessage, type RelationChange, type RelationRow, type Storage, type StoredDoc, type UserRecord, type Write } from './storage.ts';
 
-interface MessageRow {
+interface MessageRow extends IndexedMessage {
   conversation: string;
-  seq: number;
-  from: string;
 }
 
 export class MemoryStorage implements Storage {
@@ -14,6 +12,8 @@ export class MemoryStorage implements Storage {
   private readonly seqs = new Map<string, number>();
   private readonly messages: MessageRow[] = [];
   private readonly users = new Map<string, UserRecord>();
+  private relations: RelationRow[] = [];
+  private readonly settingValues = new Map<string, unknown>();
 
   loadDoc(doc: string): Promise<StoredDoc> {
     const snapshot = this.snapshots.get(doc);
@@ -36,7 +36,7 @@ export class MemoryStorage implements Storage {
           this.seqs.set(w.conversation, w.seq);
           return 0;
         case 'message':
-          this.messages.push({ conversation: w.conversation, seq: w.seq, from: w.from });
+          this.messages.push({ conversation: w.conversation, seq: w.seq, id: w.id, from: w.from, ts: w.ts, segment: w.segment });
           return 0;
       }
     });
@@ -86,6 +86,38 @@ export class MemoryStorage implements Storage {
     if (patch.nickname !== undefined) user.nickname = patch.nickname;
     if (patch.avatar !== undefined) user.avatar = patch.avatar;
     return Promise.resolve({ ...user });
+  }
+
+  relationsOf(user: string): Promise<RelationRow[]> {
+    const own = this.relations.filter((r) => r.owner === user);
+    const asked = this.relations.filter((r) => r.other === user && r.kind === 'request');
+    return Promise.resolve([...own, ...asked].map((r) => ({ ...r })));
+  }
+
+  changeRelations(changes: readonly RelationChange[]): Promise<void> {
+    for (const c of changes) {
+      const key = c.op === 'put' ? c.row : c;
+      this.relations = this.relations.filter((r) => !(r.owner === key.owner && r.kind === key.kind && r.other === key.other));
+      if (c.op === 'put') this.relations.push({ ...c.row });
+    }
+    return Promise.resolve();
+  }
+
+  settings(): Promise<Record<string, unknown>> {
+    return Promise.resolve(Object.fromEntries(this.settingValues));
+  }
+
+  putSetting(key: string, value: unknown): Promise<void> {
+    this.settingValues.set(key, structuredClone(value));
+    return Promise.resolve();
+  }
+
+  messagesOf(conversation: string, r: { from: number; to: number; afterSeq: number; limit: number }): Promise<IndexedMessage[]> {
+    const rows = this.messages
+      .filter((m) => m.conversation === conversation && m.seq > r.afterSeq && m.ts >= r.from && m.ts <= r.to)
+      .sort((x, y) => x.seq - y.seq)
+      .slice(0, r.limit);
+    return Promise.resolve(rows.map(({ seq, id, from, ts, segment }) => ({ seq, id, from, ts, segment })));
   }
 
   close(): Promise<void> {

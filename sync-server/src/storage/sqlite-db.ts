@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import Database from 'better-sqlite3';
-import { membersOf, type StoredDoc, type UserRecord, type Write } from './storage.ts';
+import { membersOf, type IndexedMessage, type RelationChange, type RelationRow, type StoredDoc, type UserRecord, type Write } from './storage.ts';
 
 /**
  * `updates` ids come from AUTOINCREMENT because a snapshot claims every row up
@@ -59,6 +59,19 @@ CREATE TABLE IF NOT EXISTS users (
   avatar TEXT,
   role TEXT NOT NULL DEFAULT 'user',
   created INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS relations (
+  owner TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  other TEXT NOT NULL,
+  note TEXT,
+  created INTEGER NOT NULL,
+  PRIMARY KEY (owner, kind, other)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS relations_other ON relations (other, kind);
+CREATE TABLE IF NOT EXISTS settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
 );
 `;
 
@@ -141,6 +154,18 @@ export class SqliteDb {
       getUser: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?'),
       setNickname: db.prepare<[string, string]>('UPDATE users SET nickname = ? WHERE id = ?'),
       setAvatar: db.prepare<[string, string]>('UPDATE users SET avatar = ? WHERE id = ?'),
+      relationsOf: db.prepare<[string, string], RelationRow>(
+        "SELECT owner, kind, other, note, created FROM relations WHERE owner = ? UNION ALL SELECT owner, kind, other, note, created FROM relations WHERE other = ? AND kind = 'request'",
+      ),
+      putRelation: db.prepare<[string, string, string, string | null, number]>(
+        'INSERT INTO relations (owner, kind, other, note, created) VALUES (?, ?, ?, ?, ?) ON CONFLICT (owner, kind, other) DO UPDATE SET note = excluded.note, created = excluded.created',
+      ),
+      deleteRelation: db.prepare<[string, string, string]>('DELETE FROM relations WHERE owner = ? AND kind = ? AND other = ?'),
+      settings: db.prepare<[], { key: string; value: string }>('SELECT key, value FROM settings'),
+      putSetting: db.prepare<[string, string]>('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      messagesOf: db.prepare<[string, number, number, number, number], { seq: number; id: string; sender: string; ts: number; segment: string }>(
+        'SELECT seq, id, sender, ts, segment FROM msg_index WHERE conversation = ? AND seq > ? AND ts >= ? AND ts <= ? ORDER BY seq LIMIT ?',
+      ),
     };
     const s = this.stmt;
     this.commitTx = db.transaction((writes: readonly Write[]) => {
@@ -222,6 +247,31 @@ export class SqliteDb {
       if (patch.nickname !== undefined) this.stmt.setNickname.run(patch.nickname, id);
       if (patch.avatar !== undefined) this.stmt.setAvatar.run(patch.avatar, id);
     })();
+  }
+
+  relationsOf(user: string): RelationRow[] {
+    return this.stmt.relationsOf.all(user, user).map((r) => ({ ...r, kind: r.kind }));
+  }
+
+  changeRelations(changes: readonly RelationChange[]): void {
+    this.db.transaction(() => {
+      for (const c of changes) {
+        if (c.op === 'put') this.stmt.putRelation.run(c.row.owner, c.row.kind, c.row.other, c.row.note, c.row.created);
+        else this.stmt.deleteRelation.run(c.owner, c.kind, c.other);
+      }
+    })();
+  }
+
+  settings(): Record<string, unknown> {
+    return Object.fromEntries(this.stmt.settings.all().map((r) => [r.key, JSON.parse(r.value) as unknown]));
+  }
+
+  putSetting(key: string, value: unknown): void {
+    this.stmt.putSetting.run(key, JSON.stringify(value));
+  }
+
+  messagesOf(conversation: string, r: { from: number; to: number; afterSeq: number; limit: number }): IndexedMessage[] {
+    return this.stmt.messagesOf.all(conversation, r.afterSeq, r.from, r.to, r.limit).map((m) => ({ seq: m.seq, id: m.id, from: m.sender, ts: m.ts, segment: m.segment }));
   }
 
   /**

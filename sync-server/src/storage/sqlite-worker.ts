@@ -11,7 +11,7 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { openDatabase, SqliteDb, VACUUM_STEP_PAGES, type UserPatch } from './sqlite-db.ts';
-import type { UserRecord } from './storage.ts';
+import type { RelationChange, UserRecord } from './storage.ts';
 import { decodeWrites } from './write-codec.ts';
 
 export type WorkerRequest =
@@ -20,6 +20,8 @@ export type WorkerRequest =
   | { id: number; op: 'compact'; doc: string; snapshot: Uint8Array; upto: number }
   | { id: number; op: 'create-user'; user: UserRecord }
   | { id: number; op: 'update-user'; user: string; patch: UserPatch }
+  | { id: number; op: 'relations'; changes: readonly RelationChange[] }
+  | { id: number; op: 'setting'; key: string; value: unknown }
   /** Answered once the thread has started and opened the database. */
   | { id: number; op: 'ping' }
   /** Gives back every free page, closes the connection (a checkpoint), and ends the thread. */
@@ -54,6 +56,12 @@ function run(request: WorkerRequest): unknown {
       return db.createUser(request.user);
     case 'update-user':
       db.updateUser(request.user, request.patch);
+      return undefined;
+    case 'relations':
+      db.changeRelations(request.changes);
+      return undefined;
+    case 'setting':
+      db.putSetting(request.key, request.value);
       return undefined;
     case 'ping':
       return undefined;

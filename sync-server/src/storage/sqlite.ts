@@ -15,7 +15,7 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { openDatabase, SqliteDb, type UserPatch } from './sqlite-db.ts';
 import type { WorkerData, WorkerReply, WorkerRequest } from './sqlite-worker.ts';
-import type { Storage, StoredDoc, UserRecord, Write } from './storage.ts';
+import type { IndexedMessage, RelationChange, RelationRow, Storage, StoredDoc, UserRecord, Write } from './storage.ts';
 import { encodeWrites } from './write-codec.ts';
 
 /** A request without its id, as `call` takes it. */
@@ -108,6 +108,26 @@ export class SqliteStorage implements Storage {
   async updateUser(id: string, patch: UserPatch): Promise<UserRecord | undefined> {
     await this.call({ op: 'update-user', user: id, patch });
     return this.getUser(id);
+  }
+
+  relationsOf(user: string): Promise<RelationRow[]> {
+    return this.read(() => this.reader.relationsOf(user));
+  }
+
+  async changeRelations(changes: readonly RelationChange[]): Promise<void> {
+    await this.call({ op: 'relations', changes });
+  }
+
+  settings(): Promise<Record<string, unknown>> {
+    return this.read(() => this.reader.settings());
+  }
+
+  async putSetting(key: string, value: unknown): Promise<void> {
+    await this.call({ op: 'setting', key, value });
+  }
+
+  messagesOf(conversation: string, range: { from: number; to: number; afterSeq: number; limit: number }): Promise<IndexedMessage[]> {
+    return this.read(() => this.reader.messagesOf(conversation, range));
   }
 
   /** Waits for every request sent so far, gives free pages back, closes both connections and ends the worker. */

@@ -38,6 +38,21 @@ export type Write =
   /** One accepted message, for counting and paging without loading documents. */
   | { kind: 'message'; conversation: string; seq: number; id: string; from: string; ts: number; segment: string };
 
+/**
+ * One directed relation: `owner`'s friend list holds `other`, `owner` blocked
+ * `other`, or `owner` asked `other` to be friends (with a note).
+ */
+export type RelationKind = 'friend' | 'block' | 'request';
+export interface RelationRow {
+  owner: string;
+  kind: RelationKind;
+  other: string;
+  note: string | null;
+  /** ms since the epoch */
+  created: number;
+}
+export type RelationChange = { op: 'put'; row: RelationRow } | { op: 'delete'; owner: string; kind: RelationKind; other: string };
+
 export interface Storage {
   loadDoc(doc: string): Promise<StoredDoc>;
   /**
@@ -65,6 +80,16 @@ export interface Storage {
   getUser(id: string): Promise<UserRecord | undefined>;
   updateUser(id: string, patch: { nickname?: string | undefined; avatar?: string | undefined }): Promise<UserRecord | undefined>;
 
+  /** `user`'s own relations, and the friend requests others sent to `user`. */
+  relationsOf(user: string): Promise<RelationRow[]>;
+  /** Applies the changes in one durable transaction, in order. */
+  changeRelations(changes: readonly RelationChange[]): Promise<void>;
+  /** Install-wide settings as stored (JSON values by key). */
+  settings(): Promise<Record<string, unknown>>;
+  putSetting(key: string, value: unknown): Promise<void>;
+  /** The accepted messages of a conversation with `ts` in [from, to], by sequence after `afterSeq`, at most `limit`. */
+  messagesOf(conversation: string, range: { from: number; to: number; afterSeq: number; limit: number }): Promise<IndexedMessage[]>;
+
   close(): Promise<void>;
   /**
    * Settles, now, the requests that have finished elsewhere (a backend whose
@@ -72,6 +97,14 @@ export interface Storage {
    * loop; optional, and cheap enough to call for every write.
    */
   poll?(): void;
+}
+
+export interface IndexedMessage {
+  seq: number;
+  id: string;
+  from: string;
+  ts: number;
+  segment: string;
 }
 
 /** The members of a conversation id `a/b`. */

@@ -13,7 +13,12 @@
 import * as Y from 'yjs';
 import {
   conversationId,
+  conversationPath,
+  decide,
   errorMessage,
+  segmentOf,
+  type Decision,
+  type Message,
   inboxPath,
   mayRead,
   parseDocPath,
@@ -22,12 +27,14 @@ import {
   type ErrorCode,
   type ProfileEntry,
 } from '@parley/protocol';
-import { profileOf } from '../auth/accounts.ts';
+import { profileOf, Refusal } from '../auth/accounts.ts';
 import type { Log } from '../log.ts';
 import { GroupCommit } from '../storage/group-commit.ts';
-import type { Storage, Write } from '../storage/storage.ts';
+import type { IndexedMessage, Storage, Write } from '../storage/storage.ts';
+import { Relations } from '../social/relations.ts';
+import { SettingsStore } from '../social/settings.ts';
 import { Connection, type UpdateSink } from './connection.ts';
-import { recordMessages, setProfile, setUnread, type Stamped } from './inbox.ts';
+import { recordMessages, setProfile, setRelations, setUnread, type Stamped } from './inbox.ts';
 import type { LiveDoc } from './live-doc.ts';
 import { DocRegistry } from './registry.ts';
 
@@ -40,6 +47,12 @@ interface PendingEntry {
 
 type UpdateMeta = ReturnType<typeof Y.parseUpdateMeta>;
 
+/** A message of an exported history page; `message` is null once recalled. */
+export interface ExportedMessage extends IndexedMessage {
+  recalled: { by: string; ts: number } | null;
+  message: Message | null;
+}
+
 export type OpenResult = { ok: true; connection: Connection } | { ok: false; code: ErrorCode };
 
 export class SyncHub implements UpdateSink {
@@ -51,12 +64,21 @@ export class SyncHub implements UpdateSink {
   private readonly profiles = new Map<string, ProfileEntry>();
   /** Messages accepted since the last batch was taken, per inbox and peer, not yet recorded there. */
   private readonly unrecorded = new Map<LiveDoc, Map<string, PendingEntry>>();
+  readonly settings: SettingsStore;
+  readonly relations: Relations;
+  /** Open inbox connections per user and device: a device is online while its inbox socket is open. */
+  private readonly online = new Map<string, Map<string, number>>();
 
   constructor(
     private readonly storage: Storage,
     unloadAfterMs: number,
     private readonly log: Log,
   ) {
+    this.settings = new SettingsStore(storage);
+    this.relations = new Relations(storage, this.settings);
+    this.relations.onChange = (users) => {
+      for (const user of users) void this.reflectRelations(user);
+    };
     this.commit = new GroupCommit(storage);
     this.commit.beforeFlush(() => this.flushInboxes());
     this.registry = new DocRegistry(storage, this.commit, unloadAfterMs, { loaded: (l) => this.loaded(l), unloaded: (l) => this.unloaded(l) }, log);
@@ -70,13 +92,48 @@ export class SyncHub implements UpdateSink {
     const live = await this.registry.acquire(path);
     const connection = new Connection(live, user, device, out, this, this.log);
     connection.start();
+    if (parsed.kind === 'inbox') {
+      const devices = this.online.get(user) ?? new Map<string, number>();
+      devices.set(device, (devices.get(device) ?? 0) + 1);
+      this.online.set(user, devices);
+    }
     return { ok: true, connection };
   }
 
   /** Lets go of a connection's document. */
   detach(connection: Connection): void {
     connection.close();
+    if (connection.live.parsed.kind === 'inbox') {
+      const devices = this.online.get(connection.user);
+      const n = (devices?.get(connection.device) ?? 0) - 1;
+      if (n > 0) devices?.set(connection.device, n);
+      else devices?.delete(connection.device);
+      if (devices?.size === 0) this.online.delete(connection.user);
+    }
     this.registry.release(connection.live);
+  }
+
+  /** The devices of `user` with an open inbox socket. */
+  devicesOnline(user: string): string[] {
+    return [...(this.online.get(user)?.keys() ?? [])];
+  }
+
+  /**
+   * Validator step 4 for one message, from facts in memory: the settings and
+   * both members' relations (loaded with the conversation).
+   */
+  permit(from: string, to: string, asAdmin: boolean): Decision {
+    const settings = this.settings.get();
+    const sender = this.relations.peek(from);
+    const recipient = this.relations.peek(to);
+    return decide({
+      messaging: settings.messaging,
+      blocklistMode: settings.blocklistMode,
+      senderHasRecipient: sender?.friends.has(to) ?? false,
+      recipientHasSender: recipient?.friends.has(from) ?? false,
+      blocked: recipient?.blocked.has(from) ?? false,
+      asAdmin,
+    });
   }
 
   submit(live: LiveDoc, connection: Connection, update: Uint8Array): void {
@@ -91,6 +148,20 @@ export class SyncHub implements UpdateSink {
 
     const meta = Y.parseUpdateMeta(update);
     const position = ackPosition(meta, live.doc);
+    for (const message of verdict.messages) {
+      const decision = this.permit(message.from, message.to, false);
+      if (decision === 'ok') continue;
+      const msgIds = verdict.messages.map((m) => m.id);
+      if (decision === 'silent-drop') {
+        // The sender is told it was sent; nothing of the update is applied, stored or delivered.
+        this.log.info({ doc: live.path, user, msgIds }, 'update silently dropped (blocked sender)');
+        connection.sendControl({ type: 'ack', client: position.client, clock: position.clock, msgIds });
+        return;
+      }
+      this.log.info({ doc: live.path, user, code: decision }, 'update rejected');
+      connection.sendControl({ type: 'reject', code: decision, message: errorMessage(decision), msgIds });
+      return;
+    }
     const exact = exactClients(meta, live.doc);
     const path = live.parsed;
     const stamped: Stamped[] = [];
@@ -142,6 +213,104 @@ export class SyncHub implements UpdateSink {
       },
       () => connection.sendControl({ type: 'reject', code: 'internal', message: errorMessage('internal'), msgIds }),
     );
+  }
+
+  /**
+   * Writes a message as the server (admin API: send as a user, system
+   * notices): stamped, stored, broadcast and counted in the inboxes exactly as
+   * a client's. No friend or blocklist check (the admin bypasses them).
+   * `syncToSender: false` leaves the sender's inbox untouched.
+   */
+  async serverSend(message: Message, syncToSender = true): Promise<number> {
+    const live = await this.registry.acquire(conversationPath(message.from, message.to, segmentOf(message.ts)));
+    try {
+      const path = live.parsed;
+      if (path.kind !== 'conversation') throw new Error('not a conversation');
+      if (live.doc.getMap('messages').has(message.id) || live.doc.getMap(SERVER_ROOTS.seq).has(message.id)) throw new Refusal('duplicate-id');
+      const conversation = conversationId(path.a, path.b);
+      // From here to queueing the write nothing awaits, so the sequence is taken in acceptance order.
+      const seq = (this.lastSeq.get(conversation) ?? 0) + 1;
+      this.lastSeq.set(conversation, seq);
+      const done = live.write(
+        () => {
+          live.doc.getMap('messages').set(message.id, message);
+          live.doc.getMap<number>(SERVER_ROOTS.seq).set(message.id, seq);
+        },
+        [
+          { kind: 'message', conversation, seq, id: message.id, from: message.from, ts: message.ts, segment: path.segment },
+          { kind: 'last-seq', conversation, seq },
+        ],
+      );
+      const now = Date.now();
+      for (const inbox of live.dependencies) {
+        const owner = inbox.parsed.kind === 'inbox' ? inbox.parsed.user : '';
+        if (owner === message.from && !syncToSender) continue;
+        this.noteInInbox(inbox, owner === path.a ? path.b : path.a, path.segment, [{ message, seq }], now);
+      }
+      await done;
+      return seq;
+    } finally {
+      this.registry.release(live);
+    }
+  }
+
+  /**
+   * Recalls a message (admin): the message key is deleted (its content goes
+   * with it), and `recalls[id] = {by, ts}` is left as the marker devices show.
+   */
+  async recall(x: string, y: string, id: string, by: string): Promise<void> {
+    const found = (await this.history(x, y, { from: 0, to: Number.MAX_SAFE_INTEGER, cursor: 0, limit: Number.MAX_SAFE_INTEGER }, false)).find((m) => m.id === id);
+    if (found === undefined) throw new Refusal('message-not-found');
+    const live = await this.registry.acquire(conversationPath(x, y, found.segment));
+    try {
+      await live.write(() => {
+        live.doc.getMap('messages').delete(id);
+        live.doc.getMap('recalls').set(id, { by, ts: Date.now() });
+      });
+    } finally {
+      this.registry.release(live);
+    }
+  }
+
+  /** A pair's history in acceptance order, paged by time range and sequence cursor (msg_index + the documents). */
+  async history(
+    x: string,
+    y: string,
+    range: { from: number; to: number; cursor: number; limit: number },
+    withBodies = true,
+  ): Promise<ExportedMessage[]> {
+    await this.commit.idle();
+    const rows = await this.storage.messagesOf(conversationId(x, y), { from: range.from, to: range.to, afterSeq: range.cursor, limit: range.limit });
+    if (!withBodies) return rows.map((r) => ({ ...r, recalled: null, message: null }));
+    const out: ExportedMessage[] = [];
+    for (const segment of new Set(rows.map((r) => r.segment))) {
+      const live = await this.registry.acquire(conversationPath(x, y, segment));
+      try {
+        const messages = live.doc.getMap<Message>('messages');
+        const recalls = live.doc.getMap<{ by: string; ts: number }>('recalls');
+        for (const r of rows) {
+          if (r.segment === segment) out.push({ ...r, recalled: recalls.get(r.id) ?? null, message: messages.get(r.id) ?? null });
+        }
+      } finally {
+        this.registry.release(live);
+      }
+    }
+    return out.sort((p, q) => p.seq - q.seq);
+  }
+
+  /** Writes the user's friends, blocklist and requests into their inbox, for devices to see offline. */
+  async reflectRelations(user: string): Promise<void> {
+    try {
+      const rel = await this.relations.load(user);
+      const inbox = await this.registry.acquire(inboxPath(user));
+      try {
+        await inbox.write(() => setRelations(inbox.doc, user, rel));
+      } finally {
+        this.registry.release(inbox);
+      }
+    } catch (error) {
+      this.log.error({ err: error, user }, 'relations reflection failed');
+    }
   }
 
   private noteInInbox(inbox: LiveDoc, peer: string, segment: string, stamped: readonly Stamped[], now: number): void {
@@ -219,6 +388,9 @@ export class SyncHub implements UpdateSink {
   private async loaded(live: LiveDoc): Promise<void> {
     const path = live.parsed;
     if (path.kind !== 'conversation') return;
+    await this.settings.load();
+    await this.relations.load(path.a);
+    await this.relations.load(path.b);
     const conversation = conversationId(path.a, path.b);
     if (!this.lastSeq.has(conversation)) {
       const seq = await this.storage.lastSeq(conversation);

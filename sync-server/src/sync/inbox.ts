@@ -47,3 +47,26 @@ export function setProfile(inbox: Y.Doc, profile: ProfileEntry): void {
   if (prev?.nickname === profile.nickname && prev.avatar === profile.avatar) return;
   profiles.set(profile.id, profile);
 }
+
+/** A relation as devices see it in `inbox/<user>`: `friends[id]`, `blocklist[id]`, `requests["in|<from>" | "out|<to>"]`. */
+export interface RelationView {
+  friends: ReadonlyMap<string, { created: number }>;
+  blocked: ReadonlyMap<string, { created: number }>;
+  requestsIn: ReadonlyMap<string, { created: number; note: string | null }>;
+  requestsOut: ReadonlyMap<string, { created: number; note: string | null }>;
+}
+
+/** Makes the inbox's `friends`, `blocklist` and `requests` maps match `view`, writing only what differs. */
+export function setRelations(inbox: Y.Doc, owner: string, view: RelationView): void {
+  const sync = (name: string, want: Map<string, Record<string, unknown>>): void => {
+    const map = inbox.getMap<Record<string, unknown>>(name);
+    for (const key of [...map.keys()]) if (!want.has(key)) map.delete(key);
+    for (const [key, value] of want) if (JSON.stringify(map.get(key)) !== JSON.stringify(value)) map.set(key, value);
+  };
+  sync('friends', new Map([...view.friends].map(([id, s]) => [id, { id, since: s.created }])));
+  sync('blocklist', new Map([...view.blocked].map(([id, s]) => [id, { id, since: s.created }])));
+  const requests = new Map<string, Record<string, unknown>>();
+  for (const [from, s] of view.requestsIn) requests.set(`in|${from}`, { from, to: owner, note: s.note ?? '', ts: s.created });
+  for (const [to, s] of view.requestsOut) requests.set(`out|${to}`, { from: owner, to, note: s.note ?? '', ts: s.created });
+  sync('requests', requests);
+}

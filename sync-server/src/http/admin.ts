@@ -1,0 +1,195 @@
+/**
+ * The admin API (`/api/v1/admin/...`): authenticated by the admin key
+ * (`Authorization: Bearer <key>` or `X-Admin-Key`) or an admin user's access
+ * token. Messages it sends bypass friend and blocklist checks (as the hosted
+ * service's admin send) and are written by the server into the conversation
+ * document, stamped and counted like a client's.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import {
+  AdminBatchSendBody,
+  AdminNotifyBody,
+  AdminSendBody,
+  AdminSendResult,
+  API_PREFIX,
+  BatchResult,
+  bodyBytes,
+  HistoryPage,
+  HistoryQuery,
+  ImportAccountsBody,
+  ImportAccountsResult,
+  ImportFriendsBody,
+  isErrorCode,
+  LIMITS,
+  Message,
+  Ok,
+  OnlineResult,
+  RecallBody,
+  SettingsBody,
+  SettingsPatchBody,
+  UserId,
+  type Element,
+} from '@parley/protocol';
+import { profileOf, Refusal } from '../auth/accounts.ts';
+import type { Tokens } from '../auth/tokens.ts';
+import type { Storage } from '../storage/storage.ts';
+import type { SyncHub } from '../sync/hub.ts';
+import { parseBody } from './errors.ts';
+import type { RouteBook } from './routes.ts';
+
+const ADMIN = `${API_PREFIX}/admin`;
+/** The id the admin API's own actions are recorded under (recalls). */
+const ADMIN_ACTOR = '@admin';
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export function registerAdmin(
+  routes: RouteBook,
+  { hub, storage, tokens, adminKey }: { hub: SyncHub; storage: Storage; tokens: Tokens; adminKey: string },
+): void {
+  /** Who is acting: the admin key, or an admin user's access token; anything else is refused. */
+  const admin = async (request: FastifyRequest): Promise<string> => {
+    const header = request.headers.authorization;
+    const bearer = header?.startsWith('Bearer ') === true ? header.slice('Bearer '.length).trim() : undefined;
+    const key = request.headers['x-admin-key'];
+    if (typeof key === 'string' && sameSecret(key, adminKey)) return ADMIN_ACTOR;
+    if (bearer !== undefined && sameSecret(bearer, adminKey)) return ADMIN_ACTOR;
+    const check = await tokens.verifyAccess(bearer);
+    if (check.ok && (await storage.getUser(check.user))?.role === 'admin') return check.user;
+    throw new Refusal(bearer === undefined && key === undefined ? 'token-missing' : 'admin-required');
+  };
+
+  /** Builds and checks a message from `from` to `to`; the sender's profile is the current one. */
+  const compose = async (from: string, to: string, type: Message['type'], body: Element[], id?: string, ts?: number): Promise<Message> => {
+    const sender = await storage.getUser(from);
+    if (sender === undefined || (await storage.getUser(to)) === undefined) throw new Refusal('user-not-found');
+    if (from === to) throw new Refusal('bad-request', 'from and to are the same user');
+    const { id: _id, ...profile } = profileOf(sender);
+    const message = { id: id ?? randomBytes(12).toString('base64url'), from, to, type, body, ts: ts ?? Date.now(), profile };
+    if (bodyBytes(body) > LIMITS.bodyBytes) throw new Refusal('body-too-long');
+    return parseBody(Message, message);
+  };
+
+  const send = async (message: Message, syncToSender: boolean): Promise<{ id: string; seq: number }> => {
+    if (hub.permit(message.from, message.to, true) !== 'ok') throw new Error('an admin send is always permitted');
+    return { id: message.id, seq: await hub.serverSend(message, syncToSender) };
+  };
+
+  /** Sends to each recipient in turn; one recipient's refusal does not stop the others. */
+  const sendEach = async (to: readonly string[], build: (to: string) => Promise<Message>, syncToSender: boolean) => {
+    const results: { to: string; id?: string; seq?: number; error?: string }[] = [];
+    for (const recipient of to) {
+      try {
+        results.push({ to: recipient, ...(await send(await build(recipient), syncToSender)) });
+      } catch (error) {
+        if (!(error instanceof Refusal) || !isErrorCode(error.code)) throw error;
+        results.push({ to: recipient, error: error.code });
+      }
+    }
+    return { results };
+  };
+
+  routes.add({ method: 'GET', url: `${ADMIN}/settings`, summary: 'Install-wide settings', auth: 'admin', response: SettingsBody }, async (request) => {
+    await admin(request);
+    await hub.settings.load();
+    return hub.settings.get();
+  });
+
+  routes.add(
+    { method: 'PUT', url: `${ADMIN}/settings`, summary: 'Change settings (applies to the next message)', auth: 'admin', body: SettingsPatchBody, response: SettingsBody },
+    async (request) => {
+      await admin(request);
+      await hub.settings.load();
+      return hub.settings.update(parseBody(SettingsPatchBody, request.body));
+    },
+  );
+
+  routes.add(
+    { method: 'POST', url: `${ADMIN}/accounts`, summary: 'Import 1 to 100 accounts (id, nickname, avatar)', auth: 'admin', body: ImportAccountsBody, response: ImportAccountsResult },
+    async (request) => {
+      await admin(request);
+      const { accounts } = parseBody(ImportAccountsBody, request.body);
+      const created: string[] = [];
+      const existing: string[] = [];
+      for (const a of accounts) {
+        const fresh = await storage.createUser({ id: a.id, passwordHash: null, nickname: a.nickname ?? a.id, avatar: a.avatar ?? null, role: 'user', created: Date.now() });
+        (fresh ? created : existing).push(a.id);
+      }
+      return { created, existing };
+    },
+  );
+
+  routes.add(
+    { method: 'POST', url: `${ADMIN}/friends`, summary: "Import friends into a user's list (one way unless bothWays)", auth: 'admin', body: ImportFriendsBody, response: Ok },
+    async (request) => {
+      await admin(request);
+      const { user, friends, bothWays } = parseBody(ImportFriendsBody, request.body);
+      for (const id of [user, ...friends]) if ((await storage.getUser(id)) === undefined) throw new Refusal('user-not-found');
+      await hub.relations.addFriends(user, friends, bothWays);
+      return { ok: true as const };
+    },
+  );
+
+  routes.add(
+    { method: 'POST', url: `${ADMIN}/messages`, summary: 'Send a message as any user to any user (no friend or blocklist check)', auth: 'admin', body: AdminSendBody, response: AdminSendResult, status: 201 },
+    async (request) => {
+      await admin(request);
+      const b = parseBody(AdminSendBody, request.body);
+      return send(await compose(b.from, b.to, b.type, b.body, b.id, b.ts), b.syncToSender);
+    },
+  );
+
+  routes.add(
+    { method: 'POST', url: `${ADMIN}/messages/batch`, summary: 'Send one message as a user to up to 500 users', auth: 'admin', body: AdminBatchSendBody, response: BatchResult },
+    async (request) => {
+      await admin(request);
+      const b = parseBody(AdminBatchSendBody, request.body);
+      return sendEach(b.to, (to) => compose(b.from, to, b.type, b.body), b.syncToSender);
+    },
+  );
+
+  routes.add(
+    { method: 'POST', url: `${ADMIN}/notifications`, summary: 'System notices (friend-added, message-recalled, custom) to up to 500 users', auth: 'admin', body: AdminNotifyBody, response: BatchResult },
+    async (request) => {
+      await admin(request);
+      const b = parseBody(AdminNotifyBody, request.body);
+      const element: Element = { type: 'system', kind: b.kind, text: b.text, ...(b.title === undefined ? {} : { title: b.title }) };
+      return sendEach(b.to, (to) => compose(b.from, to, 'system', [element]), true);
+    },
+  );
+
+  routes.add(
+    { method: 'GET', url: `${ADMIN}/history`, summary: "A pair's history, paged by time range and sequence cursor", auth: 'admin', query: HistoryQuery, response: HistoryPage },
+    async (request) => {
+      await admin(request);
+      const q = parseBody(HistoryQuery, request.query);
+      const messages = await hub.history(q.a, q.b, { from: q.from, to: q.to, cursor: q.cursor, limit: q.limit + 1 });
+      const complete = messages.length <= q.limit;
+      const page = messages.slice(0, q.limit);
+      return { messages: page, next: complete ? null : (page.at(-1)?.seq ?? null), complete };
+    },
+  );
+
+  routes.add(
+    { method: 'POST', url: `${ADMIN}/messages/recall`, summary: 'Recall any message: content erased, a recalled marker left', auth: 'admin', body: RecallBody, response: Ok },
+    async (request) => {
+      const actor = await admin(request);
+      const { a, b, id } = parseBody(RecallBody, request.body);
+      await hub.recall(a, b, id, actor);
+      return { ok: true as const };
+    },
+  );
+
+  routes.add({ method: 'GET', url: `${ADMIN}/users/:id/online`, summary: "Which of a user's devices are online", auth: 'admin', response: OnlineResult }, async (request) => {
+    await admin(request);
+    const id = UserId.safeParse((request.params as { id?: string }).id);
+    if (!id.success) throw new Refusal('user-not-found');
+    const devices = hub.devicesOnline(id.data);
+    return { user: id.data, online: devices.length > 0, devices };
+  });
+}

@@ -1,0 +1,46 @@
+/**
+ * Every HTTP route is registered through `RouteBook.add`, which records its
+ * method, URL, schemas and auth, so that the OpenAPI document (openapi.ts) is
+ * generated from the same zod schemas the handlers parse with.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RouteSpec {
+  method: Method;
+  url: string;
+  summary: string;
+  auth: 'none' | 'user' | 'admin';
+  body?: z.ZodType;
+  query?: z.ZodObject;
+  response?: z.ZodType;
+  /** The success status, 200 unless said. */
+  status?: number;
+}
+
+type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+export class RouteBook {
+  readonly specs: RouteSpec[] = [];
+
+  constructor(private readonly app: FastifyInstance) {}
+
+  add(spec: RouteSpec, handler: Handler): void {
+    this.specs.push(spec);
+    const status = spec.status ?? 200;
+    this.app.route({
+      method: spec.method,
+      url: spec.url,
+      handler: async (request, reply) => {
+        const result = await handler(request, reply);
+        if (reply.sent) return reply;
+        return reply.status(status).send(result);
+      },
+    });
+  }
+}
+
+/** Who is calling: the user and device of the request's access token (refused otherwise). */
+export type Caller = (request: FastifyRequest) => Promise<{ user: string; device: string }>;
