@@ -13,31 +13,23 @@ export function controlMessage(frame: ControlFrame): Uint8Array {
   return encoding.toUint8Array(encoder);
 }
 
-/** Sync step 1: the server's state vector, asking the client for what it lacks. */
-export function syncStep1Message(stateVector: Uint8Array): Uint8Array {
+/** A y-websocket sync message: its subtype (step 1, step 2, update) and payload. */
+function syncMessage(subtype: number, payload: Uint8Array): Uint8Array {
   const encoder = encoding.createEncoder();
   encoding.writeVarUint(encoder, MESSAGE_SYNC);
-  encoding.writeVarUint(encoder, syncProtocol.messageYjsSyncStep1);
-  encoding.writeVarUint8Array(encoder, stateVector);
+  encoding.writeVarUint(encoder, subtype);
+  encoding.writeVarUint8Array(encoder, payload);
   return encoding.toUint8Array(encoder);
 }
+
+/** Sync step 1: the server's state vector, asking the client for what it lacks. */
+export const syncStep1Message = (stateVector: Uint8Array): Uint8Array => syncMessage(syncProtocol.messageYjsSyncStep1, stateVector);
 
 /** Sync step 2: what the client lacks, answering its step 1. */
-export function syncStep2Message(update: Uint8Array): Uint8Array {
-  const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, MESSAGE_SYNC);
-  encoding.writeVarUint(encoder, syncProtocol.messageYjsSyncStep2);
-  encoding.writeVarUint8Array(encoder, update);
-  return encoding.toUint8Array(encoder);
-}
+export const syncStep2Message = (update: Uint8Array): Uint8Array => syncMessage(syncProtocol.messageYjsSyncStep2, update);
 
-export function syncUpdateMessage(update: Uint8Array): Uint8Array {
-  const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, MESSAGE_SYNC);
-  encoding.writeVarUint(encoder, syncProtocol.messageYjsUpdate);
-  encoding.writeVarUint8Array(encoder, update);
-  return encoding.toUint8Array(encoder);
-}
+/** An update accepted after the initial sync. */
+export const syncUpdateMessage = (update: Uint8Array): Uint8Array => syncMessage(syncProtocol.messageYjsUpdate, update);
 
 export function awarenessMessage(update: Uint8Array): Uint8Array {
   const encoder = encoding.createEncoder();
