@@ -34,12 +34,9 @@ export default defineConfig(
     languageOptions: {
       globals: { ...globals.node },
       parserOptions: {
-        projectService: {
-          // Node scripts outside every package's tsconfig (web/scripts/icons.ts)
-          // get the root tsconfig's options (strict, Node types).
-          allowDefaultProject: ['web/scripts/*.ts'],
-          defaultProject: 'tsconfig.json',
-        },
+        // Every linted file belongs to a tsconfig (web/scripts has its own), so
+        // no file falls back to a default project.
+        projectService: true,
         tsconfigRootDir: import.meta.dirname,
         extraFileExtensions: ['.svelte'],
       },
