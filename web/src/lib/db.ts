@@ -30,6 +30,10 @@ export interface MessageRow {
   order: number;
   segment: string;
   nickname: string;
+  /** `system`: a notice written by the server (rendered without a bubble). */
+  type?: 'text' | 'system';
+  /** A system notice's title, when it has one. */
+  title?: string;
 }
 
 export type OutboxState = 'pending' | 'failed';
@@ -78,6 +82,17 @@ export interface ReadRow {
   seq: number;
 }
 
+/** The inbox's `friends`, `blocklist` and `requests` maps, one row per entry. */
+export interface RelationRow {
+  /** `friend|<id>`, `block|<id>`, `in|<from>` or `out|<to>` */
+  key: string;
+  kind: 'friend' | 'block' | 'in' | 'out';
+  /** The other user. */
+  id: string;
+  note: string;
+  ts: number;
+}
+
 export interface MetaRow {
   key: string;
   value: unknown;
@@ -92,6 +107,7 @@ export type ParleyDB = Dexie & {
   profiles: EntityTable<ProfileRow, 'id'>;
   receipts: EntityTable<ReceiptRow, 'id'>;
   reads: EntityTable<ReadRow, 'peer'>;
+  relations: EntityTable<RelationRow, 'key'>;
 };
 
 export const db = new Dexie('parley') as ParleyDB;
@@ -105,9 +121,10 @@ db.version(1).stores({
   receipts: 'id, conv',
   reads: 'peer',
 });
+db.version(2).stores({ relations: 'key, kind' });
 
 /** Everything that belongs to the signed-in user (not the device id). */
-export const userTables = ['updates', 'outbox', 'messages', 'conversations', 'profiles', 'receipts', 'reads'] as const;
+export const userTables = ['updates', 'outbox', 'messages', 'conversations', 'profiles', 'receipts', 'reads', 'relations'] as const;
 
 export async function getMeta<T>(key: string): Promise<T | undefined> {
   return (await db.meta.get(key))?.value as T | undefined;

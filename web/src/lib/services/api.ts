@@ -13,7 +13,7 @@ interface RequestOptions<S extends z.ZodType> {
   schema: S;
 }
 
-export async function api<S extends z.ZodType>(method: 'GET' | 'POST' | 'PATCH', path: string, options: RequestOptions<S>): Promise<z.infer<S>> {
+export async function api<S extends z.ZodType>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, options: RequestOptions<S>): Promise<z.infer<S>> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;

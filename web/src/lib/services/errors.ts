@@ -46,3 +46,34 @@ export function report(e: unknown): void {
   if (code === 'unexpected') console.error(e);
   notices.push(text, code);
 }
+
+/** A refusal that the user can fix, and the action that fixes it. */
+export interface Refusal {
+  text: string;
+  action?: 'friend-request' | undefined;
+}
+
+/**
+ * Why a message to `name` was refused, in plain words, with the action that
+ * fixes it. Permission codes name the peer (and reveal no more than needed);
+ * the rest read as the protocol words them.
+ */
+export function refusalOf(code: AppErrorCode, name: string): Refusal {
+  switch (code) {
+    case 'blocked':
+      return { text: `You can't message ${name}: ${name} isn't accepting your messages.` };
+    case 'not-friends':
+      return { text: `You can't message ${name}: you're not friends. Send a friend request first.`, action: 'friend-request' };
+    case 'not-in-recipient-friends':
+      return { text: `You can't message ${name}: ${name} hasn't added you as a friend yet.`, action: 'friend-request' };
+    case 'not-in-sender-friends':
+      return { text: `You can't message ${name}: add ${name} as a friend first.`, action: 'friend-request' };
+    default:
+      return { text: textOf(code) };
+  }
+}
+
+/** Codes whose reason is shown at once under a failed message (the fix is the user's). */
+export function isPermissionCode(code: AppErrorCode | undefined): boolean {
+  return code === 'blocked' || code === 'not-friends' || code === 'not-in-recipient-friends' || code === 'not-in-sender-friends';
+}

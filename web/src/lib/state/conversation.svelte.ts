@@ -20,6 +20,9 @@ export interface MessageView {
   /** Only my messages have a state. */
   state: MessageState | null;
   code?: ErrorCode | undefined;
+  /** `system`: a notice from the server, shown centred without a bubble. */
+  type: 'text' | 'system';
+  title?: string | undefined;
 }
 
 interface Snapshot {
@@ -71,7 +74,8 @@ export class ConversationState {
             .map((row): MessageView => {
               const entry = outboxOf.get(row.id);
               // What this device wrote is its own, even a (refused) message naming another author.
-              const mine = row.from === me || entry !== undefined;
+              const system = row.type === 'system';
+              const mine = !system && (row.from === me || entry !== undefined);
               return {
                 id: row.id,
                 from: row.from,
@@ -81,6 +85,8 @@ export class ConversationState {
                 mine,
                 state: mine ? messageState({ seq: row.seq, outbox: entry, peerDelivered, peerRead }) : null,
                 code: entry?.code,
+                type: system ? 'system' : 'text',
+                title: row.title,
               };
             });
           return { messages, name: profile?.nickname || peer, avatar: profile?.avatar, more, readSeq: read?.seq ?? 0 };

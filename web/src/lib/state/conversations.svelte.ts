@@ -24,6 +24,9 @@ export class ConversationList {
           db.profiles.toArray(),
           db.reads.toArray(),
         ]);
+        const lasts = await db.messages.bulkGet(rows.map((r) => r.lastId ?? ''));
+        // A system notice is nobody's message: no "You:" before its text.
+        const systemIds = new Set(lasts.flatMap((m) => (m?.type === 'system' ? [m.id] : [])));
         const profileOf = new Map(profiles.map((p) => [p.id, p]));
         const readOf = new Map(reads.map((r) => [r.peer, r.seq]));
         return rows.map((row) => {
@@ -35,7 +38,7 @@ export class ConversationList {
             name: profile?.nickname || row.peer,
             avatar: profile?.avatar,
             preview: row.preview,
-            mine: row.lastFrom === me,
+            mine: row.lastFrom === me && !systemIds.has(row.lastId ?? ''),
             time: row.lastTs,
             unread: read ? 0 : row.unread,
           };

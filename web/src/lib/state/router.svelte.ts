@@ -1,4 +1,4 @@
-/** The route is the URL: `/` the list, `/c/<peer>` a conversation (history API; reload and back work). */
+/** The route is the URL: `/` the list, `/contacts` the contacts screen, `/c/<peer>` a conversation (history API; reload and back work). */
 class Router {
   path = $state(typeof location === 'undefined' ? '/' : location.pathname);
 
@@ -11,6 +11,11 @@ class Router {
     } catch {
       return null;
     }
+  }
+
+  /** The contacts screen is open. */
+  get contacts(): boolean {
+    return /^\/contacts\/?$/.test(this.path);
   }
 
   navigate(path: string, replace = false): void {

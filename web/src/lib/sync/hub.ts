@@ -26,8 +26,8 @@ import {
   type ControlFrame,
   type ErrorCode,
 } from '@parley/protocol';
-import { db, type MessageRow, type ReceiptRow } from '../db.ts';
-import { conversationRow, messageRow, profileRow, receiptSeq } from './materialise.ts';
+import { db, type MessageRow, type ReceiptRow, type RelationRow } from '../db.ts';
+import { conversationRow, messageRow, profileRow, receiptSeq, relationRow } from './materialise.ts';
 import { planReapply } from './outboxPlan.ts';
 import { SyncedDoc } from './syncedDoc.ts';
 
@@ -319,12 +319,25 @@ export class SyncHub {
     provider.on('status', onStatus);
     provider.on('connection-close', onClose);
     provider.on('connection-error', onError);
-    const detach = this.#batch(doc, [conversations, profiles], (changed) => {
+    const relationMaps = (['friends', 'blocklist', 'requests'] as const).map((name) => [name, doc.getMap<unknown>(name)] as const);
+    const detach = this.#batch(doc, [conversations, profiles, ...relationMaps.map(([, m]) => m)], (changed) => {
       const convRows = [...(changed.get(conversations) ?? [])].map((k) => conversationRow(conversations.get(k)));
       const profileRows = [...(changed.get(profiles) ?? [])].map((k) => profileRow(profiles.get(k)));
-      db.transaction('rw', db.conversations, db.profiles, async () => {
+      const relationPuts: RelationRow[] = [];
+      const relationDeletes: string[] = [];
+      for (const [name, map] of relationMaps) {
+        for (const key of changed.get(map) ?? []) {
+          const row = map.has(key) ? relationRow(name, key, map.get(key)) : null;
+          if (row !== null) relationPuts.push(row);
+          else if (name === 'requests') relationDeletes.push(key);
+          else relationDeletes.push(`${name === 'friends' ? 'friend' : 'block'}|${key}`);
+        }
+      }
+      db.transaction('rw', [db.conversations, db.profiles, db.relations], async () => {
         await db.conversations.bulkPut(convRows.filter((r) => r !== null));
         await db.profiles.bulkPut(profileRows.filter((r) => r !== null));
+        await db.relations.bulkDelete(relationDeletes);
+        await db.relations.bulkPut(relationPuts);
       })
         .then(() => this.#scheduleInboxCheck())
         .catch(this.#ctx.error);

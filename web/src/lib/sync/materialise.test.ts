@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { conversationRow, displayOrder, messageRow, receiptSeq } from './materialise.ts';
+import { conversationRow, displayOrder, messageRow, receiptSeq, relationRow } from './materialise.ts';
 
 const message = {
   id: 'm1',
@@ -49,5 +49,25 @@ describe('receiptSeq', () => {
     expect(receiptSeq({ user: 'a', seq: 4 })).toBe(4);
     expect(receiptSeq({ seq: -1 })).toBeNull();
     expect(receiptSeq(null)).toBeNull();
+  });
+});
+
+describe('system messages and relations', () => {
+  it('marks a system notice and keeps its title', () => {
+    const notice = { ...message, type: 'system', body: [{ type: 'system', kind: 'custom', title: 'Maintenance', text: 'Back at 2' }] };
+    const row = messageRow(notice, 3, 'bob');
+    expect(row?.type).toBe('system');
+    expect(row?.title).toBe('Maintenance');
+    expect(row?.text).toBe('Back at 2');
+    expect(messageRow(message, 1, 'bob')?.type).toBe('text');
+  });
+
+  it('maps friends, blocklist and requests entries to rows, and refuses malformed ones', () => {
+    expect(relationRow('friends', 'bob', { id: 'bob', since: 5 })).toEqual({ key: 'friend|bob', kind: 'friend', id: 'bob', note: '', ts: 5 });
+    expect(relationRow('blocklist', 'eve', { id: 'eve', since: 7 })).toEqual({ key: 'block|eve', kind: 'block', id: 'eve', note: '', ts: 7 });
+    expect(relationRow('requests', 'in|carol', { from: 'carol', to: 'me', note: 'hi', ts: 9 })).toEqual({ key: 'in|carol', kind: 'in', id: 'carol', note: 'hi', ts: 9 });
+    expect(relationRow('requests', 'out|dan', { from: 'me', to: 'dan', note: '', ts: 1 })?.kind).toBe('out');
+    expect(relationRow('requests', 'sideways|x', { ts: 1 })).toBeNull();
+    expect(relationRow('friends', 'bob', 'nonsense')).toBeNull();
   });
 });

@@ -4,7 +4,7 @@
  * write), so every function here is lenient and returns null rather than throw.
  */
 import { InboxEntry, ProfileEntry, conversationId, segmentOf } from '@parley/protocol';
-import type { ConversationRow, MessageRow, ProfileRow } from '../db.ts';
+import type { ConversationRow, MessageRow, ProfileRow, RelationRow } from '../db.ts';
 
 /** Unsequenced messages sort after every sequenced one, by send time. */
 const PENDING_BASE = 2 ** 50;
@@ -30,6 +30,8 @@ export function messageRow(value: unknown, seq: unknown, me: string, segment?: s
   const ts = typeof v.ts === 'number' && Number.isFinite(v.ts) ? v.ts : 0;
   const stamped = typeof seq === 'number' && seq > 0 ? seq : null;
   const profile = v.profile as { nickname?: unknown } | undefined;
+  const system = v.type === 'system';
+  const title = system && Array.isArray(v.body) ? (v.body as { title?: unknown }[]).find((e) => typeof e?.title === 'string')?.title : undefined;
   return {
     id,
     conv: conversationId(from, to),
@@ -42,6 +44,8 @@ export function messageRow(value: unknown, seq: unknown, me: string, segment?: s
     order: displayOrder(stamped, ts),
     segment: segment ?? segmentOf(ts),
     nickname: typeof profile?.nickname === 'string' ? profile.nickname : from,
+    type: system ? 'system' : 'text',
+    ...(typeof title === 'string' ? { title } : {}),
   };
 }
 
@@ -74,4 +78,23 @@ export function receiptSeq(value: unknown): number | null {
   if (typeof value !== 'object' || value === null) return null;
   const seq = (value as { seq?: unknown }).seq;
   return typeof seq === 'number' && Number.isInteger(seq) && seq >= 0 ? seq : null;
+}
+
+/**
+ * A relation row from the inbox's `friends[id]`, `blocklist[id]` or
+ * `requests["in|<from>" | "out|<to>"]`, or null when malformed.
+ */
+export function relationRow(map: 'friends' | 'blocklist' | 'requests', key: string, value: unknown): RelationRow | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const v = value as Record<string, unknown>;
+  const num = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) ? x : 0);
+  if (map === 'requests') {
+    const match = /^(in|out)\|(.+)$/.exec(key);
+    if (match === null) return null;
+    const kind = match[1] === 'in' ? 'in' : 'out';
+    const id = match[2] ?? '';
+    return { key, kind, id, note: typeof v.note === 'string' ? v.note : '', ts: num(v.ts) };
+  }
+  const kind = map === 'friends' ? 'friend' : 'block';
+  return { key: `${kind}|${key}`, kind, id: key, note: '', ts: num(v.since) };
 }
