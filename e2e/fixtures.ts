@@ -18,6 +18,8 @@ import {
   type TestInfo,
   type WebSocketRoute,
 } from '@playwright/test';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Message, Session } from '@parley/protocol';
 import { type ParleyServer, startServer } from './server.ts';
 
@@ -307,6 +309,31 @@ export class Parley {
     const session = body as Session;
     expect(session.accessToken, 'signup answers a Session with an access token').toEqual(expect.any(String));
     return session;
+  }
+
+  /** Calls the user API (`/api/v1/...`) as the session's user; answers the JSON body. */
+  async userApi(session: Session, method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', route: string, body?: unknown): Promise<unknown> {
+    const headers: Record<string, string> = { authorization: `Bearer ${session.accessToken}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(`${this.url}/api/v1${route}`, { method, headers, body: body === undefined ? null : JSON.stringify(body) });
+    const json = (await response.json()) as unknown;
+    if (!response.ok) throw new Error(`${session.user} ${method} ${route}: HTTP ${response.status} ${JSON.stringify(json)}`);
+    return json;
+  }
+
+  /** The server's admin key, generated into `<dataDir>/admin-key` at first start. */
+  async adminKey(): Promise<string> {
+    return (await readFile(path.join(this.server.dataDir, 'admin-key'), 'utf8')).trim();
+  }
+
+  /** Calls the admin API (`/api/v1/admin/...`) with the admin key; answers the JSON body. */
+  async admin(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', route: string, body?: unknown): Promise<unknown> {
+    const headers: Record<string, string> = { 'x-admin-key': await this.adminKey() };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(`${this.url}/api/v1/admin${route}`, { method, headers, body: body === undefined ? null : JSON.stringify(body) });
+    const json = (await response.json()) as unknown;
+    if (!response.ok) throw new Error(`admin ${method} ${route}: HTTP ${response.status} ${JSON.stringify(json)}`);
+    return json;
   }
 
   /** A fresh browser install on this server's origin. */

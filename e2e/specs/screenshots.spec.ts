@@ -64,3 +64,42 @@ for (const [kind, viewport] of [
     await shoot(dark, `conversation-dark-${kind}`);
   });
 }
+
+for (const [kind, viewport] of [
+  ['phone', PHONE],
+  ['desktop', DESKTOP],
+] as const) {
+  test(`contacts screen on a ${kind}`, async ({ parley }) => {
+    await mkdir(DIR, { recursive: true });
+    const alice = await parley.signup('alice', 'Alice Martin');
+    const bob = await parley.signup('bob', 'Bob Chen');
+    const carol = await parley.signup('carol', 'Carol Diaz');
+    const dan = await parley.signup('dan', 'Dan Okafor');
+    await parley.signup('eve', 'Eve Rossi');
+    await parley.signup('frank', 'Frank Li');
+    // Friends with Bob; Carol and Dan asked Alice; Alice asked Frank; Eve is blocked.
+    await parley.userApi(bob, 'POST', '/friends/requests', { to: 'alice', note: 'From the climbing club' });
+    await parley.userApi(alice, 'POST', '/friends/requests/bob/accept', {});
+    await parley.userApi(carol, 'POST', '/friends/requests', { to: 'alice', note: 'Hi! We met at the conference.' });
+    await parley.userApi(dan, 'POST', '/friends/requests', { to: 'alice' });
+    await parley.userApi(alice, 'POST', '/friends/requests', { to: 'frank', note: 'Neighbour from 4B' });
+    await parley.userApi(alice, 'PUT', '/blocklist/eve', {});
+
+    const device = await parley.signedIn(`alice-${kind}`, 'alice', { viewport });
+    await device.page.getByRole('link', { name: 'Contacts' }).click();
+    await expect(device.page).toHaveURL(/\/contacts$/);
+    const page = device.page;
+    await expect(page.getByRole('list', { name: 'Friends' })).toContainText('Bob Chen');
+    await expect(page.getByRole('list', { name: 'Friend requests' }).getByRole('listitem')).toHaveCount(2);
+    await expect(page.getByRole('list', { name: 'Friend requests' })).toContainText('Carol Diaz');
+    await expect(page.getByRole('list', { name: 'Friend requests' })).toContainText('Dan Okafor');
+    await expect(page.getByRole('list', { name: 'Sent requests' })).toContainText('Frank Li');
+    await expect(page.getByRole('list', { name: 'Blocked' })).toContainText('Eve Rossi');
+    await shoot(device, `contacts-${kind}`);
+
+    // Accepting a request moves Carol to the friends list, through the inbox document.
+    await page.getByRole('button', { name: 'Accept Carol Diaz' }).click();
+    await expect(page.getByRole('list', { name: 'Friends' }).getByRole('listitem')).toHaveCount(2);
+    await expect(page.getByRole('list', { name: 'Friend requests' }).getByRole('listitem')).toHaveCount(1);
+  });
+}

@@ -1,0 +1,55 @@
+/**
+ * Blocking, end to end: a block made in the UI refuses the blocked user's
+ * next message with a plain reason; unblocking in the UI lets "Retry" deliver it.
+ */
+import { ERROR_MESSAGES } from '@parley/protocol';
+import { expect, test } from '../fixtures.ts';
+
+test('a blocked sender sees why; after unblock, Retry delivers', async ({ parley }) => {
+  await parley.signup('alice', 'Alice');
+  await parley.signup('bob', 'Bob');
+  const alice = await parley.signedIn('alice', 'alice');
+  const bob = await parley.signedIn('bob', 'bob');
+
+  await alice.startChat('bob', 'Bob');
+  await alice.send('hi Bob');
+  await bob.openConversation('alice', 'Alice');
+  await expect(bob.messageTexts()).toHaveText(['hi Bob']);
+
+  // Bob blocks Alice from the conversation header, confirming in a dialog.
+  await bob.page.getByRole('button', { name: 'Block', exact: true }).click();
+  const confirm = bob.page.getByRole('dialog', { name: 'Block Alice?' });
+  await expect(confirm).toBeVisible();
+  await confirm.getByRole('button', { name: 'Block Alice' }).click();
+  await expect(confirm).toBeHidden();
+  // The blocklist came back through the inbox document: the header now offers "Unblock".
+  await expect(bob.page.getByRole('button', { name: 'Unblock', exact: true })).toBeVisible();
+
+  // Alice's next message is refused, and says why in plain words, with Retry.
+  const text = 'are you there?';
+  await alice.send(text);
+  const bubble = alice.message(text);
+  await expect(bubble).toHaveAttribute('data-state', 'failed');
+  await expect(bubble.getByText("You can't message Bob: Bob isn't accepting your messages.")).toBeVisible();
+  await expect(bubble.getByText('(blocked)')).toBeVisible();
+  // It does not echo the protocol's wording ("has blocked you").
+  await expect(bubble.getByText(ERROR_MESSAGES.blocked)).toHaveCount(0);
+  await expect(bubble.getByRole('button', { name: 'Retry' })).toBeVisible();
+  await expect(bob.message(text)).toHaveCount(0);
+
+  // Bob unblocks Alice on the contacts screen.
+  await bob.page.getByRole('link', { name: 'Contacts' }).click();
+  await expect(bob.page).toHaveURL(/\/contacts$/);
+  const blockedList = bob.page.getByRole('list', { name: 'Blocked' });
+  await expect(blockedList.getByRole('listitem')).toHaveCount(1);
+  await expect(blockedList).toContainText('Alice');
+  await blockedList.getByRole('button', { name: 'Unblock Alice' }).click();
+  await expect(bob.page.getByText('Nobody is blocked.')).toBeVisible();
+
+  // Alice retries; the message goes out and reaches Bob.
+  await bubble.getByRole('button', { name: 'Retry' }).click();
+  await expect(alice.message(text)).toHaveAttribute('data-state', /sent|delivered|read/);
+  await expect(alice.message(text).getByText("You can't message Bob", { exact: false })).toHaveCount(0);
+  await bob.openConversation('alice', 'Alice');
+  await expect(bob.messageTexts()).toHaveText(['hi Bob', text]);
+});
