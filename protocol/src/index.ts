@@ -7,3 +7,6 @@ export * from './wire.ts';
 export * from './permissions.ts';
 export * from './errors-doc.ts';
 export * from './api.ts';
+export * from './elements.ts';
+export * from './media.ts';
+export * from './push.ts';

@@ -17,20 +17,15 @@ export const Profile = z.object({
 });
 export type Profile = z.infer<typeof Profile>;
 
-export const TextElement = z.object({ type: z.literal('text'), text: z.string().min(1) });
-/** Kinds of system notice the app renders; `custom` shows its title and text. */
-export const SystemKind = z.enum(['friend-added', 'message-recalled', 'custom']);
-/** A notice written by the server only (admin API); clients may not write one. */
-export const SystemElement = z.object({
-  type: z.literal('system'),
-  kind: SystemKind,
-  title: z.string().max(256).optional(),
-  text: z.string().min(1),
-});
-export const Element = z.discriminatedUnion('type', [TextElement, SystemElement]);
-export type Element = z.infer<typeof Element>;
-
-export const MessageType = z.enum(['text', 'system']);
+export {
+  Element,
+  ELEMENT_TYPES,
+  MessageType,
+  SystemElement,
+  SystemKind,
+  TextElement,
+} from './elements.ts';
+import { Element, MessageType, previewOfBody } from './elements.ts';
 
 /** `messages[<id>]` in a conversation document. */
 export const Message = z.object({
@@ -42,6 +37,9 @@ export const Message = z.object({
   /** The sender's clock, in ms; the display order is the server's sequence. */
   ts: z.number().int().nonnegative(),
   profile: Profile,
+}).refine((m) => m.body.some((e) => e.type === m.type), {
+  error: 'a message\'s type is the type of one of its elements',
+  path: ['type'],
 });
 export type Message = z.infer<typeof Message>;
 
@@ -85,8 +83,7 @@ export function bodyBytes(body: readonly Element[]): number {
 
 /** A one-line preview for the conversation list and notifications. */
 export function previewOf(message: Pick<Message, 'body'>): string {
-  const text = message.body.map((e) => e.text).join(' ');
-  return text.length > 120 ? `${text.slice(0, 119)}…` : text;
+  return previewOfBody(message.body);
 }
 
 // ---- HTTP bodies -------------------------------------------------------------

@@ -84,6 +84,9 @@ export function claimOf(doc: Y.Doc, client: number): string | undefined {
 
 /** Checks a message value against the conversation it is written into. */
 export function checkMessage(value: unknown, user: string, path: DocPath & { kind: 'conversation' }): Message {
+  const raw = value as { type?: unknown; body?: unknown } | null;
+  const claimsSystem = raw?.type === 'system' || (Array.isArray(raw?.body) && raw.body.some((e: unknown) => (e as { type?: unknown } | null)?.type === 'system'));
+  if (claimsSystem) refuse('system-reserved', 'system messages are written by the server');
   const parsed = Message.safeParse(value);
   if (!parsed.success) {
     const body = (value as { body?: unknown } | null)?.body;
@@ -94,7 +97,6 @@ export function checkMessage(value: unknown, user: string, path: DocPath & { kin
   }
   const message = parsed.data;
   if (message.from !== user) refuse('not-author', `from is ${message.from}, the writer is ${user}`);
-  if (message.type === 'system' || message.body.some((e) => e.type === 'system')) refuse('system-reserved', 'system messages are written by the server');
   const pairOk = message.from !== message.to && [path.a, path.b].includes(message.to) && [path.a, path.b].includes(message.from);
   if (!pairOk) refuse('wrong-conversation', `${message.from} -> ${message.to} in ${path.a}/${path.b}`);
   if (segmentOf(message.ts) !== path.segment) refuse('wrong-conversation', `ts is not in segment ${path.segment}`);
