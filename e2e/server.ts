@@ -13,7 +13,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..');
-export const STATIC_DIR = path.join(REPO_ROOT, 'dist');
+/** The built app the tests serve; PARLEY_E2E_DIST points elsewhere (a build of your own while others build too). */
+export const STATIC_DIR = process.env['PARLEY_E2E_DIST'] ?? path.join(REPO_ROOT, 'dist');
 
 /** A child process whose output is kept (the last lines) for failure reports. */
 export class Child {

@@ -49,6 +49,24 @@ export type Receipt = z.infer<typeof Receipt>;
 export type ReceiptKind = 'delivered' | 'read';
 export const receiptKey = (user: string, kind: ReceiptKind): string => `${user}|${kind}`;
 
+/**
+ * `actions["<msgId>|<user>|<name>"]` in a conversation document: a member's
+ * move on an interactive custom message (open a red packet, play a round).
+ * Written once ever, by the user it names, about a message in the same
+ * document; the custom-message registry on the client gives `data` meaning.
+ */
+export const MessageAction = z.object({
+  msg: MessageId,
+  from: UserId,
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/),
+  data: z.unknown(),
+  ts: z.number().int().nonnegative(),
+});
+export type MessageAction = z.infer<typeof MessageAction>;
+export const actionKey = (msgId: string, user: string, name: string): string => `${msgId}|${user}|${name}`;
+/** The most an action's JSON may hold, in UTF-8 bytes. */
+export const ACTION_MAX_BYTES = 1024;
+
 /** `seq[<msgId>]`, written by the server only: the acceptance order in the conversation. */
 export const SeqStamp = z.number().int().positive();
 
