@@ -75,6 +75,8 @@ export const HistoryQuery = z.object({
   cursor: z.coerce.number().int().nonnegative().default(0),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
+/** A member's own history pages: the admin export, scoped to the caller's conversation with `:peer`. */
+export const MemberHistoryQuery = HistoryQuery.omit({ a: true, b: true });
 export const HistoryPage = z.object({
   messages: z.array(
     z.object({

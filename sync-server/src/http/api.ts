@@ -17,6 +17,7 @@ import type { Tokens } from '../auth/tokens.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
 import { registerAdmin } from './admin.ts';
+import { registerHistory } from './history.ts';
 import { parseBody } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { RouteBook, type Caller } from './routes.ts';
@@ -86,6 +87,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): RouteBook {
   });
 
   registerSocial(routes, { ...deps, caller });
+  registerHistory(routes, { ...deps, caller });
   registerAdmin(routes, deps);
 
   routes.add({ method: 'GET', url: '/api/docs', summary: 'This OpenAPI 3.1 document', auth: 'none', response: z.record(z.string(), z.unknown()) }, () =>
