@@ -15,6 +15,9 @@ const VALIDATOR_CODES = [
   'wrong-conversation',
   'body-too-long',
   'system-reserved',
+  'duplicate-action',
+  'action-too-long',
+  'message-not-found',
 ] as const;
 
 describe('error codes', () => {

@@ -26,6 +26,8 @@ export const ERROR_MESSAGES = {
   'wrong-conversation': 'This message does not belong in this conversation.',
   'body-too-long': 'The message is longer than 12 KB. Shorten it or send it as a file.',
   'system-reserved': 'Only the server writes system messages; send another message type.',
+  'duplicate-action': 'You have already done this on that message; it can be done once.',
+  'action-too-long': 'This action carries more than 1 KB of data. Send less.',
 
   // Permission (validator step 4): who may message whom.
   blocked: 'The recipient has blocked you, so this message was not delivered.',
@@ -42,6 +44,19 @@ export const ERROR_MESSAGES = {
   'admin-required': 'This needs the admin key or an administrator\'s session.',
   'message-not-found': 'There is no such message in that conversation.',
   'too-many': 'Too many items in one request: at most 100 accounts or 500 recipients per call.',
+
+  // Web Push
+  'push-subscription-invalid': 'This push subscription cannot be used: its endpoint must be an https URL and its keys a P-256 public key and a 16-byte secret.',
+
+  // Uploads and media (HTTP)
+  'media-too-large': 'This is over the size limit: images and voice messages may be up to 28 MB, files and videos up to 100 MB. Send a smaller or compressed copy.',
+  'upload-too-large': 'More bytes arrived than this upload declared. Start the upload again with the file\'s real size.',
+  'upload-offset-mismatch': 'The server holds a different part of this upload than this chunk assumed. Resume from the offset it reports (the Upload-Offset header, or GET the upload).',
+  'upload-incomplete': 'This upload is not finished: send the rest from the offset the server reports, then complete it.',
+  'upload-not-found': 'There is no such upload: it was finished, cancelled or has expired. Start the upload again.',
+  'hash-mismatch': 'The uploaded bytes do not match their SHA-256: the file changed or was damaged on the way. Upload it again.',
+  'media-not-found': 'There is no such media, or you may not see it: only its uploader and the two members of a conversation it was sent in can.',
+  'range-not-satisfiable': 'The requested byte range lies outside this media. Ask for a range within its size.',
 
   // HTTP
   'bad-request': 'The request is malformed.',

@@ -1,20 +1,33 @@
 /**
  * Uploads and media: the HTTP contract both sides follow.
  *
- *   POST /api/v1/uploads                 UploadCreate -> UploadStatus (201), or the existing
- *                                        media when the hash is stored already (200)
+ *   POST /api/v1/uploads                 UploadCreate -> UploadStatus (201); or UploadDone (200) at
+ *                                        once when the hash is stored already and the caller may
+ *                                        read it (uploaded it, or is in a conversation it was sent
+ *                                        in). Anyone else uploads the bytes (proof they have them);
+ *                                        complete then keeps the one stored copy.
  *   GET  /api/v1/uploads/:id             -> UploadStatus (how much the server holds, to resume)
- *   PUT  /api/v1/uploads/:id?offset=N    raw bytes (application/octet-stream) -> UploadStatus;
- *                                        the body is streamed to disk and refused as soon as it
- *                                        passes the declared size or the kind's limit
+ *   PUT  /api/v1/uploads/:id?offset=N    raw bytes, `Content-Type: application/octet-stream` ->
+ *                                        UploadStatus. N must be `received` (else 409
+ *                                        upload-offset-mismatch); the body is streamed to disk and
+ *                                        refused (413) as soon as it passes the declared size. A
+ *                                        body cut short keeps what arrived: resume from `received`.
  *   POST /api/v1/uploads/:id/complete    -> UploadDone: the SHA-256 is checked, the bytes join the
  *                                        store under their hash
  *   DELETE /api/v1/uploads/:id           cancel
- *   GET  /api/v1/media/:hash             the bytes, for members of a conversation with a message
+ *   POST /api/v1/media?kind=&peer=&mime=[&name=&sha256=]
+ *                                        one request, raw body of any length (chunked is fine) ->
+ *                                        UploadDone (201); not resumable; refused (413) as soon as
+ *                                        it passes the kind's limit
+ *   GET  /api/v1/media/:hash[?name=]     the bytes, for members of a conversation with a message
  *                                        that references them (and their uploader); Range requests,
  *                                        nosniff, attachment unless safe to render inline.
  *                                        Authenticated by the bearer token or the media cookie
- *                                        (`<img>` and `<audio>` cannot send headers).
+ *                                        (`<img>` and `<audio>` cannot send headers), which every
+ *                                        Session response sets.
+ *
+ * Every upload answer (and a 409) carries `Upload-Offset: <received>`. Anyone
+ * the media is not for gets 404 media-not-found, as if it did not exist.
  */
 import { z } from 'zod';
 
@@ -35,8 +48,15 @@ export const MEDIA_LIMITS: Record<MediaKind, number> = {
 /** Uploads go in chunks of this size, so a dropped connection loses at most one. */
 export const UPLOAD_CHUNK_BYTES = 1 * MB;
 
-/** The cookie that authenticates media requests from `<img>`, `<audio>` and `<video>`. */
+/**
+ * The cookie that authenticates media requests from `<img>`, `<audio>` and
+ * `<video>`: the access token, HttpOnly, SameSite=Strict, Path=MEDIA_PATH.
+ */
 export const MEDIA_COOKIE = 'parley_media';
+/** Where media is served (and the media cookie's path). */
+export const MEDIA_PATH = '/api/v1/media';
+/** The response header that says how many bytes of an upload the server holds. */
+export const UPLOAD_OFFSET_HEADER = 'upload-offset';
 
 export const UploadCreate = z.object({
   kind: MediaKind,
@@ -65,7 +85,23 @@ export const UploadDone = z.object({
 export type UploadDone = z.infer<typeof UploadDone>;
 
 /** Where the bytes of a media hash are served. */
-export const mediaUrl = (hash: string): string => `/api/v1/media/${hash}`;
+export const mediaUrl = (hash: string): string => `${MEDIA_PATH}/${hash}`;
+
+/** `PUT /api/v1/uploads/:id?offset=N`. */
+export const UploadChunkQuery = z.object({ offset: z.coerce.number().int().nonnegative() });
+
+/** `POST /api/v1/media?...`: a one-shot upload's metadata (its body is the bytes). */
+export const OneShotUploadQuery = z.object({
+  kind: MediaKind,
+  peer: z.string().min(1).max(64),
+  mime: z.string().min(1).max(128).default('application/octet-stream'),
+  name: z.string().max(255).optional(),
+  /** When given, the bytes must hash to it (hash-mismatch otherwise). */
+  sha256: z.string().regex(MEDIA_HASH_PATTERN).optional(),
+});
+
+/** `GET /api/v1/media/:hash?name=`: the file name to offer on download, instead of the uploaded one. */
+export const MediaQuery = z.object({ name: z.string().max(255).optional() });
 
 /** Types a browser may render inline from Parley's origin; anything else is served as an attachment. */
 export const INLINE_MIME_TYPES: readonly string[] = [

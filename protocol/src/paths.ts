@@ -3,7 +3,7 @@
  *
  *   c2c/<a>/<b>/<segment>   a < b; the messages of one conversation in one month (UTC)
  *   inbox/<user>            the user's conversation list; written by the server only
- *   prefs/<user>            read markers, drafts; written by the owner's devices
+ *   prefs/<user>            read markers, mutes, drafts; written by the owner's devices
  */
 import { LIMITS } from './limits.ts';
 

@@ -6,7 +6,8 @@
  *   DELETE /api/v1/push/subscription   -> 204; this device gets no more pushes (sign-out)
  *
  * A device is "online" while its inbox socket is open; every other device of
- * the recipient with a subscription gets one push per accepted message. The
+ * the recipient with a subscription gets one push per accepted message,
+ * unless the recipient muted the conversation (`muted[<peer>]` in prefs). The
  * payload is JSON, encrypted (RFC 8291, aes128gcm) and at most PUSH_PAYLOAD_MAX
  * bytes; fields are dropped (avatar, then body, then preview) until it fits.
  */

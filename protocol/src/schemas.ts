@@ -64,8 +64,13 @@ export const MessageAction = z.object({
 });
 export type MessageAction = z.infer<typeof MessageAction>;
 export const actionKey = (msgId: string, user: string, name: string): string => `${msgId}|${user}|${name}`;
-/** The most an action's JSON may hold, in UTF-8 bytes. */
+/** The most an action's `data` may hold, as UTF-8 JSON (what `actionDataBytes` counts). */
 export const ACTION_MAX_BYTES = 1024;
+/** The UTF-8 size of an action's `data` as JSON, as ACTION_MAX_BYTES counts it (0 when absent). */
+export function actionDataBytes(data: unknown): number {
+  const json = JSON.stringify(data) as string | undefined;
+  return json === undefined ? 0 : new TextEncoder().encode(json).length;
+}
 
 /** `seq[<msgId>]`, written by the server only: the acceptance order in the conversation. */
 export const SeqStamp = z.number().int().positive();
@@ -75,6 +80,14 @@ export const ClientClaim = z.object({ user: z.string() });
 
 /** `prefs/<user>`: `read[<peer>]`, the highest sequence the user has read in that conversation. */
 export const ReadMarker = z.object({ seq: z.number().int().nonnegative() });
+
+/**
+ * `prefs/<user>`: `muted[<peer>]`, whether the conversation with that peer is
+ * muted (no push to any of the user's devices). Unmute by writing
+ * `{muted: false}` or by deleting the key.
+ */
+export const MuteSetting = z.object({ muted: z.boolean() });
+export type MuteSetting = z.infer<typeof MuteSetting>;
 
 /** `inbox/<user>`: `conversations[<peer>]`, written by the server. */
 export const InboxEntry = z.object({

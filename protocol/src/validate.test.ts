@@ -9,7 +9,8 @@ import * as Y from 'yjs';
 import type { ErrorCode } from './codes.ts';
 import { LIMITS } from './limits.ts';
 import { type DocPath, parseDocPath, segmentRange } from './paths.ts';
-import { bodyBytes, type Message } from './schemas.ts';
+import type { Element } from './elements.ts';
+import { ACTION_MAX_BYTES, actionKey, bodyBytes, type Message, type MessageAction } from './schemas.ts';
 import { checkMessage, claimOf, SERVER_CLAIM, validateUpdate, type Verdict } from './validate.ts';
 
 type Accepted = Extract<Verdict, { ok: true }>;
@@ -174,6 +175,8 @@ describe('validateUpdate: acceptances', () => {
       messages: [message('m1')],
       receipts: [],
       readMarkers: [],
+      mutes: [],
+      actions: [],
       empty: false,
     });
     expect(claimOf(server.doc, ALICE)).toBe('alice');
@@ -369,7 +372,54 @@ describe('validateUpdate: prefs', () => {
     refused(server.submit('alice', capture(alice, () => alice.getMap('read').set('bob/../x', { seq: 1 }))), 'schema-invalid');
   });
 
-  test('refuses a root other than read in a prefs document', () => {
+  test('accepts the owner muting a conversation and reports the mute', () => {
+    const server = new Server(docPath('prefs/alice'));
+    const alice = device(server, ALICE);
+    const verdict = server.accept('alice', capture(alice, () => alice.getMap('muted').set('bob', { muted: true })));
+    expect(verdict.mutes).toEqual([{ peer: 'bob', muted: true }]);
+    expect(verdict.readMarkers).toEqual([]);
+  });
+
+  test('accepts the owner unmuting from another device (an overwrite of their own)', () => {
+    const server = new Server(docPath('prefs/alice'));
+    const alice = device(server, ALICE);
+    server.accept('alice', capture(alice, () => alice.getMap('muted').set('bob', { muted: true })));
+    const alice2 = device(server, ALICE_2);
+    const verdict = server.accept('alice', capture(alice2, () => alice2.getMap('muted').set('bob', { muted: false })));
+    expect(verdict.mutes).toEqual([{ peer: 'bob', muted: false }]);
+    expect(server.doc.getMap('muted').get('bob')).toEqual({ muted: false });
+  });
+
+  test('accepts the owner deleting a mute setting', () => {
+    const server = new Server(docPath('prefs/alice'));
+    const alice = device(server, ALICE);
+    server.accept('alice', capture(alice, () => alice.getMap('muted').set('bob', { muted: true })));
+    const verdict = server.accept('alice', capture(alice, () => alice.getMap('muted').delete('bob')));
+    expect(verdict.mutes).toEqual([]);
+    expect(server.doc.getMap('muted').has('bob')).toBe(false);
+  });
+
+  test('refuses a mute setting written by another user', () => {
+    const server = new Server(docPath('prefs/alice'));
+    const bob = device(server, BOB);
+    refused(server.submit('bob', capture(bob, () => bob.getMap('muted').set('carol', { muted: true }))), 'not-owner');
+  });
+
+  test('refuses a mute setting that is not {muted: boolean}', () => {
+    const server = new Server(docPath('prefs/alice'));
+    for (const value of [{ muted: 'yes' }, { muted: 1 }, true, {}]) {
+      const alice = device(server, ALICE);
+      refused(server.submit('alice', capture(alice, () => alice.getMap('muted').set('bob', value))), 'schema-invalid');
+    }
+  });
+
+  test('refuses a mute setting whose key is not a user id', () => {
+    const server = new Server(docPath('prefs/alice'));
+    const alice = device(server, ALICE);
+    refused(server.submit('alice', capture(alice, () => alice.getMap('muted').set('bob/../x', { muted: true }))), 'schema-invalid');
+  });
+
+  test('refuses a root other than read and muted in a prefs document', () => {
     const server = new Server(docPath('prefs/alice'));
     const alice = device(server, ALICE);
     refused(server.submit('alice', send(alice, message('m1'))), 'unknown-root');
@@ -763,5 +813,195 @@ describe('checkMessage and claimOf', () => {
     expect(claimOf(server.doc, ALICE)).toBe('alice');
     expect(claimOf(server.doc, SERVER_CLIENT)).toBe(SERVER_CLAIM);
     expect(claimOf(server.doc, BOB)).toBeUndefined();
+  });
+});
+
+const HASH = 'a'.repeat(64);
+const media = (mime: string, size = 1000) => ({ hash: HASH, size, mime });
+const picture = { media: media('image/jpeg'), width: 640, height: 480 };
+
+/** One element of every type a client may write, as elements.ts describes them. */
+const CLIENT_ELEMENTS: Element[] = [
+  { type: 'text', text: 'hello' },
+  { type: 'face', pack: 'classic', index: 3, alt: '🙂' },
+  { type: 'location', caption: 'The harbour', latitude: 59.9, longitude: 10.7 },
+  { type: 'image', format: 'jpg', original: picture, thumbnail: { ...picture, width: 160, height: 120 } },
+  { type: 'voice', media: media('audio/ogg'), duration: 12.5, format: 'ogg' },
+  { type: 'file', media: media('application/pdf'), name: 'report.pdf', format: 'pdf' },
+  { type: 'video', media: media('video/mp4'), duration: 61, format: 'mp4', thumbnail: { ...picture, format: 'jpg' } },
+  { type: 'custom', kind: 'red-packet', data: { amount: 8.88, currency: 'CNY' }, description: 'A red packet' },
+];
+
+describe('validateUpdate: every element type', () => {
+  test.each(CLIENT_ELEMENTS.map((e) => [e.type, e] as const))('accepts a %s message from a client', (type, element) => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    const m = message(`m-${type}`, { type, body: [element] });
+    expect(server.accept('alice', send(alice, m)).messages).toEqual([m]);
+  });
+
+  test('accepts a message with several element types in its body', () => {
+    const server = new Server();
+    const m = message('m1', { type: 'image', body: [CLIENT_ELEMENTS[0], CLIENT_ELEMENTS[3]] as Element[] });
+    expect(server.accept('alice', send(device(server, ALICE), m)).messages).toEqual([m]);
+  });
+
+  test('refuses a system element from a client as system-reserved', () => {
+    const server = new Server();
+    const m = message('m1', { type: 'system', body: [{ type: 'system', kind: 'custom', text: 'forged' }] });
+    refused(server.submit('alice', send(device(server, ALICE), m)), 'system-reserved');
+  });
+
+  test.each([
+    ['a latitude of 91', 'location', { type: 'location', caption: '', latitude: 91, longitude: 0 }],
+    ['a longitude of -181', 'location', { type: 'location', caption: '', latitude: 0, longitude: -181 }],
+    ['a media hash that is not hex', 'voice', { type: 'voice', media: { ...media('audio/ogg'), hash: 'z'.repeat(64) }, duration: 1, format: 'ogg' }],
+    ['a media hash of upper-case hex', 'file', { type: 'file', media: { ...media('text/plain'), hash: 'A'.repeat(64) }, name: 'a.txt' }],
+    ['a negative duration', 'video', { type: 'video', media: media('video/mp4'), duration: -1, format: 'mp4', thumbnail: { ...picture, format: 'jpg' } }],
+    ['a negative media size', 'image', { type: 'image', format: 'png', original: { ...picture, media: media('image/png', -1) }, thumbnail: picture }],
+    ['a file without a name', 'file', { type: 'file', media: media('text/plain') }],
+    ['a custom kind with capitals', 'custom', { type: 'custom', kind: 'RedPacket', data: {}, description: '' }],
+  ])('refuses an element with %s as schema-invalid', (_what, type, element) => {
+    const server = new Server();
+    const m = message('m1', { type: type as Message['type'], body: [element as Element] });
+    refused(server.submit('alice', send(device(server, ALICE), m)), 'schema-invalid');
+  });
+});
+
+const actions = (doc: Y.Doc): Y.Map<unknown> => doc.getMap<unknown>('actions');
+
+function action(msg: string, from: string, name: string, over: Partial<MessageAction> = {}): MessageAction {
+  return { msg, from, name, data: { n: 1 }, ts: TS, ...over };
+}
+
+/** Writes `value` (an action by default) under `key` as one update. */
+function act(doc: Y.Doc, value: unknown, key?: string): Uint8Array {
+  const a = value as MessageAction;
+  return capture(doc, () => actions(doc).set(key ?? actionKey(a.msg, a.from, a.name), value));
+}
+
+describe('validateUpdate: actions', () => {
+  test('accepts a member\'s action on a message of the document and reports it', () => {
+    const { server, bob } = conversationWithHistory();
+    const verdict = server.accept('bob', act(bob, action('m1', 'bob', 'open')));
+    expect(verdict.actions).toEqual([action('m1', 'bob', 'open')]);
+    expect(verdict.messages).toEqual([]);
+  });
+
+  test('accepts an action on a message written earlier in the same update', () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    const update = capture(alice, () => {
+      messages(alice).set('m1', message('m1'));
+      actions(alice).set(actionKey('m1', 'alice', 'play'), action('m1', 'alice', 'play'));
+    });
+    const verdict = server.accept('alice', update);
+    expect(verdict.messages.map((m) => m.id)).toEqual(['m1']);
+    expect(verdict.actions).toEqual([action('m1', 'alice', 'play')]);
+  });
+
+  test('accepts an action on a recalled message (its sequence stamp remains)', () => {
+    const { server, alice, bob } = conversationWithHistory();
+    server.accept('alice', capture(alice, () => messages(alice).delete('m1')));
+    deliver(server, bob);
+    expect(server.doc.getMap('messages').has('m1')).toBe(false);
+    expect(server.accept('bob', act(bob, action('m1', 'bob', 'open'))).actions).toHaveLength(1);
+  });
+
+  test('accepts several actions of one user on one message under different names', () => {
+    const { server, bob } = conversationWithHistory();
+    const update = capture(bob, () => {
+      actions(bob).set(actionKey('m1', 'bob', 'open'), action('m1', 'bob', 'open'));
+      actions(bob).set(actionKey('m1', 'bob', 'thank'), action('m1', 'bob', 'thank'));
+    });
+    expect(server.accept('bob', update).actions.map((a) => a.name)).toEqual(['open', 'thank']);
+  });
+
+  test('refuses an action whose key names another user', () => {
+    const { server, bob } = conversationWithHistory();
+    refused(server.submit('bob', act(bob, action('m1', 'bob', 'open'), actionKey('m1', 'alice', 'open'))), 'not-owner');
+  });
+
+  test('refuses an action whose value names another user', () => {
+    const { server, bob } = conversationWithHistory();
+    refused(server.submit('bob', act(bob, action('m1', 'alice', 'open'), actionKey('m1', 'bob', 'open'))), 'not-author');
+  });
+
+  test('refuses a malformed action key', () => {
+    const { server, bob } = conversationWithHistory();
+    refused(server.submit('bob', act(bob, action('m1', 'bob', 'open'), 'm1|bob')), 'not-owner');
+    refused(server.submit('bob', act(device(server, BOB_2), action('m1', 'bob', 'open'), 'm1|bob|open|x')), 'not-owner');
+  });
+
+  test('refuses an action whose msg or name differs from its key', () => {
+    const { server, alice, bob } = conversationWithHistory();
+    server.accept('alice', send(alice, message('m2')));
+    deliver(server, bob);
+    refused(server.submit('bob', act(bob, action('m2', 'bob', 'open'), actionKey('m1', 'bob', 'open'))), 'schema-invalid');
+    refused(server.submit('bob', act(device(server, BOB_2), action('m1', 'bob', 'play'), actionKey('m1', 'bob', 'open'))), 'schema-invalid');
+  });
+
+  test('refuses an action on a message this document does not hold', () => {
+    const { server, bob } = conversationWithHistory();
+    refused(server.submit('bob', act(bob, action('m9', 'bob', 'open'))), 'message-not-found');
+  });
+
+  test('refuses a second write of an action, by overwrite or by a new item', () => {
+    const { server, bob } = conversationWithHistory();
+    server.accept('bob', act(bob, action('m1', 'bob', 'open')));
+    // The same device overwrites its own item.
+    refused(server.submit('bob', act(bob, action('m1', 'bob', 'open', { data: { n: 2 } }))), 'duplicate-action');
+    // Another device, not yet in step, writes the key as new.
+    const other = new Y.Doc();
+    other.clientID = BOB_2;
+    refused(server.submit('bob', act(other, action('m1', 'bob', 'open', { data: { n: 3 } }))), 'duplicate-action');
+    expect(server.doc.getMap('actions').get(actionKey('m1', 'bob', 'open'))).toEqual(action('m1', 'bob', 'open'));
+  });
+
+  test('refuses an action written again after its writer deleted it', () => {
+    const { server, bob } = conversationWithHistory();
+    server.accept('bob', act(bob, action('m1', 'bob', 'open')));
+    server.accept('bob', capture(bob, () => actions(bob).delete(actionKey('m1', 'bob', 'open'))));
+    expect(server.doc.getMap('actions').has(actionKey('m1', 'bob', 'open'))).toBe(false);
+    const fresh = device(server, BOB_2);
+    refused(server.submit('bob', act(fresh, action('m1', 'bob', 'open'))), 'duplicate-action');
+  });
+
+  test('refuses one action key written twice in one update', () => {
+    const { server } = conversationWithHistory();
+    // Two devices of bob write the same key offline; one sync carries both.
+    const a = device(server, BOB);
+    const b = device(server, BOB_2);
+    act(a, action('m1', 'bob', 'open', { data: 1 }));
+    act(b, action('m1', 'bob', 'open', { data: 2 }));
+    const both = Y.mergeUpdates([syncStep2(a, server), syncStep2(b, server)]);
+    expect(refused(server.submit('bob', both), 'duplicate-action').detail).toContain('twice');
+  });
+
+  test('refuses an action whose data is over ACTION_MAX_BYTES, and takes one at the limit', () => {
+    const { server, bob } = conversationWithHistory();
+    const overhead = JSON.stringify('').length;
+    const atLimit = 'x'.repeat(ACTION_MAX_BYTES - overhead);
+    refused(server.submit('bob', act(bob, action('m1', 'bob', 'big', { data: `${atLimit}x` }))), 'action-too-long');
+    expect(server.accept('bob', act(device(server, BOB_2), action('m1', 'bob', 'fits', { data: atLimit }))).actions).toHaveLength(1);
+  });
+
+  test('refuses an action that fails the schema', () => {
+    const { server, bob } = conversationWithHistory();
+    refused(server.submit('bob', act(bob, { msg: 'm1', from: 'bob', name: 'Open!', data: 1, ts: TS }, 'm1|bob|Open!')), 'schema-invalid');
+    refused(server.submit('bob', act(device(server, BOB_2), { msg: 'm1', from: 'bob', name: 'open' }, 'm1|bob|open')), 'schema-invalid');
+  });
+
+  test('refuses an overwrite of the other member\'s action', () => {
+    const { server, alice, bob } = conversationWithHistory();
+    server.accept('bob', act(bob, action('m1', 'bob', 'open')));
+    deliver(server, alice);
+    refused(server.submit('alice', act(alice, action('m1', 'alice', 'open'), actionKey('m1', 'bob', 'open'))), 'not-owner');
+  });
+
+  test('refuses actions in a prefs document', () => {
+    const server = new Server(docPath('prefs/alice'));
+    const alice = device(server, ALICE);
+    refused(server.submit('alice', act(alice, action('m1', 'alice', 'open'))), 'unknown-root');
   });
 });

@@ -10,7 +10,8 @@
  * - every new item is a key in a root map this document kind lets clients
  *   write, holding a JSON value that passes the map's schema and names `user`
  *   as its author; an overwrite replaces only an item `user` wrote, and a
- *   message key is written once, ever;
+ *   message key, and an action key, is written once, ever, and an action is
+ *   about a message of the same document;
  * - every deletion the server has not already applied is of `user`'s own items;
  * - nothing else: a refused update is refused whole.
  *
@@ -22,14 +23,14 @@ import * as Y from 'yjs';
 import type { ErrorCode } from './codes.ts';
 import { LIMITS } from './limits.ts';
 import { type DocPath, isUserId, segmentOf } from './paths.ts';
-import { bodyBytes, Message, ReadMarker, Receipt, type ReceiptKind } from './schemas.ts';
+import { ACTION_MAX_BYTES, actionDataBytes, bodyBytes, Message, MessageAction, MuteSetting, ReadMarker, Receipt, type ReceiptKind } from './schemas.ts';
 
 /** Root maps written by the server only. */
 export const SERVER_ROOTS = { seq: 'seq', clients: 'clients' } as const;
 /** Root maps of each document kind that clients may write. */
 export const CLIENT_ROOTS = {
-  conversation: ['messages', 'receipts'],
-  prefs: ['read'],
+  conversation: ['messages', 'receipts', 'actions'],
+  prefs: ['read', 'muted'],
   inbox: [],
 } as const satisfies Record<DocPath['kind'], readonly string[]>;
 
@@ -51,6 +52,10 @@ export type Verdict =
       messages: Message[];
       receipts: AcceptedReceipt[];
       readMarkers: { peer: string; seq: number }[];
+      /** Mute settings written (`muted[peer]`); a deleted key, also an unmute, is not listed. */
+      mutes: { peer: string; muted: boolean }[];
+      /** New actions on messages (`actions["<msgId>|<user>|<name>"]`), in update order. */
+      actions: MessageAction[];
       /** True when the update held nothing the server lacked. */
       empty: boolean;
     }
@@ -131,10 +136,14 @@ function judge(update: Uint8Array, { user, path, doc }: ValidationContext, msgId
   const expected = new Map<number, number>();
   /** New items of this update by client, for resolving origins inside the update. */
   const local = new Map<number, Y.Item[]>();
-  const verdict = { newClients: [] as number[], messages: [] as Message[], receipts: [] as AcceptedReceipt[], readMarkers: [] as { peer: string; seq: number }[] };
+  const verdict = { newClients: [] as number[], messages: [] as Message[], receipts: [] as AcceptedReceipt[], readMarkers: [] as { peer: string; seq: number }[], mutes: [] as { peer: string; muted: boolean }[], actions: [] as MessageAction[] };
   let empty = true;
   /** Message keys this update writes, to refuse one key written twice. */
   const writtenKeys = new Set<string>();
+  /** Messages this update carries with content, which its actions may be about. */
+  const carriedMessages = new Set<string>();
+  /** Action keys this update writes, to refuse one key written twice. */
+  const writtenActions = new Set<string>();
 
   const ownerOf = (client: number): string | undefined => (newClients.has(client) ? user : claimOf(doc, client));
 
@@ -152,7 +161,10 @@ function judge(update: Uint8Array, { user, path, doc }: ValidationContext, msgId
     const list = local.get(struct.id.client) ?? [];
     list.push(struct);
     local.set(struct.id.client, list);
-    if (path.kind === 'conversation' && (struct.parent as unknown) === 'messages' && struct.parentSub !== null) msgIds.push(struct.parentSub);
+    if (path.kind === 'conversation' && (struct.parent as unknown) === 'messages' && struct.parentSub !== null) {
+      msgIds.push(struct.parentSub);
+      if (!(struct.content instanceof Y.ContentDeleted)) carriedMessages.add(struct.parentSub);
+    }
   }
 
   const findLocal = (id: Y.ID): Y.Item | undefined =>
@@ -232,6 +244,24 @@ function judge(update: Uint8Array, { user, path, doc }: ValidationContext, msgId
       if (!receipt.success) return refuse('schema-invalid', `receipt ${key}`);
       if (receipt.data.user !== user) refuse('not-author', `receipt names ${receipt.data.user}`);
       verdict.receipts.push({ user, kind: kind as ReceiptKind, seq: receipt.data.seq });
+    } else if (path.kind === 'conversation' && root === 'actions') {
+      // Written once ever, like a message: no overwrite, no second write (the
+      // map keeps a deleted key's last item, so a deleted action stays taken).
+      const [msgId = '', who, name, extra] = key.split('|');
+      if (who !== user || name === undefined || extra !== undefined) refuse('not-owner', `action ${key} is not ${user}'s`);
+      if (replaces !== undefined) refuse('duplicate-action', `action ${key} is written once`);
+      if (doc.getMap('actions')._map.has(key)) refuse('duplicate-action', `action ${key} exists`);
+      if (writtenActions.has(key)) refuse('duplicate-action', `action ${key} is written twice in one update`);
+      writtenActions.add(key);
+      const known = doc.getMap('messages').has(msgId) || doc.getMap(SERVER_ROOTS.seq).has(msgId) || carriedMessages.has(msgId);
+      if (!known) refuse('message-not-found', `action ${key} is about no message of this document`);
+      if (deleted) return;
+      const action = MessageAction.safeParse(value);
+      if (!action.success) return refuse('schema-invalid', `action ${key}: ${action.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      if (action.data.from !== user) refuse('not-author', `action names ${action.data.from}`);
+      if (action.data.msg !== msgId || action.data.name !== name) refuse('schema-invalid', `action ${key} holds msg ${action.data.msg} and name ${action.data.name}`);
+      if (actionDataBytes(action.data.data) > ACTION_MAX_BYTES) refuse('action-too-long', `action data over ${ACTION_MAX_BYTES} bytes`);
+      verdict.actions.push(action.data);
     } else if (path.kind === 'prefs' && root === 'read') {
       if (path.user !== user) refuse('not-owner', 'prefs are written by their owner');
       if (!isUserId(key)) refuse('schema-invalid', 'a read marker key must be a user id');
@@ -239,6 +269,13 @@ function judge(update: Uint8Array, { user, path, doc }: ValidationContext, msgId
       const marker = ReadMarker.safeParse(value);
       if (!marker.success) return refuse('schema-invalid', `read marker ${key}`);
       verdict.readMarkers.push({ peer: key, seq: marker.data.seq });
+    } else if (path.kind === 'prefs' && root === 'muted') {
+      if (path.user !== user) refuse('not-owner', 'prefs are written by their owner');
+      if (!isUserId(key)) refuse('schema-invalid', 'a mute key must be a user id');
+      if (deleted) return;
+      const mute = MuteSetting.safeParse(value);
+      if (!mute.success) return refuse('schema-invalid', `mute setting ${key}`);
+      verdict.mutes.push({ peer: key, muted: mute.data.muted });
     }
   }
 
