@@ -30,6 +30,16 @@ export interface Config {
   accessTokenTtl: number;
   /** PARLEY_LOG_LEVEL, default info. */
   logLevel: LogLevel;
+  /**
+   * PARLEY_VAPID_SUBJECT, default mailto:admin@parley.invalid: the contact a
+   * push service may write to about this server's pushes (the VAPID `sub`).
+   * A mailto: or https: URL, never localhost: Apple's push service refuses a
+   * token whose subject is localhost. The keys are generated once into
+   * <data>/vapid.json (see push/vapid.ts).
+   */
+  vapidSubject: string;
+  /** PARLEY_PUSH_RETRY_MS, default 1000: the first wait before retrying a push the push service put off (429/5xx); it doubles per attempt. */
+  pushRetryMs: number;
 }
 
 export class ConfigError extends Error {
@@ -47,6 +57,34 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
   }
   return value;
+}
+
+export const DEFAULT_VAPID_SUBJECT = 'mailto:admin@parley.invalid';
+
+/** A VAPID subject push services accept: mailto: or https:, and no localhost (Apple answers BadJwtToken). */
+function vapidSubject(env: NodeJS.ProcessEnv): string {
+  const raw = env.PARLEY_VAPID_SUBJECT;
+  if (raw === undefined || raw === '') return DEFAULT_VAPID_SUBJECT;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`PARLEY_VAPID_SUBJECT must be a mailto: or https: URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'mailto:' && url.protocol !== 'https:') throw new ConfigError(`PARLEY_VAPID_SUBJECT must be a mailto: or https: URL, got "${raw}"`);
+  const host = url.protocol === 'mailto:' ? (url.pathname.split('@').pop() ?? '') : url.hostname;
+  if (isLocalHost(host)) {
+    throw new ConfigError(
+      `PARLEY_VAPID_SUBJECT must not point at localhost ("${raw}"): Apple's push service refuses such a subject; use a mailto: address or https: URL of a real domain`,
+    );
+  }
+  return raw;
+}
+
+/** localhost, *.localhost, 127.0.0.0/8 and ::1, however written in a URL. */
+export function isLocalHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  return h === 'localhost' || h.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::1' || h === '0:0:0:0:0:0:0:1';
 }
 
 /** A secret kept in a file of the data dir, created on first start. */
@@ -90,5 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     unloadAfterMs: integer(env, 'PARLEY_UNLOAD_AFTER_MS', 30_000, 0, 24 * 3600_000),
     accessTokenTtl: integer(env, 'PARLEY_ACCESS_TOKEN_TTL', 3600, 1, 30 * 24 * 3600),
     logLevel,
+    vapidSubject: vapidSubject(env),
+    pushRetryMs: integer(env, 'PARLEY_PUSH_RETRY_MS', 1000, 1, 3600_000),
   };
 }

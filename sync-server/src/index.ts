@@ -8,6 +8,9 @@ import { Tokens } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import { createHttpServer, type RegisteredRoute } from './http/server.ts';
 import { createLog, type Log } from './log.ts';
+import { Media } from './media/media.ts';
+import { mediaReferences } from './media/references.ts';
+import { PushService } from './push/push.ts';
 import { SqliteStorage } from './storage/sqlite.ts';
 import type { Storage } from './storage/storage.ts';
 import { SyncHub } from './sync/hub.ts';
@@ -19,11 +22,12 @@ export interface Parley {
   /** http://host:port */
   url: string;
   hub: SyncHub;
+  push: PushService;
   tokens: Tokens;
   /** Every HTTP route fastify registered (method, URL). */
   routes: RegisteredRoute[];
   log: Log;
-  /** Stops accepting, closes sockets, flushes the group commit, closes storage. */
+  /** Stops accepting, closes sockets, flushes the group commit and the push decisions, closes storage. */
   close(): Promise<void>;
 }
 
@@ -33,7 +37,10 @@ export async function startParley(config: Config, options: { storage?: Storage }
   const tokens = new Tokens(config.jwtSecret, config.appSecret, config.accessTokenTtl);
   const accounts = new Accounts(storage, tokens);
   const hub = new SyncHub(storage, config.unloadAfterMs, log);
-  const { app, sockets, registered } = await createHttpServer({ accounts, tokens, hub, log, staticDir: config.staticDir, storage, adminKey: config.adminKey });
+  const push = await PushService.start({ config, storage, hub, log });
+  const media = await Media.open(config.dataDir, storage, log);
+  hub.alsoWrite(mediaReferences);
+  const { app, sockets, registered } = await createHttpServer({ accounts, tokens, hub, push, media, log, staticDir: config.staticDir, storage, adminKey: config.adminKey });
   await hub.settings.load();
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
@@ -44,13 +51,17 @@ export async function startParley(config: Config, options: { storage?: Storage }
     port,
     url: `http://${host}:${port}`,
     hub,
+    push,
     tokens,
     routes: registered,
     log,
     close: () =>
       (closing ??= (async () => {
         await sockets.close();
+        // Uploads in flight stop and record what they wrote, so the HTTP server need not wait for them.
+        await media.close();
         await app.close();
+        await push.close();
         await hub.close();
         await storage.close();
       })()),

@@ -40,7 +40,7 @@ export function tempDir(): string {
   return dir;
 }
 
-export async function startServer(options: { dataDir?: string; unloadAfterMs?: number; staticDir?: string } = {}): Promise<TestServer> {
+export async function startServer(options: { dataDir?: string; unloadAfterMs?: number; staticDir?: string; env?: Record<string, string> } = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? tempDir();
   const config = loadConfig({
     PARLEY_PORT: '0',
@@ -49,6 +49,7 @@ export async function startServer(options: { dataDir?: string; unloadAfterMs?: n
     PARLEY_LOG_LEVEL: 'silent',
     PARLEY_UNLOAD_AFTER_MS: String(options.unloadAfterMs ?? 30_000),
     PARLEY_STATIC_DIR: options.staticDir ?? '',
+    ...options.env,
   });
   const used = options.staticDir === undefined ? { ...config, staticDir: null } : config;
   const parley = await startParley(used);

@@ -14,14 +14,20 @@ import {
 } from '@parley/protocol';
 import { Refusal, type Accounts } from '../auth/accounts.ts';
 import type { Tokens } from '../auth/tokens.ts';
+import type { Media } from '../media/media.ts';
+import type { PushService } from '../push/push.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
 import { registerAdmin } from './admin.ts';
+import { withMediaCookie } from './cookies.ts';
 import { registerHistory } from './history.ts';
 import { parseBody } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
+import { registerMedia } from './media.ts';
+import { registerPush } from './push.ts';
 import { RouteBook, type Caller } from './routes.ts';
 import { registerSocial } from './social.ts';
+import { registerUploads } from './uploads.ts';
 
 export interface ApiDeps {
   accounts: Accounts;
@@ -29,6 +35,8 @@ export interface ApiDeps {
   hub: SyncHub;
   storage: Storage;
   adminKey: string;
+  push: PushService;
+  media: Media;
 }
 
 
@@ -48,23 +56,23 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): RouteBook {
     Promise.resolve({ ok: true }),
   );
 
-  routes.add({ method: 'POST', url: `${API_PREFIX}/auth/signup`, summary: 'Create an account', auth: 'none', body: SignUpRequest, response: Session, status: 201 }, (request) =>
-    accounts.signUp(parseBody(SignUpRequest, request.body)),
+  routes.add({ method: 'POST', url: `${API_PREFIX}/auth/signup`, summary: 'Create an account', auth: 'none', body: SignUpRequest, response: Session, status: 201 }, async (request, reply) =>
+    withMediaCookie(request, reply, await accounts.signUp(parseBody(SignUpRequest, request.body))),
   );
 
-  routes.add({ method: 'POST', url: `${API_PREFIX}/auth/signin`, summary: 'Sign in with a password', auth: 'none', body: SignInRequest, response: Session }, (request) =>
-    accounts.signIn(parseBody(SignInRequest, request.body)),
+  routes.add({ method: 'POST', url: `${API_PREFIX}/auth/signin`, summary: 'Sign in with a password', auth: 'none', body: SignInRequest, response: Session }, async (request, reply) =>
+    withMediaCookie(request, reply, await accounts.signIn(parseBody(SignInRequest, request.body))),
   );
 
   routes.add(
     { method: 'POST', url: `${API_PREFIX}/auth/app-token`, summary: "Sign in with a token minted by the app's backend", auth: 'none', body: AppTokenRequest, response: Session },
-    (request) => accounts.signInWithAppToken(parseBody(AppTokenRequest, request.body)),
+    async (request, reply) => withMediaCookie(request, reply, await accounts.signInWithAppToken(parseBody(AppTokenRequest, request.body))),
   );
 
-  routes.add({ method: 'POST', url: `${API_PREFIX}/auth/refresh`, summary: 'A fresh access token', auth: 'user', body: RefreshRequest, response: Session }, async (request) => {
+  routes.add({ method: 'POST', url: `${API_PREFIX}/auth/refresh`, summary: 'A fresh access token', auth: 'user', body: RefreshRequest, response: Session }, async (request, reply) => {
     const { user } = await caller(request);
     const { device } = parseBody(RefreshRequest, request.body);
-    return accounts.refresh(user, device);
+    return withMediaCookie(request, reply, await accounts.refresh(user, device));
   });
 
   routes.add({ method: 'GET', url: `${API_PREFIX}/me`, summary: "The caller's profile", auth: 'user', response: ProfileEntry }, async (request) =>
@@ -89,6 +97,9 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): RouteBook {
   registerSocial(routes, { ...deps, caller });
   registerHistory(routes, { ...deps, caller });
   registerAdmin(routes, deps);
+  registerPush(routes, { push: deps.push, caller });
+  registerUploads(app, routes, { media: deps.media, caller });
+  registerMedia(routes, { media: deps.media, tokens });
 
   routes.add({ method: 'GET', url: '/api/docs', summary: 'This OpenAPI 3.1 document', auth: 'none', response: z.record(z.string(), z.unknown()) }, () =>
     Promise.resolve(openApiDocument(routes.specs)),

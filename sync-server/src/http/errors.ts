@@ -28,6 +28,14 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   blocked: 403,
   'blocklist-full': 409,
   'friends-full': 409,
+  'media-too-large': 413,
+  'upload-too-large': 413,
+  'upload-offset-mismatch': 409,
+  'upload-incomplete': 409,
+  'upload-not-found': 404,
+  'hash-mismatch': 422,
+  'media-not-found': 404,
+  'range-not-satisfiable': 416,
   internal: 500,
 };
 

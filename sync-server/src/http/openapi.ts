@@ -1,6 +1,6 @@
 /** The OpenAPI 3.1 document of the HTTP API, generated from the recorded routes' zod schemas. */
 import { z } from 'zod';
-import { ErrorResponse } from '@parley/protocol';
+import { ErrorResponse, MEDIA_COOKIE } from '@parley/protocol';
 import type { RouteSpec } from './routes.ts';
 
 type Json = Record<string, unknown>;
@@ -9,6 +9,14 @@ type Json = Record<string, unknown>;
 const schemaOf = (schema: z.ZodType, io: 'input' | 'output'): Json => {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' });
   return rest;
+};
+
+const BINARY = { type: 'string', format: 'binary' };
+
+const SECURITY: Record<Exclude<RouteSpec['auth'], 'none'>, Json[]> = {
+  user: [{ bearer: [] }],
+  admin: [{ adminKey: [] }, { bearer: [] }],
+  media: [{ bearer: [] }, { mediaCookie: [] }],
 };
 
 export function openApiDocument(specs: readonly RouteSpec[]): Json {
@@ -26,13 +34,16 @@ export function openApiDocument(specs: readonly RouteSpec[]): Json {
       summary: spec.summary,
       operationId: `${spec.method.toLowerCase()}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
       ...(parameters.length > 0 ? { parameters } : {}),
-      ...(spec.auth === 'none' ? { security: [] } : { security: spec.auth === 'admin' ? [{ adminKey: [] }, { bearer: [] }] : [{ bearer: [] }] }),
+      ...(spec.auth === 'none' ? { security: [] } : { security: SECURITY[spec.auth] }),
       ...(spec.body !== undefined ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(spec.body, 'input') } } } } : {}),
+      ...(spec.binaryBody === true ? { requestBody: { required: true, content: { 'application/octet-stream': { schema: BINARY } } } } : {}),
       responses: {
-        [String(spec.status ?? 200)]: {
-          description: 'Success',
-          content: { 'application/json': { schema: spec.response === undefined ? {} : schemaOf(spec.response, 'output') } },
-        },
+        [String(spec.status ?? 200)]:
+          spec.status === 204
+            ? { description: 'Success, no content' }
+            : spec.binaryResponse === true
+              ? { description: 'The bytes (206 with Content-Range for a Range request)', content: { '*/*': { schema: BINARY } } }
+              : { description: 'Success', content: { 'application/json': { schema: spec.response === undefined ? {} : schemaOf(spec.response, 'output') } } },
         default: { description: 'An error: `{error: {code, message}}`, codes in docs/errors.md', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       },
     };
@@ -47,6 +58,7 @@ export function openApiDocument(specs: readonly RouteSpec[]): Json {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'An access token (user routes), or the admin key / an admin\'s access token (admin routes).' },
         adminKey: { type: 'apiKey', in: 'header', name: 'X-Admin-Key' },
+        mediaCookie: { type: 'apiKey', in: 'cookie', name: MEDIA_COOKIE, description: 'The access token, as set by every Session answer (media only).' },
       },
     },
   };

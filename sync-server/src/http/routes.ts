@@ -12,8 +12,13 @@ export interface RouteSpec {
   method: Method;
   url: string;
   summary: string;
-  auth: 'none' | 'user' | 'admin';
+  /** `media`: a user's access token as a bearer token or in the media cookie (for `<img>`, `<audio>`, `<video>`). */
+  auth: 'none' | 'user' | 'admin' | 'media';
   body?: z.ZodType;
+  /** The body is raw bytes (`application/octet-stream`), streamed to the handler as `request.raw`. */
+  binaryBody?: boolean;
+  /** The answer is raw bytes (media), not JSON. */
+  binaryResponse?: boolean;
   query?: z.ZodObject;
   response?: z.ZodType;
   /** The success status, 200 unless said. */
@@ -35,7 +40,8 @@ export class RouteBook {
       url: spec.url,
       handler: async (request, reply) => {
         const result = await handler(request, reply);
-        if (reply.sent) return reply;
+        // A handler that answered itself (a stream, another status) returns the reply.
+        if (reply.sent || result === reply) return reply;
         return reply.status(status).send(result);
       },
     });

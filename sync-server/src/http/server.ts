@@ -3,6 +3,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Accounts } from '../auth/accounts.ts';
 import type { Tokens } from '../auth/tokens.ts';
 import type { Log } from '../log.ts';
+import type { Media } from '../media/media.ts';
+import type { PushService } from '../push/push.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
 import { registerApi } from './api.ts';
@@ -19,6 +21,8 @@ export interface HttpDeps {
   staticDir: string | null;
   storage: Storage;
   adminKey: string;
+  push: PushService;
+  media: Media;
 }
 
 /** A route as fastify registered it (the OpenAPI test compares these with the document). */

@@ -124,6 +124,101 @@ describe.each(backends)('%s storage', (_name, make) => {
     expect((await storage.messagesOf('a/b', { from: 15, to: 25, afterSeq: 0, limit: 10 }))[0]).toEqual({ seq: 2, id: 'm2', from: 'a', ts: 20, segment: '2026-01' });
   });
 
+  it('keeps one push subscription per device, and an endpoint for its newest owner only', async () => {
+    const s = open();
+    const sub = { user: 'alice', device: 'phone', endpoint: 'https://push.example/1', p256dh: 'k', auth: 'a', previews: true, updated: 1 };
+    await s.putPushSubscription(sub);
+    await s.putPushSubscription({ ...sub, device: 'laptop', endpoint: 'https://push.example/2' });
+    await s.putPushSubscription({ ...sub, previews: false, updated: 2 });
+    expect((await s.pushSubscriptionsOf('alice')).sort((x, y) => x.device.localeCompare(y.device))).toEqual([
+      { ...sub, device: 'laptop', endpoint: 'https://push.example/2' },
+      { ...sub, previews: false, updated: 2 },
+    ]);
+    // Bob signs in on alice's laptop: the browser's endpoint is his now.
+    await s.putPushSubscription({ ...sub, user: 'bob', device: 'laptop', endpoint: 'https://push.example/2' });
+    expect((await s.pushSubscriptionsOf('alice')).map((x) => x.device)).toEqual(['phone']);
+    expect((await s.pushSubscriptionsOf('bob')).map((x) => x.endpoint)).toEqual(['https://push.example/2']);
+    // A stale endpoint (the device subscribed again meanwhile) deletes nothing.
+    expect(await s.deletePushSubscription('alice', 'phone', 'https://push.example/old')).toBe(false);
+    expect(await s.deletePushSubscription('alice', 'phone', sub.endpoint)).toBe(true);
+    expect(await s.deletePushSubscription('bob', 'laptop')).toBe(true);
+    expect(await s.deletePushSubscription('bob', 'laptop')).toBe(false);
+    expect(await s.pushSubscriptionsOf('alice')).toEqual([]);
+  });
+
+  it('queues pushes in order, puts one off and drops sent ones', async () => {
+    const s = open();
+    const push = { user: 'bob', device: 'phone', payload: '{"v":1}', urgency: 'high' as const, topic: 't', created: 5, attempts: 0, due: 5 };
+    const ids = await s.enqueuePushes([push, { ...push, device: 'laptop', urgency: 'normal' }]);
+    expect(ids).toHaveLength(2);
+    expect(ids[1]).toBeGreaterThan(ids[0] ?? Infinity);
+    await s.retryPush(ids[0] ?? 0, 1, 99);
+    expect(await s.queuedPushes()).toEqual([
+      { ...push, id: ids[0], attempts: 1, due: 99 },
+      { ...push, id: ids[1], device: 'laptop', urgency: 'normal' },
+    ]);
+    await s.dropPushes([ids[0] ?? 0]);
+    expect((await s.queuedPushes()).map((p) => p.id)).toEqual([ids[1]]);
+    expect(await s.enqueuePushes([])).toEqual([]);
+  });
+
+  it('keeps an upload in progress until it is deleted', async () => {
+    const s = open();
+    const upload = { id: 'u1', user: 'alice', device: 'd', kind: 'image' as const, peer: 'bob', size: 10, mime: 'image/png', sha256: 'f'.repeat(64), name: null, received: 0, created: 5 };
+    await s.putUpload(upload);
+    await s.putUpload({ ...upload, id: 'u2', name: 'x.png', created: 6 });
+    await s.setUploadReceived('u1', 7);
+    expect(await s.getUpload('u1')).toEqual({ ...upload, received: 7 });
+    expect((await s.uploads()).map((u) => [u.id, u.name])).toEqual([['u1', null], ['u2', 'x.png']]);
+    await s.deleteUpload('u2');
+    expect(await s.getUpload('u2')).toBeUndefined();
+    expect((await s.uploads()).map((u) => u.id)).toEqual(['u1']);
+  });
+
+  it('records media once by hash, and its uploaders, deleting the upload', async () => {
+    const s = open();
+    const hash = 'a'.repeat(64);
+    await s.putUpload({ id: 'u1', user: 'bob', device: 'd', kind: 'file', peer: 'carol', size: 3, mime: 'text/plain', sha256: hash, name: 'b.txt', received: 3, created: 1 });
+    const media = { hash, size: 3, mime: 'text/plain', kind: 'file' as const, name: 'a.txt', created: 1 };
+    await s.addMedia(media, 'alice', null);
+    await s.addMedia({ ...media, name: 'b.txt', created: 2 }, 'bob', 'u1');
+    expect(await s.getMedia(hash)).toEqual(media);
+    expect(await s.getUpload('u1')).toBeUndefined();
+    expect(await s.mayReadMedia(hash, 'alice')).toBe(true);
+    expect(await s.mayReadMedia(hash, 'bob')).toBe(true);
+    expect(await s.mayReadMedia(hash, 'carol')).toBe(false);
+    expect(await s.getMedia('b'.repeat(64))).toBeUndefined();
+  });
+
+  it('lets both members read media a message references, when its sender may', async () => {
+    const s = open();
+    const hash = 'c'.repeat(64);
+    await s.addMedia({ hash, size: 1, mime: 'image/png', kind: 'image', name: null, created: 1 }, 'alice', null);
+    await s.commit([{ kind: 'media-ref', hash, conversation: 'alice/bob', from: 'alice' }]);
+    expect(await s.mayReadMedia(hash, 'bob')).toBe(true);
+    // Bob forwards it: he may read it now, so carol may too.
+    await s.commit([{ kind: 'media-ref', hash, conversation: 'bob/carol', from: 'bob' }]);
+    expect(await s.mayReadMedia(hash, 'carol')).toBe(true);
+    // Naming a hash one may not read grants nothing.
+    await s.commit([{ kind: 'media-ref', hash, conversation: 'dave/eve', from: 'dave' }]);
+    expect(await s.mayReadMedia(hash, 'eve')).toBe(false);
+    expect(await s.mayReadMedia(hash, 'dave')).toBe(false);
+  });
+
+  it('lets a reference that outran its upload through once the sender uploads', async () => {
+    const s = open();
+    const hash = 'd'.repeat(64);
+    await s.commit([{ kind: 'media-ref', hash, conversation: 'alice/bob', from: 'alice' }]);
+    await s.commit([{ kind: 'media-ref', hash, conversation: 'bob/carol', from: 'bob' }]);
+    expect(await s.mayReadMedia(hash, 'bob')).toBe(false);
+    await s.addMedia({ hash, size: 1, mime: 'image/png', kind: 'image', name: null, created: 1 }, 'alice', null);
+    expect(await s.mayReadMedia(hash, 'bob')).toBe(true);
+    // Only alice's own references went through: bob's waits for bob.
+    expect(await s.mayReadMedia(hash, 'carol')).toBe(false);
+    await s.addMedia({ hash, size: 1, mime: 'image/png', kind: 'image', name: null, created: 2 }, 'bob', null);
+    expect(await s.mayReadMedia(hash, 'carol')).toBe(true);
+  });
+
   it('group-commits writes queued in one tick into one transaction', async () => {
     const s = open();
     let commits = 0;

@@ -1,5 +1,18 @@
 /** The in-memory twin of the SQLite storage, for unit tests. Same contract, no durability. */
-import { membersOf, type IndexedMessage, type RelationChange, type RelationRow, type Storage, type StoredDoc, type UserRecord, type Write } from './storage.ts';
+import {
+  membersOf,
+  type IndexedMessage,
+  type MediaRecord,
+  type PushSubscriptionRecord,
+  type QueuedPush,
+  type RelationChange,
+  type RelationRow,
+  type Storage,
+  type StoredDoc,
+  type UploadRecord,
+  type UserRecord,
+  type Write,
+} from './storage.ts';
 
 interface MessageRow extends IndexedMessage {
   conversation: string;
@@ -14,6 +27,17 @@ export class MemoryStorage implements Storage {
   private readonly users = new Map<string, UserRecord>();
   private relations: RelationRow[] = [];
   private readonly settingValues = new Map<string, unknown>();
+  private pushSubscriptions: PushSubscriptionRecord[] = [];
+  private readonly pushQueue = new Map<number, QueuedPush>();
+  private nextPushId = 1;
+  private readonly uploadRows = new Map<string, UploadRecord>();
+  private readonly media = new Map<string, MediaRecord>();
+  /** `hash|user` of each uploader. */
+  private readonly uploaders = new Set<string>();
+  /** Conversations (`a/b`) with a message that references each hash. */
+  private readonly mediaRefs = new Map<string, Set<string>>();
+  /** `hash|sender` -> conversations whose reference waits for the sender's upload. */
+  private readonly mediaWaiting = new Map<string, Set<string>>();
 
   loadDoc(doc: string): Promise<StoredDoc> {
     const snapshot = this.snapshots.get(doc);
@@ -38,6 +62,14 @@ export class MemoryStorage implements Storage {
         case 'message':
           this.messages.push({ conversation: w.conversation, seq: w.seq, id: w.id, from: w.from, ts: w.ts, segment: w.segment });
           return 0;
+        case 'media-ref': {
+          if (this.mayRead(w.hash, w.from)) this.addRef(w.hash, w.conversation);
+          else {
+            const key = `${w.hash}|${w.from}`;
+            this.mediaWaiting.set(key, (this.mediaWaiting.get(key) ?? new Set()).add(w.conversation));
+          }
+          return 0;
+        }
       }
     });
     return Promise.resolve(ids);
@@ -118,6 +150,101 @@ export class MemoryStorage implements Storage {
       .sort((x, y) => x.seq - y.seq)
       .slice(0, r.limit);
     return Promise.resolve(rows.map(({ seq, id, from, ts, segment }) => ({ seq, id, from, ts, segment })));
+  }
+
+  putPushSubscription(sub: PushSubscriptionRecord): Promise<void> {
+    this.pushSubscriptions = this.pushSubscriptions.filter((s) => !(s.user === sub.user && s.device === sub.device) && s.endpoint !== sub.endpoint);
+    this.pushSubscriptions.push({ ...sub });
+    return Promise.resolve();
+  }
+
+  deletePushSubscription(user: string, device: string, endpoint?: string): Promise<boolean> {
+    const before = this.pushSubscriptions.length;
+    this.pushSubscriptions = this.pushSubscriptions.filter((s) => !(s.user === user && s.device === device && (endpoint === undefined || s.endpoint === endpoint)));
+    return Promise.resolve(this.pushSubscriptions.length < before);
+  }
+
+  pushSubscriptionsOf(user: string): Promise<PushSubscriptionRecord[]> {
+    return Promise.resolve(this.pushSubscriptions.filter((s) => s.user === user).map((s) => ({ ...s })));
+  }
+
+  enqueuePushes(pushes: readonly Omit<QueuedPush, 'id'>[]): Promise<number[]> {
+    return Promise.resolve(
+      pushes.map((p) => {
+        const id = this.nextPushId++;
+        this.pushQueue.set(id, { ...p, id });
+        return id;
+      }),
+    );
+  }
+
+  queuedPushes(): Promise<QueuedPush[]> {
+    return Promise.resolve([...this.pushQueue.values()].sort((x, y) => x.id - y.id).map((p) => ({ ...p })));
+  }
+
+  retryPush(id: number, attempts: number, due: number): Promise<void> {
+    const push = this.pushQueue.get(id);
+    if (push !== undefined) this.pushQueue.set(id, { ...push, attempts, due });
+    return Promise.resolve();
+  }
+
+  dropPushes(ids: readonly number[]): Promise<void> {
+    for (const id of ids) this.pushQueue.delete(id);
+    return Promise.resolve();
+  }
+
+  putUpload(upload: UploadRecord): Promise<void> {
+    this.uploadRows.set(upload.id, { ...upload });
+    return Promise.resolve();
+  }
+
+  getUpload(id: string): Promise<UploadRecord | undefined> {
+    const upload = this.uploadRows.get(id);
+    return Promise.resolve(upload && { ...upload });
+  }
+
+  uploads(): Promise<UploadRecord[]> {
+    return Promise.resolve([...this.uploadRows.values()].sort((x, y) => x.created - y.created).map((u) => ({ ...u })));
+  }
+
+  setUploadReceived(id: string, received: number): Promise<void> {
+    const upload = this.uploadRows.get(id);
+    if (upload !== undefined) upload.received = received;
+    return Promise.resolve();
+  }
+
+  deleteUpload(id: string): Promise<void> {
+    this.uploadRows.delete(id);
+    return Promise.resolve();
+  }
+
+  addMedia(media: MediaRecord, uploader: string, uploadId: string | null): Promise<void> {
+    if (!this.media.has(media.hash)) this.media.set(media.hash, { ...media });
+    this.uploaders.add(`${media.hash}|${uploader}`);
+    const key = `${media.hash}|${uploader}`;
+    for (const conversation of this.mediaWaiting.get(key) ?? []) this.addRef(media.hash, conversation);
+    this.mediaWaiting.delete(key);
+    if (uploadId !== null) this.uploadRows.delete(uploadId);
+    return Promise.resolve();
+  }
+
+  getMedia(hash: string): Promise<MediaRecord | undefined> {
+    const media = this.media.get(hash);
+    return Promise.resolve(media && { ...media });
+  }
+
+  mayReadMedia(hash: string, user: string): Promise<boolean> {
+    return Promise.resolve(this.mayRead(hash, user));
+  }
+
+  private mayRead(hash: string, user: string): boolean {
+    if (this.uploaders.has(`${hash}|${user}`)) return true;
+    for (const conversation of this.mediaRefs.get(hash) ?? []) if (membersOf(conversation).includes(user)) return true;
+    return false;
+  }
+
+  private addRef(hash: string, conversation: string): void {
+    this.mediaRefs.set(hash, (this.mediaRefs.get(hash) ?? new Set()).add(conversation));
   }
 
   close(): Promise<void> {

@@ -10,7 +10,20 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import Database from 'better-sqlite3';
-import { membersOf, type IndexedMessage, type RelationChange, type RelationRow, type StoredDoc, type UserRecord, type Write } from './storage.ts';
+import type { MediaKind } from '@parley/protocol';
+import {
+  membersOf,
+  type IndexedMessage,
+  type PushSubscriptionRecord,
+  type QueuedPush,
+  type RelationChange,
+  type RelationRow,
+  type MediaRecord,
+  type StoredDoc,
+  type UploadRecord,
+  type UserRecord,
+  type Write,
+} from './storage.ts';
 
 /**
  * `updates` ids come from AUTOINCREMENT because a snapshot claims every row up
@@ -21,6 +34,13 @@ import { membersOf, type IndexedMessage, type RelationChange, type RelationRow, 
  * (`codec` 1; 0 is a plain Yjs update): a conversation's encoded state is
  * mostly JSON keys and text and shrinks to a fraction; the log rows, short
  * lived, stay plain.
+ *
+ * Media access is two small keyed tables read by one lookup per request:
+ * `media_uploaders` (who uploaded a hash) and `media_refs` (conversations
+ * with a message that references it, written in the message's own
+ * transaction). A reference from a sender who may not read the hash yet (the
+ * message outran its upload) waits in `media_waiting` until that sender's
+ * upload completes, so naming a hash never grants it.
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS updates (
@@ -73,12 +93,113 @@ CREATE TABLE IF NOT EXISTS settings (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS uploads (
+  id TEXT PRIMARY KEY,
+  user TEXT NOT NULL,
+  device TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  peer TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  mime TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  name TEXT,
+  received INTEGER NOT NULL,
+  created INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS media (
+  hash TEXT PRIMARY KEY,
+  size INTEGER NOT NULL,
+  mime TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  name TEXT,
+  created INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS media_uploaders (
+  hash TEXT NOT NULL,
+  user TEXT NOT NULL,
+  PRIMARY KEY (hash, user)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS media_refs (
+  hash TEXT NOT NULL,
+  a TEXT NOT NULL,
+  b TEXT NOT NULL,
+  PRIMARY KEY (hash, a, b)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS media_waiting (
+  hash TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  a TEXT NOT NULL,
+  b TEXT NOT NULL,
+  PRIMARY KEY (hash, sender, a, b)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS push_subscriptions (
+  user TEXT NOT NULL,
+  device TEXT NOT NULL,
+  endpoint TEXT NOT NULL,
+  p256dh TEXT NOT NULL,
+  auth TEXT NOT NULL,
+  previews INTEGER NOT NULL,
+  updated INTEGER NOT NULL,
+  PRIMARY KEY (user, device)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS push_subscriptions_endpoint ON push_subscriptions (endpoint);
+CREATE TABLE IF NOT EXISTS push_queue (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  user TEXT NOT NULL,
+  device TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  urgency TEXT NOT NULL,
+  topic TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  due INTEGER NOT NULL
+);
 `;
 
 /** Free pages given back per background step: 512 KB, a short write transaction. */
 export const VACUUM_STEP_PAGES = 128;
 
 const CODEC_DEFLATE = 1;
+
+interface PushSubscriptionRow {
+  user: string;
+  device: string;
+  endpoint: string;
+  p256dh: string;
+  auth: string;
+  previews: number;
+  updated: number;
+}
+
+const toSubscription = (row: PushSubscriptionRow): PushSubscriptionRecord => ({ ...row, previews: row.previews !== 0 });
+
+interface UploadRow {
+  id: string;
+  user: string;
+  device: string;
+  kind: string;
+  peer: string;
+  size: number;
+  mime: string;
+  sha256: string;
+  name: string | null;
+  received: number;
+  created: number;
+}
+
+// Type-only use of the protocol: the worker thread loads this file and need not load zod and Yjs.
+const toUpload = (row: UploadRow): UploadRecord => ({ ...row, kind: row.kind as MediaKind });
+
+interface MediaRow {
+  hash: string;
+  size: number;
+  mime: string;
+  kind: string;
+  name: string | null;
+  created: number;
+}
+
+const toMedia = (row: MediaRow): MediaRecord => ({ ...row, kind: row.kind as MediaKind });
 
 interface UserRow {
   id: string;
@@ -166,6 +287,41 @@ export class SqliteDb {
       messagesOf: db.prepare<[string, number, number, number, number], { seq: number; id: string; sender: string; ts: number; segment: string }>(
         'SELECT seq, id, sender, ts, segment FROM msg_index WHERE conversation = ? AND seq > ? AND ts >= ? AND ts <= ? ORDER BY seq LIMIT ?',
       ),
+      putUpload: db.prepare<[UploadRow]>(
+        'INSERT OR REPLACE INTO uploads (id, user, device, kind, peer, size, mime, sha256, name, received, created) ' +
+          'VALUES (@id, @user, @device, @kind, @peer, @size, @mime, @sha256, @name, @received, @created)',
+      ),
+      getUpload: db.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE id = ?'),
+      uploads: db.prepare<[], UploadRow>('SELECT * FROM uploads ORDER BY created'),
+      setReceived: db.prepare<[number, string]>('UPDATE uploads SET received = ? WHERE id = ?'),
+      deleteUpload: db.prepare<[string]>('DELETE FROM uploads WHERE id = ?'),
+      putMedia: db.prepare<[MediaRow]>(
+        'INSERT INTO media (hash, size, mime, kind, name, created) VALUES (@hash, @size, @mime, @kind, @name, @created) ON CONFLICT (hash) DO NOTHING',
+      ),
+      getMedia: db.prepare<[string], MediaRow>('SELECT * FROM media WHERE hash = ?'),
+      putUploader: db.prepare<[string, string]>('INSERT OR IGNORE INTO media_uploaders (hash, user) VALUES (?, ?)'),
+      mayRead: db.prepare<[{ hash: string; user: string }], { ok: number }>(
+        'SELECT EXISTS (SELECT 1 FROM media_uploaders WHERE hash = @hash AND user = @user) ' +
+          'OR EXISTS (SELECT 1 FROM media_refs WHERE hash = @hash AND (a = @user OR b = @user)) AS ok',
+      ),
+      putRef: db.prepare<[string, string, string]>('INSERT OR IGNORE INTO media_refs (hash, a, b) VALUES (?, ?, ?)'),
+      putWaiting: db.prepare<[string, string, string, string]>('INSERT OR IGNORE INTO media_waiting (hash, sender, a, b) VALUES (?, ?, ?, ?)'),
+      releaseWaiting: db.prepare<[string, string]>('INSERT OR IGNORE INTO media_refs (hash, a, b) SELECT hash, a, b FROM media_waiting WHERE hash = ? AND sender = ?'),
+      dropWaiting: db.prepare<[string, string]>('DELETE FROM media_waiting WHERE hash = ? AND sender = ?'),
+      dropEndpoint: db.prepare<[string, string, string]>('DELETE FROM push_subscriptions WHERE endpoint = ? AND NOT (user = ? AND device = ?)'),
+      putSubscription: db.prepare<[string, string, string, string, string, number, number]>(
+        'INSERT INTO push_subscriptions (user, device, endpoint, p256dh, auth, previews, updated) VALUES (?, ?, ?, ?, ?, ?, ?) ' +
+          'ON CONFLICT (user, device) DO UPDATE SET endpoint = excluded.endpoint, p256dh = excluded.p256dh, auth = excluded.auth, previews = excluded.previews, updated = excluded.updated',
+      ),
+      deleteSubscription: db.prepare<[string, string]>('DELETE FROM push_subscriptions WHERE user = ? AND device = ?'),
+      deleteSubscriptionAt: db.prepare<[string, string, string]>('DELETE FROM push_subscriptions WHERE user = ? AND device = ? AND endpoint = ?'),
+      subscriptionsOf: db.prepare<[string], PushSubscriptionRow>('SELECT * FROM push_subscriptions WHERE user = ?'),
+      enqueuePush: db.prepare<[string, string, string, string, string, number, number, number]>(
+        'INSERT INTO push_queue (user, device, payload, urgency, topic, created, attempts, due) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      queuedPushes: db.prepare<[], QueuedPush>('SELECT * FROM push_queue ORDER BY id'),
+      retryPush: db.prepare<[number, number, number]>('UPDATE push_queue SET attempts = ?, due = ? WHERE id = ?'),
+      dropPush: db.prepare<[number]>('DELETE FROM push_queue WHERE id = ?'),
     };
     const s = this.stmt;
     this.commitTx = db.transaction((writes: readonly Write[]) => {
@@ -181,6 +337,12 @@ export class SqliteDb {
           case 'message':
             s.message.run(w.conversation, w.seq, w.id, w.from, w.ts, w.segment);
             return 0;
+          case 'media-ref': {
+            const [a, b] = membersOf(w.conversation);
+            if (s.mayRead.get({ hash: w.hash, user: w.from })?.ok === 1) s.putRef.run(w.hash, a, b);
+            else s.putWaiting.run(w.hash, w.from, a, b);
+            return 0;
+          }
         }
       });
       for (const [conversation, seq] of lastSeq) {
@@ -272,6 +434,82 @@ export class SqliteDb {
 
   messagesOf(conversation: string, r: { from: number; to: number; afterSeq: number; limit: number }): IndexedMessage[] {
     return this.stmt.messagesOf.all(conversation, r.afterSeq, r.from, r.to, r.limit).map((m) => ({ seq: m.seq, id: m.id, from: m.sender, ts: m.ts, segment: m.segment }));
+  }
+
+  putPushSubscription(sub: PushSubscriptionRecord): void {
+    this.db.transaction(() => {
+      this.stmt.dropEndpoint.run(sub.endpoint, sub.user, sub.device);
+      this.stmt.putSubscription.run(sub.user, sub.device, sub.endpoint, sub.p256dh, sub.auth, sub.previews ? 1 : 0, sub.updated);
+    })();
+  }
+
+  deletePushSubscription(user: string, device: string, endpoint: string | null): boolean {
+    const result = endpoint === null ? this.stmt.deleteSubscription.run(user, device) : this.stmt.deleteSubscriptionAt.run(user, device, endpoint);
+    return result.changes > 0;
+  }
+
+  pushSubscriptionsOf(user: string): PushSubscriptionRecord[] {
+    return this.stmt.subscriptionsOf.all(user).map(toSubscription);
+  }
+
+  enqueuePushes(pushes: readonly Omit<QueuedPush, 'id'>[]): number[] {
+    return this.db.transaction(() =>
+      pushes.map((p) => Number(this.stmt.enqueuePush.run(p.user, p.device, p.payload, p.urgency, p.topic, p.created, p.attempts, p.due).lastInsertRowid)),
+    )();
+  }
+
+  queuedPushes(): QueuedPush[] {
+    return this.stmt.queuedPushes.all().map((p) => ({ ...p, urgency: p.urgency === 'high' ? 'high' : 'normal' }));
+  }
+
+  retryPush(id: number, attempts: number, due: number): void {
+    this.stmt.retryPush.run(attempts, due, id);
+  }
+
+  dropPushes(ids: readonly number[]): void {
+    this.db.transaction(() => {
+      for (const id of ids) this.stmt.dropPush.run(id);
+    })();
+  }
+
+  putUpload(upload: UploadRecord): void {
+    this.stmt.putUpload.run(upload);
+  }
+
+  getUpload(id: string): UploadRecord | undefined {
+    const row = this.stmt.getUpload.get(id);
+    return row && toUpload(row);
+  }
+
+  uploads(): UploadRecord[] {
+    return this.stmt.uploads.all().map(toUpload);
+  }
+
+  setUploadReceived(id: string, received: number): void {
+    this.stmt.setReceived.run(received, id);
+  }
+
+  deleteUpload(id: string): void {
+    this.stmt.deleteUpload.run(id);
+  }
+
+  addMedia(media: MediaRecord, uploader: string, uploadId: string | null): void {
+    this.db.transaction(() => {
+      this.stmt.putMedia.run(media);
+      this.stmt.putUploader.run(media.hash, uploader);
+      this.stmt.releaseWaiting.run(media.hash, uploader);
+      this.stmt.dropWaiting.run(media.hash, uploader);
+      if (uploadId !== null) this.stmt.deleteUpload.run(uploadId);
+    })();
+  }
+
+  getMedia(hash: string): MediaRecord | undefined {
+    const row = this.stmt.getMedia.get(hash);
+    return row && toMedia(row);
+  }
+
+  mayReadMedia(hash: string, user: string): boolean {
+    return this.stmt.mayRead.get({ hash, user })?.ok === 1;
   }
 
   /**

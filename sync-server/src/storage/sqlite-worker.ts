@@ -11,7 +11,7 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { openDatabase, SqliteDb, VACUUM_STEP_PAGES, type UserPatch } from './sqlite-db.ts';
-import type { RelationChange, UserRecord } from './storage.ts';
+import type { MediaRecord, PushSubscriptionRecord, QueuedPush, RelationChange, UploadRecord, UserRecord } from './storage.ts';
 import { decodeWrites } from './write-codec.ts';
 
 export type WorkerRequest =
@@ -22,6 +22,17 @@ export type WorkerRequest =
   | { id: number; op: 'update-user'; user: string; patch: UserPatch }
   | { id: number; op: 'relations'; changes: readonly RelationChange[] }
   | { id: number; op: 'setting'; key: string; value: unknown }
+  | { id: number; op: 'push-subscribe'; subscription: PushSubscriptionRecord }
+  /** The reply's value: whether a subscription was deleted. */
+  | { id: number; op: 'push-unsubscribe'; user: string; device: string; endpoint: string | null }
+  /** The reply's value: the new rows' ids. */
+  | { id: number; op: 'push-enqueue'; pushes: readonly Omit<QueuedPush, 'id'>[] }
+  | { id: number; op: 'push-retry'; push: number; attempts: number; due: number }
+  | { id: number; op: 'push-drop'; pushes: readonly number[] }
+  | { id: number; op: 'upload-put'; upload: UploadRecord }
+  | { id: number; op: 'upload-received'; upload: string; received: number }
+  | { id: number; op: 'upload-delete'; upload: string }
+  | { id: number; op: 'media-add'; media: MediaRecord; uploader: string; upload: string | null }
   /** Answered once the thread has started and opened the database. */
   | { id: number; op: 'ping' }
   /** Gives back every free page, closes the connection (a checkpoint), and ends the thread. */
@@ -62,6 +73,31 @@ function run(request: WorkerRequest): unknown {
       return undefined;
     case 'setting':
       db.putSetting(request.key, request.value);
+      return undefined;
+    case 'push-subscribe':
+      db.putPushSubscription(request.subscription);
+      return undefined;
+    case 'push-unsubscribe':
+      return db.deletePushSubscription(request.user, request.device, request.endpoint);
+    case 'push-enqueue':
+      return db.enqueuePushes(request.pushes);
+    case 'push-retry':
+      db.retryPush(request.push, request.attempts, request.due);
+      return undefined;
+    case 'push-drop':
+      db.dropPushes(request.pushes);
+      return undefined;
+    case 'upload-put':
+      db.putUpload(request.upload);
+      return undefined;
+    case 'upload-received':
+      db.setUploadReceived(request.upload, request.received);
+      return undefined;
+    case 'upload-delete':
+      db.deleteUpload(request.upload);
+      return undefined;
+    case 'media-add':
+      db.addMedia(request.media, request.uploader, request.upload);
       return undefined;
     case 'ping':
       return undefined;

@@ -15,7 +15,7 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { openDatabase, SqliteDb, type UserPatch } from './sqlite-db.ts';
 import type { WorkerData, WorkerReply, WorkerRequest } from './sqlite-worker.ts';
-import type { IndexedMessage, RelationChange, RelationRow, Storage, StoredDoc, UserRecord, Write } from './storage.ts';
+import type { IndexedMessage, MediaRecord, PushSubscriptionRecord, QueuedPush, RelationChange, RelationRow, Storage, StoredDoc, UploadRecord, UserRecord, Write } from './storage.ts';
 import { encodeWrites } from './write-codec.ts';
 
 /** A request without its id, as `call` takes it. */
@@ -49,6 +49,10 @@ export class SqliteStorage implements Storage {
     this.worker.on('error', (error) => this.fail(error));
     this.exited = new Promise((resolve) =>
       this.worker.once('exit', (code) => {
+        // The worker's last replies (the one to `close`) travel on another
+        // port than its exit, and may not have been taken yet: take them
+        // first, or a clean close fails as if the worker had died.
+        this.poll();
         this.fail(new Error(`the storage worker exited (code ${code})`));
         resolve();
       }),
@@ -128,6 +132,66 @@ export class SqliteStorage implements Storage {
 
   messagesOf(conversation: string, range: { from: number; to: number; afterSeq: number; limit: number }): Promise<IndexedMessage[]> {
     return this.read(() => this.reader.messagesOf(conversation, range));
+  }
+
+  async putPushSubscription(subscription: PushSubscriptionRecord): Promise<void> {
+    await this.call({ op: 'push-subscribe', subscription });
+  }
+
+  deletePushSubscription(user: string, device: string, endpoint?: string): Promise<boolean> {
+    return this.call({ op: 'push-unsubscribe', user, device, endpoint: endpoint ?? null }) as Promise<boolean>;
+  }
+
+  pushSubscriptionsOf(user: string): Promise<PushSubscriptionRecord[]> {
+    return this.read(() => this.reader.pushSubscriptionsOf(user));
+  }
+
+  enqueuePushes(pushes: readonly Omit<QueuedPush, 'id'>[]): Promise<number[]> {
+    return this.call({ op: 'push-enqueue', pushes }) as Promise<number[]>;
+  }
+
+  queuedPushes(): Promise<QueuedPush[]> {
+    return this.read(() => this.reader.queuedPushes());
+  }
+
+  async retryPush(id: number, attempts: number, due: number): Promise<void> {
+    await this.call({ op: 'push-retry', push: id, attempts, due });
+  }
+
+  async dropPushes(ids: readonly number[]): Promise<void> {
+    await this.call({ op: 'push-drop', pushes: ids });
+  }
+
+  async putUpload(upload: UploadRecord): Promise<void> {
+    await this.call({ op: 'upload-put', upload });
+  }
+
+  getUpload(id: string): Promise<UploadRecord | undefined> {
+    return this.read(() => this.reader.getUpload(id));
+  }
+
+  uploads(): Promise<UploadRecord[]> {
+    return this.read(() => this.reader.uploads());
+  }
+
+  async setUploadReceived(id: string, received: number): Promise<void> {
+    await this.call({ op: 'upload-received', upload: id, received });
+  }
+
+  async deleteUpload(id: string): Promise<void> {
+    await this.call({ op: 'upload-delete', upload: id });
+  }
+
+  async addMedia(media: MediaRecord, uploader: string, uploadId: string | null): Promise<void> {
+    await this.call({ op: 'media-add', media, uploader, upload: uploadId });
+  }
+
+  getMedia(hash: string): Promise<MediaRecord | undefined> {
+    return this.read(() => this.reader.getMedia(hash));
+  }
+
+  mayReadMedia(hash: string, user: string): Promise<boolean> {
+    return this.read(() => this.reader.mayReadMedia(hash, user));
   }
 
   /** Waits for every request sent so far, gives free pages back, closes both connections and ends the worker. */

@@ -6,6 +6,8 @@
  * call, so a group commit is one call).
  */
 
+import type { MediaKind } from '@parley/protocol';
+
 export interface UserRecord {
   id: string;
   /** scrypt hash (see auth/passwords.ts); null for users created by an app token. */
@@ -36,7 +38,12 @@ export type Write =
   /** The last sequence stamped in a conversation (`a/b`). */
   | { kind: 'last-seq'; conversation: string; seq: number }
   /** One accepted message, for counting and paging without loading documents. */
-  | { kind: 'message'; conversation: string; seq: number; id: string; from: string; ts: number; segment: string };
+  | { kind: 'message'; conversation: string; seq: number; id: string; from: string; ts: number; segment: string }
+  /**
+   * An accepted message references media: both members may read it from now
+   * on if `from` may (else the reference waits until `from` uploads it).
+   */
+  | { kind: 'media-ref'; hash: string; conversation: string; from: string };
 
 /**
  * One directed relation: `owner`'s friend list holds `other`, `owner` blocked
@@ -52,6 +59,71 @@ export interface RelationRow {
   created: number;
 }
 export type RelationChange = { op: 'put'; row: RelationRow } | { op: 'delete'; owner: string; kind: RelationKind; other: string };
+
+/** A device's Web Push subscription: one per (user, device). */
+export interface PushSubscriptionRecord {
+  user: string;
+  device: string;
+  endpoint: string;
+  /** The browser's P-256 public key and auth secret, base64url. */
+  p256dh: string;
+  auth: string;
+  /** false: pushes to this device carry no message text. */
+  previews: boolean;
+  /** ms since the epoch */
+  updated: number;
+}
+
+/** A push waiting to go out to one device; kept until sent or given up, so a restart resumes it. */
+export interface QueuedPush {
+  id: number;
+  user: string;
+  device: string;
+  /** The PushPayload JSON with every field; the device's preview setting and the size limit are applied when sending. */
+  payload: string;
+  urgency: 'high' | 'normal';
+  topic: string;
+  /** ms since the epoch: when it was queued (its TTL counts from here). */
+  created: number;
+  /** Attempts the push service put off (429/5xx) so far. */
+  attempts: number;
+  /** ms since the epoch: not sent before. */
+  due: number;
+}
+
+/** An upload in progress; its bytes wait in <data>/uploads/<id> until it completes. */
+export interface UploadRecord {
+  /** Random, and the temp file's name: never anything the user chose. */
+  id: string;
+  user: string;
+  device: string;
+  kind: MediaKind;
+  /** The other member of the conversation the media is for. */
+  peer: string;
+  /** Declared size, bytes. */
+  size: number;
+  mime: string;
+  /** Declared SHA-256 (hex), checked on completion. */
+  sha256: string;
+  /** The name the file had on the uploader's device; never part of a path. */
+  name: string | null;
+  /** Bytes stored so far. */
+  received: number;
+  /** ms since the epoch */
+  created: number;
+}
+
+/** Stored media, by content: the bytes are the file named by `hash` in the media store. */
+export interface MediaRecord {
+  hash: string;
+  size: number;
+  mime: string;
+  /** The kind and name of its first upload (served as an attachment when a file). */
+  kind: MediaKind;
+  name: string | null;
+  /** ms since the epoch */
+  created: number;
+}
 
 export interface Storage {
   loadDoc(doc: string): Promise<StoredDoc>;
@@ -89,6 +161,42 @@ export interface Storage {
   putSetting(key: string, value: unknown): Promise<void>;
   /** The accepted messages of a conversation with `ts` in [from, to], by sequence after `afterSeq`, at most `limit`. */
   messagesOf(conversation: string, range: { from: number; to: number; afterSeq: number; limit: number }): Promise<IndexedMessage[]>;
+
+  /**
+   * Creates or replaces the subscription of (user, device). Any other
+   * (user, device) holding the same endpoint loses it: an endpoint is one
+   * browser, and its newest sign-in owns it.
+   */
+  putPushSubscription(subscription: PushSubscriptionRecord): Promise<void>;
+  /** Deletes the subscription of (user, device), only while its endpoint is `endpoint` when given; true if one was deleted. */
+  deletePushSubscription(user: string, device: string, endpoint?: string): Promise<boolean>;
+  pushSubscriptionsOf(user: string): Promise<PushSubscriptionRecord[]>;
+  /** Queues pushes in one durable transaction; resolves with their ids, in order. */
+  enqueuePushes(pushes: readonly Omit<QueuedPush, 'id'>[]): Promise<number[]>;
+  /** Every queued push, oldest first. */
+  queuedPushes(): Promise<QueuedPush[]>;
+  /** Puts a push off after an attempt the push service refused for now. */
+  retryPush(id: number, attempts: number, due: number): Promise<void>;
+  /** Removes pushes from the queue (sent, or given up). */
+  dropPushes(ids: readonly number[]): Promise<void>;
+
+  /** Creates an upload (or replaces the one with its id). */
+  putUpload(upload: UploadRecord): Promise<void>;
+  getUpload(id: string): Promise<UploadRecord | undefined>;
+  /** Every upload in progress (they are few: completed, cancelled or expired ones are deleted). */
+  uploads(): Promise<UploadRecord[]>;
+  setUploadReceived(id: string, received: number): Promise<void>;
+  deleteUpload(id: string): Promise<void>;
+  /**
+   * In one durable transaction: records `media` (a hash stored already keeps
+   * its first record), gives `uploader` access to it, lets the references
+   * `uploader`'s messages made before they could read it through (see the
+   * `media-ref` write), and deletes the upload `uploadId` if given.
+   */
+  addMedia(media: MediaRecord, uploader: string, uploadId: string | null): Promise<void>;
+  getMedia(hash: string): Promise<MediaRecord | undefined>;
+  /** Whether `user` uploaded `hash` or is a member of a conversation with a message that references it. */
+  mayReadMedia(hash: string, user: string): Promise<boolean>;
 
   close(): Promise<void>;
   /**

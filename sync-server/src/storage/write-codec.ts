@@ -11,6 +11,7 @@ import type { Write } from './storage.ts';
 const UPDATE = 0;
 const LAST_SEQ = 1;
 const MESSAGE = 2;
+const MEDIA_REF = 3;
 
 export function encodeWrites(writes: readonly Write[]): Uint8Array {
   const e = encoding.createEncoder();
@@ -35,6 +36,12 @@ export function encodeWrites(writes: readonly Write[]): Uint8Array {
         encoding.writeVarString(e, w.from);
         encoding.writeFloat64(e, w.ts);
         encoding.writeVarString(e, w.segment);
+        break;
+      case 'media-ref':
+        encoding.writeVarUint(e, MEDIA_REF);
+        encoding.writeVarString(e, w.hash);
+        encoding.writeVarString(e, w.conversation);
+        encoding.writeVarString(e, w.from);
         break;
     }
   }
@@ -65,6 +72,9 @@ export function decodeWrites(bytes: Uint8Array): Write[] {
           ts: decoding.readFloat64(d),
           segment: decoding.readVarString(d),
         });
+        break;
+      case MEDIA_REF:
+        writes.push({ kind: 'media-ref', hash: decoding.readVarString(d), conversation: decoding.readVarString(d), from: decoding.readVarString(d) });
         break;
       default:
         throw new Error(`unknown write kind ${kind}`);

@@ -8,7 +8,7 @@
  *   → queued in the group commit; both inboxes are updated once per batch,
  *     in the same transaction
  *   → after commit: broadcast (the sender gets only the server's part),
- *     then `ack` the sender.
+ *     then `ack` the sender, then the observers hear of it (push).
  */
 import * as Y from 'yjs';
 import {
@@ -26,6 +26,7 @@ import {
   validateUpdate,
   type ErrorCode,
   type ProfileEntry,
+  type Verdict,
 } from '@parley/protocol';
 import { profileOf, Refusal } from '../auth/accounts.ts';
 import type { Log } from '../log.ts';
@@ -34,7 +35,7 @@ import type { IndexedMessage, Storage, Write } from '../storage/storage.ts';
 import { Relations } from '../social/relations.ts';
 import { SettingsStore } from '../social/settings.ts';
 import { Connection, type UpdateSink } from './connection.ts';
-import { recordMessages, setProfile, setRelations, setUnread, type Stamped } from './inbox.ts';
+import { recordMessages, setProfile, setRelations, setUnread, totalUnread, type Stamped } from './inbox.ts';
 import type { LiveDoc } from './live-doc.ts';
 import { DocRegistry } from './registry.ts';
 
@@ -55,6 +56,35 @@ export interface ExportedMessage extends IndexedMessage {
 
 export type OpenResult = { ok: true; connection: Connection } | { ok: false; code: ErrorCode };
 
+/**
+ * Writes that join an accepted message's own transaction (media references),
+ * so they are exactly as durable as the message: called synchronously for each
+ * message, client writes and server sends alike; cheap, and never throws.
+ */
+export type MessageWrites = (message: Message, conversation: string) => readonly Write[];
+
+/**
+ * What the accept path tells others (the push module), after the fact: an
+ * observer is called synchronously, must not throw, and never delays an ack.
+ */
+export interface HubObserver {
+  /** Messages of one conversation document are durable: stamped, stored and counted in the inboxes (client writes and server sends alike). */
+  messagesCommitted?(event: ConversationEvent): void;
+  /** A message was recalled (its content erased) and the recall is durable. */
+  messageRecalled?(event: ConversationEvent & { by: string }): void;
+  /** The owner's write to their prefs document was applied (`doc` is the server's copy). */
+  prefsChanged?(user: string, doc: Y.Doc, verdict: Extract<Verdict, { ok: true }>): void;
+}
+
+export interface ConversationEvent {
+  /** The conversation document (segment). */
+  doc: string;
+  /** The messages concerned, with their sequences. */
+  stamped: readonly Stamped[];
+  /** A member's unread count over all their conversations, as their inbox holds it when called (0 once the conversation is unloaded). */
+  unreadOf(user: string): number;
+}
+
 export class SyncHub implements UpdateSink {
   readonly commit: GroupCommit;
   readonly registry: DocRegistry;
@@ -68,6 +98,7 @@ export class SyncHub implements UpdateSink {
   readonly relations: Relations;
   /** Open inbox connections per user and device: a device is online while its inbox socket is open. */
   private readonly online = new Map<string, Map<string, number>>();
+  private readonly observers: HubObserver[] = [];
 
   constructor(
     private readonly storage: Storage,
@@ -82,6 +113,31 @@ export class SyncHub implements UpdateSink {
     this.commit = new GroupCommit(storage);
     this.commit.beforeFlush(() => this.flushInboxes());
     this.registry = new DocRegistry(storage, this.commit, unloadAfterMs, { loaded: (l) => this.loaded(l), unloaded: (l) => this.unloaded(l) }, log);
+  }
+
+  observe(observer: HubObserver): void {
+    this.observers.push(observer);
+  }
+
+  private readonly messageWrites: MessageWrites[] = [];
+
+  /** Adds `writes` to the transaction of every message accepted from now on. */
+  alsoWrite(writes: MessageWrites): void {
+    this.messageWrites.push(writes);
+  }
+
+  private writesFor(message: Message, conversation: string): Write[] {
+    return this.messageWrites.flatMap((writes) => writes(message, conversation));
+  }
+
+  private tell(call: (observer: HubObserver) => void): void {
+    for (const observer of this.observers) {
+      try {
+        call(observer);
+      } catch (error) {
+        this.log.error({ err: error }, 'hub observer failed');
+      }
+    }
   }
 
   /** Opens `user`'s connection to a document, or says why not (before any sync frame). */
@@ -173,6 +229,7 @@ export class SyncHub implements UpdateSink {
       for (const message of verdict.messages) {
         stamped.push({ message, seq: ++last });
         extra.push({ kind: 'message', conversation, seq: last, id: message.id, from: message.from, ts: message.ts, segment: path.segment });
+        extra.push(...this.writesFor(message, conversation));
       }
       extra.push({ kind: 'last-seq', conversation, seq: last });
     }
@@ -190,6 +247,7 @@ export class SyncHub implements UpdateSink {
       verdict.newClients,
       exact,
     );
+    if (path.kind === 'prefs') this.tell((o) => o.prefsChanged?.(user, live.doc, verdict));
     if (conversation !== undefined && path.kind === 'conversation') {
       this.lastSeq.set(conversation, stamped.at(-1)?.seq ?? 0);
       // Recorded in both inboxes when this group commit's batch is taken, so in
@@ -205,6 +263,7 @@ export class SyncHub implements UpdateSink {
     committed.then(
       () => {
         connection.sendControl({ type: 'ack', client: position.client, clock: position.clock, msgIds });
+        if (stamped.length > 0) this.tell((o) => o.messagesCommitted?.(conversationEvent(live, stamped)));
         if (path.kind === 'conversation') {
           for (const r of verdict.receipts) {
             if (r.kind === 'read') void this.refreshUnread(path.a === user ? path.b : path.a, user, r.seq);
@@ -239,6 +298,7 @@ export class SyncHub implements UpdateSink {
         [
           { kind: 'message', conversation, seq, id: message.id, from: message.from, ts: message.ts, segment: path.segment },
           { kind: 'last-seq', conversation, seq },
+          ...this.writesFor(message, conversation),
         ],
       );
       const now = Date.now();
@@ -248,6 +308,7 @@ export class SyncHub implements UpdateSink {
         this.noteInInbox(inbox, owner === path.a ? path.b : path.a, path.segment, [{ message, seq }], now);
       }
       await done;
+      this.tell((o) => o.messagesCommitted?.(conversationEvent(live, [{ message, seq }])));
       return seq;
     } finally {
       this.registry.release(live);
@@ -263,10 +324,12 @@ export class SyncHub implements UpdateSink {
     if (found === undefined) throw new Refusal('message-not-found');
     const live = await this.registry.acquire(conversationPath(x, y, found.segment));
     try {
+      const message = live.doc.getMap<Message>('messages').get(id);
       await live.write(() => {
         live.doc.getMap('messages').delete(id);
         live.doc.getMap('recalls').set(id, { by, ts: Date.now() });
       });
+      if (message !== undefined) this.tell((o) => o.messageRecalled?.({ ...conversationEvent(live, [{ message, seq: found.seq }]), by }));
     } finally {
       this.registry.release(live);
     }
@@ -414,6 +477,18 @@ export class SyncHub implements UpdateSink {
     await this.commit.idle();
     await this.registry.closeAll();
   }
+}
+
+/** An event about a loaded conversation document; its members' inboxes are loaded with it. */
+function conversationEvent(live: LiveDoc, stamped: readonly Stamped[]): ConversationEvent {
+  return {
+    doc: live.path,
+    stamped,
+    unreadOf: (user) => {
+      const inbox = live.dependencies.find((d) => d.parsed.kind === 'inbox' && d.parsed.user === user);
+      return inbox === undefined || inbox.destroyed ? 0 : totalUnread(inbox.doc);
+    },
+  };
 }
 
 /**

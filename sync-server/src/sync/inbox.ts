@@ -40,6 +40,13 @@ export function setUnread(inbox: Y.Doc, peer: string, unread: number, now: numbe
   conversations(inbox).set(peer, { ...prev, unread, updatedAt: now });
 }
 
+/** The owner's unread messages over every conversation (the app badge). */
+export function totalUnread(inbox: Y.Doc): number {
+  let total = 0;
+  for (const entry of conversations(inbox).values()) total += entry.unread;
+  return total;
+}
+
 /** Caches a peer's profile; writes only when it changed, so the inbox does not grow for nothing. */
 export function setProfile(inbox: Y.Doc, profile: ProfileEntry): void {
   const profiles = inbox.getMap<ProfileEntry>('profiles');

@@ -1,0 +1,30 @@
+/**
+ * The media cookie: the access token once more, for the one place a browser
+ * cannot send a header (`<img>`, `<audio>`, `<video>` loading /api/v1/media).
+ * HttpOnly: scripts never see it. SameSite=Strict: no other site's page makes
+ * the browser send it. Path=/api/v1/media: sent nowhere else, and only the
+ * media route reads it. Max-Age: the token's own lifetime. Secure over https.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { MEDIA_COOKIE, MEDIA_PATH, type Session } from '@parley/protocol';
+
+/** Sets the media cookie of a session on its answer; returns the session. */
+export function withMediaCookie(request: FastifyRequest, reply: FastifyReply, session: Session): Session {
+  const maxAge = Math.max(0, session.expiresAt - Math.floor(Date.now() / 1000));
+  // Behind a TLS-terminating proxy the socket is plain http; trusting the
+  // header here is harmless: it can only add Secure, never take it away.
+  const https = request.protocol === 'https' || request.headers['x-forwarded-proto'] === 'https';
+  const parts = [`${MEDIA_COOKIE}=${session.accessToken}`, 'HttpOnly', 'SameSite=Strict', `Path=${MEDIA_PATH}`, `Max-Age=${maxAge}`];
+  if (https) parts.push('Secure');
+  reply.header('set-cookie', parts.join('; '));
+  return session;
+}
+
+/** The media cookie's value on a request, if any. */
+export function mediaCookieOf(request: FastifyRequest): string | undefined {
+  for (const pair of (request.headers.cookie ?? '').split(';')) {
+    const at = pair.indexOf('=');
+    if (at > 0 && pair.slice(0, at).trim() === MEDIA_COOKIE) return pair.slice(at + 1).trim();
+  }
+  return undefined;
+}

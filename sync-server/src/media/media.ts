@@ -1,0 +1,40 @@
+/**
+ * Media as the HTTP layer sees it: the uploads, and who may read what.
+ *
+ * A hash is readable by whoever uploaded it and by both members of every
+ * conversation with an accepted message that references it, provided its
+ * sender could read it (storage's `media-ref`). Anyone else is told it does
+ * not exist (404 media-not-found, not 403): a stranger learns nothing, not
+ * even whether some conversation holds that file.
+ */
+import { MEDIA_HASH_PATTERN } from '@parley/protocol';
+import { Refusal } from '../auth/accounts.ts';
+import type { Log } from '../log.ts';
+import type { MediaRecord, Storage } from '../storage/storage.ts';
+import { MediaStore } from './store.ts';
+import { Uploads } from './uploads.ts';
+
+export class Media {
+  private constructor(
+    readonly uploads: Uploads,
+    private readonly store: MediaStore,
+    private readonly storage: Storage,
+  ) {}
+
+  static async open(dataDir: string, storage: Storage, log: Log): Promise<Media> {
+    const store = await MediaStore.open(dataDir);
+    return new Media(await Uploads.open(dataDir, storage, store, log), store, storage);
+  }
+
+  /** The record and file of `hash`, if `user` may read it; media-not-found otherwise. */
+  async readable(user: string, hash: string): Promise<{ media: MediaRecord; path: string }> {
+    const media = MEDIA_HASH_PATTERN.test(hash) ? await this.storage.getMedia(hash) : undefined;
+    if (media === undefined || !(await this.storage.mayReadMedia(hash, user)) || !(await this.store.has(hash))) throw new Refusal('media-not-found');
+    return { media, path: this.store.pathOf(hash) };
+  }
+
+  /** Stops the uploads in progress, once they have recorded what they wrote. */
+  close(): Promise<void> {
+    return this.uploads.close();
+  }
+}

@@ -1,0 +1,308 @@
+/**
+ * Uploads that survive bad networks. An upload is a row (who, for whom, the
+ * declared size, type and SHA-256, how much has arrived) and a temp file
+ * `<data>/uploads/<random id>`; both outlive a restart, so a client resumes
+ * from `received` whatever happened. Bytes are streamed to disk and counted as
+ * they arrive; a body that would pass the declared size is refused at that
+ * byte, before the rest is read. Completing checks the SHA-256 of what is on
+ * disk and moves the file into the content-addressed store.
+ *
+ * One request works on an upload at a time. A newer one stops the one in
+ * progress (on a bad network the client retries while the server still reads
+ * the dead request), waits for it to record what it wrote, and then checks
+ * its offset against that.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import {
+  MEDIA_LIMITS,
+  mediaUrl,
+  UPLOAD_CHUNK_BYTES,
+  UserId,
+  type OneShotUploadQuery,
+  type UploadCreate,
+  type UploadDone,
+  type UploadStatus,
+} from '@parley/protocol';
+import type { z } from 'zod';
+import { Refusal } from '../auth/accounts.ts';
+import type { Log } from '../log.ts';
+import type { MediaRecord, Storage, UploadRecord } from '../storage/storage.ts';
+import { normaliseMime } from './headers.ts';
+import { receive, type Receiving } from './receive.ts';
+import { UploadRefusal } from './refusal.ts';
+import { sha256File, syncPath, type MediaStore } from './store.ts';
+
+/** An unfinished upload is kept a week: long enough to resume after days offline, short enough not to pile up. */
+const UPLOAD_TTL_MS = 7 * 24 * 3600_000;
+const SWEEP_EVERY_MS = 3600_000;
+/** Upload ids are 128 random bits in hex: the temp file's name, so nothing else may pass for one. */
+const UPLOAD_ID = /^[0-9a-f]{32}$/;
+
+export interface Caller {
+  user: string;
+  device: string;
+}
+
+/** The request working on an upload. */
+interface Turn {
+  stopped: boolean;
+  receiving: Receiving | null;
+  /** Bytes held when this request started writing. */
+  base: number;
+  /** Bytes held once it stopped writing (while it records them). */
+  reached: number | null;
+  /** Settles when the request has recorded what it wrote and let go. */
+  over: Promise<void>;
+}
+
+export const doneOf = (media: MediaRecord): UploadDone => ({ media: { hash: media.hash, size: media.size, mime: media.mime }, url: mediaUrl(media.hash) });
+const statusOf = (upload: UploadRecord, received: number): UploadStatus => ({ id: upload.id, size: upload.size, received, chunkSize: UPLOAD_CHUNK_BYTES });
+
+export class Uploads {
+  private readonly turns = new Map<string, Turn>();
+  private sweeper: NodeJS.Timeout | undefined;
+
+  private constructor(
+    private readonly storage: Storage,
+    private readonly store: MediaStore,
+    private readonly dir: string,
+    private readonly log: Log,
+  ) {}
+
+  /** Opens `<data>/uploads`, dropping expired uploads and files no upload owns (a one-shot upload cut by a restart). */
+  static async open(dataDir: string, storage: Storage, store: MediaStore, log: Log): Promise<Uploads> {
+    const dir = join(dataDir, 'uploads');
+    await mkdir(dir, { recursive: true });
+    const uploads = new Uploads(storage, store, dir, log);
+    await uploads.sweep(true);
+    uploads.sweeper = setInterval(() => {
+      uploads.sweep(false).catch((error: unknown) => log.error({ err: error }, 'upload sweep failed'));
+    }, SWEEP_EVERY_MS);
+    uploads.sweeper.unref();
+    return uploads;
+  }
+
+  /** Starts an upload; a hash the caller may read already is done at once. */
+  async create(caller: Caller, request: UploadCreate): Promise<{ done: UploadDone } | { status: UploadStatus }> {
+    if (request.size > MEDIA_LIMITS[request.kind]) throw new UploadRefusal('media-too-large', null, `${request.size} bytes for a ${request.kind}`);
+    await this.checkPeer(caller.user, request.peer);
+    // Only for someone who may read it: anyone else proves they hold the bytes by sending them.
+    const stored = await this.storage.getMedia(request.sha256);
+    if (stored !== undefined && (await this.storage.mayReadMedia(stored.hash, caller.user)) && (await this.store.has(stored.hash))) {
+      return { done: doneOf(stored) };
+    }
+    const id = randomBytes(16).toString('hex');
+    await writeFile(this.fileOf(id), new Uint8Array(0), { flag: 'wx' });
+    const upload: UploadRecord = {
+      id,
+      user: caller.user,
+      device: caller.device,
+      kind: request.kind,
+      peer: request.peer,
+      size: request.size,
+      mime: normaliseMime(request.mime),
+      sha256: request.sha256,
+      name: request.name ?? null,
+      received: 0,
+      created: Date.now(),
+    };
+    await this.storage.putUpload(upload);
+    return { status: statusOf(upload, 0) };
+  }
+
+  /** How much of the upload the server holds (counting a request still writing). */
+  async status(caller: Caller, id: string): Promise<UploadStatus> {
+    const upload = await this.own(caller.user, id);
+    const turn = this.turns.get(id);
+    if (turn?.receiving != null) return statusOf(upload, turn.base + turn.receiving.bytes());
+    if (turn?.reached != null) return statusOf(upload, turn.reached);
+    return statusOf(upload, await this.held(upload));
+  }
+
+  /** Appends `body` at `offset` (which must be what the server holds); `length` is the declared Content-Length. */
+  async put(caller: Caller, id: string, offset: number, body: Readable, length: number | undefined): Promise<UploadStatus> {
+    const { turn, release } = await this.take(this.checkId(id));
+    try {
+      const upload = await this.own(caller.user, id);
+      const received = await this.held(upload);
+      if (turn.stopped || offset !== received) {
+        throw new UploadRefusal('upload-offset-mismatch', received, `the server holds ${received} bytes; this chunk starts at ${offset}`);
+      }
+      const room = upload.size - received;
+      if (length !== undefined && length > room) throw new UploadRefusal('upload-too-large', received, `${length} bytes where ${room} remain`);
+      const file = this.fileOf(id);
+      // Bytes past `received` (a write cut by a crash before it was recorded) are not part of the upload.
+      await truncate(file, received);
+      turn.base = received;
+      turn.receiving = receive(body, createWriteStream(file, { flags: 'a' }), room);
+      const result = await turn.receiving.done;
+      const now = received + result.bytes;
+      turn.reached = now;
+      turn.receiving = null;
+      if (result.bytes > 0) {
+        await syncPath(file);
+        await this.storage.setUploadReceived(id, now);
+      }
+      if (result.outcome === 'over') throw new UploadRefusal('upload-too-large', now, `more than the declared ${upload.size} bytes`);
+      return statusOf(upload, now);
+    } finally {
+      release();
+    }
+  }
+
+  /** Checks the bytes against the declared SHA-256 and stores them under it. */
+  async complete(caller: Caller, id: string): Promise<UploadDone> {
+    const { release } = await this.take(this.checkId(id));
+    try {
+      const upload = await this.own(caller.user, id);
+      const file = this.fileOf(id);
+      // Moved into the store, and the server stopped before recording it.
+      if (!(await isFile(file)) && (await this.store.has(upload.sha256))) return await this.record(upload);
+      const received = await this.held(upload);
+      if (received < upload.size) throw new UploadRefusal('upload-incomplete', received, `${received} of ${upload.size} bytes`);
+      await truncate(file, upload.size);
+      if ((await sha256File(file)) !== upload.sha256) {
+        await this.forget(id);
+        throw new UploadRefusal('hash-mismatch', null);
+      }
+      await this.store.adopt(file, upload.sha256);
+      return await this.record(upload);
+    } finally {
+      release();
+    }
+  }
+
+  async cancel(caller: Caller, id: string): Promise<void> {
+    const { release } = await this.take(this.checkId(id));
+    try {
+      await this.own(caller.user, id);
+      await this.forget(id);
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * One request, not resumable, of any length: counted against the kind's
+   * limit as it arrives and hashed on the way to disk.
+   */
+  async oneShot(caller: Caller, query: z.output<typeof OneShotUploadQuery>, body: Readable, length: number | undefined): Promise<UploadDone> {
+    const limit = MEDIA_LIMITS[query.kind];
+    if (length !== undefined && length > limit) throw new UploadRefusal('media-too-large', null, `${length} bytes for a ${query.kind}`);
+    await this.checkPeer(caller.user, query.peer);
+    const temp = join(this.dir, `${randomBytes(16).toString('hex')}.part`);
+    const hash = createHash('sha256');
+    try {
+      const result = await receive(body, createWriteStream(temp, { flags: 'wx' }), limit, (chunk) => hash.update(chunk)).done;
+      if (result.outcome === 'over') throw new UploadRefusal('media-too-large', null, `more than ${limit} bytes for a ${query.kind}`);
+      if (result.outcome === 'cut') throw new Refusal('bad-request', 'the body broke off');
+      const sha256 = hash.digest('hex');
+      if (query.sha256 !== undefined && query.sha256 !== sha256) throw new UploadRefusal('hash-mismatch', null);
+      await syncPath(temp);
+      await this.store.adopt(temp, sha256);
+      const media: MediaRecord = { hash: sha256, size: result.bytes, mime: normaliseMime(query.mime), kind: query.kind, name: query.name ?? null, created: Date.now() };
+      await this.storage.addMedia(media, caller.user, null);
+      return doneOf((await this.storage.getMedia(sha256)) ?? media);
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+
+  /** Stops the sweeper and every request in progress; settles once each has recorded what it wrote. */
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    const turns = [...this.turns.values()];
+    for (const turn of turns) stopTurn(turn);
+    await Promise.all(turns.map((turn) => turn.over));
+  }
+
+  private async record(upload: UploadRecord): Promise<UploadDone> {
+    const media: MediaRecord = { hash: upload.sha256, size: upload.size, mime: upload.mime, kind: upload.kind, name: upload.name, created: Date.now() };
+    await this.storage.addMedia(media, upload.user, upload.id);
+    // A hash stored before keeps its first record (its type and name).
+    return doneOf((await this.storage.getMedia(upload.sha256)) ?? media);
+  }
+
+  private async checkPeer(user: string, peer: string): Promise<void> {
+    if (peer === user) throw new Refusal('bad-request', 'the peer is the other member of a conversation, not the uploader');
+    if (!UserId.safeParse(peer).success || (await this.storage.getUser(peer)) === undefined) throw new Refusal('user-not-found', `no user ${peer}`);
+  }
+
+  private checkId(id: string): string {
+    if (!UPLOAD_ID.test(id)) throw new UploadRefusal('upload-not-found', null);
+    return id;
+  }
+
+  /** The caller's upload; anyone else's is as unknown as one that never was. */
+  private async own(user: string, id: string): Promise<UploadRecord> {
+    const upload = UPLOAD_ID.test(id) ? await this.storage.getUpload(id) : undefined;
+    if (upload?.user !== user) throw new UploadRefusal('upload-not-found', null);
+    return upload;
+  }
+
+  /** What is held: the recorded count, unless the file lost its tail (a power cut before it reached the disk). */
+  private async held(upload: UploadRecord): Promise<number> {
+    const file = await stat(this.fileOf(upload.id)).catch(() => null);
+    if (file === null) {
+      await this.storage.deleteUpload(upload.id);
+      throw new UploadRefusal('upload-not-found', null, 'its bytes are gone');
+    }
+    return Math.min(upload.received, file.size);
+  }
+
+  private fileOf(id: string): string {
+    return join(this.dir, this.checkId(id));
+  }
+
+  private async forget(id: string): Promise<void> {
+    await this.storage.deleteUpload(id);
+    await rm(this.fileOf(id), { force: true });
+  }
+
+  /** Waits for the upload's previous request to stop and record what it wrote; `release` when done. */
+  private async take(id: string): Promise<{ turn: Turn; release: () => void }> {
+    let release: () => void = () => undefined;
+    const over = new Promise<void>((resolve) => (release = resolve));
+    const turn: Turn = { stopped: false, receiving: null, base: 0, reached: null, over };
+    const previous = this.turns.get(id);
+    this.turns.set(id, turn);
+    if (previous !== undefined) {
+      stopTurn(previous);
+      await previous.over;
+    }
+    return {
+      turn,
+      release: () => {
+        if (this.turns.get(id) === turn) this.turns.delete(id);
+        release();
+      },
+    };
+  }
+
+  private async sweep(atStart: boolean): Promise<void> {
+    const now = Date.now();
+    const live = new Set<string>();
+    for (const upload of await this.storage.uploads()) {
+      if (now - upload.created > UPLOAD_TTL_MS && !this.turns.has(upload.id)) {
+        await this.forget(upload.id);
+        this.log.info({ upload: upload.id, user: upload.user }, 'upload expired');
+      } else live.add(upload.id);
+    }
+    // Only at start is no request writing a file that has no row yet.
+    if (!atStart) return;
+    for (const name of await readdir(this.dir)) if (!live.has(name)) await rm(join(this.dir, name), { force: true, recursive: true });
+  }
+}
+
+function stopTurn(turn: Turn): void {
+  turn.stopped = true;
+  turn.receiving?.stop();
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => null))?.isFile() === true;
+}

@@ -1,0 +1,78 @@
+/**
+ * Web Push, put together: the VAPID keys, the devices' subscriptions, the
+ * notifier that listens to the hub, and the queue that sends.
+ *
+ *   hub: messages durable / recalled → notifier: which offline devices, muted?
+ *   → queue: rows in storage → sender: encrypt, sign, POST → push service
+ */
+import type { PushSubscriptionBody } from '@parley/protocol';
+import { DEFAULT_VAPID_SUBJECT, type Config } from '../config.ts';
+import type { Log } from '../log.ts';
+import type { Storage } from '../storage/storage.ts';
+import type { SyncHub } from '../sync/hub.ts';
+import { MuteMirror } from './mutes.ts';
+import { PushNotifier } from './notifier.ts';
+import { PushQueue } from './queue.ts';
+import { PushSender } from './sender.ts';
+import { subscriptionRecord } from './subscription.ts';
+import { loadVapid } from './vapid.ts';
+
+export class PushService {
+  private constructor(
+    /** The VAPID public key browsers subscribe with. */
+    readonly publicKey: string,
+    private readonly storage: Storage,
+    private readonly hub: SyncHub,
+    private readonly notifier: PushNotifier,
+    private readonly queue: PushQueue,
+    private readonly sender: PushSender,
+  ) {}
+
+  /** Loads (or creates) the keys, listens to the hub, and resumes the pushes a previous run left. */
+  static async start({ config, storage, hub, log }: { config: Config; storage: Storage; hub: SyncHub; log: Log }): Promise<PushService> {
+    const vapid = loadVapid(config.dataDir, config.vapidSubject);
+    if (config.vapidSubject === DEFAULT_VAPID_SUBJECT) log.info({ subject: vapid.subject }, 'PARLEY_VAPID_SUBJECT is not set: push services see a placeholder contact');
+    const sender = new PushSender(vapid);
+    const queue = new PushQueue({
+      storage,
+      sender,
+      log,
+      retryBaseMs: config.pushRetryMs,
+      online: (user, device) => hub.devicesOnline(user).includes(device),
+    });
+    const notifier = new PushNotifier({ storage, queue, log, mutes: new MuteMirror(hub.registry), devicesOnline: (user) => hub.devicesOnline(user) });
+    hub.observe(notifier);
+    await queue.start();
+    return new PushService(vapid.publicKey, storage, hub, notifier, queue, sender);
+  }
+
+  /** Creates or replaces the subscription of the caller's device. */
+  async subscribe(user: string, device: string, body: PushSubscriptionBody): Promise<void> {
+    await this.storage.putPushSubscription(subscriptionRecord(user, device, body, Date.now()));
+  }
+
+  /** The device gets no more pushes (sign-out). */
+  async unsubscribe(user: string, device: string): Promise<void> {
+    await this.storage.deletePushSubscription(user, device);
+  }
+
+  /** Settles once every push decided so far is sent or given up (tests). */
+  async idle(): Promise<void> {
+    await this.notifier.idle();
+    await this.queue.idle();
+  }
+
+  /**
+   * Stops, after the decisions for every message already committed are made
+   * and their pushes stored; requests in flight are aborted and resumed on
+   * the next start. Call before the hub closes (decisions may read documents).
+   */
+  async close(): Promise<void> {
+    await this.hub.commit.idle();
+    // Observers hear of a commit a few microtasks after it settles.
+    await new Promise((resolve) => setImmediate(resolve));
+    await this.notifier.idle();
+    await this.queue.close();
+    this.sender.close();
+  }
+}

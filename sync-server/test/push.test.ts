@@ -1,0 +1,303 @@
+/**
+ * Web Push end to end: a real server on port 0 with real SQLite and real
+ * y-websocket clients, pushing to a local push service that verifies the
+ * VAPID token and decrypts every payload with the subscription's own key.
+ */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  API_PREFIX,
+  conversationPath,
+  prefsPath,
+  PUSH_TTL_SECONDS,
+  pushTopic,
+  type Message,
+  type PushSubscriptionBody,
+  type Session,
+} from '@parley/protocol';
+import { ConfigError, DEFAULT_VAPID_SUBJECT, loadConfig } from '../src/config.ts';
+import { FakePushService } from './push-service.ts';
+import { acks, api, cleanup, message, openDoc, send, signUp, startServer, synced, tempDir, thisSegment, waitFor, type Client, type TestServer } from './helpers.ts';
+
+let service: FakePushService | undefined;
+
+afterEach(async () => {
+  await cleanup();
+  await service?.close();
+  service = undefined;
+});
+
+/** Retries after 5 ms, 10 ms…: no test waits for a real backoff. */
+const PUSH_ENV = { PARLEY_PUSH_RETRY_MS: '5', PARLEY_VAPID_SUBJECT: 'mailto:ops@parley.example' };
+
+async function signIn(server: TestServer, user: string, device: string): Promise<Session> {
+  const { status, body } = await api<Session>(server.url, 'POST', '/auth/signin', { user, password: 'correct horse', device });
+  if (status !== 200) throw new Error(`sign-in failed: ${status}`);
+  return body;
+}
+
+/** PUT or DELETE /push/subscription: the status (204 has no body). */
+async function subscription(server: TestServer, method: 'PUT' | 'DELETE', token: string, body?: PushSubscriptionBody | Record<string, unknown>): Promise<{ status: number; code?: string }> {
+  const response = await fetch(`${server.url}${API_PREFIX}/push/subscription`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? null : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, ...(text === '' ? {} : { code: (JSON.parse(text) as { error?: { code: string } }).error?.code }) };
+}
+
+async function subscribe(server: TestServer, token: string, body: PushSubscriptionBody): Promise<void> {
+  expect((await subscription(server, 'PUT', token, body)).status).toBe(204);
+}
+
+/**
+ * alice and bob, bob with two devices ("phone" and "laptop"), each subscribed
+ * at the push service; alice's conversation document open and synced.
+ */
+async function setup(options: { previews?: boolean } = {}) {
+  service = await FakePushService.start();
+  const server = await startServer({ env: PUSH_ENV });
+  const alice = await signUp(server.url, 'alice');
+  const phone = await signUp(server.url, 'bob', 'phone');
+  const laptop = await signIn(server, 'bob', 'laptop');
+  await subscribe(server, phone.accessToken, service.subscription('phone'));
+  await subscribe(server, laptop.accessToken, service.subscription('laptop', options.previews ?? true));
+  const path = conversationPath('alice', 'bob', thisSegment());
+  const conversation = openDoc(server, path, alice.accessToken);
+  await synced(conversation);
+  return { server, service, alice, phone, laptop, path, conversation };
+}
+
+/** alice sends `text` to bob; resolves once it is acked and every push it caused is sent or given up. */
+async function sendAndSettle(server: TestServer, conversation: Client, text: string, over: Partial<Message> = {}): Promise<Message> {
+  const m = message('alice', 'bob', text, over);
+  send(conversation, m);
+  await waitFor(() => acks(conversation).includes(m.id), `ack of ${m.id}`);
+  await server.parley.push.idle();
+  return m;
+}
+
+/** bob's inbox socket on a device: the device is online while it is open. */
+async function online(server: TestServer, session: Session): Promise<Client> {
+  const inbox = openDoc(server, `inbox/${session.user}`, session.accessToken);
+  await synced(inbox);
+  await waitFor(() => server.parley.hub.devicesOnline(session.user).includes(session.device), 'the device online');
+  return inbox;
+}
+
+const rows = (server: TestServer, table: 'push_subscriptions' | 'push_queue'): number => {
+  const db = new Database(join(server.dataDir, 'parley.db'), { readonly: true });
+  try {
+    return (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+};
+
+describe('push subscriptions', () => {
+  it('serves the VAPID key kept in the data dir (0600), the same after a restart', async () => {
+    const server = await startServer({ env: PUSH_ENV });
+    const { status, body } = await api<{ publicKey: string }>(server.url, 'GET', '/push/key');
+    expect(status).toBe(200);
+    const key = Buffer.from(body.publicKey, 'base64url');
+    expect(key).toHaveLength(65);
+    expect(key[0]).toBe(4);
+    expect(statSync(join(server.dataDir, 'vapid.json')).mode & 0o777).toBe(0o600);
+    await server.parley.close();
+    const again = await startServer({ dataDir: server.dataDir, env: PUSH_ENV });
+    expect((await api<{ publicKey: string }>(again.url, 'GET', '/push/key')).body.publicKey).toBe(body.publicKey);
+  });
+
+  it('refuses a subscription it could not push to, and one without a session', async () => {
+    service = await FakePushService.start();
+    const server = await startServer({ env: PUSH_ENV });
+    const bob = await signUp(server.url, 'bob');
+    const good = service.subscription('phone');
+    for (const bad of [
+      { ...good, endpoint: 'http://push.example/x' },
+      { ...good, endpoint: 'ftp://push.example/x' },
+      { ...good, keys: { ...good.keys, p256dh: Buffer.alloc(65, 4).toString('base64url') } },
+      { ...good, keys: { ...good.keys, auth: Buffer.alloc(8).toString('base64url') } },
+    ]) {
+      expect(await subscription(server, 'PUT', bob.accessToken, bad), bad.endpoint).toEqual({ status: 400, code: 'push-subscription-invalid' });
+    }
+    expect((await subscription(server, 'PUT', bob.accessToken, { endpoint: 'not a url' })).code).toBe('bad-request');
+    expect((await subscription(server, 'PUT', '', good)).status).toBe(401);
+    await subscribe(server, bob.accessToken, good);
+    expect(rows(server, 'push_subscriptions')).toBe(1);
+    expect((await subscription(server, 'DELETE', bob.accessToken)).status).toBe(204);
+    expect(rows(server, 'push_subscriptions')).toBe(0);
+  });
+});
+
+describe('who gets a push', () => {
+  it('pushes a message once to each offline device and none to an online one', async () => {
+    const { server, service, phone, path, conversation } = await setup();
+    const inbox = await online(server, phone);
+    const m = await sendAndSettle(server, conversation, 'hello bob');
+    expect(service.errors).toEqual([]);
+    expect(service.to('phone')).toHaveLength(0);
+    expect(service.to('laptop')).toHaveLength(1);
+    const [push] = service.to('laptop');
+    expect(push?.payload).toEqual({
+      v: 1,
+      kind: 'message',
+      peer: 'alice',
+      doc: path,
+      sender: { id: 'alice', nickname: 'alice' },
+      message: { id: m.id, seq: 1, ts: m.ts, type: 'text', preview: 'hello bob', body: [{ type: 'text', text: 'hello bob' }] },
+      unread: 1,
+    });
+    expect(push?.headers.ttl).toBe(String(PUSH_TTL_SECONDS));
+    expect(push?.headers.urgency).toBe('high');
+    expect(push?.headers.topic).toBe(pushTopic('alice'));
+    expect(push?.headers['content-encoding']).toBe('aes128gcm');
+    expect(push?.vapid.sub).toBe(PUSH_ENV.PARLEY_VAPID_SUBJECT);
+    expect(push?.vapid.key).toBe((await api<{ publicKey: string }>(server.url, 'GET', '/push/key')).body.publicKey);
+
+    // The phone goes offline when its inbox socket closes: the next message reaches both.
+    inbox.destroy();
+    await waitFor(() => server.parley.hub.devicesOnline('bob').length === 0, 'the phone offline');
+    const next = await sendAndSettle(server, conversation, 'still there?');
+    expect(service.to('phone').map((r) => r.payload.message.id)).toEqual([next.id]);
+    expect(service.to('laptop').map((r) => [r.payload.message.id, r.payload.unread])).toEqual([
+      [m.id, 1],
+      [next.id, 2],
+    ]);
+  });
+
+  it('sends no message text at all to a device with previews off', async () => {
+    const { server, service, conversation } = await setup({ previews: false });
+    const m = await sendAndSettle(server, conversation, 'the secret plan', {
+      body: [
+        { type: 'text', text: 'the secret plan' },
+        { type: 'custom', kind: 'poll', data: { q: 'secret?' }, description: 'a secret poll' },
+      ],
+    });
+    const [push] = service.to('laptop');
+    expect(push?.payload.message).toEqual({ id: m.id, seq: 1, ts: m.ts, type: 'text' });
+    expect(push?.json).not.toMatch(/secret/);
+    expect(push?.payload.sender.nickname).toBe('alice');
+    // The other device keeps its previews.
+    expect(service.to('phone')[0]?.payload.message.preview).toBe('the secret plan a secret poll');
+  });
+
+  it('sends nothing for a muted conversation, and pushes again once unmuted', async () => {
+    const { server, service, phone, conversation } = await setup();
+    const prefs = openDoc(server, prefsPath('bob'), phone.accessToken);
+    await synced(prefs);
+    const setMuted = async (muted: boolean): Promise<void> => {
+      const before = prefs.frames.filter((f) => f.type === 'ack').length;
+      prefs.doc.getMap('muted').set('alice', { muted });
+      await waitFor(() => prefs.frames.filter((f) => f.type === 'ack').length > before, 'the prefs write acked');
+    };
+    await setMuted(true);
+    // A prefs socket does not make the phone online.
+    expect(server.parley.hub.devicesOnline('bob')).toEqual([]);
+    await sendAndSettle(server, conversation, 'muted');
+    expect(service.received).toHaveLength(0);
+    await setMuted(false);
+    const m = await sendAndSettle(server, conversation, 'unmuted');
+    expect(service.received.map((r) => [r.name, r.payload.message.id]).sort()).toEqual([
+      ['laptop', m.id],
+      ['phone', m.id],
+    ]);
+  });
+
+  it('pushes an admin send, and its recall with the same Topic so it replaces the notification', async () => {
+    const { server, service } = await setup();
+    const admin = <T>(method: string, path: string, body: unknown) => api<T>(server.url, method, `/admin${path}`, body, server.config.adminKey);
+    const sent = await admin<{ id: string; seq: number }>('POST', '/messages', { from: 'alice', to: 'bob', body: [{ type: 'text', text: 'from the admin' }] });
+    expect(sent.status).toBe(201);
+    await server.parley.push.idle();
+    expect(service.to('laptop').map((r) => [r.payload.kind, r.payload.message.preview])).toEqual([['message', 'from the admin']]);
+    expect((await admin('POST', '/messages/recall', { a: 'alice', b: 'bob', id: sent.body.id })).status).toBe(200);
+    await server.parley.push.idle();
+    const recall = service.to('laptop')[1];
+    expect(recall?.payload).toMatchObject({ kind: 'recall', peer: 'alice', message: { id: sent.body.id, seq: sent.body.seq, type: 'text' } });
+    expect(recall?.payload.message.preview).toBeUndefined();
+    expect(recall?.payload.message.body).toBeUndefined();
+    expect(recall?.headers.topic).toBe(pushTopic('alice'));
+    expect(recall?.headers.urgency).toBe('normal');
+  });
+});
+
+describe('what the push service answers', () => {
+  it('deletes a subscription the push service says is gone (410), and sends it nothing more', async () => {
+    const { server, service, conversation } = await setup();
+    service.answer('laptop', { status: 410 });
+    await sendAndSettle(server, conversation, 'first');
+    expect(service.to('laptop').map((r) => r.status)).toEqual([410]);
+    expect(rows(server, 'push_subscriptions')).toBe(1);
+    await sendAndSettle(server, conversation, 'second');
+    expect(service.to('laptop')).toHaveLength(1);
+    expect(service.to('phone')).toHaveLength(2);
+  });
+
+  it('retries a push put off with 503 and 429 (Retry-After) and delivers it exactly once', async () => {
+    const { server, service, conversation } = await setup();
+    service.answer('laptop', { status: 503 }, { status: 429, retryAfter: '0' });
+    const m = await sendAndSettle(server, conversation, 'eventually');
+    expect(service.to('laptop').map((r) => [r.status, r.payload.message.id])).toEqual([
+      [503, m.id],
+      [429, m.id],
+      [201, m.id],
+    ]);
+    expect(service.to('phone').map((r) => r.status)).toEqual([201]);
+    expect(rows(server, 'push_queue')).toBe(0);
+  });
+
+  it('drops a push the push service refuses outright (400) without retrying', async () => {
+    const { server, service, conversation } = await setup();
+    service.answer('laptop', { status: 400 });
+    await sendAndSettle(server, conversation, 'refused');
+    expect(service.to('laptop').map((r) => r.status)).toEqual([400]);
+    expect(rows(server, 'push_subscriptions')).toBe(2);
+    expect(rows(server, 'push_queue')).toBe(0);
+  });
+
+  it('resumes a queued push after a restart', async () => {
+    const { server, service, conversation } = await setup();
+    // The push service takes the request and never answers: the server stops with the push unsent.
+    service.answer('laptop', 'hold');
+    const m = message('alice', 'bob', 'across a restart');
+    send(conversation, m);
+    // The phone's push is sent and dropped from the queue; the laptop's stays.
+    await waitFor(() => service.to('laptop').length === 1 && rows(server, 'push_queue') === 1, 'the held request, the phone\'s push done');
+    conversation.destroy();
+    await server.parley.close();
+    expect(rows(server, 'push_queue')).toBe(1);
+
+    const again = await startServer({ dataDir: server.dataDir, env: PUSH_ENV });
+    await waitFor(() => service.to('laptop').length === 2, 'the resumed request');
+    await again.parley.push.idle();
+    expect(service.to('laptop').map((r) => [r.status, r.payload.message.id])).toEqual([
+      [0, m.id],
+      [201, m.id],
+    ]);
+    expect(service.to('phone').map((r) => r.payload.message.id)).toEqual([m.id]);
+    expect(rows(again, 'push_queue')).toBe(0);
+  });
+});
+
+describe('the VAPID subject', () => {
+  const configWith = (subject: string) => loadConfig({ PARLEY_DATA_DIR: tempDir(), PARLEY_VAPID_SUBJECT: subject });
+
+  it('refuses a localhost subject at start, naming the setting', async () => {
+    for (const subject of ['https://localhost', 'https://localhost:8443/contact', 'http://127.0.0.1', 'https://127.0.0.1/', 'mailto:admin@localhost', 'mailto:ops@app.localhost', 'https://[::1]/']) {
+      expect(() => configWith(subject), subject).toThrow(ConfigError);
+      expect(() => configWith(subject), subject).toThrow(/PARLEY_VAPID_SUBJECT/);
+    }
+    expect(() => configWith('push@example.com')).toThrow(/PARLEY_VAPID_SUBJECT must be a mailto: or https: URL/);
+    await expect(startServer({ env: { PARLEY_VAPID_SUBJECT: 'mailto:admin@localhost' } })).rejects.toThrow(/PARLEY_VAPID_SUBJECT/);
+  });
+
+  it('takes a mailto: or https: subject of a real domain, and defaults to a placeholder that is not localhost', () => {
+    expect(configWith('mailto:ops@example.com').vapidSubject).toBe('mailto:ops@example.com');
+    expect(configWith('https://chat.example.com/contact').vapidSubject).toBe('https://chat.example.com/contact');
+    expect(loadConfig({ PARLEY_DATA_DIR: tempDir() }).vapidSubject).toBe(DEFAULT_VAPID_SUBJECT);
+  });
+});
