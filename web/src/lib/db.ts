@@ -1,13 +1,14 @@
 /**
  * The device's store (IndexedDB through Dexie). Two kinds of tables:
  * - what syncs: `updates` holds each Yjs document's updates (compacted into
- *   one snapshot when it grows) and `outbox` each write not yet acknowledged;
+ *   one snapshot when it grows), `outbox` each write not yet acknowledged
+ *   and `blobs` the bytes of media messages not uploaded yet;
  * - what the UI reads through live queries: `messages`, `conversations`,
  *   `profiles`, `receipts`, `reads` — materialised from the documents by
  *   observers (lib/sync/materialise.ts), never written by components.
  */
 import { Dexie, type EntityTable } from 'dexie';
-import type { ErrorCode, Session } from '@parley/protocol';
+import type { Element, ErrorCode, MediaKind, MessageType, Session } from '@parley/protocol';
 
 export interface UpdateRow {
   id?: number;
@@ -22,6 +23,9 @@ export interface MessageRow {
   peer: string;
   from: string;
   to: string;
+  /** The body's elements (those that parse; lib/sync/materialise.ts). */
+  body: Element[];
+  /** The body in words (protocol's describeElement): what search and previews read. */
   text: string;
   ts: number;
   /** The server's acceptance order; null until stamped. */
@@ -30,10 +34,15 @@ export interface MessageRow {
   order: number;
   segment: string;
   nickname: string;
-  /** `system`: a notice written by the server (rendered without a bubble). */
-  type?: 'text' | 'system';
+  /** The message's type; `system` is a notice written by the server (rendered without a bubble). */
+  type: MessageType;
   /** A system notice's title, when it has one. */
   title?: string;
+  /**
+   * Written by the service worker from a Web Push (lib/sync/pushed.ts): possibly
+   * partial (the preview), never synced. The synced row of the same id replaces it.
+   */
+  pushed?: true;
 }
 
 export type OutboxState = 'pending' | 'failed';
@@ -50,6 +59,33 @@ export interface OutboxRow {
   /** Why it failed: a protocol code. */
   code?: ErrorCode;
   createdAt: number;
+  /**
+   * A media message: `pending` while its bytes (`blobs`) are not all uploaded;
+   * the hub does not write it into its document until they are (`done`).
+   */
+  uploads?: 'pending' | 'done';
+}
+
+/**
+ * The bytes of a media message not yet uploaded, kept on the device so that
+ * the message shows at once, survives a reload and uploads when it can.
+ * Deleted once the server acknowledges the message (or it is cancelled).
+ */
+export interface BlobRow {
+  /** `<msgId>|<hash>` */
+  id: string;
+  msg: string;
+  /** SHA-256, hex: the MediaRef's hash. */
+  hash: string;
+  blob: Blob;
+  mime: string;
+  kind: MediaKind;
+  peer: string;
+  name?: string;
+  /** The server's upload id once created, to resume after a reload. */
+  uploadId?: string;
+  /** The server holds these bytes (the upload completed). */
+  done: boolean;
 }
 
 export interface ConversationRow {
@@ -62,6 +98,8 @@ export interface ConversationRow {
   lastTs: number;
   unread: number;
   updatedAt: number;
+  /** Written from a Web Push (lib/sync/pushed.ts): newer than the device's inbox copy, until the inbox catches up. */
+  pushed?: true;
 }
 
 export interface ProfileRow {
@@ -82,6 +120,12 @@ export interface ReadRow {
   seq: number;
 }
 
+/** prefs' `muted[<peer>]`: no push for that conversation. */
+export interface MuteRow {
+  peer: string;
+  muted: boolean;
+}
+
 /** The inbox's `friends`, `blocklist` and `requests` maps, one row per entry. */
 export interface RelationRow {
   /** `friend|<id>`, `block|<id>`, `in|<from>` or `out|<to>` */
@@ -91,6 +135,45 @@ export interface RelationRow {
   id: string;
   note: string;
   ts: number;
+}
+
+/**
+ * `actions["<msgId>|<user>|<name>"]` of a conversation document: a member's
+ * move on an interactive custom message (lib/custom/), as the document holds
+ * it (this device's unacknowledged writes included).
+ */
+export interface ActionRow {
+  /** The document key: `actionKey(msg, from, name)`. */
+  key: string;
+  msg: string;
+  conv: string;
+  from: string;
+  name: string;
+  data: unknown;
+  ts: number;
+}
+
+/**
+ * An action this device wrote and the server has not acknowledged: kept as
+ * plain data (like `outbox` for messages) so that it is written again after a
+ * reset or a reload, and shown with its refusal when refused.
+ */
+export interface ActionOutboxRow {
+  key: string;
+  /** The segment document it is written into (its message's). */
+  path: string;
+  msg: string;
+  /** The MessageAction value. */
+  action: unknown;
+  state: OutboxState;
+  code?: ErrorCode;
+  createdAt: number;
+}
+
+/** What a custom message keeps on the sender's device only (a game's hidden move), by message id. */
+export interface CustomSecretRow {
+  msg: string;
+  data: unknown;
 }
 
 export interface MetaRow {
@@ -108,6 +191,11 @@ export type ParleyDB = Dexie & {
   receipts: EntityTable<ReceiptRow, 'id'>;
   reads: EntityTable<ReadRow, 'peer'>;
   relations: EntityTable<RelationRow, 'key'>;
+  blobs: EntityTable<BlobRow, 'id'>;
+  mutes: EntityTable<MuteRow, 'peer'>;
+  actions: EntityTable<ActionRow, 'key'>;
+  actionOutbox: EntityTable<ActionOutboxRow, 'key'>;
+  customSecrets: EntityTable<CustomSecretRow, 'msg'>;
 };
 
 export const db = new Dexie('parley') as ParleyDB;
@@ -122,9 +210,32 @@ db.version(1).stores({
   reads: 'peer',
 });
 db.version(2).stores({ relations: 'key, kind' });
+// Messages carry their body (every element type); rows written before keep their words as a text element.
+db.version(3)
+  .stores({ blobs: 'id, msg, hash' })
+  .upgrade(async (tx) => {
+    await tx
+      .table('messages')
+      .toCollection()
+      .modify((row: Partial<MessageRow> & { type?: string; title?: string }) => {
+        if (Array.isArray(row.body)) return;
+        const text = row.text ?? '';
+        if (row.type === 'system') {
+          row.body = [{ type: 'system', kind: 'custom', text: text || ' ', ...(row.title === undefined ? {} : { title: row.title }) }];
+        } else {
+          row.type = 'text';
+          row.body = text === '' ? [] : [{ type: 'text', text }];
+        }
+      });
+  });
+
+// Muted conversations (prefs' `muted` map).
+db.version(4).stores({ mutes: 'peer' });
+// Custom messages: actions on them, the ones not acknowledged yet, and the sender's secrets.
+db.version(5).stores({ actions: 'key, msg, conv', actionOutbox: 'key, path, msg, state', customSecrets: 'msg' });
 
 /** Everything that belongs to the signed-in user (not the device id). */
-export const userTables = ['updates', 'outbox', 'messages', 'conversations', 'profiles', 'receipts', 'reads', 'relations'] as const;
+export const userTables = ['updates', 'outbox', 'messages', 'conversations', 'profiles', 'receipts', 'reads', 'relations', 'blobs', 'mutes', 'actions', 'actionOutbox', 'customSecrets'] as const;
 
 export async function getMeta<T>(key: string): Promise<T | undefined> {
   return (await db.meta.get(key))?.value as T | undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dayLabel, initials, linkify } from './format.ts';
+import { dayLabel, duration, formatBytes, initials, linkify, safeFileName } from './format.ts';
 
 describe('linkify', () => {
   it('turns http(s) and www links into links and leaves the rest as text', () => {
@@ -29,5 +29,28 @@ describe('initials', () => {
   it('takes two letters', () => {
     expect(initials('Alice Liddell')).toBe('AL');
     expect(initials('bob')).toBe('BO');
+  });
+});
+
+describe('duration and formatBytes', () => {
+  it('shows seconds as m:ss', () => {
+    expect(duration(7.4)).toBe('0:07');
+    expect(duration(750)).toBe('12:30');
+    expect(duration(Number.POSITIVE_INFINITY)).toBe('0:00');
+  });
+
+  it('shows sizes in B, KB and MB', () => {
+    expect(formatBytes(820)).toBe('820 B');
+    expect(formatBytes(4300)).toBe('4.2 KB');
+    expect(formatBytes(12 * 1024 * 1024)).toBe('12 MB');
+  });
+});
+
+describe('safeFileName', () => {
+  it('keeps the name and drops paths and characters a file system refuses', () => {
+    expect(safeFileName('report 2025.pdf')).toBe('report 2025.pdf');
+    expect(safeFileName('../../etc/passwd')).toBe('passwd');
+    expect(safeFileName('C:\\Users\\a\\b<c>.txt')).toBe('b_c_.txt');
+    expect(safeFileName('...')).toBe('file');
   });
 });

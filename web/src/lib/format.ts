@@ -77,3 +77,24 @@ export function hueOf(id: string): number {
   for (const ch of id) h = (h * 31 + (ch.codePointAt(0) ?? 0)) % 360;
   return h;
 }
+
+/** A duration in seconds as "m:ss" ("0:07", "12:30"). */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(Number.isFinite(seconds) ? seconds : 0));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** A size in bytes for people: "820 B", "4.2 KB", "12 MB". */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(bytes < 10 * 1024 ? 1 : 0)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+}
+
+/** A file name to show and offer on download: no path, no control or reserved characters, at most 255 characters. */
+export function safeFileName(name: string): string {
+  const base = name.split(/[\\/]/).pop() ?? '';
+  // eslint-disable-next-line no-control-regex
+  const clean = base.replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_').replace(/^\.+/, '').trim();
+  return (clean || 'file').slice(-255);
+}

@@ -3,7 +3,9 @@
  * reload or a closed tab) and into its conversation's segment document; the
  * hub sends it, and empties or fails the outbox entry on the server's answer.
  * `checkMessage` runs first, so that what the server would refuse fails here,
- * offline, at once.
+ * offline, at once. A media message also keeps its bytes on the device
+ * (`blobs`) and waits in the outbox until they are uploaded
+ * (services/mediaOutbox.ts); it shows at once all the same.
  */
 import {
   checkMessage,
@@ -12,14 +14,18 @@ import {
   isUserId,
   parseDocPath,
   segmentOf,
+  previewOfBody,
+  type Element,
   type ErrorCode,
   type Message,
 } from '@parley/protocol';
-import { db, type OutboxRow } from '../db.ts';
+import { db, type BlobRow, type OutboxRow } from '../db.ts';
 import { randomId } from '../ids.ts';
 import { session } from '../state/session.svelte.ts';
-import { messageRow } from '../sync/materialise.ts';
-import { AppError, codeOf } from './errors.ts';
+import { bodyOf, messageRow } from '../sync/materialise.ts';
+import { type Attachment, kindOfFile, prepare, type Prepared, type PreparedBlob, Undecodable } from './capture.ts';
+import { AppError, codeOf, report } from './errors.ts';
+import { mediaOutbox } from './mediaOutbox.ts';
 import { currentHub, fetchProfile } from './session.ts';
 
 /** Typing clears after this long without a keystroke. */
@@ -31,22 +37,30 @@ function me(): string {
   return user;
 }
 
-function composeMessage(peer: string, text: string): Message {
+/** A message's type is the type of its main element: the first that is not text (a caption). */
+function typeOf(body: readonly Element[]): Message['type'] {
+  return (body.find((e) => e.type !== 'text') ?? body[0])?.type ?? 'text';
+}
+
+function composeMessage(peer: string, body: Element[]): Message {
   const profile = session.current?.profile;
   const ts = Date.now();
   return {
     id: randomId(),
     from: me(),
     to: peer,
-    type: 'text',
-    body: [{ type: 'text', text }],
+    type: typeOf(body),
+    body,
     ts,
     profile: profile?.avatar === undefined ? { nickname: profile?.nickname ?? me() } : { nickname: profile.nickname, avatar: profile.avatar },
   };
 }
 
-/** Stores the write locally (outbox, message row, list preview) before anything else. */
-async function stage(message: Record<string, unknown> & { id: string }, path: string, peer: string, failed?: ErrorCode): Promise<void> {
+/**
+ * Stores the write locally (outbox, message row, list preview, media bytes)
+ * before anything else. With `blobs`, the entry waits for its uploads.
+ */
+async function stage(message: Record<string, unknown> & { id: string }, path: string, peer: string, failed?: ErrorCode, blobs: readonly PreparedBlob[] = []): Promise<void> {
   const user = me();
   const row = messageRow(message, undefined, user);
   const ts = typeof message.ts === 'number' ? message.ts : Date.now();
@@ -60,10 +74,13 @@ async function stage(message: Record<string, unknown> & { id: string }, path: st
     createdAt: Date.now(),
   };
   if (failed !== undefined) outbox.code = failed;
-  await db.transaction('rw', db.outbox, db.messages, db.conversations, async () => {
+  if (blobs.length > 0) outbox.uploads = 'pending';
+  const blobRows = blobs.map((b): BlobRow => ({ id: `${message.id}|${b.hash}`, msg: message.id, hash: b.hash, blob: b.blob, mime: b.mime, kind: b.kind, peer, ...(b.name === undefined ? {} : { name: b.name }), done: false }));
+  await db.transaction('rw', [db.outbox, db.messages, db.conversations, db.blobs], async () => {
     await db.outbox.put(outbox);
+    if (blobRows.length > 0) await db.blobs.bulkPut(blobRows);
     if (row !== null) await db.messages.put(row);
-    const preview = row?.text.slice(0, 120) ?? '';
+    const preview = row === null ? '' : row.body.length > 0 ? previewOfBody(row.body) : row.text.slice(0, 120);
     const existing = await db.conversations.get(peer);
     await db.conversations.put({
       peer,
@@ -87,9 +104,17 @@ async function write(message: { id: string }, peer: string, segment: string): Pr
 }
 
 /** Sends a text message; returns its id. A local refusal shows as failed with its code. */
-export async function send(peer: string, text: string): Promise<string> {
+export function send(peer: string, text: string): Promise<string> {
+  return sendBody(peer, [{ type: 'text', text }]);
+}
+
+/**
+ * Sends a message with any body; returns its id. With `blobs` (the bytes its
+ * media references), it waits in the outbox until they are uploaded.
+ */
+export async function sendBody(peer: string, body: Element[], blobs: readonly PreparedBlob[] = []): Promise<string> {
   if (!isUserId(peer)) throw new AppError('user-not-found');
-  const message = composeMessage(peer, text);
+  const message = composeMessage(peer, body);
   const segment = segmentOf(message.ts);
   const path = conversationPath(message.from, peer, segment);
   const doc = parseDocPath(path);
@@ -101,10 +126,39 @@ export async function send(peer: string, text: string): Promise<string> {
     const code = codeOf(e);
     failed = code === 'unexpected' || code === 'network' || code === 'offline' ? 'schema-invalid' : code;
   }
-  await stage(message, path, peer, failed);
-  if (failed === undefined) await write(message, peer, segment);
+  await stage(message, path, peer, failed, blobs);
+  if (failed === undefined && blobs.length > 0) mediaOutbox.kick();
+  else if (failed === undefined) await write(message, peer, segment);
   setTyping(peer, false);
   return message.id;
+}
+
+/**
+ * Sends a photo, video, file, voice message or location. The bytes are
+ * measured, thumbnailed and hashed on the device first; a picture or video
+ * this browser cannot open goes as a file.
+ */
+export async function sendAttachment(peer: string, attachment: Attachment): Promise<string> {
+  let prepared: Prepared;
+  try {
+    prepared = await prepare(attachment);
+  } catch (e) {
+    if (!(e instanceof Undecodable && (attachment.kind === 'image' || attachment.kind === 'video'))) throw e;
+    report(e);
+    prepared = await prepare({ kind: 'file', file: attachment.file });
+  }
+  return sendBody(peer, [prepared.element], prepared.blobs);
+}
+
+/** Sends files picked, pasted or dropped: pictures as photos, videos as videos, the rest as files. */
+export async function sendFiles(peer: string, files: readonly File[]): Promise<void> {
+  for (const file of files) {
+    try {
+      await sendAttachment(peer, { kind: kindOfFile(file), file });
+    } catch (e) {
+      report(e);
+    }
+  }
 }
 
 /**
@@ -122,20 +176,34 @@ export async function writeUnchecked(peer: string, message: unknown): Promise<st
   return staged.id;
 }
 
-/** Sends a failed message's text again as a new message, and drops the failed one. */
+/**
+ * Tries a failed message again. One that never left the device (its upload
+ * failed) uploads again as it is; one the server refused is sent again as a
+ * new message (its media, uploaded already, is referenced again), and the
+ * failed one dropped.
+ */
 export async function retry(id: string): Promise<void> {
   const entry = await db.outbox.get(id);
   const row = await db.messages.get(id);
   if (entry === undefined || row === undefined) return;
+  if (entry.uploads === 'pending') {
+    await db.outbox.update(id, { state: 'pending', code: undefined });
+    mediaOutbox.kick();
+    return;
+  }
+  const written = bodyOf((entry.message as { body?: unknown } | null)?.body);
+  const body = written.length > 0 ? written : row.body;
   await remove(id);
-  await send(entry.peer, row.text);
+  await sendBody(entry.peer, body.length > 0 ? body : [{ type: 'text', text: row.text }]);
 }
 
-/** Deletes a message that never reached the server. */
+/** Deletes a message that never reached the server (cancelling its uploads). */
 export async function remove(id: string): Promise<void> {
-  await db.transaction('rw', db.outbox, db.messages, async () => {
+  await mediaOutbox.abort(id);
+  await db.transaction('rw', [db.outbox, db.messages, db.blobs], async () => {
     await db.outbox.delete(id);
     await db.messages.delete(id);
+    await db.blobs.where('msg').equals(id).delete();
   });
 }
 

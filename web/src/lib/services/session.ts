@@ -5,6 +5,7 @@
  */
 import { ProfileEntry, Session, type Session as SessionValue } from '@parley/protocol';
 import { db, getMeta, setMeta, userTables } from '../db.ts';
+import { MEDIA_CACHE } from '../mediaCache.ts';
 import { randomId } from '../ids.ts';
 import { connection } from '../state/connection.svelte.ts';
 import { presence } from '../state/presence.svelte.ts';
@@ -12,6 +13,9 @@ import { session } from '../state/session.svelte.ts';
 import { SyncHub } from '../sync/hub.ts';
 import { api } from './api.ts';
 import { AppError, codeOf, report, textOf } from './errors.ts';
+import { endPush, startPush } from './push.ts';
+import { persistStorage } from './pwa.ts';
+import { mediaOutbox } from './mediaOutbox.ts';
 
 /** Refresh this long before the token expires. */
 const REFRESH_MARGIN_S = 5 * 60;
@@ -76,6 +80,15 @@ function begin(value: SessionValue): void {
     error: report,
   });
   hub.start();
+  // Re-sends a held push subscription; offline or unsupported, quietly nothing (tried at the next start).
+  startPush().catch(() => undefined);
+  const started = hub;
+  mediaOutbox.start({
+    token: () => session.current?.accessToken ?? '',
+    refresh: () => refresh(),
+    flush: (path) => started.flushOutbox(path),
+    error: report,
+  });
 }
 
 async function adopt(value: SessionValue): Promise<void> {
@@ -85,12 +98,15 @@ async function adopt(value: SessionValue): Promise<void> {
   await setMeta('owner', value.user);
   await setMeta('session', value);
   begin(value);
+  persistStorage();
 }
 
 async function clearUserData(): Promise<void> {
   await db.transaction('rw', userTables.map((t) => db.table(t)), async () => {
     for (const t of userTables) await db.table(t).clear();
   });
+  // The media the user has seen goes too (the service worker's cache of it).
+  if (typeof caches !== 'undefined') await caches.delete(MEDIA_CACHE).catch(() => false);
 }
 
 export async function signIn(user: string, password: string): Promise<void> {
@@ -104,8 +120,12 @@ export async function signUp(user: string, nickname: string, password: string): 
 }
 
 export async function signOut(): Promise<void> {
+  // While the token still works: this device stops getting the user's pushes.
+  const token = session.current?.accessToken;
+  if (token !== undefined) await endPush(token);
   clearTimeout(refreshTimer);
   hub?.stop();
+  mediaOutbox.stop();
   hub = null;
   connection.reachable = null;
   session.current = null;
@@ -145,6 +165,7 @@ export async function refresh(): Promise<void> {
     if (code === 'token-expired' || code === 'token-invalid' || code === 'token-missing') {
       clearTimeout(refreshTimer);
       hub?.stop();
+      mediaOutbox.stop();
       hub = null;
       session.current = null;
       session.reason = textOf('token-expired');

@@ -4,7 +4,7 @@
  * profile. Reads Dexie only; the hub keeps the tables current.
  */
 import { Dexie } from 'dexie';
-import { conversationId, type ErrorCode } from '@parley/protocol';
+import { conversationId, type Element, type ErrorCode, type MessageType } from '@parley/protocol';
 import { db } from '../db.ts';
 import { messageState, type MessageState } from '../messageState.ts';
 import { report } from '../services/errors.ts';
@@ -13,6 +13,9 @@ import { Live } from './live.svelte.ts';
 export interface MessageView {
   id: string;
   from: string;
+  /** What the message holds, element by element. */
+  body: Element[];
+  /** The body in words (and the whole of a message whose body did not parse). */
   text: string;
   ts: number;
   seq: number | null;
@@ -21,8 +24,12 @@ export interface MessageView {
   state: MessageState | null;
   code?: ErrorCode | undefined;
   /** `system`: a notice from the server, shown centred without a bubble. */
-  type: 'text' | 'system';
+  type: MessageType;
   title?: string | undefined;
+  /** A media message of mine whose bytes are still uploading (pending) or failed to. */
+  uploading: boolean;
+  /** The device's own copy of media not yet acknowledged, by hash: shown without the network. */
+  local?: ReadonlyMap<string, Blob> | undefined;
 }
 
 interface Snapshot {
@@ -64,6 +71,13 @@ export class ConversationState {
             db.reads.get(peer),
           ]);
           const outboxOf = new Map(outbox.map((o) => [o.id, o]));
+          const blobs = outbox.length === 0 ? [] : await db.blobs.where('msg').anyOf(outbox.map((o) => o.id)).toArray();
+          const localOf = new Map<string, Map<string, Blob>>();
+          for (const b of blobs) {
+            let local = localOf.get(b.msg);
+            if (local === undefined) localOf.set(b.msg, (local = new Map<string, Blob>()));
+            local.set(b.hash, b.blob);
+          }
           const receipt = (kind: string): number => receipts.find((r) => r.id === `${conv}|${peer}|${kind}`)?.seq ?? 0;
           const peerDelivered = receipt('delivered');
           const peerRead = receipt('read');
@@ -79,14 +93,17 @@ export class ConversationState {
               return {
                 id: row.id,
                 from: row.from,
+                body: row.body,
                 text: row.text,
                 ts: row.ts,
                 seq: row.seq,
                 mine,
                 state: mine ? messageState({ seq: row.seq, outbox: entry, peerDelivered, peerRead }) : null,
                 code: entry?.code,
-                type: system ? 'system' : 'text',
+                type: row.type,
                 title: row.title,
+                uploading: entry?.uploads === 'pending',
+                local: localOf.get(row.id),
               };
             });
           return { messages, name: profile?.nickname || peer, avatar: profile?.avatar, more, readSeq: read?.seq ?? 0 };

@@ -11,6 +11,8 @@ export interface ConversationItem {
   mine: boolean;
   time: number;
   unread: number;
+  /** Muted (prefs): no notifications for it. */
+  muted: boolean;
 }
 
 export class ConversationList {
@@ -19,16 +21,18 @@ export class ConversationList {
   constructor(me: string) {
     this.#live = new Live(
       async () => {
-        const [rows, profiles, reads] = await Promise.all([
+        const [rows, profiles, reads, mutes] = await Promise.all([
           db.conversations.orderBy('updatedAt').reverse().toArray(),
           db.profiles.toArray(),
           db.reads.toArray(),
+          db.mutes.toArray(),
         ]);
         const lasts = await db.messages.bulkGet(rows.map((r) => r.lastId ?? ''));
         // A system notice is nobody's message: no "You:" before its text.
         const systemIds = new Set(lasts.flatMap((m) => (m?.type === 'system' ? [m.id] : [])));
         const profileOf = new Map(profiles.map((p) => [p.id, p]));
         const readOf = new Map(reads.map((r) => [r.peer, r.seq]));
+        const mutedPeers = new Set(mutes.flatMap((m) => (m.muted ? [m.peer] : [])));
         return rows.map((row) => {
           const profile = profileOf.get(row.peer);
           // The inbox's count lags a read made offline on this device; a reply means read too.
@@ -41,6 +45,7 @@ export class ConversationList {
             mine: row.lastFrom === me && !systemIds.has(row.lastId ?? ''),
             time: row.lastTs,
             unread: read ? 0 : row.unread,
+            muted: mutedPeers.has(row.peer),
           };
         });
       },

@@ -41,6 +41,6 @@ class Router {
   }
 }
 
-export const conversationHref = (peer: string): string => `/c/${encodeURIComponent(peer)}`;
+export { conversationHref } from '../routes.ts';
 
 export const router = new Router();

@@ -3,7 +3,7 @@
  * materialised tables in step with the documents. Open documents, and why:
  *
  *   inbox/<me>            always while signed in (the device is "online" for push)
- *   prefs/<me>            always: read markers
+ *   prefs/<me>            always: read markers, muted conversations
  *   c2c/… (open)          the segments of the conversation on screen
  *   c2c/… (outbox)        a segment with writes not yet acknowledged
  *   c2c/… (background)    a segment the inbox says changed: synced, materialised,
@@ -28,6 +28,7 @@ import {
 } from '@parley/protocol';
 import { db, type MessageRow, type ReceiptRow, type RelationRow } from '../db.ts';
 import { conversationRow, messageRow, profileRow, receiptSeq, relationRow } from './materialise.ts';
+import { ackActions, hasPendingActions, observeActions, pendingActionPaths, reapplyActions, rejectActions } from './actions.ts';
 import { planReapply } from './outboxPlan.ts';
 import { SyncedDoc } from './syncedDoc.ts';
 
@@ -173,6 +174,16 @@ export class SyncHub {
     return entry.synced;
   }
 
+  /**
+   * Writes the outbox entries of a segment that its document lacks: a media
+   * message whose uploads just finished goes out the way every write does.
+   */
+  async flushOutbox(path: string): Promise<void> {
+    const entry = this.#acquire(path, 'outbox');
+    await entry.synced.ready;
+    await this.#reconcileOutbox(entry.synced);
+  }
+
   /** The conversation on screen: its current segment and the newest one holding messages. */
   async openConversation(peer: string | null): Promise<void> {
     if (peer === this.#openPeer) return;
@@ -299,8 +310,10 @@ export class SyncHub {
       this.#ctx.typing(peer, typing);
     };
     awareness.on('change', onAwareness);
+    const detachActions = observeActions(doc, conv, this.#ctx.error);
     return () => {
       detach();
+      detachActions();
       awareness.off('change', onAwareness);
     };
   }
@@ -334,7 +347,10 @@ export class SyncHub {
         }
       }
       db.transaction('rw', [db.conversations, db.profiles, db.relations], async () => {
-        await db.conversations.bulkPut(convRows.filter((r) => r !== null));
+        const rows = convRows.filter((r) => r !== null);
+        // A row a push wrote is ahead of this (possibly stale, local) inbox copy until the inbox reaches its sequence.
+        const held = await db.conversations.bulkGet(rows.map((r) => r.peer));
+        await db.conversations.bulkPut(rows.filter((r, i) => !(held[i]?.pushed === true && (held[i]?.lastSeq ?? 0) > r.lastSeq)));
         await db.profiles.bulkPut(profileRows.filter((r) => r !== null));
         await db.relations.bulkDelete(relationDeletes);
         await db.relations.bulkPut(relationPuts);
@@ -352,13 +368,28 @@ export class SyncHub {
 
   #attachPrefs(doc: Y.Doc): () => void {
     const read = doc.getMap<unknown>('read');
-    return this.#batch(doc, [read], (changed) => {
+    const muted = doc.getMap<unknown>('muted');
+    return this.#batch(doc, [read, muted], (changed) => {
       const rows = [...(changed.get(read) ?? [])].flatMap((peer) => {
         const seq = receiptSeq(read.get(peer));
         return seq === null ? [] : [{ peer, seq }];
       });
-      db.reads.bulkPut(rows).catch(this.#ctx.error);
+      // A deleted key is an unmute too.
+      const mutes = [...(changed.get(muted) ?? [])].map((peer) => ({ peer, muted: (muted.get(peer) as { muted?: unknown } | undefined)?.muted === true }));
+      db.transaction('rw', db.reads, db.mutes, async () => {
+        await db.reads.bulkPut(rows);
+        await db.mutes.bulkPut(mutes);
+      }).catch(this.#ctx.error);
     });
+  }
+
+  /** Mutes or unmutes a conversation for all the user's devices (prefs' `muted[peer]`; the server sends no push for it). */
+  async setMuted(peer: string, value: boolean): Promise<void> {
+    const prefs = this.#docs.get(prefsPath(this.me))?.synced;
+    if (prefs === undefined) return;
+    await prefs.ready;
+    const muted = prefs.doc.getMap<unknown>('muted');
+    if ((muted.get(peer) as { muted?: unknown } | undefined)?.muted !== value) muted.set(peer, { muted: value });
   }
 
   // ---- receipts and read markers ---------------------------------------------
@@ -417,6 +448,7 @@ export class SyncHub {
   /** At start: open every segment with writes waiting, and re-apply what its copy lacks. */
   async #resumeOutbox(): Promise<void> {
     const paths = new Set(await db.outbox.where('state').equals('pending').toArray().then((rows) => rows.map((r) => r.path)));
+    for (const path of await pendingActionPaths()) paths.add(path);
     for (const path of paths) {
       const entry = this.#acquire(path, 'outbox');
       await entry.synced.ready;
@@ -426,9 +458,10 @@ export class SyncHub {
   }
 
   async #reconcileOutbox(sd: SyncedDoc): Promise<void> {
+    await reapplyActions(sd);
     const entries = await db.outbox.where('path').equals(sd.path).toArray();
     if (entries.length === 0) {
-      this.#release(sd.path, 'outbox');
+      if (!(await hasPendingActions(sd.path))) this.#release(sd.path, 'outbox');
       return;
     }
     const messages = sd.doc.getMap<unknown>('messages');
@@ -441,7 +474,7 @@ export class SyncHub {
       },
       this.me,
     );
-    if (plan.accepted.length > 0) await db.outbox.bulkDelete(plan.accepted);
+    if (plan.accepted.length > 0) await dropAcked(plan.accepted);
     const byId = new Map(entries.map((e) => [e.id, e]));
     const doc = sd.doc;
     doc.transact(() => {
@@ -455,11 +488,16 @@ export class SyncHub {
   async #control(frame: ControlFrame, sd: SyncedDoc): Promise<void> {
     switch (frame.type) {
       case 'ack': {
-        if (frame.msgIds.length > 0) await db.outbox.bulkDelete(frame.msgIds);
-        if ((await db.outbox.where('path').equals(sd.path).count()) === 0) this.#release(sd.path, 'outbox');
+        // Actions are judged against the copy that sent the update: read it now, before anything awaits.
+        const actions = ackActions(sd, frame);
+        if (frame.msgIds.length > 0) await dropAcked(frame.msgIds);
+        await actions;
+        if ((await db.outbox.where('path').equals(sd.path).count()) === 0 && !(await hasPendingActions(sd.path))) this.#release(sd.path, 'outbox');
         return;
       }
       case 'reject': {
+        // Before the messages are marked failed: whether the refusal was about them decides the actions' fate.
+        await rejectActions(sd.path, frame);
         if (!SELF_HEALING.includes(frame.code) && frame.msgIds.length > 0) {
           await db.outbox.where('id').anyOf(frame.msgIds).modify({ state: 'failed', code: frame.code });
         }
@@ -499,7 +537,13 @@ export class SyncHub {
     const rows = await db.conversations.toArray();
     for (const row of rows) {
       const conv = conversationId(this.me, row.peer);
-      const newest = await db.messages.where('[conv+seq]').between([conv, 0], [conv, Infinity]).last();
+      // A row the service worker wrote from a push is not synced: the segment is still fetched.
+      const newest = await db.messages
+        .where('[conv+seq]')
+        .between([conv, 0], [conv, Infinity])
+        .reverse()
+        .filter((m) => m.pushed !== true)
+        .first();
       if ((newest?.seq ?? 0) >= row.lastSeq) continue;
       const path = conversationPath(this.me, row.peer, row.segment);
       if (this.#attempted.get(path) === row.lastSeq || this.#queue.includes(path)) continue;
@@ -535,6 +579,14 @@ export class SyncHub {
       this.#release(path, 'background');
     }
   }
+}
+
+/** Acknowledged writes leave the outbox, and their media bytes the device (the server holds them). */
+async function dropAcked(ids: string[]): Promise<void> {
+  await db.transaction('rw', db.outbox, db.blobs, async () => {
+    await db.outbox.bulkDelete(ids);
+    await db.blobs.where('msg').anyOf(ids).delete();
+  });
 }
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

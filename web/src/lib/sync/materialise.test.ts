@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { conversationRow, displayOrder, messageRow, receiptSeq, relationRow } from './materialise.ts';
+import { bodyOf, conversationRow, displayOrder, messageRow, receiptSeq, relationRow, textOfBody } from './materialise.ts';
 
 const message = {
   id: 'm1',
@@ -69,5 +69,31 @@ describe('system messages and relations', () => {
     expect(relationRow('requests', 'out|dan', { from: 'me', to: 'dan', note: '', ts: 1 })?.kind).toBe('out');
     expect(relationRow('requests', 'sideways|x', { ts: 1 })).toBeNull();
     expect(relationRow('friends', 'bob', 'nonsense')).toBeNull();
+  });
+});
+
+describe('message bodies', () => {
+  const hash = 'a'.repeat(64);
+  const picture = { media: { hash, size: 10, mime: 'image/png' }, width: 640, height: 480 };
+
+  it('keeps every element of the body and describes it in words for search and previews', () => {
+    const body = [
+      { type: 'image', format: 'png', original: picture, thumbnail: { ...picture, width: 320, height: 240 } },
+      { type: 'text', text: 'the view' },
+    ];
+    const row = messageRow({ ...message, type: 'image', body }, 4, 'bob');
+    expect(row?.type).toBe('image');
+    expect(row?.body).toEqual(body);
+    expect(row?.text).toBe('📷 Photo\nthe view');
+  });
+
+  it('drops malformed elements but keeps the words of a malformed one', () => {
+    expect(bodyOf([{ type: 'image', format: 'png' }, { type: 'nonsense', text: 'still words' }, 7])).toEqual([{ type: 'text', text: 'still words' }]);
+    expect(bodyOf('not a body')).toEqual([]);
+  });
+
+  it('describes a location and a voice message', () => {
+    expect(textOfBody([{ type: 'location', caption: 'Café', latitude: 1, longitude: 2 }])).toBe('📍 Café');
+    expect(textOfBody([{ type: 'voice', media: { hash, size: 1, mime: 'audio/webm' }, duration: 65, format: 'webm' }])).toBe('🎤 Voice message (1:05)');
   });
 });

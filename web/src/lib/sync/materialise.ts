@@ -3,7 +3,7 @@
  * the network and may be malformed (a refused write, a developer's unchecked
  * write), so every function here is lenient and returns null rather than throw.
  */
-import { InboxEntry, ProfileEntry, conversationId, segmentOf } from '@parley/protocol';
+import { Element, InboxEntry, MessageType, ProfileEntry, conversationId, describeElement, segmentOf } from '@parley/protocol';
 import type { ConversationRow, MessageRow, ProfileRow, RelationRow } from '../db.ts';
 
 /** Unsequenced messages sort after every sequenced one, by send time. */
@@ -13,11 +13,24 @@ export function displayOrder(seq: number | null, ts: number): number {
   return seq ?? PENDING_BASE + ts;
 }
 
-function textOf(body: unknown): string {
-  if (!Array.isArray(body)) return '';
-  return body
-    .map((e: unknown) => (typeof e === 'object' && e !== null && typeof (e as { text?: unknown }).text === 'string' ? (e as { text: string }).text : ''))
-    .join('\n');
+/**
+ * The elements of a body that parse. A malformed element that still carries
+ * words (a refused or unchecked write) keeps them as text, so that it can be
+ * shown as failed with what the user wrote.
+ */
+export function bodyOf(body: unknown): Element[] {
+  if (!Array.isArray(body)) return [];
+  return body.flatMap((e: unknown): Element[] => {
+    const parsed = Element.safeParse(e);
+    if (parsed.success) return [parsed.data];
+    const text = (e as { text?: unknown } | null)?.text;
+    return typeof text === 'string' && text.length > 0 ? [{ type: 'text', text }] : [];
+  });
+}
+
+/** A body in words: text as written, other elements as protocol describes them. */
+export function textOfBody(body: readonly Element[]): string {
+  return body.map(describeElement).join('\n');
 }
 
 /** A message row from `messages[id]` (and its `seq[id]`), or null when it is not a message of `me`'s. */
@@ -30,21 +43,24 @@ export function messageRow(value: unknown, seq: unknown, me: string, segment?: s
   const ts = typeof v.ts === 'number' && Number.isFinite(v.ts) ? v.ts : 0;
   const stamped = typeof seq === 'number' && seq > 0 ? seq : null;
   const profile = v.profile as { nickname?: unknown } | undefined;
-  const system = v.type === 'system';
-  const title = system && Array.isArray(v.body) ? (v.body as { title?: unknown }[]).find((e) => typeof e?.title === 'string')?.title : undefined;
+  const body = bodyOf(v.body);
+  const declared = MessageType.safeParse(v.type);
+  const type = declared.success ? declared.data : (body[0]?.type ?? 'text');
+  const title = type === 'system' ? body.find((e) => e.type === 'system')?.title : undefined;
   return {
     id,
     conv: conversationId(from, to),
     peer: from === me ? to : from,
     from,
     to,
-    text: textOf(v.body),
+    body,
+    text: textOfBody(body),
     ts,
     seq: stamped,
     order: displayOrder(stamped, ts),
     segment: segment ?? segmentOf(ts),
     nickname: typeof profile?.nickname === 'string' ? profile.nickname : from,
-    type: system ? 'system' : 'text',
+    type,
     ...(typeof title === 'string' ? { title } : {}),
   };
 }

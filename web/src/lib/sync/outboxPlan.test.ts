@@ -31,4 +31,9 @@ describe('planReapply', () => {
   it('does not count a same-id message by someone else as accepted', () => {
     expect(planReapply([{ id: 'a', state: 'pending' }], view({ a: { from: 'eve' } }, { a: 1 }), 'me')).toEqual({ write: [], accepted: [] });
   });
+
+  it('holds back a media message until its uploads are done', () => {
+    expect(planReapply([{ id: 'a', state: 'pending', uploads: 'pending' }], view({}), 'me')).toEqual({ write: [], accepted: [] });
+    expect(planReapply([{ id: 'a', state: 'pending', uploads: 'done' }], view({}), 'me')).toEqual({ write: ['a'], accepted: [] });
+  });
 });

@@ -10,6 +10,8 @@ export interface PlannedEntry {
   id: string;
   state: 'pending' | 'failed';
   code?: ErrorCode | undefined;
+  /** A media message whose bytes are not all uploaded yet is held back (services/mediaOutbox.ts). */
+  uploads?: 'pending' | 'done' | undefined;
 }
 
 export interface DocView {
@@ -32,7 +34,8 @@ export interface ReapplyPlan {
  *   accepted: a lost ack, or a `duplicate-id` refusal of a message the server
  *   had already stored — it is sent, not failed;
  * - failed entries are otherwise left for the user (Retry or Delete);
- * - a pending entry present without a stamp is in flight: wait for its ack.
+ * - a pending entry present without a stamp is in flight: wait for its ack;
+ * - a media message still uploading is not written until its uploads are done.
  */
 export function planReapply(entries: readonly PlannedEntry[], doc: DocView, me: string): ReapplyPlan {
   const plan: ReapplyPlan = { write: [], accepted: [] };
@@ -42,7 +45,7 @@ export function planReapply(entries: readonly PlannedEntry[], doc: DocView, me: 
       if (entry.state === 'pending' || entry.code === 'duplicate-id') plan.accepted.push(entry.id);
       continue;
     }
-    if (entry.state === 'pending' && present === undefined) plan.write.push(entry.id);
+    if (entry.state === 'pending' && present === undefined && entry.uploads !== 'pending') plan.write.push(entry.id);
   }
   return plan;
 }
