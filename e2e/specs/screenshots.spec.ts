@@ -103,3 +103,39 @@ for (const [kind, viewport] of [
     await expect(page.getByRole('list', { name: 'Friend requests' }).getByRole('listitem')).toHaveCount(1);
   });
 }
+
+for (const [kind, viewport] of [
+  ['phone', PHONE],
+  ['desktop', DESKTOP],
+] as const) {
+  test(`notifications: the offer, settings and a muted conversation on a ${kind}`, async ({ parley }) => {
+    await mkdir(DIR, { recursive: true });
+    await populate(parley);
+
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const suffix = colorScheme === 'dark' ? `dark-${kind}` : kind;
+      const alice = await parley.signedIn(`alice-${suffix}`, 'alice', { viewport, colorScheme });
+      const offer = alice.page.getByRole('region', { name: 'Get notified of new messages' });
+      await expect(offer).toBeVisible();
+      await expect(alice.conversationLink('bob')).toContainText('Bob Chen');
+      await shoot(alice, `notifications-offer-${suffix}`);
+
+      // Headless Chromium never offers installation: a stand-in offer, so that the Install button shows in the picture.
+      await alice.page.evaluate(() => window.dispatchEvent(new Event('beforeinstallprompt')));
+      await alice.page.getByRole('button', { name: 'Settings' }).click();
+      await expect(alice.page.getByRole('dialog', { name: 'Settings' }).getByRole('switch', { name: 'Message previews' })).toBeChecked();
+      await expect(alice.page.getByRole('button', { name: 'Install Parley' })).toBeVisible();
+      await shoot(alice, `settings-${suffix}`);
+      await alice.page.keyboard.press('Escape');
+
+      await offer.getByRole('button', { name: 'Not now' }).click();
+      await alice.openConversation('carol', 'Carol Diaz');
+      const mute = alice.page.getByRole('button', { name: 'Mute notifications' });
+      if ((await mute.getAttribute('aria-pressed')) !== 'true') await mute.click();
+      await expect(mute).toHaveAttribute('aria-pressed', 'true');
+      await expect(alice.conversationLink('carol').getByText('Muted', { exact: true })).toHaveCount(1);
+      if (kind === 'phone') await alice.page.getByRole('button', { name: 'Back' }).click();
+      await shoot(alice, `muted-${suffix}`);
+    }
+  });
+}
