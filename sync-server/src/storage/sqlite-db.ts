@@ -173,19 +173,8 @@ interface PushSubscriptionRow {
 
 const toSubscription = (row: PushSubscriptionRow): PushSubscriptionRecord => ({ ...row, previews: row.previews !== 0 });
 
-interface UploadRow {
-  id: string;
-  user: string;
-  device: string;
-  kind: string;
-  peer: string;
-  size: number;
-  mime: string;
-  sha256: string;
-  name: string | null;
-  received: number;
-  created: number;
-}
+/** An uploads row: an UploadRecord whose kind SQLite holds as plain text. */
+type UploadRow = Omit<UploadRecord, 'kind'> & { kind: string };
 
 // Type-only use of the protocol: the worker thread loads this file and need not load zod and Yjs.
 const toUpload = (row: UploadRow): UploadRecord => ({ ...row, kind: row.kind as MediaKind });
