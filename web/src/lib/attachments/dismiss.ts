@@ -1,0 +1,26 @@
+/**
+ * A popup that closes like people expect: a press outside it closes it
+ * quietly, Escape closes it and gives focus back (`close(true)`). Listens only
+ * while `isOpen()` is true; an attachment reruns when that state changes.
+ *
+ *   <div {@attach dismissable(() => open, close)}> <button>…</button> {#if open}…{/if} </div>
+ */
+import type { Attachment } from 'svelte/attachments';
+
+export function dismissable(isOpen: () => boolean, close: (refocus: boolean) => void): Attachment<HTMLElement> {
+  return (root) => {
+    if (!isOpen()) return;
+    const outside = (event: PointerEvent): void => {
+      if (!root.contains(event.target as Node)) close(false);
+    };
+    const escape = (event: KeyboardEvent): void => {
+      if (event.key === 'Escape') close(true);
+    };
+    document.addEventListener('pointerdown', outside);
+    window.addEventListener('keydown', escape);
+    return () => {
+      document.removeEventListener('pointerdown', outside);
+      window.removeEventListener('keydown', escape);
+    };
+  };
+}
