@@ -93,6 +93,43 @@ export const HistoryPage = z.object({
   next: z.number().nullable(),
   complete: z.boolean(),
 });
+/** One month segment of a conversation that holds messages (from the server's index, no document loaded). */
+export const SegmentInfo = z.object({
+  segment: z.string(),
+  count: z.number().int().nonnegative(),
+  firstSeq: z.number().int().nonnegative(),
+  lastSeq: z.number().int().nonnegative(),
+});
+export type SegmentInfo = z.infer<typeof SegmentInfo>;
+/** `GET /api/v1/conversations/:peer/segments`: the segments holding messages, oldest first. */
+export const SegmentList = z.object({ segments: z.array(SegmentInfo) });
+export type SegmentList = z.infer<typeof SegmentList>;
+
+/**
+ * `POST /api/v1/admin/messages/import`: history from another system. Each
+ * message keeps its id and timestamp (it lands in its month's segment) and is
+ * sequenced in timestamp order; an id already present is skipped, so a
+ * repeated import is harmless. `live: false` (the default) is history: no
+ * unread count and no push.
+ */
+export const ImportMessagesBody = z.object({
+  messages: z
+    .array(
+      z.object({
+        id: MessageId,
+        from: UserId,
+        to: UserId,
+        type: MessageType.default('text'),
+        body: z.array(Element).min(1).max(16),
+        ts: z.number().int().nonnegative(),
+      }),
+    )
+    .min(1)
+    .max(LIMITS.messageImportBatch),
+  live: z.boolean().default(false),
+});
+export const ImportMessagesResult = z.object({ imported: z.number().int(), duplicates: z.number().int() });
+
 export const RecallBody = z.object({ a: UserId, b: UserId, id: MessageId });
 export const OnlineResult = z.object({ user: UserId, online: z.boolean(), devices: z.array(z.string()) });
 export const ProfileResult = ProfileEntry;

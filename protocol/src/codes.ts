@@ -28,6 +28,10 @@ export const ERROR_MESSAGES = {
   'system-reserved': 'Only the server writes system messages; send another message type.',
   'duplicate-action': 'You have already done this on that message; it can be done once.',
   'action-too-long': 'This action carries more than 1 KB of data. Send less.',
+  'recall-window-passed': 'A message can be recalled only soon after it was sent (2 minutes unless this server sets another window); this one is older.',
+  'message-recalled': 'That message was recalled: it can no longer be edited or reacted to.',
+  'not-editable': 'Only text messages you sent can be edited.',
+  'draft-too-long': 'A draft may hold up to 4,000 characters.',
 
   // Permission (validator step 4): who may message whom.
   blocked: 'The recipient has blocked you, so this message was not delivered.',
@@ -43,7 +47,7 @@ export const ERROR_MESSAGES = {
   // Admin API
   'admin-required': 'This needs the admin key or an administrator\'s session.',
   'message-not-found': 'There is no such message in that conversation.',
-  'too-many': 'Too many items in one request: at most 100 accounts or 500 recipients per call.',
+  'too-many': 'Too many items in one request: at most 100 accounts, 500 recipients or 1,000 imported messages per call.',
 
   // Web Push
   'push-subscription-invalid': 'This push subscription cannot be used: its endpoint must be an https URL and its keys a P-256 public key and a 16-byte secret.',

@@ -19,6 +19,14 @@ export const LIMITS = {
   /** Admin API batch limits (the hosted service's): accounts per import, recipients per batch send. */
   importBatch: 100,
   sendBatch: 500,
+  /** Messages per call of the admin history import (the hosted service imports one at a time). */
+  messageImportBatch: 1000,
+  /** A sender may recall a message this long after sending it (the hosted service's default); PARLEY_RECALL_WINDOW_MS changes it. */
+  recallWindowMs: 2 * 60 * 1000,
+  /** A draft (prefs `drafts[peer]`) may hold this many characters. */
+  draftLength: 4000,
+  /** A reaction is one emoji: at most this many UTF-16 units (family and flag sequences are long). */
+  reactionLength: 32,
 } as const;
 
 /** Lifetimes, in seconds. */

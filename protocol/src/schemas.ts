@@ -27,6 +27,14 @@ export {
 } from './elements.ts';
 import { Element, MessageType, previewOfBody } from './elements.ts';
 
+/**
+ * A reply's reference to the message it quotes. It carries no text, so a
+ * recall of the quoted message leaves nothing of it behind: devices show the
+ * quote from their own copy of the original (and jump to it by id).
+ */
+export const ReplyRef = z.object({ id: MessageId, from: UserId });
+export type ReplyRef = z.infer<typeof ReplyRef>;
+
 /** `messages[<id>]` in a conversation document. */
 export const Message = z.object({
   id: MessageId,
@@ -37,6 +45,8 @@ export const Message = z.object({
   /** The sender's clock, in ms; the display order is the server's sequence. */
   ts: z.number().int().nonnegative(),
   profile: Profile,
+  /** The message this one replies to. */
+  reply: ReplyRef.optional(),
 }).refine((m) => m.body.some((e) => e.type === m.type), {
   error: 'a message\'s type is the type of one of its elements',
   path: ['type'],
@@ -72,6 +82,42 @@ export function actionDataBytes(data: unknown): number {
   return json === undefined ? 0 : new TextEncoder().encode(json).length;
 }
 
+/**
+ * `recalls[<msgId>]`: the message was recalled at `ts` by `by` (its sender
+ * within the recall window, or `@admin` at any time). The same update deletes
+ * `messages[<msgId>]` and the message's edits, so its content is erased.
+ */
+export const Recall = z.object({ by: z.string().min(1).max(LIMITS.userIdLength + 1), ts: z.number().int().nonnegative() });
+export type Recall = z.infer<typeof Recall>;
+
+/**
+ * `edits["<msgId>|<n>"]`: the sender's n-th edit (n = 1, 2, …) of their own
+ * text message; the highest n is the text shown, marked edited.
+ */
+export const MessageEdit = z.object({
+  msg: MessageId,
+  from: UserId,
+  n: z.number().int().positive(),
+  text: z.string().min(1),
+  ts: z.number().int().nonnegative(),
+});
+export type MessageEdit = z.infer<typeof MessageEdit>;
+export const editKey = (msgId: string, n: number): string => `${msgId}|${n}`;
+
+/**
+ * `reactions["<msgId>|<user>|<emoji>"]`: a member reacted with an emoji. One
+ * set per user per message; toggling off deletes the key, toggling on again
+ * writes it again (an overwrite of the user's own item).
+ */
+export const Reaction = z.object({
+  msg: MessageId,
+  from: UserId,
+  emoji: z.string().min(1).max(LIMITS.reactionLength).regex(/^[^|]+$/),
+  ts: z.number().int().nonnegative(),
+});
+export type Reaction = z.infer<typeof Reaction>;
+export const reactionKey = (msgId: string, user: string, emoji: string): string => `${msgId}|${user}|${emoji}`;
+
 /** `seq[<msgId>]`, written by the server only: the acceptance order in the conversation. */
 export const SeqStamp = z.number().int().positive();
 
@@ -88,6 +134,25 @@ export const ReadMarker = z.object({ seq: z.number().int().nonnegative() });
  */
 export const MuteSetting = z.object({ muted: z.boolean() });
 export type MuteSetting = z.infer<typeof MuteSetting>;
+
+/** `prefs/<user>`: `pinned[<peer>]`, the conversation sits at the top of the list. */
+export const PinSetting = z.object({ pinned: z.boolean(), ts: z.number().int().nonnegative() });
+export type PinSetting = z.infer<typeof PinSetting>;
+
+/** `prefs/<user>`: `archived[<peer>]`, the conversation is out of the main list until a new message arrives after `ts`. */
+export const ArchiveSetting = z.object({ archived: z.boolean(), ts: z.number().int().nonnegative() });
+export type ArchiveSetting = z.infer<typeof ArchiveSetting>;
+
+/**
+ * `prefs/<user>`: `drafts[<peer>]`, the unsent text of a conversation, so it
+ * follows the user to their other devices. An empty text is no draft.
+ */
+export const Draft = z.object({
+  text: z.string().max(LIMITS.draftLength),
+  reply: ReplyRef.optional(),
+  ts: z.number().int().nonnegative(),
+});
+export type Draft = z.infer<typeof Draft>;
 
 /** `inbox/<user>`: `conversations[<peer>]`, written by the server. */
 export const InboxEntry = z.object({
