@@ -56,8 +56,11 @@ class Server {
     this.doc.clientID = SERVER_CLIENT;
   }
 
+  /** The server's clock for recalls: shortly after the messages' TS unless a test moves it. */
+  now = TS + 1000;
+
   submit(user: string, update: Uint8Array): Verdict {
-    const verdict = validateUpdate(update, { user, path: this.path, doc: this.doc });
+    const verdict = validateUpdate(update, { user, path: this.path, doc: this.doc, now: this.now });
     if (verdict.ok) {
       // Two transactions: Y.applyUpdate marks an enclosing transaction remote, and
       // Yjs then replaces the client id of a doc that also wrote in it.
@@ -124,6 +127,16 @@ function send(doc: Y.Doc, value: Message | Record<string, unknown>, key?: string
   return capture(doc, () => messages(doc).set(id, value));
 }
 
+/** The sender's recall of `id`, as a device writes it: the marker, and the content and edits deleted, in one transaction. */
+function recall(doc: Y.Doc, id: string, by = 'alice', ts = TS + 500): Uint8Array {
+  return capture(doc, () => {
+    doc.getMap('recalls').set(id, { by, ts });
+    messages(doc).delete(id);
+    const edits = doc.getMap('edits');
+    for (const key of [...edits.keys()]) if (key.startsWith(`${id}|`)) edits.delete(key);
+  });
+}
+
 function accepted(verdict: Verdict): Accepted {
   if (!verdict.ok) throw new Error(`refused ${verdict.code}: ${verdict.detail}`);
   return verdict;
@@ -177,6 +190,9 @@ describe('validateUpdate: acceptances', () => {
       readMarkers: [],
       mutes: [],
       actions: [],
+      recalls: [],
+      edits: [],
+      reactions: [],
       empty: false,
     });
     expect(claimOf(server.doc, ALICE)).toBe('alice');
@@ -308,8 +324,8 @@ describe('validateUpdate: acceptances', () => {
 
   test('accepts the deletion (recall) of a message of its own author', () => {
     const { server, alice } = conversationWithHistory();
-    const verdict = server.accept('alice', capture(alice, () => messages(alice).delete('m1')));
-    expect(verdict).toMatchObject({ ok: true, messages: [], empty: false });
+    const verdict = server.accept('alice', recall(alice, 'm1'));
+    expect(verdict).toMatchObject({ ok: true, messages: [], recalls: [{ msg: 'm1', by: 'alice' }], empty: false });
     expect(messages(server.doc).has('m1')).toBe(false);
   });
 
@@ -582,7 +598,7 @@ describe('validateUpdate: refusals', () => {
 
   test('refuses a message key that exists only in seq (a recalled message)', () => {
     const { server, alice } = conversationWithHistory();
-    server.accept('alice', capture(alice, () => messages(alice).delete('m1')));
+    server.accept('alice', recall(alice, 'm1'));
     expect(messages(server.doc).has('m1')).toBe(false);
     expect(server.doc.getMap('seq').has('m1')).toBe(true);
     refused(server.submit('alice', send(alice, message('m1'))), 'duplicate-id');
@@ -701,8 +717,8 @@ describe('validateUpdate: refusals', () => {
   test('refuses a root map the conversation kind does not allow', () => {
     const server = new Server();
     const alice = device(server, ALICE);
-    const verdict = refused(server.submit('alice', capture(alice, () => alice.getMap('reactions').set('m1|alice|+1', { emoji: '+1' }))), 'unknown-root');
-    expect(verdict.detail).toContain('reactions');
+    const verdict = refused(server.submit('alice', capture(alice, () => alice.getMap('stickers').set('m1|alice|+1', { emoji: '+1' }))), 'unknown-root');
+    expect(verdict.detail).toContain('stickers');
   });
 
   test('refuses an array insert at the root', () => {
@@ -902,7 +918,7 @@ describe('validateUpdate: actions', () => {
 
   test('accepts an action on a recalled message (its sequence stamp remains)', () => {
     const { server, alice, bob } = conversationWithHistory();
-    server.accept('alice', capture(alice, () => messages(alice).delete('m1')));
+    server.accept('alice', recall(alice, 'm1'));
     deliver(server, bob);
     expect(server.doc.getMap('messages').has('m1')).toBe(false);
     expect(server.accept('bob', act(bob, action('m1', 'bob', 'open'))).actions).toHaveLength(1);
@@ -1003,5 +1019,245 @@ describe('validateUpdate: actions', () => {
     const server = new Server(docPath('prefs/alice'));
     const alice = device(server, ALICE);
     refused(server.submit('alice', act(alice, action('m1', 'alice', 'open'))), 'unknown-root');
+  });
+});
+
+const edits = (doc: Y.Doc): Y.Map<unknown> => doc.getMap<unknown>('edits');
+const reactions = (doc: Y.Doc): Y.Map<unknown> => doc.getMap<unknown>('reactions');
+
+function edit(doc: Y.Doc, msg: string, n: number, text: string, from = 'alice', key = `${msg}|${n}`): Uint8Array {
+  return capture(doc, () => edits(doc).set(key, { msg, from, n, text, ts: TS + 100 }));
+}
+
+function react(doc: Y.Doc, msg: string, from: string, emoji: string, key = `${msg}|${from}|${emoji}`): Uint8Array {
+  return capture(doc, () => reactions(doc).set(key, { msg, from, emoji, ts: TS + 100 }));
+}
+
+describe('validateUpdate: recalls', () => {
+  test("accepts the sender's recall within the window and reports it", () => {
+    const { server, alice } = conversationWithHistory();
+    server.now = TS + LIMITS.recallWindowMs;
+    expect(server.accept('alice', recall(alice, 'm1')).recalls).toEqual([{ msg: 'm1', by: 'alice' }]);
+    expect(server.doc.getMap('recalls').get('m1')).toEqual({ by: 'alice', ts: TS + 500 });
+  });
+
+  test('accepts a recall that also deletes the recalled message\'s edits', () => {
+    const { server, alice } = conversationWithHistory();
+    server.accept('alice', edit(alice, 'm1', 1, 'fixed'));
+    expect(server.accept('alice', recall(alice, 'm1')).recalls).toHaveLength(1);
+    expect(edits(server.doc).size).toBe(0);
+  });
+
+  test('honours a recall window given in the context', () => {
+    const { server, alice } = conversationWithHistory();
+    const update = recall(alice, 'm1');
+    const ctx = { user: 'alice', path: CONVERSATION, doc: server.doc, now: TS + 5000 };
+    refused(validateUpdate(update, { ...ctx, recallWindowMs: 1000 }), 'recall-window-passed');
+    expect(validateUpdate(update, { ...ctx, recallWindowMs: 10_000 }).ok).toBe(true);
+  });
+
+  test('refuses a recall after the window with recall-window-passed', () => {
+    const { server, alice } = conversationWithHistory();
+    server.now = TS + LIMITS.recallWindowMs + 1;
+    refused(server.submit('alice', recall(alice, 'm1')), 'recall-window-passed');
+    expect(messages(server.doc).has('m1')).toBe(true);
+  });
+
+  test("refuses a recall of the other member's message with not-owner", () => {
+    const { server, bob } = conversationWithHistory();
+    refused(server.submit('bob', capture(bob, () => bob.getMap('recalls').set('m1', { by: 'bob', ts: TS }))), 'not-owner');
+  });
+
+  test('refuses a recall naming another user', () => {
+    const { server, alice } = conversationWithHistory();
+    refused(server.submit('alice', recall(alice, 'm1', 'bob')), 'not-author');
+  });
+
+  test('refuses a recall of a message the server has not accepted', () => {
+    const { server, alice } = conversationWithHistory();
+    refused(server.submit('alice', capture(alice, () => alice.getMap('recalls').set('m9', { by: 'alice', ts: TS }))), 'message-not-found');
+  });
+
+  test('refuses a second recall of one message', () => {
+    const { server, alice } = conversationWithHistory();
+    server.accept('alice', recall(alice, 'm1'));
+    refused(server.submit('alice', capture(alice, () => alice.getMap('recalls').set('m1', { by: 'alice', ts: TS + 600 }))), 'message-recalled');
+    const other = new Y.Doc();
+    other.clientID = ALICE_2;
+    refused(server.submit('alice', capture(other, () => other.getMap('recalls').set('m1', { by: 'alice', ts: TS + 700 }))), 'message-recalled');
+  });
+
+  test('refuses deleting a recall', () => {
+    const { server, alice } = conversationWithHistory();
+    server.accept('alice', recall(alice, 'm1'));
+    refused(server.submit('alice', capture(alice, () => alice.getMap('recalls').delete('m1'))), 'message-recalled');
+  });
+
+  test('refuses deleting an own message without recalling it', () => {
+    const { server, alice } = conversationWithHistory();
+    const verdict = refused(server.submit('alice', capture(alice, () => messages(alice).delete('m1'))), 'not-owner');
+    expect(verdict.detail).toContain('recall');
+    expect(messages(server.doc).has('m1')).toBe(true);
+  });
+
+  test('refuses deleting an own edit of a message not recalled', () => {
+    const { server, alice } = conversationWithHistory();
+    server.accept('alice', edit(alice, 'm1', 1, 'fixed'));
+    refused(server.submit('alice', capture(alice, () => edits(alice).delete('m1|1'))), 'not-owner');
+  });
+
+  test('refuses a recall marker with a malformed value', () => {
+    const { server, alice } = conversationWithHistory();
+    refused(server.submit('alice', capture(alice, () => alice.getMap('recalls').set('m1', { by: 'alice' }))), 'schema-invalid');
+  });
+});
+
+describe('validateUpdate: edits', () => {
+  test("accepts the sender's edit of their text message and reports it", () => {
+    const { server, alice } = conversationWithHistory();
+    const verdict = server.accept('alice', edit(alice, 'm1', 1, 'hello, fixed'));
+    expect(verdict.edits).toEqual([{ msg: 'm1', from: 'alice', n: 1, text: 'hello, fixed', ts: TS + 100 }]);
+    expect(server.accept('alice', edit(alice, 'm1', 2, 'again')).edits.map((e) => e.n)).toEqual([2]);
+  });
+
+  test("refuses an edit of the other member's message with not-editable", () => {
+    const { server, bob } = conversationWithHistory();
+    refused(server.submit('bob', edit(bob, 'm1', 1, 'mine now', 'bob')), 'not-editable');
+  });
+
+  test('refuses an edit of a message that is not text with not-editable', () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    server.accept('alice', send(alice, message('l1', { type: 'location', body: [{ type: 'location', caption: 'The harbour', latitude: 59.9, longitude: 10.7 }] })));
+    refused(server.submit('alice', edit(alice, 'l1', 1, 'caption')), 'not-editable');
+  });
+
+  test('refuses an edit of a recalled message with message-recalled', () => {
+    const { server, alice } = conversationWithHistory();
+    server.accept('alice', recall(alice, 'm1'));
+    refused(server.submit('alice', edit(alice, 'm1', 1, 'too late')), 'message-recalled');
+  });
+
+  test('refuses an edit naming another user, or whose key differs from its value', () => {
+    const { server, alice } = conversationWithHistory();
+    refused(server.submit('alice', edit(alice, 'm1', 1, 'x', 'bob')), 'not-author');
+    refused(server.submit('alice', edit(device(server, ALICE_2), 'm1', 1, 'x', 'alice', 'm1|2')), 'schema-invalid');
+    refused(server.submit('alice', edit(device(server, ALICE_2), 'm1', 1, 'x', 'alice', 'm1')), 'schema-invalid');
+  });
+
+  test('refuses an edit over 12 KB with body-too-long', () => {
+    const { server, alice } = conversationWithHistory();
+    refused(server.submit('alice', edit(alice, 'm1', 1, 'x'.repeat(LIMITS.bodyBytes))), 'body-too-long');
+  });
+
+  test('refuses an overwrite of an edit key', () => {
+    const { server, alice } = conversationWithHistory();
+    server.accept('alice', edit(alice, 'm1', 1, 'first'));
+    refused(server.submit('alice', edit(alice, 'm1', 1, 'second')), 'duplicate-id');
+    const other = new Y.Doc();
+    other.clientID = ALICE_2;
+    refused(server.submit('alice', edit(other, 'm1', 1, 'third')), 'duplicate-id');
+  });
+
+  test('refuses an edit of a message the document does not hold', () => {
+    const { server, alice } = conversationWithHistory();
+    refused(server.submit('alice', edit(alice, 'm9', 1, 'x')), 'message-not-found');
+  });
+});
+
+describe('validateUpdate: reactions', () => {
+  test("accepts a member's reaction and reports it", () => {
+    const { server, bob } = conversationWithHistory();
+    expect(server.accept('bob', react(bob, 'm1', 'bob', '👍')).reactions).toEqual([{ msg: 'm1', from: 'bob', emoji: '👍', ts: TS + 100 }]);
+  });
+
+  test('accepts a reaction on a message carried in the same update', () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    const update = capture(alice, () => {
+      messages(alice).set('m1', message('m1'));
+      reactions(alice).set('m1|alice|❤️', { msg: 'm1', from: 'alice', emoji: '❤️', ts: TS });
+    });
+    expect(server.accept('alice', update).reactions).toHaveLength(1);
+  });
+
+  test('accepts toggling off (delete) and on again (an overwrite of the own item)', () => {
+    const { server, bob } = conversationWithHistory();
+    server.accept('bob', react(bob, 'm1', 'bob', '👍'));
+    const off = server.accept('bob', capture(bob, () => reactions(bob).delete('m1|bob|👍')));
+    expect(off.reactions).toEqual([]);
+    expect(reactions(server.doc).has('m1|bob|👍')).toBe(false);
+    expect(server.accept('bob', react(bob, 'm1', 'bob', '👍')).reactions).toHaveLength(1);
+    expect(reactions(server.doc).has('m1|bob|👍')).toBe(true);
+  });
+
+  test("refuses a reaction under the other member's key, or overwriting theirs", () => {
+    const { server, alice, bob } = conversationWithHistory();
+    refused(server.submit('alice', react(device(server, ALICE_2), 'm1', 'bob', '👍')), 'not-owner');
+    server.accept('bob', react(bob, 'm1', 'bob', '👍'));
+    deliver(server, alice);
+    refused(server.submit('alice', react(alice, 'm1', 'alice', '👍', 'm1|bob|👍')), 'not-owner');
+  });
+
+  test("refuses deleting the other member's reaction", () => {
+    const { server, alice, bob } = conversationWithHistory();
+    server.accept('bob', react(bob, 'm1', 'bob', '👍'));
+    deliver(server, alice);
+    refused(server.submit('alice', capture(alice, () => reactions(alice).delete('m1|bob|👍'))), 'not-owner');
+  });
+
+  test('refuses a reaction on a recalled message, or on no message', () => {
+    const { server, alice, bob } = conversationWithHistory();
+    refused(server.submit('bob', react(device(server, BOB_2), 'm9', 'bob', '👍')), 'message-not-found');
+    server.accept('alice', recall(alice, 'm1'));
+    deliver(server, bob);
+    refused(server.submit('bob', react(bob, 'm1', 'bob', '👍')), 'message-recalled');
+  });
+
+  test('refuses a reaction whose value differs from its key, or that fails the schema', () => {
+    const { server, bob } = conversationWithHistory();
+    refused(server.submit('bob', react(bob, 'm1', 'bob', '👍', 'm1|bob|❤️')), 'schema-invalid');
+    refused(server.submit('bob', react(device(server, BOB_2), 'm1', 'bob', 'x'.repeat(LIMITS.reactionLength + 1))), 'schema-invalid');
+    refused(server.submit('bob', react(device(server, BOB_2), 'm1', 'alice', '👍', 'm1|bob|👍')), 'not-author');
+  });
+});
+
+describe('validateUpdate: pinned, archived and drafts prefs', () => {
+  const prefs = (): { server: Server; alice: Y.Doc } => {
+    const server = new Server(docPath('prefs/alice'));
+    return { server, alice: device(server, ALICE) };
+  };
+
+  test('accepts the owner pinning, archiving and drafting, and deleting them', () => {
+    const { server, alice } = prefs();
+    server.accept('alice', capture(alice, () => alice.getMap('pinned').set('bob', { pinned: true, ts: TS })));
+    server.accept('alice', capture(alice, () => alice.getMap('archived').set('bob', { archived: true, ts: TS })));
+    server.accept('alice', capture(alice, () => alice.getMap('drafts').set('bob', { text: 'half a thought', reply: { id: 'm1', from: 'bob' }, ts: TS })));
+    expect(server.doc.getMap('drafts').get('bob')).toMatchObject({ text: 'half a thought' });
+    server.accept('alice', capture(alice, () => alice.getMap('drafts').set('bob', { text: 'the whole thought', ts: TS + 1 })));
+    server.accept('alice', capture(alice, () => alice.getMap('pinned').delete('bob')));
+    expect(server.doc.getMap('pinned').has('bob')).toBe(false);
+  });
+
+  test('refuses a draft over the limit with draft-too-long, and takes one at the limit', () => {
+    const { server, alice } = prefs();
+    refused(server.submit('alice', capture(alice, () => alice.getMap('drafts').set('bob', { text: 'x'.repeat(LIMITS.draftLength + 1), ts: TS }))), 'draft-too-long');
+    const fresh = device(server, ALICE_2);
+    server.accept('alice', capture(fresh, () => fresh.getMap('drafts').set('bob', { text: 'x'.repeat(LIMITS.draftLength), ts: TS })));
+  });
+
+  test("refuses writes to another user's prefs", () => {
+    const { server } = prefs();
+    const bob = device(server, BOB);
+    refused(server.submit('bob', capture(bob, () => bob.getMap('pinned').set('carol', { pinned: true, ts: TS }))), 'not-owner');
+    const bob2 = device(server, BOB_2);
+    refused(server.submit('bob', capture(bob2, () => bob2.getMap('drafts').set('carol', { text: 'hi', ts: TS }))), 'not-owner');
+  });
+
+  test('refuses malformed settings and keys that are not user ids', () => {
+    const { server, alice } = prefs();
+    refused(server.submit('alice', capture(alice, () => alice.getMap('pinned').set('bob', { pinned: 'yes', ts: TS }))), 'schema-invalid');
+    const alice2 = device(server, ALICE_2);
+    refused(server.submit('alice', capture(alice2, () => alice2.getMap('archived').set('not a user!', { archived: true, ts: TS }))), 'schema-invalid');
   });
 });

@@ -12,7 +12,11 @@
  *   as its author; an overwrite replaces only an item `user` wrote, and a
  *   message key, and an action key, is written once, ever, and an action is
  *   about a message of the same document;
- * - every deletion the server has not already applied is of `user`'s own items;
+ * - every deletion the server has not already applied is of `user`'s own items,
+ *   and a message's content (or an edit of it) is deleted only with its recall;
+ * - a recall is the sender's, within the recall window, once; an edit is the
+ *   sender's, of a text message not recalled; a reaction is about a message
+ *   of the document not recalled;
  * - nothing else: a refused update is refused whole.
  *
  * This works from the decoded structs alone (a new map key carries its root
@@ -23,14 +27,30 @@ import * as Y from 'yjs';
 import type { ErrorCode } from './codes.ts';
 import { LIMITS } from './limits.ts';
 import { type DocPath, isUserId, segmentOf } from './paths.ts';
-import { ACTION_MAX_BYTES, actionDataBytes, bodyBytes, Message, MessageAction, MuteSetting, ReadMarker, Receipt, type ReceiptKind } from './schemas.ts';
+import {
+  ACTION_MAX_BYTES,
+  actionDataBytes,
+  ArchiveSetting,
+  bodyBytes,
+  Draft,
+  Message,
+  MessageAction,
+  MessageEdit,
+  MuteSetting,
+  PinSetting,
+  Reaction,
+  ReadMarker,
+  Recall,
+  Receipt,
+  type ReceiptKind,
+} from './schemas.ts';
 
 /** Root maps written by the server only. */
 export const SERVER_ROOTS = { seq: 'seq', clients: 'clients' } as const;
 /** Root maps of each document kind that clients may write. */
 export const CLIENT_ROOTS = {
-  conversation: ['messages', 'receipts', 'actions'],
-  prefs: ['read', 'muted'],
+  conversation: ['messages', 'receipts', 'actions', 'recalls', 'edits', 'reactions'],
+  prefs: ['read', 'muted', 'pinned', 'archived', 'drafts'],
   inbox: [],
 } as const satisfies Record<DocPath['kind'], readonly string[]>;
 
@@ -56,6 +76,12 @@ export type Verdict =
       mutes: { peer: string; muted: boolean }[];
       /** New actions on messages (`actions["<msgId>|<user>|<name>"]`), in update order. */
       actions: MessageAction[];
+      /** Messages recalled by their sender (`recalls[<msgId>]`); the server erases their content from storage. */
+      recalls: { msg: string; by: string }[];
+      /** New edits (`edits["<msgId>|<n>"]`), in update order. */
+      edits: MessageEdit[];
+      /** Reactions written (`reactions["<msgId>|<user>|<emoji>"]`); a deleted key, a reaction taken back, is not listed. */
+      reactions: Reaction[];
       /** True when the update held nothing the server lacked. */
       empty: boolean;
     }
@@ -66,6 +92,10 @@ export interface ValidationContext {
   path: DocPath;
   /** The server's copy of the document (read only here). */
   doc: Y.Doc;
+  /** The time a recall is judged at, ms; default Date.now(). */
+  now?: number;
+  /** How long after its `ts` a message may be recalled by its sender; default LIMITS.recallWindowMs. */
+  recallWindowMs?: number;
 }
 
 class Refusal extends Error {
@@ -129,14 +159,24 @@ export function validateUpdate(update: Uint8Array, ctx: ValidationContext): Verd
   }
 }
 
-function judge(update: Uint8Array, { user, path, doc }: ValidationContext, msgIds: string[]): Verdict {
+function judge(update: Uint8Array, { user, path, doc, now = Date.now(), recallWindowMs = LIMITS.recallWindowMs }: ValidationContext, msgIds: string[]): Verdict {
   const { structs, ds } = Y.decodeUpdate(update);
   const store = doc.store;
   const newClients = new Set<number>();
   const expected = new Map<number, number>();
   /** New items of this update by client, for resolving origins inside the update. */
   const local = new Map<number, Y.Item[]>();
-  const verdict = { newClients: [] as number[], messages: [] as Message[], receipts: [] as AcceptedReceipt[], readMarkers: [] as { peer: string; seq: number }[], mutes: [] as { peer: string; muted: boolean }[], actions: [] as MessageAction[] };
+  const verdict = {
+    newClients: [] as number[],
+    messages: [] as Message[],
+    receipts: [] as AcceptedReceipt[],
+    readMarkers: [] as { peer: string; seq: number }[],
+    mutes: [] as { peer: string; muted: boolean }[],
+    actions: [] as MessageAction[],
+    recalls: [] as { msg: string; by: string }[],
+    edits: [] as MessageEdit[],
+    reactions: [] as Reaction[],
+  };
   let empty = true;
   /** Message keys this update writes, to refuse one key written twice. */
   const writtenKeys = new Set<string>();
@@ -144,6 +184,17 @@ function judge(update: Uint8Array, { user, path, doc }: ValidationContext, msgId
   const carriedMessages = new Set<string>();
   /** Action keys this update writes, to refuse one key written twice. */
   const writtenActions = new Set<string>();
+  /** Edit keys this update writes, to refuse one key written twice. */
+  const writtenEdits = new Set<string>();
+  /** Messages this update recalls, whose content and edits it may therefore delete. */
+  const recalledHere = new Set<string>();
+  /** Deletions of existing items (root and key), judged once every recall of the update is known. */
+  const deletions: { root: string; key: string }[] = [];
+  const serverMessages = doc.getMap<Message>('messages');
+  const recalls = doc.getMap('recalls');
+  const isRecalled = (msgId: string): boolean => recalls.has(msgId) || recalledHere.has(msgId);
+  /** A message of this document: held with content, or stamped (recalled since), or carried by this update. */
+  const knownMessage = (msgId: string): boolean => serverMessages.has(msgId) || doc.getMap(SERVER_ROOTS.seq).has(msgId) || carriedMessages.has(msgId);
 
   const ownerOf = (client: number): string | undefined => (newClients.has(client) ? user : claimOf(doc, client));
 
@@ -253,8 +304,7 @@ function judge(update: Uint8Array, { user, path, doc }: ValidationContext, msgId
       if (doc.getMap('actions')._map.has(key)) refuse('duplicate-action', `action ${key} exists`);
       if (writtenActions.has(key)) refuse('duplicate-action', `action ${key} is written twice in one update`);
       writtenActions.add(key);
-      const known = doc.getMap('messages').has(msgId) || doc.getMap(SERVER_ROOTS.seq).has(msgId) || carriedMessages.has(msgId);
-      if (!known) refuse('message-not-found', `action ${key} is about no message of this document`);
+      if (!knownMessage(msgId)) refuse('message-not-found', `action ${key} is about no message of this document`);
       if (deleted) return;
       const action = MessageAction.safeParse(value);
       if (!action.success) return refuse('schema-invalid', `action ${key}: ${action.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
@@ -262,6 +312,51 @@ function judge(update: Uint8Array, { user, path, doc }: ValidationContext, msgId
       if (action.data.msg !== msgId || action.data.name !== name) refuse('schema-invalid', `action ${key} holds msg ${action.data.msg} and name ${action.data.name}`);
       if (actionDataBytes(action.data.data) > ACTION_MAX_BYTES) refuse('action-too-long', `action data over ${ACTION_MAX_BYTES} bytes`);
       verdict.actions.push(action.data);
+    } else if (path.kind === 'conversation' && root === 'recalls') {
+      // A recall is final: written once, never overwritten or deleted.
+      if (replaces !== undefined || recalls._map.has(key) || recalledHere.has(key)) refuse('message-recalled', `message ${key} is recalled already`);
+      if (deleted) refuse('schema-invalid', `recalls[${key}] must hold a recall`);
+      const recall = Recall.safeParse(value);
+      if (!recall.success) return refuse('schema-invalid', `recall ${key}`);
+      if (recall.data.by !== user) refuse('not-author', `recall names ${recall.data.by}`);
+      // Only a message the server accepted before: its author and time are known.
+      const message = serverMessages.get(key);
+      if (message === undefined) return refuse('message-not-found', `recall of ${key}, which this document does not hold`);
+      if (message.from !== user) refuse('not-owner', `message ${key} was sent by ${message.from}`);
+      if (now - message.ts > recallWindowMs) refuse('recall-window-passed', `message ${key} was sent ${Math.round((now - message.ts) / 1000)} s ago`);
+      recalledHere.add(key);
+      verdict.recalls.push({ msg: key, by: user });
+    } else if (path.kind === 'conversation' && root === 'edits') {
+      const [msgId = '', n, extra] = key.split('|');
+      if (n === undefined || extra !== undefined || !/^[1-9][0-9]*$/.test(n)) refuse('schema-invalid', `edit key ${key} is not <msgId>|<n>`);
+      if (deleted) {
+        // Written and deleted before it was sent: only with the message's recall.
+        deletions.push({ root, key });
+        return;
+      }
+      if (replaces !== undefined || doc.getMap('edits')._map.has(key) || writtenEdits.has(key)) refuse('duplicate-id', `edit ${key} is written once`);
+      writtenEdits.add(key);
+      const edit = MessageEdit.safeParse(value);
+      if (!edit.success) return refuse('schema-invalid', `edit ${key}: ${edit.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      if (edit.data.from !== user) refuse('not-author', `edit names ${edit.data.from}`);
+      if (edit.data.msg !== msgId || String(edit.data.n) !== n) refuse('schema-invalid', `edit ${key} holds msg ${edit.data.msg} and n ${edit.data.n}`);
+      if (isRecalled(msgId)) refuse('message-recalled', `message ${msgId} was recalled`);
+      const message = serverMessages.get(msgId);
+      if (message === undefined) return refuse('message-not-found', `edit of ${msgId}, which this document does not hold`);
+      if (message.from !== user || message.type !== 'text') refuse('not-editable', `message ${msgId} is a ${message.type} message from ${message.from}`);
+      if (bodyBytes([{ type: 'text', text: edit.data.text }]) > LIMITS.bodyBytes) refuse('body-too-long', 'edited text over 12 KB');
+      verdict.edits.push(edit.data);
+    } else if (path.kind === 'conversation' && root === 'reactions') {
+      const [msgId = '', who, emoji, extra] = key.split('|');
+      if (who !== user || emoji === undefined || extra !== undefined) refuse('not-owner', `reaction ${key} is not ${user}'s`);
+      if (deleted) return;
+      const reaction = Reaction.safeParse(value);
+      if (!reaction.success) return refuse('schema-invalid', `reaction ${key}: ${reaction.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      if (reaction.data.from !== user) refuse('not-author', `reaction names ${reaction.data.from}`);
+      if (reaction.data.msg !== msgId || reaction.data.emoji !== emoji) refuse('schema-invalid', `reaction ${key} holds msg ${reaction.data.msg} and emoji ${reaction.data.emoji}`);
+      if (!knownMessage(msgId)) refuse('message-not-found', `reaction ${key} is about no message of this document`);
+      if (isRecalled(msgId)) refuse('message-recalled', `message ${msgId} was recalled`);
+      verdict.reactions.push(reaction.data);
     } else if (path.kind === 'prefs' && root === 'read') {
       if (path.user !== user) refuse('not-owner', 'prefs are written by their owner');
       if (!isUserId(key)) refuse('schema-invalid', 'a read marker key must be a user id');
@@ -276,6 +371,20 @@ function judge(update: Uint8Array, { user, path, doc }: ValidationContext, msgId
       const mute = MuteSetting.safeParse(value);
       if (!mute.success) return refuse('schema-invalid', `mute setting ${key}`);
       verdict.mutes.push({ peer: key, muted: mute.data.muted });
+    } else if (path.kind === 'prefs' && (root === 'pinned' || root === 'archived' || root === 'drafts')) {
+      if (path.user !== user) refuse('not-owner', 'prefs are written by their owner');
+      if (!isUserId(key)) refuse('schema-invalid', `a ${root} key must be a user id`);
+      if (deleted) return;
+      if (root === 'drafts') {
+        const text = (value as { text?: unknown } | null)?.text;
+        if (typeof text === 'string' && text.length > LIMITS.draftLength) refuse('draft-too-long', `draft of ${text.length} characters`);
+      }
+      const schema = root === 'pinned' ? PinSetting : root === 'archived' ? ArchiveSetting : Draft;
+      const setting = schema.safeParse(value);
+      if (!setting.success) return refuse('schema-invalid', `${root} ${key}: ${setting.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    } else {
+      // Every client root has a branch above; a root without one is never let through unchecked.
+      refuse('unknown-root', `no rules for root ${root} in a ${path.kind} document`);
     }
   }
 
@@ -286,11 +395,35 @@ function judge(update: Uint8Array, { user, path, doc }: ValidationContext, msgId
       if (allDeleted(store, client, clock, len)) continue;
       empty = false;
       if (ownerOf(client) !== user) refuse('not-owner', `deletion of items written by another user (client ${client})`);
+      if (path.kind === 'conversation') forEachLiveItem(store, client, clock, len, (item) => {
+        const root = rootNames.get(item.parent);
+        if (root === undefined || item.parentSub === null) return refuse('nested-type', 'deletion of a non-map item');
+        deletions.push({ root, key: item.parentSub });
+      });
     }
+  }
+  // A message's content, and its edits, go only with its recall (in this update or before).
+  for (const { root, key } of deletions) {
+    if (root === 'recalls') refuse('message-recalled', `recall of ${key} is final`);
+    if (root === 'messages' && !isRecalled(key)) refuse('not-owner', `message ${key} may be deleted only by recalling it (recalls[${key}])`);
+    if (root === 'edits' && !isRecalled(key.split('|')[0] ?? '')) refuse('not-owner', `edit ${key} may be deleted only with its message's recall`);
   }
 
   verdict.newClients = [...newClients];
   return { ok: true, ...verdict, empty };
+}
+
+/** Calls `visit` with each item of the server's store in the range that is not deleted yet. */
+function forEachLiveItem(store: Y.Doc['store'], client: number, clock: number, len: number, visit: (item: Y.Item) => void): void {
+  const structs = store.clients.get(client);
+  if (structs === undefined) return;
+  const end = Math.min(clock + len, Y.getState(store, client));
+  if (clock >= end) return;
+  for (let i = Y.findIndexSS(structs, clock); i < structs.length; i++) {
+    const s = structs[i];
+    if (s === undefined || s.id.clock >= end) break;
+    if (s instanceof Y.Item && !s.deleted) visit(s);
+  }
 }
 
 /** Whether the server's store has every struct in the range, deleted. */
