@@ -38,6 +38,8 @@ export interface Config {
    * <data>/vapid.json (see push/vapid.ts).
    */
   vapidSubject: string;
+  /** PARLEY_RECALL_WINDOW_MS, default 120000 (2 minutes): how long after sending a sender may recall a message. */
+  recallWindowMs: number;
   /** PARLEY_PUSH_RETRY_MS, default 1000: the first wait before retrying a push the push service put off (429/5xx); it doubles per attempt. */
   pushRetryMs: number;
 }
@@ -130,5 +132,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel,
     vapidSubject: vapidSubject(env),
     pushRetryMs: integer(env, 'PARLEY_PUSH_RETRY_MS', 1000, 1, 3600_000),
+    recallWindowMs: integer(env, 'PARLEY_RECALL_WINDOW_MS', 2 * 60_000, 0, 30 * 24 * 3600_000),
   };
 }

@@ -20,6 +20,8 @@ import {
   ImportAccountsBody,
   ImportAccountsResult,
   ImportFriendsBody,
+  ImportMessagesBody,
+  ImportMessagesResult,
   isErrorCode,
   LIMITS,
   Message,
@@ -30,6 +32,7 @@ import {
   SettingsPatchBody,
   UserId,
   type Element,
+  type Profile,
 } from '@parley/protocol';
 import { profileOf, Refusal } from '../auth/accounts.ts';
 import type { Tokens } from '../auth/tokens.ts';
@@ -160,6 +163,39 @@ export function registerAdmin(
       const b = parseBody(AdminNotifyBody, request.body);
       const element: Element = { type: 'system', kind: b.kind, text: b.text, ...(b.title === undefined ? {} : { title: b.title }) };
       return sendEach(b.to, (to) => compose(b.from, to, 'system', [element]), true);
+    },
+  );
+
+  routes.add(
+    {
+      method: 'POST',
+      url: `${ADMIN}/messages/import`,
+      summary: 'Import 1 to 1,000 messages of history: ids and times kept, each in its month segment, sequenced by time; ids present already are skipped',
+      auth: 'admin',
+      body: ImportMessagesBody,
+      response: ImportMessagesResult,
+      // 1,000 messages of up to 12 KB each, with room for their JSON.
+      bodyLimit: LIMITS.messageImportBatch * (LIMITS.bodyBytes + 1024),
+    },
+    async (request) => {
+      await admin(request);
+      const raw = (request.body as { messages?: unknown } | null)?.messages;
+      if (Array.isArray(raw) && raw.length > LIMITS.messageImportBatch) throw new Refusal('too-many');
+      const b = parseBody(ImportMessagesBody, request.body);
+      // The senders' profiles, read once per user, as an admin send stamps them.
+      const profiles = new Map<string, Profile>();
+      for (const id of new Set(b.messages.flatMap((m) => [m.from, m.to]))) {
+        const user = await storage.getUser(id);
+        if (user === undefined) throw new Refusal('user-not-found');
+        const { id: _id, ...profile } = profileOf(user);
+        profiles.set(id, profile);
+      }
+      const messages = b.messages.map((m) => {
+        if (m.from === m.to) throw new Refusal('bad-request', `message ${m.id}: from and to are the same user`);
+        if (bodyBytes(m.body) > LIMITS.bodyBytes) throw new Refusal('body-too-long');
+        return parseBody(Message, { ...m, profile: profiles.get(m.from) });
+      });
+      return hub.importMessages(messages, b.live);
     },
   );
 

@@ -4,7 +4,7 @@
  * the caller. A device that lacks part of a conversation (a new device, a
  * cleared cache) pages through it without opening every segment's document.
  */
-import { API_PREFIX, HistoryPage, MemberHistoryQuery, UserId } from '@parley/protocol';
+import { API_PREFIX, HistoryPage, MemberHistoryQuery, SegmentList, UserId } from '@parley/protocol';
 import { Refusal, type Accounts } from '../auth/accounts.ts';
 import type { SyncHub } from '../sync/hub.ts';
 import { parseBody } from './errors.ts';
@@ -30,6 +30,23 @@ export function registerHistory(routes: RouteBook, { hub, accounts, caller }: { 
       const complete = messages.length <= q.limit;
       const page = messages.slice(0, q.limit);
       return { messages: page, next: complete ? null : (page.at(-1)?.seq ?? null), complete };
+    },
+  );
+
+  routes.add(
+    {
+      method: 'GET',
+      url: `${API_PREFIX}/conversations/:peer/segments`,
+      summary: "The month segments of the caller's conversation with a peer that hold messages, oldest first, with their counts and sequence ranges",
+      auth: 'user',
+      response: SegmentList,
+    },
+    async (request) => {
+      const { user } = await caller(request);
+      const peer = UserId.safeParse((request.params as { peer?: string }).peer);
+      if (!peer.success || peer.data === user) throw new Refusal('user-not-found');
+      await accounts.profile(peer.data); // user-not-found otherwise
+      return { segments: await hub.segments(user, peer.data) };
     },
   );
 }

@@ -23,6 +23,8 @@ export interface RouteSpec {
   response?: z.ZodType;
   /** The success status, 200 unless said. */
   status?: number;
+  /** The most a JSON body may hold, bytes, when more than the server's 1 MB default. */
+  bodyLimit?: number;
 }
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
@@ -38,6 +40,7 @@ export class RouteBook {
     this.app.route({
       method: spec.method,
       url: spec.url,
+      ...(spec.bodyLimit === undefined ? {} : { bodyLimit: spec.bodyLimit }),
       handler: async (request, reply) => {
         const result = await handler(request, reply);
         // A handler that answered itself (a stream, another status) returns the reply.

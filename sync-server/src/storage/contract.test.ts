@@ -1,5 +1,5 @@
 /** The storage contract: every backend passes the same suite. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -66,6 +66,40 @@ describe.each(backends)('%s storage', (_name, make) => {
     // An older snapshot never replaces a newer one.
     await s.compact('d', bytes(8), first - 1);
     expect([...((await s.loadDoc('d')).snapshot ?? [])]).toEqual([9]);
+  });
+
+  it('erases: the snapshots replace every covered log row of each document, later rows stay', async () => {
+    const s = open();
+    const [d1 = 0] = await s.commit([{ kind: 'update', doc: 'd', data: bytes(1) }]);
+    const [e1 = 0] = await s.commit([{ kind: 'update', doc: 'e', data: bytes(2) }]);
+    await s.commit([{ kind: 'update', doc: 'd', data: bytes(3) }]);
+    await s.erase([
+      { doc: 'd', snapshot: bytes(9), upto: d1 },
+      { doc: 'e', snapshot: bytes(8), upto: e1 },
+    ]);
+    const d = await s.loadDoc('d');
+    expect([...(d.snapshot ?? [])]).toEqual([9]);
+    expect(d.updates.map((u) => [...u.data])).toEqual([[3]]);
+    expect(await s.loadDoc('e')).toEqual({ snapshot: bytes(8), updates: [], lastId: e1 });
+  });
+
+  it('lists the segments of a conversation with their counts and sequence ranges, oldest first', async () => {
+    const s = open();
+    expect(await s.segmentsOf('a/b')).toEqual([]);
+    await s.commit([
+      { kind: 'message', conversation: 'a/b', seq: 1, id: 'm1', from: 'a', ts: 1, segment: '2024-02' },
+      { kind: 'message', conversation: 'a/b', seq: 2, id: 'm2', from: 'b', ts: 2, segment: '2024-02' },
+      { kind: 'message', conversation: 'a/c', seq: 1, id: 'm3', from: 'a', ts: 3, segment: '2024-02' },
+    ]);
+    await s.commit([
+      { kind: 'message', conversation: 'a/b', seq: 3, id: 'm4', from: 'a', ts: 0, segment: '2024-01' },
+      { kind: 'message', conversation: 'a/b', seq: 4, id: 'm5', from: 'a', ts: 4, segment: '2024-02' },
+    ]);
+    expect(await s.segmentsOf('a/b')).toEqual([
+      { segment: '2024-01', count: 1, firstSeq: 3, lastSeq: 3 },
+      { segment: '2024-02', count: 3, firstSeq: 1, lastSeq: 4 },
+    ]);
+    expect(await s.segmentsOf('a/c')).toEqual([{ segment: '2024-02', count: 1, firstSeq: 1, lastSeq: 1 }]);
   });
 
   it('keeps the last sequence and counts messages per sender', async () => {
@@ -237,6 +271,48 @@ describe.each(backends)('%s storage', (_name, make) => {
 });
 
 describe('sqlite storage files', () => {
+  it('erases: no byte of an erased log row is left in the file or its write-ahead log', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-storage-'));
+    try {
+      const file = join(dir, 'parley.db');
+      const s = new SqliteStorage(file);
+      const secret = new TextEncoder().encode('xylophone-secret-word');
+      const [id = 0] = await s.commit([{ kind: 'update', doc: 'd', data: secret }]);
+      const contents = (): string => ['', '-wal', '-shm'].map((suffix) => (existsSync(file + suffix) ? readFileSync(file + suffix).toString('latin1') : '')).join('');
+      expect(contents()).toContain('xylophone-secret-word');
+      await s.erase([{ doc: 'd', snapshot: bytes(1), upto: id }]);
+      expect(contents()).not.toContain('xylophone-secret-word');
+      expect(await s.loadDoc('d')).toEqual({ snapshot: bytes(1), updates: [], lastId: id });
+      await s.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('builds the segments table of a file written before it from the message index', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-storage-'));
+    try {
+      const file = join(dir, 'parley.db');
+      const s = new SqliteStorage(file);
+      await s.commit([
+        { kind: 'message', conversation: 'a/b', seq: 1, id: 'm1', from: 'a', ts: 1, segment: '2024-01' },
+        { kind: 'message', conversation: 'a/b', seq: 2, id: 'm2', from: 'a', ts: 2, segment: '2024-02' },
+      ]);
+      await s.close();
+      const old = new Database(file);
+      old.exec('DROP TABLE segments');
+      old.close();
+      const reopened = new SqliteStorage(file);
+      expect(await reopened.segmentsOf('a/b')).toEqual([
+        { segment: '2024-01', count: 1, firstSeq: 1, lastSeq: 1 },
+        { segment: '2024-02', count: 1, firstSeq: 2, lastSeq: 2 },
+      ]);
+      await reopened.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('opens a file written before snapshots were deflated, and gives back its free pages on close', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'parley-storage-'));
     try {

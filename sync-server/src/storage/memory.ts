@@ -7,6 +7,8 @@ import {
   type QueuedPush,
   type RelationChange,
   type RelationRow,
+  type DocSnapshot,
+  type SegmentRow,
   type Storage,
   type StoredDoc,
   type UploadRecord,
@@ -82,6 +84,25 @@ export class MemoryStorage implements Storage {
       this.logs.set(doc, (this.logs.get(doc) ?? []).filter((u) => u.id > upto));
     }
     return Promise.resolve();
+  }
+
+  async erase(docs: readonly DocSnapshot[]): Promise<void> {
+    for (const d of docs) await this.compact(d.doc, d.snapshot, d.upto);
+  }
+
+  segmentsOf(conversation: string): Promise<SegmentRow[]> {
+    const bySegment = new Map<string, SegmentRow>();
+    for (const m of this.messages) {
+      if (m.conversation !== conversation) continue;
+      const row = bySegment.get(m.segment);
+      if (row === undefined) bySegment.set(m.segment, { segment: m.segment, count: 1, firstSeq: m.seq, lastSeq: m.seq });
+      else {
+        row.count++;
+        row.firstSeq = Math.min(row.firstSeq, m.seq);
+        row.lastSeq = Math.max(row.lastSeq, m.seq);
+      }
+    }
+    return Promise.resolve([...bySegment.values()].sort((x, y) => (x.segment < y.segment ? -1 : x.segment > y.segment ? 1 : 0)));
   }
 
   logLength(doc: string): Promise<number> {

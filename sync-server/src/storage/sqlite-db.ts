@@ -19,6 +19,8 @@ import {
   type RelationChange,
   type RelationRow,
   type MediaRecord,
+  type DocSnapshot,
+  type SegmentRow,
   type StoredDoc,
   type UploadRecord,
   type UserRecord,
@@ -30,7 +32,10 @@ import {
  * to an id: an id may never be handed out again after compaction deleted it.
  * `msg_index` is WITHOUT ROWID (its key is the row) and has no second index:
  * each accepted message costs one small row, the biggest thing stored per
- * message after the document itself. Snapshots are stored deflated
+ * message after the document itself. `segments` keeps, per conversation
+ * and month, the count and sequence range of its messages, updated in the
+ * same transaction as `msg_index`, so listing a conversation's segments reads
+ * one row per month however long the history. Snapshots are stored deflated
  * (`codec` 1; 0 is a plain Yjs update): a conversation's encoded state is
  * mostly JSON keys and text and shrinks to a fraction; the log rows, short
  * lived, stay plain.
@@ -71,6 +76,14 @@ CREATE TABLE IF NOT EXISTS msg_index (
   ts INTEGER NOT NULL,
   segment TEXT NOT NULL,
   PRIMARY KEY (conversation, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS segments (
+  conversation TEXT NOT NULL,
+  segment TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  first_seq INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL,
+  PRIMARY KEY (conversation, segment)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS users (
   id TEXT PRIMARY KEY,
@@ -221,7 +234,15 @@ export function openDatabase(file: string): Database.Database {
   // An `ack` promises the write survives a crash or power loss.
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
+  // Deleted content is overwritten with zeros, so a recalled message's bytes
+  // do not linger in free space (see erase).
+  db.pragma('secure_delete = ON');
+  const hadSegments = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'segments'").get() !== undefined;
   db.exec(SCHEMA);
+  // Files from before the segments table: build it once from the index.
+  if (!hadSegments) {
+    db.exec('INSERT OR IGNORE INTO segments (conversation, segment, count, first_seq, last_seq) SELECT conversation, segment, COUNT(*), MIN(seq), MAX(seq) FROM msg_index GROUP BY conversation, segment');
+  }
   // Files created before snapshots had a codec: their snapshots are all plain.
   const columns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('snapshots')").all();
   if (!columns.some((c) => c.name === 'codec')) db.exec('ALTER TABLE snapshots ADD COLUMN codec INTEGER NOT NULL DEFAULT 0');
@@ -273,6 +294,13 @@ export class SqliteDb {
       deleteRelation: db.prepare<[string, string, string]>('DELETE FROM relations WHERE owner = ? AND kind = ? AND other = ?'),
       settings: db.prepare<[], { key: string; value: string }>('SELECT key, value FROM settings'),
       putSetting: db.prepare<[string, string]>('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      segmentsOf: db.prepare<[string], { segment: string; count: number; first_seq: number; last_seq: number }>(
+        'SELECT segment, count, first_seq, last_seq FROM segments WHERE conversation = ? ORDER BY segment',
+      ),
+      countSegment: db.prepare<[string, string, number, number, number]>(
+        'INSERT INTO segments (conversation, segment, count, first_seq, last_seq) VALUES (?, ?, ?, ?, ?) ' +
+          'ON CONFLICT (conversation, segment) DO UPDATE SET count = count + excluded.count, first_seq = MIN(first_seq, excluded.first_seq), last_seq = MAX(last_seq, excluded.last_seq)',
+      ),
       messagesOf: db.prepare<[string, number, number, number, number], { seq: number; id: string; sender: string; ts: number; segment: string }>(
         'SELECT seq, id, sender, ts, segment FROM msg_index WHERE conversation = ? AND seq > ? AND ts >= ? AND ts <= ? ORDER BY seq LIMIT ?',
       ),
@@ -316,6 +344,8 @@ export class SqliteDb {
     this.commitTx = db.transaction((writes: readonly Write[]) => {
       // A batch may hold many messages of a conversation: one upsert of its last sequence (the latest written).
       const lastSeq = new Map<string, number>();
+      /** Per conversation and segment (`conversation\nsegment`): messages added and their sequence range. */
+      const segments = new Map<string, { conversation: string; segment: string; count: number; first: number; last: number }>();
       const ids = writes.map((w) => {
         switch (w.kind) {
           case 'update':
@@ -325,6 +355,16 @@ export class SqliteDb {
             return 0;
           case 'message':
             s.message.run(w.conversation, w.seq, w.id, w.from, w.ts, w.segment);
+            {
+              const key = `${w.conversation}\n${w.segment}`;
+              const seg = segments.get(key);
+              if (seg === undefined) segments.set(key, { conversation: w.conversation, segment: w.segment, count: 1, first: w.seq, last: w.seq });
+              else {
+                seg.count++;
+                seg.first = Math.min(seg.first, w.seq);
+                seg.last = Math.max(seg.last, w.seq);
+              }
+            }
             return 0;
           case 'media-ref': {
             const [a, b] = membersOf(w.conversation);
@@ -338,6 +378,7 @@ export class SqliteDb {
         const [a, b] = membersOf(conversation);
         s.setSeq.run(conversation, a, b, seq);
       }
+      for (const seg of segments.values()) s.countSegment.run(seg.conversation, seg.segment, seg.count, seg.first, seg.last);
       return ids;
     });
     this.compactTx = db.transaction((doc: string, snapshot: Uint8Array, upto: number) => {
@@ -366,6 +407,30 @@ export class SqliteDb {
 
   compact(doc: string, snapshot: Uint8Array, upto: number): void {
     this.compactTx(doc, snapshot, upto);
+  }
+
+  /**
+   * Compacts the documents in one transaction (freed space is zeroed:
+   * secure_delete is on), then checkpoints the write-ahead log into the file
+   * and truncates it, so the deleted rows survive neither in the file nor in
+   * the log. A reader in the middle of a read holds the checkpoint back for
+   * a moment: it is retried briefly.
+   */
+  erase(docs: readonly DocSnapshot[]): void {
+    this.db.transaction(() => {
+      for (const d of docs) this.compactTx(d.doc, d.snapshot, d.upto);
+    })();
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const [result] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      if (result?.busy === 0) return;
+      Atomics.wait(pause, 0, 0, 10);
+    }
+    throw new Error('erase: the write-ahead log could not be checkpointed (a reader held it for 500 ms)');
+  }
+
+  segmentsOf(conversation: string): SegmentRow[] {
+    return this.stmt.segmentsOf.all(conversation).map((r) => ({ segment: r.segment, count: r.count, firstSeq: r.first_seq, lastSeq: r.last_seq }));
   }
 
   logLength(doc: string): number {

@@ -11,13 +11,14 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { openDatabase, SqliteDb, VACUUM_STEP_PAGES, type UserPatch } from './sqlite-db.ts';
-import type { MediaRecord, PushSubscriptionRecord, QueuedPush, RelationChange, UploadRecord, UserRecord } from './storage.ts';
+import type { DocSnapshot, MediaRecord, PushSubscriptionRecord, QueuedPush, RelationChange, UploadRecord, UserRecord } from './storage.ts';
 import { decodeWrites } from './write-codec.ts';
 
 export type WorkerRequest =
   /** `writes`: encodeWrites of the batch; the reply's value is a Float64Array of row ids. */
   | { id: number; op: 'commit'; writes: Uint8Array }
   | { id: number; op: 'compact'; doc: string; snapshot: Uint8Array; upto: number }
+  | { id: number; op: 'erase'; docs: readonly DocSnapshot[] }
   | { id: number; op: 'create-user'; user: UserRecord }
   | { id: number; op: 'update-user'; user: string; patch: UserPatch }
   | { id: number; op: 'relations'; changes: readonly RelationChange[] }
@@ -61,6 +62,10 @@ function run(request: WorkerRequest): unknown {
       return Float64Array.from(db.commit(decodeWrites(request.writes)));
     case 'compact':
       db.compact(request.doc, request.snapshot, request.upto);
+      scheduleVacuum();
+      return undefined;
+    case 'erase':
+      db.erase(request.docs);
       scheduleVacuum();
       return undefined;
     case 'create-user':

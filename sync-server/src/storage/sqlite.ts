@@ -15,7 +15,7 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { openDatabase, SqliteDb, type UserPatch } from './sqlite-db.ts';
 import type { WorkerData, WorkerReply, WorkerRequest } from './sqlite-worker.ts';
-import type { IndexedMessage, MediaRecord, PushSubscriptionRecord, QueuedPush, RelationChange, RelationRow, Storage, StoredDoc, UploadRecord, UserRecord, Write } from './storage.ts';
+import type { DocSnapshot, IndexedMessage, MediaRecord, SegmentRow, PushSubscriptionRecord, QueuedPush, RelationChange, RelationRow, Storage, StoredDoc, UploadRecord, UserRecord, Write } from './storage.ts';
 import { encodeWrites } from './write-codec.ts';
 
 /** A request without its id, as `call` takes it. */
@@ -83,6 +83,14 @@ export class SqliteStorage implements Storage {
 
   async compact(doc: string, snapshot: Uint8Array, upto: number): Promise<void> {
     await this.call({ op: 'compact', doc, snapshot, upto });
+  }
+
+  async erase(docs: readonly DocSnapshot[]): Promise<void> {
+    await this.call({ op: 'erase', docs });
+  }
+
+  segmentsOf(conversation: string): Promise<SegmentRow[]> {
+    return this.read(() => this.reader.segmentsOf(conversation));
   }
 
   logLength(doc: string): Promise<number> {

@@ -138,6 +138,14 @@ export interface Storage {
    * older than the stored one is ignored.
    */
   compact(doc: string, snapshot: Uint8Array, upto: number): Promise<void>;
+  /**
+   * Erasure (a recall): compacts each document as `compact` does, in one
+   * transaction, and then leaves none of the deleted bytes anywhere in
+   * storage (SQLite: freed space is zeroed, `secure_delete`, and the
+   * write-ahead log is checkpointed and truncated). Each snapshot must be of
+   * a garbage-collected document, so that it holds no deleted content itself.
+   */
+  erase(docs: readonly DocSnapshot[]): Promise<void>;
   /** Log rows not yet compacted. */
   logLength(doc: string): Promise<number>;
 
@@ -159,6 +167,8 @@ export interface Storage {
   /** Install-wide settings as stored (JSON values by key). */
   settings(): Promise<Record<string, unknown>>;
   putSetting(key: string, value: unknown): Promise<void>;
+  /** The month segments of a conversation that hold messages, oldest first (kept per segment as messages are indexed: no scan). */
+  segmentsOf(conversation: string): Promise<SegmentRow[]>;
   /** The accepted messages of a conversation with `ts` in [from, to], by sequence after `afterSeq`, at most `limit`. */
   messagesOf(conversation: string, range: { from: number; to: number; afterSeq: number; limit: number }): Promise<IndexedMessage[]>;
 
@@ -205,6 +215,21 @@ export interface Storage {
    * loop; optional, and cheap enough to call for every write.
    */
   poll?(): void;
+}
+
+/** A document's snapshot covering its log rows up to `upto` (see `compact`). */
+export interface DocSnapshot {
+  doc: string;
+  snapshot: Uint8Array;
+  upto: number;
+}
+
+/** One segment of a conversation in the message index. */
+export interface SegmentRow {
+  segment: string;
+  count: number;
+  firstSeq: number;
+  lastSeq: number;
 }
 
 export interface IndexedMessage {

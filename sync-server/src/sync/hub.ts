@@ -27,6 +27,7 @@ import {
   type ErrorCode,
   type ProfileEntry,
   type Verdict,
+  LIMITS,
 } from '@parley/protocol';
 import { profileOf, Refusal } from '../auth/accounts.ts';
 import type { Log } from '../log.ts';
@@ -35,7 +36,7 @@ import type { IndexedMessage, Storage, Write } from '../storage/storage.ts';
 import { Relations } from '../social/relations.ts';
 import { SettingsStore } from '../social/settings.ts';
 import { Connection, type UpdateSink } from './connection.ts';
-import { recordMessages, setProfile, setRelations, setUnread, totalUnread, type Stamped } from './inbox.ts';
+import { recallInInbox, recordMessages, setProfile, setRelations, setUnread, totalUnread, type Stamped } from './inbox.ts';
 import type { LiveDoc } from './live-doc.ts';
 import { DocRegistry } from './registry.ts';
 
@@ -52,6 +53,18 @@ type UpdateMeta = ReturnType<typeof Y.parseUpdateMeta>;
 export interface ExportedMessage extends IndexedMessage {
   recalled: { by: string; ts: number } | null;
   message: Message | null;
+}
+
+/** A recalled message, as it was before its content was deleted. */
+interface Recalled {
+  message: Message;
+  seq: number;
+  by: string;
+}
+
+export interface HubOptions {
+  /** How long after sending a sender may recall a message (PARLEY_RECALL_WINDOW_MS). */
+  recallWindowMs?: number;
 }
 
 export type OpenResult = { ok: true; connection: Connection } | { ok: false; code: ErrorCode };
@@ -99,12 +112,15 @@ export class SyncHub implements UpdateSink {
   /** Open inbox connections per user and device: a device is online while its inbox socket is open. */
   private readonly online = new Map<string, Map<string, number>>();
   private readonly observers: HubObserver[] = [];
+  private readonly recallWindowMs: number;
 
   constructor(
     private readonly storage: Storage,
     unloadAfterMs: number,
     private readonly log: Log,
+    options: HubOptions = {},
   ) {
+    this.recallWindowMs = options.recallWindowMs ?? LIMITS.recallWindowMs;
     this.settings = new SettingsStore(storage);
     this.relations = new Relations(storage, this.settings);
     this.relations.onChange = (users) => {
@@ -194,7 +210,7 @@ export class SyncHub implements UpdateSink {
 
   submit(live: LiveDoc, connection: Connection, update: Uint8Array): void {
     const { user } = connection;
-    const verdict = validateUpdate(update, { user, path: live.parsed, doc: live.doc });
+    const verdict = validateUpdate(update, { user, path: live.parsed, doc: live.doc, now: Date.now(), recallWindowMs: this.recallWindowMs });
     if (!verdict.ok) {
       this.log.info({ doc: live.path, user, code: verdict.code, detail: verdict.detail }, 'update rejected');
       connection.sendControl({ type: 'reject', code: verdict.code, message: `${errorMessage(verdict.code)} (${verdict.detail})`, msgIds: verdict.msgIds });
@@ -220,6 +236,12 @@ export class SyncHub implements UpdateSink {
     }
     const exact = exactClients(meta, live.doc);
     const path = live.parsed;
+    // The recalled messages as they are before the update deletes their content.
+    const recalled: Recalled[] = [];
+    for (const r of verdict.recalls) {
+      const message = live.doc.getMap<Message>('messages').get(r.msg);
+      if (message !== undefined) recalled.push({ message, seq: live.doc.getMap<number>(SERVER_ROOTS.seq).get(r.msg) ?? 0, by: r.by });
+    }
     const stamped: Stamped[] = [];
     const extra: Write[] = [];
     let conversation: string | undefined;
@@ -242,6 +264,8 @@ export class SyncHub implements UpdateSink {
         for (const id of verdict.newClients) clients.set(String(id), { user });
         const seq = live.doc.getMap<number>(SERVER_ROOTS.seq);
         for (const s of stamped) seq.set(s.message.id, s.seq);
+        // A recall's own update deletes the content; whatever it left, the server deletes.
+        for (const r of recalled) eraseContent(live.doc, r.message.id);
       },
       extra,
       verdict.newClients,
@@ -264,6 +288,9 @@ export class SyncHub implements UpdateSink {
       () => {
         connection.sendControl({ type: 'ack', client: position.client, clock: position.clock, msgIds });
         if (stamped.length > 0) this.tell((o) => o.messagesCommitted?.(conversationEvent(live, stamped)));
+        if (recalled.length > 0) {
+          this.afterRecall(live.path, recalled).catch((error: unknown) => this.log.error({ err: error, doc: live.path }, 'recall erasure failed'));
+        }
         if (path.kind === 'conversation') {
           for (const r of verdict.receipts) {
             if (r.kind === 'read') void this.refreshUnread(path.a === user ? path.b : path.a, user, r.seq);
@@ -326,13 +353,161 @@ export class SyncHub implements UpdateSink {
     try {
       const message = live.doc.getMap<Message>('messages').get(id);
       await live.write(() => {
-        live.doc.getMap('messages').delete(id);
+        eraseContent(live.doc, id);
         live.doc.getMap('recalls').set(id, { by, ts: Date.now() });
       });
-      if (message !== undefined) this.tell((o) => o.messageRecalled?.({ ...conversationEvent(live, [{ message, seq: found.seq }]), by }));
+      if (message !== undefined) await this.afterRecall(live.path, [{ message, seq: found.seq, by }]);
     } finally {
       this.registry.release(live);
     }
+  }
+
+  /**
+   * After a recall is durable: tells the observers (the recall push), replaces
+   * the message's preview in both inboxes when it is their `last`, and erases
+   * the old bytes from storage: the conversation document and both inboxes
+   * are compacted from their garbage-collected state (see Storage.erase).
+   */
+  private async afterRecall(docPath: string, recalled: readonly Recalled[]): Promise<void> {
+    const live = await this.registry.acquire(docPath);
+    try {
+      for (const r of recalled) this.tell((o) => o.messageRecalled?.({ ...conversationEvent(live, [{ message: r.message, seq: r.seq }]), by: r.by }));
+      const now = Date.now();
+      await Promise.all(
+        live.dependencies.map((inbox) => {
+          const owner = inbox.parsed.kind === 'inbox' ? inbox.parsed.user : '';
+          const path = live.parsed;
+          const peer = path.kind === 'conversation' && owner === path.a ? path.b : path.kind === 'conversation' ? path.a : '';
+          return inbox.write(() => {
+            for (const r of recalled) {
+              const nickname = this.profiles.get(r.message.from)?.nickname ?? r.message.profile.nickname;
+              const preview = r.by === r.message.from ? `${nickname} recalled a message` : 'A message was recalled';
+              recallInInbox(inbox.doc, peer, r.message.id, preview, now);
+            }
+          });
+        }),
+      );
+      await this.registry.erase([live, ...live.dependencies]);
+    } finally {
+      this.registry.release(live);
+    }
+  }
+
+  /**
+   * Imports history (admin): each message keeps its id and time and lands in
+   * its month's segment; per conversation the messages are sequenced in time
+   * order after the ones it holds, and an id its segment holds already is
+   * skipped. One write (one log row) per segment document touched. `live`:
+   * counted as unread and pushed like a new message; otherwise history, which
+   * only moves the inboxes' `last`.
+   */
+  async importMessages(messages: readonly Message[], live: boolean): Promise<{ imported: number; duplicates: number }> {
+    const byPair = new Map<string, Message[]>();
+    for (const m of messages) {
+      const pair = conversationId(m.from, m.to);
+      const list = byPair.get(pair) ?? [];
+      list.push(m);
+      byPair.set(pair, list);
+    }
+    let imported = 0;
+    let duplicates = 0;
+    for (const list of byPair.values()) {
+      const r = await this.importPair(list, live);
+      imported += r.imported;
+      duplicates += r.duplicates;
+    }
+    return { imported, duplicates };
+  }
+
+  private async importPair(list: readonly Message[], live: boolean): Promise<{ imported: number; duplicates: number }> {
+    const sorted = [...list].sort((p, q) => p.ts - q.ts);
+    const first = sorted[0];
+    if (first === undefined) return { imported: 0, duplicates: 0 };
+    const docs = new Map<string, LiveDoc>();
+    try {
+      for (const segment of new Set(sorted.map((m) => segmentOf(m.ts)))) docs.set(segment, await this.registry.acquire(conversationPath(first.from, first.to, segment)));
+      // From here to queueing the writes nothing awaits, so the sequences are taken in acceptance order.
+      const conversation = conversationId(first.from, first.to);
+      let seq = this.lastSeq.get(conversation) ?? 0;
+      const seen = new Set<string>();
+      const bySegment = new Map<string, Stamped[]>();
+      let duplicates = 0;
+      for (const message of sorted) {
+        const segment = segmentOf(message.ts);
+        const doc = docs.get(segment)?.doc;
+        if (doc === undefined) throw new Error('segment not loaded');
+        if (seen.has(message.id) || doc.getMap('messages').has(message.id) || doc.getMap(SERVER_ROOTS.seq).has(message.id)) {
+          duplicates++;
+          continue;
+        }
+        seen.add(message.id);
+        const stamped = bySegment.get(segment) ?? [];
+        stamped.push({ message, seq: ++seq });
+        bySegment.set(segment, stamped);
+      }
+      if (seen.size === 0) return { imported: 0, duplicates };
+      this.lastSeq.set(conversation, seq);
+      const done: Promise<void>[] = [];
+      let anyDoc: LiveDoc | undefined;
+      for (const [segment, stamped] of bySegment) {
+        const target = docs.get(segment);
+        if (target === undefined) continue;
+        anyDoc = target;
+        const writes: Write[] = [];
+        for (const s of stamped) {
+          writes.push({ kind: 'message', conversation, seq: s.seq, id: s.message.id, from: s.message.from, ts: s.message.ts, segment });
+          writes.push(...this.writesFor(s.message, conversation));
+        }
+        writes.push({ kind: 'last-seq', conversation, seq: stamped.at(-1)?.seq ?? 0 });
+        done.push(
+          target.write(() => {
+            const messagesMap = target.doc.getMap('messages');
+            const seqMap = target.doc.getMap<number>(SERVER_ROOTS.seq);
+            for (const s of stamped) {
+              messagesMap.set(s.message.id, s.message);
+              seqMap.set(s.message.id, s.seq);
+            }
+          }, writes),
+        );
+      }
+      const all = [...bySegment.values()].flat().sort((p, q) => p.seq - q.seq);
+      const newest = all.at(-1);
+      const newestSegment = [...bySegment.keys()].sort().at(-1) ?? '';
+      const now = Date.now();
+      if (anyDoc !== undefined && newest !== undefined) {
+        const path = anyDoc.parsed;
+        for (const inbox of anyDoc.dependencies) {
+          const owner = inbox.parsed.kind === 'inbox' ? inbox.parsed.user : '';
+          const peer = path.kind === 'conversation' && owner === path.a ? path.b : path.kind === 'conversation' ? path.a : '';
+          if (live) this.noteInInbox(inbox, peer, newestSegment, all, now);
+          else {
+            done.push(
+              inbox.write(() => {
+                recordMessages(inbox.doc, peer, newestSegment, [newest], seq, now, false);
+                const profile = this.profiles.get(peer);
+                if (profile !== undefined) setProfile(inbox.doc, profile);
+              }),
+            );
+          }
+        }
+      }
+      await Promise.all(done);
+      if (live) {
+        for (const [segment, stamped] of bySegment) {
+          const target = docs.get(segment);
+          if (target !== undefined) this.tell((o) => o.messagesCommitted?.(conversationEvent(target, stamped)));
+        }
+      }
+      return { imported: seen.size, duplicates };
+    } finally {
+      for (const doc of docs.values()) this.registry.release(doc);
+    }
+  }
+
+  /** The month segments of the pair's conversation that hold messages, oldest first (from the index; no document is loaded). */
+  async segments(x: string, y: string): Promise<{ segment: string; count: number; firstSeq: number; lastSeq: number }[]> {
+    await this.commit.idle();
+    return this.storage.segmentsOf(conversationId(x, y));
   }
 
   /** A pair's history in acceptance order, paged by time range and sequence cursor (msg_index + the documents). */
@@ -477,6 +652,14 @@ export class SyncHub implements UpdateSink {
     await this.commit.idle();
     await this.registry.closeAll();
   }
+}
+
+/** Deletes a recalled message's content and its edits from a conversation document (no-op for what is gone already). */
+function eraseContent(doc: Y.Doc, id: string): void {
+  const messages = doc.getMap('messages');
+  if (messages.has(id)) messages.delete(id);
+  const edits = doc.getMap('edits');
+  for (const key of [...edits.keys()]) if (key.startsWith(`${id}|`)) edits.delete(key);
 }
 
 /** An event about a loaded conversation document; its members' inboxes are loaded with it. */

@@ -13,12 +13,15 @@ export interface Stamped {
 
 const conversations = (inbox: Y.Doc): Y.Map<InboxEntry> => inbox.getMap<InboxEntry>('conversations');
 
-/** Records accepted messages of the conversation between the inbox's owner and `peer`. */
-export function recordMessages(inbox: Y.Doc, peer: string, segment: string, stamped: readonly Stamped[], lastSeq: number, now: number): void {
+/**
+ * Records accepted messages of the conversation between the inbox's owner and
+ * `peer`; `countUnread: false` (imported history) leaves the unread count as is.
+ */
+export function recordMessages(inbox: Y.Doc, peer: string, segment: string, stamped: readonly Stamped[], lastSeq: number, now: number, countUnread = true): void {
   const newest = stamped.at(-1);
   if (newest === undefined) return;
   const prev = conversations(inbox).get(peer);
-  const fromPeer = stamped.filter((s) => s.message.from === peer).length;
+  const fromPeer = countUnread ? stamped.filter((s) => s.message.from === peer).length : 0;
   const last =
     prev?.last !== undefined && prev.last.seq > newest.seq
       ? prev.last
@@ -32,6 +35,17 @@ export function recordMessages(inbox: Y.Doc, peer: string, segment: string, stam
     unread: (prev?.unread ?? 0) + fromPeer,
     updatedAt: now,
   });
+}
+
+/**
+ * A message was recalled: when it is the conversation's `last`, its preview
+ * becomes `preview` (the old text goes, and the erasure that follows drops
+ * it from storage).
+ */
+export function recallInInbox(inbox: Y.Doc, peer: string, msgId: string, preview: string, now: number): void {
+  const prev = conversations(inbox).get(peer);
+  if (prev?.last?.id !== msgId) return;
+  conversations(inbox).set(peer, { ...prev, last: { ...prev.last, preview }, updatedAt: now });
 }
 
 export function setUnread(inbox: Y.Doc, peer: string, unread: number, now: number): void {

@@ -111,6 +111,23 @@ export class DocRegistry {
     this.storage.compact(live.path, snapshot, upto).catch((error: unknown) => this.log.error({ err: error, doc: live.path }, 'compaction failed'));
   }
 
+  /**
+   * Erases what the documents no longer hold (a recall): once their queued
+   * writes are committed, each is compacted from its in-memory state, which
+   * Yjs has garbage-collected (deleted content is gone from it), and storage
+   * drops the replaced rows for good (Storage.erase).
+   */
+  async erase(lives: readonly LiveDoc[]): Promise<void> {
+    await Promise.all(lives.map((live) => live.committed()));
+    const docs = lives
+      .filter((live) => !live.destroyed)
+      .map((live) => {
+        live.logLength = 0;
+        return { doc: live.path, snapshot: Y.encodeStateAsUpdate(live.doc), upto: live.lastId };
+      });
+    if (docs.length > 0) await this.storage.erase(docs);
+  }
+
   /** Unloads everything now (shutdown): compacts what has a log. */
   async closeAll(): Promise<void> {
     await this.commit.idle();
