@@ -8,7 +8,8 @@
  *   observers (lib/sync/materialise.ts), never written by components.
  */
 import { Dexie, type EntityTable } from 'dexie';
-import type { Element, ErrorCode, MediaKind, MessageType, Session } from '@parley/protocol';
+import type { Element, ErrorCode, MediaKind, MessageType, ReplyRef, Session } from '@parley/protocol';
+import { searchWords } from './search/words.ts';
 
 export interface UpdateRow {
   id?: number;
@@ -27,6 +28,8 @@ export interface MessageRow {
   body: Element[];
   /** The body in words (protocol's describeElement): what search and previews read. */
   text: string;
+  /** `text`'s normalised words (lib/search/words.ts), the multi-entry `words` index of offline search. */
+  words?: string[];
   ts: number;
   /** The server's acceptance order; null until stamped. */
   seq: number | null;
@@ -38,6 +41,14 @@ export interface MessageRow {
   type: MessageType;
   /** A system notice's title, when it has one. */
   title?: string;
+  /** The message quotes another (its id and sender; the quote is shown from this device's copy). */
+  reply?: ReplyRef;
+  /** The text is the sender's latest edit (lib/sync/extras.ts). */
+  edited?: true;
+  /** Recalled: body and text are erased; `by` is the sender or `@admin`. */
+  recalled?: { by: string; ts: number };
+  /** Reactions: each emoji with who reacted, in order of first use. */
+  reactions?: { emoji: string; users: string[] }[];
   /**
    * Written by the service worker from a Web Push (lib/sync/pushed.ts): possibly
    * partial (the preview), never synced. The synced row of the same id replaces it.
@@ -126,6 +137,28 @@ export interface MuteRow {
   muted: boolean;
 }
 
+/** prefs' `pinned[<peer>]`: on top of the list. */
+export interface PinRow {
+  peer: string;
+  pinned: boolean;
+  ts: number;
+}
+
+/** prefs' `archived[<peer>]`: out of the main list until a message newer than `ts`. */
+export interface ArchiveRow {
+  peer: string;
+  archived: boolean;
+  ts: number;
+}
+
+/** prefs' `drafts[<peer>]` with text (an empty draft has no row). */
+export interface DraftRow {
+  peer: string;
+  text: string;
+  reply?: ReplyRef;
+  ts: number;
+}
+
 /** The inbox's `friends`, `blocklist` and `requests` maps, one row per entry. */
 export interface RelationRow {
   /** `friend|<id>`, `block|<id>`, `in|<from>` or `out|<to>` */
@@ -170,10 +203,41 @@ export interface ActionOutboxRow {
   createdAt: number;
 }
 
+/**
+ * A recall, edit or reaction this device wrote and the server has not
+ * acknowledged (lib/sync/extras.ts): the document key and the value to hold
+ * there (null: delete my item), written again after a reset or a reload.
+ */
+export interface ExtraOutboxRow {
+  /** `<root>|<document key>` */
+  key: string;
+  path: string;
+  root: 'recalls' | 'edits' | 'reactions';
+  docKey: string;
+  msg: string;
+  value: unknown;
+  state: OutboxState;
+  code?: ErrorCode;
+  /** Where the write's item sits in the copy (client id, clock after it): an ack at or past it stored it. */
+  client: number;
+  clock: number;
+  createdAt: number;
+}
+
 /** What a custom message keeps on the sender's device only (a game's hidden move), by message id. */
 export interface CustomSecretRow {
   msg: string;
   data: unknown;
+}
+
+/** One month segment of a conversation as the server listed it (`SegmentInfo`), cached: `id` is `<conv>|<segment>`. */
+export interface SegmentRow {
+  id: string;
+  conv: string;
+  segment: string;
+  count: number;
+  firstSeq: number;
+  lastSeq: number;
 }
 
 export interface MetaRow {
@@ -193,9 +257,14 @@ export type ParleyDB = Dexie & {
   relations: EntityTable<RelationRow, 'key'>;
   blobs: EntityTable<BlobRow, 'id'>;
   mutes: EntityTable<MuteRow, 'peer'>;
+  pins: EntityTable<PinRow, 'peer'>;
+  archives: EntityTable<ArchiveRow, 'peer'>;
+  drafts: EntityTable<DraftRow, 'peer'>;
   actions: EntityTable<ActionRow, 'key'>;
   actionOutbox: EntityTable<ActionOutboxRow, 'key'>;
   customSecrets: EntityTable<CustomSecretRow, 'msg'>;
+  extraOutbox: EntityTable<ExtraOutboxRow, 'key'>;
+  segments: EntityTable<SegmentRow, 'id'>;
 };
 
 export const db = new Dexie('parley') as ParleyDB;
@@ -233,9 +302,25 @@ db.version(3)
 db.version(4).stores({ mutes: 'peer' });
 // Custom messages: actions on them, the ones not acknowledged yet, and the sender's secrets.
 db.version(5).stores({ actions: 'key, msg, conv', actionOutbox: 'key, path, msg, state', customSecrets: 'msg' });
+// The server's list of a conversation's segments (lib/sync/segments.ts), cached for offline use.
+db.version(6).stores({ segments: 'id, conv' });
+// Pinned, archived and drafts (prefs), and offline search: a multi-entry index of each message's words,
+// computed here for rows materialised before it existed. (The messages line lists every index of the table.)
+db.version(7)
+  .stores({ messages: 'id, conv, [conv+seq], [conv+order], *words', pins: 'peer', archives: 'peer', drafts: 'peer' })
+  .upgrade(async (tx) => {
+    await tx
+      .table('messages')
+      .toCollection()
+      .modify((row: Partial<MessageRow>) => {
+        row.words = searchWords(row.text ?? '');
+      });
+  });
+// Recalls, edits and reactions not acknowledged yet (rows carry reply, edited, recalled and reactions; no index).
+db.version(8).stores({ extraOutbox: 'key, path, msg, state' });
 
 /** Everything that belongs to the signed-in user (not the device id). */
-export const userTables = ['updates', 'outbox', 'messages', 'conversations', 'profiles', 'receipts', 'reads', 'relations', 'blobs', 'mutes', 'actions', 'actionOutbox', 'customSecrets'] as const;
+export const userTables = ['updates', 'outbox', 'messages', 'conversations', 'profiles', 'receipts', 'reads', 'relations', 'blobs', 'mutes', 'actions', 'actionOutbox', 'customSecrets', 'pins', 'archives', 'drafts', 'extraOutbox', 'segments'] as const;
 
 export async function getMeta<T>(key: string): Promise<T | undefined> {
   return (await db.meta.get(key))?.value as T | undefined;

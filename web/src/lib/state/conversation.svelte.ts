@@ -1,14 +1,25 @@
 /**
- * One conversation on screen: its newest messages in display order (the
- * server's sequence, my unsent ones last), each with its state, and the peer's
- * profile. Reads Dexie only; the hub keeps the tables current.
+ * One conversation on screen: a *window* of its messages in display order
+ * (the server's sequence, my unsent ones last), each with its state, and the
+ * peer's profile. Reads Dexie only; the hub keeps the tables current.
+ *
+ * The window is a range of the `[conv+order]` index, `[lo, hi]` (null: open
+ * ended), never the whole history: the live query re-reads at most CAP rows
+ * and only wakes for writes inside its range, so the work per new message does
+ * not grow with the history. Scrolling moves the window: `older()` prepends a
+ * page (syncing the segment that holds it when the device lacks it, see
+ * lib/sync/segments.ts) and `trimEnd()` then drops what fell far below;
+ * `newer()` and `trimStart()` do the reverse; `around(id)` re-centres it.
  */
 import { Dexie } from 'dexie';
 import { conversationId, type Element, type ErrorCode, type MessageType } from '@parley/protocol';
-import { db } from '../db.ts';
+import { db, type MessageRow } from '../db.ts';
 import { messageState, type MessageState } from '../messageState.ts';
 import { report } from '../services/errors.ts';
+import { currentHub } from '../services/session.ts';
+import { SegmentHistory } from '../sync/segments.ts';
 import { Live } from './live.svelte.ts';
+import { session } from './session.svelte.ts';
 
 export interface MessageView {
   id: string;
@@ -19,6 +30,8 @@ export interface MessageView {
   text: string;
   ts: number;
   seq: number | null;
+  /** Display order (the `[conv+order]` index). */
+  order: number;
   mine: boolean;
   /** Only my messages have a state. */
   state: MessageState | null;
@@ -30,88 +43,115 @@ export interface MessageView {
   uploading: boolean;
   /** The device's own copy of media not yet acknowledged, by hash: shown without the network. */
   local?: ReadonlyMap<string, Blob> | undefined;
+  reply?: MessageRow['reply'];
+  edited?: MessageRow['edited'];
+  recalled?: MessageRow['recalled'];
+  reactions?: MessageRow['reactions'];
 }
 
 interface Snapshot {
   messages: MessageView[];
   name: string;
   avatar?: string | undefined;
-  /** More history exists beyond the window. */
-  more: boolean;
   /** The user's read marker in this conversation (prefs). */
   readSeq: number;
+  /** The window this snapshot was read for. */
+  lo: number | null;
+  hi: number | null;
 }
 
-/** Messages shown at first; scrolling up shows more. */
-const PAGE = 100;
+/** Messages shown when the conversation opens at its newest. */
+const INITIAL = 200;
+/** Messages added per step of scrolling (virtua renders only those near the viewport). */
+export const PAGE = 1000;
+/** The window is trimmed back to this many messages after it grew by a page (the new page and what was in view). */
+export const WINDOW = PAGE + 500;
+/** The live query never reads more than this (the window plus the page it grows by, and new arrivals). */
+const CAP = WINDOW + 2 * PAGE;
 
 export class ConversationState {
   readonly peer: string;
   readonly me: string;
-  limit = $state(PAGE);
+  readonly conv: string;
+  readonly history: SegmentHistory;
+  /** The window's lowest order (inclusive); null: the newest INITIAL messages. */
+  lo = $state<number | null>(null);
+  /** The window's highest order (inclusive); null: up to the newest, following new messages. */
+  hi = $state<number | null>(null);
+  /** An older segment is being fetched. */
+  loadingOlder = $state(false);
+  /** The oldest message of the conversation is in the window. */
+  beginning = $state(false);
+  /** Older history could not be fetched (offline): scrolling up again retries. */
+  unavailable = $state(false);
   readonly #live: Live<Snapshot>;
-  /** The last snapshot shown, so that a longer window starts from it rather than from empty. */
+  /** The last snapshot shown, so that a moved window starts from it rather than from empty. */
   #last: Snapshot;
+  #busy = false;
 
   constructor(me: string, peer: string) {
     this.me = me;
     this.peer = peer;
-    const conv = conversationId(me, peer);
-    this.#last = { messages: [], name: peer, more: false, readSeq: 0 };
+    this.conv = conversationId(me, peer);
+    this.history = new SegmentHistory(me, peer, currentHub, () => session.current?.accessToken ?? '');
+    void this.history.open().catch(report);
+    this.#last = { messages: [], name: peer, readSeq: 0, lo: null, hi: null };
     this.#live = $derived.by(() => {
-      const limit = this.limit;
+      const lo = this.lo;
+      const hi = this.hi;
       const initial = this.#last;
-      return new Live<Snapshot>(
-        async () => {
-          const [rows, outbox, receipts, profile, read] = await Promise.all([
-            db.messages.where('[conv+order]').between([conv, Dexie.minKey], [conv, Dexie.maxKey]).reverse().limit(limit + 1).toArray(),
-            db.outbox.where('conv').equals(conv).toArray(),
-            db.receipts.where('conv').equals(conv).toArray(),
-            db.profiles.get(peer),
-            db.reads.get(peer),
-          ]);
-          const outboxOf = new Map(outbox.map((o) => [o.id, o]));
-          const blobs = outbox.length === 0 ? [] : await db.blobs.where('msg').anyOf(outbox.map((o) => o.id)).toArray();
-          const localOf = new Map<string, Map<string, Blob>>();
-          for (const b of blobs) {
-            let local = localOf.get(b.msg);
-            if (local === undefined) localOf.set(b.msg, (local = new Map<string, Blob>()));
-            local.set(b.hash, b.blob);
-          }
-          const receipt = (kind: string): number => receipts.find((r) => r.id === `${conv}|${peer}|${kind}`)?.seq ?? 0;
-          const peerDelivered = receipt('delivered');
-          const peerRead = receipt('read');
-          const more = rows.length > limit;
-          const messages = rows
-            .slice(0, limit)
-            .reverse()
-            .map((row): MessageView => {
-              const entry = outboxOf.get(row.id);
-              // What this device wrote is its own, even a (refused) message naming another author.
-              const system = row.type === 'system';
-              const mine = !system && (row.from === me || entry !== undefined);
-              return {
-                id: row.id,
-                from: row.from,
-                body: row.body,
-                text: row.text,
-                ts: row.ts,
-                seq: row.seq,
-                mine,
-                state: mine ? messageState({ seq: row.seq, outbox: entry, peerDelivered, peerRead }) : null,
-                code: entry?.code,
-                type: row.type,
-                title: row.title,
-                uploading: entry?.uploads === 'pending',
-                local: localOf.get(row.id),
-              };
-            });
-          return { messages, name: profile?.nickname || peer, avatar: profile?.avatar, more, readSeq: read?.seq ?? 0 };
-        },
-        initial,
-        report,
-      );
+      return new Live<Snapshot>(() => this.#query(lo, hi), initial, report);
     });
+  }
+
+  async #query(lo: number | null, hi: number | null): Promise<Snapshot> {
+    const { conv, me, peer } = this;
+    const range = db.messages.where('[conv+order]').between([conv, lo ?? Dexie.minKey], [conv, hi ?? Dexie.maxKey], true, true);
+    const [rows, outbox, receipts, profile, read] = await Promise.all([
+      range.reverse().limit(lo === null ? INITIAL : CAP).toArray(),
+      db.outbox.where('conv').equals(conv).toArray(),
+      db.receipts.where('conv').equals(conv).toArray(),
+      db.profiles.get(peer),
+      db.reads.get(peer),
+    ]);
+    const outboxOf = new Map(outbox.map((o) => [o.id, o]));
+    const blobs = outbox.length === 0 ? [] : await db.blobs.where('msg').anyOf(outbox.map((o) => o.id)).toArray();
+    const localOf = new Map<string, Map<string, Blob>>();
+    for (const b of blobs) {
+      let local = localOf.get(b.msg);
+      if (local === undefined) localOf.set(b.msg, (local = new Map<string, Blob>()));
+      local.set(b.hash, b.blob);
+    }
+    const receipt = (kind: string): number => receipts.find((r) => r.id === `${conv}|${peer}|${kind}`)?.seq ?? 0;
+    const peerDelivered = receipt('delivered');
+    const peerRead = receipt('read');
+    const messages = rows.reverse().map((row): MessageView => {
+      const entry = outboxOf.get(row.id);
+      // What this device wrote is its own, even a (refused) message naming another author.
+      const system = row.type === 'system';
+      const mine = !system && (row.from === me || entry !== undefined);
+      return {
+        id: row.id,
+        from: row.from,
+        body: row.body,
+        text: row.text,
+        ts: row.ts,
+        seq: row.seq,
+        order: row.order,
+        mine,
+        state: mine ? messageState({ seq: row.seq, outbox: entry, peerDelivered, peerRead }) : null,
+        code: entry?.code,
+        type: row.type,
+        title: row.title,
+        uploading: entry?.uploads === 'pending',
+        local: localOf.get(row.id),
+        reply: row.reply,
+        edited: row.edited,
+        recalled: row.recalled,
+        reactions: row.reactions,
+      };
+    });
+    return { messages, name: profile?.nickname || peer, avatar: profile?.avatar, readSeq: read?.seq ?? 0, lo, hi };
   }
 
   get #snapshot(): Snapshot {
@@ -132,10 +172,6 @@ export class ConversationState {
     return this.#snapshot.avatar;
   }
 
-  get more(): boolean {
-    return this.#snapshot.more;
-  }
-
   get readSeq(): number {
     return this.#snapshot.readSeq;
   }
@@ -144,7 +180,146 @@ export class ConversationState {
     return this.#live.loaded;
   }
 
-  showMore(): void {
-    this.limit += PAGE;
+  /** The messages shown are those of the current window (it is not moving): only then may it move again. */
+  get settled(): boolean {
+    const snapshot = this.#snapshot;
+    return this.loaded && snapshot.lo === this.lo && snapshot.hi === this.hi;
+  }
+
+  /** The window reaches the newest message (and follows new ones). */
+  get atEnd(): boolean {
+    return this.hi === null;
+  }
+
+  /** `PAGE` rows just below `order` (newest first), or just above it (oldest first). */
+  #page(order: number, direction: 'below' | 'above', size = PAGE): Promise<MessageRow[]> {
+    const { conv } = this;
+    return direction === 'below'
+      ? db.messages.where('[conv+order]').between([conv, Dexie.minKey], [conv, order], true, false).reverse().limit(size).toArray()
+      : db.messages.where('[conv+order]').between([conv, order], [conv, Dexie.maxKey], false, true).limit(size).toArray();
+  }
+
+  /**
+   * Scrolled to the top of the window: prepends the page before it, syncing
+   * older segments first when the device lacks them. Resolves true when
+   * messages were added.
+   */
+  async older(): Promise<boolean> {
+    if (this.#busy || this.beginning || !this.settled) return false;
+    this.#busy = true;
+    try {
+      const oldest = this.messages[0];
+      // Bounded: each round either finds local rows, fetches one segment (each at most once), or ends.
+      for (let round = 0; round < 64; round++) {
+        const below = oldest === undefined ? [] : await this.#page(oldest.order, 'below');
+        if (below.length > 0) {
+          this.unavailable = false;
+          this.lo = below[below.length - 1]?.order ?? null;
+          return true;
+        }
+        const row = oldest === undefined ? null : await db.messages.get(oldest.id);
+        this.loadingOlder = true;
+        const result = await this.history.older(row ?? null).finally(() => (this.loadingOlder = false));
+        if (result === 'beginning') {
+          this.beginning = true;
+          return false;
+        }
+        if (result === 'unavailable') {
+          this.unavailable = true;
+          return false;
+        }
+        if (oldest === undefined) return true;
+      }
+      return false;
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** After `older()` rendered: drops what lies far below, so that the window stays bounded. */
+  trimEnd(): void {
+    if (this.#busy || !this.settled) return;
+    const messages = this.messages;
+    if (messages.length <= WINDOW) return;
+    this.hi = messages[WINDOW - 1]?.order ?? null;
+  }
+
+  /** Scrolled to the bottom of a window that does not reach the newest: appends the next page. */
+  async newer(): Promise<boolean> {
+    if (this.#busy || this.hi === null || !this.settled) return false;
+    this.#busy = true;
+    try {
+      const above = await this.#page(this.hi, 'above');
+      this.hi = above.length < PAGE ? null : (above[above.length - 1]?.order ?? null);
+      return above.length > 0;
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** After `newer()` rendered: drops what lies far above. */
+  trimStart(): void {
+    if (this.#busy || !this.settled) return;
+    const messages = this.messages;
+    if (messages.length <= WINDOW) return;
+    this.lo = messages[messages.length - WINDOW]?.order ?? null;
+    this.beginning = false;
+  }
+
+  /** Back to the newest messages. */
+  latest(): void {
+    this.lo = null;
+    this.hi = null;
+    this.beginning = false;
+  }
+
+  /**
+   * Centres the window on a message (a link to it, the first unread),
+   * fetching its segment when the device lacks it. Resolves false when it
+   * could not be found.
+   */
+  async around(id: string, ts?: number): Promise<boolean> {
+    const row = await this.history.find(id, ts);
+    if (row === null || row.conv !== this.conv) return false;
+    const [below, above] = await Promise.all([this.#page(row.order, 'below', PAGE / 2), this.#page(row.order, 'above', PAGE / 2)]);
+    this.beginning = false;
+    this.lo = below[below.length - 1]?.order ?? row.order;
+    this.hi = above.length < PAGE / 2 ? null : (above[above.length - 1]?.order ?? null);
+    return true;
+  }
+
+  /**
+   * Where the user left off when the conversation opens: the first unread
+   * message (the oldest of the last `unread` messages of the peer, as the
+   * inbox counts them, beyond the read marker; bounded by the unread count),
+   * and the conversation's last sequence (the inbox's: known before the
+   * newest segment is on the device).
+   */
+  async leftOff(): Promise<{ first: { message: MessageRow; count: number } | null; lastSeq: number }> {
+    const [row, read] = await Promise.all([db.conversations.get(this.peer), db.reads.get(this.peer)]);
+    const lastSeq = row?.lastSeq ?? 0;
+    const unread = Math.min(row?.unread ?? 0, 1000);
+    if (unread === 0) return { first: null, lastSeq };
+    const marker = read?.seq ?? 0;
+    const rows = await db.messages
+      .where('[conv+seq]')
+      .between([this.conv, marker + 1], [this.conv, Dexie.maxKey], true, true)
+      .reverse()
+      .filter((m) => m.from === this.peer)
+      .limit(unread)
+      .toArray();
+    const first = rows[rows.length - 1];
+    return { first: first === undefined ? null : { message: first, count: rows.length }, lastSeq };
+  }
+
+  /** Messages of the peer after sequence `seq` (at most 100 counted: the button says 99+). */
+  async peerMessagesAfter(seq: number): Promise<number> {
+    const rows = await db.messages
+      .where('[conv+seq]')
+      .between([this.conv, seq + 1], [this.conv, Dexie.maxKey], true, true)
+      .filter((m) => m.from === this.peer)
+      .limit(100)
+      .keys();
+    return rows.length;
   }
 }

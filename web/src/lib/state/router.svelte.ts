@@ -1,16 +1,22 @@
-/** The route is the URL: `/` the list, `/contacts` the contacts screen, `/c/<peer>` a conversation (history API; reload and back work). */
+/**
+ * The route is the URL: `/` the list, `/contacts` the contacts screen,
+ * `/c/<peer>` a conversation, `/c/<peer>/m/<msgId>` one message in it
+ * (history API; reload and back work).
+ */
+
+import { parseConversationPath } from './conversationPath.ts';
+
 class Router {
   path = $state(typeof location === 'undefined' ? '/' : location.pathname);
 
-  /** The peer of the open conversation, or null on the list. */
+  /** The peer of the open conversation (`/c/<peer>` or `/c/<peer>/m/<msgId>`), or null on the list. */
   get peer(): string | null {
-    const match = /^\/c\/([^/]+)\/?$/.exec(this.path);
-    if (match === null) return null;
-    try {
-      return decodeURIComponent(match[1] ?? '');
-    } catch {
-      return null;
-    }
+    return parseConversationPath(this.path)?.peer ?? null;
+  }
+
+  /** The message the conversation opens at (`/c/<peer>/m/<msgId>`: search results, reply quotes), or null. */
+  get messageId(): string | null {
+    return parseConversationPath(this.path)?.messageId ?? null;
   }
 
   /** The contacts screen is open. */

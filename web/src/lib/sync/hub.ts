@@ -8,6 +8,8 @@
  *   c2c/… (outbox)        a segment with writes not yet acknowledged
  *   c2c/… (background)    a segment the inbox says changed: synced, materialised,
  *                         receipted, then closed (a few at a time)
+ *   c2c/… (history)       an older segment the user scrolled to: synced,
+ *                         materialised, then closed (lib/sync/segments.ts)
  *
  * Control frames: `ack` empties the outbox; `reject` marks the refused
  * messages failed and resets the document (see SyncedDoc.reset); `refused`
@@ -27,10 +29,13 @@ import {
   type ErrorCode,
 } from '@parley/protocol';
 import { db, type MessageRow, type ReceiptRow, type RelationRow } from '../db.ts';
-import { conversationRow, messageRow, profileRow, receiptSeq, relationRow } from './materialise.ts';
+import { conversationRow, profileRow, receiptSeq, relationRow } from './materialise.ts';
 import { ackActions, hasPendingActions, observeActions, pendingActionPaths, reapplyActions, rejectActions } from './actions.ts';
 import { planReapply } from './outboxPlan.ts';
+import { ackExtras, attachExtras, hasPendingExtras, inboxChangedAfterRecall, pendingExtraPaths, reapplyExtras, rejectExtras } from './extras.ts';
 import { SyncedDoc } from './syncedDoc.ts';
+import { laggingReads, markRead, observePrefs, setMuted } from './prefs.ts';
+import { clientEvents, newMessages, type MessageEvent } from '../client/events.ts';
 
 export interface HubContext {
   me: string;
@@ -42,13 +47,15 @@ export interface HubContext {
   /** A conversation document refused for good (not a member, unknown path). */
   refused: (path: string, code: ErrorCode) => void;
   typing: (peer: string, typing: boolean) => void;
+  /** The peer has this conversation open on some device (awareness `here`, see openConversation). */
+  online?: (peer: string, online: boolean) => void;
   syncing: (busy: boolean) => void;
   /** Whether the server answers (from the inbox socket): navigator.onLine alone is not to be trusted. */
   reachable: (reachable: boolean) => void;
   error: (e: unknown) => void;
 }
 
-type Hold = 'inbox' | 'prefs' | 'open' | 'outbox' | 'background';
+type Hold = 'inbox' | 'prefs' | 'open' | 'outbox' | 'background' | 'history';
 
 interface Entry {
   synced: SyncedDoc;
@@ -191,8 +198,10 @@ export class SyncHub {
     this.#openPeer = peer;
     if (previous !== null) {
       this.setTyping(previous, false);
+      this.#setHere(previous, false);
       for (const [path, entry] of [...this.#docs]) if (entry.holds.has('open')) this.#release(path, 'open');
       this.#ctx.typing(previous, false);
+      this.#ctx.online?.(previous, false);
     }
     if (peer === null) return;
     const segments = new Set([segmentOf(Date.now())]);
@@ -201,6 +210,39 @@ export class SyncHub {
     if (this.#openPeer !== peer) return;
     for (const segment of segments) this.#acquire(conversationPath(this.me, peer, segment), 'open');
     this.#refreshReceipts();
+    // Presence: this device shows the conversation (the peer's header says "online").
+    await this.#docs.get(conversationPath(this.me, peer, segmentOf(Date.now())))?.synced.ready.catch(() => undefined);
+    if (this.#openPeer === peer) this.#setHere(peer, true);
+  }
+
+  /** Awareness `here` in the open conversation's current segment: which conversation this device shows. */
+  #setHere(peer: string, here: boolean): void {
+    const awareness = this.#docs.get(conversationPath(this.me, peer, segmentOf(Date.now())))?.synced.provider?.awareness;
+    const value = here ? peer : null;
+    if (awareness !== undefined && (awareness.getLocalState() as { here?: unknown } | null)?.here !== value) awareness.setLocalStateField('here', value);
+  }
+
+  /** The newest segment holding messages, known from the server's list rather than the inbox: held open too. */
+  holdOpen(peer: string, segment: string): void {
+    if (peer === this.#openPeer) this.#acquire(conversationPath(this.me, peer, segment), 'open');
+  }
+
+  /**
+   * Syncs one segment of history and materialises it, then closes it (unless
+   * something else holds it). Resolves false when it could not sync (offline,
+   * refused, timed out).
+   */
+  async syncHistory(peer: string, segment: string, timeoutMs = BACKGROUND_TIMEOUT_MS): Promise<boolean> {
+    const path = conversationPath(this.me, peer, segment);
+    const entry = this.#acquire(path, 'history');
+    try {
+      await entry.synced.ready;
+      const synced = await Promise.race([entry.synced.whenSynced().then(() => true), delay(timeoutMs).then(() => false)]);
+      await entry.writes;
+      return synced && !entry.synced.refused;
+    } finally {
+      this.#release(path, 'history');
+    }
   }
 
   /** Typing state, in the awareness of the open conversation's current segment. */
@@ -229,7 +271,7 @@ export class SyncHub {
    * to `flush` once per transaction: the work per write is the size of the
    * write, never of the history. All keys count as changed at attach time.
    */
-  #batch(doc: Y.Doc, maps: Y.Map<unknown>[], flush: (keys: Map<Y.Map<unknown>, Set<string>>) => void): () => void {
+  #batch(doc: Y.Doc, maps: Y.Map<unknown>[], flush: (keys: Map<Y.Map<unknown>, Set<string>>, initial: boolean) => void): () => void {
     const dirty = new Map<Y.Map<unknown>, Set<string>>(maps.map((m) => [m, new Set(m.keys())]));
     const observers = maps.map((map) => {
       const fn = (event: Y.YMapEvent<unknown>): void => {
@@ -238,16 +280,17 @@ export class SyncHub {
       map.observe(fn);
       return () => map.unobserve(fn);
     });
-    const run = (): void => {
+    const run = (initial: boolean): void => {
       if (![...dirty.values()].some((s) => s.size > 0)) return;
       const keys = new Map([...dirty].map(([m, s]) => [m, new Set(s)]));
       for (const s of dirty.values()) s.clear();
-      flush(keys);
+      flush(keys, initial);
     };
-    doc.on('afterTransaction', run);
-    run();
+    const onTransaction = (): void => run(false);
+    doc.on('afterTransaction', onTransaction);
+    run(true);
     return () => {
-      doc.off('afterTransaction', run);
+      doc.off('afterTransaction', onTransaction);
       for (const off of observers) off();
     };
   }
@@ -265,20 +308,22 @@ export class SyncHub {
     const seqs = doc.getMap<unknown>('seq');
     const receipts = doc.getMap<unknown>('receipts');
     const entry = this.#docs.get(sd.path);
+    // Edits, reactions, replies and recalls: rows are built with them (extras.ts).
+    const compactInbox = (): Promise<void> => this.#docs.get(inboxPath(me))?.synced.compact() ?? Promise.resolve();
+    const extras = attachExtras(doc, { me, peer, segment: path.segment, synced: sd, compactInbox, error: this.#ctx.error });
 
-    const detach = this.#batch(doc, [messages, seqs, receipts], (changed) => {
-      const ids = new Set([...(changed.get(messages) ?? []), ...(changed.get(seqs) ?? [])]);
+    const materialise = (ids: Set<string>, receiptKeys: Iterable<string>): Promise<unknown> => {
       const rows: MessageRow[] = [];
       let peerNickname: string | undefined;
       for (const id of ids) {
-        const row = messageRow(messages.get(id), seqs.get(id), me, path.segment);
+        const row = extras.rowOf(id);
         if (row === null) continue;
         rows.push(row);
         if (row.from === peer) peerNickname = row.nickname;
         if (entry !== undefined && row.from === peer && row.seq !== null && row.seq > entry.maxPeerSeq) entry.maxPeerSeq = row.seq;
       }
       const receiptRows: ReceiptRow[] = [];
-      for (const key of changed.get(receipts) ?? []) {
+      for (const key of receiptKeys) {
         const seq = receiptSeq(receipts.get(key));
         if (seq !== null) receiptRows.push({ id: `${conv}|${key}`, conv, seq });
       }
@@ -296,25 +341,53 @@ export class SyncHub {
         })
         .then(() => this.#writeReceipts(sd))
         .catch(this.#ctx.error);
+      return write;
+    };
+    const detach = this.#batch(doc, [messages, seqs, receipts], (changed, initial) => {
+      const ids = new Set([...(changed.get(messages) ?? []), ...(changed.get(seqs) ?? [])]);
+      const receiptKeys = changed.get(receipts) ?? [];
+      let write: Promise<unknown>;
+      if (initial && ids.size > 0) {
+        // Loaded from the store, whose updates were materialised as they came: only the messages the table
+        // lacks (or holds from a push) are built and written again, so that opening a long segment does not
+        // rewrite thousands of rows (lib/sync/segments.ts). The peer's highest sequence counts them all, for receipts.
+        for (const id of ids) {
+          const seq = seqs.get(id);
+          const from = (messages.get(id) as { from?: unknown } | undefined)?.from;
+          if (entry !== undefined && from === peer && typeof seq === 'number' && seq > entry.maxPeerSeq) entry.maxPeerSeq = seq;
+        }
+        write = storedIds(conv, ids, seqs)
+          .then((stored) => materialise(new Set([...ids].filter((id) => !stored.has(id))), receiptKeys))
+          .catch(this.#ctx.error);
+      } else {
+        write = materialise(ids, receiptKeys);
+      }
       if (entry !== undefined) entry.writes = entry.writes.then(() => write);
     });
 
     const awareness = provider.awareness;
+    const current = path.segment === segmentOf(Date.now());
     const onAwareness = (): void => {
       let typing = false;
+      let here = false;
       for (const [client, state] of awareness.getStates()) {
         if (client === doc.clientID) continue;
-        const s = state as { user?: unknown; typing?: unknown };
+        const s = state as { user?: unknown; typing?: unknown; here?: unknown };
         if (s.user === peer && s.typing === me) typing = true;
+        if (s.user === peer && s.here === me) here = true;
       }
       this.#ctx.typing(peer, typing);
+      // Only the current segment carries `here`: another segment's awareness says nothing about it.
+      if (current) this.#ctx.online?.(peer, here);
     };
     awareness.on('change', onAwareness);
     const detachActions = observeActions(doc, conv, this.#ctx.error);
     return () => {
       detach();
       detachActions();
+      extras.detach();
       awareness.off('change', onAwareness);
+      if (current) this.#ctx.online?.(peer, false);
     };
   }
 
@@ -332,6 +405,13 @@ export class SyncHub {
     provider.on('status', onStatus);
     provider.on('connection-close', onClose);
     provider.on('connection-error', onError);
+    // Whether this device's inbox has been in step with the server before (a stored copy, or a sync since):
+    // until then a conversation new to the device is history, not news (client/events.ts newMessages).
+    let known = doc.store.clients.size > 0;
+    const onSync = (isSynced: boolean): void => {
+      if (isSynced) known = true;
+    };
+    provider.on('sync', onSync);
     const relationMaps = (['friends', 'blocklist', 'requests'] as const).map((name) => [name, doc.getMap<unknown>(name)] as const);
     const detach = this.#batch(doc, [conversations, profiles, ...relationMaps.map(([, m]) => m)], (changed) => {
       const convRows = [...(changed.get(conversations) ?? [])].map((k) => conversationRow(conversations.get(k)));
@@ -346,15 +426,24 @@ export class SyncHub {
           else relationDeletes.push(`${name === 'friends' ? 'friend' : 'block'}|${key}`);
         }
       }
+      const live = known;
+      let news: MessageEvent[] = [];
+      const rows = convRows.filter((r) => r !== null);
       db.transaction('rw', [db.conversations, db.profiles, db.relations], async () => {
-        const rows = convRows.filter((r) => r !== null);
         // A row a push wrote is ahead of this (possibly stale, local) inbox copy until the inbox reaches its sequence.
         const held = await db.conversations.bulkGet(rows.map((r) => r.peer));
+        news = newMessages(rows, held, live);
         await db.conversations.bulkPut(rows.filter((r, i) => !(held[i]?.pushed === true && (held[i]?.lastSeq ?? 0) > r.lastSeq)));
         await db.profiles.bulkPut(profileRows.filter((r) => r !== null));
         await db.relations.bulkDelete(relationDeletes);
         await db.relations.bulkPut(relationPuts);
       })
+        .then(() => {
+          // An entry rewritten after a recall: the stored inbox updates still hold the old preview.
+          if (inboxChangedAfterRecall(changed.get(conversations) ?? [])) void this.#docs.get(inboxPath(this.me))?.synced.compact().catch(this.#ctx.error);
+          for (const row of rows) clientEvents.emit('conversation', { peer: row.peer });
+          for (const event of news) clientEvents.emit('message', event);
+        })
         .then(() => this.#scheduleInboxCheck())
         .catch(this.#ctx.error);
     });
@@ -363,68 +452,68 @@ export class SyncHub {
       provider.off('status', onStatus);
       provider.off('connection-close', onClose);
       provider.off('connection-error', onError);
+      provider.off('sync', onSync);
     };
   }
 
   #attachPrefs(doc: Y.Doc): () => void {
-    const read = doc.getMap<unknown>('read');
-    const muted = doc.getMap<unknown>('muted');
-    return this.#batch(doc, [read, muted], (changed) => {
-      const rows = [...(changed.get(read) ?? [])].flatMap((peer) => {
-        const seq = receiptSeq(read.get(peer));
-        return seq === null ? [] : [{ peer, seq }];
-      });
-      // A deleted key is an unmute too.
-      const mutes = [...(changed.get(muted) ?? [])].map((peer) => ({ peer, muted: (muted.get(peer) as { muted?: unknown } | undefined)?.muted === true }));
-      db.transaction('rw', db.reads, db.mutes, async () => {
-        await db.reads.bulkPut(rows);
-        await db.mutes.bulkPut(mutes);
-      }).catch(this.#ctx.error);
-    });
+    // A read marker that moved (maybe from another device) may leave a conversation's read receipt behind.
+    return observePrefs(doc, { onError: this.#ctx.error, onRead: () => this.#scheduleInboxCheck() });
+  }
+
+  /** The prefs document, loaded: lib/sync/prefs.ts writes pins, archives, drafts and mutes into it. */
+  async prefsDoc(): Promise<Y.Doc | null> {
+    const prefs = this.#docs.get(prefsPath(this.me))?.synced;
+    if (prefs === undefined) return null;
+    await prefs.ready;
+    return prefs.doc;
   }
 
   /** Mutes or unmutes a conversation for all the user's devices (prefs' `muted[peer]`; the server sends no push for it). */
   async setMuted(peer: string, value: boolean): Promise<void> {
-    const prefs = this.#docs.get(prefsPath(this.me))?.synced;
-    if (prefs === undefined) return;
-    await prefs.ready;
-    const muted = prefs.doc.getMap<unknown>('muted');
-    if ((muted.get(peer) as { muted?: unknown } | undefined)?.muted !== value) muted.set(peer, { muted: value });
+    const doc = await this.prefsDoc();
+    if (doc !== null) setMuted(doc, peer, value);
   }
 
   // ---- receipts and read markers ---------------------------------------------
 
   /**
    * Delivered: the highest sequence of the peer's messages this device holds.
-   * Read: the same, while the conversation is open and visible; mirrored in
-   * prefs so that the user's other devices and the inbox's unread agree.
-   * Each is written only when higher than the document holds (the furthest wins),
-   * and only once synced, so that a stale copy never writes backwards.
+   * Read: the same while the conversation is open and visible, and at least
+   * the user's read marker in prefs (which a read on another device, or on
+   * this one offline, moved); the marker is raised with every read, offline
+   * too (lib/sync/prefs.ts merges markers, the furthest wins), so that the
+   * user's other devices and the inbox's unread agree. A receipt is written
+   * only when higher than the document holds, and only once synced, so that
+   * a stale copy never writes backwards.
    */
   #writeReceipts(sd: SyncedDoc): void {
     const entry = this.#docs.get(sd.path);
     const path = parseDocPath(sd.path);
-    if (entry === undefined || path?.kind !== 'conversation' || !sd.synced) return;
+    if (entry === undefined || path?.kind !== 'conversation') return;
     const me = this.me;
     const peer = path.a === me ? path.b : path.a;
+    // Old history read for display changes no receipt: the newest segments carry them.
+    if (entry.holds.size === 1 && entry.holds.has('history')) return;
     const seq = entry.maxPeerSeq;
-    if (seq === 0) return;
+    const reading = peer === this.#openPeer && isVisible();
+    if (reading && seq > 0) this.#markRead(peer, seq);
+    if (!sd.synced) return;
+    const marker = receiptSeq(this.#docs.get(prefsPath(me))?.synced.doc.getMap<unknown>('read').get(peer)) ?? 0;
+    const read = Math.max(reading ? seq : 0, marker);
     const receipts = sd.doc.getMap<unknown>('receipts');
-    const raise = (key: string): void => {
-      if ((receiptSeq(receipts.get(key)) ?? 0) < seq) receipts.set(key, { user: me, seq });
+    const raise = (key: string, value: number): void => {
+      if (value > 0 && (receiptSeq(receipts.get(key)) ?? 0) < value) receipts.set(key, { user: me, seq: value });
     };
     sd.doc.transact(() => {
-      raise(receiptKey(me, 'delivered'));
-      if (peer === this.#openPeer && isVisible()) raise(receiptKey(me, 'read'));
+      raise(receiptKey(me, 'delivered'), seq);
+      raise(receiptKey(me, 'read'), read);
     });
-    if (peer === this.#openPeer && isVisible()) this.#markRead(peer, seq);
   }
 
   #markRead(peer: string, seq: number): void {
     const prefs = this.#docs.get(prefsPath(this.me))?.synced;
-    if (prefs === undefined || !prefs.synced) return;
-    const read = prefs.doc.getMap<unknown>('read');
-    if ((receiptSeq(read.get(peer)) ?? 0) < seq) read.set(peer, { seq });
+    if (prefs !== undefined) markRead(prefs.doc, peer, seq);
   }
 
   #refreshReceipts(): void {
@@ -449,6 +538,7 @@ export class SyncHub {
   async #resumeOutbox(): Promise<void> {
     const paths = new Set(await db.outbox.where('state').equals('pending').toArray().then((rows) => rows.map((r) => r.path)));
     for (const path of await pendingActionPaths()) paths.add(path);
+    for (const path of await pendingExtraPaths()) paths.add(path);
     for (const path of paths) {
       const entry = this.#acquire(path, 'outbox');
       await entry.synced.ready;
@@ -459,9 +549,10 @@ export class SyncHub {
 
   async #reconcileOutbox(sd: SyncedDoc): Promise<void> {
     await reapplyActions(sd);
+    await reapplyExtras(sd);
     const entries = await db.outbox.where('path').equals(sd.path).toArray();
     if (entries.length === 0) {
-      if (!(await hasPendingActions(sd.path))) this.#release(sd.path, 'outbox');
+      if (!(await hasPendingActions(sd.path)) && !(await hasPendingExtras(sd.path))) this.#release(sd.path, 'outbox');
       return;
     }
     const messages = sd.doc.getMap<unknown>('messages');
@@ -492,12 +583,14 @@ export class SyncHub {
         const actions = ackActions(sd, frame);
         if (frame.msgIds.length > 0) await dropAcked(frame.msgIds);
         await actions;
-        if ((await db.outbox.where('path').equals(sd.path).count()) === 0 && !(await hasPendingActions(sd.path))) this.#release(sd.path, 'outbox');
+        await ackExtras(sd.path, frame);
+        if ((await db.outbox.where('path').equals(sd.path).count()) === 0 && !(await hasPendingActions(sd.path)) && !(await hasPendingExtras(sd.path))) this.#release(sd.path, 'outbox');
         return;
       }
       case 'reject': {
         // Before the messages are marked failed: whether the refusal was about them decides the actions' fate.
         await rejectActions(sd.path, frame);
+        await rejectExtras(sd.path, frame, this.#ctx.error);
         if (!SELF_HEALING.includes(frame.code) && frame.msgIds.length > 0) {
           await db.outbox.where('id').anyOf(frame.msgIds).modify({ state: 'failed', code: frame.code });
         }
@@ -534,7 +627,8 @@ export class SyncHub {
   /** Queues the newest segment of every conversation whose lastSeq is beyond what this device holds. */
   async #checkInbox(): Promise<void> {
     if (this.#stopped) return;
-    const rows = await db.conversations.toArray();
+    // The most recently active first: their newest segments are prefetched before the rest.
+    const rows = (await db.conversations.toArray()).sort((x, y) => y.updatedAt - x.updatedAt);
     for (const row of rows) {
       const conv = conversationId(this.me, row.peer);
       // A row the service worker wrote from a push is not synced: the segment is still fetched.
@@ -548,6 +642,17 @@ export class SyncHub {
       const path = conversationPath(this.me, row.peer, row.segment);
       if (this.#attempted.get(path) === row.lastSeq || this.#queue.includes(path)) continue;
       this.#attempted.set(path, row.lastSeq);
+      this.#queue.push(path);
+    }
+    // A read marker (prefs) ahead of the conversation's read receipt: syncing the segment writes the receipt.
+    const segmentOfPeer = new Map(rows.map((r) => [r.peer, r.segment]));
+    for (const lag of await laggingReads(this.me)) {
+      const segment = segmentOfPeer.get(lag.peer);
+      if (segment === undefined) continue;
+      const path = conversationPath(this.me, lag.peer, segment);
+      const key = `${path}|read`;
+      if (this.#attempted.get(key) === lag.seq || this.#queue.includes(path)) continue;
+      this.#attempted.set(key, lag.seq);
       this.#queue.push(path);
     }
     this.#pump();
@@ -579,6 +684,25 @@ export class SyncHub {
       this.#release(path, 'background');
     }
   }
+}
+
+/** Of `ids` (stamped in `seqs`), those whose synced row the messages table holds: read by the `[conv+seq]` range they span. */
+async function storedIds(conv: string, ids: Set<string>, seqs: Y.Map<unknown>): Promise<Set<string>> {
+  let low = Infinity;
+  let high = -Infinity;
+  for (const id of ids) {
+    const seq = seqs.get(id);
+    if (typeof seq !== 'number') continue;
+    if (seq < low) low = seq;
+    if (seq > high) high = seq;
+  }
+  if (low > high) return new Set();
+  const keys = await db.messages
+    .where('[conv+seq]')
+    .between([conv, low], [conv, high], true, true)
+    .filter((m) => m.pushed !== true)
+    .primaryKeys();
+  return new Set(keys);
 }
 
 /** Acknowledged writes leave the outbox, and their media bytes the device (the server holds them). */

@@ -5,6 +5,7 @@
  */
 import { Element, InboxEntry, MessageType, ProfileEntry, conversationId, describeElement, segmentOf } from '@parley/protocol';
 import type { ConversationRow, MessageRow, ProfileRow, RelationRow } from '../db.ts';
+import { searchWords } from '../search/words.ts';
 
 /** Unsequenced messages sort after every sequenced one, by send time. */
 const PENDING_BASE = 2 ** 50;
@@ -47,6 +48,7 @@ export function messageRow(value: unknown, seq: unknown, me: string, segment?: s
   const declared = MessageType.safeParse(v.type);
   const type = declared.success ? declared.data : (body[0]?.type ?? 'text');
   const title = type === 'system' ? body.find((e) => e.type === 'system')?.title : undefined;
+  const text = textOfBody(body);
   return {
     id,
     conv: conversationId(from, to),
@@ -54,7 +56,8 @@ export function messageRow(value: unknown, seq: unknown, me: string, segment?: s
     from,
     to,
     body,
-    text: textOfBody(body),
+    text,
+    words: searchWords(text),
     ts,
     seq: stamped,
     order: displayOrder(stamped, ts),
