@@ -18,6 +18,7 @@ import {
   type Element,
   type ErrorCode,
   type Message,
+  ReplyRef,
 } from '@parley/protocol';
 import { db, type BlobRow, type OutboxRow } from '../db.ts';
 import { randomId } from '../ids.ts';
@@ -42,7 +43,7 @@ function typeOf(body: readonly Element[]): Message['type'] {
   return (body.find((e) => e.type !== 'text') ?? body[0])?.type ?? 'text';
 }
 
-function composeMessage(peer: string, body: Element[]): Message {
+function composeMessage(peer: string, body: Element[], reply?: ReplyRef): Message {
   const profile = session.current?.profile;
   const ts = Date.now();
   return {
@@ -53,6 +54,7 @@ function composeMessage(peer: string, body: Element[]): Message {
     body,
     ts,
     profile: profile?.avatar === undefined ? { nickname: profile?.nickname ?? me() } : { nickname: profile.nickname, avatar: profile.avatar },
+    ...(reply === undefined ? {} : { reply }),
   };
 }
 
@@ -63,6 +65,8 @@ function composeMessage(peer: string, body: Element[]): Message {
 async function stage(message: Record<string, unknown> & { id: string }, path: string, peer: string, failed?: ErrorCode, blobs: readonly PreparedBlob[] = []): Promise<void> {
   const user = me();
   const row = messageRow(message, undefined, user);
+  const reply = ReplyRef.safeParse(message.reply);
+  if (row !== null && reply.success) row.reply = reply.data;
   const ts = typeof message.ts === 'number' ? message.ts : Date.now();
   const outbox: OutboxRow = {
     id: message.id,
@@ -103,18 +107,18 @@ async function write(message: { id: string }, peer: string, segment: string): Pr
   if (!messages.has(message.id)) messages.set(message.id, message);
 }
 
-/** Sends a text message; returns its id. A local refusal shows as failed with its code. */
-export function send(peer: string, text: string): Promise<string> {
-  return sendBody(peer, [{ type: 'text', text }]);
+/** Sends a text message (quoting `reply`); returns its id. A local refusal shows as failed with its code. */
+export function send(peer: string, text: string, reply?: ReplyRef): Promise<string> {
+  return sendBody(peer, [{ type: 'text', text }], [], reply);
 }
 
 /**
  * Sends a message with any body; returns its id. With `blobs` (the bytes its
  * media references), it waits in the outbox until they are uploaded.
  */
-export async function sendBody(peer: string, body: Element[], blobs: readonly PreparedBlob[] = []): Promise<string> {
+export async function sendBody(peer: string, body: Element[], blobs: readonly PreparedBlob[] = [], reply?: ReplyRef): Promise<string> {
   if (!isUserId(peer)) throw new AppError('user-not-found');
-  const message = composeMessage(peer, body);
+  const message = composeMessage(peer, body, reply);
   const segment = segmentOf(message.ts);
   const path = conversationPath(message.from, peer, segment);
   const doc = parseDocPath(path);

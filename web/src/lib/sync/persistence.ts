@@ -34,6 +34,12 @@ export interface Persisted {
   detach(): void;
   /** Resolves when every write so far has landed. */
   flushed(): Promise<unknown>;
+  /**
+   * Replaces the stored updates with one snapshot of the document now, after
+   * every write so far: with a garbage-collected document, content deleted
+   * from it (a recalled message) is then gone from the store too.
+   */
+  compact(): Promise<void>;
 }
 
 /**
@@ -56,7 +62,13 @@ export function persistDoc(path: string, doc: Y.Doc, onError: (e: unknown) => vo
       .catch(onError);
   };
   doc.on('update', onUpdate);
-  return { detach: () => doc.off('update', onUpdate), flushed: () => chain };
+  const compactNow = (): Promise<void> => {
+    count = 0;
+    const done = chain.then(() => compact(path, doc));
+    chain = done.catch(onError);
+    return done;
+  };
+  return { detach: () => doc.off('update', onUpdate), flushed: () => chain, compact: compactNow };
 }
 
 export async function clearDoc(path: string): Promise<void> {

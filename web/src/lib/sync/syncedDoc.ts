@@ -37,6 +37,7 @@ export class SyncedDoc {
   /** Set when the server refused the connection for good (e.g. not a member). */
   refused = false;
   #detach: (() => Promise<unknown>) | null = null;
+  #compact: (() => Promise<void>) | null = null;
   #waiters: (() => void)[] = [];
   #options: SyncedDocOptions;
   #destroyed = false;
@@ -80,7 +81,9 @@ export class SyncedDoc {
     });
     this.provider = provider;
     const detachObservers = this.#options.hooks.attach(doc, provider, this);
+    this.#compact = () => store.compact();
     this.#detach = () => {
+      this.#compact = null;
       store.detach();
       detachObservers();
       return store.flushed();
@@ -97,6 +100,11 @@ export class SyncedDoc {
 
   disconnect(): void {
     this.provider?.disconnect();
+  }
+
+  /** Stores this copy as one snapshot (after the writes in flight): what it deleted leaves the store. */
+  compact(): Promise<void> {
+    return this.#compact?.() ?? Promise.resolve();
   }
 
   /** Resolves when the provider has synced with the server (or at once if it has). */

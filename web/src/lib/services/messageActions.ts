@@ -1,0 +1,110 @@
+/**
+ * What a person does to a message: react (toggle), reply (a message that
+ * quotes it), edit (my own text messages) and recall (my own, soon after
+ * sending). Each is checked here first (so what the server would refuse fails
+ * at once, offline too), then written into the message's segment document
+ * through the extras outbox (sync/extras.ts): offline it waits there, and goes
+ * out with the document when the network returns.
+ */
+import { LIMITS, MessageEdit, Reaction, editKey, reactionKey, type ReplyRef } from '@parley/protocol';
+import { db, type MessageRow } from '../db.ts';
+import { session } from '../state/session.svelte.ts';
+import { eraseContent, writeExtra } from '../sync/extras.ts';
+import { AppError } from './errors.ts';
+import { send } from './messaging.ts';
+import { currentHub } from './session.ts';
+
+/** The quick reactions of the message menu. */
+export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'] as const;
+
+function me(): string {
+  const user = session.user;
+  if (user === null) throw new AppError('token-missing');
+  return user;
+}
+
+async function messageOf(id: string): Promise<MessageRow> {
+  const row = await db.messages.get(id);
+  if (row === undefined) throw new AppError('message-not-found');
+  if (row.recalled !== undefined) throw new AppError('message-recalled');
+  return row;
+}
+
+/** The message's segment document, loaded; the message must be in it. */
+async function docOf(row: MessageRow) {
+  const synced = await currentHub().conversationDoc(row.peer, row.segment);
+  await synced.ready;
+  if (synced.doc.getMap<unknown>('recalls').has(row.id)) throw new AppError('message-recalled');
+  if (!synced.doc.getMap<unknown>('messages').has(row.id)) throw new AppError('message-not-found');
+  return synced;
+}
+
+/** Whether I may still recall this message (mine, accepted, not recalled, within the window). */
+export function canRecall(row: Pick<MessageRow, 'from' | 'ts' | 'seq' | 'recalled' | 'type'>, user: string, now = Date.now()): boolean {
+  return row.from === user && row.type !== 'system' && row.seq !== null && row.recalled === undefined && now - row.ts <= LIMITS.recallWindowMs;
+}
+
+/** Whether I may edit this message (my own text message, not recalled). */
+export function canEdit(row: Pick<MessageRow, 'from' | 'type' | 'recalled'>, user: string): boolean {
+  return row.from === user && row.type === 'text' && row.recalled === undefined;
+}
+
+/** Adds my reaction `emoji` to a message, or takes it back when I reacted so already. */
+export async function toggleReaction(msgId: string, emoji: string): Promise<void> {
+  const user = me();
+  const row = await messageOf(msgId);
+  const synced = await docOf(row);
+  const key = reactionKey(msgId, user, emoji);
+  const held = synced.doc.getMap<unknown>('reactions').get(key);
+  if (held !== undefined) {
+    await writeExtra(synced, 'reactions', key, msgId, null);
+    return;
+  }
+  const parsed = Reaction.safeParse({ msg: msgId, from: user, emoji, ts: Date.now() });
+  if (!parsed.success) throw new AppError('schema-invalid', 'That is not one emoji.');
+  await writeExtra(synced, 'reactions', key, msgId, parsed.data);
+}
+
+/** Replaces the text of my text message (shown "edited" everywhere). */
+export async function editMessage(msgId: string, text: string): Promise<void> {
+  const user = me();
+  const row = await messageOf(msgId);
+  if (!canEdit(row, user)) throw new AppError('not-editable');
+  const value = text.trim();
+  if (value.length === 0) throw new AppError('schema-invalid', 'An edited message cannot be empty. Recall it instead.');
+  if (value === row.text) return;
+  if (new TextEncoder().encode(JSON.stringify([{ type: 'text', text: value }])).length > LIMITS.bodyBytes) throw new AppError('body-too-long');
+  const synced = await docOf(row);
+  const prefix = `${msgId}|`;
+  let n = 0;
+  for (const key of synced.doc.getMap<unknown>('edits').keys()) {
+    if (key.startsWith(prefix)) n = Math.max(n, Number(key.slice(prefix.length)) || 0);
+  }
+  const edit = MessageEdit.parse({ msg: msgId, from: user, n: n + 1, text: value, ts: Date.now() });
+  await writeExtra(synced, 'edits', editKey(msgId, edit.n), msgId, edit);
+}
+
+/**
+ * Recalls my message: it is erased from every device and from the server's
+ * store, and "You recalled a message" stays. Only within the recall window
+ * (the server may set a shorter one: its refusal is shown, nothing is lost).
+ */
+export async function recallMessage(msgId: string): Promise<void> {
+  const user = me();
+  const row = await messageOf(msgId);
+  if (row.from !== user) throw new AppError('not-owner');
+  if (row.seq === null) throw new AppError('message-not-found', 'This message has not reached the server yet: delete it instead.');
+  if (!canRecall(row, user)) throw new AppError('recall-window-passed');
+  const synced = await docOf(row);
+  await writeExtra(synced, 'recalls', msgId, msgId, { by: user, ts: Date.now() }, (doc) => eraseContent(doc, msgId));
+}
+
+/** Sends a text message quoting another one. */
+export function sendReply(peer: string, text: string, reply: ReplyRef): Promise<string> {
+  return send(peer, text, reply);
+}
+
+/** Copies a message's words to the clipboard. */
+export async function copyText(text: string): Promise<void> {
+  await navigator.clipboard.writeText(text);
+}

@@ -1,0 +1,371 @@
+/**
+ * Recalls, edits, reactions and replies in the sync layer: what a conversation
+ * document's `recalls`, `edits` and `reactions` maps (and a message's `reply`)
+ * make of its message rows, the erasure a recall asks of this device, and the
+ * outbox (`extraOutbox`) that keeps this device's own such writes until the
+ * server acknowledges them.
+ *
+ * - A message row is the message as the document holds it, with its latest
+ *   edit (highest n, by its sender, of a text message: `edited`), its reply
+ *   reference and its reactions (emoji → who). The work per change is the
+ *   change's: in-memory indexes (message id → its edit and reaction keys) are
+ *   kept from the maps' events, never rescanned.
+ * - A recall erases: the row keeps only who, when and where (`recalled`), its
+ *   body, text and search words emptied; the outbox, media bytes and pending
+ *   edits of that message go; the conversation's preview says so; and the
+ *   document is compacted at once (a garbage-collected copy, so the stored
+ *   updates no longer hold the text).
+ * - The outbox: an entry holds the key and the value to hold there (null:
+ *   delete my item) and where its item sits in the copy (client id, clock
+ *   after it). An `ack` of that client at or past that clock stored it (a
+ *   delete-only update is acked with client 0: it stores pending deletions
+ *   of that document). A `reject` that names no pending message of this
+ *   device fails the pending entries (shown to the user; a refused recall
+ *   leaves the message as it was, since the copy is reset from the server).
+ *   After a reset, an entry the server's copy reflects is stored; the others
+ *   are written again.
+ */
+import * as Y from 'yjs';
+import { MessageEdit, Reaction, Recall, ReplyRef, editKey, errorMessage, reactionKey, type ControlFrame, type ErrorCode } from '@parley/protocol';
+import { db, type ExtraOutboxRow, type MessageRow } from '../db.ts';
+import { messageRow } from './materialise.ts';
+import type { SyncedDoc } from './syncedDoc.ts';
+
+export type ExtraRoot = 'recalls' | 'edits' | 'reactions';
+
+/** What a conversation's preview says once its last message is recalled. */
+export const RECALLED_PREVIEW = 'Message recalled';
+
+/** Codes after which the client repairs itself (new client id, resync); the writes stay pending. */
+const SELF_HEALING: readonly ErrorCode[] = ['reset-required', 'client-id-taken'];
+
+/** The message id a key of `edits` (`<msg>|<n>`) or `reactions` (`<msg>|<user>|<emoji>`) is about. */
+export function msgOfKey(key: string): string {
+  const bar = key.indexOf('|');
+  return bar < 0 ? key : key.slice(0, bar);
+}
+
+/** The latest valid edit of a text message among `values` (the edits of that message). */
+export function latestEdit(msg: { id: string; from: string; type: string }, values: Iterable<[string, unknown]>): MessageEdit | null {
+  if (msg.type !== 'text') return null;
+  let best: MessageEdit | null = null;
+  for (const [key, value] of values) {
+    const parsed = MessageEdit.safeParse(value);
+    if (!parsed.success) continue;
+    const e = parsed.data;
+    if (e.msg !== msg.id || e.from !== msg.from || editKey(e.msg, e.n) !== key) continue;
+    if (best === null || e.n > best.n) best = e;
+  }
+  return best;
+}
+
+/** Reactions of one message: each emoji with who reacted, in order of first reaction. */
+export function reactionList(msgId: string, values: Iterable<[string, unknown]>): { emoji: string; users: string[] }[] {
+  const valid: Reaction[] = [];
+  for (const [key, value] of values) {
+    const parsed = Reaction.safeParse(value);
+    if (!parsed.success) continue;
+    const r = parsed.data;
+    if (r.msg !== msgId || reactionKey(r.msg, r.from, r.emoji) !== key) continue;
+    valid.push(r);
+  }
+  valid.sort((a, b) => a.ts - b.ts);
+  const byEmoji = new Map<string, string[]>();
+  for (const r of valid) {
+    const users = byEmoji.get(r.emoji) ?? [];
+    if (!users.includes(r.from)) users.push(r.from);
+    byEmoji.set(r.emoji, users);
+  }
+  return [...byEmoji].map(([emoji, users]) => ({ emoji, users }));
+}
+
+/**
+ * The row of a recalled message: who and when, nothing of its content. From
+ * the row this device held, or, when it held none, from the recall alone.
+ */
+export function recalledRow(id: string, recall: Recall, held: MessageRow | undefined, seq: unknown, me: string, peer: string, segment: string): MessageRow | null {
+  const from = held?.from ?? (recall.by === '@admin' ? peer : recall.by);
+  const to = held?.to ?? (from === me ? peer : me);
+  const value = { id, from, to, type: 'text', body: [], ts: held?.ts ?? recall.ts, profile: { nickname: held?.nickname ?? from } };
+  const row = messageRow(value, seq ?? held?.seq, me, held?.segment ?? segment);
+  return row === null ? null : { ...row, recalled: { by: recall.by, ts: recall.ts } };
+}
+
+export interface ExtrasContext {
+  me: string;
+  peer: string;
+  segment: string;
+  synced: SyncedDoc;
+  /** Compacts the inbox document (its stored updates hold earlier previews, the recalled text among them). */
+  compactInbox: () => Promise<void>;
+  error: (e: unknown) => void;
+}
+
+/** Conversations with a recall whose inbox entry the server has yet to rewrite (then the inbox is compacted again). */
+const inboxAfterRecall = new Set<string>();
+
+/**
+ * The hub tells which inbox entries changed: true when one of them follows a
+ * recall, so the inbox document is to be compacted (its old preview erased).
+ */
+export function inboxChangedAfterRecall(peers: Iterable<string>): boolean {
+  let hit = false;
+  for (const peer of peers) if (inboxAfterRecall.delete(peer)) hit = true;
+  return hit;
+}
+
+export interface Extras {
+  /** The row of message `id` as the document holds it (with edit, reply and reactions), or null. */
+  rowOf(id: string): MessageRow | null;
+  detach(): void;
+}
+
+/** Adds `key` to (or takes it out of) the index of its message. */
+function index(map: Map<string, Set<string>>, key: string, present: boolean): void {
+  const msg = msgOfKey(key);
+  let keys = map.get(msg);
+  if (present) {
+    if (keys === undefined) map.set(msg, (keys = new Set()));
+    keys.add(key);
+  } else if (keys !== undefined) {
+    keys.delete(key);
+    if (keys.size === 0) map.delete(msg);
+  }
+}
+
+/**
+ * Observes a conversation document's `recalls`, `edits` and `reactions`
+ * maps and keeps the affected message rows current. The hub builds its rows
+ * with `rowOf`, so a message arriving after its edit or reactions has them.
+ */
+export function attachExtras(doc: Y.Doc, ctx: ExtrasContext): Extras {
+  const { me, peer, segment } = ctx;
+  const messages = doc.getMap<unknown>('messages');
+  const seqs = doc.getMap<unknown>('seq');
+  const recalls = doc.getMap<unknown>('recalls');
+  const edits = doc.getMap<unknown>('edits');
+  const reactions = doc.getMap<unknown>('reactions');
+  const editsOf = new Map<string, Set<string>>();
+  const reactionsOf = new Map<string, Set<string>>();
+  for (const key of edits.keys()) index(editsOf, key, true);
+  for (const key of reactions.keys()) index(reactionsOf, key, true);
+
+  // Every recall counts as new at attach: one whose erasure did not finish (a closed tab) is finished now.
+  const dirtyRecalls = new Set<string>(recalls.keys());
+  const dirty = new Set<string>();
+
+  const rowOf = (id: string): MessageRow | null => {
+    const value = messages.get(id);
+    let row = messageRow(value, seqs.get(id), me, segment);
+    if (row === null) return null;
+    // Most messages have no edit, reply or reaction: nothing more to do for them.
+    const editKeys = editsOf.get(id);
+    if (editKeys !== undefined) {
+      const edit = latestEdit(row, [...editKeys].map((k) => [k, edits.get(k)]));
+      if (edit !== null) {
+        const edited = messageRow({ ...(value as object), body: [{ type: 'text', text: edit.text }] }, seqs.get(id), me, segment);
+        if (edited !== null) row = { ...edited, edited: true };
+      }
+    }
+    const replyValue = (value as { reply?: unknown }).reply;
+    if (replyValue !== undefined) {
+      const reply = ReplyRef.safeParse(replyValue);
+      if (reply.success) row.reply = reply.data;
+    }
+    const reactionKeys = reactionsOf.get(id);
+    if (reactionKeys !== undefined) {
+      const list = reactionList(id, [...reactionKeys].map((k) => [k, reactions.get(k)]));
+      if (list.length > 0) row.reactions = list;
+    }
+    return row;
+  };
+
+  const onRecalls = (event: Y.YMapEvent<unknown>): void => {
+    for (const key of event.keysChanged as Set<string>) dirtyRecalls.add(key);
+  };
+  const onEdits = (event: Y.YMapEvent<unknown>): void => {
+    for (const key of event.keysChanged as Set<string>) {
+      index(editsOf, key, edits.has(key));
+      dirty.add(msgOfKey(key));
+    }
+  };
+  const onReactions = (event: Y.YMapEvent<unknown>): void => {
+    for (const key of event.keysChanged as Set<string>) {
+      index(reactionsOf, key, reactions.has(key));
+      dirty.add(msgOfKey(key));
+    }
+  };
+
+  const flush = (): void => {
+    if (dirty.size === 0 && dirtyRecalls.size === 0) return;
+    const recalled = [...dirtyRecalls].flatMap((id) => {
+      const parsed = Recall.safeParse(recalls.get(id));
+      return parsed.success ? [[id, parsed.data] as const] : [];
+    });
+    dirtyRecalls.clear();
+    const recalledIds = new Set(recalled.map(([id]) => id));
+    const rows = [...dirty].filter((id) => !recalledIds.has(id) && !recalls.has(id)).flatMap((id) => rowOf(id) ?? []);
+    dirty.clear();
+    if (rows.length > 0) db.messages.bulkPut(rows).catch(ctx.error);
+    if (recalled.length > 0) void erase(recalled).catch(ctx.error);
+  };
+
+  /**
+   * Erases recalled messages from this device. The document is compacted
+   * first and the row erased last, so a row still holding its text (a tab
+   * closed half way) means the erasure is to be done again at the next attach.
+   */
+  async function erase(recalled: (readonly [string, Recall])[]): Promise<void> {
+    const ids = recalled.map(([id]) => id);
+    const seqOf = new Map(ids.map((id) => [id, seqs.get(id)]));
+    const isErased = (row: MessageRow | undefined, r: Recall): boolean => row?.recalled?.ts === r.ts && row.text === '' && row.body.length === 0;
+    const before = await db.messages.bulkGet(ids);
+    if (recalled.every(([, r], i) => isErased(before[i], r))) return;
+    // The stored updates still hold what was recalled: one snapshot of the (GC'd) copy replaces them.
+    await ctx.synced.compact();
+    await db.transaction('rw', [db.messages, db.outbox, db.blobs, db.conversations, db.extraOutbox], async () => {
+      const held = await db.messages.bulkGet(ids);
+      const rows = recalled.flatMap(([id, r], i) => recalledRow(id, r, held[i], seqOf.get(id), me, peer, segment) ?? []);
+      await db.outbox.bulkDelete(ids);
+      await db.blobs.where('msg').anyOf(ids).delete();
+      // Pending edits and reactions of a recalled message would only be refused; an edit holds its text.
+      await db.extraOutbox.where('msg').anyOf(ids).filter((r) => r.root !== 'recalls').delete();
+      const conversation = await db.conversations.get(peer);
+      if (conversation?.lastId !== undefined && ids.includes(conversation.lastId) && conversation.preview !== RECALLED_PREVIEW) {
+        await db.conversations.update(peer, { preview: RECALLED_PREVIEW });
+      }
+      await db.messages.bulkPut(rows);
+    });
+    // The inbox's stored updates hold earlier previews: compacted now, and again once the server rewrote the entry.
+    inboxAfterRecall.add(peer);
+    await ctx.compactInbox();
+  }
+
+  recalls.observe(onRecalls);
+  edits.observe(onEdits);
+  reactions.observe(onReactions);
+  doc.on('afterTransaction', flush);
+  flush();
+  return {
+    rowOf,
+    detach: () => {
+      recalls.unobserve(onRecalls);
+      edits.unobserve(onEdits);
+      reactions.unobserve(onReactions);
+      doc.off('afterTransaction', flush);
+    },
+  };
+}
+
+// ---- the outbox --------------------------------------------------------------
+
+/**
+ * Writes my `value` at `root[docKey]` (null deletes my item there) after
+ * recording it in the outbox; `msg` is the message it is about.
+ */
+export async function writeExtra(synced: SyncedDoc, root: ExtraRoot, docKey: string, msg: string, value: unknown, also?: (doc: Y.Doc) => void): Promise<void> {
+  // Recorded first (an ack may come back before a later put): a set adds one struct of length 1 to my client.
+  const before = synced.doc;
+  const row: ExtraOutboxRow = {
+    key: `${root}|${docKey}`,
+    path: synced.path,
+    root,
+    docKey,
+    msg,
+    value,
+    state: 'pending',
+    client: before.clientID,
+    clock: Y.getState(before.store, before.clientID) + (value === null ? 0 : 1),
+    createdAt: Date.now(),
+  };
+  await db.extraOutbox.put(row);
+  // The put awaited: the copy may have been reset meanwhile (then reapplyExtras writes it after the resync).
+  const doc = synced.doc;
+  if (doc !== before) return;
+  doc.transact(() => {
+    const map = doc.getMap<unknown>(root);
+    if (value === null) map.delete(docKey);
+    else map.set(docKey, value);
+    also?.(doc);
+  });
+}
+
+export async function pendingExtraPaths(): Promise<string[]> {
+  const rows = await db.extraOutbox.where('state').equals('pending').toArray();
+  return [...new Set(rows.map((r) => r.path))];
+}
+
+export async function hasPendingExtras(path: string): Promise<boolean> {
+  return (await db.extraOutbox.where('path').equals(path).filter((r) => r.state === 'pending').count()) > 0;
+}
+
+/** Pending entries an `ack` covers. */
+export function extrasAcked(rows: readonly ExtraOutboxRow[], ack: { client: number; clock: number }): string[] {
+  return rows
+    .filter((r) => r.state === 'pending')
+    .filter((r) => (r.value === null && ack.client === 0) || (ack.client === r.client && ack.clock >= r.clock))
+    .map((r) => r.key);
+}
+
+export async function ackExtras(path: string, frame: Extract<ControlFrame, { type: 'ack' }>): Promise<void> {
+  const rows = await db.extraOutbox.where('path').equals(path).toArray();
+  const stored = extrasAcked(rows, frame);
+  if (stored.length > 0) await db.extraOutbox.bulkDelete(stored);
+}
+
+/** Paths whose copy is being rebuilt from the server after a refusal. */
+const fresh = new Set<string>();
+
+/**
+ * Fails the pending entries a `reject` refused (when it names no pending
+ * message of this device) and says why; the hub then resets the copy.
+ */
+export async function rejectExtras(path: string, frame: Extract<ControlFrame, { type: 'reject' }>, report: (e: unknown) => void): Promise<void> {
+  fresh.add(path);
+  if (SELF_HEALING.includes(frame.code)) return;
+  const rows = (await db.extraOutbox.where('path').equals(path).toArray()).filter((r) => r.state === 'pending');
+  if (rows.length === 0) return;
+  const pendingMessages = (await db.outbox.where('path').equals(path).toArray()).filter((m) => m.state === 'pending').map((m) => m.id);
+  if (pendingMessages.some((id) => frame.msgIds.includes(id))) return;
+  await db.extraOutbox.bulkDelete(rows.map((r) => r.key));
+  report(Object.assign(new Error(errorMessage(frame.code)), { code: frame.code }));
+}
+
+/** Whether the copy holds what an entry wants there. */
+function reflected(doc: Y.Doc, row: ExtraOutboxRow): boolean {
+  const map = doc.getMap<unknown>(row.root);
+  if (row.value === null) return !map.has(row.docKey);
+  return map.has(row.docKey) && JSON.stringify(map.get(row.docKey)) === JSON.stringify(row.value);
+}
+
+/** After a sync: drops what a fresh copy holds already, writes again what the copy lacks. */
+export async function reapplyExtras(synced: SyncedDoc): Promise<void> {
+  if (fresh.has(synced.path) && !synced.synced) return;
+  const wasFresh = fresh.delete(synced.path);
+  const rows = (await db.extraOutbox.where('path').equals(synced.path).toArray()).filter((r) => r.state === 'pending');
+  if (rows.length === 0) return;
+  const doc = synced.doc;
+  const stored = wasFresh ? rows.filter((r) => reflected(doc, r)) : [];
+  if (stored.length > 0) await db.extraOutbox.bulkDelete(stored.map((r) => r.key));
+  const write = rows.filter((r) => !reflected(doc, r));
+  if (write.length === 0) return;
+  doc.transact(() => {
+    for (const r of write) {
+      const map = doc.getMap<unknown>(r.root);
+      if (r.value === null) map.delete(r.docKey);
+      else map.set(r.docKey, r.value);
+      // A recall takes its message and its edits out in the same update.
+      if (r.root === 'recalls') eraseContent(doc, r.msg);
+    }
+  });
+  const clock = Y.getState(doc.store, doc.clientID);
+  await db.extraOutbox.bulkPut(write.map((r) => ({ ...r, client: doc.clientID, clock })));
+}
+
+/** Deletes a message and its edits from the copy (a recall's other half). */
+export function eraseContent(doc: Y.Doc, msgId: string): void {
+  const messages = doc.getMap<unknown>('messages');
+  if (messages.has(msgId)) messages.delete(msgId);
+  const edits = doc.getMap<unknown>('edits');
+  for (const key of edits.keys()) if (msgOfKey(key) === msgId) edits.delete(key);
+}
