@@ -1,18 +1,16 @@
 /**
  * `window.parley`: a small client API for developers and tests.
  *
- *   parley.user                          the signed-in user id (null when signed out)
- *   await parley.send(peer, text)        sends like the composer; resolves to the message id
+ *   parley.user, parley.on(…), parley.send(…), parley.search(…), …
+ *                                        the client API (lib/client/index.ts, docs/client-api.md)
  *   await parley.dev.writeUnchecked(peer, message)
  *                                        writes a message object without the local check,
  *                                        to see how a server refusal shows
  */
-import { session } from '../state/session.svelte.ts';
-import { send, writeUnchecked } from './messaging.ts';
+import { client, type ParleyClient } from '../client/index.ts';
+import { writeUnchecked } from './messaging.ts';
 
-export interface ParleyApi {
-  readonly user: string | null;
-  send(peer: string, text: string): Promise<string>;
+export interface ParleyApi extends ParleyClient {
   dev: { writeUnchecked(peer: string, message: unknown): Promise<string> };
 }
 
@@ -23,11 +21,8 @@ declare global {
 }
 
 export function exposeDevApi(): void {
-  window.parley = {
-    get user() {
-      return session.user;
-    },
-    send,
-    dev: { writeUnchecked },
-  };
+  // The client API (lib/client, docs/client-api.md) with the developer's extras.
+  const api = Object.create(client) as ParleyApi;
+  api.dev = { writeUnchecked };
+  window.parley = api;
 }

@@ -7,6 +7,7 @@ import { ProfileEntry, Session, type Session as SessionValue } from '@parley/pro
 import { db, getMeta, setMeta, userTables } from '../db.ts';
 import { MEDIA_CACHE } from '../mediaCache.ts';
 import { randomId } from '../ids.ts';
+import { syncFeed } from '../client/events.ts';
 import { connection } from '../state/connection.svelte.ts';
 import { presence } from '../state/presence.svelte.ts';
 import { session } from '../state/session.svelte.ts';
@@ -71,12 +72,10 @@ function begin(value: SessionValue): void {
     tokenExpired: () => refresh(),
     refused: (_path, code) => report(new AppError(code)),
     typing: (peer, typing) => presence.set(peer, typing),
-    syncing: (busy) => {
-      connection.syncing = busy;
-    },
-    reachable: (reachable) => {
-      connection.reachable = reachable;
-    },
+    online: (peer, online) => presence.setOnline(peer, online),
+    // The UI follows these through the client's events (lib/client/events.ts), as an embedding app would.
+    syncing: (busy) => syncFeed.busy(busy),
+    reachable: (reachable) => syncFeed.reachable(reachable),
     error: report,
   });
   hub.start();
@@ -127,7 +126,9 @@ export async function signOut(): Promise<void> {
   hub?.stop();
   mediaOutbox.stop();
   hub = null;
+  syncFeed.reset();
   connection.reachable = null;
+  connection.syncing = false;
   session.current = null;
   await clearUserData();
   await db.meta.bulkDelete(['session', 'owner']);

@@ -3,6 +3,8 @@
  * says so or the server does not answer: after a reload without network,
  * browsers (and test harnesses) may still report navigator.onLine.
  */
+import { clientEvents } from '../client/events.ts';
+
 class ConnectionState {
   browserOnline = $state(typeof navigator === 'undefined' ? true : navigator.onLine);
   /** Null until the first connection attempt of the inbox tells. */
@@ -16,3 +18,11 @@ class ConnectionState {
 }
 
 export const connection = new ConnectionState();
+
+// The indicator follows the client's events, as an app embedding Parley would (docs/client-api.md).
+clientEvents.on('sync', ({ state }) => {
+  connection.syncing = state === 'started';
+});
+clientEvents.on('connection', ({ reachable }) => {
+  connection.reachable = reachable;
+});

@@ -1,0 +1,63 @@
+import 'fake-indexeddb/auto';
+import { Dexie } from 'dexie';
+import { describe, expect, it } from 'vitest';
+
+/** The store as version 5 declared it, before the `words` index. */
+function storeBeforeSearch(): Dexie {
+  const old = new Dexie('parley');
+  old.version(1).stores({
+    meta: 'key',
+    updates: '++id, path',
+    outbox: 'id, path, conv, state',
+    messages: 'id, conv, [conv+seq], [conv+order]',
+    conversations: 'peer, updatedAt',
+    profiles: 'id',
+    receipts: 'id, conv',
+    reads: 'peer',
+  });
+  old.version(2).stores({ relations: 'key, kind' });
+  old.version(3).stores({ blobs: 'id, msg, hash' });
+  old.version(4).stores({ mutes: 'peer' });
+  old.version(5).stores({ actions: 'key, msg, conv', actionOutbox: 'key, path, msg, state', customSecrets: 'msg' });
+  return old;
+}
+
+const row = (id: string, text: string, ts: number) => ({
+  id,
+  conv: 'alice/bob',
+  peer: 'bob',
+  from: 'bob',
+  to: 'alice',
+  body: [{ type: 'text', text }],
+  text,
+  ts,
+  seq: ts,
+  order: ts,
+  segment: '2025-01',
+  nickname: 'Bob',
+  type: 'text',
+});
+
+describe('offline search', () => {
+  it('indexes rows stored before the index existed, and finds them by every word, the last as a prefix, newest first', async () => {
+    const old = storeBeforeSearch();
+    await old.open();
+    await old.table('messages').bulkPut([row('m1', 'The Quokka picnic at noon', 1), row('m2', 'quokka café tomorrow', 2), row('m3', 'Nothing here', 3)]);
+    old.close();
+
+    const { db } = await import('../db.ts');
+    const { searchMessages } = await import('./search.ts');
+    await db.open();
+    expect((await db.messages.get('m1'))?.words).toEqual(['the', 'quokka', 'picnic', 'at', 'noon']);
+
+    expect((await searchMessages('quokka')).map((r) => r.id)).toEqual(['m2', 'm1']);
+    expect((await searchMessages('QUOK')).map((r) => r.id)).toEqual(['m2', 'm1']);
+    expect((await searchMessages('quokka pic')).map((r) => r.id)).toEqual(['m1']);
+    expect((await searchMessages('cafe')).map((r) => r.id)).toEqual(['m2']);
+    expect(await searchMessages('quokka zebra')).toEqual([]);
+    expect(await searchMessages('  ')).toEqual([]);
+    const [first] = await searchMessages('picnic');
+    expect(first?.parts).toContainEqual({ text: 'picnic', hit: true });
+    db.close();
+  });
+});

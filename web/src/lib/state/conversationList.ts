@@ -1,0 +1,104 @@
+/**
+ * The conversation list, as data: inbox rows with profiles and the user's
+ * prefs (read markers, mutes, pins, archives, drafts), pinned first, then
+ * newest first; archived conversations apart until a message newer than the
+ * archiving. conversations.svelte.ts makes it live; client/title.ts counts it.
+ */
+import { db, type ArchiveRow, type ConversationRow, type DraftRow, type PinRow, type ProfileRow } from '../db.ts';
+import { stillArchived } from '../sync/prefs.ts';
+
+export interface ConversationItem {
+  peer: string;
+  name: string;
+  avatar?: string | undefined;
+  preview: string;
+  mine: boolean;
+  time: number;
+  unread: number;
+  /** Muted (prefs): no notifications for it. */
+  muted: boolean;
+  /** Pinned (prefs): on top of the list. */
+  pinned: boolean;
+  /** Archived (prefs) and no message since: in the Archived list only. */
+  archived: boolean;
+  /** The unsent text (prefs' drafts), shown instead of the preview. */
+  draft?: string | undefined;
+}
+
+export interface ConversationLists {
+  /** The main list: pinned first (most recently pinned on top), then by last activity. */
+  main: ConversationItem[];
+  /** Archived conversations, by last activity. */
+  archived: ConversationItem[];
+}
+
+export interface Prefs {
+  reads: Map<string, number>;
+  muted: Set<string>;
+  pins: Map<string, PinRow>;
+  archives: Map<string, ArchiveRow>;
+  drafts: Map<string, DraftRow>;
+  profiles: Map<string, ProfileRow>;
+  systemIds: Set<string>;
+}
+
+/** One row of the list from its inbox row and the user's prefs (pure: the sorting and the tests use it). */
+export function itemOf(row: ConversationRow, me: string, p: Prefs): ConversationItem {
+  const profile = p.profiles.get(row.peer);
+  // The inbox's count lags a read made on another device or offline on this one; a reply means read too.
+  const read = (p.reads.get(row.peer) ?? 0) >= row.lastSeq || row.lastFrom === me;
+  const draft = p.drafts.get(row.peer)?.text;
+  return {
+    peer: row.peer,
+    name: profile?.nickname || row.peer,
+    avatar: profile?.avatar,
+    preview: row.preview,
+    // A system notice is nobody's message: no "You:" before its text.
+    mine: row.lastFrom === me && !p.systemIds.has(row.lastId ?? ''),
+    time: row.lastTs,
+    unread: read ? 0 : row.unread,
+    muted: p.muted.has(row.peer),
+    pinned: p.pins.get(row.peer)?.pinned === true,
+    archived: stillArchived(p.archives.get(row.peer), row.lastTs),
+    draft: draft === undefined || draft.length === 0 ? undefined : draft,
+  };
+}
+
+/** Splits and orders the rows (given newest first): pinned on top by pin time, archived apart. */
+export function arrange(items: ConversationItem[], pins: Map<string, PinRow>): ConversationLists {
+  const main = items.filter((i) => !i.archived);
+  const pinned = main.filter((i) => i.pinned).sort((a, b) => (pins.get(b.peer)?.ts ?? 0) - (pins.get(a.peer)?.ts ?? 0));
+  return { main: [...pinned, ...main.filter((i) => !i.pinned)], archived: items.filter((i) => i.archived) };
+}
+
+/** The user's two lists, from the store (what the list shows, and what the title counts). */
+export async function loadLists(me: string): Promise<ConversationLists> {
+  const [rows, profiles, reads, mutes, pins, archives, drafts] = await Promise.all([
+    db.conversations.orderBy('updatedAt').reverse().toArray(),
+    db.profiles.toArray(),
+    db.reads.toArray(),
+    db.mutes.toArray(),
+    db.pins.toArray(),
+    db.archives.toArray(),
+    db.drafts.toArray(),
+  ]);
+  const lasts = await db.messages.bulkGet(rows.map((r) => r.lastId ?? ''));
+  const prefs: Prefs = {
+    reads: new Map(reads.map((r) => [r.peer, r.seq])),
+    muted: new Set(mutes.flatMap((m) => (m.muted ? [m.peer] : []))),
+    pins: new Map(pins.map((p) => [p.peer, p])),
+    archives: new Map(archives.map((a) => [a.peer, a])),
+    drafts: new Map(drafts.map((d) => [d.peer, d])),
+    profiles: new Map(profiles.map((p) => [p.id, p])),
+    systemIds: new Set(lasts.flatMap((m) => (m?.type === 'system' ? [m.id] : []))),
+  };
+  // Newest first by what the list shows (a pushed or local row may be newer than its updatedAt order).
+  const items = rows.map((row) => itemOf(row, me, prefs)).sort((a, b) => b.time - a.time);
+  return arrange(items, prefs.pins);
+}
+
+/** Unread messages in the main list (archived conversations wait until opened). */
+export function unreadTotal(lists: ConversationLists): number {
+  return lists.main.reduce((n, i) => n + i.unread, 0);
+}
+
