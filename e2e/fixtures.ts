@@ -35,6 +35,8 @@ export const DESKTOP = { width: 1280, height: 800 } as const;
 export interface DeviceOptions {
   viewport?: { width: number; height: number };
   colorScheme?: 'light' | 'dark';
+  /** A touch screen (a phone): long presses, no hover. */
+  hasTouch?: boolean;
   /**
    * Route the sync sockets through Playwright so that `offline()` can cut them.
    * `context.setOffline` alone blocks new connections but leaves open
@@ -341,6 +343,7 @@ export class Parley {
     const contextOptions: BrowserContextOptions = { baseURL: this.url };
     if (options.viewport !== undefined) contextOptions.viewport = options.viewport;
     if (options.colorScheme !== undefined) contextOptions.colorScheme = options.colorScheme;
+    if (options.hasTouch === true) Object.assign(contextOptions, { hasTouch: true, isMobile: true });
     const context = await this.browser.newContext(contextOptions);
     const network = options.controllableNetwork === true ? await NetworkSwitch.install(context) : undefined;
     const device = new Device(name, context, await context.newPage(), network);
@@ -370,9 +373,11 @@ export class Parley {
   }
 }
 
-export const test = base.extend<{ parley: Parley }>({
-  parley: async ({ browser }, use, testInfo) => {
-    const parley = new Parley(await startServer(), browser);
+export const test = base.extend<{ parley: Parley; serverEnv: Record<string, string> }>({
+  /** More server settings for the specs of a file or describe block: `test.use({ serverEnv: {PARLEY_…: '…'} })`. */
+  serverEnv: [{}, { option: true }],
+  parley: async ({ browser, serverEnv }, use, testInfo) => {
+    const parley = new Parley(await startServer(serverEnv), browser);
     try {
       await use(parley);
     } finally {

@@ -138,14 +138,18 @@ export interface ParleyServer {
   dispose(): Promise<void>;
 }
 
-/** Starts `node --import tsx sync-server/src/main.ts` on port 0 with a fresh data directory. */
-export async function startServer(): Promise<ParleyServer> {
+/**
+ * Starts `node --import tsx sync-server/src/main.ts` on port 0 with a fresh
+ * data directory; `extraEnv` sets more of its PARLEY_* settings.
+ */
+export async function startServer(extraEnv: Readonly<Record<string, string>> = {}): Promise<ParleyServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'parley-e2e-'));
   const env: NodeJS.ProcessEnv = { ...withoutParleyEnv(process.env) };
   env['PARLEY_PORT'] = '0';
   env['PARLEY_DATA_DIR'] = dataDir;
   env['PARLEY_STATIC_DIR'] = STATIC_DIR;
   env['PARLEY_LOG_LEVEL'] = 'warn';
+  Object.assign(env, extraEnv);
   const child = new Child(process.execPath, ['--import', 'tsx', 'sync-server/src/main.ts'], { cwd: REPO_ROOT, env });
   const dispose = async (): Promise<void> => {
     await child.stop();

@@ -1,0 +1,143 @@
+/**
+ * Recall: the sender takes a message back within the recall window. Both
+ * sides keep only "… recalled a message", and the text is gone from the
+ * recipient's IndexedDB (every store, the stored Yjs updates decoded as
+ * UTF-8 included) and from the server's stored bytes (every file of its data
+ * directory, the SQLite WAL included). The test first proves it can find the
+ * word in both places, so its absence afterwards means something.
+ *
+ * After the window (a server started with PARLEY_RECALL_WINDOW_MS=1500) the
+ * server refuses the recall: the sender sees why, and nothing is lost.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Page } from '@playwright/test';
+import { errorMessage } from '@parley/protocol';
+import { type Device, expect, test } from '../fixtures.ts';
+
+/** Where the page's IndexedDB holds `word`: "<database>/<store>" once per value, searched through strings, bytes (as UTF-8) and Blobs. */
+function idbHits(page: Page, word: string): Promise<string[]> {
+  return page.evaluate(async (needle) => {
+    const hits: string[] = [];
+    const decoder = new TextDecoder('utf-8', { fatal: false });
+    const holds = async (value: unknown, seen: Set<unknown>): Promise<boolean> => {
+      if (typeof value === 'string') return value.includes(needle);
+      if (value === null || typeof value !== 'object' || seen.has(value)) return false;
+      seen.add(value);
+      if (value instanceof ArrayBuffer) return decoder.decode(new Uint8Array(value)).includes(needle);
+      if (ArrayBuffer.isView(value)) return decoder.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)).includes(needle);
+      if (value instanceof Blob) return (await value.text()).includes(needle);
+      const entries: [unknown, unknown][] = value instanceof Map ? [...(value as Map<unknown, unknown>).entries()] : value instanceof Set ? [...(value as Set<unknown>)].map((v) => [v, v]) : Object.entries(value);
+      for (const [k, v] of entries) if ((await holds(k, seen)) || (await holds(v, seen))) return true;
+      return false;
+    };
+    const request = <T,>(r: IDBRequest<T>): Promise<T> =>
+      new Promise((resolve, reject) => {
+        r.onsuccess = () => resolve(r.result);
+        r.onerror = () => reject(new Error(String(r.error)));
+      });
+    for (const info of await indexedDB.databases()) {
+      if (info.name === undefined) continue;
+      const db = await request(indexedDB.open(info.name));
+      for (const store of [...db.objectStoreNames]) {
+        const tx = db.transaction(store, 'readonly');
+        const [values, keys] = await Promise.all([request<unknown[]>(tx.objectStore(store).getAll()), request<IDBValidKey[]>(tx.objectStore(store).getAllKeys())]);
+        for (const value of [...values, ...keys] as unknown[]) if (await holds(value, new Set())) hits.push(`${info.name}/${store}`);
+      }
+      db.close();
+    }
+    return hits;
+  }, word);
+}
+
+/** The files of a directory tree whose bytes hold `word` (as UTF-8). */
+async function filesHolding(dir: string, word: string): Promise<string[]> {
+  const needle = Buffer.from(word, 'utf8');
+  const found: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    const bytes = await readFile(file).catch(() => null);
+    if (bytes !== null && bytes.includes(needle)) found.push(path.relative(dir, file));
+  }
+  return found;
+}
+
+async function openMenu(device: Device, text: string): Promise<void> {
+  const message = device.message(text);
+  await message.hover();
+  await message.getByRole('button', { name: 'Message actions' }).click();
+}
+
+const uniqueWord = (): string => `zq${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}x`;
+
+test('a recall leaves a notice on both sides and erases the text from the recipient’s IndexedDB and the server’s bytes', async ({ parley }) => {
+  await parley.signup('alice', 'Alice');
+  await parley.signup('bob', 'Bob');
+  const alice = await parley.signedIn('alice', 'alice');
+  const bob = await parley.signedIn('bob', 'bob');
+  const word = uniqueWord();
+  const text = `the code is ${word} keep it`;
+
+  await alice.startChat('bob', 'Bob');
+  await alice.send(text);
+  await bob.openConversation('alice', 'Alice');
+  await expect(bob.message(text)).toBeVisible();
+
+  // The search can find the word where it is.
+  await expect.poll(() => idbHits(bob.page, word), { message: 'bob’s IndexedDB holds the word before the recall' }).toContain('parley/messages');
+  expect(await idbHits(bob.page, word)).toContain('parley/updates');
+  await expect.poll(() => filesHolding(parley.server.dataDir, word), { message: 'the server’s files hold the word before the recall' }).not.toEqual([]);
+
+  await openMenu(alice, text);
+  await alice.page.getByRole('button', { name: 'Recall' }).click();
+  const confirm = alice.page.getByRole('dialog', { name: 'Recall this message?' });
+  await expect(confirm).toContainText('It will be removed for everyone.');
+  await confirm.getByRole('button', { name: 'Recall' }).click();
+
+  await expect(alice.messages().filter({ hasText: 'You recalled a message' })).toBeVisible();
+  await expect(bob.messages().filter({ hasText: 'Alice recalled a message' })).toBeVisible();
+  await expect(alice.page.getByText(word)).toHaveCount(0);
+  await expect(bob.page.getByText(word)).toHaveCount(0);
+
+  await expect.poll(() => idbHits(bob.page, word), { message: 'no store of bob’s IndexedDB holds the word' }).toEqual([]);
+  await expect.poll(() => idbHits(alice.page, word), { message: 'no store of alice’s IndexedDB holds the word' }).toEqual([]);
+  await expect.poll(() => filesHolding(parley.server.dataDir, word), { message: 'no file of the server’s data directory holds the word', timeout: 15_000 }).toEqual([]);
+
+  // The conversation goes on: the recall did not break the document.
+  await bob.send('no worries');
+  await expect(alice.message('no worries')).toBeVisible();
+});
+
+test.describe('after the recall window', () => {
+  test.use({ serverEnv: { PARLEY_RECALL_WINDOW_MS: '1500' } });
+
+  test('the server refuses a late recall: the sender sees why and the message stays on both sides', async ({ parley }) => {
+    await parley.signup('alice', 'Alice');
+    await parley.signup('bob', 'Bob');
+    const alice = await parley.signedIn('alice', 'alice');
+    const bob = await parley.signedIn('bob', 'bob');
+    const text = `late ${uniqueWord()}`;
+
+    await alice.startChat('bob', 'Bob');
+    const sentAt = Date.now();
+    await alice.send(text);
+    await bob.openConversation('alice', 'Alice');
+    await expect(bob.message(text)).toBeVisible();
+    // This server's window (1.5 s) is shorter than the app's default (2 minutes): the app lets it through, the server decides.
+    await expect.poll(() => Date.now() - sentAt > 2000, { message: 'the server’s recall window has passed' }).toBe(true);
+
+    await openMenu(alice, text);
+    await alice.page.getByRole('button', { name: 'Recall' }).click();
+    await alice.page.getByRole('dialog', { name: 'Recall this message?' }).getByRole('button', { name: 'Recall' }).click();
+
+    await expect(alice.page.getByRole('alert').filter({ hasText: errorMessage('recall-window-passed') })).toBeVisible();
+    await expect(alice.message(text)).toBeVisible();
+    await expect(alice.messages().filter({ hasText: 'You recalled a message' })).toHaveCount(0);
+    await expect(bob.message(text)).toBeVisible();
+    await expect(bob.messages().filter({ hasText: 'recalled a message' })).toHaveCount(0);
+    // It stays after a reload too: the refused recall is not written again.
+    await alice.page.reload();
+    await expect(alice.message(text)).toBeVisible();
+  });
+});

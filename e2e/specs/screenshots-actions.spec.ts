@@ -1,0 +1,86 @@
+/**
+ * Screenshots of the message actions on a phone (390×844) and a desktop
+ * (1280×800), light and dark: a conversation with reactions, a reply quote,
+ * an edited message and a recall notice; the open message menu; the reply
+ * bar over the composer: e2e/screenshots/<screen>-<phone|desktop>[-dark].png.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Locator } from '@playwright/test';
+import { DESKTOP, type Device, expect, type Parley, PHONE, test } from '../fixtures.ts';
+import { REPO_ROOT } from '../server.ts';
+
+const DIR = path.join(REPO_ROOT, 'e2e', 'screenshots');
+
+async function menu(device: Device, text: string): Promise<Locator> {
+  const message = device.message(text);
+  await message.hover();
+  await message.getByRole('button', { name: 'Message actions' }).click();
+  const group = device.page.getByRole('group', { name: 'Message menu' });
+  await expect(group).toBeVisible();
+  return group;
+}
+
+async function populate(parley: Parley): Promise<void> {
+  await parley.signup('alice', 'Alice Martin');
+  await parley.signup('bob', 'Bob Chen');
+  const bob = await parley.signedIn('bob-setup', 'bob');
+  const alice = await parley.signedIn('alice-setup', 'alice');
+  await bob.startChat('alice', 'Alice Martin');
+  await bob.send('Are we still on for Saturday?');
+  await alice.openConversation('bob', 'Bob Chen');
+  await alice.send('Yes! Meet at 7pm at the station');
+  await (await menu(alice, 'Yes! Meet at 7pm at the station')).getByRole('button', { name: 'Edit' }).click();
+  await alice.composer().fill('Yes! Meet at 7:30pm at the station');
+  await alice.page.getByRole('button', { name: 'Save' }).click();
+  await expect(bob.message('Yes! Meet at 7:30pm at the station')).toContainText('edited');
+
+  await (await menu(bob, 'Yes! Meet at 7:30pm at the station')).getByRole('button', { name: 'React with 👍' }).click();
+  await (await menu(alice, 'Are we still on for Saturday?')).getByRole('button', { name: 'React with ❤️' }).click();
+  await (await menu(bob, 'Are we still on for Saturday?')).getByRole('button', { name: 'React with ❤️' }).click();
+  await (await menu(bob, 'Are we still on for Saturday?')).getByRole('button', { name: 'React with 😂' }).click();
+
+  await bob.send('oops, wrong chat');
+  await (await menu(bob, 'oops, wrong chat')).getByRole('button', { name: 'Recall' }).click();
+  await bob.page.getByRole('dialog', { name: 'Recall this message?' }).getByRole('button', { name: 'Recall' }).click();
+  await expect(alice.messages().filter({ hasText: 'Bob Chen recalled a message' })).toBeVisible();
+
+  await (await menu(bob, 'Yes! Meet at 7:30pm at the station')).getByRole('button', { name: 'Reply' }).click();
+  await bob.send('Perfect, I’ll bring the tickets 🎟️');
+  await expect(alice.message('Perfect, I’ll bring the tickets 🎟️').getByRole('button', { name: /^Quoted message from You/ })).toBeVisible();
+  await expect(alice.message('Are we still on for Saturday?').getByRole('button', { name: '😂 1' })).toBeVisible();
+}
+
+async function shoot(device: Device, name: string): Promise<void> {
+  await expect(device.syncIndicator(), `${device.name} has caught up before the screenshot`).toBeHidden();
+  await device.screenshot(path.join(DIR, `${name}.png`));
+}
+
+for (const [kind, viewport] of [
+  ['phone', PHONE],
+  ['desktop', DESKTOP],
+] as const) {
+  test(`reactions, replies, edits, recalls and the message menu on a ${kind}`, async ({ parley }) => {
+    test.setTimeout(240_000);
+    await mkdir(DIR, { recursive: true });
+    await populate(parley);
+    for (const scheme of ['light', 'dark'] as const) {
+      const suffix = scheme === 'dark' ? `${kind}-dark` : kind;
+      const alice = await parley.signedIn(`alice-${suffix}`, 'alice', { viewport, colorScheme: scheme });
+      await alice.openConversation('bob', 'Bob Chen');
+      await expect(alice.message('Perfect, I’ll bring the tickets 🎟️').getByRole('button', { name: /^Quoted message from You/ })).toBeVisible();
+      await expect(alice.message('Are we still on for Saturday?').getByRole('button', { name: '❤️ 2' })).toBeVisible();
+      await shoot(alice, `message-actions-${suffix}`);
+
+      await menu(alice, 'Yes! Meet at 7:30pm at the station');
+      await shoot(alice, `message-menu-${suffix}`);
+      await alice.page.keyboard.press('Escape');
+
+      await (await menu(alice, 'Perfect, I’ll bring the tickets 🎟️')).getByRole('button', { name: 'Reply' }).click();
+      await alice.composer().fill('See you there!');
+      await shoot(alice, `message-reply-bar-${suffix}`);
+      await alice.composer().press('Escape');
+      await alice.composer().fill('');
+    }
+  });
+}

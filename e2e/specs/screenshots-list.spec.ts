@@ -1,0 +1,104 @@
+/**
+ * Screenshots of the conversation list with pinned, muted, draft and
+ * archived conversations, its row menu, the Archived list and search results,
+ * on a phone (390×844) and a desktop (1280×800), light and dark:
+ * e2e/screenshots/list-prefs-*, list-archived-*, list-menu-*, search-*.
+ * The light device sets everything through the row menu; the dark one, signed
+ * in as the same user, shows it because prefs follow the user.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { DESKTOP, type Device, expect, type Parley, PHONE, test } from '../fixtures.ts';
+import { REPO_ROOT } from '../server.ts';
+
+const DIR = path.join(REPO_ROOT, 'e2e', 'screenshots');
+const HOUR = 60 * 60 * 1000;
+
+async function populate(parley: Parley): Promise<void> {
+  await parley.signup('alice', 'Alice Martin');
+  const chats: [string, string, string[]][] = [
+    ['bob', 'Bob Chen', ['Hey Alice! Are we still on for Saturday?', 'I found a great place for brunch 🥞']],
+    ['carol', 'Carol Diaz', ['Did you get the tickets for the concert? 🎟️']],
+    ['dan', 'Dan Okafor', ['Team standup moved to 10:30 tomorrow', 'Agenda: the brunch budget and the new office plants']],
+    ['erin', 'Erin Walsh', ['Thanks for the brunch recommendation!']],
+    ['frank', 'Frank Li', ['Your parcel is at the front desk']],
+  ];
+  let ts = Date.now() - 20 * HOUR;
+  for (const [id, nickname, texts] of chats) {
+    await parley.signup(id, nickname);
+    for (const text of texts) {
+      ts += HOUR;
+      await parley.admin('POST', '/messages', { from: id, to: 'alice', body: [{ type: 'text', text }], ts });
+    }
+  }
+}
+
+async function shoot(device: Device, name: string): Promise<void> {
+  await expect(device.syncIndicator(), `${device.name} has caught up before the screenshot`).toBeHidden();
+  // No row under the pointer: a hovered row is not what the screen looks like.
+  await device.page.mouse.move(0, 0);
+  await device.screenshot(path.join(DIR, `${name}.png`));
+}
+
+function rowOf(device: Device, peer: string) {
+  return device.conversationList().getByRole('listitem').filter({ has: device.page.locator(`a[href="/c/${peer}"]`) });
+}
+
+async function rowAction(device: Device, peer: string, action: string): Promise<void> {
+  const row = rowOf(device, peer);
+  await row.getByRole('button', { name: 'Conversation actions' }).click();
+  await device.page.getByRole('menuitem', { name: action }).click();
+}
+
+async function dismissOffer(device: Device): Promise<void> {
+  const notNow = device.page.getByRole('button', { name: 'Not now' });
+  if (await notNow.isVisible()) await notNow.click();
+}
+
+for (const [kind, viewport] of [
+  ['phone', PHONE],
+  ['desktop', DESKTOP],
+] as const) {
+  test(`conversation list with pins, mutes, drafts and archive, and search, on a ${kind}`, async ({ parley }) => {
+    await mkdir(DIR, { recursive: true });
+    await populate(parley);
+
+    const alice = await parley.signedIn(`alice-${kind}`, 'alice', { viewport });
+    await expect(alice.unreadBadge('frank', 1)).toBeVisible();
+    await dismissOffer(alice);
+    await rowAction(alice, 'carol', 'Pin');
+    await rowAction(alice, 'dan', 'Mute');
+    await rowAction(alice, 'erin', 'Archive');
+    await alice.page.evaluate(() => (window as unknown as { parley: { saveDraft(p: string, d: { text: string }): void } }).parley.saveDraft('bob', { text: 'Sounds perfect, see you at 11' }));
+    await expect(alice.conversationLink('bob')).toContainText('Draft: Sounds perfect, see you at 11');
+    await expect(alice.conversationList().getByRole('listitem').first()).toContainText('Carol Diaz');
+    await expect(alice.page.getByRole('button', { name: 'Archived (1)' })).toBeVisible();
+    await shoot(alice, `list-prefs-${kind}`);
+
+    await rowOf(alice, 'bob').getByRole('button', { name: 'Conversation actions' }).click();
+    await expect(alice.page.getByRole('menu')).toBeVisible();
+    await shoot(alice, `list-menu-${kind}`);
+    await alice.page.keyboard.press('Escape');
+
+    await alice.page.getByRole('button', { name: 'Archived (1)' }).click();
+    await expect(alice.conversationLink('erin')).toBeVisible();
+    await shoot(alice, `list-archived-${kind}`);
+    await alice.page.getByRole('button', { name: 'Back to chats' }).click();
+
+    await alice.page.getByRole('button', { name: 'Search messages' }).click();
+    await alice.page.getByRole('searchbox', { name: 'Search messages' }).fill('brunch');
+    await expect(alice.page.getByRole('region', { name: 'Search results' }).getByRole('link')).toHaveCount(3);
+    await shoot(alice, `search-${kind}`);
+
+    const dark = await parley.signedIn(`alice-dark-${kind}`, 'alice', { viewport, colorScheme: 'dark' });
+    await expect(dark.conversationLink('bob')).toContainText('Draft: Sounds perfect, see you at 11');
+    await dismissOffer(dark);
+    await expect(dark.conversationList().getByRole('listitem').first()).toContainText('Carol Diaz');
+    await expect(dark.page.getByRole('button', { name: 'Archived (1)' })).toBeVisible();
+    await shoot(dark, `list-prefs-dark-${kind}`);
+    await dark.page.getByRole('button', { name: 'Search messages' }).click();
+    await dark.page.getByRole('searchbox', { name: 'Search messages' }).fill('brunch');
+    await expect(dark.page.getByRole('region', { name: 'Search results' }).getByRole('link')).toHaveCount(3);
+    await shoot(dark, `search-dark-${kind}`);
+  });
+}
