@@ -6,10 +6,13 @@
  *
  * Per server, each in its own child process and on a fresh data dir:
  *   W1 ramp → W2 fixed rate → W5 storage (after a clean stop), then a fresh
- *   server for W3 (idle connections). In the full run, a last Parley run
+ *   server for W3 (idle connections). Then W4 (catching up after being
+ *   offline, Parley only, w4.ts); `--w4-only` runs W4 alone and replaces its
+ *   section in the last RESULTS file. Then W6 (the web client in Chromium,
+ *   w6.ts; `--w6-only` likewise). In the full run, a last Parley run
  *   under `node --cpu-prof` at the rate where W1 stopped, for the profile.
  */
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DocStats, IdleResult, RampResult, StepResult } from './loadgen/jobs.ts';
@@ -18,6 +21,8 @@ import { summarizeProfile, type ProfileSummary } from './profile.ts';
 import { renderChart, renderResults, type ServerResult } from './report.ts';
 import { diskUsage } from './storage.ts';
 import { launchServer, SERVER_KINDS, type RunningServer, type ServerKind } from './servers/launch.ts';
+import { renderW4, runW4, W4_FULL, W4_QUICK, withW4 } from './w4.ts';
+import { renderW6, runW6, W6_FULL, W6_QUICK, withW6 } from './w6.ts';
 
 import { QUICK, FULL } from './sizes.ts';
 import type { Sizes } from './sizes.ts';
@@ -98,6 +103,21 @@ async function main(): Promise<void> {
   const kinds = onlyArg === undefined ? SERVER_KINDS : (onlyArg.slice('--only='.length).split(',') as ServerKind[]);
   const sizes = quick ? QUICK : FULL;
   const started = Date.now();
+  const suffix = quick ? '.quick' : '';
+  if (args.includes('--w4-only')) {
+    // W4 alone, its section replaced in the last RESULTS file.
+    const file = join(BENCH_DIR, `RESULTS${suffix}.md`);
+    writeFileSync(file, withW4(readFileSync(file, 'utf8'), renderW4(await runW4(quick ? W4_QUICK : W4_FULL, log), quick, true)));
+    log(`W4 done in ${((Date.now() - started) / 1000).toFixed(0)} s: bench/RESULTS${suffix}.md`);
+    return;
+  }
+  if (args.includes('--w6-only')) {
+    // W6 alone, its section replaced in the last RESULTS file.
+    const file = join(BENCH_DIR, `RESULTS${suffix}.md`);
+    writeFileSync(file, withW6(readFileSync(file, 'utf8'), renderW6(await runW6(quick ? W6_QUICK : W6_FULL, log), quick, true)));
+    log(`W6 done in ${((Date.now() - started) / 1000).toFixed(0)} s: bench/RESULTS${suffix}.md`);
+    return;
+  }
   const loadgen = new LoadGen();
   const results: ServerResult[] = [];
   let profile: Awaited<ReturnType<typeof profileParley>> | null = null;
@@ -119,11 +139,14 @@ async function main(): Promise<void> {
   } finally {
     await loadgen.close();
   }
+  const w4 = kinds.includes('parley') ? await runW4(quick ? W4_QUICK : W4_FULL, log) : null;
+  const w6 = kinds.includes('parley') ? await runW6(quick ? W6_QUICK : W6_FULL, log) : null;
   const seconds = (Date.now() - started) / 1000;
-  const suffix = quick ? '.quick' : '';
   const chartName = `chart${suffix}.svg`;
   writeFileSync(join(BENCH_DIR, chartName), renderChart(results, sizes.p99LimitMs));
-  writeFileSync(join(BENCH_DIR, `RESULTS${suffix}.md`), renderResults({ results, sizes, quick, seconds, chartName, profile, args }));
+  const rendered = renderResults({ results, sizes, quick, seconds, chartName, profile, args });
+  const withFour = w4 === null ? rendered : withW4(rendered, renderW4(w4, quick));
+  writeFileSync(join(BENCH_DIR, `RESULTS${suffix}.md`), w6 === null ? withFour : withW6(withFour, renderW6(w6, quick)));
   log(`done in ${seconds.toFixed(0)} s: bench/RESULTS${suffix}.md, bench/${chartName}`);
 }
 
