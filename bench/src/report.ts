@@ -195,3 +195,17 @@ export function renderResults({ results, sizes, quick, seconds, chartName, profi
   lines.push('- W5: disk bytes are the database files after a clean stop (SIGTERM: Parley compacts and checkpoints; Hocuspocus stores each document when its last connection leaves), divided by the messages the devices hold; JSON bytes are `JSON.stringify` of each stored message. Parley\'s figure includes everything it stores for a message: the conversation document, both inbox documents, the message index.');
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * Puts a workload's section (between its `<!-- Wn -->` and `<!-- /Wn -->` markers) into a RESULTS
+ * file's text: in place of an earlier one, else before the W1 steps, else at the end.
+ */
+export function withSection(results: string, section: string, marker: string): string {
+  const [startTag, endTag] = [`<!-- ${marker} -->`, `<!-- /${marker} -->`];
+  const start = results.indexOf(startTag);
+  const end = results.indexOf(endTag);
+  if (start !== -1 && end > start) return `${results.slice(0, start)}${section}${results.slice(end + endTag.length)}`;
+  const steps = results.indexOf('## W1 steps');
+  if (steps !== -1) return `${results.slice(0, steps)}${section}\n\n${results.slice(steps)}`;
+  return `${results.trimEnd()}\n\n${section}\n`;
+}

@@ -12,6 +12,7 @@
  * backlog arrives through the admin history import with `live: true` (stamped,
  * stored and counted unread exactly like sent messages), 1,000 per call.
  */
+import { withSection } from './report.ts';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -215,12 +216,4 @@ export function renderW4(result: W4Result, quick: boolean, apart = false): strin
   return lines.join('\n');
 }
 
-/** Puts the W4 section into a RESULTS file's text: in place of an earlier one, else before the W1 steps, else at the end. */
-export function withW4(results: string, section: string): string {
-  const start = results.indexOf(START);
-  const end = results.indexOf(END);
-  if (start !== -1 && end > start) return `${results.slice(0, start)}${section}${results.slice(end + END.length)}`;
-  const steps = results.indexOf('## W1 steps');
-  if (steps !== -1) return `${results.slice(0, steps)}${section}\n\n${results.slice(steps)}`;
-  return `${results.trimEnd()}\n\n${section}\n`;
-}
+export const withW4 = (results: string, section: string): string => withSection(results, section, 'W4');

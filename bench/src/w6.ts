@@ -21,6 +21,7 @@
  * shape the hub materialises (lib/sync/materialise.ts), which is what "on the
  * device" means for opening, without scrolling through all of them first.
  */
+import { withSection } from './report.ts';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -276,11 +277,4 @@ export function renderW6(result: W6Result, quick: boolean, apart = false): strin
   ].join('\n');
 }
 
-export function withW6(results: string, section: string): string {
-  const start = results.indexOf(START);
-  const end = results.indexOf(END);
-  if (start !== -1 && end > start) return `${results.slice(0, start)}${section}${results.slice(end + END.length)}`;
-  const steps = results.indexOf('## W1 steps');
-  if (steps !== -1) return `${results.slice(0, steps)}${section}\n\n${results.slice(steps)}`;
-  return `${results.trimEnd()}\n\n${section}\n`;
-}
+export const withW6 = (results: string, section: string): string => withSection(results, section, 'W6');
