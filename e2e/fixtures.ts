@@ -176,6 +176,16 @@ export class Device {
     return this.messages().filter({ has: this.page.locator('.text').getByText(text, { exact: true }) });
   }
 
+  /** Opens the "Message actions" menu of the message whose text is `text`; resolves to the menu. */
+  async messageMenu(text: string): Promise<Locator> {
+    const message = this.message(text);
+    await message.hover();
+    await message.getByRole('button', { name: 'Message actions' }).click();
+    const group = this.page.getByRole('group', { name: 'Message menu' });
+    await expect(group).toBeVisible();
+    return group;
+  }
+
   messageTexts(): Locator {
     return this.messages().locator('.text');
   }

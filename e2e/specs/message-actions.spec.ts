@@ -7,17 +7,8 @@
  * reload) and go out when the network returns; on a touch screen a long
  * press opens the menu (a short tap does not).
  */
-import type { Locator } from '@playwright/test';
 import { type Device, expect, PHONE, test } from '../fixtures.ts';
 
-async function menu(device: Device, text: string): Promise<Locator> {
-  const message = device.message(text);
-  await message.hover();
-  await message.getByRole('button', { name: 'Message actions' }).click();
-  const group = device.page.getByRole('group', { name: 'Message menu' });
-  await expect(group).toBeVisible();
-  return group;
-}
 
 async function pair(parley: import('../fixtures.ts').Parley): Promise<{ alice: Device; bob: Device }> {
   await parley.signup('alice', 'Alice');
@@ -33,7 +24,7 @@ test('reactions show on both sides, count everyone, and toggle off', async ({ pa
   await alice.send('Lunch at noon?');
   await bob.openConversation('alice', 'Alice');
 
-  await (await menu(bob, 'Lunch at noon?')).getByRole('button', { name: 'React with 👍' }).click();
+  await (await bob.messageMenu('Lunch at noon?')).getByRole('button', { name: 'React with 👍' }).click();
   await expect(bob.message('Lunch at noon?').getByRole('button', { name: '👍 1' })).toHaveAttribute('aria-pressed', 'true');
   const aliceChip = alice.message('Lunch at noon?').getByRole('button', { name: '👍 1' });
   await expect(aliceChip).toHaveAttribute('aria-pressed', 'false');
@@ -42,7 +33,7 @@ test('reactions show on both sides, count everyone, and toggle off', async ({ pa
   // Alice adds hers by tapping the chip; a second emoji gets its own chip.
   await aliceChip.click();
   for (const device of [alice, bob]) await expect(device.message('Lunch at noon?').getByRole('button', { name: '👍 2' })).toHaveAttribute('aria-pressed', 'true');
-  await (await menu(alice, 'Lunch at noon?')).getByRole('button', { name: 'React with ❤️' }).click();
+  await (await alice.messageMenu('Lunch at noon?')).getByRole('button', { name: 'React with ❤️' }).click();
   await expect(bob.message('Lunch at noon?').getByRole('button', { name: '❤️ 1' })).toHaveAttribute('aria-pressed', 'false');
 
   // Toggling off: Bob's tap takes his back; Alice's last ones leave no chip at all.
@@ -54,9 +45,9 @@ test('reactions show on both sides, count everyone, and toggle off', async ({ pa
   for (const device of [alice, bob]) await expect(device.message('Lunch at noon?').getByRole('group', { name: 'Reactions' })).toHaveCount(0);
 
   // On again after off (the same key, written again): seen again.
-  await (await menu(bob, 'Lunch at noon?')).getByRole('button', { name: 'React with 👍' }).click();
+  await (await bob.messageMenu('Lunch at noon?')).getByRole('button', { name: 'React with 👍' }).click();
   await expect(alice.message('Lunch at noon?').getByRole('button', { name: '👍 1' })).toHaveAttribute('aria-pressed', 'false');
-  await (await menu(bob, 'Lunch at noon?')).getByRole('button', { name: 'React with 😂' }).click();
+  await (await bob.messageMenu('Lunch at noon?')).getByRole('button', { name: 'React with 😂' }).click();
   await expect(alice.message('Lunch at noon?').getByRole('button', { name: '😂 1' })).toBeVisible();
   await expect(bob.message('Lunch at noon?').getByRole('button', { name: '👍 1' })).toHaveAttribute('aria-pressed', 'true');
 });
@@ -67,7 +58,7 @@ test('a reply quotes its message on both sides, and tapping the quote jumps to t
   await alice.send('Or dinner?');
   await bob.openConversation('alice', 'Alice');
 
-  await (await menu(bob, 'Lunch at noon?')).getByRole('button', { name: 'Reply' }).click();
+  await (await bob.messageMenu('Lunch at noon?')).getByRole('button', { name: 'Reply' }).click();
   const bar = bob.page.getByRole('note', { name: /^Replying to Alice: Lunch at noon\?/ });
   await expect(bar).toBeVisible();
   await expect(bob.composer()).toBeFocused();
@@ -85,13 +76,13 @@ test('a reply quotes its message on both sides, and tapping the quote jumps to t
   await expect(alice.message('Lunch at noon?')).toBeInViewport();
 
   // Escape closes a reply bar without sending.
-  await (await menu(bob, 'Or dinner?')).getByRole('button', { name: 'Reply' }).click();
+  await (await bob.messageMenu('Or dinner?')).getByRole('button', { name: 'Reply' }).click();
   await expect(bob.page.getByRole('note', { name: /^Replying to Alice: Or dinner\?/ })).toBeVisible();
   await bob.composer().press('Escape');
   await expect(bob.page.getByRole('note', { name: /^Replying to/ })).toHaveCount(0);
 
   // An unsent reply is a draft: text and quote come back when the conversation opens again.
-  await (await menu(bob, 'Or dinner?')).getByRole('button', { name: 'Reply' }).click();
+  await (await bob.messageMenu('Or dinner?')).getByRole('button', { name: 'Reply' }).click();
   await bob.composer().fill('Dinner is better');
   await expect
     .poll(() => storedDraft(bob), { message: 'the draft is stored on the device' })
@@ -129,10 +120,10 @@ test('an edit replaces the text on both sides, marked edited; Escape cancels an 
   await expect(bob.message('Lunch at noon?')).toBeVisible();
 
   // Only my own text messages offer Edit.
-  await expect((await menu(bob, 'Lunch at noon?')).getByRole('button', { name: 'Edit' })).toHaveCount(0);
+  await expect((await bob.messageMenu('Lunch at noon?')).getByRole('button', { name: 'Edit' })).toHaveCount(0);
   await bob.page.keyboard.press('Escape');
 
-  await (await menu(alice, 'Lunch at noon?')).getByRole('button', { name: 'Edit' }).click();
+  await (await alice.messageMenu('Lunch at noon?')).getByRole('button', { name: 'Edit' }).click();
   await expect(alice.composer()).toHaveValue('Lunch at noon?');
   await expect(alice.page.getByText('Editing message')).toBeVisible();
   await alice.composer().fill('Lunch at 1pm?');
@@ -148,13 +139,13 @@ test('an edit replaces the text on both sides, marked edited; Escape cancels an 
 
   // A second edit wins over the first; Escape leaves the message as it was and the field as before.
   await alice.composer().fill('half-typed');
-  await (await menu(alice, 'Lunch at 1pm?')).getByRole('button', { name: 'Edit' }).click();
+  await (await alice.messageMenu('Lunch at 1pm?')).getByRole('button', { name: 'Edit' }).click();
   await expect(alice.composer()).toHaveValue('Lunch at 1pm?');
   await alice.composer().fill('never saved');
   await alice.composer().press('Escape');
   await expect(alice.composer()).toHaveValue('half-typed');
   await expect(alice.page.getByText('Editing message')).toHaveCount(0);
-  await (await menu(alice, 'Lunch at 1pm?')).getByRole('button', { name: 'Edit' }).click();
+  await (await alice.messageMenu('Lunch at 1pm?')).getByRole('button', { name: 'Edit' }).click();
   await alice.composer().fill('Lunch at 2pm!');
   await alice.composer().press('Enter');
   await expect(bob.message('Lunch at 2pm!')).toContainText('edited');
@@ -174,8 +165,8 @@ test('reactions and edits made offline wait on the device, through a reload, and
   await alice.waitForServiceWorker();
 
   await alice.offline();
-  await (await menu(alice, 'Great')).getByRole('button', { name: 'React with 🙏' }).click();
-  await (await menu(alice, 'Train at 8')).getByRole('button', { name: 'Edit' }).click();
+  await (await alice.messageMenu('Great')).getByRole('button', { name: 'React with 🙏' }).click();
+  await (await alice.messageMenu('Train at 8')).getByRole('button', { name: 'Edit' }).click();
   await alice.composer().fill('Train at 8:15');
   await alice.page.getByRole('button', { name: 'Save' }).click();
   // At once on the device, offline.

@@ -6,20 +6,11 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Locator } from '@playwright/test';
 import { DESKTOP, type Device, expect, type Parley, PHONE, test } from '../fixtures.ts';
 import { REPO_ROOT } from '../server.ts';
 
 const DIR = path.join(REPO_ROOT, 'e2e', 'screenshots');
 
-async function menu(device: Device, text: string): Promise<Locator> {
-  const message = device.message(text);
-  await message.hover();
-  await message.getByRole('button', { name: 'Message actions' }).click();
-  const group = device.page.getByRole('group', { name: 'Message menu' });
-  await expect(group).toBeVisible();
-  return group;
-}
 
 async function populate(parley: Parley): Promise<void> {
   await parley.signup('alice', 'Alice Martin');
@@ -30,22 +21,22 @@ async function populate(parley: Parley): Promise<void> {
   await bob.send('Are we still on for Saturday?');
   await alice.openConversation('bob', 'Bob Chen');
   await alice.send('Yes! Meet at 7pm at the station');
-  await (await menu(alice, 'Yes! Meet at 7pm at the station')).getByRole('button', { name: 'Edit' }).click();
+  await (await alice.messageMenu('Yes! Meet at 7pm at the station')).getByRole('button', { name: 'Edit' }).click();
   await alice.composer().fill('Yes! Meet at 7:30pm at the station');
   await alice.page.getByRole('button', { name: 'Save' }).click();
   await expect(bob.message('Yes! Meet at 7:30pm at the station')).toContainText('edited');
 
-  await (await menu(bob, 'Yes! Meet at 7:30pm at the station')).getByRole('button', { name: 'React with 👍' }).click();
-  await (await menu(alice, 'Are we still on for Saturday?')).getByRole('button', { name: 'React with ❤️' }).click();
-  await (await menu(bob, 'Are we still on for Saturday?')).getByRole('button', { name: 'React with ❤️' }).click();
-  await (await menu(bob, 'Are we still on for Saturday?')).getByRole('button', { name: 'React with 😂' }).click();
+  await (await bob.messageMenu('Yes! Meet at 7:30pm at the station')).getByRole('button', { name: 'React with 👍' }).click();
+  await (await alice.messageMenu('Are we still on for Saturday?')).getByRole('button', { name: 'React with ❤️' }).click();
+  await (await bob.messageMenu('Are we still on for Saturday?')).getByRole('button', { name: 'React with ❤️' }).click();
+  await (await bob.messageMenu('Are we still on for Saturday?')).getByRole('button', { name: 'React with 😂' }).click();
 
   await bob.send('oops, wrong chat');
-  await (await menu(bob, 'oops, wrong chat')).getByRole('button', { name: 'Recall' }).click();
+  await (await bob.messageMenu('oops, wrong chat')).getByRole('button', { name: 'Recall' }).click();
   await bob.page.getByRole('dialog', { name: 'Recall this message?' }).getByRole('button', { name: 'Recall' }).click();
   await expect(alice.messages().filter({ hasText: 'Bob Chen recalled a message' })).toBeVisible();
 
-  await (await menu(bob, 'Yes! Meet at 7:30pm at the station')).getByRole('button', { name: 'Reply' }).click();
+  await (await bob.messageMenu('Yes! Meet at 7:30pm at the station')).getByRole('button', { name: 'Reply' }).click();
   await bob.send('Perfect, I’ll bring the tickets 🎟️');
   await expect(alice.message('Perfect, I’ll bring the tickets 🎟️').getByRole('button', { name: /^Quoted message from You/ })).toBeVisible();
   await expect(alice.message('Are we still on for Saturday?').getByRole('button', { name: '😂 1' })).toBeVisible();
@@ -72,11 +63,11 @@ for (const [kind, viewport] of [
       await expect(alice.message('Are we still on for Saturday?').getByRole('button', { name: '❤️ 2' })).toBeVisible();
       await shoot(alice, `message-actions-${suffix}`);
 
-      await menu(alice, 'Yes! Meet at 7:30pm at the station');
+      await alice.messageMenu('Yes! Meet at 7:30pm at the station');
       await shoot(alice, `message-menu-${suffix}`);
       await alice.page.keyboard.press('Escape');
 
-      await (await menu(alice, 'Perfect, I’ll bring the tickets 🎟️')).getByRole('button', { name: 'Reply' }).click();
+      await (await alice.messageMenu('Perfect, I’ll bring the tickets 🎟️')).getByRole('button', { name: 'Reply' }).click();
       await alice.composer().fill('See you there!');
       await shoot(alice, `message-reply-bar-${suffix}`);
       await alice.composer().press('Escape');
