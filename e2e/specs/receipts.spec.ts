@@ -21,8 +21,10 @@ test('the sender’s ticks go sent → delivered → read as the recipient’s d
   const alice = await parley.signedIn('alice', 'alice');
   const bob = await parley.signedIn('bob', 'bob', { controllableNetwork: true });
 
-  // Bob sits on his conversation list, then loses the network. His page follows the client API's events.
+  // Bob sits on his conversation list, in step with the server, then loses the network. His page follows the client API's events.
   await expect(bob.conversationList()).toBeVisible();
+  // Until a device's first sync, what arrives is history, not news: a message event needs a device that was in step.
+  await expect.poll(() => bob.page.evaluate(() => (window as unknown as { parley: { syncState: string | null } }).parley.syncState)).toBe('finished');
   await bob.page.evaluate(() => {
     const w = window as unknown as { events: unknown[]; parley: { on(name: string, listener: (e: object) => void): () => void } };
     w.events = [];

@@ -90,6 +90,10 @@ let reachableState: boolean | null = null;
 
 /** The hub's "catching up" and "server out of reach" signals, as `sync` and `connection` events (each change once). */
 export const syncFeed = {
+  /** The last `sync` state, or null before the first sync of this session. */
+  get state(): SyncState | null {
+    return syncState;
+  },
   busy(busy: boolean): void {
     const state: SyncState = busy ? 'started' : 'finished';
     // Nothing was started: an idle check after a failure is no finish.

@@ -15,11 +15,13 @@ import { setArchived, setPinned } from '../services/conversationPrefs.ts';
 import { loadLists, type ConversationLists } from '../state/conversationList.ts';
 import { conversationHref, router } from '../state/router.svelte.ts';
 import { session } from '../state/session.svelte.ts';
-import { clientEvents, type ClientEvents } from './events.ts';
+import { clientEvents, syncFeed, type ClientEvents, type SyncState } from './events.ts';
 
 export interface ParleyClient {
   /** The signed-in user id, or null. */
   readonly user: string | null;
+  /** The last `sync` state (`finished`: this device is in step with the server), or null before the first sync. */
+  readonly syncState: SyncState | null;
   /** Listens to `message`, `conversation`, `sync` or `connection`; returns the function that stops listening. */
   on<K extends keyof ClientEvents>(name: K, listener: (event: ClientEvents[K]) => void): () => void;
   /** Sends a text message (offline too: it waits in the outbox); resolves to its id. */
@@ -49,6 +51,9 @@ function me(): string {
 export const client: ParleyClient = {
   get user() {
     return session.user;
+  },
+  get syncState() {
+    return syncFeed.state;
   },
   on: (name, listener) => clientEvents.on(name, listener),
   send,

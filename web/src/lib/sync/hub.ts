@@ -82,6 +82,8 @@ export class SyncHub {
   #openPeer: string | null = null;
   #queue: string[] = [];
   #running = 0;
+  /** The inbox is connected and catching up (the conversation list's sync, as the hosted SDKs' onSyncServerStart). */
+  #inboxCatchingUp = false;
   /** Background attempts by path, with the lastSeq they aimed for: not retried for the same. */
   #attempted = new Map<string, number>();
   #inboxCheck: ReturnType<typeof setTimeout> | undefined;
@@ -394,12 +396,18 @@ export class SyncHub {
   #attachInbox(doc: Y.Doc, provider: WebsocketProvider): () => void {
     const conversations = doc.getMap<unknown>('conversations');
     const profiles = doc.getMap<unknown>('profiles');
+    const catchingUp = (value: boolean): void => {
+      this.#inboxCatchingUp = value;
+      this.#reportSyncing();
+    };
     const onStatus = ({ status }: { status: string }): void => {
       if (status === 'connected') this.#ctx.reachable(true);
+      catchingUp(status === 'connected' && !provider.synced);
     };
     // A close we did not ask for (event null is our own) and that is no refusal (44xx) means the server is out of reach.
     const onClose = (event: CloseEvent | null): void => {
       if (event !== null && !(event.code >= 4400 && event.code < 4500)) this.#ctx.reachable(false);
+      catchingUp(false);
     };
     const onError = (): void => this.#ctx.reachable(false);
     provider.on('status', onStatus);
@@ -410,6 +418,7 @@ export class SyncHub {
     let known = doc.store.clients.size > 0;
     const onSync = (isSynced: boolean): void => {
       if (isSynced) known = true;
+      if (isSynced) catchingUp(false);
     };
     provider.on('sync', onSync);
     const relationMaps = (['friends', 'blocklist', 'requests'] as const).map((name) => [name, doc.getMap<unknown>(name)] as const);
@@ -453,6 +462,7 @@ export class SyncHub {
       provider.off('connection-close', onClose);
       provider.off('connection-error', onError);
       provider.off('sync', onSync);
+      catchingUp(false);
     };
   }
 
@@ -658,8 +668,13 @@ export class SyncHub {
     this.#pump();
   }
 
+  /** Busy while the inbox catches up or segments wait in the background queue. */
+  #reportSyncing(): void {
+    this.#ctx.syncing(this.#inboxCatchingUp || this.#queue.length + this.#running > 0);
+  }
+
   #pump(): void {
-    this.#ctx.syncing(this.#queue.length + this.#running > 0);
+    this.#reportSyncing();
     while (this.#running < BACKGROUND_CONCURRENCY && this.#queue.length > 0 && navigator.onLine && !this.#stopped) {
       const path = this.#queue.shift() as string;
       this.#running++;
