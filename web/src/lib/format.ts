@@ -8,9 +8,25 @@ function startOfDay(ts: number): number {
   return d.getTime();
 }
 
+/**
+ * One formatter per style, made on first use: `toLocaleTimeString` builds a
+ * formatter on every call, and a long list formats thousands of times.
+ */
+function formatter(options: Intl.DateTimeFormatOptions): (ts: number) => string {
+  let format: Intl.DateTimeFormat | null = null;
+  return (ts) => (format ??= new Intl.DateTimeFormat(undefined, options)).format(ts);
+}
+
+const CLOCK = formatter({ hour: '2-digit', minute: '2-digit' });
+const WEEKDAY = formatter({ weekday: 'long' });
+const WEEKDAY_SHORT = formatter({ weekday: 'short' });
+const DAY_MONTH = formatter({ day: 'numeric', month: 'long' });
+const DAY_MONTH_YEAR = formatter({ day: 'numeric', month: 'long', year: 'numeric' });
+const SHORT_DATE = formatter({ day: 'numeric', month: 'short', year: '2-digit' });
+
 /** "14:05" */
 export function clockTime(ts: number): string {
-  return new Date(ts).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  return CLOCK(ts);
 }
 
 /** "Today", "Yesterday", or a date ("Monday, 3 March" / "3 March 2023"). */
@@ -19,9 +35,9 @@ export function dayLabel(ts: number, now: number = Date.now()): string {
   if (days === 0) return 'Today';
   if (days === 1) return 'Yesterday';
   const d = new Date(ts);
-  if (days > 1 && days < 7) return d.toLocaleDateString(undefined, { weekday: 'long' });
+  if (days > 1 && days < 7) return WEEKDAY(ts);
   const sameYear = d.getFullYear() === new Date(now).getFullYear();
-  return d.toLocaleDateString(undefined, sameYear ? { day: 'numeric', month: 'long' } : { day: 'numeric', month: 'long', year: 'numeric' });
+  return sameYear ? DAY_MONTH(ts) : DAY_MONTH_YEAR(ts);
 }
 
 /** The time in the conversation list: a clock today, "Yesterday", a weekday this week, else a short date. */
@@ -29,8 +45,8 @@ export function listTime(ts: number, now: number = Date.now()): string {
   const days = Math.round((startOfDay(now) - startOfDay(ts)) / DAY);
   if (days === 0) return clockTime(ts);
   if (days === 1) return 'Yesterday';
-  if (days > 1 && days < 7) return new Date(ts).toLocaleDateString(undefined, { weekday: 'short' });
-  return new Date(ts).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: '2-digit' });
+  if (days > 1 && days < 7) return WEEKDAY_SHORT(ts);
+  return SHORT_DATE(ts);
 }
 
 export function sameDay(a: number, b: number): boolean {
