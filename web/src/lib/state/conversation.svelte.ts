@@ -58,9 +58,18 @@ interface Snapshot {
   /** The window this snapshot was read for. */
   lo: number | null;
   hi: number | null;
+  newest: number;
 }
 
-/** Messages shown when the conversation opens at its newest. */
+export interface LeftOff {
+  /** The first unread message of the peer and how many are unread from it; null when all is read. */
+  first: { message: MessageRow; count: number } | null;
+  lastSeq: number;
+}
+
+/** Messages read when the conversation opens at its newest: a tall screen's worth, so that only they are rendered at first. */
+const OPENING = 30;
+/** Messages shown at the newest once the first screen is painted (`widen()`): a short conversation is whole. */
 const INITIAL = 200;
 /** Messages added per step of scrolling (virtua renders only those near the viewport). */
 export const PAGE = 1000;
@@ -74,7 +83,9 @@ export class ConversationState {
   readonly me: string;
   readonly conv: string;
   readonly history: SegmentHistory;
-  /** The window's lowest order (inclusive); null: the newest INITIAL messages. */
+  /** How many of the newest messages the window holds while `lo` is null (OPENING, then INITIAL). */
+  #newest = $state(OPENING);
+  /** The window's lowest order (inclusive); null: the newest `#newest` messages. */
   lo = $state<number | null>(null);
   /** The window's highest order (inclusive); null: up to the newest, following new messages. */
   hi = $state<number | null>(null);
@@ -84,6 +95,10 @@ export class ConversationState {
   beginning = $state(false);
   /** Older history could not be fetched (offline): scrolling up again retries. */
   unavailable = $state(false);
+  /** Where the user left off, as read when the conversation opened (`leftOff()`). */
+  readonly opening: Promise<LeftOff>;
+  /** The list has painted its first screen, at the message it opened at (MessageList sets it). */
+  shown = $state(false);
   readonly #live: Live<Snapshot>;
   /** The last snapshot shown, so that a moved window starts from it rather than from empty. */
   #last: Snapshot;
@@ -95,20 +110,24 @@ export class ConversationState {
     this.conv = conversationId(me, peer);
     this.history = new SegmentHistory(me, peer, currentHub, () => session.current?.accessToken ?? '');
     void this.history.open().catch(report);
-    this.#last = { messages: [], name: peer, readSeq: 0, lo: null, hi: null };
+    // Where to open is read alongside the first rows, not after them.
+    this.opening = this.leftOff();
+    void this.opening.catch(report);
+    this.#last = { messages: [], name: peer, readSeq: 0, lo: null, hi: null, newest: OPENING };
     this.#live = $derived.by(() => {
       const lo = this.lo;
       const hi = this.hi;
+      const newest = this.#newest;
       const initial = this.#last;
-      return new Live<Snapshot>(() => this.#query(lo, hi), initial, report);
+      return new Live<Snapshot>(() => this.#query(lo, hi, newest), initial, report);
     });
   }
 
-  async #query(lo: number | null, hi: number | null): Promise<Snapshot> {
+  async #query(lo: number | null, hi: number | null, newest: number): Promise<Snapshot> {
     const { conv, me, peer } = this;
     const range = db.messages.where('[conv+order]').between([conv, lo ?? Dexie.minKey], [conv, hi ?? Dexie.maxKey], true, true);
     const [rows, outbox, receipts, profile, read] = await Promise.all([
-      range.reverse().limit(lo === null ? INITIAL : CAP).toArray(),
+      range.reverse().limit(lo === null ? newest : CAP).toArray(),
       db.outbox.where('conv').equals(conv).toArray(),
       db.receipts.where('conv').equals(conv).toArray(),
       db.profiles.get(peer),
@@ -151,7 +170,7 @@ export class ConversationState {
         reactions: row.reactions,
       };
     });
-    return { messages, name: profile?.nickname || peer, avatar: profile?.avatar, readSeq: read?.seq ?? 0, lo, hi };
+    return { messages, name: profile?.nickname || peer, avatar: profile?.avatar, readSeq: read?.seq ?? 0, lo, hi, newest };
   }
 
   get #snapshot(): Snapshot {
@@ -183,7 +202,7 @@ export class ConversationState {
   /** The messages shown are those of the current window (it is not moving): only then may it move again. */
   get settled(): boolean {
     const snapshot = this.#snapshot;
-    return this.loaded && snapshot.lo === this.lo && snapshot.hi === this.hi;
+    return this.loaded && snapshot.lo === this.lo && snapshot.hi === this.hi && snapshot.newest === this.#newest;
   }
 
   /** The window reaches the newest message (and follows new ones). */
@@ -267,6 +286,11 @@ export class ConversationState {
   }
 
   /** Back to the newest messages. */
+  /** The first screen is painted: the window at the newest holds INITIAL messages (prepended, the position kept). */
+  widen(): void {
+    this.#newest = INITIAL;
+  }
+
   latest(): void {
     this.lo = null;
     this.hi = null;
@@ -295,7 +319,7 @@ export class ConversationState {
    * and the conversation's last sequence (the inbox's: known before the
    * newest segment is on the device).
    */
-  async leftOff(): Promise<{ first: { message: MessageRow; count: number } | null; lastSeq: number }> {
+  async leftOff(): Promise<LeftOff> {
     const [row, read] = await Promise.all([db.conversations.get(this.peer), db.reads.get(this.peer)]);
     const lastSeq = row?.lastSeq ?? 0;
     const unread = Math.min(row?.unread ?? 0, 1000);
