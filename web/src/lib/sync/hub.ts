@@ -34,7 +34,9 @@ import { ackActions, hasPendingActions, observeActions, pendingActionPaths, reap
 import { planReapply } from './outboxPlan.ts';
 import { ackExtras, attachExtras, hasPendingExtras, inboxChangedAfterRecall, pendingExtraPaths, reapplyExtras, rejectExtras } from './extras.ts';
 import { SyncedDoc } from './syncedDoc.ts';
-import { laggingReads, markRead, observePrefs, setMuted } from './prefs.ts';
+import { markRead, observePrefs, setMuted } from './prefs.ts';
+import { BackgroundSync } from './background.ts';
+import { observeBatches } from './batch.ts';
 import { clientEvents, newMessages, type MessageEvent } from '../client/events.ts';
 
 export interface HubContext {
@@ -66,8 +68,6 @@ interface Entry {
   writes: Promise<unknown>;
 }
 
-/** Segments synced in the background at once. */
-const BACKGROUND_CONCURRENCY = 3;
 /** How long a background segment stays open after it synced, for its receipt to be acknowledged. */
 const BACKGROUND_LINGER_MS = 1500;
 const BACKGROUND_TIMEOUT_MS = 20_000;
@@ -80,19 +80,23 @@ export class SyncHub {
   readonly #ctx: HubContext;
   readonly #docs = new Map<string, Entry>();
   #openPeer: string | null = null;
-  #queue: string[] = [];
-  #running = 0;
   /** The inbox is connected and catching up (the conversation list's sync, as the hosted SDKs' onSyncServerStart). */
   #inboxCatchingUp = false;
-  /** Background attempts by path, with the lastSeq they aimed for: not retried for the same. */
-  #attempted = new Map<string, number>();
-  #inboxCheck: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
   #tokenRefreshing = false;
   readonly #listeners: [EventTarget, string, () => void][] = [];
 
+  readonly #background: BackgroundSync;
+
   constructor(ctx: HubContext) {
     this.#ctx = ctx;
+    this.#background = new BackgroundSync({
+      me: ctx.me,
+      sync: (path) => this.#syncInBackground(path),
+      busy: () => this.#reportSyncing(),
+      active: () => navigator.onLine && !this.#stopped,
+      error: ctx.error,
+    });
   }
 
   get me(): string {
@@ -117,11 +121,10 @@ export class SyncHub {
 
   stop(): void {
     this.#stopped = true;
-    clearTimeout(this.#inboxCheck);
+    this.#background.stop();
     for (const [target, type, fn] of this.#listeners.splice(0)) target.removeEventListener(type, fn);
     for (const entry of this.#docs.values()) entry.synced.destroy();
     this.#docs.clear();
-    this.#queue = [];
   }
 
   #listen(target: EventTarget, type: string, fn: () => void): void {
@@ -131,10 +134,8 @@ export class SyncHub {
 
   connectAll(): void {
     if (!navigator.onLine) return;
-    // Background syncs that could not finish (offline) are tried again.
-    this.#attempted.clear();
     for (const entry of this.#docs.values()) entry.synced.connect();
-    this.#scheduleInboxCheck();
+    this.#background.retryAll();
   }
 
   disconnectAll(): void {
@@ -268,35 +269,6 @@ export class SyncHub {
     return () => {};
   }
 
-  /**
-   * Collects the keys a transaction changed in the given maps and hands them
-   * to `flush` once per transaction: the work per write is the size of the
-   * write, never of the history. All keys count as changed at attach time.
-   */
-  #batch(doc: Y.Doc, maps: Y.Map<unknown>[], flush: (keys: Map<Y.Map<unknown>, Set<string>>, initial: boolean) => void): () => void {
-    const dirty = new Map<Y.Map<unknown>, Set<string>>(maps.map((m) => [m, new Set(m.keys())]));
-    const observers = maps.map((map) => {
-      const fn = (event: Y.YMapEvent<unknown>): void => {
-        for (const key of event.keysChanged as Set<string>) dirty.get(map)?.add(key);
-      };
-      map.observe(fn);
-      return () => map.unobserve(fn);
-    });
-    const run = (initial: boolean): void => {
-      if (![...dirty.values()].some((s) => s.size > 0)) return;
-      const keys = new Map([...dirty].map(([m, s]) => [m, new Set(s)]));
-      for (const s of dirty.values()) s.clear();
-      flush(keys, initial);
-    };
-    const onTransaction = (): void => run(false);
-    doc.on('afterTransaction', onTransaction);
-    run(true);
-    return () => {
-      doc.off('afterTransaction', onTransaction);
-      for (const off of observers) off();
-    };
-  }
-
   #attachConversation(
     doc: Y.Doc,
     provider: WebsocketProvider,
@@ -345,7 +317,7 @@ export class SyncHub {
         .catch(this.#ctx.error);
       return write;
     };
-    const detach = this.#batch(doc, [messages, seqs, receipts], (changed, initial) => {
+    const detach = observeBatches(doc, [messages, seqs, receipts], (changed, initial) => {
       const ids = new Set([...(changed.get(messages) ?? []), ...(changed.get(seqs) ?? [])]);
       const receiptKeys = changed.get(receipts) ?? [];
       let write: Promise<unknown>;
@@ -422,7 +394,7 @@ export class SyncHub {
     };
     provider.on('sync', onSync);
     const relationMaps = (['friends', 'blocklist', 'requests'] as const).map((name) => [name, doc.getMap<unknown>(name)] as const);
-    const detach = this.#batch(doc, [conversations, profiles, ...relationMaps.map(([, m]) => m)], (changed) => {
+    const detach = observeBatches(doc, [conversations, profiles, ...relationMaps.map(([, m]) => m)], (changed) => {
       const convRows = [...(changed.get(conversations) ?? [])].map((k) => conversationRow(conversations.get(k)));
       const profileRows = [...(changed.get(profiles) ?? [])].map((k) => profileRow(profiles.get(k)));
       const relationPuts: RelationRow[] = [];
@@ -453,7 +425,7 @@ export class SyncHub {
           for (const row of rows) clientEvents.emit('conversation', { peer: row.peer });
           for (const event of news) clientEvents.emit('message', event);
         })
-        .then(() => this.#scheduleInboxCheck())
+        .then(() => this.#background.schedule())
         .catch(this.#ctx.error);
     });
     return () => {
@@ -468,7 +440,7 @@ export class SyncHub {
 
   #attachPrefs(doc: Y.Doc): () => void {
     // A read marker that moved (maybe from another device) may leave a conversation's read receipt behind.
-    return observePrefs(doc, { onError: this.#ctx.error, onRead: () => this.#scheduleInboxCheck() });
+    return observePrefs(doc, { onError: this.#ctx.error, onRead: () => this.#background.schedule() });
   }
 
   /** The prefs document, loaded: lib/sync/prefs.ts writes pins, archives, drafts and mutes into it. */
@@ -538,7 +510,7 @@ export class SyncHub {
     } else if (kind === 'prefs') {
       this.#refreshReceipts();
     } else if (kind === 'inbox') {
-      this.#scheduleInboxCheck();
+      this.#background.schedule();
     }
   }
 
@@ -629,62 +601,9 @@ export class SyncHub {
 
   // ---- background sync of changed conversations -----------------------------
 
-  #scheduleInboxCheck(): void {
-    clearTimeout(this.#inboxCheck);
-    this.#inboxCheck = setTimeout(() => void this.#checkInbox().catch(this.#ctx.error), 250);
-  }
-
-  /** Queues the newest segment of every conversation whose lastSeq is beyond what this device holds. */
-  async #checkInbox(): Promise<void> {
-    if (this.#stopped) return;
-    // The most recently active first: their newest segments are prefetched before the rest.
-    const rows = (await db.conversations.toArray()).sort((x, y) => y.updatedAt - x.updatedAt);
-    for (const row of rows) {
-      const conv = conversationId(this.me, row.peer);
-      // A row the service worker wrote from a push is not synced: the segment is still fetched.
-      const newest = await db.messages
-        .where('[conv+seq]')
-        .between([conv, 0], [conv, Infinity])
-        .reverse()
-        .filter((m) => m.pushed !== true)
-        .first();
-      if ((newest?.seq ?? 0) >= row.lastSeq) continue;
-      const path = conversationPath(this.me, row.peer, row.segment);
-      if (this.#attempted.get(path) === row.lastSeq || this.#queue.includes(path)) continue;
-      this.#attempted.set(path, row.lastSeq);
-      this.#queue.push(path);
-    }
-    // A read marker (prefs) ahead of the conversation's read receipt: syncing the segment writes the receipt.
-    const segmentOfPeer = new Map(rows.map((r) => [r.peer, r.segment]));
-    for (const lag of await laggingReads(this.me)) {
-      const segment = segmentOfPeer.get(lag.peer);
-      if (segment === undefined) continue;
-      const path = conversationPath(this.me, lag.peer, segment);
-      const key = `${path}|read`;
-      if (this.#attempted.get(key) === lag.seq || this.#queue.includes(path)) continue;
-      this.#attempted.set(key, lag.seq);
-      this.#queue.push(path);
-    }
-    this.#pump();
-  }
-
   /** Busy while the inbox catches up or segments wait in the background queue. */
   #reportSyncing(): void {
-    this.#ctx.syncing(this.#inboxCatchingUp || this.#queue.length + this.#running > 0);
-  }
-
-  #pump(): void {
-    this.#reportSyncing();
-    while (this.#running < BACKGROUND_CONCURRENCY && this.#queue.length > 0 && navigator.onLine && !this.#stopped) {
-      const path = this.#queue.shift() as string;
-      this.#running++;
-      void this.#syncInBackground(path)
-        .catch(this.#ctx.error)
-        .finally(() => {
-          this.#running--;
-          this.#pump();
-        });
-    }
+    this.#ctx.syncing(this.#inboxCatchingUp || this.#background.busy);
   }
 
   async #syncInBackground(path: string): Promise<void> {
