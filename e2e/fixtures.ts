@@ -18,10 +18,13 @@ import {
   type TestInfo,
   type WebSocketRoute,
 } from '@playwright/test';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Message, Session } from '@parley/protocol';
-import { type ParleyServer, startServer } from './server.ts';
+import { type ParleyServer, REPO_ROOT, startServer } from './server.ts';
+
+/** Where the specs' screenshots go (committed: they show each screen on a phone and a desktop). */
+const SCREENSHOTS = path.join(REPO_ROOT, 'e2e', 'screenshots');
 
 export { expect };
 
@@ -291,6 +294,20 @@ export class Device {
 
   async screenshot(file: string): Promise<void> {
     await this.page.screenshot({ path: file, animations: 'disabled', caret: 'hide' });
+  }
+
+  /**
+   * The screen as a person sees it once it has settled, in e2e/screenshots/<name>.png:
+   * caught up with the server, every picture loaded, and no row under the pointer.
+   */
+  async shot(name: string): Promise<void> {
+    await expect(this.syncIndicator(), `${this.name} has caught up before the screenshot`).toBeHidden();
+    await expect
+      .poll(() => this.page.evaluate(() => [...document.images].every((img) => img.complete)), { message: 'every picture loaded' })
+      .toBe(true);
+    await this.page.mouse.move(0, 0);
+    await mkdir(SCREENSHOTS, { recursive: true });
+    await this.screenshot(path.join(SCREENSHOTS, `${name}.png`));
   }
 }
 

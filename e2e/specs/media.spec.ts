@@ -5,14 +5,11 @@
  * device shows each one, loads what plays, and downloads the file byte for
  * byte. Then screenshots of it all on a phone and a desktop, light and dark.
  */
-import { mkdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { Locator } from '@playwright/test';
 import { DESKTOP, type Device, expect, PHONE } from '../fixtures.ts';
 import { attach, canvasPicture, canvasVideo, messagesOfType, randomFile, recordVoice, sendLocation, withFakeMicrophone as test } from '../media.ts';
-import { REPO_ROOT } from '../server.ts';
 
-const SHOTS = path.join(REPO_ROOT, 'e2e', 'screenshots');
 const EIFFEL = { latitude: 48.8584, longitude: 2.2945 };
 
 /**
@@ -47,11 +44,6 @@ async function loadMetadata(media: Locator): Promise<{ readyState: number; width
 /** A new viewport keeps the old scroll position: show the newest messages, as the app does on opening. */
 async function scrollToEnd(device: Device): Promise<void> {
   await device.messageLog().evaluate((log) => log.scrollTo({ top: log.scrollHeight }));
-}
-
-async function shoot(device: Device, name: string): Promise<void> {
-  await expect(device.syncIndicator()).toBeHidden();
-  await device.screenshot(path.join(SHOTS, `${name}.png`));
 }
 
 test('every message type goes from Alice to Bob and shows on his device', async ({ parley }) => {
@@ -132,7 +124,6 @@ test('every message type goes from Alice to Bob and shows on his device', async 
   await expect(bob.conversationLink('alice')).toContainText('📍 Meet me here');
 
   // ---- screenshots: the conversation (Bob), the attach menu and a recording (Alice) ----
-  await mkdir(SHOTS, { recursive: true });
   await video.evaluate(async (el: HTMLVideoElement) => {
     // The poster is drawn once it has loaded: wait for it, not for a time.
     const poster = new Image();
@@ -147,7 +138,7 @@ test('every message type goes from Alice to Bob and shows on his device', async 
       await bob.page.setViewportSize(viewport);
       await bob.page.emulateMedia({ colorScheme: scheme });
       await scrollToEnd(bob);
-      await shoot(bob, `media-conversation-${kind}-${scheme}`);
+      await bob.shot(`media-conversation-${kind}-${scheme}`);
     }
   }
 
@@ -161,7 +152,7 @@ test('every message type goes from Alice to Bob and shows on his device', async 
     await scrollToEnd(alice);
     await alice.page.getByRole('button', { name: 'Attach' }).click();
     await expect(attachMenu).toBeVisible();
-    await shoot(alice, `media-attach-${kind}-${scheme}`);
+    await alice.shot(`media-attach-${kind}-${scheme}`);
     await alice.page.keyboard.press('Escape');
     await expect(attachMenu).toBeHidden();
   }
@@ -174,7 +165,7 @@ test('every message type goes from Alice to Bob and shows on his device', async 
     await scrollToEnd(alice);
     await alice.page.getByRole('button', { name: 'Record voice message' }).click();
     await expect(alice.page.getByRole('timer')).toHaveText('0:01');
-    await shoot(alice, `media-recording-${kind}-${scheme}`);
+    await alice.shot(`media-recording-${kind}-${scheme}`);
     await alice.page.getByRole('button', { name: 'Cancel recording' }).click();
     await expect(alice.page.getByRole('timer')).toBeHidden();
   }

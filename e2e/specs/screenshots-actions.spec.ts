@@ -4,12 +4,8 @@
  * an edited message and a recall notice; the open message menu; the reply
  * bar over the composer: e2e/screenshots/<screen>-<phone|desktop>[-dark].png.
  */
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import { DESKTOP, type Device, expect, type Parley, PHONE, test } from '../fixtures.ts';
-import { REPO_ROOT } from '../server.ts';
+import { DESKTOP, expect, type Parley, PHONE, test } from '../fixtures.ts';
 
-const DIR = path.join(REPO_ROOT, 'e2e', 'screenshots');
 
 
 async function populate(parley: Parley): Promise<void> {
@@ -42,18 +38,12 @@ async function populate(parley: Parley): Promise<void> {
   await expect(alice.message('Are we still on for Saturday?').getByRole('button', { name: '😂 1' })).toBeVisible();
 }
 
-async function shoot(device: Device, name: string): Promise<void> {
-  await expect(device.syncIndicator(), `${device.name} has caught up before the screenshot`).toBeHidden();
-  await device.screenshot(path.join(DIR, `${name}.png`));
-}
-
 for (const [kind, viewport] of [
   ['phone', PHONE],
   ['desktop', DESKTOP],
 ] as const) {
   test(`reactions, replies, edits, recalls and the message menu on a ${kind}`, async ({ parley }) => {
     test.setTimeout(240_000);
-    await mkdir(DIR, { recursive: true });
     await populate(parley);
     for (const scheme of ['light', 'dark'] as const) {
       const suffix = scheme === 'dark' ? `${kind}-dark` : kind;
@@ -61,15 +51,15 @@ for (const [kind, viewport] of [
       await alice.openConversation('bob', 'Bob Chen');
       await expect(alice.message('Perfect, I’ll bring the tickets 🎟️').getByRole('button', { name: /^Quoted message from You/ })).toBeVisible();
       await expect(alice.message('Are we still on for Saturday?').getByRole('button', { name: '❤️ 2' })).toBeVisible();
-      await shoot(alice, `message-actions-${suffix}`);
+      await alice.shot(`message-actions-${suffix}`);
 
       await alice.messageMenu('Yes! Meet at 7:30pm at the station');
-      await shoot(alice, `message-menu-${suffix}`);
+      await alice.shot(`message-menu-${suffix}`);
       await alice.page.keyboard.press('Escape');
 
       await (await alice.messageMenu('Perfect, I’ll bring the tickets 🎟️')).getByRole('button', { name: 'Reply' }).click();
       await alice.composer().fill('See you there!');
-      await shoot(alice, `message-reply-bar-${suffix}`);
+      await alice.shot(`message-reply-bar-${suffix}`);
       await alice.composer().press('Escape');
       await alice.composer().fill('');
     }

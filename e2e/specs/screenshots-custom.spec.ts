@@ -4,13 +4,9 @@
  * tabs) and a conversation with a sticker, red packets (unopened and opened)
  * and rock, paper, scissors rounds: e2e/screenshots/<screen>-<phone|desktop>[-dark].png.
  */
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { Locator } from '@playwright/test';
 import { DESKTOP, type Device, expect, type Parley, PHONE, test } from '../fixtures.ts';
-import { REPO_ROOT } from '../server.ts';
 
-const DIR = path.join(REPO_ROOT, 'e2e', 'screenshots');
 
 function lastCard(device: Device, kind: string): Locator {
   return device.messages().last().locator(`[data-custom="${kind}"]`);
@@ -65,15 +61,6 @@ async function populate(parley: Parley): Promise<void> {
   await expect(lastCard(alice, 'rps')).toHaveAttribute('data-phase', 'your-turn');
 }
 
-async function shoot(device: Device, name: string): Promise<void> {
-  await expect(device.syncIndicator(), `${device.name} has caught up before the screenshot`).toBeHidden();
-  // Sticker pictures are loaded (not blank) in the picture.
-  await expect
-    .poll(() => device.page.evaluate(() => [...document.images].every((img) => img.complete)), { message: 'every picture loaded' })
-    .toBe(true);
-  await device.screenshot(path.join(DIR, `${name}.png`));
-}
-
 for (const [kind, viewport] of [
   ['phone', PHONE],
   ['desktop', DESKTOP],
@@ -81,7 +68,6 @@ for (const [kind, viewport] of [
   test(`stickers and custom messages on a ${kind}`, async ({ parley }) => {
     // Two users' setup and four devices' worth of screens.
     test.setTimeout(240_000);
-    await mkdir(DIR, { recursive: true });
     await populate(parley);
     for (const scheme of ['light', 'dark'] as const) {
       const suffix = scheme === 'dark' ? `${kind}-dark` : kind;
@@ -89,21 +75,21 @@ for (const [kind, viewport] of [
       await alice.openConversation('bob', 'Bob Chen');
       await expect(lastCard(alice, 'rps')).toHaveAttribute('data-phase', 'your-turn');
       await expect(alice.messages().filter({ has: alice.page.locator('[data-custom="red-packet"][data-opened="true"]') })).toHaveCount(1);
-      await shoot(alice, `custom-messages-${suffix}`);
+      await alice.shot(`custom-messages-${suffix}`);
 
       await alice.composer().fill('Thanks ');
       await alice.page.getByRole('button', { name: 'Emoji', exact: true }).click();
       await expect(alice.page.getByRole('button', { name: /^😀 grinning face$/u })).toBeVisible();
-      await shoot(alice, `picker-emoji-${suffix}`);
+      await alice.shot(`picker-emoji-${suffix}`);
       await alice.page.getByRole('tab', { name: 'Stickers' }).click();
       await expect(alice.page.getByRole('button', { name: 'Send sticker: Hello!' })).toBeVisible();
-      await shoot(alice, `picker-stickers-${suffix}`);
+      await alice.shot(`picker-stickers-${suffix}`);
       await alice.page.keyboard.press('Escape');
 
       const dialog = await game(alice, 'Red packet');
       await dialog.getByLabel('Amount').fill('6.66');
       await dialog.getByLabel('Greeting').fill('Good luck tomorrow!');
-      await shoot(alice, `red-packet-dialog-${suffix}`);
+      await alice.shot(`red-packet-dialog-${suffix}`);
       await dialog.getByRole('button', { name: 'Cancel' }).click();
     }
   });

@@ -4,12 +4,8 @@
  * jump-to-latest button counting the messages that arrived meanwhile.
  * e2e/screenshots/history-<phone|desktop>[-dark].png.
  */
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import { DESKTOP, expect, PHONE, test } from '../fixtures.ts';
-import { REPO_ROOT } from '../server.ts';
 
-const DIR = path.join(REPO_ROOT, 'e2e', 'screenshots');
 const DAY = 24 * 60 * 60 * 1000;
 const COUNT = 80;
 
@@ -29,7 +25,6 @@ for (const [kind, viewport] of [
   ['desktop', DESKTOP],
 ] as const) {
   test(`a long conversation scrolled up on a ${kind}: date dividers and jump to latest`, async ({ parley }) => {
-    await mkdir(DIR, { recursive: true });
     await parley.signup('alice', 'Alice Martin');
     await parley.signup('bob', 'Bob Chen');
     // 80 messages over the last 10 days (8 a day, so that every screen crosses a day), ending an hour ago.
@@ -64,7 +59,7 @@ for (const [kind, viewport] of [
       await expect(jump).toHaveAccessibleName('Jump to latest, 3 new');
       await expect(alice.messageLog().getByRole('separator').filter({ visible: true }).first()).toBeVisible();
       await expect(alice.syncIndicator()).toBeHidden();
-      await alice.screenshot(path.join(DIR, `history-${kind}${colorScheme === 'dark' ? '-dark' : ''}.png`));
+      await alice.shot(`history-${kind}${colorScheme === 'dark' ? '-dark' : ''}`);
 
       // The button brings the newest into view.
       await jump.click();

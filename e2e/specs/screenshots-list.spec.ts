@@ -6,12 +6,8 @@
  * The light device sets everything through the row menu; the dark one, signed
  * in as the same user, shows it because prefs follow the user.
  */
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import { DESKTOP, type Device, expect, type Parley, PHONE, test } from '../fixtures.ts';
-import { REPO_ROOT } from '../server.ts';
 
-const DIR = path.join(REPO_ROOT, 'e2e', 'screenshots');
 const HOUR = 60 * 60 * 1000;
 
 async function populate(parley: Parley): Promise<void> {
@@ -31,13 +27,6 @@ async function populate(parley: Parley): Promise<void> {
       await parley.admin('POST', '/messages', { from: id, to: 'alice', body: [{ type: 'text', text }], ts });
     }
   }
-}
-
-async function shoot(device: Device, name: string): Promise<void> {
-  await expect(device.syncIndicator(), `${device.name} has caught up before the screenshot`).toBeHidden();
-  // No row under the pointer: a hovered row is not what the screen looks like.
-  await device.page.mouse.move(0, 0);
-  await device.screenshot(path.join(DIR, `${name}.png`));
 }
 
 function rowOf(device: Device, peer: string) {
@@ -60,7 +49,6 @@ for (const [kind, viewport] of [
   ['desktop', DESKTOP],
 ] as const) {
   test(`conversation list with pins, mutes, drafts and archive, and search, on a ${kind}`, async ({ parley }) => {
-    await mkdir(DIR, { recursive: true });
     await populate(parley);
 
     const alice = await parley.signedIn(`alice-${kind}`, 'alice', { viewport });
@@ -73,32 +61,32 @@ for (const [kind, viewport] of [
     await expect(alice.conversationLink('bob')).toContainText('Draft: Sounds perfect, see you at 11');
     await expect(alice.conversationList().getByRole('listitem').first()).toContainText('Carol Diaz');
     await expect(alice.page.getByRole('button', { name: 'Archived (1)' })).toBeVisible();
-    await shoot(alice, `list-prefs-${kind}`);
+    await alice.shot(`list-prefs-${kind}`);
 
     await rowOf(alice, 'bob').getByRole('button', { name: 'Conversation actions' }).click();
     await expect(alice.page.getByRole('menu')).toBeVisible();
-    await shoot(alice, `list-menu-${kind}`);
+    await alice.shot(`list-menu-${kind}`);
     await alice.page.keyboard.press('Escape');
 
     await alice.page.getByRole('button', { name: 'Archived (1)' }).click();
     await expect(alice.conversationLink('erin')).toBeVisible();
-    await shoot(alice, `list-archived-${kind}`);
+    await alice.shot(`list-archived-${kind}`);
     await alice.page.getByRole('button', { name: 'Back to chats' }).click();
 
     await alice.page.getByRole('button', { name: 'Search messages' }).click();
     await alice.page.getByRole('searchbox', { name: 'Search messages' }).fill('brunch');
     await expect(alice.page.getByRole('region', { name: 'Search results' }).getByRole('link')).toHaveCount(3);
-    await shoot(alice, `search-${kind}`);
+    await alice.shot(`search-${kind}`);
 
     const dark = await parley.signedIn(`alice-dark-${kind}`, 'alice', { viewport, colorScheme: 'dark' });
     await expect(dark.conversationLink('bob')).toContainText('Draft: Sounds perfect, see you at 11');
     await dismissOffer(dark);
     await expect(dark.conversationList().getByRole('listitem').first()).toContainText('Carol Diaz');
     await expect(dark.page.getByRole('button', { name: 'Archived (1)' })).toBeVisible();
-    await shoot(dark, `list-prefs-dark-${kind}`);
+    await dark.shot(`list-prefs-dark-${kind}`);
     await dark.page.getByRole('button', { name: 'Search messages' }).click();
     await dark.page.getByRole('searchbox', { name: 'Search messages' }).fill('brunch');
     await expect(dark.page.getByRole('region', { name: 'Search results' }).getByRole('link')).toHaveCount(3);
-    await shoot(dark, `search-dark-${kind}`);
+    await dark.shot(`search-dark-${kind}`);
   });
 }

@@ -3,12 +3,8 @@
  * (1280×800), light and, for the conversation, dark: e2e/screenshots/<screen>-<phone|desktop>.png.
  * The README shows conversation-desktop.png.
  */
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import { DESKTOP, type Device, expect, type Parley, PHONE, test } from '../fixtures.ts';
-import { REPO_ROOT } from '../server.ts';
+import { DESKTOP, expect, type Parley, PHONE, test } from '../fixtures.ts';
 
-const DIR = path.join(REPO_ROOT, 'e2e', 'screenshots');
 
 async function populate(parley: Parley): Promise<void> {
   await parley.signup('alice', 'Alice Martin');
@@ -23,36 +19,29 @@ async function populate(parley: Parley): Promise<void> {
   await bob.send('I found a great place for brunch 🥞');
 }
 
-async function shoot(device: Device, name: string): Promise<void> {
-  // Pictures of a settled screen: caught up with the server.
-  await expect(device.syncIndicator(), `${device.name} has caught up before the screenshot`).toBeHidden();
-  await device.screenshot(path.join(DIR, `${name}.png`));
-}
-
 for (const [kind, viewport] of [
   ['phone', PHONE],
   ['desktop', DESKTOP],
 ] as const) {
   test(`screens on a ${kind}`, async ({ parley }) => {
-    await mkdir(DIR, { recursive: true });
     await populate(parley);
 
     const signIn = await parley.device(`signin-${kind}`, { viewport });
     await signIn.page.goto('/');
     await expect(signIn.page.getByRole('heading', { name: 'Parley' })).toBeVisible();
-    await shoot(signIn, `signin-${kind}`);
+    await signIn.shot(`signin-${kind}`);
 
     const alice = await parley.signedIn(`alice-${kind}`, 'alice', { viewport });
     await expect(alice.conversationLink('bob')).toContainText('Bob Chen');
     await expect(alice.conversationLink('carol')).toContainText('Carol Diaz');
     await expect(alice.unreadBadge('bob', 2)).toBeVisible();
-    await shoot(alice, `list-${kind}`);
+    await alice.shot(`list-${kind}`);
 
     await alice.openConversation('bob', 'Bob Chen');
     await alice.send('Yes! 11 o’clock works for me.');
     await expect(alice.message('Yes! 11 o’clock works for me.')).toHaveAttribute('data-state', /sent|delivered|read/);
     await alice.composer().fill('See you there 😊');
-    await shoot(alice, `conversation-${kind}`);
+    await alice.shot(`conversation-${kind}`);
 
     const dark = await parley.signedIn(`alice-dark-${kind}`, 'alice', { viewport, colorScheme: 'dark' });
     await dark.openConversation('bob', 'Bob Chen');
@@ -61,7 +50,7 @@ for (const [kind, viewport] of [
       'I found a great place for brunch 🥞',
       'Yes! 11 o’clock works for me.',
     ]);
-    await shoot(dark, `conversation-dark-${kind}`);
+    await dark.shot(`conversation-dark-${kind}`);
   });
 }
 
@@ -70,7 +59,6 @@ for (const [kind, viewport] of [
   ['desktop', DESKTOP],
 ] as const) {
   test(`contacts screen on a ${kind}`, async ({ parley }) => {
-    await mkdir(DIR, { recursive: true });
     const alice = await parley.signup('alice', 'Alice Martin');
     const bob = await parley.signup('bob', 'Bob Chen');
     const carol = await parley.signup('carol', 'Carol Diaz');
@@ -95,7 +83,7 @@ for (const [kind, viewport] of [
     await expect(page.getByRole('list', { name: 'Friend requests' })).toContainText('Dan Okafor');
     await expect(page.getByRole('list', { name: 'Sent requests' })).toContainText('Frank Li');
     await expect(page.getByRole('list', { name: 'Blocked' })).toContainText('Eve Rossi');
-    await shoot(device, `contacts-${kind}`);
+    await device.shot(`contacts-${kind}`);
 
     // Accepting a request moves Carol to the friends list, through the inbox document.
     await page.getByRole('button', { name: 'Accept Carol Diaz' }).click();
@@ -109,7 +97,6 @@ for (const [kind, viewport] of [
   ['desktop', DESKTOP],
 ] as const) {
   test(`notifications: the offer, settings and a muted conversation on a ${kind}`, async ({ parley }) => {
-    await mkdir(DIR, { recursive: true });
     await populate(parley);
 
     for (const colorScheme of ['light', 'dark'] as const) {
@@ -118,14 +105,14 @@ for (const [kind, viewport] of [
       const offer = alice.page.getByRole('region', { name: 'Get notified of new messages' });
       await expect(offer).toBeVisible();
       await expect(alice.conversationLink('bob')).toContainText('Bob Chen');
-      await shoot(alice, `notifications-offer-${suffix}`);
+      await alice.shot(`notifications-offer-${suffix}`);
 
       // Headless Chromium never offers installation: a stand-in offer, so that the Install button shows in the picture.
       await alice.page.evaluate(() => window.dispatchEvent(new Event('beforeinstallprompt')));
       await alice.page.getByRole('button', { name: 'Settings' }).click();
       await expect(alice.page.getByRole('dialog', { name: 'Settings' }).getByRole('switch', { name: 'Message previews' })).toBeChecked();
       await expect(alice.page.getByRole('button', { name: 'Install Parley' })).toBeVisible();
-      await shoot(alice, `settings-${suffix}`);
+      await alice.shot(`settings-${suffix}`);
       await alice.page.keyboard.press('Escape');
 
       await offer.getByRole('button', { name: 'Not now' }).click();
@@ -135,7 +122,7 @@ for (const [kind, viewport] of [
       await expect(mute).toHaveAttribute('aria-pressed', 'true');
       await expect(alice.conversationLink('carol').getByText('Muted', { exact: true })).toHaveCount(1);
       if (kind === 'phone') await alice.page.getByRole('button', { name: 'Back' }).click();
-      await shoot(alice, `muted-${suffix}`);
+      await alice.shot(`muted-${suffix}`);
     }
   });
 }
