@@ -97,6 +97,16 @@ const rows = (server: TestServer, table: 'push_subscriptions' | 'push_queue'): n
   }
 };
 
+/** The payloads of the queued pushes, as stored. */
+const payloads = (server: TestServer): string[] => {
+  const db = new Database(join(server.dataDir, 'parley.db'), { readonly: true });
+  try {
+    return (db.prepare('SELECT payload FROM push_queue').all() as { payload: string }[]).map((r) => r.payload);
+  } finally {
+    db.close();
+  }
+};
+
 describe('push subscriptions', () => {
   it('serves the VAPID key kept in the data dir (0600), the same after a restart', async () => {
     const server = await startServer({ env: PUSH_ENV });
@@ -222,6 +232,32 @@ describe('who gets a push', () => {
     expect(recall?.payload.message.body).toBeUndefined();
     expect(recall?.headers.topic).toBe(pushTopic('alice'));
     expect(recall?.headers.urgency).toBe('normal');
+  });
+});
+
+describe('a recall and the queue', () => {
+  it('drops a push of the message still waiting in the queue: no row keeps its text, and the recall is queued instead', async () => {
+    const { server, service } = await setup();
+    const admin = <T>(method: string, path: string, body: unknown) => api<T>(server.url, method, `/admin${path}`, body, server.config.adminKey);
+    const send = (text: string) => admin<{ id: string; seq: number }>('POST', '/messages', { from: 'alice', to: 'bob', body: [{ type: 'text', text }] });
+    // The laptop's lane is busy with a request the push service holds: the next push waits behind it.
+    service.answer('laptop', 'hold');
+    await send('first');
+    await waitFor(() => service.to('laptop').length === 1, 'the held request');
+    const secret = await send('the meeting room code is 4471');
+    const queued = (): string[] => payloads(server).filter((p) => p.includes('4471'));
+    await waitFor(() => queued().length === 1, 'the laptop\'s push of the secret queued');
+
+    expect((await admin('POST', '/messages/recall', { a: 'alice', b: 'bob', id: secret.body.id })).status).toBe(200);
+    await waitFor(() => queued().length === 0 && payloads(server).some((p) => p.includes('"kind":"recall"')), 'the push dropped and the recall queued');
+    expect(service.to('laptop').map((r) => r.payload.message.preview)).toEqual(['first']);
+    // The phone had it already (nothing to take back there); its recall replaces the notification.
+    await waitFor(() => service.to('phone').length === 3, 'the phone\'s three pushes');
+    expect(service.to('phone').map((r) => [r.payload.kind, r.payload.message.id])).toEqual([
+      ['message', expect.any(String)],
+      ['message', secret.body.id],
+      ['recall', secret.body.id],
+    ]);
   });
 });
 

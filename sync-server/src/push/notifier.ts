@@ -44,6 +44,8 @@ export class PushNotifier implements HubObserver {
   }
 
   messageRecalled(event: ConversationEvent): void {
+    // Pushes of the message not sent yet go, whoever they were for: none keeps its text.
+    for (const { message } of event.stamped) this.deps.queue.forget(message.id);
     this.announce('recall', event);
   }
 

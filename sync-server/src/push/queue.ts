@@ -75,6 +75,28 @@ export class PushQueue {
     this.scheduleWrite();
   }
 
+  /**
+   * A recall: drops the queued pushes that announce the message, so that none
+   * still carries its text once the recall is durable. A push already being
+   * sent is past recalling (the recall's push, with the same Topic, replaces
+   * it at the push service).
+   */
+  forget(messageId: string): void {
+    const announces = (push: { payload: string }): boolean => {
+      const payload = JSON.parse(push.payload) as { kind?: unknown; message?: { id?: unknown } };
+      return payload.kind === 'message' && payload.message?.id === messageId;
+    };
+    this.toInsert = this.toInsert.filter((push) => !announces(push));
+    // After the inserts already under way (writes run in order), so that their rows are in the lanes.
+    this.write(() => {
+      for (const [lane, rows] of this.lanes) {
+        const sending = this.busy.has(lane) ? rows[0] : undefined;
+        for (const push of rows.filter((p) => p !== sending && announces(p))) this.finish(push, 'recalled');
+      }
+      return Promise.resolve();
+    });
+  }
+
   /** Settles once nothing is queued, being sent or being written. */
   idle(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
