@@ -52,6 +52,30 @@ test('reactions show on both sides, count everyone, and toggle off', async ({ pa
   await expect(bob.message('Lunch at noon?').getByRole('button', { name: '👍 1' })).toHaveAttribute('aria-pressed', 'true');
 });
 
+test('More reactions reacts with any emoji from the picker, not into the text; Escape closes it without reacting', async ({ parley }) => {
+  const { alice, bob } = await pair(parley);
+  await alice.send('Pizza tonight?');
+  await bob.openConversation('alice', 'Alice');
+
+  await (await bob.messageMenu('Pizza tonight?')).getByRole('button', { name: 'More reactions' }).click();
+  const picker = bob.page.getByRole('dialog', { name: 'React with any emoji' });
+  await expect(picker).toBeVisible();
+  // Emoji alone: a sticker is no reaction.
+  await expect(picker.getByRole('tab')).toHaveCount(0);
+  await picker.getByRole('searchbox', { name: 'Search emoji' }).fill('pizza');
+  await picker.getByRole('group', { name: 'Search results' }).getByRole('button', { name: '🍕 pizza' }).click();
+  await expect(picker).toBeHidden();
+  await expect(bob.message('Pizza tonight?').getByRole('button', { name: '🍕 1' })).toHaveAttribute('aria-pressed', 'true');
+  await expect(alice.message('Pizza tonight?').getByRole('button', { name: '🍕 1' })).toHaveAttribute('aria-pressed', 'false');
+  await expect(bob.composer()).toHaveValue('');
+
+  await (await bob.messageMenu('Pizza tonight?')).getByRole('button', { name: 'More reactions' }).click();
+  await expect(picker).toBeVisible();
+  await bob.page.keyboard.press('Escape');
+  await expect(picker).toBeHidden();
+  await expect(bob.message('Pizza tonight?').getByRole('group', { name: 'Reactions' }).getByRole('button')).toHaveCount(1);
+});
+
 test('a reply quotes its message on both sides, and tapping the quote jumps to the original', async ({ parley }) => {
   const { alice, bob } = await pair(parley);
   await alice.send('Lunch at noon?');

@@ -57,6 +57,11 @@ for (const [kind, viewport] of [
       await alice.shot(`message-menu-${suffix}`);
       await alice.page.keyboard.press('Escape');
 
+      await (await alice.messageMenu('Perfect, I’ll bring the tickets 🎟️')).getByRole('button', { name: 'More reactions' }).click();
+      await expect(alice.page.getByRole('dialog', { name: 'React with any emoji' }).getByRole('button', { name: /^😀/ }).first()).toBeVisible();
+      await alice.shot(`message-more-reactions-${suffix}`);
+      await alice.page.keyboard.press('Escape');
+
       await (await alice.messageMenu('Perfect, I’ll bring the tickets 🎟️')).getByRole('button', { name: 'Reply' }).click();
       await alice.composer().fill('See you there!');
       await alice.shot(`message-reply-bar-${suffix}`);
