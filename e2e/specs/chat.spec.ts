@@ -79,7 +79,7 @@ test('the Emoji button adds an emoji to the message', async ({ parley }) => {
   await expect(bob.messageTexts()).toHaveText([text]);
 });
 
-test('the peer sees "typing…" while a message is being written', async ({ parley }) => {
+test('the peer sees "typing…" while a message is being written, in the list and in the open conversation', async ({ parley }) => {
   await parley.signup('alice', 'Alice');
   await parley.signup('bob', 'Bob');
   const alice = await parley.signedIn('alice', 'alice');
@@ -87,6 +87,14 @@ test('the peer sees "typing…" while a message is being written', async ({ parl
 
   await alice.startChat('bob', 'Bob');
   await alice.send('Are you there?');
+  // Bob on his conversation list, the conversation not open (a phone): the row says so too.
+  await expect(bob.conversationLink('alice')).toContainText('Are you there?');
+  await alice.composer().pressSequentially('Let me', { delay: 30 });
+  await expect(bob.conversationLink('alice')).toContainText('typing…');
+  await alice.composer().fill('');
+  await expect(bob.conversationLink('alice')).toContainText('Are you there?');
+  await expect(bob.conversationLink('alice')).not.toContainText('typing…');
+
   await bob.openConversation('alice', 'Alice');
   await expect(bob.messageTexts()).toHaveText(['Are you there?']);
 

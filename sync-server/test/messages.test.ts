@@ -284,4 +284,30 @@ describe('awareness', () => {
     a.destroy();
     await waitFor(() => !b.provider.awareness.getStates().has(aliceClient), 'presence removed');
   });
+
+  it('relays who is typing into the recipient\'s inbox, which the list reads without the conversation open', async () => {
+    const { server, alice, bob, path } = await pair();
+    const bobInbox = await connect(server, inboxPath('bob'), bob.accessToken);
+    const aliceInbox = await connect(server, inboxPath('alice'), alice.accessToken);
+    const relayed = (inbox: Client): unknown[] =>
+      [...inbox.provider.awareness.getStates().values()].flatMap((state) => {
+        const s = state as { user?: unknown; typing?: unknown };
+        return s.user === undefined && Array.isArray(s.typing) ? (s.typing as unknown[]) : [];
+      });
+    const a = await connect(server, path, alice.accessToken);
+    a.provider.awareness.setLocalStateField('typing', 'bob');
+    await waitFor(() => relayed(bobInbox).includes('alice'), 'alice typing, in bob\'s inbox');
+    // Only to the one she types to: her own inbox says nothing.
+    expect(relayed(aliceInbox)).toEqual([]);
+    // A device that connects now hears it at once.
+    const laterInbox = await connect(server, inboxPath('bob'), bob.accessToken);
+    await waitFor(() => relayed(laterInbox).includes('alice'), 'the state, for a new connection');
+    a.provider.awareness.setLocalStateField('typing', null);
+    await waitFor(() => relayed(bobInbox).length === 0, 'typing over');
+    a.provider.awareness.setLocalStateField('typing', 'bob');
+    await waitFor(() => relayed(bobInbox).includes('alice'), 'typing again');
+    // Closing the conversation ends it too.
+    a.destroy();
+    await waitFor(() => relayed(bobInbox).length === 0, 'her connection gone');
+  });
 });

@@ -36,6 +36,7 @@ import type { IndexedMessage, Storage, Write } from '../storage/storage.ts';
 import { Relations } from '../social/relations.ts';
 import { SettingsStore } from '../social/settings.ts';
 import { Connection, type UpdateSink } from './connection.ts';
+import { TypingRelay } from './typing.ts';
 import { recallInInbox, recordMessages, setProfile, setRelations, setUnread, totalUnread, type Stamped } from './inbox.ts';
 import type { LiveDoc } from './live-doc.ts';
 import { DocRegistry } from './registry.ts';
@@ -109,6 +110,8 @@ export class SyncHub implements UpdateSink {
   private readonly unrecorded = new Map<LiveDoc, Map<string, PendingEntry>>();
   readonly settings: SettingsStore;
   readonly relations: Relations;
+  /** "typing…" from conversation documents into the recipient's inbox (sync/typing.ts). */
+  private readonly typing = new TypingRelay();
   /** Open inbox connections per user and device: a device is online while its inbox socket is open. */
   private readonly online = new Map<string, Map<string, number>>();
   private readonly observers: HubObserver[] = [];
@@ -641,9 +644,11 @@ export class SyncHub implements UpdateSink {
       }
     }
     live.dependencies = [await this.registry.acquire(inboxPath(path.a)), await this.registry.acquire(inboxPath(path.b))];
+    live.awareness.on('change', () => this.typing.changed(live));
   }
 
   private unloaded(live: LiveDoc): void {
+    if (live.parsed.kind === 'conversation') this.typing.gone(live);
     for (const dependency of live.dependencies) this.registry.release(dependency);
     live.dependencies = [];
   }

@@ -80,6 +80,8 @@ export class SyncHub {
   readonly #ctx: HubContext;
   readonly #docs = new Map<string, Entry>();
   #openPeer: string | null = null;
+  /** Peers typing to me: heard in an open conversation's awareness, or relayed by the server into my inbox's. */
+  readonly #typing = { conversation: new Set<string>(), inbox: new Set<string>() };
   /** The inbox is connected and catching up (the conversation list's sync, as the hosted SDKs' onSyncServerStart). */
   #inboxCatchingUp = false;
   #stopped = false;
@@ -203,7 +205,7 @@ export class SyncHub {
       this.setTyping(previous, false);
       this.#setHere(previous, false);
       for (const [path, entry] of [...this.#docs]) if (entry.holds.has('open')) this.#release(path, 'open');
-      this.#ctx.typing(previous, false);
+      this.#setTyping('conversation', previous, false);
       this.#ctx.online?.(previous, false);
     }
     if (peer === null) return;
@@ -257,6 +259,25 @@ export class SyncHub {
     if ((awareness.getLocalState() as { typing?: unknown } | null)?.typing !== value) {
       awareness.setLocalStateField('typing', value);
     }
+  }
+
+  #setTyping(source: 'conversation' | 'inbox', peer: string, typing: boolean): void {
+    if (typing) this.#typing[source].add(peer);
+    else this.#typing[source].delete(peer);
+    this.#ctx.typing(peer, this.#typing.conversation.has(peer) || this.#typing.inbox.has(peer));
+  }
+
+  /** The server's state in my inbox's awareness (sync-server/src/sync/typing.ts): the peers typing to me now. */
+  #relayedTyping(awareness: WebsocketProvider['awareness'], own: number): void {
+    const typing = new Set<string>();
+    for (const [client, state] of awareness.getStates()) {
+      const s = state as { user?: unknown; typing?: unknown };
+      // Devices' states carry their user (the server sets it); the server's own has none.
+      if (client === own || s.user !== undefined || !Array.isArray(s.typing)) continue;
+      for (const peer of s.typing) if (typeof peer === 'string') typing.add(peer);
+    }
+    for (const peer of [...this.#typing.inbox]) if (!typing.has(peer)) this.#setTyping('inbox', peer, false);
+    for (const peer of typing) if (!this.#typing.inbox.has(peer)) this.#setTyping('inbox', peer, true);
   }
 
   // ---- observers -------------------------------------------------------------
@@ -350,7 +371,7 @@ export class SyncHub {
         if (s.user === peer && s.typing === me) typing = true;
         if (s.user === peer && s.here === me) here = true;
       }
-      this.#ctx.typing(peer, typing);
+      this.#setTyping('conversation', peer, typing);
       // Only the current segment carries `here`: another segment's awareness says nothing about it.
       if (current) this.#ctx.online?.(peer, here);
     };
@@ -385,6 +406,8 @@ export class SyncHub {
     provider.on('status', onStatus);
     provider.on('connection-close', onClose);
     provider.on('connection-error', onError);
+    const onAwareness = (): void => this.#relayedTyping(provider.awareness, doc.clientID);
+    provider.awareness.on('change', onAwareness);
     // Whether this device's inbox has been in step with the server before (a stored copy, or a sync since):
     // until then a conversation new to the device is history, not news (client/events.ts newMessages).
     let known = doc.store.clients.size > 0;
@@ -434,6 +457,8 @@ export class SyncHub {
       provider.off('connection-close', onClose);
       provider.off('connection-error', onError);
       provider.off('sync', onSync);
+      provider.awareness.off('change', onAwareness);
+      for (const peer of [...this.#typing.inbox]) this.#setTyping('inbox', peer, false);
       catchingUp(false);
     };
   }
