@@ -285,12 +285,12 @@ export class ConversationState {
     this.beginning = false;
   }
 
-  /** Back to the newest messages. */
   /** The first screen is painted: the window at the newest holds INITIAL messages (prepended, the position kept). */
   widen(): void {
     this.#newest = INITIAL;
   }
 
+  /** Back to the newest messages. */
   latest(): void {
     this.lo = null;
     this.hi = null;

@@ -18,7 +18,7 @@ function harness() {
         started.push(path);
         finish.set(path, resolve);
       }),
-    busy: (b) => busy.push(b),
+    changed: () => busy.push(sync.busy),
     active: () => true,
     error: (e) => {
       throw e;

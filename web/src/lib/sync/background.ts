@@ -18,8 +18,8 @@ export interface BackgroundHooks {
   me: string;
   /** Syncs and materialises one segment document, then lets it close. */
   sync: (path: string) => Promise<void>;
-  /** Whether segments wait or sync. */
-  busy: (busy: boolean) => void;
+  /** Segments were queued, started or finished: read `busy`. */
+  changed: () => void;
   /** Whether to start more (online, signed in). */
   active: () => boolean;
   error: (error: unknown) => void;
@@ -94,7 +94,7 @@ export class BackgroundSync {
   }
 
   #pump(): void {
-    this.#hooks.busy(this.busy);
+    this.#hooks.changed();
     while (this.#running < CONCURRENCY && this.#queue.length > 0 && this.#hooks.active()) {
       const path = this.#queue.shift() as string;
       this.#running++;

@@ -95,7 +95,7 @@ export class SyncHub {
     this.#background = new BackgroundSync({
       me: ctx.me,
       sync: (path) => this.#syncInBackground(path),
-      busy: () => this.#reportSyncing(),
+      changed: () => this.#reportSyncing(),
       active: () => navigator.onLine && !this.#stopped,
       error: ctx.error,
     });
