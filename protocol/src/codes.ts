@@ -12,6 +12,14 @@ export const ERROR_MESSAGES = {
   'user-exists': 'That user id is taken. Choose another.',
   'not-member': 'You are not a member of this conversation.',
   'not-owner-doc': 'Only the owner may open this document.',
+  'session-revoked': 'This device was signed out. Sign in again.',
+  'refresh-invalid': 'This sign-in is no longer valid on this device. Sign in again.',
+  'user-id-reserved': 'That user id is reserved. Choose one that does not start with "@" and is not "." or "..".',
+  'nickname-invalid': 'A nickname needs at least one visible character.',
+  'password-too-weak': 'Choose a password of at least 8 characters that is not your user id and not a commonly used password.',
+  'rate-limited': 'Too many attempts. Wait a little and try again (the Retry-After header says how long).',
+  'too-many-sockets': 'Too many connections are open for this account. Close some tabs or devices and try again.',
+  'too-many-docs': 'Too many conversations are open at once for this account. Close some and try again.',
 
   // Update validation (a `reject` frame; nothing of the update is applied).
   'client-id-taken': 'This device used a sync id that belongs to someone else; it will pick a new one.',
@@ -32,6 +40,9 @@ export const ERROR_MESSAGES = {
   'message-recalled': 'That message was recalled: it can no longer be edited or reacted to.',
   'not-editable': 'Only text messages you sent can be edited.',
   'draft-too-long': 'A draft may hold up to 4,000 characters.',
+  'update-too-large': 'This write holds more data or items than one write may. Send less at once.',
+  'slow-down': 'You are sending messages too fast. They will go out in a moment.',
+  'ts-out-of-range': "This message's time is too far from the server's clock. Check the device's date and time.",
 
   // Permission (validator step 4): who may message whom.
   blocked: 'The recipient has blocked you, so this message was not delivered.',
@@ -50,6 +61,7 @@ export const ERROR_MESSAGES = {
   'too-many': 'Too many items in one request: at most 100 accounts, 500 recipients or 1,000 imported messages per call.',
 
   // Web Push
+  'push-endpoint-forbidden': 'This push endpoint is not allowed: it must be an https URL on the default port of a public push service.',
   'push-subscription-invalid': 'This push subscription cannot be used: its endpoint must be an https URL and its keys a P-256 public key and a 16-byte secret.',
 
   // Uploads and media (HTTP)
@@ -60,10 +72,15 @@ export const ERROR_MESSAGES = {
   'upload-not-found': 'There is no such upload: it was finished, cancelled or has expired. Start the upload again.',
   'hash-mismatch': 'The uploaded bytes do not match their SHA-256: the file changed or was damaged on the way. Upload it again.',
   'media-not-found': 'There is no such media, or you may not see it: only its uploader and the two members of a conversation it was sent in can.',
+  'storage-full': 'The server is low on storage space, so it cannot take this now. Nothing was lost; try again later.',
+  'quota-exceeded': 'Your media storage on this server is full. Recall or delete old media, or ask the operator for more space.',
+  'too-many-uploads': 'Too many uploads are in progress for this account, or they declare too many bytes. Finish or cancel some first.',
+  'avatar-invalid': 'An avatar must be an image uploaded to this server (a /api/v1/media/ address).',
   'range-not-satisfiable': 'The requested byte range lies outside this media. Ask for a range within its size.',
 
   // HTTP
   'bad-request': 'The request is malformed.',
+  'payload-too-large': 'The request body is over the size limit for this request.',
   'not-found': 'Nothing is here.',
   'user-not-found': 'There is no user with that id.',
   'app-token-invalid': 'The sign-in token from your app is not valid or has expired.',
