@@ -1,15 +1,36 @@
 /**
- * Access tokens minted the way sync-server/src/auth/tokens.ts issues them
- * (JWT HS256, iss "parley", sub = user, dev = device), with the server's own
- * key from `<dataDir>/jwt-secret`. The server verifies them exactly as it
- * verifies tokens from sign-in, so this is real auth without thousands of
- * scrypt sign-ups. The peers verify the same tokens (Hocuspocus) or none (bare).
+ * Access tokens for the servers under test, without thousands of scrypt
+ * sign-ups:
+ * - Parley: a real session per device, from an app token signed with the
+ *   data dir's `app-secret` and exchanged at `/auth/app-token` (which creates
+ *   the user on first use), exactly as an app backend signs its users in;
+ * - the peers: a JWT minted with the key the harness keeps in their data dir
+ *   (`jwt-secret`), which Hocuspocus verifies and the bare server ignores.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jwtVerify, SignJWT } from 'jose';
 
 export const ACCESS_ISSUER = 'parley';
+const APP_ISSUER = 'parley-app';
+
+/** The HTTP API base of a server whose sync sockets are at `wsBase` (ws://host:port/sync). */
+export const apiBase = (wsBase: string): string => `${wsBase.replace(/^ws/, 'http').replace(/\/sync$/, '')}/api/v1`;
+
+/** A Parley device session's access token: an app token signed with `<dataDir>/app-secret`, exchanged at /auth/app-token. */
+export async function parleySession(dataDir: string, wsBase: string, user: string, device: string): Promise<string> {
+  const secret = new TextEncoder().encode(readFileSync(join(dataDir, 'app-secret'), 'utf8').trim());
+  const appToken = await new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer(APP_ISSUER)
+    .setSubject(user)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + 600)
+    .sign(secret);
+  const response = await fetch(`${apiBase(wsBase)}/auth/app-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ appToken, device }) });
+  if (!response.ok) throw new Error(`app-token sign-in of ${user}/${device}: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { accessToken: string }).accessToken;
+}
 
 export function readJwtSecret(dataDir: string): Uint8Array {
   return new TextEncoder().encode(readFileSync(join(dataDir, 'jwt-secret'), 'utf8').trim());

@@ -10,7 +10,7 @@ import * as Y from 'yjs';
 import { Device, type DeviceHooks } from '../client/device.ts';
 import { cpuCores, sampleProc } from '../proc.ts';
 import { Samples, summarize } from '../stats.ts';
-import { mintAccessToken, readJwtSecret } from '../tokens.ts';
+import { mintAccessToken, parleySession, readJwtSecret } from '../tokens.ts';
 import type { ConnectResult, DocStats, IdleResult, RampResult, StepResult, Target } from './jobs.ts';
 
 interface Pending {
@@ -77,9 +77,9 @@ export class Fleet {
 
   async connect(conversations: number, devicesPerUser: number, concurrency: number): Promise<ConnectResult> {
     const { target } = this;
-    const key = readJwtSecret(target.dataDir);
+    const key = target.kind === 'parley' ? null : readJwtSecret(target.dataDir);
     const started = performance.now();
-    const all: { device: Device; token: string }[] = [];
+    const all: { device: Device; user: string; name: string }[] = [];
     for (let i = 0; i < conversations; i++) {
       const a = `u${i}a`;
       const b = `u${i}b`;
@@ -89,12 +89,14 @@ export class Fleet {
         for (let d = 0; d < devicesPerUser; d++) {
           const device = new Device(target.kind, path, user, devices.length, this.hooks);
           devices.push(device);
-          all.push({ device, token: await mintAccessToken(key, user, `d${d}`) });
+          all.push({ device, user, name: `d${d}` });
         }
       }
       this.conversations.push({ path, a, b, devices });
     }
-    await pool(all, concurrency, ({ device, token }) => device.connect(target.wsBase, token));
+    await pool(all, concurrency, async ({ device, user, name }) =>
+      device.connect(target.wsBase, key === null ? await parleySession(target.dataDir, target.wsBase, user, name) : await mintAccessToken(key, user, name)),
+    );
     return { devices: all.length, seconds: (performance.now() - started) / 1000 };
   }
 

@@ -58,6 +58,10 @@ export interface LaunchOptions {
   dataDir?: string;
   /** A directory for `node --cpu-prof` output (Parley only). */
   cpuProfDir?: string;
+  /** Another checkout of Parley to run instead of this one (the A/B comparison, ab.ts). */
+  repoRoot?: string;
+  /** More environment for the server (e.g. a limit a workload legitimately exceeds). */
+  env?: Record<string, string>;
 }
 
 export async function launchServer(kind: ServerKind, options: LaunchOptions = {}): Promise<RunningServer> {
@@ -67,9 +71,10 @@ export async function launchServer(kind: ServerKind, options: LaunchOptions = {}
   if (options.cpuProfDir !== undefined) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', options.cpuProfDir);
   let entry: string;
   const env: NodeJS.ProcessEnv = { ...process.env };
+  const root = options.repoRoot ?? REPO_ROOT;
   if (kind === 'parley') {
-    entry = join(REPO_ROOT, 'sync-server/src/main.ts');
-    Object.assign(env, { PARLEY_PORT: '0', PARLEY_HOST: '127.0.0.1', PARLEY_DATA_DIR: dataDir, PARLEY_LOG_LEVEL: 'warn', NODE_ENV: 'production' });
+    entry = join(root, 'sync-server/src/main.ts');
+    Object.assign(env, { PARLEY_PORT: '0', PARLEY_HOST: '127.0.0.1', PARLEY_DATA_DIR: dataDir, PARLEY_LOG_LEVEL: 'warn', NODE_ENV: 'production', ...options.env });
   } else {
     entry = join(SERVERS_DIR, kind === 'yws' ? 'ywebsocket.ts' : 'hocuspocus.ts');
     // The peers check the same access tokens (Hocuspocus) with a key the harness keeps beside their data.
@@ -77,7 +82,7 @@ export async function launchServer(kind: ServerKind, options: LaunchOptions = {}
     Object.assign(env, { BENCH_DATA_DIR: dataDir, NODE_ENV: 'production' });
   }
   const spawnedAt = Date.now();
-  const child = spawn(process.execPath, [...nodeArgs, entry], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, entry], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
   running.add(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   void exited.then(() => running.delete(child));
