@@ -31,8 +31,8 @@ describe('admin API', () => {
 
   it('reads and changes settings', async () => {
     const { admin } = await setup();
-    expect((await admin('GET', '/settings')).body).toEqual({ messaging: 'open', blocklistMode: 'reject', blockKeepsFriendship: false });
-    expect((await admin('PUT', '/settings', { messaging: 'friends' })).body).toEqual({ messaging: 'friends', blocklistMode: 'reject', blockKeepsFriendship: false });
+    expect((await admin('GET', '/settings')).body).toEqual({ messaging: 'open', blocklistMode: 'silent', blockKeepsFriendship: false });
+    expect((await admin('PUT', '/settings', { messaging: 'friends' })).body).toEqual({ messaging: 'friends', blocklistMode: 'silent', blockKeepsFriendship: false });
     expect((await admin<{ error: { code: string } }>('PUT', '/settings', { messaging: 'nobody' })).body.error.code).toBe('bad-request');
   });
 

@@ -72,6 +72,11 @@ export class MemoryStorage implements Storage {
           }
           return 0;
         }
+        case 'media-unref': {
+          this.mediaRefs.get(w.hash)?.delete(w.conversation);
+          for (const [key, conversations] of this.mediaWaiting) if (key.startsWith(`${w.hash}|`)) conversations.delete(w.conversation);
+          return 0;
+        }
       }
     });
     return Promise.resolve(ids);

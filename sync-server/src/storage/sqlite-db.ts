@@ -325,6 +325,8 @@ export class SqliteDb {
       putWaiting: db.prepare<[string, string, string, string]>('INSERT OR IGNORE INTO media_waiting (hash, sender, a, b) VALUES (?, ?, ?, ?)'),
       releaseWaiting: db.prepare<[string, string]>('INSERT OR IGNORE INTO media_refs (hash, a, b) SELECT hash, a, b FROM media_waiting WHERE hash = ? AND sender = ?'),
       dropWaiting: db.prepare<[string, string]>('DELETE FROM media_waiting WHERE hash = ? AND sender = ?'),
+      dropRef: db.prepare<[string, string, string]>('DELETE FROM media_refs WHERE hash = ? AND a = ? AND b = ?'),
+      dropWaitingRef: db.prepare<[string, string, string]>('DELETE FROM media_waiting WHERE hash = ? AND a = ? AND b = ?'),
       dropEndpoint: db.prepare<[string, string, string]>('DELETE FROM push_subscriptions WHERE endpoint = ? AND NOT (user = ? AND device = ?)'),
       putSubscription: db.prepare<[string, string, string, string, string, number, number]>(
         'INSERT INTO push_subscriptions (user, device, endpoint, p256dh, auth, previews, updated) VALUES (?, ?, ?, ?, ?, ?, ?) ' +
@@ -370,6 +372,12 @@ export class SqliteDb {
             const [a, b] = membersOf(w.conversation);
             if (s.mayRead.get({ hash: w.hash, user: w.from })?.ok === 1) s.putRef.run(w.hash, a, b);
             else s.putWaiting.run(w.hash, w.from, a, b);
+            return 0;
+          }
+          case 'media-unref': {
+            const [a, b] = membersOf(w.conversation);
+            s.dropRef.run(w.hash, a, b);
+            s.dropWaitingRef.run(w.hash, a, b);
             return 0;
           }
         }

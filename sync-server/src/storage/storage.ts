@@ -43,7 +43,13 @@ export type Write =
    * An accepted message references media: both members may read it from now
    * on if `from` may (else the reference waits until `from` uploads it).
    */
-  | { kind: 'media-ref'; hash: string; conversation: string; from: string };
+  | { kind: 'media-ref'; hash: string; conversation: string; from: string }
+  /**
+   * A recall took the conversation's last message referencing the media: its
+   * members may no longer read it through this conversation (an uploader
+   * still may, as uploader), and a reference waiting for the upload goes too.
+   */
+  | { kind: 'media-unref'; hash: string; conversation: string };
 
 /**
  * One directed relation: `owner`'s friend list holds `other`, `owner` blocked
