@@ -26,6 +26,7 @@
 import * as Y from 'yjs';
 import type { ErrorCode } from './codes.ts';
 import { LIMITS } from './limits.ts';
+import { isAvatarUrl } from './media.ts';
 import { type DocPath, isUserId, segmentOf } from './paths.ts';
 import {
   ACTION_MAX_BYTES,
@@ -142,6 +143,7 @@ export function checkMessage(value: unknown, user: string, path: DocPath & { kin
   if (!pairOk) refuse('wrong-conversation', `${message.from} -> ${message.to} in ${path.a}/${path.b}`);
   if (segmentOf(message.ts) !== path.segment) refuse('wrong-conversation', `ts is not in segment ${path.segment}`);
   if (bodyBytes(message.body) > LIMITS.bodyBytes) refuse('body-too-long', 'body over 12 KB');
+  if (message.profile.avatar !== undefined && !isAvatarUrl(message.profile.avatar)) refuse('avatar-invalid', 'profile.avatar is not a /api/v1/media/ address');
   return message;
 }
 

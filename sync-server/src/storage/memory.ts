@@ -263,6 +263,10 @@ export class MemoryStorage implements Storage {
     return Promise.resolve(this.mayRead(hash, user));
   }
 
+  isAvatar(url: string): Promise<boolean> {
+    return Promise.resolve([...this.users.values()].some((u) => u.avatar === url));
+  }
+
   private mayRead(hash: string, user: string): boolean {
     if (this.uploaders.has(`${hash}|${user}`)) return true;
     for (const conversation of this.mediaRefs.get(hash) ?? []) if (membersOf(conversation).includes(user)) return true;

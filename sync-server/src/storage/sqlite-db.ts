@@ -93,6 +93,8 @@ CREATE TABLE IF NOT EXISTS users (
   role TEXT NOT NULL DEFAULT 'user',
   created INTEGER NOT NULL
 );
+-- Avatars are media anyone signed in may read (Media.readable): found by hash.
+CREATE INDEX IF NOT EXISTS users_avatar ON users (avatar) WHERE avatar IS NOT NULL;
 CREATE TABLE IF NOT EXISTS relations (
   owner TEXT NOT NULL,
   kind TEXT NOT NULL,
@@ -283,6 +285,7 @@ export class SqliteDb {
         'INSERT INTO users (id, password_hash, nickname, avatar, role, created) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
       ),
       getUser: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?'),
+      isAvatar: db.prepare<[string], { ok: number }>('SELECT EXISTS (SELECT 1 FROM users WHERE avatar = ?) AS ok'),
       setNickname: db.prepare<[string, string]>('UPDATE users SET nickname = ? WHERE id = ?'),
       setAvatar: db.prepare<[string, string]>('UPDATE users SET avatar = ? WHERE id = ?'),
       relationsOf: db.prepare<[string, string], RelationRow>(
@@ -572,6 +575,10 @@ export class SqliteDb {
 
   mayReadMedia(hash: string, user: string): boolean {
     return this.stmt.mayRead.get({ hash, user })?.ok === 1;
+  }
+
+  isAvatar(url: string): boolean {
+    return this.stmt.isAvatar.get(url)?.ok === 1;
   }
 
   /**

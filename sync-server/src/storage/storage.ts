@@ -213,6 +213,8 @@ export interface Storage {
   getMedia(hash: string): Promise<MediaRecord | undefined>;
   /** Whether `user` uploaded `hash` or is a member of a conversation with a message that references it. */
   mayReadMedia(hash: string, user: string): Promise<boolean>;
+  /** Whether some user's avatar is `url` (`/api/v1/media/<hash>`): avatars are readable by anyone signed in. */
+  isAvatar(url: string): Promise<boolean>;
 
   close(): Promise<void>;
   /**
