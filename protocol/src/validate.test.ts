@@ -1313,3 +1313,12 @@ describe('validateUpdate: the time window', () => {
     accepted(judge('alice', edit(device(server, ALICE_2), 'm1', 1, 'x')));
   });
 });
+
+describe('checkMessage: the sender profile avatar', () => {
+  test('takes an avatar uploaded to Parley and refuses any other address with avatar-invalid', () => {
+    expect(checkCode(message('m1', { profile: { nickname: 'Alice', avatar: `/api/v1/media/${'a'.repeat(64)}` } }), 'alice')).toBeNull();
+    for (const avatar of ['https://tracker.example/p.png', 'data:image/png;base64,AAAA', `/api/v1/media/${'a'.repeat(63)}`, `https://x.example/api/v1/media/${'a'.repeat(64)}`]) {
+      expect(checkCode(message('m1', { profile: { nickname: 'Alice', avatar } }), 'alice')).toBe('avatar-invalid');
+    }
+  });
+});
