@@ -1,11 +1,14 @@
 /**
- * Blocking, end to end: a block made in the UI refuses the blocked user's
- * next message with a plain reason; unblocking in the UI lets "Retry" deliver it.
+ * Blocking, end to end. Silent (the default): the blocked sender's message
+ * shows as sent and never reaches the blocker. Reject (the install setting):
+ * a block made in the UI refuses the blocked user's next message with a plain
+ * reason; unblocking in the UI lets "Retry" deliver it.
  */
 import { ERROR_MESSAGES } from '@parley/protocol';
 import { expect, test } from '../fixtures.ts';
 
-test('a blocked sender sees why; after unblock, Retry delivers', async ({ parley }) => {
+test('in reject mode a blocked sender sees why; after unblock, Retry delivers', async ({ parley }) => {
+  await parley.admin('PUT', '/settings', { blocklistMode: 'reject' });
   await parley.signup('alice', 'Alice');
   await parley.signup('bob', 'Bob');
   const alice = await parley.signedIn('alice', 'alice');
@@ -52,4 +55,30 @@ test('a blocked sender sees why; after unblock, Retry delivers', async ({ parley
   await expect(alice.message(text).getByText("You can't message Bob", { exact: false })).toHaveCount(0);
   await bob.openConversation('alice', 'Alice');
   await expect(bob.messageTexts()).toHaveText(['hi Bob', text]);
+});
+
+test('by default a blocked sender sees the message as sent, and the blocker never gets it', async ({ parley }) => {
+  await parley.signup('alice', 'Alice');
+  const bobSession = await parley.signup('bob', 'Bob');
+  const alice = await parley.signedIn('alice', 'alice');
+  await alice.startChat('bob', 'Bob');
+  await alice.send('hi Bob');
+  await expect(alice.message('hi Bob')).toHaveAttribute('data-state', /sent|delivered|read/);
+  await parley.userApi(bobSession, 'PUT', '/blocklist/alice');
+
+  const text = 'are you there?';
+  await alice.send(text);
+  // Acked like any message: "sent", no failure, no reason, no Retry.
+  await expect(alice.message(text)).toHaveAttribute('data-state', 'sent');
+  await expect(alice.message(text).getByRole('button', { name: 'Retry' })).toHaveCount(0);
+  await expect(alice.page.getByText("isn't accepting your messages", { exact: false })).toHaveCount(0);
+  // Alice's other device previews what she sent in its conversation list, as for any message.
+  const laptop = await parley.signedIn('alice-laptop', 'alice');
+  await expect(laptop.conversationLink('bob').locator('.conversation-preview')).toContainText(text);
+
+  const bob = await parley.signedIn('bob', 'bob');
+  await bob.openConversation('alice', 'Alice');
+  await expect(bob.messageTexts()).toHaveText(['hi Bob']);
+  const history = (await parley.admin('GET', '/history?a=alice&b=bob')) as { messages: { id: string }[] };
+  expect(history.messages).toHaveLength(1);
 });

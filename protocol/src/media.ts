@@ -87,6 +87,18 @@ export type UploadDone = z.infer<typeof UploadDone>;
 /** Where the bytes of a media hash are served. */
 export const mediaUrl = (hash: string): string => `${MEDIA_PATH}/${hash}`;
 
+/**
+ * Whether `value` is an avatar Parley accepts: the relative address of media
+ * uploaded to this server (`/api/v1/media/<sha256>`), so that showing a
+ * profile never makes a browser fetch a third party's address.
+ */
+export function isAvatarUrl(value: string): boolean {
+  return value.startsWith(`${MEDIA_PATH}/`) && MEDIA_HASH_PATTERN.test(value.slice(MEDIA_PATH.length + 1));
+}
+
+/** The media hash of an avatar address, or null when it is not one (isAvatarUrl). */
+export const avatarHash = (value: string): string | null => (isAvatarUrl(value) ? value.slice(MEDIA_PATH.length + 1) : null);
+
 /** `PUT /api/v1/uploads/:id?offset=N`. */
 export const UploadChunkQuery = z.object({ offset: z.coerce.number().int().nonnegative() });
 

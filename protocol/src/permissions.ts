@@ -9,7 +9,7 @@ import type { ErrorCode } from './codes.ts';
 
 /** `open`: strangers may message (default); `friends`: only friends. */
 export type MessagingMode = 'open' | 'friends';
-/** `reject`: a blocked sender is told (`blocked`); `silent`: acked, never stored or delivered. */
+/** `silent` (default): acked as sent, never stored or delivered; `reject`: a blocked sender is told (`blocked`). */
 export type BlocklistMode = 'reject' | 'silent';
 
 export interface Settings {
@@ -19,7 +19,8 @@ export interface Settings {
   blockKeepsFriendship: boolean;
 }
 
-export const DEFAULT_SETTINGS: Settings = { messaging: 'open', blocklistMode: 'reject', blockKeepsFriendship: false };
+/** Blocking is silent by default, as in the hosted service and the apps people know: the blocked sender is never told. */
+export const DEFAULT_SETTINGS: Settings = { messaging: 'open', blocklistMode: 'silent', blockKeepsFriendship: false };
 
 export type PermissionCode = Extract<ErrorCode, 'blocked' | 'not-friends' | 'not-in-recipient-friends' | 'not-in-sender-friends'>;
 export type Decision = 'ok' | 'silent-drop' | PermissionCode;
@@ -101,9 +102,12 @@ export function permissionsMarkdown(): string {
     '`@parley/protocol`. Settings (admin API, `PUT /api/v1/admin/settings`):',
     '',
     '- `messaging`: `open` (default; strangers may message) or `friends` (only friends).',
-    '- `blocklistMode`: `reject` (default; the sender gets the `blocked` code) or `silent`',
-    '  (the server acks the update and never applies, stores or delivers it: every',
-    '  `blocked` below becomes `silent-drop`).',
+    '- `blocklistMode`: `silent` (default, as in the hosted service) or `reject`. Silent: the',
+    '  server acks the update as if it were sent and never applies, stores or delivers it',
+    '  (the message stays on the sending device as sent, with no delivered tick, and becomes',
+    "  the preview in the sender's own inbox only); a friend request to the user who blocked",
+    '  the sender is answered as sent and goes nowhere. Reject: the sender gets the `blocked`',
+    '  code. The table below is in reject mode; in silent mode every `blocked` is `silent-drop`.',
     '- `blockKeepsFriendship`: `false` (default; blocking removes the friendship both ways).',
     '',
     "Friendship may be one-way in data: a request + accept adds both ways; the admin",

@@ -58,9 +58,11 @@ class Server {
 
   /** The server's clock for recalls: shortly after the messages' TS unless a test moves it. */
   now = TS + 1000;
+  /** The time window for clients' `ts`; the validator's default unless a test sets one. */
+  tsWindow: { maxSkewMs: number; maxAgeMs: number } | undefined;
 
   submit(user: string, update: Uint8Array): Verdict {
-    const verdict = validateUpdate(update, { user, path: this.path, doc: this.doc, now: this.now });
+    const verdict = validateUpdate(update, { user, path: this.path, doc: this.doc, now: this.now, ...(this.tsWindow === undefined ? {} : { tsWindow: this.tsWindow }) });
     if (verdict.ok) {
       // Two transactions: Y.applyUpdate marks an enclosing transaction remote, and
       // Yjs then replaces the client id of a doc that also wrote in it.
@@ -336,6 +338,8 @@ describe('validateUpdate: acceptances', () => {
 
   test('accepts a message dated at the first and the last millisecond of the segment', () => {
     const server = new Server();
+    // The segment's bounds, not the time window, are under test here.
+    server.tsWindow = { maxSkewMs: 366 * 24 * 3600_000, maxAgeMs: 366 * 24 * 3600_000 };
     const alice = device(server, ALICE);
     const [first, last] = segmentRange(SEGMENT);
     const verdict = server.accept(
@@ -1259,5 +1263,62 @@ describe('validateUpdate: pinned, archived and drafts prefs', () => {
     refused(server.submit('alice', capture(alice, () => alice.getMap('pinned').set('bob', { pinned: 'yes', ts: TS }))), 'schema-invalid');
     const alice2 = device(server, ALICE_2);
     refused(server.submit('alice', capture(alice2, () => alice2.getMap('archived').set('not a user!', { archived: true, ts: TS }))), 'schema-invalid');
+  });
+});
+
+describe('validateUpdate: the time window', () => {
+  const window = { maxSkewMs: 5 * 60_000, maxAgeMs: 30 * 24 * 3600_000 };
+  /** A server whose clock reads `now`, judging with the window above. */
+  function serverAt(now: number): Server & { submitIn: (user: string, update: Uint8Array) => Verdict } {
+    const server = new Server();
+    server.now = now;
+    return Object.assign(server, { submitIn: (user: string, update: Uint8Array) => validateUpdate(update, { user, path: server.path, doc: server.doc, now, tsWindow: window }) });
+  }
+
+  test('refuses a message dated more than the allowed skew ahead of the server with ts-out-of-range', () => {
+    const server = serverAt(TS - window.maxSkewMs - 1);
+    refused(server.submitIn('alice', send(device(server, ALICE), message('m1'))), 'ts-out-of-range');
+  });
+
+  test('accepts a message dated exactly the allowed skew ahead', () => {
+    const server = serverAt(TS - window.maxSkewMs);
+    accepted(server.submitIn('alice', send(device(server, ALICE), message('m1'))));
+  });
+
+  test('refuses a message older than the allowed age with ts-out-of-range, and takes one just within it', () => {
+    // March 2025 segment: a server clock past the window's end for TS.
+    const late = serverAt(TS + window.maxAgeMs + 1);
+    const refusal = refused(late.submitIn('alice', send(device(late, ALICE), message('m1'))), 'ts-out-of-range');
+    expect(refusal.msgIds).toEqual(['m1']);
+    const onTime = serverAt(TS + window.maxAgeMs);
+    accepted(onTime.submitIn('alice', send(device(onTime, ALICE), message('m1'))));
+  });
+
+  test('uses the default window (5 minutes ahead, 30 days old) when none is given', () => {
+    const server = new Server();
+    server.now = TS - LIMITS.maxClockSkewMs - 1;
+    refused(server.submit('alice', send(device(server, ALICE), message('m1'))), 'ts-out-of-range');
+    expect(LIMITS.maxMessageAgeMs).toBe(30 * 24 * 3600_000);
+  });
+
+  test('refuses an edit, a reaction, an action or a recall dated in the future with ts-out-of-range', () => {
+    const future = TS + 1000 + window.maxSkewMs + 60_000;
+    const { server, alice, bob } = conversationWithHistory();
+    const judge = (user: string, update: Uint8Array): Verdict => validateUpdate(update, { user, path: server.path, doc: server.doc, now: server.now, tsWindow: window });
+    refused(judge('alice', capture(alice, () => edits(alice).set('m1|1', { msg: 'm1', from: 'alice', n: 1, text: 'x', ts: future }))), 'ts-out-of-range');
+    refused(judge('bob', capture(bob, () => reactions(bob).set('m1|bob|👍', { msg: 'm1', from: 'bob', emoji: '👍', ts: future }))), 'ts-out-of-range');
+    refused(judge('bob', act(device(server, BOB_2), action('m1', 'bob', 'open', { ts: future }))), 'ts-out-of-range');
+    refused(judge('alice', recall(device(server, ALICE_2), 'm1', 'alice', future)), 'ts-out-of-range');
+    // An edit dated now is taken.
+    accepted(judge('alice', edit(device(server, ALICE_2), 'm1', 1, 'x')));
+  });
+});
+
+describe('checkMessage: the sender profile avatar', () => {
+  test('takes an avatar uploaded to Parley and refuses any other address with avatar-invalid', () => {
+    expect(checkCode(message('m1', { profile: { nickname: 'Alice', avatar: `/api/v1/media/${'a'.repeat(64)}` } }), 'alice')).toBeNull();
+    for (const avatar of ['https://tracker.example/p.png', 'data:image/png;base64,AAAA', `/api/v1/media/${'a'.repeat(63)}`, `https://x.example/api/v1/media/${'a'.repeat(64)}`]) {
+      expect(checkCode(message('m1', { profile: { nickname: 'Alice', avatar } }), 'alice')).toBe('avatar-invalid');
+    }
   });
 });

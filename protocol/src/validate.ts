@@ -26,6 +26,7 @@
 import * as Y from 'yjs';
 import type { ErrorCode } from './codes.ts';
 import { LIMITS } from './limits.ts';
+import { isAvatarUrl } from './media.ts';
 import { type DocPath, isUserId, segmentOf } from './paths.ts';
 import {
   ACTION_MAX_BYTES,
@@ -96,6 +97,12 @@ export interface ValidationContext {
   now?: number;
   /** How long after its `ts` a message may be recalled by its sender; default LIMITS.recallWindowMs. */
   recallWindowMs?: number;
+  /**
+   * The times a client may write (`ts` of a message, edit, reaction, action
+   * or recall): at most `maxSkewMs` after `now` and at most `maxAgeMs` before
+   * it; defaults LIMITS.maxClockSkewMs and LIMITS.maxMessageAgeMs.
+   */
+  tsWindow?: { maxSkewMs: number; maxAgeMs: number };
 }
 
 class Refusal extends Error {
@@ -136,6 +143,7 @@ export function checkMessage(value: unknown, user: string, path: DocPath & { kin
   if (!pairOk) refuse('wrong-conversation', `${message.from} -> ${message.to} in ${path.a}/${path.b}`);
   if (segmentOf(message.ts) !== path.segment) refuse('wrong-conversation', `ts is not in segment ${path.segment}`);
   if (bodyBytes(message.body) > LIMITS.bodyBytes) refuse('body-too-long', 'body over 12 KB');
+  if (message.profile.avatar !== undefined && !isAvatarUrl(message.profile.avatar)) refuse('avatar-invalid', 'profile.avatar is not a /api/v1/media/ address');
   return message;
 }
 
@@ -159,7 +167,19 @@ export function validateUpdate(update: Uint8Array, ctx: ValidationContext): Verd
   }
 }
 
-function judge(update: Uint8Array, { user, path, doc, now = Date.now(), recallWindowMs = LIMITS.recallWindowMs }: ValidationContext, msgIds: string[]): Verdict {
+/** A time a real device can write now: not far in the future, not older than a long offline spell. */
+function checkTs(ts: number, now: number, window: { maxSkewMs: number; maxAgeMs: number }, what: string): void {
+  if (ts > now + window.maxSkewMs) refuse('ts-out-of-range', `${what} is ${Math.round((ts - now) / 1000)} s ahead of the server's clock`);
+  if (ts < now - window.maxAgeMs) refuse('ts-out-of-range', `${what} is ${Math.round((now - ts) / 86_400_000)} days old`);
+}
+
+const DEFAULT_TS_WINDOW = { maxSkewMs: LIMITS.maxClockSkewMs, maxAgeMs: LIMITS.maxMessageAgeMs };
+
+function judge(
+  update: Uint8Array,
+  { user, path, doc, now = Date.now(), recallWindowMs = LIMITS.recallWindowMs, tsWindow = DEFAULT_TS_WINDOW }: ValidationContext,
+  msgIds: string[],
+): Verdict {
   const { structs, ds } = Y.decodeUpdate(update);
   const store = doc.store;
   const newClients = new Set<number>();
@@ -286,6 +306,7 @@ function judge(update: Uint8Array, { user, path, doc, now = Date.now(), recallWi
       if (deleted) return;
       const message = checkMessage(value, user, path);
       if (message.id !== key) refuse('schema-invalid', `key ${key} is not the message id ${message.id}`);
+      checkTs(message.ts, now, tsWindow, `message ${key}'s time`);
       verdict.messages.push(message);
     } else if (path.kind === 'conversation' && root === 'receipts') {
       const [who, kind, extra] = key.split('|');
@@ -311,6 +332,7 @@ function judge(update: Uint8Array, { user, path, doc, now = Date.now(), recallWi
       if (action.data.from !== user) refuse('not-author', `action names ${action.data.from}`);
       if (action.data.msg !== msgId || action.data.name !== name) refuse('schema-invalid', `action ${key} holds msg ${action.data.msg} and name ${action.data.name}`);
       if (actionDataBytes(action.data.data) > ACTION_MAX_BYTES) refuse('action-too-long', `action data over ${ACTION_MAX_BYTES} bytes`);
+      checkTs(action.data.ts, now, tsWindow, `action ${key}'s time`);
       verdict.actions.push(action.data);
     } else if (path.kind === 'conversation' && root === 'recalls') {
       // A recall is final: written once, never overwritten or deleted.
@@ -319,6 +341,7 @@ function judge(update: Uint8Array, { user, path, doc, now = Date.now(), recallWi
       const recall = Recall.safeParse(value);
       if (!recall.success) return refuse('schema-invalid', `recall ${key}`);
       if (recall.data.by !== user) refuse('not-author', `recall names ${recall.data.by}`);
+      checkTs(recall.data.ts, now, tsWindow, `recall ${key}'s time`);
       // Only a message the server accepted before: its author and time are known.
       const message = serverMessages.get(key);
       if (message === undefined) return refuse('message-not-found', `recall of ${key}, which this document does not hold`);
@@ -340,6 +363,7 @@ function judge(update: Uint8Array, { user, path, doc, now = Date.now(), recallWi
       if (!edit.success) return refuse('schema-invalid', `edit ${key}: ${edit.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
       if (edit.data.from !== user) refuse('not-author', `edit names ${edit.data.from}`);
       if (edit.data.msg !== msgId || String(edit.data.n) !== n) refuse('schema-invalid', `edit ${key} holds msg ${edit.data.msg} and n ${edit.data.n}`);
+      checkTs(edit.data.ts, now, tsWindow, `edit ${key}'s time`);
       if (isRecalled(msgId)) refuse('message-recalled', `message ${msgId} was recalled`);
       const message = serverMessages.get(msgId);
       if (message === undefined) return refuse('message-not-found', `edit of ${msgId}, which this document does not hold`);
@@ -354,6 +378,7 @@ function judge(update: Uint8Array, { user, path, doc, now = Date.now(), recallWi
       if (!reaction.success) return refuse('schema-invalid', `reaction ${key}: ${reaction.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
       if (reaction.data.from !== user) refuse('not-author', `reaction names ${reaction.data.from}`);
       if (reaction.data.msg !== msgId || reaction.data.emoji !== emoji) refuse('schema-invalid', `reaction ${key} holds msg ${reaction.data.msg} and emoji ${reaction.data.emoji}`);
+      checkTs(reaction.data.ts, now, tsWindow, `reaction ${key}'s time`);
       if (!knownMessage(msgId)) refuse('message-not-found', `reaction ${key} is about no message of this document`);
       if (isRecalled(msgId)) refuse('message-recalled', `message ${msgId} was recalled`);
       verdict.reactions.push(reaction.data);

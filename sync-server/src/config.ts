@@ -40,6 +40,20 @@ export interface Config {
   vapidSubject: string;
   /** PARLEY_RECALL_WINDOW_MS, default 120000 (2 minutes): how long after sending a sender may recall a message. */
   recallWindowMs: number;
+  /**
+   * PARLEY_MAX_CLOCK_SKEW_MS, default 300000 (5 minutes): how far ahead of the
+   * server's clock a message's `ts` (and an edit's, reaction's, action's or
+   * recall's) may be. Device clocks drift by seconds, not minutes; a time far
+   * in the future would sort first forever and outlive the recall window.
+   */
+  maxClockSkewMs: number;
+  /**
+   * PARLEY_MAX_MESSAGE_AGE_MS, default 2592000000 (30 days): how old a
+   * client's message `ts` may be when it reaches the server: a device that was
+   * offline a month still delivers what it wrote; an older time is a forged
+   * one (history goes in through the admin import, which is exempt).
+   */
+  maxMessageAgeMs: number;
   /** PARLEY_PUSH_RETRY_MS, default 1000: the first wait before retrying a push the push service put off (429/5xx); it doubles per attempt. */
   pushRetryMs: number;
 }
@@ -133,5 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     vapidSubject: vapidSubject(env),
     pushRetryMs: integer(env, 'PARLEY_PUSH_RETRY_MS', 1000, 1, 3600_000),
     recallWindowMs: integer(env, 'PARLEY_RECALL_WINDOW_MS', 2 * 60_000, 0, 30 * 24 * 3600_000),
+    maxClockSkewMs: integer(env, 'PARLEY_MAX_CLOCK_SKEW_MS', 5 * 60_000, 0, 24 * 3600_000),
+    maxMessageAgeMs: integer(env, 'PARLEY_MAX_MESSAGE_AGE_MS', 30 * 24 * 3600_000, 60_000, 3650 * 24 * 3600_000),
   };
 }

@@ -1,9 +1,11 @@
 /** The admin API, each endpoint against a real server, real SQLite and real clients. */
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { conversationPath, inboxPath, type InboxEntry, type Message } from '@parley/protocol';
 import { api, cleanup, message, openDoc, rejects, send, signUp, startServer, synced, thisSegment, waitFor, type TestServer } from './helpers.ts';
+import { MediaClient } from './media-client.ts';
 
 afterEach(cleanup);
 
@@ -31,16 +33,18 @@ describe('admin API', () => {
 
   it('reads and changes settings', async () => {
     const { admin } = await setup();
-    expect((await admin('GET', '/settings')).body).toEqual({ messaging: 'open', blocklistMode: 'reject', blockKeepsFriendship: false });
-    expect((await admin('PUT', '/settings', { messaging: 'friends' })).body).toEqual({ messaging: 'friends', blocklistMode: 'reject', blockKeepsFriendship: false });
+    expect((await admin('GET', '/settings')).body).toEqual({ messaging: 'open', blocklistMode: 'silent', blockKeepsFriendship: false });
+    expect((await admin('PUT', '/settings', { messaging: 'friends' })).body).toEqual({ messaging: 'friends', blocklistMode: 'silent', blockKeepsFriendship: false });
     expect((await admin<{ error: { code: string } }>('PUT', '/settings', { messaging: 'nobody' })).body.error.code).toBe('bad-request');
   });
 
   it('imports accounts with nickname and avatar, at most 100 per call', async () => {
     const { server, admin, alice } = await setup();
-    const imported = await admin('POST', '/accounts', { accounts: [{ id: 'carol', nickname: 'Carol', avatar: 'https://x/c.png' }, { id: 'alice' }] });
+    // An avatar is an image uploaded to this server (here by alice, for the admin to name).
+    const { url: avatar } = await new MediaClient(server.url, alice.accessToken).upload(randomBytes(100), { kind: 'image', peer: 'bob', mime: 'image/png' });
+    const imported = await admin('POST', '/accounts', { accounts: [{ id: 'carol', nickname: 'Carol', avatar }, { id: 'alice' }] });
     expect(imported.body).toEqual({ created: ['carol'], existing: ['alice'] });
-    expect((await api(server.url, 'GET', '/users/carol', undefined, alice.accessToken)).body).toEqual({ id: 'carol', nickname: 'Carol', avatar: 'https://x/c.png' });
+    expect((await api(server.url, 'GET', '/users/carol', undefined, alice.accessToken)).body).toEqual({ id: 'carol', nickname: 'Carol', avatar });
     const tooMany = Array.from({ length: 101 }, (_, i) => ({ id: `u${i}` }));
     expect((await admin('POST', '/accounts', { accounts: tooMany })).status).toBe(400);
   });

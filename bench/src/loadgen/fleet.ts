@@ -5,6 +5,8 @@
  * messages go out on a schedule whatever the server answers, so a slow server
  * shows as latency rather than as a politely lower rate.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Message, conversationPath, segmentOf, segmentRange } from '@parley/protocol';
 import * as Y from 'yjs';
 import { Device, type DeviceHooks } from '../client/device.ts';
@@ -78,6 +80,8 @@ export class Fleet {
   async connect(conversations: number, devicesPerUser: number, concurrency: number): Promise<ConnectResult> {
     const { target } = this;
     const key = target.kind === 'parley' ? null : readJwtSecret(target.dataDir);
+    // Parley opens a conversation only with users that exist: their accounts first, outside the timing.
+    if (target.kind === 'parley') await importAccounts(target, Array.from({ length: conversations }, (_, i) => [`u${i}a`, `u${i}b`]).flat());
     const started = performance.now();
     const all: { device: Device; user: string; name: string }[] = [];
     for (let i = 0; i < conversations; i++) {
@@ -245,6 +249,18 @@ export class Fleet {
 
 function encodedSize(doc: Y.Doc): number {
   return Y.encodeStateAsUpdate(doc).byteLength;
+}
+
+/** Creates the users' accounts on a Parley server through the admin API (100 per call, its limit); existing ones are kept. */
+async function importAccounts(target: Target, users: readonly string[]): Promise<void> {
+  const adminKey = readFileSync(join(target.dataDir, 'admin-key'), 'utf8').trim();
+  const http = new URL(target.wsBase);
+  const url = `http://${http.host}/api/v1/admin/accounts`;
+  for (let i = 0; i < users.length; i += 100) {
+    const accounts = users.slice(i, i + 100).map((id) => ({ id }));
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-admin-key': adminKey }, body: JSON.stringify({ accounts }) });
+    if (!response.ok) throw new Error(`POST /admin/accounts: ${response.status} ${await response.text()}`);
+  }
 }
 
 /** W3: `devices` idle devices, 4 per conversation, connected and synced; the server's RSS before and after. */

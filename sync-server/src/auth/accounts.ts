@@ -5,6 +5,7 @@
  */
 import type { ErrorCode, ProfileEntry, Session } from '@parley/protocol';
 import type { Storage, UserRecord } from '../storage/storage.ts';
+import { shownAvatar } from './avatar.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import type { Tokens } from './tokens.ts';
 
@@ -20,7 +21,8 @@ export class Refusal extends Error {
 }
 
 export function profileOf(user: UserRecord): ProfileEntry {
-  return user.avatar === null ? { id: user.id, nickname: user.nickname } : { id: user.id, nickname: user.nickname, avatar: user.avatar };
+  const avatar = shownAvatar(user.avatar);
+  return avatar === null ? { id: user.id, nickname: user.nickname } : { id: user.id, nickname: user.nickname, avatar };
 }
 
 export class Accounts {

@@ -35,6 +35,7 @@ import {
   type Profile,
 } from '@parley/protocol';
 import { profileOf, Refusal } from '../auth/accounts.ts';
+import { checkAvatar } from '../auth/avatar.ts';
 import type { Tokens } from '../auth/tokens.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
@@ -117,6 +118,7 @@ export function registerAdmin(
     async (request) => {
       await admin(request);
       const { accounts } = parseBody(ImportAccountsBody, request.body);
+      for (const a of accounts) await checkAvatar(storage, a.avatar, null);
       const created: string[] = [];
       const existing: string[] = [];
       for (const a of accounts) {

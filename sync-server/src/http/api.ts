@@ -13,6 +13,7 @@ import {
   UserId,
 } from '@parley/protocol';
 import { Refusal, type Accounts } from '../auth/accounts.ts';
+import { checkAvatar } from '../auth/avatar.ts';
 import type { Tokens } from '../auth/tokens.ts';
 import type { Media } from '../media/media.ts';
 import type { PushService } from '../push/push.ts';
@@ -82,6 +83,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): RouteBook {
   routes.add({ method: 'PATCH', url: `${API_PREFIX}/me`, summary: "Change the caller's profile", auth: 'user', body: UpdateProfileRequest, response: ProfileEntry }, async (request) => {
     const { user } = await caller(request);
     const patch = parseBody(UpdateProfileRequest, request.body ?? {});
+    await checkAvatar(deps.storage, patch.avatar, user);
     const profile = await accounts.updateProfile(user, patch);
     await hub.profileChanged(profile);
     return profile;

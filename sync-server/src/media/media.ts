@@ -7,7 +7,7 @@
  * not exist (404 media-not-found, not 403): a stranger learns nothing, not
  * even whether some conversation holds that file.
  */
-import { MEDIA_HASH_PATTERN } from '@parley/protocol';
+import { MEDIA_HASH_PATTERN, mediaUrl } from '@parley/protocol';
 import { Refusal } from '../auth/accounts.ts';
 import type { Log } from '../log.ts';
 import type { MediaRecord, Storage } from '../storage/storage.ts';
@@ -29,7 +29,8 @@ export class Media {
   /** The record and file of `hash`, if `user` may read it; media-not-found otherwise. */
   async readable(user: string, hash: string): Promise<{ media: MediaRecord; path: string }> {
     const media = MEDIA_HASH_PATTERN.test(hash) ? await this.storage.getMedia(hash) : undefined;
-    if (media === undefined || !(await this.storage.mayReadMedia(hash, user)) || !(await this.store.has(hash))) throw new Refusal('media-not-found');
+    const mayRead = media !== undefined && ((await this.storage.mayReadMedia(hash, user)) || (await this.storage.isAvatar(mediaUrl(hash))));
+    if (media === undefined || !mayRead || !(await this.store.has(hash))) throw new Refusal('media-not-found');
     return { media, path: this.store.pathOf(hash) };
   }
 

@@ -253,6 +253,25 @@ describe.each(backends)('%s storage', (_name, make) => {
     expect(await s.mayReadMedia(hash, 'carol')).toBe(true);
   });
 
+  it("drops a conversation's reference to media (and one waiting for its upload), leaving the uploader and other conversations", async () => {
+    const s = open();
+    const hash = 'e'.repeat(64);
+    await s.addMedia({ hash, size: 1, mime: 'image/png', kind: 'image', name: null, created: 1 }, 'alice', null);
+    await s.commit([
+      { kind: 'media-ref', hash, conversation: 'alice/bob', from: 'alice' },
+      { kind: 'media-ref', hash, conversation: 'alice/carol', from: 'alice' },
+      { kind: 'media-ref', hash, conversation: 'dave/eve', from: 'dave' },
+    ]);
+    await s.commit([{ kind: 'media-unref', hash, conversation: 'alice/bob' }]);
+    expect(await s.mayReadMedia(hash, 'bob')).toBe(false);
+    expect(await s.mayReadMedia(hash, 'alice')).toBe(true);
+    expect(await s.mayReadMedia(hash, 'carol')).toBe(true);
+    // Dave's reference waited for his upload; it is dropped, so his upload later grants eve nothing.
+    await s.commit([{ kind: 'media-unref', hash, conversation: 'dave/eve' }]);
+    await s.addMedia({ hash, size: 1, mime: 'image/png', kind: 'image', name: null, created: 2 }, 'dave', null);
+    expect(await s.mayReadMedia(hash, 'eve')).toBe(false);
+  });
+
   it('group-commits writes queued in one tick into one transaction', async () => {
     const s = open();
     let commits = 0;

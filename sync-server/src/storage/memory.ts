@@ -72,6 +72,11 @@ export class MemoryStorage implements Storage {
           }
           return 0;
         }
+        case 'media-unref': {
+          this.mediaRefs.get(w.hash)?.delete(w.conversation);
+          for (const [key, conversations] of this.mediaWaiting) if (key.startsWith(`${w.hash}|`)) conversations.delete(w.conversation);
+          return 0;
+        }
       }
     });
     return Promise.resolve(ids);
@@ -256,6 +261,10 @@ export class MemoryStorage implements Storage {
 
   mayReadMedia(hash: string, user: string): Promise<boolean> {
     return Promise.resolve(this.mayRead(hash, user));
+  }
+
+  isAvatar(url: string): Promise<boolean> {
+    return Promise.resolve([...this.users.values()].some((u) => u.avatar === url));
   }
 
   private mayRead(hash: string, user: string): boolean {

@@ -93,6 +93,8 @@ CREATE TABLE IF NOT EXISTS users (
   role TEXT NOT NULL DEFAULT 'user',
   created INTEGER NOT NULL
 );
+-- Avatars are media anyone signed in may read (Media.readable): found by hash.
+CREATE INDEX IF NOT EXISTS users_avatar ON users (avatar) WHERE avatar IS NOT NULL;
 CREATE TABLE IF NOT EXISTS relations (
   owner TEXT NOT NULL,
   kind TEXT NOT NULL,
@@ -283,6 +285,7 @@ export class SqliteDb {
         'INSERT INTO users (id, password_hash, nickname, avatar, role, created) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
       ),
       getUser: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?'),
+      isAvatar: db.prepare<[string], { ok: number }>('SELECT EXISTS (SELECT 1 FROM users WHERE avatar = ?) AS ok'),
       setNickname: db.prepare<[string, string]>('UPDATE users SET nickname = ? WHERE id = ?'),
       setAvatar: db.prepare<[string, string]>('UPDATE users SET avatar = ? WHERE id = ?'),
       relationsOf: db.prepare<[string, string], RelationRow>(
@@ -325,6 +328,8 @@ export class SqliteDb {
       putWaiting: db.prepare<[string, string, string, string]>('INSERT OR IGNORE INTO media_waiting (hash, sender, a, b) VALUES (?, ?, ?, ?)'),
       releaseWaiting: db.prepare<[string, string]>('INSERT OR IGNORE INTO media_refs (hash, a, b) SELECT hash, a, b FROM media_waiting WHERE hash = ? AND sender = ?'),
       dropWaiting: db.prepare<[string, string]>('DELETE FROM media_waiting WHERE hash = ? AND sender = ?'),
+      dropRef: db.prepare<[string, string, string]>('DELETE FROM media_refs WHERE hash = ? AND a = ? AND b = ?'),
+      dropWaitingRef: db.prepare<[string, string, string]>('DELETE FROM media_waiting WHERE hash = ? AND a = ? AND b = ?'),
       dropEndpoint: db.prepare<[string, string, string]>('DELETE FROM push_subscriptions WHERE endpoint = ? AND NOT (user = ? AND device = ?)'),
       putSubscription: db.prepare<[string, string, string, string, string, number, number]>(
         'INSERT INTO push_subscriptions (user, device, endpoint, p256dh, auth, previews, updated) VALUES (?, ?, ?, ?, ?, ?, ?) ' +
@@ -370,6 +375,12 @@ export class SqliteDb {
             const [a, b] = membersOf(w.conversation);
             if (s.mayRead.get({ hash: w.hash, user: w.from })?.ok === 1) s.putRef.run(w.hash, a, b);
             else s.putWaiting.run(w.hash, w.from, a, b);
+            return 0;
+          }
+          case 'media-unref': {
+            const [a, b] = membersOf(w.conversation);
+            s.dropRef.run(w.hash, a, b);
+            s.dropWaitingRef.run(w.hash, a, b);
             return 0;
           }
         }
@@ -564,6 +575,10 @@ export class SqliteDb {
 
   mayReadMedia(hash: string, user: string): boolean {
     return this.stmt.mayRead.get({ hash, user })?.ok === 1;
+  }
+
+  isAvatar(url: string): boolean {
+    return this.stmt.isAvatar.get(url)?.ok === 1;
   }
 
   /**

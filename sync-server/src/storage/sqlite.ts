@@ -202,6 +202,10 @@ export class SqliteStorage implements Storage {
     return this.read(() => this.reader.mayReadMedia(hash, user));
   }
 
+  isAvatar(url: string): Promise<boolean> {
+    return this.read(() => this.reader.isAvatar(url));
+  }
+
   /** Waits for every request sent so far, gives free pages back, closes both connections and ends the worker. */
   close(): Promise<void> {
     return (this.closing ??= (async () => {

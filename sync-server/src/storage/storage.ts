@@ -43,7 +43,13 @@ export type Write =
    * An accepted message references media: both members may read it from now
    * on if `from` may (else the reference waits until `from` uploads it).
    */
-  | { kind: 'media-ref'; hash: string; conversation: string; from: string };
+  | { kind: 'media-ref'; hash: string; conversation: string; from: string }
+  /**
+   * A recall took the conversation's last message referencing the media: its
+   * members may no longer read it through this conversation (an uploader
+   * still may, as uploader), and a reference waiting for the upload goes too.
+   */
+  | { kind: 'media-unref'; hash: string; conversation: string };
 
 /**
  * One directed relation: `owner`'s friend list holds `other`, `owner` blocked
@@ -207,6 +213,8 @@ export interface Storage {
   getMedia(hash: string): Promise<MediaRecord | undefined>;
   /** Whether `user` uploaded `hash` or is a member of a conversation with a message that references it. */
   mayReadMedia(hash: string, user: string): Promise<boolean>;
+  /** Whether some user's avatar is `url` (`/api/v1/media/<hash>`): avatars are readable by anyone signed in. */
+  isAvatar(url: string): Promise<boolean>;
 
   close(): Promise<void>;
   /**

@@ -12,6 +12,7 @@ const UPDATE = 0;
 const LAST_SEQ = 1;
 const MESSAGE = 2;
 const MEDIA_REF = 3;
+const MEDIA_UNREF = 4;
 
 export function encodeWrites(writes: readonly Write[]): Uint8Array {
   const e = encoding.createEncoder();
@@ -42,6 +43,11 @@ export function encodeWrites(writes: readonly Write[]): Uint8Array {
         encoding.writeVarString(e, w.hash);
         encoding.writeVarString(e, w.conversation);
         encoding.writeVarString(e, w.from);
+        break;
+      case 'media-unref':
+        encoding.writeVarUint(e, MEDIA_UNREF);
+        encoding.writeVarString(e, w.hash);
+        encoding.writeVarString(e, w.conversation);
         break;
     }
   }
@@ -75,6 +81,9 @@ export function decodeWrites(bytes: Uint8Array): Write[] {
         break;
       case MEDIA_REF:
         writes.push({ kind: 'media-ref', hash: decoding.readVarString(d), conversation: decoding.readVarString(d), from: decoding.readVarString(d) });
+        break;
+      case MEDIA_UNREF:
+        writes.push({ kind: 'media-unref', hash: decoding.readVarString(d), conversation: decoding.readVarString(d) });
         break;
       default:
         throw new Error(`unknown write kind ${kind}`);

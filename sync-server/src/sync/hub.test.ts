@@ -24,8 +24,15 @@ const msg = (id: string): Message => ({
   profile: { nickname: 'alice' },
 });
 
+/** A storage holding the accounts of alice and bob: the hub opens conversations only with users that exist. */
+async function storageWithUsers(): Promise<MemoryStorage> {
+  const storage = new MemoryStorage();
+  for (const id of ['alice', 'bob']) await storage.createUser({ id, passwordHash: null, nickname: id, avatar: null, role: 'user', created: Date.now() });
+  return storage;
+}
+
 async function openAsAlice() {
-  const hub = new SyncHub(new MemoryStorage(), 60_000, createLog('silent'));
+  const hub = new SyncHub(await storageWithUsers(), 60_000, createLog('silent'));
   hubs.push(hub);
   const frames: ControlFrame[] = [];
   const opened = await hub.open(path, 'alice', 'd', (bytes) => {
@@ -75,7 +82,7 @@ describe('the sync hub', () => {
 
 describe('relaying an accepted update', () => {
   it('sends the sender only the server part and every other connection the whole update', async () => {
-    const hub = new SyncHub(new MemoryStorage(), 60_000, createLog('silent'));
+    const hub = new SyncHub(await storageWithUsers(), 60_000, createLog('silent'));
     hubs.push(hub);
     const received = { sender: new Y.Doc(), other: new Y.Doc() };
     const updates = { sender: 0, other: 0 };

@@ -21,6 +21,7 @@ import {
   type Message,
   inboxPath,
   mayRead,
+  mediaOf,
   parseDocPath,
   SERVER_ROOTS,
   validateUpdate,
@@ -66,6 +67,8 @@ interface Recalled {
 export interface HubOptions {
   /** How long after sending a sender may recall a message (PARLEY_RECALL_WINDOW_MS). */
   recallWindowMs?: number;
+  /** How far ahead of the server's clock and how far back a client's `ts` may be (PARLEY_MAX_CLOCK_SKEW_MS, PARLEY_MAX_MESSAGE_AGE_MS). */
+  tsWindow?: { maxSkewMs: number; maxAgeMs: number };
 }
 
 export type OpenResult = { ok: true; connection: Connection } | { ok: false; code: ErrorCode };
@@ -116,6 +119,7 @@ export class SyncHub implements UpdateSink {
   private readonly online = new Map<string, Map<string, number>>();
   private readonly observers: HubObserver[] = [];
   private readonly recallWindowMs: number;
+  private readonly tsWindow: { maxSkewMs: number; maxAgeMs: number };
 
   constructor(
     private readonly storage: Storage,
@@ -124,6 +128,7 @@ export class SyncHub implements UpdateSink {
     options: HubOptions = {},
   ) {
     this.recallWindowMs = options.recallWindowMs ?? LIMITS.recallWindowMs;
+    this.tsWindow = options.tsWindow ?? { maxSkewMs: LIMITS.maxClockSkewMs, maxAgeMs: LIMITS.maxMessageAgeMs };
     this.settings = new SettingsStore(storage);
     this.relations = new Relations(storage, this.settings);
     this.relations.onChange = (users) => {
@@ -164,6 +169,7 @@ export class SyncHub implements UpdateSink {
     const parsed = parseDocPath(path);
     if (parsed === null) return { ok: false, code: 'not-found' };
     if (!mayRead(parsed, user)) return { ok: false, code: parsed.kind === 'conversation' ? 'not-member' : 'not-owner-doc' };
+    if (parsed.kind === 'conversation' && !(await this.exists(parsed.a === user ? parsed.b : parsed.a))) return { ok: false, code: 'user-not-found' };
     const live = await this.registry.acquire(path);
     const connection = new Connection(live, user, device, out, this, this.log);
     connection.start();
@@ -173,6 +179,20 @@ export class SyncHub implements UpdateSink {
       this.online.set(user, devices);
     }
     return { ok: true, connection };
+  }
+
+  /**
+   * Whether `user` has an account. A conversation with an id nobody holds is
+   * refused (user-not-found), so nothing waits in a future account's inbox.
+   * The profiles of loaded conversations answer first (accounts are never
+   * deleted, so a known user stays known); otherwise one storage read.
+   */
+  private async exists(user: string): Promise<boolean> {
+    if (this.profiles.has(user)) return true;
+    const record = await this.storage.getUser(user);
+    if (record === undefined) return false;
+    if (!this.profiles.has(user)) this.profiles.set(user, profileOf(record));
+    return true;
   }
 
   /** Lets go of a connection's document. */
@@ -213,7 +233,7 @@ export class SyncHub implements UpdateSink {
 
   submit(live: LiveDoc, connection: Connection, update: Uint8Array): void {
     const { user } = connection;
-    const verdict = validateUpdate(update, { user, path: live.parsed, doc: live.doc, now: Date.now(), recallWindowMs: this.recallWindowMs });
+    const verdict = validateUpdate(update, { user, path: live.parsed, doc: live.doc, now: Date.now(), recallWindowMs: this.recallWindowMs, tsWindow: this.tsWindow });
     if (!verdict.ok) {
       this.log.info({ doc: live.path, user, code: verdict.code, detail: verdict.detail }, 'update rejected');
       connection.sendControl({ type: 'reject', code: verdict.code, message: `${errorMessage(verdict.code)} (${verdict.detail})`, msgIds: verdict.msgIds });
@@ -231,6 +251,7 @@ export class SyncHub implements UpdateSink {
         // The sender is told it was sent; nothing of the update is applied, stored or delivered.
         this.log.info({ doc: live.path, user, msgIds }, 'update silently dropped (blocked sender)');
         connection.sendControl({ type: 'ack', client: position.client, clock: position.clock, msgIds });
+        this.previewForSender(live, user, verdict.messages);
         return;
       }
       this.log.info({ doc: live.path, user, code: decision }, 'update rejected');
@@ -305,6 +326,25 @@ export class SyncHub implements UpdateSink {
   }
 
   /**
+   * A silently dropped message (the sender is blocked) still becomes the
+   * conversation's preview in the sender's own inbox, as a sent one would, so
+   * that their conversation list on every device shows what they sent; the
+   * recipient's inbox, and the conversation document both share, are left
+   * untouched. It takes the sequence of the last accepted message (it has none
+   * of its own) and counts as nothing unread.
+   */
+  private previewForSender(live: LiveDoc, sender: string, messages: readonly Message[]): void {
+    const path = live.parsed;
+    const inbox = live.dependencies.find((d) => d.parsed.kind === 'inbox' && d.parsed.user === sender);
+    if (path.kind !== 'conversation' || inbox === undefined || messages.length === 0) return;
+    const seq = this.lastSeq.get(conversationId(path.a, path.b)) ?? 0;
+    const peer = path.a === sender ? path.b : path.a;
+    inbox
+      .write(() => recordMessages(inbox.doc, peer, path.segment, messages.map((message) => ({ message, seq })), seq, Date.now(), false))
+      .catch((error: unknown) => this.log.error({ err: error, doc: inbox.path }, 'sender preview failed'));
+  }
+
+  /**
    * Writes a message as the server (admin API: send as a user, system
    * notices): stamped, stored, broadcast and counted in the inboxes exactly as
    * a client's. No friend or blocklist check (the admin bypasses them).
@@ -375,6 +415,7 @@ export class SyncHub implements UpdateSink {
     const live = await this.registry.acquire(docPath);
     try {
       for (const r of recalled) this.tell((o) => o.messageRecalled?.({ ...conversationEvent(live, [{ message: r.message, seq: r.seq }]), by: r.by }));
+      if (live.parsed.kind === 'conversation') await this.revokeMedia(live.parsed.a, live.parsed.b, recalled);
       const now = Date.now();
       await Promise.all(
         live.dependencies.map((inbox) => {
@@ -393,6 +434,33 @@ export class SyncHub implements UpdateSink {
       await this.registry.erase([live, ...live.dependencies]);
     } finally {
       this.registry.release(live);
+    }
+  }
+
+  /**
+   * A recall revokes the peer's access to the recalled messages' media: each
+   * hash that no other message of the conversation (any segment) still
+   * references loses the conversation's reference (`media-unref`); its
+   * uploader keeps access as uploader. The documents are scanned and the
+   * write queued with no await between, so a message accepted afterwards
+   * (which references it again) commits after the revocation, not before.
+   * Costs a scan of the conversation's history, only for a recalled message
+   * that carried media.
+   */
+  private async revokeMedia(x: string, y: string, recalled: readonly Recalled[]): Promise<void> {
+    const hashes = new Set(recalled.flatMap((r) => mediaOf(r.message.body).map((ref) => ref.hash)));
+    if (hashes.size === 0) return;
+    const conversation = conversationId(x, y);
+    await this.commit.idle();
+    const docs: LiveDoc[] = [];
+    try {
+      for (const { segment } of await this.storage.segmentsOf(conversation)) docs.push(await this.registry.acquire(conversationPath(x, y, segment)));
+      for (const live of docs) {
+        for (const message of live.doc.getMap<Message>('messages').values()) for (const ref of mediaOf(message.body)) hashes.delete(ref.hash);
+      }
+      if (hashes.size > 0) await this.commit.write([...hashes].map((hash): Write => ({ kind: 'media-unref', hash, conversation })));
+    } finally {
+      for (const live of docs) this.registry.release(live);
     }
   }
 
@@ -637,12 +705,8 @@ export class SyncHub implements UpdateSink {
       const seq = await this.storage.lastSeq(conversation);
       if (!this.lastSeq.has(conversation)) this.lastSeq.set(conversation, seq);
     }
-    for (const member of [path.a, path.b]) {
-      if (!this.profiles.has(member)) {
-        const user = await this.storage.getUser(member);
-        this.profiles.set(member, user === undefined ? { id: member, nickname: member } : profileOf(user));
-      }
-    }
+    // Only accounts that exist are cached: `profiles` is also the hub's record of who exists (see exists()).
+    for (const member of [path.a, path.b]) await this.exists(member);
     live.dependencies = [await this.registry.acquire(inboxPath(path.a)), await this.registry.acquire(inboxPath(path.b))];
     live.awareness.on('change', () => this.typing.changed(live));
   }

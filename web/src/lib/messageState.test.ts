@@ -8,6 +8,10 @@ describe('messageState', () => {
     expect(messageState({ seq: null, outbox: { state: 'pending' }, ...none })).toBe('pending');
   });
 
+  it('shows a message acked but never stamped (a silent drop) as sent, not pending', () => {
+    expect(messageState({ seq: null, ...none })).toBe('sent');
+  });
+
   it('shows a stamped message as sent until the peer receipts it', () => {
     expect(messageState({ seq: 4, outbox: { state: 'pending' }, ...none })).toBe('sent');
     expect(messageState({ seq: 4, peerDelivered: 3, peerRead: 0 })).toBe('sent');

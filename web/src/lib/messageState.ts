@@ -1,7 +1,9 @@
 /**
  * The state of a message as the sender sees it, derived from the documents
  * alone (docs/architecture.md, "Message states"):
- * pending — in the outbox, no sequence yet; sent — sequence stamped;
+ * pending — in the outbox, no sequence yet; sent — sequence stamped, or
+ * acked with none (a silently dropped message to someone who blocked the
+ * sender: acked like any other, never stamped, and shown the same way);
  * delivered / read — the peer's receipt reaches the sequence; failed — refused.
  */
 import type { ErrorCode } from '@parley/protocol';
@@ -19,7 +21,8 @@ export interface StateInputs {
 
 export function messageState({ seq, outbox, peerDelivered, peerRead }: StateInputs): MessageState {
   if (outbox?.state === 'failed') return 'failed';
-  if (seq === null) return 'pending';
+  // Acked (out of the outbox) yet never stamped: the server's silent answer to a blocked sender, shown as sent.
+  if (seq === null) return outbox === undefined ? 'sent' : 'pending';
   if (peerRead >= seq) return 'read';
   if (peerDelivered >= seq) return 'delivered';
   return 'sent';

@@ -11,6 +11,7 @@ import {
   checkMessage,
   conversationId,
   conversationPath,
+  isAvatarUrl,
   isUserId,
   parseDocPath,
   segmentOf,
@@ -53,7 +54,8 @@ function composeMessage(peer: string, body: Element[], reply?: ReplyRef): Messag
     type: typeOf(body),
     body,
     ts,
-    profile: profile?.avatar === undefined ? { nickname: profile?.nickname ?? me() } : { nickname: profile.nickname, avatar: profile.avatar },
+    // Only an avatar uploaded to Parley goes in a message (the server refuses any other with avatar-invalid).
+    profile: profile?.avatar === undefined || !isAvatarUrl(profile.avatar) ? { nickname: profile?.nickname ?? me() } : { nickname: profile.nickname, avatar: profile.avatar },
     ...(reply === undefined ? {} : { reply }),
   };
 }

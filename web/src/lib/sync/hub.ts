@@ -618,6 +618,8 @@ export class SyncHub {
           return;
         }
         sd.refused = true;
+        // Written offline to an id nobody holds: the messages can never go, so they show as failed (the user may delete them).
+        if (frame.code === 'user-not-found') await db.outbox.where('path').equals(sd.path).modify({ state: 'failed', code: frame.code });
         this.#ctx.refused(sd.path, frame.code);
         return;
       }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bodyOf, conversationRow, displayOrder, messageRow, receiptSeq, relationRow, textOfBody } from './materialise.ts';
+import { bodyOf, conversationRow, displayOrder, messageRow, profileRow, receiptSeq, relationRow, textOfBody } from './materialise.ts';
 
 const message = {
   id: 'm1',
@@ -95,5 +95,14 @@ describe('message bodies', () => {
   it('describes a location and a voice message', () => {
     expect(textOfBody([{ type: 'location', caption: 'Café', latitude: 1, longitude: 2 }])).toBe('📍 Café');
     expect(textOfBody([{ type: 'voice', media: { hash, size: 1, mime: 'audio/webm' }, duration: 65, format: 'webm' }])).toBe('🎤 Voice message (1:05)');
+  });
+});
+
+describe('profileRow', () => {
+  it('keeps an avatar uploaded to Parley and drops one of another form (no third-party fetch)', () => {
+    const avatar = `/api/v1/media/${'a'.repeat(64)}`;
+    expect(profileRow({ id: 'bob', nickname: 'Bob', avatar })).toEqual({ id: 'bob', nickname: 'Bob', avatar });
+    expect(profileRow({ id: 'bob', nickname: 'Bob', avatar: 'https://tracker.example/p.png' })).toEqual({ id: 'bob', nickname: 'Bob' });
+    expect(profileRow({ id: 'bob', nickname: 'Bob', avatar: 'data:image/png;base64,AAAA' })).toEqual({ id: 'bob', nickname: 'Bob' });
   });
 });

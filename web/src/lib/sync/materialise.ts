@@ -3,7 +3,7 @@
  * the network and may be malformed (a refused write, a developer's unchecked
  * write), so every function here is lenient and returns null rather than throw.
  */
-import { Element, InboxEntry, MessageType, ProfileEntry, conversationId, describeElement, segmentOf } from '@parley/protocol';
+import { Element, InboxEntry, MessageType, ProfileEntry, conversationId, describeElement, isAvatarUrl, segmentOf } from '@parley/protocol';
 import type { ConversationRow, MessageRow, ProfileRow, RelationRow } from '../db.ts';
 import { searchWords } from '../search/words.ts';
 
@@ -89,7 +89,8 @@ export function profileRow(value: unknown): ProfileRow | null {
   const parsed = ProfileEntry.safeParse(value);
   if (!parsed.success) return null;
   const { id, nickname, avatar } = parsed.data;
-  return avatar === undefined ? { id, nickname } : { id, nickname, avatar };
+  // An avatar of another form (an inbox cached before avatars had to be uploaded) is not shown: no third-party fetch.
+  return avatar === undefined || !isAvatarUrl(avatar) ? { id, nickname } : { id, nickname, avatar };
 }
 
 /** The seq of a receipt value, or null when malformed. */
