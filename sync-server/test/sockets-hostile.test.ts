@@ -240,12 +240,25 @@ describe('caps per user', () => {
   it('counts sockets that are still opening, so a burst cannot slip past the cap', async () => {
     const server = await startServer({ env: { PARLEY_MAX_SOCKETS_PER_USER: '5' } });
     const alice = await signUp(server.url, 'alice');
-    const burst = Array.from({ length: 20 }, (_, i) => rawSocket(server, i % 2 === 0 ? 'inbox/alice' : 'prefs/alice', alice.accessToken));
+    // Conversation documents load only once every socket of the burst has either asked for its document or been refused.
+    const registry = server.parley.hub.registry;
+    const acquire = registry.acquire.bind(registry);
+    const gated: (() => void)[] = [];
+    let asked = 0;
+    vi.spyOn(registry, 'acquire').mockImplementation(async (path: string) => {
+      if (!path.startsWith('c2c/')) return acquire(path);
+      asked++;
+      await new Promise<void>((resolve) => gated.push(resolve));
+      return acquire(path);
+    });
+    const burst = Array.from({ length: 20 }, (_, i) => rawSocket(server, conversationPath('alice', `peer${i}`, thisSegment()), alice.accessToken));
+    const refused = () => burst.filter((s) => s.frames.some((f) => f.type === 'refused' && f.code === 'too-many-sockets')).length;
+    await waitFor(() => asked + refused() === 20, 'every socket of the burst asking for its document or refused');
+    for (const open of gated.splice(0)) open();
     await waitFor(() => burst.every((s) => s.closeCode !== null || s.types.includes(MESSAGE_SYNC)), 'every socket opened or refused');
     expect(burst.filter((s) => s.types.includes(MESSAGE_SYNC))).toHaveLength(5);
-    expect(burst.filter((s) => s.frames.some((f) => f.type === 'refused' && f.code === 'too-many-sockets'))).toHaveLength(15);
-    await waitFor(() => burst.filter((s) => s.closeCode !== null).length === 15, 'the refused ones closed');
-    expect(server.parley.hub.heldBy('alice')).toEqual({ sockets: 5, docs: 2 });
+    expect(refused()).toBe(15);
+    expect(server.parley.hub.heldBy('alice')).toEqual({ sockets: 5, docs: 5 });
   });
 });
 
