@@ -175,7 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     pushRetryMs: integer(env, 'PARLEY_PUSH_RETRY_MS', 1000, 1, 3600_000),
     recallWindowMs: integer(env, 'PARLEY_RECALL_WINDOW_MS', 2 * 60_000, 0, 30 * 24 * 3600_000),
     pingIntervalMs: integer(env, 'PARLEY_PING_INTERVAL_MS', 30_000, 10, 3600_000),
-    handshakeTimeoutMs: integer(env, 'PARLEY_HANDSHAKE_TIMEOUT_MS', 10_000, 10, 600_000),
+    handshakeTimeoutMs: integer(env, 'PARLEY_HANDSHAKE_TIMEOUT_MS', 10_000, 10, 120_000),
     maxSocketsPerUser: integer(env, 'PARLEY_MAX_SOCKETS_PER_USER', 200, 1, 1_000_000),
     maxDocsPerUser: integer(env, 'PARLEY_MAX_DOCS_PER_USER', 100, 1, 1_000_000),
     maxMalformedFrames: integer(env, 'PARLEY_MAX_MALFORMED_FRAMES', 10, 1, 1_000_000),
