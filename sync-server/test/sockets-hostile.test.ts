@@ -78,7 +78,7 @@ function awarenessFrame(state: Record<string, unknown>): { frame: Uint8Array; cl
 
 describe('liveness', () => {
   it('terminates a socket that misses its pong, and its presence, typing and online state go at once', async () => {
-    const server = await startServer({ env: { PARLEY_PING_INTERVAL_MS: '1000' } });
+    const server = await startServer({ env: { PARLEY_PING_INTERVAL_MS: '2000' } });
     const alice = await signUp(server.url, 'alice', 'alice-phone');
     const bob = await signUp(server.url, 'bob', 'bob-laptop');
     const path = conversationPath('alice', 'bob', thisSegment());
