@@ -25,7 +25,21 @@ export const CLOSE_CODES = {
   forbidden: 4403,
   /** The document path is not one Parley knows. */
   notFound: 4404,
+  /**
+   * The account holds too many sockets or documents open (too-many-sockets,
+   * too-many-docs). Stock y-websocket clients stop on 44xx; Parley's web
+   * client tries again later, backing off, while other tabs close theirs.
+   */
+  tooMany: 4429,
 } as const;
+
+/**
+ * RFC 6455's "protocol error": the server closes a socket that sent too many
+ * frames it could not read (PARLEY_MAX_MALFORMED_FRAMES). A client may
+ * reconnect (y-websocket backs off); a client that only sends garbage is
+ * closed again.
+ */
+export const CLOSE_MALFORMED = 1002;
 
 const code = z.string().refine(isErrorCode) as unknown as z.ZodType<ErrorCode>;
 const ControlFrame = z.discriminatedUnion('type', [

@@ -56,6 +56,47 @@ export interface Config {
   maxMessageAgeMs: number;
   /** PARLEY_PUSH_RETRY_MS, default 1000: the first wait before retrying a push the push service put off (429/5xx); it doubles per attempt. */
   pushRetryMs: number;
+  /**
+   * PARLEY_PING_INTERVAL_MS, default 30000: every sync socket is pinged this
+   * often, and one that has not answered the previous ping with a pong is
+   * terminated, so that a device whose network died goes offline (presence,
+   * typing, push) within one to two intervals, not after TCP gives up (hours).
+   */
+  pingIntervalMs: number;
+  /**
+   * PARLEY_HANDSHAKE_TIMEOUT_MS, default 10000: a connection must send its
+   * request headers (or WebSocket upgrade) within this time, and an upgraded
+   * sync socket must be authenticated and open its document within it again;
+   * otherwise it is dropped. Ten seconds is ample on a slow mobile network and
+   * keeps idle connections from piling up. Request bodies (uploads) and
+   * responses (media downloads) are not limited by it.
+   */
+  handshakeTimeoutMs: number;
+  /**
+   * PARLEY_MAX_SOCKETS_PER_USER, default 200: sync sockets one account may
+   * hold open at once, over all its devices and tabs. A tab of the web app
+   * holds about 4 when idle (inbox, prefs, the open conversation's two
+   * segments) and up to about 12 while it catches up (3 background segments,
+   * a history segment, segments with unsent writes); 200 fits a dozen busy
+   * tabs and devices with room to spare, and still bounds what one account
+   * can hold.
+   */
+  maxSocketsPerUser: number;
+  /**
+   * PARLEY_MAX_DOCS_PER_USER, default 100: distinct documents one account may
+   * hold open at once (each is loaded into the server's memory, a
+   * conversation with both members' inboxes). Tabs of one account share the
+   * inbox, prefs and mostly the same conversations, so this is below the
+   * socket cap and still fits a dozen tabs each on a different conversation.
+   */
+  maxDocsPerUser: number;
+  /**
+   * PARLEY_MAX_MALFORMED_FRAMES, default 10: frames a sync socket may send
+   * that the server cannot read (or of a type it does not know) before it is
+   * closed (1002). An honest client sends none; the first is logged, the rest
+   * only counted.
+   */
+  maxMalformedFrames: number;
 }
 
 export class ConfigError extends Error {
@@ -149,5 +190,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     recallWindowMs: integer(env, 'PARLEY_RECALL_WINDOW_MS', 2 * 60_000, 0, 30 * 24 * 3600_000),
     maxClockSkewMs: integer(env, 'PARLEY_MAX_CLOCK_SKEW_MS', 5 * 60_000, 0, 24 * 3600_000),
     maxMessageAgeMs: integer(env, 'PARLEY_MAX_MESSAGE_AGE_MS', 30 * 24 * 3600_000, 60_000, 3650 * 24 * 3600_000),
+    pingIntervalMs: integer(env, 'PARLEY_PING_INTERVAL_MS', 30_000, 10, 3600_000),
+    handshakeTimeoutMs: integer(env, 'PARLEY_HANDSHAKE_TIMEOUT_MS', 10_000, 10, 120_000),
+    maxSocketsPerUser: integer(env, 'PARLEY_MAX_SOCKETS_PER_USER', 200, 1, 1_000_000),
+    maxDocsPerUser: integer(env, 'PARLEY_MAX_DOCS_PER_USER', 100, 1, 1_000_000),
+    maxMalformedFrames: integer(env, 'PARLEY_MAX_MALFORMED_FRAMES', 10, 1, 1_000_000),
   };
 }

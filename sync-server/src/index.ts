@@ -7,7 +7,7 @@ import { Accounts } from './auth/accounts.ts';
 import { Tokens } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import { createHttpServer, type RegisteredRoute } from './http/server.ts';
-import { createLog, type Log } from './log.ts';
+import { createLog, type Log, type LogDestination } from './log.ts';
 import { Media } from './media/media.ts';
 import { mediaReferences } from './media/references.ts';
 import { PushService } from './push/push.ts';
@@ -31,19 +31,21 @@ export interface Parley {
   close(): Promise<void>;
 }
 
-export async function startParley(config: Config, options: { storage?: Storage } = {}): Promise<Parley> {
-  const log = createLog(config.logLevel);
+export async function startParley(config: Config, options: { storage?: Storage; logTo?: LogDestination } = {}): Promise<Parley> {
+  const log = createLog(config.logLevel, options.logTo);
   const storage = options.storage ?? (await SqliteStorage.open(join(config.dataDir, 'parley.db')));
   const tokens = new Tokens(config.jwtSecret, config.appSecret, config.accessTokenTtl);
   const accounts = new Accounts(storage, tokens);
   const hub = new SyncHub(storage, config.unloadAfterMs, log, {
     recallWindowMs: config.recallWindowMs,
     tsWindow: { maxSkewMs: config.maxClockSkewMs, maxAgeMs: config.maxMessageAgeMs },
+    maxSocketsPerUser: config.maxSocketsPerUser,
+    maxDocsPerUser: config.maxDocsPerUser,
   });
   const push = await PushService.start({ config, storage, hub, log });
   const media = await Media.open(config.dataDir, storage, log);
   hub.alsoWrite(mediaReferences);
-  const { app, sockets, registered } = await createHttpServer({ accounts, tokens, hub, push, media, log, staticDir: config.staticDir, storage, adminKey: config.adminKey });
+  const { app, sockets, registered } = await createHttpServer({ accounts, tokens, hub, push, media, log, staticDir: config.staticDir, storage, adminKey: config.adminKey, sockets: config });
   await hub.settings.load();
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();

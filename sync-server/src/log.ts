@@ -1,9 +1,10 @@
-/** The server's logger: pino, JSON lines on stdout. */
-import { pino, type Logger } from 'pino';
+/** The server's logger: pino, JSON lines on stdout (or on `destination`: tests read what was logged). */
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config.ts';
 
 export type Log = Logger;
+export type LogDestination = DestinationStream;
 
-export function createLog(level: LogLevel): Log {
-  return pino({ level, base: undefined });
+export function createLog(level: LogLevel, destination?: LogDestination): Log {
+  return destination === undefined ? pino({ level, base: undefined }) : pino({ level, base: undefined }, destination);
 }

@@ -17,6 +17,7 @@ import {
   type Session,
 } from '@parley/protocol';
 import { loadConfig, startParley, type Config, type Parley } from '../src/index.ts';
+import type { LogDestination } from '../src/log.ts';
 import { SqliteStorage } from '../src/storage/sqlite.ts';
 
 export interface TestServer {
@@ -40,7 +41,9 @@ export function tempDir(): string {
   return dir;
 }
 
-export async function startServer(options: { dataDir?: string; unloadAfterMs?: number; staticDir?: string; env?: Record<string, string> } = {}): Promise<TestServer> {
+export async function startServer(
+  options: { dataDir?: string; unloadAfterMs?: number; staticDir?: string; env?: Record<string, string>; logTo?: LogDestination } = {},
+): Promise<TestServer> {
   const dataDir = options.dataDir ?? tempDir();
   const config = loadConfig({
     PARLEY_PORT: '0',
@@ -52,7 +55,7 @@ export async function startServer(options: { dataDir?: string; unloadAfterMs?: n
     ...options.env,
   });
   const used = options.staticDir === undefined ? { ...config, staticDir: null } : config;
-  const parley = await startParley(used);
+  const parley = await startParley(used, options.logTo === undefined ? {} : { logTo: options.logTo });
   cleanups.push(() => parley.close());
   return { parley, config: used, dataDir, url: parley.url, wsUrl: `${parley.url.replace('http', 'ws')}/sync` };
 }

@@ -10,7 +10,7 @@ import type { SyncHub } from '../sync/hub.ts';
 import { registerApi } from './api.ts';
 import { installErrorFunnel } from './errors.ts';
 import type { RouteBook } from './routes.ts';
-import { attachSockets, type Sockets } from './sockets.ts';
+import { attachSockets, type SocketOptions, type Sockets } from './sockets.ts';
 import { registerNotFound, registerStatic } from './static.ts';
 
 export interface HttpDeps {
@@ -23,6 +23,8 @@ export interface HttpDeps {
   adminKey: string;
   push: PushService;
   media: Media;
+  /** Liveness, handshake and malformed-frame limits of the sync sockets (the handshake timeout bounds HTTP request headers too). */
+  sockets: SocketOptions;
 }
 
 /** A route as fastify registered it (the OpenAPI test compares these with the document). */
@@ -32,7 +34,16 @@ export interface RegisteredRoute {
 }
 
 export async function createHttpServer(deps: HttpDeps): Promise<{ app: FastifyInstance; sockets: Sockets; routes: RouteBook; registered: RegisteredRoute[] }> {
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  const handshake = deps.sockets.handshakeTimeoutMs;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1024 * 1024,
+    // A connection must send its request headers (an upgrade's too) within the handshake timeout: one that
+    // sends nothing or stops half-way is answered 408 and closed. Node checks this every
+    // connectionsCheckingInterval (30 s by default, too coarse for a 10 s limit). Bodies and responses are
+    // not limited (fastify's requestTimeout stays 0): uploads and media downloads may take long.
+    http: { headersTimeout: handshake, connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(handshake / 4))) },
+  });
   const registered: RegisteredRoute[] = [];
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) registered.push({ method, url: route.url });
@@ -41,6 +52,6 @@ export async function createHttpServer(deps: HttpDeps): Promise<{ app: FastifyIn
   const routes = registerApi(app, deps);
   if (deps.staticDir !== null) await registerStatic(app, deps.staticDir);
   registerNotFound(app, deps.staticDir !== null);
-  const sockets = attachSockets(app.server, deps.hub, deps.tokens, deps.log);
+  const sockets = attachSockets(app.server, deps.hub, deps.tokens, deps.log, deps.sockets);
   return { app, sockets, routes, registered };
 }

@@ -4,31 +4,55 @@
  *
  *   upgrade → verify the token (no sync frame before that)
  *   → hub.open(path, user): a connection, or a refusal
- *   → refusal: one `refused` control frame, then close 4401/4403/4404
+ *   → refusal: one `refused` control frame, then close 4401/4403/4404/4429
  *   → frames in: connection.receive(bytes); bytes out: socket.send
+ *
+ * Liveness: every socket is pinged each `pingIntervalMs`; one that has not
+ * answered the previous ping is terminated, and its close detaches it from
+ * the hub like any other (presence, typing and "online" go at once). A socket
+ * not open on its document within `handshakeTimeoutMs` of its upgrade is
+ * terminated; one that sends `maxMalformedFrames` unreadable frames is
+ * closed with 1002. (The HTTP server bounds the upgrade request itself: see
+ * http/server.ts.)
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { CLOSE_CODES, errorMessage, SYNC_PATH_PREFIX, type ErrorCode } from '@parley/protocol';
+import { CLOSE_CODES, CLOSE_MALFORMED, errorMessage, SYNC_PATH_PREFIX, type ErrorCode } from '@parley/protocol';
 import type { Tokens } from '../auth/tokens.ts';
 import type { Log } from '../log.ts';
 import { controlMessage } from '../sync/frames.ts';
 import type { SyncHub } from '../sync/hub.ts';
 
 const closeCodeOf = (code: ErrorCode): number =>
-  code.startsWith('token-') ? CLOSE_CODES.unauthorized : code === 'not-found' ? CLOSE_CODES.notFound : CLOSE_CODES.forbidden;
+  code.startsWith('token-')
+    ? CLOSE_CODES.unauthorized
+    : code === 'not-found'
+      ? CLOSE_CODES.notFound
+      : code === 'too-many-sockets' || code === 'too-many-docs'
+        ? CLOSE_CODES.tooMany
+        : CLOSE_CODES.forbidden;
 
 const toBytes = (data: RawData): Uint8Array =>
   Array.isArray(data) ? new Uint8Array(Buffer.concat(data)) : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+
+export interface SocketOptions {
+  /** PARLEY_PING_INTERVAL_MS */
+  pingIntervalMs: number;
+  /** PARLEY_HANDSHAKE_TIMEOUT_MS: from upgrade to open on the document. */
+  handshakeTimeoutMs: number;
+  /** PARLEY_MAX_MALFORMED_FRAMES */
+  maxMalformedFrames: number;
+}
 
 export interface Sockets {
   /** Closes every socket (going away) and stops accepting new ones. */
   close(): Promise<void>;
 }
 
-export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, log: Log): Sockets {
+export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, log: Log, options: SocketOptions): Sockets {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+  const heartbeat = watchLiveness(wss, options.pingIntervalMs);
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
@@ -43,6 +67,7 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, log:
       } catch {
         path = '';
       }
+      heartbeat.watch(ws);
       serve(ws, socket, path, url.searchParams.get('token'));
     });
   });
@@ -58,9 +83,12 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, log:
     let receive: ((bytes: Uint8Array) => void) | null = null;
     let onClose: (() => void) | null = null;
     let closed = false;
+    // Authenticated and open on its document in time, or dropped.
+    const handshake = setTimeout(() => ws.terminate(), options.handshakeTimeoutMs);
     ws.on('message', (data: RawData) => (receive === null ? early.push(toBytes(data)) : receive(toBytes(data))));
     ws.on('close', () => {
       closed = true;
+      clearTimeout(handshake);
       onClose?.();
     });
     ws.on('error', (error) => log.debug({ err: error }, 'socket error'));
@@ -88,9 +116,17 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, log:
       if (!opened.ok) return refuse(ws, opened.code);
       const { connection } = opened;
       if (closed) return hub.detach(connection);
+      clearTimeout(handshake);
       onClose = () => hub.detach(connection);
-      receive = (bytes) => connection.receive(bytes);
-      for (const bytes of early.splice(0)) connection.receive(bytes);
+      receive = (bytes) => {
+        if (connection.malformed >= options.maxMalformedFrames) return;
+        connection.receive(bytes);
+        if (connection.malformed >= options.maxMalformedFrames) {
+          log.debug({ doc: path, user: auth.user, malformed: connection.malformed }, 'socket closed: too many malformed frames');
+          ws.close(CLOSE_MALFORMED, 'malformed frames');
+        }
+      };
+      for (const bytes of early.splice(0)) receive(bytes);
     })().catch((error: unknown) => {
       log.error({ err: error, path }, 'sync connection failed');
       if (ws.readyState === ws.OPEN) ws.close(1011, 'internal');
@@ -100,8 +136,36 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, log:
   return {
     close: () =>
       new Promise((resolve) => {
+        heartbeat.stop();
         for (const ws of wss.clients) ws.close(1001, 'server shutting down');
         wss.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * Pings every socket each `intervalMs`; a socket that has not answered the
+ * previous ping with a pong is terminated (its `close` follows at once). A
+ * socket starts out as having answered, so it gets one full interval.
+ */
+function watchLiveness(wss: WebSocketServer, intervalMs: number): { watch(ws: WebSocket): void; stop(): void } {
+  const answered = new WeakSet<WebSocket>();
+  const timer = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!answered.has(ws)) {
+        ws.terminate();
+        continue;
+      }
+      answered.delete(ws);
+      ws.ping();
+    }
+  }, intervalMs);
+  timer.unref();
+  return {
+    watch(ws) {
+      answered.add(ws);
+      ws.on('pong', () => answered.add(ws));
+    },
+    stop: () => clearInterval(timer),
   };
 }

@@ -28,6 +28,8 @@ export class Connection implements Peer {
   /** Awareness client ids this connection announced, removed when it closes. */
   private readonly awarenessClients = new Set<number>();
   private closed = false;
+  /** Frames this connection could not read; the transport closes the socket after a few (PARLEY_MAX_MALFORMED_FRAMES). */
+  malformed = 0;
 
   constructor(
     readonly live: LiveDoc,
@@ -71,12 +73,22 @@ export class Connection implements Peer {
           break;
         }
         default:
-          // Unknown message types are ignored, as stock y-websocket does.
+          // Nothing else is sent by a y-websocket client (control frames go the other way): ignored, and counted.
+          this.countMalformed(`unknown message type ${type}`);
           break;
       }
     } catch (error) {
-      this.log.warn({ err: error, doc: this.live.path, user: this.user }, 'malformed message');
+      this.countMalformed(error instanceof Error ? error.message : String(error));
     }
+  }
+
+  /**
+   * One log line per connection, without a stack: a client that sends garbage
+   * must not make the server write a stack trace per frame.
+   */
+  private countMalformed(reason: string): void {
+    this.malformed++;
+    if (this.malformed === 1) this.log.warn({ doc: this.live.path, user: this.user, device: this.device, reason }, 'malformed frame (more from this socket are counted, not logged)');
   }
 
   private receiveSync(decoder: decoding.Decoder): void {

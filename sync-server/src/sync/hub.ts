@@ -69,6 +69,16 @@ export interface HubOptions {
   recallWindowMs?: number;
   /** How far ahead of the server's clock and how far back a client's `ts` may be (PARLEY_MAX_CLOCK_SKEW_MS, PARLEY_MAX_MESSAGE_AGE_MS). */
   tsWindow?: { maxSkewMs: number; maxAgeMs: number };
+  /** Sync connections one user may hold at once (PARLEY_MAX_SOCKETS_PER_USER). */
+  maxSocketsPerUser?: number;
+  /** Distinct documents one user may hold open at once (PARLEY_MAX_DOCS_PER_USER). */
+  maxDocsPerUser?: number;
+}
+
+/** What one user holds open: connections, and connections per document. */
+interface Held {
+  sockets: number;
+  docs: Map<string, number>;
 }
 
 export type OpenResult = { ok: true; connection: Connection } | { ok: false; code: ErrorCode };
@@ -120,6 +130,10 @@ export class SyncHub implements UpdateSink {
   private readonly observers: HubObserver[] = [];
   private readonly recallWindowMs: number;
   private readonly tsWindow: { maxSkewMs: number; maxAgeMs: number };
+  /** Per user, their connections (opening or open): the caps on sockets and documents count these. */
+  private readonly held = new Map<string, Held>();
+  private readonly maxSocketsPerUser: number;
+  private readonly maxDocsPerUser: number;
 
   constructor(
     private readonly storage: Storage,
@@ -129,6 +143,8 @@ export class SyncHub implements UpdateSink {
   ) {
     this.recallWindowMs = options.recallWindowMs ?? LIMITS.recallWindowMs;
     this.tsWindow = options.tsWindow ?? { maxSkewMs: LIMITS.maxClockSkewMs, maxAgeMs: LIMITS.maxMessageAgeMs };
+    this.maxSocketsPerUser = options.maxSocketsPerUser ?? Infinity;
+    this.maxDocsPerUser = options.maxDocsPerUser ?? Infinity;
     this.settings = new SettingsStore(storage);
     this.relations = new Relations(storage, this.settings);
     this.relations.onChange = (users) => {
@@ -164,13 +180,27 @@ export class SyncHub implements UpdateSink {
     }
   }
 
-  /** Opens `user`'s connection to a document, or says why not (before any sync frame). */
+  /**
+   * Opens `user`'s connection to a document, or says why not (before any sync
+   * frame). The caps are checked and the slot taken before the document
+   * loads, so that many sockets opened at once cannot all slip past them.
+   */
   async open(path: string, user: string, device: string, out: (bytes: Uint8Array) => void): Promise<OpenResult> {
     const parsed = parseDocPath(path);
     if (parsed === null) return { ok: false, code: 'not-found' };
     if (!mayRead(parsed, user)) return { ok: false, code: parsed.kind === 'conversation' ? 'not-member' : 'not-owner-doc' };
     if (parsed.kind === 'conversation' && !(await this.exists(parsed.a === user ? parsed.b : parsed.a))) return { ok: false, code: 'user-not-found' };
-    const live = await this.registry.acquire(path);
+    const held = this.held.get(user) ?? { sockets: 0, docs: new Map<string, number>() };
+    if (held.sockets >= this.maxSocketsPerUser) return { ok: false, code: 'too-many-sockets' };
+    if (!held.docs.has(path) && held.docs.size >= this.maxDocsPerUser) return { ok: false, code: 'too-many-docs' };
+    this.hold(user, path, held);
+    let live: LiveDoc;
+    try {
+      live = await this.registry.acquire(path);
+    } catch (error) {
+      this.letGo(user, path);
+      throw error;
+    }
     const connection = new Connection(live, user, device, out, this, this.log);
     connection.start();
     if (parsed.kind === 'inbox') {
@@ -195,7 +225,11 @@ export class SyncHub implements UpdateSink {
     return true;
   }
 
-  /** Lets go of a connection's document. */
+  /**
+   * Lets go of a connection's document, at once: its presence (awareness,
+   * typing) leaves the peers, the device goes offline for push once its last
+   * inbox connection is gone, and the user's slot is free.
+   */
   detach(connection: Connection): void {
     connection.close();
     if (connection.live.parsed.kind === 'inbox') {
@@ -205,7 +239,30 @@ export class SyncHub implements UpdateSink {
       else devices?.delete(connection.device);
       if (devices?.size === 0) this.online.delete(connection.user);
     }
+    this.letGo(connection.user, connection.live.path);
     this.registry.release(connection.live);
+  }
+
+  /** What `user` holds open now: sockets, and distinct documents (the caps count these). */
+  heldBy(user: string): { sockets: number; docs: number } {
+    const held = this.held.get(user);
+    return { sockets: held?.sockets ?? 0, docs: held?.docs.size ?? 0 };
+  }
+
+  private hold(user: string, path: string, held: Held): void {
+    held.sockets++;
+    held.docs.set(path, (held.docs.get(path) ?? 0) + 1);
+    this.held.set(user, held);
+  }
+
+  private letGo(user: string, path: string): void {
+    const held = this.held.get(user);
+    if (held === undefined) return;
+    held.sockets--;
+    const n = (held.docs.get(path) ?? 0) - 1;
+    if (n > 0) held.docs.set(path, n);
+    else held.docs.delete(path);
+    if (held.sockets <= 0) this.held.delete(user);
   }
 
   /** The devices of `user` with an open inbox socket. */

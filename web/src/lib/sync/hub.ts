@@ -13,7 +13,9 @@
  *
  * Control frames: `ack` empties the outbox; `reject` marks the refused
  * messages failed and resets the document (see SyncedDoc.reset); `refused`
- * with an expired token refreshes it and reconnects, other refusals stop.
+ * with an expired token refreshes it and reconnects; too-many-sockets and
+ * too-many-docs (the account holds too much open on other tabs and devices)
+ * try again later, backing off; other refusals stop.
  */
 import * as Y from 'yjs';
 import type { WebsocketProvider } from 'y-websocket';
@@ -46,7 +48,7 @@ export interface HubContext {
   token: () => string;
   /** The server said the token expired: refresh it (the hub reconnects afterwards). */
   tokenExpired: () => Promise<void>;
-  /** A conversation document refused for good (not a member, unknown path). */
+  /** A document refused: for good (not a member, unknown path), or for now (too many open for the account; retried). */
   refused: (path: string, code: ErrorCode) => void;
   typing: (peer: string, typing: boolean) => void;
   /** The peer has this conversation open on some device (awareness `here`, see openConversation). */
@@ -615,6 +617,11 @@ export class SyncHub {
             this.#tokenRefreshing = false;
           }
           this.connectAll();
+          return;
+        }
+        if (frame.code === 'too-many-sockets' || frame.code === 'too-many-docs') {
+          // For now only: other tabs and devices will close theirs. Said once per streak of refusals.
+          if (sd.retryLater()) this.#ctx.refused(sd.path, frame.code);
           return;
         }
         sd.refused = true;

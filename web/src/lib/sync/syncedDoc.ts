@@ -11,6 +11,7 @@ import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
 import { MESSAGE_CONTROL, parseControlFrame, type ControlFrame } from '@parley/protocol';
 import { clearDoc, loadDoc, persistDoc } from './persistence.ts';
+import { retryDelay } from './retry.ts';
 
 export interface SyncedDocHooks {
   /** Observers of a (new) document and its provider; returns their detach function. */
@@ -42,6 +43,9 @@ export class SyncedDoc {
   #options: SyncedDocOptions;
   #destroyed = false;
   #ready: Promise<void>;
+  /** Refusals for now in a row (too many sockets or documents), and the retry they scheduled. */
+  #retries = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: SyncedDocOptions) {
     this.#options = options;
@@ -76,6 +80,7 @@ export class SyncedDoc {
     };
     provider.on('sync', (isSynced: boolean) => {
       if (!isSynced) return;
+      this.#retries = 0;
       for (const resolve of this.#waiters.splice(0)) resolve();
       this.#options.hooks.synced(this);
     });
@@ -98,6 +103,19 @@ export class SyncedDoc {
     provider.connect();
   }
 
+  /**
+   * The server refused this socket for now (the account holds too many open,
+   * close code 4429, on which y-websocket stops): connects again after a
+   * wait that grows with each refusal in a row (lib/sync/retry.ts). True for
+   * the first refusal of a streak, which is worth telling the user.
+   */
+  retryLater(): boolean {
+    clearTimeout(this.#retryTimer);
+    const first = this.#retries === 0;
+    this.#retryTimer = setTimeout(() => this.connect(), retryDelay(this.#retries++));
+    return first;
+  }
+
   disconnect(): void {
     this.provider?.disconnect();
   }
@@ -114,6 +132,7 @@ export class SyncedDoc {
   }
 
   #teardown(): Promise<unknown> {
+    clearTimeout(this.#retryTimer);
     const flushed = this.#detach?.() ?? Promise.resolve();
     this.#detach = null;
     this.provider?.destroy();
