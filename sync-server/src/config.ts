@@ -42,6 +42,19 @@ export interface Config {
   recallWindowMs: number;
   /** PARLEY_PUSH_RETRY_MS, default 1000: the first wait before retrying a push the push service put off (429/5xx); it doubles per attempt. */
   pushRetryMs: number;
+  /**
+   * PARLEY_MAX_AWARENESS_BYTES, default 1024: the largest presence (awareness)
+   * state a client may send, in bytes of its JSON. The app's state (`here`,
+   * `typing`: two user ids) takes under 200; a larger one is neither kept nor
+   * relayed, so no one parks data on every peer.
+   */
+  maxAwarenessBytes: number;
+  /**
+   * PARLEY_MAX_AWARENESS_CLIENTS, default 4: the presence client ids one
+   * connection may announce. A y-websocket client announces one (its
+   * document's); each further id would be another state on every peer.
+   */
+  maxAwarenessClients: number;
 }
 
 export class ConfigError extends Error {
@@ -133,5 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     vapidSubject: vapidSubject(env),
     pushRetryMs: integer(env, 'PARLEY_PUSH_RETRY_MS', 1000, 1, 3600_000),
     recallWindowMs: integer(env, 'PARLEY_RECALL_WINDOW_MS', 2 * 60_000, 0, 30 * 24 * 3600_000),
+    maxAwarenessBytes: integer(env, 'PARLEY_MAX_AWARENESS_BYTES', 1024, 64, 65_536),
+    maxAwarenessClients: integer(env, 'PARLEY_MAX_AWARENESS_CLIENTS', 4, 1, 1024),
   };
 }
