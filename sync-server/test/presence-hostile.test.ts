@@ -43,7 +43,7 @@ function sendAwareness(client: Client, ...entries: [clientId: number, clock: num
 }
 
 type State = Record<string, unknown>;
-const stateOf = (viewer: Client, id: number): State | undefined => viewer.provider.awareness.getStates().get(id) as State | undefined;
+const stateOf = (viewer: Client, id: number): State | undefined => viewer.provider.awareness.getStates().get(id);
 const clockOf = (client: Client): number => client.provider.awareness.meta.get(client.doc.clientID)?.clock ?? 0;
 
 /** Every state `viewer` was shown for client id `id`, in order (null: removed). */
