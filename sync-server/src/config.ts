@@ -97,6 +97,19 @@ export interface Config {
    * only counted.
    */
   maxMalformedFrames: number;
+  /**
+   * PARLEY_MAX_AWARENESS_BYTES, default 1024: the largest presence (awareness)
+   * state a client may send, in bytes of its JSON. The app's state (`here`,
+   * `typing`: two user ids) takes under 200; a larger one is neither kept nor
+   * relayed, so no one parks data on every peer.
+   */
+  maxAwarenessBytes: number;
+  /**
+   * PARLEY_MAX_AWARENESS_CLIENTS, default 4: the presence client ids one
+   * connection may announce. A y-websocket client announces one (its
+   * document's); each further id would be another state on every peer.
+   */
+  maxAwarenessClients: number;
 }
 
 export class ConfigError extends Error {
@@ -195,5 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxSocketsPerUser: integer(env, 'PARLEY_MAX_SOCKETS_PER_USER', 200, 1, 1_000_000),
     maxDocsPerUser: integer(env, 'PARLEY_MAX_DOCS_PER_USER', 100, 1, 1_000_000),
     maxMalformedFrames: integer(env, 'PARLEY_MAX_MALFORMED_FRAMES', 10, 1, 1_000_000),
+    maxAwarenessBytes: integer(env, 'PARLEY_MAX_AWARENESS_BYTES', 1024, 64, 65_536),
+    maxAwarenessClients: integer(env, 'PARLEY_MAX_AWARENESS_CLIENTS', 4, 1, 1024),
   };
 }

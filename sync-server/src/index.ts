@@ -41,6 +41,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     tsWindow: { maxSkewMs: config.maxClockSkewMs, maxAgeMs: config.maxMessageAgeMs },
     maxSocketsPerUser: config.maxSocketsPerUser,
     maxDocsPerUser: config.maxDocsPerUser,
+    awareness: { maxBytes: config.maxAwarenessBytes, maxClients: config.maxAwarenessClients },
   });
   const push = await PushService.start({ config, storage, hub, log });
   const media = await Media.open(config.dataDir, storage, log);

@@ -276,9 +276,9 @@ describe('awareness', () => {
     const { server, alice, bob, path } = await pair();
     const a = await connect(server, path, alice.accessToken);
     const b = await connect(server, path, bob.accessToken);
-    a.provider.awareness.setLocalState({ typing: true, user: 'mallory' });
-    const stateInB = () => b.provider.awareness.getStates().get(a.doc.clientID) as { typing?: boolean; user?: string } | undefined;
-    await waitFor(() => stateInB()?.typing === true, 'presence');
+    a.provider.awareness.setLocalState({ typing: 'bob', user: 'mallory' });
+    const stateInB = () => b.provider.awareness.getStates().get(a.doc.clientID) as { typing?: string; user?: string } | undefined;
+    await waitFor(() => stateInB()?.typing === 'bob', 'presence');
     expect(stateInB()?.user).toBe('alice');
     const aliceClient = a.doc.clientID;
     a.destroy();

@@ -4,20 +4,23 @@
  *   server → step 1 (its state vector) and the current awareness
  *   client → step 2 / update  ⇒ validated and accepted (or rejected) by the hub
  *   client → step 1           ⇒ step 2 with what the client lacks, once committed
- *   client → awareness        ⇒ relayed with `user` set to the authenticated user
- *   client → query awareness  ⇒ every current awareness state
+ *   client → awareness        ⇒ its own client ids' states, checked and relayed
+ *                                with `user` set to the authenticated user
+ *   client → query awareness  ⇒ every current awareness state it may see
+ *                                (sync/awareness.ts)
  *
  * It knows bytes, not sockets: the transport calls `receive` and gives `send`.
  */
 import * as decoding from 'lib0/decoding';
 import * as Y from 'yjs';
-import * as awarenessProtocol from 'y-protocols/awareness';
 import * as syncProtocol from 'y-protocols/sync';
 import { MESSAGE_AWARENESS, MESSAGE_QUERY_AWARENESS, MESSAGE_SYNC, type ControlFrame } from '@parley/protocol';
 import type { Log } from '../log.ts';
-import { rewriteAwareness } from './awareness.ts';
 import { awarenessMessage, controlMessage, syncStep1Message, syncStep2Message } from './frames.ts';
 import type { LiveDoc, Peer } from './live-doc.ts';
+
+/** An awareness update of no states (its count, 0). */
+const EMPTY_AWARENESS_UPDATE = new Uint8Array([0]);
 
 export interface UpdateSink {
   /** Judges and, if accepted, applies a client's update; answers through `connection`. */
@@ -25,11 +28,11 @@ export interface UpdateSink {
 }
 
 export class Connection implements Peer {
-  /** Awareness client ids this connection announced, removed when it closes. */
-  private readonly awarenessClients = new Set<number>();
   private closed = false;
   /** Frames this connection could not read; the transport closes the socket after a few (PARLEY_MAX_MALFORMED_FRAMES). */
   malformed = 0;
+  /** A refused presence state is logged once per connection, not once per frame. */
+  private presenceRefusalLogged = false;
 
   constructor(
     readonly live: LiveDoc,
@@ -43,8 +46,8 @@ export class Connection implements Peer {
   start(): void {
     this.live.connections.add(this);
     this.send(syncStep1Message(Y.encodeStateVector(this.live.doc)));
-    const states = [...this.live.awareness.getStates().keys()];
-    if (states.length > 0) this.send(awarenessMessage(awarenessProtocol.encodeAwarenessUpdate(this.live.awareness, states)));
+    const states = this.live.presence.initialFor(this);
+    if (states !== null) this.send(awarenessMessage(states));
   }
 
   send(bytes: Uint8Array): void {
@@ -68,8 +71,8 @@ export class Connection implements Peer {
           this.receiveAwareness(decoding.readVarUint8Array(decoder));
           break;
         case MESSAGE_QUERY_AWARENESS: {
-          const states = [...this.live.awareness.getStates().keys()];
-          this.send(awarenessMessage(awarenessProtocol.encodeAwarenessUpdate(this.live.awareness, states)));
+          // An empty update when there is nothing it may see, as when there is nothing at all.
+          this.send(awarenessMessage(this.live.presence.updateFor(this) ?? EMPTY_AWARENESS_UPDATE));
           break;
         }
         default:
@@ -104,10 +107,11 @@ export class Connection implements Peer {
   }
 
   private receiveAwareness(update: Uint8Array): void {
-    const { update: rewritten, alive, removed } = rewriteAwareness(update, this.user);
-    for (const id of alive) this.awarenessClients.add(id);
-    for (const id of removed) this.awarenessClients.delete(id);
-    awarenessProtocol.applyAwarenessUpdate(this.live.awareness, rewritten, this);
+    const refused = this.live.presence.receive(this, update);
+    if (refused.length > 0 && !this.presenceRefusalLogged) {
+      this.presenceRefusalLogged = true;
+      this.log.info({ doc: this.live.path, user: this.user, device: this.device, reasons: refused }, 'presence state refused');
+    }
   }
 
   /** Detaches from the document; the others learn that this connection's presence is gone. */
@@ -115,7 +119,6 @@ export class Connection implements Peer {
     if (this.closed) return;
     this.closed = true;
     this.live.connections.delete(this);
-    const gone = [...this.awarenessClients].filter((id) => this.live.awareness.getStates().has(id));
-    if (gone.length > 0 && !this.live.destroyed) awarenessProtocol.removeAwarenessStates(this.live.awareness, gone, null);
+    this.live.presence.release(this, this.live.destroyed);
   }
 }

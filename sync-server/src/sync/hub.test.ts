@@ -4,7 +4,6 @@ import { conversationPath, MESSAGE_CONTROL, MESSAGE_SYNC, parseControlFrame, SER
 import * as decoding from 'lib0/decoding';
 import { createLog } from '../log.ts';
 import { MemoryStorage } from '../storage/memory.ts';
-import { rewriteAwareness } from './awareness.ts';
 import { syncUpdateMessage } from './frames.ts';
 import { SyncHub } from './hub.ts';
 
@@ -109,28 +108,5 @@ describe('relaying an accepted update', () => {
     expect(received.other.getMap('seq').get('m1')).toBe(1);
     expect(received.other.getMap('messages').get('m1')).toEqual(m1);
     client.destroy();
-  });
-});
-
-describe('awareness relay', () => {
-  it("overwrites each state's user with the connection's user and keeps removals", () => {
-    // Encode by hand: two clients, one alive (claiming to be mallory), one removed.
-    const states = new Map<number, unknown>([
-      [1, { user: 'mallory', typing: true }],
-      [2, null],
-    ]);
-    const bytes: number[] = [2];
-    for (const [id, state] of states) {
-      const text = new TextEncoder().encode(JSON.stringify(state));
-      bytes.push(id, 0, text.length, ...text);
-    }
-    const { update, alive, removed } = rewriteAwareness(new Uint8Array(bytes), 'alice');
-    expect(alive).toEqual([1]);
-    expect(removed).toEqual([2]);
-    const decoder = decoding.createDecoder(update);
-    expect(decoding.readVarUint(decoder)).toBe(2);
-    decoding.readVarUint(decoder);
-    decoding.readVarUint(decoder);
-    expect(JSON.parse(decoding.readVarString(decoder))).toEqual({ user: 'alice', typing: true });
   });
 });

@@ -36,6 +36,7 @@ import { GroupCommit } from '../storage/group-commit.ts';
 import type { IndexedMessage, Storage, Write } from '../storage/storage.ts';
 import { Relations } from '../social/relations.ts';
 import { SettingsStore } from '../social/settings.ts';
+import { DEFAULT_AWARENESS_LIMITS, type AwarenessLimits } from './awareness.ts';
 import { Connection, type UpdateSink } from './connection.ts';
 import { TypingRelay } from './typing.ts';
 import { recallInInbox, recordMessages, setProfile, setRelations, setUnread, totalUnread, type Stamped } from './inbox.ts';
@@ -73,6 +74,8 @@ export interface HubOptions {
   maxSocketsPerUser?: number;
   /** Distinct documents one user may hold open at once (PARLEY_MAX_DOCS_PER_USER). */
   maxDocsPerUser?: number;
+  /** Presence states: their size and how many one connection may announce (PARLEY_MAX_AWARENESS_*). */
+  awareness?: AwarenessLimits;
 }
 
 /** What one user holds open: connections, and connections per document. */
@@ -123,8 +126,11 @@ export class SyncHub implements UpdateSink {
   private readonly unrecorded = new Map<LiveDoc, Map<string, PendingEntry>>();
   readonly settings: SettingsStore;
   readonly relations: Relations;
-  /** "typing…" from conversation documents into the recipient's inbox (sync/typing.ts). */
-  private readonly typing = new TypingRelay();
+  /** "typing…" from conversation documents into the recipient's inbox (sync/typing.ts), never between users hidden from each other. */
+  private readonly typing = new TypingRelay((typer, viewer) => this.presenceHidden(typer, viewer));
+  /** The loaded conversation documents, whose presence follows their members' blocks. */
+  private readonly conversations = new Set<LiveDoc>();
+  private readonly awarenessLimits: AwarenessLimits;
   /** Open inbox connections per user and device: a device is online while its inbox socket is open. */
   private readonly online = new Map<string, Map<string, number>>();
   private readonly observers: HubObserver[] = [];
@@ -145,9 +151,11 @@ export class SyncHub implements UpdateSink {
     this.tsWindow = options.tsWindow ?? { maxSkewMs: LIMITS.maxClockSkewMs, maxAgeMs: LIMITS.maxMessageAgeMs };
     this.maxSocketsPerUser = options.maxSocketsPerUser ?? Infinity;
     this.maxDocsPerUser = options.maxDocsPerUser ?? Infinity;
+    this.awarenessLimits = options.awareness ?? DEFAULT_AWARENESS_LIMITS;
     this.settings = new SettingsStore(storage);
     this.relations = new Relations(storage, this.settings);
     this.relations.onChange = (users) => {
+      this.presenceChanged(users);
       for (const user of users) void this.reflectRelations(user);
     };
     this.commit = new GroupCommit(storage);
@@ -297,6 +305,7 @@ export class SyncHub implements UpdateSink {
       return;
     }
     if (verdict.empty) return;
+    if (this.refuseWithheldReceipts(live, connection, verdict)) return;
 
     const meta = Y.parseUpdateMeta(update);
     const position = ackPosition(meta, live.doc);
@@ -750,8 +759,59 @@ export class SyncHub implements UpdateSink {
     }
   }
 
+  /**
+   * Whether `owner`'s presence (typing, `here`) is kept from `viewer`: when
+   * either blocked the other. The blocked user must not learn of the block
+   * from the blocker's presence, and the blocker does not want the blocked
+   * one's typing. Both members' relations are loaded with their conversation.
+   */
+  presenceHidden(owner: string, viewer: string): boolean {
+    return this.relations.peek(owner)?.blocked.has(viewer) === true || this.relations.peek(viewer)?.blocked.has(owner) === true;
+  }
+
+  /**
+   * Whether `user`'s receipts in the conversation with `peer` are kept out of
+   * the document: while `user` blocks `peer`, the blocked user sees no new
+   * delivered or read state from them (docs/security.md, "Presence").
+   */
+  receiptsWithheld(user: string, peer: string): boolean {
+    return this.relations.peek(user)?.blocked.has(peer) === true;
+  }
+
+  /**
+   * A receipt written by a user in a conversation with someone they block is
+   * not taken: the update is refused as out of step (`reset-required`), which
+   * the app handles without a word: it drops its copy, syncs the server's
+   * again and re-applies what it still has to send, and it writes no receipt
+   * for a peer on its blocklist. Refused rather than stripped, because the
+   * other structs of the update follow the receipt's under the same client
+   * id: withholding one from the peer would stall the rest in the peer's copy.
+   */
+  private refuseWithheldReceipts(live: LiveDoc, connection: Connection, verdict: Extract<Verdict, { ok: true }>): boolean {
+    const path = live.parsed;
+    const { user } = connection;
+    if (path.kind !== 'conversation' || verdict.receipts.length === 0 || !this.receiptsWithheld(user, path.a === user ? path.b : path.a)) return false;
+    const msgIds = verdict.messages.map((m) => m.id);
+    this.log.info({ doc: live.path, user, msgIds }, 'receipt to a blocked user refused');
+    connection.sendControl({ type: 'reject', code: 'reset-required', message: `${errorMessage('reset-required')} (receipts withheld)`, msgIds });
+    return true;
+  }
+
+  /** Relations of `users` changed: presence in their loaded conversations follows at once. */
+  private presenceChanged(users: readonly string[]): void {
+    const touched = new Set(users);
+    for (const live of this.conversations) {
+      const path = live.parsed;
+      if (live.destroyed || path.kind !== 'conversation' || !(touched.has(path.a) || touched.has(path.b))) continue;
+      live.presence.refresh(live.connections);
+      this.typing.changed(live);
+    }
+  }
+
   /** A conversation keeps both inboxes, its sequence and both profiles at hand, so accepting never waits for storage. */
   private async loaded(live: LiveDoc): Promise<void> {
+    live.presence.limits = this.awarenessLimits;
+    live.presence.hidden = (owner, viewer) => this.presenceHidden(owner, viewer);
     const path = live.parsed;
     if (path.kind !== 'conversation') return;
     await this.settings.load();
@@ -766,9 +826,11 @@ export class SyncHub implements UpdateSink {
     for (const member of [path.a, path.b]) await this.exists(member);
     live.dependencies = [await this.registry.acquire(inboxPath(path.a)), await this.registry.acquire(inboxPath(path.b))];
     live.awareness.on('change', () => this.typing.changed(live));
+    this.conversations.add(live);
   }
 
   private unloaded(live: LiveDoc): void {
+    this.conversations.delete(live);
     if (live.parsed.kind === 'conversation') this.typing.gone(live);
     for (const dependency of live.dependencies) this.registry.release(dependency);
     live.dependencies = [];

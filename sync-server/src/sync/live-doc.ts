@@ -10,11 +10,12 @@ import { claimOf, SERVER_CLAIM, SERVER_ROOTS, type DocPath } from '@parley/proto
 import type { Log } from '../log.ts';
 import type { GroupCommit } from '../storage/group-commit.ts';
 import type { StoredDoc, Write } from '../storage/storage.ts';
+import { Presence, type PresencePeer } from './awareness.ts';
 import { awarenessMessage, syncUpdateMessage } from './frames.ts';
 import { mergeParts, type Part } from './merge.ts';
 
-/** A connection as a document sees it: something to send bytes to. */
-export interface Peer {
+/** A connection as a document sees it: a user to send bytes to. */
+export interface Peer extends PresencePeer {
   send(bytes: Uint8Array): void;
 }
 
@@ -23,6 +24,8 @@ const SERVER_ORIGIN = Symbol('parley-server');
 export class LiveDoc {
   readonly doc = new Y.Doc();
   readonly awareness: awarenessProtocol.Awareness;
+  /** The way into and out of `awareness` for connections (limits, ownership, who sees whom). */
+  readonly presence: Presence;
   readonly connections = new Set<Peer>();
   /** Holders (connections, dependent documents, server tasks); unloaded after the last lets go. */
   refs = 0;
@@ -55,10 +58,15 @@ export class LiveDoc {
     this.awareness = new awarenessProtocol.Awareness(this.doc);
     // The server has no presence of its own.
     this.awareness.setLocalState(null);
+    this.presence = new Presence(this.awareness);
+    // Each connection hears of the states it may see (sync/awareness.ts).
     this.awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
       const changed = [...added, ...updated, ...removed];
-      const bytes = awarenessMessage(awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed));
-      this.broadcast(bytes, origin);
+      for (const peer of this.connections) {
+        if (peer === origin) continue;
+        const update = this.presence.updateFor(peer, changed);
+        if (update !== null) peer.send(awarenessMessage(update));
+      }
     });
   }
 

@@ -5,7 +5,8 @@
  * conversation open. The relay repeats it in the recipient's inbox awareness,
  * which every signed-in device holds open, as the server's own state
  * `{typing: [users]}`: the peers typing to the inbox's owner, over all of
- * their loaded conversations.
+ * their loaded conversations. A user hidden from the owner (a block, either
+ * way: `hidden`) is never among them.
  */
 import type { LiveDoc } from './live-doc.ts';
 
@@ -13,13 +14,18 @@ export class TypingRelay {
   /** Per inbox: who types to its owner, by the conversation document they type in. */
   private readonly typers = new Map<LiveDoc, Map<string, string>>();
 
-  /** A conversation document's awareness changed (or it loaded). */
+  /** `hidden(typer, owner)`: whether the typer's presence is kept from the inbox's owner. */
+  constructor(private readonly hidden: (typer: string, owner: string) => boolean = () => false) {}
+
+  /** A conversation document's awareness changed (or it loaded, or who may see whom). */
   changed(conversation: LiveDoc): void {
     const states = [...conversation.awareness.getStates().values()] as { user?: unknown; typing?: unknown }[];
     for (const inbox of conversation.dependencies) {
       if (inbox.parsed.kind !== 'inbox') continue;
       const owner = inbox.parsed.user;
-      const typer = states.find((s) => typeof s.user === 'string' && s.user !== owner && s.typing === owner)?.user as string | undefined;
+      const typer = states.find((s) => typeof s.user === 'string' && s.user !== owner && s.typing === owner && !this.hidden(s.user, owner))?.user as
+        | string
+        | undefined;
       this.set(inbox, conversation.path, typer);
     }
   }

@@ -420,6 +420,8 @@ export class SyncHub {
     provider.on('sync', onSync);
     const relationMaps = (['friends', 'blocklist', 'requests'] as const).map((name) => [name, doc.getMap<unknown>(name)] as const);
     const detach = observeBatches(doc, [conversations, profiles, ...relationMaps.map(([, m]) => m)], (changed) => {
+      // A block or an unblock decides whether receipts are written (#writeReceipts): catch them up after an unblock.
+      if ([...(changed.get(doc.getMap<unknown>('blocklist')) ?? [])].length > 0) this.#refreshReceipts();
       const convRows = [...(changed.get(conversations) ?? [])].map((k) => conversationRow(conversations.get(k)));
       const profileRows = [...(changed.get(profiles) ?? [])].map((k) => profileRow(profiles.get(k)));
       const relationPuts: RelationRow[] = [];
@@ -508,6 +510,10 @@ export class SyncHub {
     const reading = peer === this.#openPeer && isVisible();
     if (reading && seq > 0) this.#markRead(peer, seq);
     if (!sd.synced) return;
+    // Someone this user blocks sees no new delivered or read state of theirs (the server refuses such a
+    // receipt: docs/security.md, "Presence"); the read marker above stays this user's own. After an unblock,
+    // the blocklist's change writes them again (#attachInbox).
+    if (this.#blocks(peer)) return;
     const marker = receiptSeq(this.#docs.get(prefsPath(me))?.synced.doc.getMap<unknown>('read').get(peer)) ?? 0;
     const read = Math.max(reading ? seq : 0, marker);
     const receipts = sd.doc.getMap<unknown>('receipts');
@@ -518,6 +524,11 @@ export class SyncHub {
       raise(receiptKey(me, 'delivered'), seq);
       raise(receiptKey(me, 'read'), read);
     });
+  }
+
+  /** Whether this user blocks `peer` (the inbox's blocklist, which the server writes). */
+  #blocks(peer: string): boolean {
+    return this.#docs.get(inboxPath(this.me))?.synced.doc.getMap<unknown>('blocklist').has(peer) === true;
   }
 
   #markRead(peer: string, seq: number): void {
