@@ -16,6 +16,7 @@ import { Refusal, type Accounts } from '../auth/accounts.ts';
 import type { Tokens } from '../auth/tokens.ts';
 import type { Media } from '../media/media.ts';
 import type { PushService } from '../push/push.ts';
+import type { DiskWatch } from '../storage/disk.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
 import { registerAdmin } from './admin.ts';
@@ -37,6 +38,7 @@ export interface ApiDeps {
   adminKey: string;
   push: PushService;
   media: Media;
+  disk: DiskWatch;
 }
 
 

@@ -5,6 +5,7 @@ import type { Tokens } from '../auth/tokens.ts';
 import type { Log } from '../log.ts';
 import type { Media } from '../media/media.ts';
 import type { PushService } from '../push/push.ts';
+import type { DiskWatch } from '../storage/disk.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
 import { registerApi } from './api.ts';
@@ -23,6 +24,8 @@ export interface HttpDeps {
   adminKey: string;
   push: PushService;
   media: Media;
+  /** The free-disk reserve (admin sends and imports check it). */
+  disk: DiskWatch;
 }
 
 /** A route as fastify registered it (the OpenAPI test compares these with the document). */

@@ -66,6 +66,8 @@ interface Recalled {
 export interface HubOptions {
   /** How long after sending a sender may recall a message (PARLEY_RECALL_WINDOW_MS). */
   recallWindowMs?: number;
+  /** Whether the disk is below its free reserve (storage/disk.ts), answered without waiting: new messages are refused then. */
+  storageFull?: () => boolean;
 }
 
 export type OpenResult = { ok: true; connection: Connection } | { ok: false; code: ErrorCode };
@@ -116,6 +118,7 @@ export class SyncHub implements UpdateSink {
   private readonly online = new Map<string, Map<string, number>>();
   private readonly observers: HubObserver[] = [];
   private readonly recallWindowMs: number;
+  private readonly storageFull: () => boolean;
 
   constructor(
     private readonly storage: Storage,
@@ -124,6 +127,7 @@ export class SyncHub implements UpdateSink {
     options: HubOptions = {},
   ) {
     this.recallWindowMs = options.recallWindowMs ?? LIMITS.recallWindowMs;
+    this.storageFull = options.storageFull ?? (() => false);
     this.settings = new SettingsStore(storage);
     this.relations = new Relations(storage, this.settings);
     this.relations.onChange = (users) => {
@@ -220,6 +224,7 @@ export class SyncHub implements UpdateSink {
       return;
     }
     if (verdict.empty) return;
+    if (this.refusedForSpace(live, connection, verdict.messages)) return;
 
     const meta = Y.parseUpdateMeta(update);
     const position = ackPosition(meta, live.doc);
@@ -302,6 +307,20 @@ export class SyncHub implements UpdateSink {
       },
       () => connection.sendControl({ type: 'reject', code: 'internal', message: errorMessage('internal'), msgIds }),
     );
+  }
+
+  /**
+   * Below the free-disk reserve an update with new messages is refused whole
+   * (storage-full), before anything is applied: never acknowledged and then
+   * lost. Receipts, reactions and recalls still pass: they are small, and a
+   * recall frees space.
+   */
+  private refusedForSpace(live: LiveDoc, connection: Connection, messages: readonly Message[]): boolean {
+    if (messages.length === 0 || !this.storageFull()) return false;
+    const msgIds = messages.map((m) => m.id);
+    this.log.info({ doc: live.path, user: connection.user, code: 'storage-full' }, 'update rejected');
+    connection.sendControl({ type: 'reject', code: 'storage-full', message: errorMessage('storage-full'), msgIds });
+    return true;
   }
 
   /**
