@@ -68,10 +68,14 @@ export class Quotas {
     this.disk.refresh();
   }
 
-  /** May `user` start an upload of `bytes` bytes of `hash`? (Call inside `alone`.) */
-  async checkStart(user: string, hash: string | null, bytes: number): Promise<void> {
+  /**
+   * May `user` start an upload of `bytes` bytes of `hash`? (Call inside
+   * `alone`.) A one-shot upload that does not declare its hash is held to
+   * the quota once its bytes, and so its hash, are known.
+   */
+  async checkStart(user: string, hash: string | null, bytes: number, oneShot = false): Promise<void> {
     await this.checkDisk(bytes);
-    await this.checkStored(user, hash, bytes);
+    if (hash !== null || !oneShot) await this.checkStored(user, hash, bytes);
     const pending = await this.storage.uploadsOf(user);
     const streaming = this.streaming.get(user) ?? { count: 0, bytes: 0 };
     const count = pending.length + streaming.count;
@@ -94,9 +98,9 @@ export class Quotas {
   }
 
   /** Counts a one-shot upload as in progress while `task` runs (after checking it may start). */
-  async streamingOneShot<T>(user: string, bytes: number, task: () => Promise<T>): Promise<T> {
+  async streamingOneShot<T>(user: string, hash: string | null, bytes: number, task: () => Promise<T>): Promise<T> {
     await this.alone(user, async () => {
-      await this.checkStart(user, null, bytes);
+      await this.checkStart(user, hash, bytes, true);
       const s = this.streaming.get(user) ?? { count: 0, bytes: 0 };
       this.streaming.set(user, { count: s.count + 1, bytes: s.bytes + bytes });
     });

@@ -217,7 +217,7 @@ export class Uploads {
     if (length !== undefined && length > limit) throw new UploadRefusal('media-too-large', null, `${length} bytes for a ${query.kind}`);
     await this.checkPeer(caller.user, query.peer);
     // Without a Content-Length it may be as long as its kind allows.
-    return this.quotas.streamingOneShot(caller.user, length ?? limit, async () => {
+    return this.quotas.streamingOneShot(caller.user, query.sha256 ?? null, length ?? limit, async () => {
       const temp = join(this.dir, `${randomBytes(16).toString('hex')}.part`);
       const hash = createHash('sha256');
       try {
