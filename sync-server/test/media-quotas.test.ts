@@ -5,12 +5,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statfsSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { API_PREFIX, conversationPath, UPLOAD_OFFSET_HEADER } from '@parley/protocol';
 import { acks, api, cleanup, message, openDoc, rejects, send, signUp, startServer, storedDoc, synced, tempDir, thisSegment, waitFor, type TestServer } from './helpers.ts';
-import { MediaClient, sha256 } from './media-client.ts';
+import { generated, MediaClient, sha256 } from './media-client.ts';
 
 afterEach(cleanup);
 
@@ -33,6 +34,15 @@ async function oneShot(server: TestServer, token: string, bytes: Uint8Array, pee
     body: bytes,
   });
   return { status: response.status, body: (await response.json()) as Refused };
+}
+
+/** Polls `check` until it holds; fails with `what` after `timeout` ms. */
+async function until(check: () => Promise<boolean>, what: string, timeout = 10_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Files waiting in <data>/uploads. */
@@ -107,6 +117,30 @@ describe('uploads in progress', () => {
     await media.resume(started[1] ?? '', blobs[1] ?? new Uint8Array());
     expect((await media.complete(started[1] ?? '')).status).toBe(200);
     expect((await media.create(randomBytes(1000), file)).status).toBe(201);
+  });
+
+  it('counts a one-shot upload as in progress while it streams', async () => {
+    const { server, media } = await withUsers({ PARLEY_MAX_PENDING_UPLOADS: '1' });
+    // 20 MB at one 64 KB chunk per 50 ms: it streams far longer than this test runs, until cut off.
+    const body = generated(20 * 1024 * 1024, 0, 50);
+    const req = httpRequest(`${server.url}${API_PREFIX}/media?kind=file&peer=bob&mime=application/octet-stream`, {
+      method: 'POST',
+      agent: false,
+      headers: { authorization: `Bearer ${media.token}`, 'content-type': 'application/octet-stream' },
+    });
+    req.on('error', () => undefined);
+    body.pipe(req);
+    try {
+      // Its bytes go to a temporary file once the server has counted it.
+      await waitFor(() => pendingFiles(server).some((name) => name.endsWith('.part')), 'the one-shot upload to stream');
+      const created = await media.create(randomBytes(100), file);
+      expect(created.status).toBe(429);
+      expect(created.body.error?.code).toBe('too-many-uploads');
+    } finally {
+      req.destroy();
+      body.destroy();
+    }
+    await until(async () => (await media.create(randomBytes(100), file)).status === 201, 'room once the one-shot upload broke off');
   });
 
   it('caps the bytes the uploads in progress declare together', async () => {
