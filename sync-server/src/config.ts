@@ -110,6 +110,41 @@ export interface Config {
    * document's); each further id would be another state on every peer.
    */
   maxAwarenessClients: number;
+  /**
+   * PARLEY_MEDIA_QUOTA_BYTES, default 1 GiB: the media one user may keep on
+   * the server, each hash they uploaded counted once. Anyone may sign up, so
+   * this bounds what one account pins on the disk; it is ten of the largest
+   * videos, or some hundreds of full-size photos, which a person sending
+   * pictures to friends takes months to fill.
+   */
+  mediaQuotaBytes: number;
+  /**
+   * PARLEY_MAX_PENDING_UPLOADS, default 16: unfinished uploads per user. The
+   * app uploads one file at a time per device; the rest of the room is for
+   * several devices and uploads abandoned until they expire.
+   */
+  maxPendingUploads: number;
+  /**
+   * PARLEY_MAX_PENDING_UPLOAD_BYTES, default 512 MiB: the sizes those unfinished
+   * uploads declare, together (five of the largest files), so that no one
+   * reserves disk space they never send.
+   */
+  maxPendingUploadBytes: number;
+  /**
+   * PARLEY_UPLOAD_EXPIRY_MS, default 24 hours: an upload that received no
+   * bytes for this long is deleted with its temporary file (checked at start
+   * and every half of it, at most hourly); the app then starts it again.
+   */
+  uploadExpiryMs: number;
+  /**
+   * PARLEY_MIN_FREE_DISK_BYTES, default 256 MiB: below this much free space on
+   * the data directory's file system, uploads and new messages are refused
+   * with storage-full (before anything is written, so nothing acknowledged is
+   * lost), leaving room for the database to keep working: its write-ahead
+   * log, recalls, sign-ins. Small enough for a small VPS disk, large enough
+   * for a few uploads in flight. 0 turns the check off.
+   */
+  minFreeDiskBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -128,6 +163,9 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   }
   return value;
 }
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
 
 export const DEFAULT_VAPID_SUBJECT = 'mailto:admin@parley.invalid';
 
@@ -210,5 +248,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxMalformedFrames: integer(env, 'PARLEY_MAX_MALFORMED_FRAMES', 10, 1, 1_000_000),
     maxAwarenessBytes: integer(env, 'PARLEY_MAX_AWARENESS_BYTES', 1024, 64, 65_536),
     maxAwarenessClients: integer(env, 'PARLEY_MAX_AWARENESS_CLIENTS', 4, 1, 1024),
+    mediaQuotaBytes: integer(env, 'PARLEY_MEDIA_QUOTA_BYTES', GiB, 0, Number.MAX_SAFE_INTEGER),
+    maxPendingUploads: integer(env, 'PARLEY_MAX_PENDING_UPLOADS', 16, 1, 10_000),
+    maxPendingUploadBytes: integer(env, 'PARLEY_MAX_PENDING_UPLOAD_BYTES', 512 * MiB, 0, Number.MAX_SAFE_INTEGER),
+    uploadExpiryMs: integer(env, 'PARLEY_UPLOAD_EXPIRY_MS', 24 * 3600_000, 1, 365 * 24 * 3600_000),
+    minFreeDiskBytes: integer(env, 'PARLEY_MIN_FREE_DISK_BYTES', 256 * MiB, 0, Number.MAX_SAFE_INTEGER),
   };
 }

@@ -11,6 +11,7 @@ import { createLog, type Log, type LogDestination } from './log.ts';
 import { Media } from './media/media.ts';
 import { mediaReferences } from './media/references.ts';
 import { PushService } from './push/push.ts';
+import { DiskWatch } from './storage/disk.ts';
 import { SqliteStorage } from './storage/sqlite.ts';
 import type { Storage } from './storage/storage.ts';
 import { SyncHub } from './sync/hub.ts';
@@ -36,7 +37,9 @@ export async function startParley(config: Config, options: { storage?: Storage; 
   const storage = options.storage ?? (await SqliteStorage.open(join(config.dataDir, 'parley.db')));
   const tokens = new Tokens(config.jwtSecret, config.appSecret, config.accessTokenTtl);
   const accounts = new Accounts(storage, tokens);
+  const disk = await DiskWatch.start(config.dataDir, config.minFreeDiskBytes, log);
   const hub = new SyncHub(storage, config.unloadAfterMs, log, {
+    storageFull: () => disk.full(),
     recallWindowMs: config.recallWindowMs,
     tsWindow: { maxSkewMs: config.maxClockSkewMs, maxAgeMs: config.maxMessageAgeMs },
     maxSocketsPerUser: config.maxSocketsPerUser,
@@ -44,9 +47,10 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     awareness: { maxBytes: config.maxAwarenessBytes, maxClients: config.maxAwarenessClients },
   });
   const push = await PushService.start({ config, storage, hub, log });
-  const media = await Media.open(config.dataDir, storage, log);
+  const limits = { quotaBytes: config.mediaQuotaBytes, maxPending: config.maxPendingUploads, maxPendingBytes: config.maxPendingUploadBytes, expiryMs: config.uploadExpiryMs };
+  const media = await Media.open(config.dataDir, storage, log, { limits, disk });
   hub.alsoWrite(mediaReferences);
-  const { app, sockets, registered } = await createHttpServer({ accounts, tokens, hub, push, media, log, staticDir: config.staticDir, storage, adminKey: config.adminKey, sockets: config });
+  const { app, sockets, registered } = await createHttpServer({ accounts, tokens, hub, push, media, log, staticDir: config.staticDir, storage, adminKey: config.adminKey, sockets: config, disk });
   await hub.settings.load();
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
@@ -69,6 +73,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
         await app.close();
         await push.close();
         await hub.close();
+        disk.close();
         await storage.close();
       })()),
   };

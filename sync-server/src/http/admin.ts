@@ -37,6 +37,7 @@ import {
 import { profileOf, Refusal } from '../auth/accounts.ts';
 import { checkAvatar } from '../auth/avatar.ts';
 import type { Tokens } from '../auth/tokens.ts';
+import type { DiskWatch } from '../storage/disk.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
 import { parseBody } from './errors.ts';
@@ -54,7 +55,7 @@ function sameSecret(a: string, b: string): boolean {
 
 export function registerAdmin(
   routes: RouteBook,
-  { hub, storage, tokens, adminKey }: { hub: SyncHub; storage: Storage; tokens: Tokens; adminKey: string },
+  { hub, storage, tokens, adminKey, disk }: { hub: SyncHub; storage: Storage; tokens: Tokens; adminKey: string; disk: DiskWatch },
 ): void {
   /** Who is acting: the admin key, or an admin user's access token; anything else is refused. */
   const admin = async (request: FastifyRequest): Promise<string> => {
@@ -66,6 +67,11 @@ export function registerAdmin(
     const check = await tokens.verifyAccess(bearer);
     if (check.ok && (await storage.getUser(check.user))?.role === 'admin') return check.user;
     throw new Refusal(bearer === undefined && key === undefined ? 'token-missing' : 'admin-required');
+  };
+
+  /** Below the free-disk reserve, messages are refused (507 storage-full) before anything is written. */
+  const checkDisk = async (): Promise<void> => {
+    if (!(await disk.room())) throw new Refusal('storage-full', 'the server keeps its free-disk reserve (PARLEY_MIN_FREE_DISK_BYTES)');
   };
 
   /** Builds and checks a message from `from` to `to`; the sender's profile is the current one. */
@@ -145,6 +151,7 @@ export function registerAdmin(
     async (request) => {
       await admin(request);
       const b = parseBody(AdminSendBody, request.body);
+      await checkDisk();
       return send(await compose(b.from, b.to, b.type, b.body, b.id, b.ts), b.syncToSender);
     },
   );
@@ -154,6 +161,7 @@ export function registerAdmin(
     async (request) => {
       await admin(request);
       const b = parseBody(AdminBatchSendBody, request.body);
+      await checkDisk();
       return sendEach(b.to, (to) => compose(b.from, to, b.type, b.body), b.syncToSender);
     },
   );
@@ -163,6 +171,7 @@ export function registerAdmin(
     async (request) => {
       await admin(request);
       const b = parseBody(AdminNotifyBody, request.body);
+      await checkDisk();
       const element: Element = { type: 'system', kind: b.kind, text: b.text, ...(b.title === undefined ? {} : { title: b.title }) };
       return sendEach(b.to, (to) => compose(b.from, to, 'system', [element]), true);
     },
@@ -184,6 +193,7 @@ export function registerAdmin(
       const raw = (request.body as { messages?: unknown } | null)?.messages;
       if (Array.isArray(raw) && raw.length > LIMITS.messageImportBatch) throw new Refusal('too-many');
       const b = parseBody(ImportMessagesBody, request.body);
+      await checkDisk();
       // The senders' profiles, read once per user, as an admin send stamps them.
       const profiles = new Map<string, Profile>();
       for (const id of new Set(b.messages.flatMap((m) => [m.from, m.to]))) {

@@ -17,6 +17,7 @@ import { checkAvatar } from '../auth/avatar.ts';
 import type { Tokens } from '../auth/tokens.ts';
 import type { Media } from '../media/media.ts';
 import type { PushService } from '../push/push.ts';
+import type { DiskWatch } from '../storage/disk.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
 import { registerAdmin } from './admin.ts';
@@ -38,6 +39,7 @@ export interface ApiDeps {
   adminKey: string;
   push: PushService;
   media: Media;
+  disk: DiskWatch;
 }
 
 

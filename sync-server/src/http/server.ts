@@ -5,6 +5,7 @@ import type { Tokens } from '../auth/tokens.ts';
 import type { Log } from '../log.ts';
 import type { Media } from '../media/media.ts';
 import type { PushService } from '../push/push.ts';
+import type { DiskWatch } from '../storage/disk.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
 import { registerApi } from './api.ts';
@@ -25,6 +26,8 @@ export interface HttpDeps {
   media: Media;
   /** Liveness, handshake and malformed-frame limits of the sync sockets (the handshake timeout bounds HTTP request headers too). */
   sockets: SocketOptions;
+  /** The free-disk reserve (admin sends and imports check it). */
+  disk: DiskWatch;
 }
 
 /** A route as fastify registered it (the OpenAPI test compares these with the document). */

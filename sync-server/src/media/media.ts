@@ -10,7 +10,9 @@
 import { MEDIA_HASH_PATTERN, mediaUrl } from '@parley/protocol';
 import { Refusal } from '../auth/accounts.ts';
 import type { Log } from '../log.ts';
+import type { DiskWatch } from '../storage/disk.ts';
 import type { MediaRecord, Storage } from '../storage/storage.ts';
+import { Quotas, type MediaLimits } from './quotas.ts';
 import { MediaStore } from './store.ts';
 import { Uploads } from './uploads.ts';
 
@@ -21,9 +23,9 @@ export class Media {
     private readonly storage: Storage,
   ) {}
 
-  static async open(dataDir: string, storage: Storage, log: Log): Promise<Media> {
+  static async open(dataDir: string, storage: Storage, log: Log, { limits, disk }: { limits: MediaLimits; disk: DiskWatch }): Promise<Media> {
     const store = await MediaStore.open(dataDir);
-    return new Media(await Uploads.open(dataDir, storage, store, log), store, storage);
+    return new Media(await Uploads.open(dataDir, storage, store, new Quotas(storage, disk, limits), log), store, storage);
   }
 
   /** The record and file of `hash`, if `user` may read it; media-not-found otherwise. */

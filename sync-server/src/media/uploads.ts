@@ -7,6 +7,11 @@
  * byte, before the rest is read. Completing checks the SHA-256 of what is on
  * disk and moves the file into the content-addressed store.
  *
+ * An upload that receives nothing for PARLEY_UPLOAD_EXPIRY_MS is deleted
+ * with its file (a sweep at start and every half of that, at most hourly);
+ * the client, told upload-not-found, starts again. What a user may start and
+ * store is decided by quotas.ts.
+ *
  * One request works on an upload at a time. A newer one stops the one in
  * progress (on a bad network the client retries while the server still reads
  * the dead request), waits for it to record what it wrote, and then checks
@@ -32,13 +37,13 @@ import { Refusal } from '../auth/accounts.ts';
 import type { Log } from '../log.ts';
 import type { MediaRecord, Storage, UploadRecord } from '../storage/storage.ts';
 import { normaliseMime } from './headers.ts';
+import type { Quotas } from './quotas.ts';
 import { receive, type Receiving } from './receive.ts';
 import { UploadRefusal } from './refusal.ts';
 import { sha256File, syncPath, type MediaStore } from './store.ts';
 
-/** An unfinished upload is kept a week: long enough to resume after days offline, short enough not to pile up. */
-const UPLOAD_TTL_MS = 7 * 24 * 3600_000;
-const SWEEP_EVERY_MS = 3600_000;
+/** The sweep runs every half expiry, so an upload goes at most 1.5 expiries after its last byte; at most hourly, at least every 50 ms (tests). */
+const sweepEvery = (expiryMs: number): number => Math.max(50, Math.min(3600_000, Math.floor(expiryMs / 2)));
 /** Upload ids are 128 random bits in hex: the temp file's name, so nothing else may pass for one. */
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
 
@@ -69,19 +74,20 @@ export class Uploads {
   private constructor(
     private readonly storage: Storage,
     private readonly store: MediaStore,
+    private readonly quotas: Quotas,
     private readonly dir: string,
     private readonly log: Log,
   ) {}
 
   /** Opens `<data>/uploads`, dropping expired uploads and files no upload owns (a one-shot upload cut by a restart). */
-  static async open(dataDir: string, storage: Storage, store: MediaStore, log: Log): Promise<Uploads> {
+  static async open(dataDir: string, storage: Storage, store: MediaStore, quotas: Quotas, log: Log): Promise<Uploads> {
     const dir = join(dataDir, 'uploads');
     await mkdir(dir, { recursive: true });
-    const uploads = new Uploads(storage, store, dir, log);
+    const uploads = new Uploads(storage, store, quotas, dir, log);
     await uploads.sweep(true);
     uploads.sweeper = setInterval(() => {
       uploads.sweep(false).catch((error: unknown) => log.error({ err: error }, 'upload sweep failed'));
-    }, SWEEP_EVERY_MS);
+    }, sweepEvery(quotas.limits.expiryMs));
     uploads.sweeper.unref();
     return uploads;
   }
@@ -95,23 +101,28 @@ export class Uploads {
     if (stored !== undefined && (await this.storage.mayReadMedia(stored.hash, caller.user)) && (await this.store.has(stored.hash))) {
       return { done: doneOf(stored) };
     }
-    const id = randomBytes(16).toString('hex');
-    await writeFile(this.fileOf(id), new Uint8Array(0), { flag: 'wx' });
-    const upload: UploadRecord = {
-      id,
-      user: caller.user,
-      device: caller.device,
-      kind: request.kind,
-      peer: request.peer,
-      size: request.size,
-      mime: normaliseMime(request.mime),
-      sha256: request.sha256,
-      name: request.name ?? null,
-      received: 0,
-      created: Date.now(),
-    };
-    await this.storage.putUpload(upload);
-    return { status: statusOf(upload, 0) };
+    return this.quotas.alone(caller.user, async () => {
+      await this.quotas.checkStart(caller.user, request.sha256, request.size);
+      const id = randomBytes(16).toString('hex');
+      await writeFile(this.fileOf(id), new Uint8Array(0), { flag: 'wx' });
+      const now = Date.now();
+      const upload: UploadRecord = {
+        id,
+        user: caller.user,
+        device: caller.device,
+        kind: request.kind,
+        peer: request.peer,
+        size: request.size,
+        mime: normaliseMime(request.mime),
+        sha256: request.sha256,
+        name: request.name ?? null,
+        received: 0,
+        created: now,
+        written: now,
+      };
+      await this.storage.putUpload(upload);
+      return { status: statusOf(upload, 0) };
+    });
   }
 
   /** How much of the upload the server holds (counting a request still writing). */
@@ -134,6 +145,7 @@ export class Uploads {
       }
       const room = upload.size - received;
       if (length !== undefined && length > room) throw new UploadRefusal('upload-too-large', received, `${length} bytes where ${room} remain`);
+      await this.quotas.checkDisk(length ?? room, received);
       const file = this.fileOf(id);
       // Bytes past `received` (a write cut by a crash before it was recorded) are not part of the upload.
       await truncate(file, received);
@@ -145,7 +157,8 @@ export class Uploads {
       turn.receiving = null;
       if (result.bytes > 0) {
         await syncPath(file);
-        await this.storage.setUploadReceived(id, now);
+        await this.storage.setUploadReceived(id, now, Date.now());
+        this.quotas.wrote();
       }
       if (result.outcome === 'over') throw new UploadRefusal('upload-too-large', now, `more than the declared ${upload.size} bytes`);
       return statusOf(upload, now);
@@ -169,8 +182,17 @@ export class Uploads {
         await this.forget(id);
         throw new UploadRefusal('hash-mismatch', null);
       }
-      await this.store.adopt(file, upload.sha256);
-      return await this.record(upload);
+      return await this.quotas.alone(upload.user, async () => {
+        try {
+          await this.quotas.checkStored(upload.user, upload.sha256, upload.size);
+        } catch (error) {
+          // The bytes cannot be kept for this user: they free the disk now rather than at expiry.
+          await this.forget(id);
+          throw error;
+        }
+        await this.store.adopt(file, upload.sha256);
+        return this.record(upload);
+      });
     } finally {
       release();
     }
@@ -194,22 +216,29 @@ export class Uploads {
     const limit = MEDIA_LIMITS[query.kind];
     if (length !== undefined && length > limit) throw new UploadRefusal('media-too-large', null, `${length} bytes for a ${query.kind}`);
     await this.checkPeer(caller.user, query.peer);
-    const temp = join(this.dir, `${randomBytes(16).toString('hex')}.part`);
-    const hash = createHash('sha256');
-    try {
-      const result = await receive(body, createWriteStream(temp, { flags: 'wx' }), limit, (chunk) => hash.update(chunk)).done;
-      if (result.outcome === 'over') throw new UploadRefusal('media-too-large', null, `more than ${limit} bytes for a ${query.kind}`);
-      if (result.outcome === 'cut') throw new Refusal('bad-request', 'the body broke off');
-      const sha256 = hash.digest('hex');
-      if (query.sha256 !== undefined && query.sha256 !== sha256) throw new UploadRefusal('hash-mismatch', null);
-      await syncPath(temp);
-      await this.store.adopt(temp, sha256);
-      const media: MediaRecord = { hash: sha256, size: result.bytes, mime: normaliseMime(query.mime), kind: query.kind, name: query.name ?? null, created: Date.now() };
-      await this.storage.addMedia(media, caller.user, null);
-      return doneOf((await this.storage.getMedia(sha256)) ?? media);
-    } finally {
-      await rm(temp, { force: true });
-    }
+    // Without a Content-Length it may be as long as its kind allows.
+    return this.quotas.streamingOneShot(caller.user, query.sha256 ?? null, length ?? limit, async () => {
+      const temp = join(this.dir, `${randomBytes(16).toString('hex')}.part`);
+      const hash = createHash('sha256');
+      try {
+        const result = await receive(body, createWriteStream(temp, { flags: 'wx' }), limit, (chunk) => hash.update(chunk)).done;
+        this.quotas.wrote();
+        if (result.outcome === 'over') throw new UploadRefusal('media-too-large', null, `more than ${limit} bytes for a ${query.kind}`);
+        if (result.outcome === 'cut') throw new Refusal('bad-request', 'the body broke off');
+        const sha256 = hash.digest('hex');
+        if (query.sha256 !== undefined && query.sha256 !== sha256) throw new UploadRefusal('hash-mismatch', null);
+        await syncPath(temp);
+        return await this.quotas.alone(caller.user, async () => {
+          await this.quotas.checkStored(caller.user, sha256, result.bytes);
+          await this.store.adopt(temp, sha256);
+          const media: MediaRecord = { hash: sha256, size: result.bytes, mime: normaliseMime(query.mime), kind: query.kind, name: query.name ?? null, created: Date.now() };
+          await this.storage.addMedia(media, caller.user, null);
+          return doneOf((await this.storage.getMedia(sha256)) ?? media);
+        });
+      } finally {
+        await rm(temp, { force: true });
+      }
+    });
   }
 
   /** Stops the sweeper and every request in progress; settles once each has recorded what it wrote. */
@@ -284,17 +313,37 @@ export class Uploads {
   }
 
   private async sweep(atStart: boolean): Promise<void> {
-    const now = Date.now();
     const live = new Set<string>();
     for (const upload of await this.storage.uploads()) {
-      if (now - upload.created > UPLOAD_TTL_MS && !this.turns.has(upload.id)) {
-        await this.forget(upload.id);
-        this.log.info({ upload: upload.id, user: upload.user }, 'upload expired');
-      } else live.add(upload.id);
+      if (this.idle(upload) && !this.turns.has(upload.id) && (await this.expire(upload.id))) continue;
+      live.add(upload.id);
     }
     // Only at start is no request writing a file that has no row yet.
     if (!atStart) return;
     for (const name of await readdir(this.dir)) if (!live.has(name)) await rm(join(this.dir, name), { force: true, recursive: true });
+  }
+
+  private idle(upload: UploadRecord): boolean {
+    return Date.now() - upload.written > this.quotas.limits.expiryMs;
+  }
+
+  /**
+   * Deletes an idle upload, holding its turn so that no request writes to it
+   * meanwhile (one that comes first wins; one that comes later waits, and
+   * finds it gone); false if it is in use again.
+   */
+  private async expire(id: string): Promise<boolean> {
+    const { turn, release } = await this.take(id);
+    try {
+      const upload = await this.storage.getUpload(id);
+      if (upload === undefined) return true;
+      if (turn.stopped || !this.idle(upload)) return false;
+      await this.forget(id);
+      this.log.info({ upload: id, user: upload.user }, 'upload expired');
+      return true;
+    } finally {
+      release();
+    }
   }
 }
 

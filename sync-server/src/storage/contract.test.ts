@@ -198,11 +198,11 @@ describe.each(backends)('%s storage', (_name, make) => {
 
   it('keeps an upload in progress until it is deleted', async () => {
     const s = open();
-    const upload = { id: 'u1', user: 'alice', device: 'd', kind: 'image' as const, peer: 'bob', size: 10, mime: 'image/png', sha256: 'f'.repeat(64), name: null, received: 0, created: 5 };
+    const upload = { id: 'u1', user: 'alice', device: 'd', kind: 'image' as const, peer: 'bob', size: 10, mime: 'image/png', sha256: 'f'.repeat(64), name: null, received: 0, created: 5, written: 5 };
     await s.putUpload(upload);
-    await s.putUpload({ ...upload, id: 'u2', name: 'x.png', created: 6 });
-    await s.setUploadReceived('u1', 7);
-    expect(await s.getUpload('u1')).toEqual({ ...upload, received: 7 });
+    await s.putUpload({ ...upload, id: 'u2', name: 'x.png', created: 6, written: 6 });
+    await s.setUploadReceived('u1', 7, 9);
+    expect(await s.getUpload('u1')).toEqual({ ...upload, received: 7, written: 9 });
     expect((await s.uploads()).map((u) => [u.id, u.name])).toEqual([['u1', null], ['u2', 'x.png']]);
     await s.deleteUpload('u2');
     expect(await s.getUpload('u2')).toBeUndefined();
@@ -212,7 +212,7 @@ describe.each(backends)('%s storage', (_name, make) => {
   it('records media once by hash, and its uploaders, deleting the upload', async () => {
     const s = open();
     const hash = 'a'.repeat(64);
-    await s.putUpload({ id: 'u1', user: 'bob', device: 'd', kind: 'file', peer: 'carol', size: 3, mime: 'text/plain', sha256: hash, name: 'b.txt', received: 3, created: 1 });
+    await s.putUpload({ id: 'u1', user: 'bob', device: 'd', kind: 'file', peer: 'carol', size: 3, mime: 'text/plain', sha256: hash, name: 'b.txt', received: 3, created: 1, written: 1 });
     const media = { hash, size: 3, mime: 'text/plain', kind: 'file' as const, name: 'a.txt', created: 1 };
     await s.addMedia(media, 'alice', null);
     await s.addMedia({ ...media, name: 'b.txt', created: 2 }, 'bob', 'u1');
@@ -222,6 +222,35 @@ describe.each(backends)('%s storage', (_name, make) => {
     expect(await s.mayReadMedia(hash, 'bob')).toBe(true);
     expect(await s.mayReadMedia(hash, 'carol')).toBe(false);
     expect(await s.getMedia('b'.repeat(64))).toBeUndefined();
+  });
+
+  it("lists one user's uploads in progress, oldest first", async () => {
+    const s = open();
+    const upload = { id: 'u1', user: 'alice', device: 'd', kind: 'file' as const, peer: 'bob', size: 10, mime: 'text/plain', sha256: 'f'.repeat(64), name: null, received: 0, created: 5, written: 5 };
+    await s.putUpload({ ...upload, id: 'u2', created: 7, written: 7 });
+    await s.putUpload(upload);
+    await s.putUpload({ ...upload, id: 'u3', user: 'bob', peer: 'alice' });
+    expect((await s.uploadsOf('alice')).map((u) => u.id)).toEqual(['u1', 'u2']);
+    expect(await s.uploadsOf('carol')).toEqual([]);
+  });
+
+  it("counts the bytes of each hash a user uploaded once, against every uploader's quota", async () => {
+    const s = open();
+    const [a, b] = ['a'.repeat(64), 'b'.repeat(64)];
+    expect(await s.uploadedBytes('alice')).toBe(0);
+    await s.addMedia({ hash: a, size: 100, mime: 'image/png', kind: 'image', name: null, created: 1 }, 'alice', null);
+    await s.addMedia({ hash: a, size: 100, mime: 'image/png', kind: 'image', name: null, created: 2 }, 'alice', null);
+    await s.addMedia({ hash: b, size: 30, mime: 'image/png', kind: 'image', name: null, created: 3 }, 'alice', null);
+    await s.addMedia({ hash: b, size: 30, mime: 'image/png', kind: 'image', name: null, created: 4 }, 'bob', null);
+    expect(await s.uploadedBytes('alice')).toBe(130);
+    expect(await s.uploadedBytes('bob')).toBe(30);
+    expect(await s.hasUploaded(a, 'alice')).toBe(true);
+    expect(await s.hasUploaded(a, 'bob')).toBe(false);
+    // Reading it through a message is not uploading it.
+    await s.commit([{ kind: 'media-ref', hash: a, conversation: 'alice/carol', from: 'alice' }]);
+    expect(await s.mayReadMedia(a, 'carol')).toBe(true);
+    expect(await s.hasUploaded(a, 'carol')).toBe(false);
+    expect(await s.uploadedBytes('carol')).toBe(0);
   });
 
   it('lets both members read media a message references, when its sender may', async () => {
@@ -327,6 +356,25 @@ describe('sqlite storage files', () => {
         { segment: '2024-02', count: 1, firstSeq: 2, lastSeq: 2 },
       ]);
       await reopened.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('opens a file whose uploads predate their last-write time, taking it as their creation', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-storage-'));
+    try {
+      const file = join(dir, 'parley.db');
+      const old = new Database(file);
+      old.exec(
+        'CREATE TABLE uploads (id TEXT PRIMARY KEY, user TEXT NOT NULL, device TEXT NOT NULL, kind TEXT NOT NULL, peer TEXT NOT NULL, size INTEGER NOT NULL, ' +
+          'mime TEXT NOT NULL, sha256 TEXT NOT NULL, name TEXT, received INTEGER NOT NULL, created INTEGER NOT NULL)',
+      );
+      old.prepare("INSERT INTO uploads VALUES ('u1', 'alice', 'd', 'file', 'bob', 10, 'text/plain', ?, NULL, 4, 123)").run('f'.repeat(64));
+      old.close();
+      const s = new SqliteStorage(file);
+      expect(await s.getUpload('u1')).toMatchObject({ id: 'u1', received: 4, created: 123, written: 123 });
+      await s.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

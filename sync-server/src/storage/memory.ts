@@ -233,9 +233,13 @@ export class MemoryStorage implements Storage {
     return Promise.resolve([...this.uploadRows.values()].sort((x, y) => x.created - y.created).map((u) => ({ ...u })));
   }
 
-  setUploadReceived(id: string, received: number): Promise<void> {
+  uploadsOf(user: string): Promise<UploadRecord[]> {
+    return this.uploads().then((all) => all.filter((u) => u.user === user));
+  }
+
+  setUploadReceived(id: string, received: number, written: number): Promise<void> {
     const upload = this.uploadRows.get(id);
-    if (upload !== undefined) upload.received = received;
+    if (upload !== undefined) Object.assign(upload, { received, written });
     return Promise.resolve();
   }
 
@@ -265,6 +269,19 @@ export class MemoryStorage implements Storage {
 
   isAvatar(url: string): Promise<boolean> {
     return Promise.resolve([...this.users.values()].some((u) => u.avatar === url));
+  }
+
+  hasUploaded(hash: string, user: string): Promise<boolean> {
+    return Promise.resolve(this.uploaders.has(`${hash}|${user}`));
+  }
+
+  uploadedBytes(user: string): Promise<number> {
+    let bytes = 0;
+    for (const key of this.uploaders) {
+      const [hash = '', uploader] = key.split('|');
+      if (uploader === user) bytes += this.media.get(hash)?.size ?? 0;
+    }
+    return Promise.resolve(bytes);
   }
 
   private mayRead(hash: string, user: string): boolean {

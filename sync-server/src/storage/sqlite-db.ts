@@ -119,8 +119,10 @@ CREATE TABLE IF NOT EXISTS uploads (
   sha256 TEXT NOT NULL,
   name TEXT,
   received INTEGER NOT NULL,
-  created INTEGER NOT NULL
+  created INTEGER NOT NULL,
+  written INTEGER NOT NULL
 );
+CREATE INDEX IF NOT EXISTS uploads_user ON uploads (user, created);
 CREATE TABLE IF NOT EXISTS media (
   hash TEXT PRIMARY KEY,
   size INTEGER NOT NULL,
@@ -134,6 +136,7 @@ CREATE TABLE IF NOT EXISTS media_uploaders (
   user TEXT NOT NULL,
   PRIMARY KEY (hash, user)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS media_uploaders_user ON media_uploaders (user);
 CREATE TABLE IF NOT EXISTS media_refs (
   hash TEXT NOT NULL,
   a TEXT NOT NULL,
@@ -248,6 +251,9 @@ export function openDatabase(file: string): Database.Database {
   // Files created before snapshots had a codec: their snapshots are all plain.
   const columns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('snapshots')").all();
   if (!columns.some((c) => c.name === 'codec')) db.exec('ALTER TABLE snapshots ADD COLUMN codec INTEGER NOT NULL DEFAULT 0');
+  // Files from before uploads expired by their last write: their uploads were last written when created, as far as anyone knows.
+  const uploadColumns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('uploads')").all();
+  if (!uploadColumns.some((c) => c.name === 'written')) db.exec('ALTER TABLE uploads ADD COLUMN written INTEGER NOT NULL DEFAULT 0; UPDATE uploads SET written = created');
   return db;
 }
 
@@ -308,12 +314,13 @@ export class SqliteDb {
         'SELECT seq, id, sender, ts, segment FROM msg_index WHERE conversation = ? AND seq > ? AND ts >= ? AND ts <= ? ORDER BY seq LIMIT ?',
       ),
       putUpload: db.prepare<[UploadRow]>(
-        'INSERT OR REPLACE INTO uploads (id, user, device, kind, peer, size, mime, sha256, name, received, created) ' +
-          'VALUES (@id, @user, @device, @kind, @peer, @size, @mime, @sha256, @name, @received, @created)',
+        'INSERT OR REPLACE INTO uploads (id, user, device, kind, peer, size, mime, sha256, name, received, created, written) ' +
+          'VALUES (@id, @user, @device, @kind, @peer, @size, @mime, @sha256, @name, @received, @created, @written)',
       ),
       getUpload: db.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE id = ?'),
       uploads: db.prepare<[], UploadRow>('SELECT * FROM uploads ORDER BY created'),
-      setReceived: db.prepare<[number, string]>('UPDATE uploads SET received = ? WHERE id = ?'),
+      uploadsOf: db.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE user = ? ORDER BY created'),
+      setReceived: db.prepare<[number, number, string]>('UPDATE uploads SET received = ?, written = ? WHERE id = ?'),
       deleteUpload: db.prepare<[string]>('DELETE FROM uploads WHERE id = ?'),
       putMedia: db.prepare<[MediaRow]>(
         'INSERT INTO media (hash, size, mime, kind, name, created) VALUES (@hash, @size, @mime, @kind, @name, @created) ON CONFLICT (hash) DO NOTHING',
@@ -323,6 +330,11 @@ export class SqliteDb {
       mayRead: db.prepare<[{ hash: string; user: string }], { ok: number }>(
         'SELECT EXISTS (SELECT 1 FROM media_uploaders WHERE hash = @hash AND user = @user) ' +
           'OR EXISTS (SELECT 1 FROM media_refs WHERE hash = @hash AND (a = @user OR b = @user)) AS ok',
+      ),
+      hasUploaded: db.prepare<[string, string], { ok: number }>('SELECT 1 AS ok FROM media_uploaders WHERE hash = ? AND user = ?'),
+      // One row per hash the user uploaded (media_uploaders' key), so a hash uploaded twice counts once.
+      uploadedBytes: db.prepare<[string], { n: number | null }>(
+        'SELECT SUM(media.size) AS n FROM media_uploaders JOIN media ON media.hash = media_uploaders.hash WHERE media_uploaders.user = ?',
       ),
       putRef: db.prepare<[string, string, string]>('INSERT OR IGNORE INTO media_refs (hash, a, b) VALUES (?, ?, ?)'),
       putWaiting: db.prepare<[string, string, string, string]>('INSERT OR IGNORE INTO media_waiting (hash, sender, a, b) VALUES (?, ?, ?, ?)'),
@@ -550,8 +562,12 @@ export class SqliteDb {
     return this.stmt.uploads.all().map(toUpload);
   }
 
-  setUploadReceived(id: string, received: number): void {
-    this.stmt.setReceived.run(received, id);
+  uploadsOf(user: string): UploadRecord[] {
+    return this.stmt.uploadsOf.all(user).map(toUpload);
+  }
+
+  setUploadReceived(id: string, received: number, written: number): void {
+    this.stmt.setReceived.run(received, written, id);
   }
 
   deleteUpload(id: string): void {
@@ -579,6 +595,14 @@ export class SqliteDb {
 
   isAvatar(url: string): boolean {
     return this.stmt.isAvatar.get(url)?.ok === 1;
+  }
+
+  hasUploaded(hash: string, user: string): boolean {
+    return this.stmt.hasUploaded.get(hash, user)?.ok === 1;
+  }
+
+  uploadedBytes(user: string): number {
+    return this.stmt.uploadedBytes.get(user)?.n ?? 0;
   }
 
   /**

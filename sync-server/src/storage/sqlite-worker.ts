@@ -31,7 +31,7 @@ export type WorkerRequest =
   | { id: number; op: 'push-retry'; push: number; attempts: number; due: number }
   | { id: number; op: 'push-drop'; pushes: readonly number[] }
   | { id: number; op: 'upload-put'; upload: UploadRecord }
-  | { id: number; op: 'upload-received'; upload: string; received: number }
+  | { id: number; op: 'upload-received'; upload: string; received: number; written: number }
   | { id: number; op: 'upload-delete'; upload: string }
   | { id: number; op: 'media-add'; media: MediaRecord; uploader: string; upload: string | null }
   /** Answered once the thread has started and opened the database. */
@@ -96,7 +96,7 @@ function run(request: WorkerRequest): unknown {
       db.putUpload(request.upload);
       return undefined;
     case 'upload-received':
-      db.setUploadReceived(request.upload, request.received);
+      db.setUploadReceived(request.upload, request.received, request.written);
       return undefined;
     case 'upload-delete':
       db.deleteUpload(request.upload);

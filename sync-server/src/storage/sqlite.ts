@@ -182,8 +182,12 @@ export class SqliteStorage implements Storage {
     return this.read(() => this.reader.uploads());
   }
 
-  async setUploadReceived(id: string, received: number): Promise<void> {
-    await this.call({ op: 'upload-received', upload: id, received });
+  uploadsOf(user: string): Promise<UploadRecord[]> {
+    return this.read(() => this.reader.uploadsOf(user));
+  }
+
+  async setUploadReceived(id: string, received: number, written: number): Promise<void> {
+    await this.call({ op: 'upload-received', upload: id, received, written });
   }
 
   async deleteUpload(id: string): Promise<void> {
@@ -204,6 +208,14 @@ export class SqliteStorage implements Storage {
 
   isAvatar(url: string): Promise<boolean> {
     return this.read(() => this.reader.isAvatar(url));
+  }
+
+  hasUploaded(hash: string, user: string): Promise<boolean> {
+    return this.read(() => this.reader.hasUploaded(hash, user));
+  }
+
+  uploadedBytes(user: string): Promise<number> {
+    return this.read(() => this.reader.uploadedBytes(user));
   }
 
   /** Waits for every request sent so far, gives free pages back, closes both connections and ends the worker. */

@@ -117,6 +117,8 @@ export interface UploadRecord {
   received: number;
   /** ms since the epoch */
   created: number;
+  /** ms since the epoch: when bytes last arrived (its creation until then); an upload idle too long expires. */
+  written: number;
 }
 
 /** Stored media, by content: the bytes are the file named by `hash` in the media store. */
@@ -201,7 +203,10 @@ export interface Storage {
   getUpload(id: string): Promise<UploadRecord | undefined>;
   /** Every upload in progress (they are few: completed, cancelled or expired ones are deleted). */
   uploads(): Promise<UploadRecord[]>;
-  setUploadReceived(id: string, received: number): Promise<void>;
+  /** `user`'s uploads in progress, oldest first (few: their number is capped). */
+  uploadsOf(user: string): Promise<UploadRecord[]>;
+  /** Records that the upload holds `received` bytes, the last of them written at `written` (ms since the epoch). */
+  setUploadReceived(id: string, received: number, written: number): Promise<void>;
   deleteUpload(id: string): Promise<void>;
   /**
    * In one durable transaction: records `media` (a hash stored already keeps
@@ -215,6 +220,10 @@ export interface Storage {
   mayReadMedia(hash: string, user: string): Promise<boolean>;
   /** Whether some user's avatar is `url` (`/api/v1/media/<hash>`): avatars are readable by anyone signed in. */
   isAvatar(url: string): Promise<boolean>;
+  /** Whether `user` is one of the uploaders of `hash` (it counts against their quota already). */
+  hasUploaded(hash: string, user: string): Promise<boolean>;
+  /** The bytes of the media `user` uploaded, each hash once: what their quota holds. */
+  uploadedBytes(user: string): Promise<number>;
 
   close(): Promise<void>;
   /**

@@ -76,6 +76,8 @@ export interface HubOptions {
   maxDocsPerUser?: number;
   /** Presence states: their size and how many one connection may announce (PARLEY_MAX_AWARENESS_*). */
   awareness?: AwarenessLimits;
+  /** Whether the disk is below its free reserve (storage/disk.ts), answered without waiting: new messages are refused then. */
+  storageFull?: () => boolean;
 }
 
 /** What one user holds open: connections, and connections per document. */
@@ -140,6 +142,7 @@ export class SyncHub implements UpdateSink {
   private readonly held = new Map<string, Held>();
   private readonly maxSocketsPerUser: number;
   private readonly maxDocsPerUser: number;
+  private readonly storageFull: () => boolean;
 
   constructor(
     private readonly storage: Storage,
@@ -152,6 +155,7 @@ export class SyncHub implements UpdateSink {
     this.maxSocketsPerUser = options.maxSocketsPerUser ?? Infinity;
     this.maxDocsPerUser = options.maxDocsPerUser ?? Infinity;
     this.awarenessLimits = options.awareness ?? DEFAULT_AWARENESS_LIMITS;
+    this.storageFull = options.storageFull ?? (() => false);
     this.settings = new SettingsStore(storage);
     this.relations = new Relations(storage, this.settings);
     this.relations.onChange = (users) => {
@@ -306,6 +310,7 @@ export class SyncHub implements UpdateSink {
     }
     if (verdict.empty) return;
     if (this.refuseWithheldReceipts(live, connection, verdict)) return;
+    if (this.refusedForSpace(live, connection, verdict.messages)) return;
 
     const meta = Y.parseUpdateMeta(update);
     const position = ackPosition(meta, live.doc);
@@ -408,6 +413,20 @@ export class SyncHub implements UpdateSink {
     inbox
       .write(() => recordMessages(inbox.doc, peer, path.segment, messages.map((message) => ({ message, seq })), seq, Date.now(), false))
       .catch((error: unknown) => this.log.error({ err: error, doc: inbox.path }, 'sender preview failed'));
+  }
+
+  /**
+   * Below the free-disk reserve an update with new messages is refused whole
+   * (storage-full), before anything is applied: never acknowledged and then
+   * lost. Receipts, reactions and recalls still pass: they are small, and a
+   * recall frees space.
+   */
+  private refusedForSpace(live: LiveDoc, connection: Connection, messages: readonly Message[]): boolean {
+    if (messages.length === 0 || !this.storageFull()) return false;
+    const msgIds = messages.map((m) => m.id);
+    this.log.info({ doc: live.path, user: connection.user, code: 'storage-full' }, 'update rejected');
+    connection.sendControl({ type: 'reject', code: 'storage-full', message: errorMessage('storage-full'), msgIds });
+    return true;
   }
 
   /**

@@ -15,7 +15,8 @@ class FakeServer {
   /** Bytes that arrived in PUT bodies, in total (a resent chunk counts twice). */
   bytesReceived = 0;
   requests: string[] = [];
-  faults: ((method: string, path: string) => 'drop-request' | 'lose-answer' | 'busy' | undefined)[] = [];
+  private created = 0;
+  faults: ((method: string, path: string) => 'drop-request' | 'lose-answer' | 'busy' | 'expire' | undefined)[] = [];
   readonly chunkSize: number;
 
   constructor(chunkSize: number) {
@@ -31,6 +32,8 @@ class FakeServer {
     const fault = this.faults.shift()?.(method, path);
     if (fault === 'drop-request') throw new TypeError('Failed to fetch');
     if (fault === 'busy') return json(503, { error: { code: 'internal', message: 'busy' } });
+    // The upload sat idle past the server's expiry: it is gone before this request.
+    if (fault === 'expire') this.uploads.delete(/^\/uploads\/([^/]+)/.exec(path)?.[1] ?? '');
     const response = await this.answer(method, path, url, init);
     if (fault === 'lose-answer') throw new TypeError('Failed to fetch');
     return response;
@@ -39,12 +42,12 @@ class FakeServer {
   private async answer(method: string, path: string, url: URL, init?: RequestInit): Promise<Response> {
     const status = (id: string): Response => {
       const u = this.uploads.get(id);
-      return u === undefined ? json(404, { error: { code: 'not-found', message: 'gone' } }) : json(200, { id, size: u.size, received: u.received, chunkSize: this.chunkSize });
+      return u === undefined ? json(404, { error: { code: 'upload-not-found', message: 'gone' } }) : json(200, { id, size: u.size, received: u.received, chunkSize: this.chunkSize });
     };
     if (method === 'POST' && path === '/uploads') {
       const body = JSON.parse(init?.body as string) as { size: number; sha256: string; mime: string };
       if (this.stored.has(body.sha256)) return json(200, { media: { hash: body.sha256, size: body.size, mime: body.mime }, url: `/api/v1/media/${body.sha256}` });
-      const id = `u${this.uploads.size + 1}`;
+      const id = `u${++this.created}`;
       this.uploads.set(id, { size: body.size, bytes: new Uint8Array(body.size), received: 0, sha256: body.sha256 });
       return json(201, { id, size: body.size, received: 0, chunkSize: this.chunkSize });
     }
@@ -52,7 +55,7 @@ class FakeServer {
     const id = match?.[1] ?? '';
     const upload = this.uploads.get(id);
     if (method === 'GET') return status(id);
-    if (upload === undefined) return json(404, { error: { code: 'not-found', message: 'gone' } });
+    if (upload === undefined) return json(404, { error: { code: 'upload-not-found', message: 'gone' } });
     if (method === 'PUT') {
       const chunk = new Uint8Array(await (init?.body as Blob).arrayBuffer());
       this.bytesReceived += chunk.length;
@@ -160,6 +163,28 @@ describe('uploadBlob', () => {
     const done = await uploadBlob({ blob, kind: 'file', peer: 'bob', mime: 'application/octet-stream', sha256: hash, uploadId: 'expired' }, hooks(server));
     expect(done.media.hash).toBe(hash);
     expect(server.requests.slice(0, 2)).toEqual(['GET /uploads/expired', 'POST /uploads']);
+  });
+
+  it('starts over when the upload expired before it was completed', async () => {
+    const server = new FakeServer(CHUNK);
+    const { blob, hash } = await randomBlob(1500);
+    // create, both chunks; then the upload expires just before it is completed.
+    server.faults = [() => undefined, () => undefined, () => undefined, (m, path) => (m === 'POST' && path.endsWith('/complete') ? 'expire' : undefined)];
+    const done = await uploadBlob({ blob, kind: 'file', peer: 'bob', mime: 'application/octet-stream', sha256: hash }, hooks(server));
+    expect(done.media.hash).toBe(hash);
+    expect(server.requests.filter((r) => r.startsWith('POST /uploads'))).toEqual(['POST /uploads', 'POST /uploads/u1/complete', 'POST /uploads', 'POST /uploads/u2/complete']);
+  });
+
+  it('ends with storage-full at once, without retrying, when the server is below its free-disk reserve', async () => {
+    const server = new FakeServer(CHUNK);
+    const { blob, hash } = await randomBlob(1500);
+    let calls = 0;
+    server.fetch = (): Promise<Response> => {
+      calls++;
+      return Promise.resolve(json(507, { error: { code: 'storage-full', message: 'full' } }));
+    };
+    await expect(uploadBlob({ blob, kind: 'file', peer: 'bob', mime: 'application/octet-stream', sha256: hash }, hooks(server))).rejects.toMatchObject({ code: 'storage-full' });
+    expect(calls).toBe(1);
   });
 
   it('sends nothing when the server holds the bytes already', async () => {

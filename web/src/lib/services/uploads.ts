@@ -95,7 +95,8 @@ export async function uploadBlob(req: UploadRequest, hooks: UploadHooks): Promis
         if (hooks.signal?.aborted) throw e;
         throw new Transient(0);
       }
-      if (response.status >= 500) throw new Transient(response.status);
+      // 507 storage-full is a refusal (the server is below its free-disk reserve): the message fails, and Retry tries again later.
+      if (response.status >= 500 && response.status !== 507) throw new Transient(response.status);
       if (response.status === 401 && !refreshed && hooks.refresh !== undefined) {
         const code = await errorCode(response);
         if (code === 'token-expired') {
@@ -202,7 +203,11 @@ export async function uploadBlob(req: UploadRequest, hooks: UploadHooks): Promis
     return current;
   };
 
-  /** Completes the upload; null when the server says it lacks bytes (a chunk was lost): send the rest again. */
+  /**
+   * Completes the upload; null when the server says it lacks bytes (a chunk
+   * was lost) or no longer knows the upload (it expired, idle): send the rest
+   * again, or start over.
+   */
   const complete = (id: string): Promise<UploadDone | null> =>
     withRetry(async () => {
       const response = await call('POST', `/uploads/${encodeURIComponent(id)}/complete`, null, false);
@@ -212,7 +217,7 @@ export async function uploadBlob(req: UploadRequest, hooks: UploadHooks): Promis
         return parsed.data;
       }
       const code = await errorCode(response);
-      if (code === 'upload-incomplete') return null;
+      if (code === 'upload-incomplete' || code === 'upload-not-found') return null;
       throw new AppError(code ?? 'bad-request');
     });
 
