@@ -10,6 +10,7 @@ import { createHttpServer, type RegisteredRoute } from './http/server.ts';
 import { createLog, type Log } from './log.ts';
 import { Media } from './media/media.ts';
 import { mediaReferences } from './media/references.ts';
+import type { Resolver } from './push/endpoints.ts';
 import { PushService } from './push/push.ts';
 import { SqliteStorage } from './storage/sqlite.ts';
 import type { Storage } from './storage/storage.ts';
@@ -31,13 +32,13 @@ export interface Parley {
   close(): Promise<void>;
 }
 
-export async function startParley(config: Config, options: { storage?: Storage } = {}): Promise<Parley> {
+export async function startParley(config: Config, options: { storage?: Storage; resolver?: Resolver } = {}): Promise<Parley> {
   const log = createLog(config.logLevel);
   const storage = options.storage ?? (await SqliteStorage.open(join(config.dataDir, 'parley.db')));
   const tokens = new Tokens(config.jwtSecret, config.appSecret, config.accessTokenTtl);
   const accounts = new Accounts(storage, tokens);
   const hub = new SyncHub(storage, config.unloadAfterMs, log, { recallWindowMs: config.recallWindowMs });
-  const push = await PushService.start({ config, storage, hub, log });
+  const push = await PushService.start({ config, storage, hub, log, ...(options.resolver === undefined ? {} : { resolver: options.resolver }) });
   const media = await Media.open(config.dataDir, storage, log);
   hub.alsoWrite(mediaReferences);
   const { app, sockets, registered } = await createHttpServer({ accounts, tokens, hub, push, media, log, staticDir: config.staticDir, storage, adminKey: config.adminKey });
