@@ -1,6 +1,7 @@
 /**
- * A push service for the browser tests, on 127.0.0.1 (the server allows
- * plain http to this machine only). It stands where FCM or Mozilla's
+ * A push service for the browser tests, on plain http at 127.0.0.1: the
+ * server refuses such an endpoint unless its origin is in PARLEY_PUSH_ALLOW,
+ * which the spec sets to `url`. It stands where FCM or Mozilla's
  * autopush would: it hands out subscriptions (a P-256 key pair and auth secret
  * made here, as a browser makes them), receives the server's encrypted pushes,
  * and decrypts them (RFC 8291, aes128gcm) into the JSON the browser would hand
@@ -49,7 +50,8 @@ export class PushService {
       }
     });
   });
-  private url = '';
+  /** The service's origin, http://127.0.0.1:<port>. */
+  url = '';
 
   static async start(): Promise<PushService> {
     const service = new PushService();

@@ -215,13 +215,17 @@ async function turnOnFromPrompt(device: Device): Promise<void> {
 
 /** `laptop`: Alice's browser install that gets pushes, subscribed at `service` once the app subscribes. */
 const pushTest = test.extend<{ service: PushService; laptop: PushedDevice }>({
-  service: async ({ parley: _parley }, use) => {
+  service: async ({}, use) => {
     const service = await PushService.start();
     try {
       await use(service);
     } finally {
       await service.close();
     }
+  },
+  // The server allows this push service's origin (plain http on 127.0.0.1, refused otherwise).
+  serverEnv: async ({ service }, use) => {
+    await use({ PARLEY_PUSH_ALLOW: service.url });
   },
   laptop: async ({ parley, playwright, launchOptions, service }, use, testInfo) => {
     const laptop = await PushedDevice.launch(parley, playwright, launchOptions, service.subscription('alice-laptop'));

@@ -61,8 +61,8 @@ export const ERROR_MESSAGES = {
   'too-many': 'Too many items in one request: at most 100 accounts, 500 recipients or 1,000 imported messages per call.',
 
   // Web Push
-  'push-endpoint-forbidden': 'This push endpoint is not allowed: it must be an https URL on the default port of a public push service.',
-  'push-subscription-invalid': 'This push subscription cannot be used: its endpoint must be an https URL and its keys a P-256 public key and a 16-byte secret.',
+  'push-endpoint-forbidden': 'This push endpoint is not allowed: it must be an https URL on the default port of a push service this server accepts, at a public address. Notifications stay off on this device; the app works without them.',
+  'push-subscription-invalid': 'This push subscription cannot be used: its keys must be a P-256 public key and a 16-byte secret.',
 
   // Uploads and media (HTTP)
   'media-too-large': 'This is over the size limit: images and voice messages may be up to 28 MB, files and videos up to 100 MB. Send a smaller or compressed copy.',

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parsePushAllow, type PushAllowList } from './push/endpoints.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -145,6 +146,17 @@ export interface Config {
    * for a few uploads in flight. 0 turns the check off.
    */
   minFreeDiskBytes: number;
+  /**
+   * PARLEY_PUSH_ALLOW, comma-separated, default `default` (the browsers' push
+   * services: fcm.googleapis.com, *.push.services.mozilla.com,
+   * *.notify.windows.com, web.push.apple.com, *.push.apple.com): the push
+   * services subscriptions may point at, so that no one makes the server POST
+   * into its own network. A host name, `*.domain` or `*` narrows (https on
+   * 443, public addresses only); a full origin (`http://127.0.0.1:43210`)
+   * allows exactly that origin, even a local one (a push service under test).
+   * See push/endpoints.ts.
+   */
+  pushAllow: PushAllowList;
 }
 
 export class ConfigError extends Error {
@@ -187,6 +199,14 @@ function vapidSubject(env: NodeJS.ProcessEnv): string {
     );
   }
   return raw;
+}
+
+function pushAllow(env: NodeJS.ProcessEnv): PushAllowList {
+  try {
+    return parsePushAllow(env.PARLEY_PUSH_ALLOW);
+  } catch (error) {
+    throw new ConfigError(`PARLEY_PUSH_ALLOW: ${(error as Error).message}`);
+  }
 }
 
 /** localhost, *.localhost, 127.0.0.0/8 and ::1, however written in a URL. */
@@ -238,6 +258,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel,
     vapidSubject: vapidSubject(env),
     pushRetryMs: integer(env, 'PARLEY_PUSH_RETRY_MS', 1000, 1, 3600_000),
+    pushAllow: pushAllow(env),
     recallWindowMs: integer(env, 'PARLEY_RECALL_WINDOW_MS', 2 * 60_000, 0, 30 * 24 * 3600_000),
     maxClockSkewMs: integer(env, 'PARLEY_MAX_CLOCK_SKEW_MS', 5 * 60_000, 0, 24 * 3600_000),
     maxMessageAgeMs: integer(env, 'PARLEY_MAX_MESSAGE_AGE_MS', 30 * 24 * 3600_000, 60_000, 3650 * 24 * 3600_000),

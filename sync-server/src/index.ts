@@ -10,6 +10,7 @@ import { createHttpServer, type RegisteredRoute } from './http/server.ts';
 import { createLog, type Log, type LogDestination } from './log.ts';
 import { Media } from './media/media.ts';
 import { mediaReferences } from './media/references.ts';
+import type { Resolver } from './push/endpoints.ts';
 import { PushService } from './push/push.ts';
 import { DiskWatch } from './storage/disk.ts';
 import { SqliteStorage } from './storage/sqlite.ts';
@@ -32,7 +33,7 @@ export interface Parley {
   close(): Promise<void>;
 }
 
-export async function startParley(config: Config, options: { storage?: Storage; logTo?: LogDestination } = {}): Promise<Parley> {
+export async function startParley(config: Config, options: { storage?: Storage; logTo?: LogDestination; resolver?: Resolver } = {}): Promise<Parley> {
   const log = createLog(config.logLevel, options.logTo);
   const storage = options.storage ?? (await SqliteStorage.open(join(config.dataDir, 'parley.db')));
   const tokens = new Tokens(config.jwtSecret, config.appSecret, config.accessTokenTtl);
@@ -46,7 +47,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     maxDocsPerUser: config.maxDocsPerUser,
     awareness: { maxBytes: config.maxAwarenessBytes, maxClients: config.maxAwarenessClients },
   });
-  const push = await PushService.start({ config, storage, hub, log });
+  const push = await PushService.start({ config, storage, hub, log, ...(options.resolver === undefined ? {} : { resolver: options.resolver }) });
   const limits = { quotaBytes: config.mediaQuotaBytes, maxPending: config.maxPendingUploads, maxPendingBytes: config.maxPendingUploadBytes, expiryMs: config.uploadExpiryMs };
   const media = await Media.open(config.dataDir, storage, log, { limits, disk });
   hub.alsoWrite(mediaReferences);

@@ -18,6 +18,8 @@ import {
   type Session,
 } from '@parley/protocol';
 import { ConfigError, DEFAULT_VAPID_SUBJECT, loadConfig } from '../src/config.ts';
+import { startParley } from '../src/index.ts';
+import type { Resolver } from '../src/push/endpoints.ts';
 import { FakePushService } from './push-service.ts';
 import { acks, api, cleanup, message, openDoc, send, signUp, startServer, synced, tempDir, thisSegment, waitFor, type Client, type TestServer } from './helpers.ts';
 
@@ -31,6 +33,9 @@ afterEach(async () => {
 
 /** Retries after 5 ms, 10 ms…: no test waits for a real backoff. */
 const PUSH_ENV = { PARLEY_PUSH_RETRY_MS: '5', PARLEY_VAPID_SUBJECT: 'mailto:ops@parley.example' };
+
+/** PUSH_ENV with the local push service's origin allowed (it is plain http on 127.0.0.1, refused otherwise). */
+const pushEnv = (at: FakePushService, allow = ''): Record<string, string> => ({ ...PUSH_ENV, PARLEY_PUSH_ALLOW: [allow, at.url].filter((e) => e !== '').join(',') });
 
 async function signIn(server: TestServer, user: string, device: string): Promise<Session> {
   const { status, body } = await api<Session>(server.url, 'POST', '/auth/signin', { user, password: 'correct horse', device });
@@ -59,7 +64,7 @@ async function subscribe(server: TestServer, token: string, body: PushSubscripti
  */
 async function setup(options: { previews?: boolean } = {}) {
   service = await FakePushService.start();
-  const server = await startServer({ env: PUSH_ENV });
+  const server = await startServer({ env: pushEnv(service) });
   const alice = await signUp(server.url, 'alice');
   const phone = await signUp(server.url, 'bob', 'phone');
   const laptop = await signIn(server, 'bob', 'laptop');
@@ -123,16 +128,20 @@ describe('push subscriptions', () => {
 
   it('refuses a subscription it could not push to, and one without a session', async () => {
     service = await FakePushService.start();
-    const server = await startServer({ env: PUSH_ENV });
+    const server = await startServer({ env: pushEnv(service) });
     const bob = await signUp(server.url, 'bob');
     const good = service.subscription('phone');
     for (const bad of [
       { ...good, endpoint: 'http://push.example/x' },
       { ...good, endpoint: 'ftp://push.example/x' },
+    ]) {
+      expect(await subscription(server, 'PUT', bob.accessToken, bad), bad.endpoint).toEqual({ status: 400, code: 'push-endpoint-forbidden' });
+    }
+    for (const bad of [
       { ...good, keys: { ...good.keys, p256dh: Buffer.alloc(65, 4).toString('base64url') } },
       { ...good, keys: { ...good.keys, auth: Buffer.alloc(8).toString('base64url') } },
     ]) {
-      expect(await subscription(server, 'PUT', bob.accessToken, bad), bad.endpoint).toEqual({ status: 400, code: 'push-subscription-invalid' });
+      expect(await subscription(server, 'PUT', bob.accessToken, bad), JSON.stringify(bad.keys)).toEqual({ status: 400, code: 'push-subscription-invalid' });
     }
     expect((await subscription(server, 'PUT', bob.accessToken, { endpoint: 'not a url' })).code).toBe('bad-request');
     expect((await subscription(server, 'PUT', '', good)).status).toBe(401);
@@ -307,7 +316,7 @@ describe('what the push service answers', () => {
     await server.parley.close();
     expect(rows(server, 'push_queue')).toBe(1);
 
-    const again = await startServer({ dataDir: server.dataDir, env: PUSH_ENV });
+    const again = await startServer({ dataDir: server.dataDir, env: pushEnv(service) });
     await waitFor(() => service.to('laptop').length === 2, 'the resumed request');
     await again.parley.push.idle();
     expect(service.to('laptop').map((r) => [r.status, r.payload.message.id])).toEqual([
@@ -316,6 +325,91 @@ describe('what the push service answers', () => {
     ]);
     expect(service.to('phone').map((r) => r.payload.message.id)).toEqual([m.id]);
     expect(rows(again, 'push_queue')).toBe(0);
+  });
+});
+
+describe('push endpoints (no server-side request forgery)', () => {
+  it('refuses at subscription an endpoint that is http, names a port, or is or resolves to a local address', async () => {
+    service = await FakePushService.start();
+    // Any host name: what refuses these is the scheme, the port or the address, not the list.
+    const server = await startServer({ env: pushEnv(service, '*') });
+    const bob = await signUp(server.url, 'bob');
+    const good = service.subscription('phone');
+    for (const endpoint of [
+      'http://fcm.googleapis.com/fcm/send/x',
+      'https://fcm.googleapis.com:8443/fcm/send/x',
+      'https://127.0.0.1/x',
+      'https://10.0.0.8/x',
+      'https://169.254.169.254/latest/meta-data/',
+      'https://[::1]/x',
+      'https://[::ffff:127.0.0.1]/x',
+      'https://100.64.0.9/x',
+      'https://192.168.1.1/x',
+      'https://[fd00::1]/x',
+      'https://localhost/x',
+      `${service.url.replace('http:', 'https:')}/push/phone`,
+    ]) {
+      expect(await subscription(server, 'PUT', bob.accessToken, { ...good, endpoint }), endpoint).toEqual({ status: 400, code: 'push-endpoint-forbidden' });
+    }
+    expect(rows(server, 'push_subscriptions')).toBe(0);
+  });
+
+  it("refuses by default a host that is not one of the browsers' push services, and the test's own service unless its origin is listed", async () => {
+    service = await FakePushService.start();
+    const server = await startServer({ env: PUSH_ENV });
+    const bob = await signUp(server.url, 'bob');
+    const good = service.subscription('phone');
+    for (const endpoint of ['https://attacker.example/x', 'https://fcm.googleapis.com.attacker.example/x', good.endpoint]) {
+      expect(await subscription(server, 'PUT', bob.accessToken, { ...good, endpoint }), endpoint).toEqual({ status: 400, code: 'push-endpoint-forbidden' });
+    }
+    expect(rows(server, 'push_subscriptions')).toBe(0);
+  });
+
+  it('checks again at send time: a subscription no longer allowed is sent nothing and dropped like a gone one', async () => {
+    const { server, service, conversation } = await setup();
+    conversation.destroy();
+    await server.parley.close();
+    // The operator took the push service off the list; the stored subscriptions stay until a push is due.
+    const again = await startServer({ dataDir: server.dataDir, env: PUSH_ENV });
+    const alice = await api<Session>(again.url, 'POST', '/auth/signin', { user: 'alice', password: 'correct horse', device: 'test-device' });
+    const doc = openDoc(again, conversationPath('alice', 'bob', thisSegment()), alice.body.accessToken);
+    await synced(doc);
+    await sendAndSettle(again, doc, 'to nowhere');
+    expect(service.received).toEqual([]);
+    expect(rows(again, 'push_subscriptions')).toBe(0);
+    expect(rows(again, 'push_queue')).toBe(0);
+  });
+
+  it('refuses at send time a name that answered a public address at subscription and a local one now (DNS rebinding)', async () => {
+    let answer = '142.250.74.74';
+    const lookups: string[] = [];
+    const resolver: Resolver = (hostname) => {
+      lookups.push(hostname);
+      return Promise.resolve([{ address: answer, family: 4 }]);
+    };
+    const config = loadConfig({ PARLEY_PORT: '0', PARLEY_HOST: '127.0.0.1', PARLEY_DATA_DIR: tempDir(), PARLEY_LOG_LEVEL: 'silent', PARLEY_STATIC_DIR: '', ...PUSH_ENV, PARLEY_PUSH_ALLOW: '*' });
+    const parley = await startParley({ ...config, staticDir: null }, { resolver });
+    const server: TestServer = { parley, config, dataDir: config.dataDir, url: parley.url, wsUrl: `${parley.url.replace('http', 'ws')}/sync` };
+    try {
+      await signUp(server.url, 'alice');
+      const bob = await signUp(server.url, 'bob', 'phone');
+      service = await FakePushService.start();
+      await subscribe(server, bob.accessToken, { ...service.subscription('phone'), endpoint: 'https://push.rebind.example/push/phone' });
+      expect(lookups).toEqual(['push.rebind.example']);
+      expect(rows(server, 'push_subscriptions')).toBe(1);
+
+      answer = '127.0.0.1';
+      const alice = await api<Session>(server.url, 'POST', '/auth/signin', { user: 'alice', password: 'correct horse', device: 'test-device' });
+      const doc = openDoc(server, conversationPath('alice', 'bob', thisSegment()), alice.body.accessToken);
+      await synced(doc);
+      await sendAndSettle(server, doc, 'rebound');
+      doc.destroy();
+      expect(lookups).toEqual(['push.rebind.example', 'push.rebind.example']);
+      expect(rows(server, 'push_subscriptions')).toBe(0);
+      expect(rows(server, 'push_queue')).toBe(0);
+    } finally {
+      await parley.close();
+    }
   });
 });
 

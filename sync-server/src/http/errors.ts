@@ -74,6 +74,8 @@ export function installErrorFunnel(app: FastifyInstance, log: Log): void {
       return reply.status(statusOf(error.code)).send(body);
     }
     const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
+    // fastify's body limit (FST_ERR_CTP_BODY_TOO_LARGE): over the route's limit, said as such.
+    if (status === 413) return reply.status(413).send(errorBody('payload-too-large'));
     if (status >= 400 && status < 500) return reply.status(400).send(errorBody('bad-request', error.message));
     log.error({ err: error }, 'request failed');
     return reply.status(500).send(errorBody('internal'));

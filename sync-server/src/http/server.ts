@@ -10,6 +10,7 @@ import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
 import { registerApi } from './api.ts';
 import { installErrorFunnel } from './errors.ts';
+import { installSecurityHeaders } from './headers.ts';
 import type { RouteBook } from './routes.ts';
 import { attachSockets, type SocketOptions, type Sockets } from './sockets.ts';
 import { registerNotFound, registerStatic } from './static.ts';
@@ -52,6 +53,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<{ app: FastifyIn
     for (const method of [route.method].flat()) registered.push({ method, url: route.url });
   });
   installErrorFunnel(app, deps.log);
+  installSecurityHeaders(app);
   const routes = registerApi(app, deps);
   if (deps.staticDir !== null) await registerStatic(app, deps.staticDir);
   registerNotFound(app, deps.staticDir !== null);

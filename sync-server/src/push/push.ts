@@ -6,10 +6,12 @@
  *   → queue: rows in storage → sender: encrypt, sign, POST → push service
  */
 import type { PushSubscriptionBody } from '@parley/protocol';
+import { Refusal } from '../auth/accounts.ts';
 import { DEFAULT_VAPID_SUBJECT, type Config } from '../config.ts';
 import type { Log } from '../log.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
+import { PushEndpoints, type Resolver } from './endpoints.ts';
 import { MuteMirror } from './mutes.ts';
 import { PushNotifier } from './notifier.ts';
 import { PushQueue } from './queue.ts';
@@ -26,13 +28,15 @@ export class PushService {
     private readonly notifier: PushNotifier,
     private readonly queue: PushQueue,
     private readonly sender: PushSender,
+    private readonly endpoints: PushEndpoints,
   ) {}
 
   /** Loads (or creates) the keys, listens to the hub, and resumes the pushes a previous run left. */
-  static async start({ config, storage, hub, log }: { config: Config; storage: Storage; hub: SyncHub; log: Log }): Promise<PushService> {
+  static async start({ config, storage, hub, log, resolver }: { config: Config; storage: Storage; hub: SyncHub; log: Log; resolver?: Resolver }): Promise<PushService> {
     const vapid = loadVapid(config.dataDir, config.vapidSubject);
     if (config.vapidSubject === DEFAULT_VAPID_SUBJECT) log.info({ subject: vapid.subject }, 'PARLEY_VAPID_SUBJECT is not set: push services see a placeholder contact');
-    const sender = new PushSender(vapid);
+    const endpoints = new PushEndpoints(config.pushAllow, resolver);
+    const sender = new PushSender(vapid, endpoints);
     const queue = new PushQueue({
       storage,
       sender,
@@ -43,12 +47,20 @@ export class PushService {
     const notifier = new PushNotifier({ storage, queue, log, mutes: new MuteMirror(hub.registry), devicesOnline: (user) => hub.devicesOnline(user) });
     hub.observe(notifier);
     await queue.start();
-    return new PushService(vapid.publicKey, storage, hub, notifier, queue, sender);
+    return new PushService(vapid.publicKey, storage, hub, notifier, queue, sender, endpoints);
   }
 
-  /** Creates or replaces the subscription of the caller's device. */
+  /** Creates or replaces the subscription of the caller's device; refuses keys that cannot encrypt and an endpoint it may not POST to. */
   async subscribe(user: string, device: string, body: PushSubscriptionBody): Promise<void> {
-    await this.storage.putPushSubscription(subscriptionRecord(user, device, body, Date.now()));
+    const record = subscriptionRecord(user, device, body, Date.now());
+    try {
+      await this.endpoints.check(body.endpoint);
+    } catch (error) {
+      if (error instanceof Refusal) throw error;
+      // A name that does not resolve now: nothing to judge, so nothing is stored.
+      throw new Refusal('push-endpoint-forbidden', `its host does not resolve (${(error as Error).message})`);
+    }
+    await this.storage.putPushSubscription(record);
   }
 
   /** The device gets no more pushes (sign-out). */

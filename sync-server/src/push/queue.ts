@@ -8,6 +8,8 @@
  *   enqueue → rows written (one transaction per turn) → lane → due → attempt:
  *     2xx              → sent: row dropped
  *     404, 410         → the subscription is gone: deleted, row dropped
+ *     endpoint refused → the same (push-endpoint-forbidden: the allow-list
+ *                        changed, or its name now resolves to a local address)
  *     429, 5xx, none   → put off: due again after retryDelay; given up after
  *                        MAX_ATTEMPTS or when its TTL would run out first
  *     other 4xx        → dropped and logged (a bug or a refused key)
@@ -18,12 +20,12 @@
  * the two).
  */
 import { PUSH_TTL_SECONDS, PushPayload } from '@parley/protocol';
+import { Refusal } from '../auth/accounts.ts';
 import type { Log } from '../log.ts';
 import type { QueuedPush, Storage } from '../storage/storage.ts';
 import { MAX_ATTEMPTS, retryAfterMs, retryDelay } from './backoff.ts';
 import { payloadFor } from './payload.ts';
 import type { PushResponse, PushSender } from './sender.ts';
-import { endpointAllowed } from './subscription.ts';
 
 /** Requests to push services at once, over all devices. */
 export const MAX_IN_FLIGHT = 16;
@@ -166,7 +168,6 @@ export class PushQueue {
     if (this.deps.online(push.user, push.device)) return this.finish(push, 'device online');
     const subscription = (await storage.pushSubscriptionsOf(push.user)).find((s) => s.device === push.device);
     if (subscription === undefined) return this.finish(push, 'no subscription');
-    if (!endpointAllowed(subscription.endpoint)) return this.finish(push, 'endpoint not allowed');
     const body = payloadFor(PushPayload.parse(JSON.parse(push.payload)), subscription.previews);
     if (body === null) {
       log.error(about, 'push payload over the limit');
@@ -192,6 +193,12 @@ export class PushQueue {
       );
     } catch (error) {
       if (this.closed) return; // stopped: the row stays for the next start
+      if (error instanceof Refusal && error.code === 'push-endpoint-forbidden') {
+        // Never sent anywhere; dropped as a gone subscription is.
+        await storage.deletePushSubscription(push.user, push.device, subscription.endpoint);
+        log.warn({ ...about, why: error.message }, 'push endpoint forbidden; subscription deleted');
+        return this.finish(push);
+      }
       log.info({ ...about, err: error }, 'push service unreachable');
       response = null;
     } finally {

@@ -1,25 +1,13 @@
 /**
- * What makes a push subscription usable: an endpoint the server may POST to
- * and keys that can encrypt (RFC 8291). Checked when a device subscribes, so
+ * What makes a push subscription usable: keys that can encrypt (RFC 8291),
+ * and an endpoint the server may POST to (endpoints.ts, checked by the push
+ * service as the device subscribes). Checked when a device subscribes, so
  * that a bad one is refused to the device instead of failing on every push.
  */
 import { createECDH } from 'node:crypto';
 import type { PushSubscriptionBody } from '@parley/protocol';
 import { Refusal } from '../auth/accounts.ts';
-import { isLocalHost } from '../config.ts';
 import type { PushSubscriptionRecord } from '../storage/storage.ts';
-
-/** https anywhere; plain http only to this machine (a push service under test), never with credentials in the URL. */
-export function endpointAllowed(endpoint: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    return false;
-  }
-  if (url.username !== '' || url.password !== '') return false;
-  return url.protocol === 'https:' || (url.protocol === 'http:' && isLocalHost(url.hostname));
-}
 
 const decode = (value: string): Buffer | null => (/^[A-Za-z0-9_-]+={0,2}$/.test(value) ? Buffer.from(value.replace(/=+$/, ''), 'base64url') : null);
 
@@ -38,7 +26,6 @@ function isP256Point(key: Buffer): boolean {
 
 /** The record to store for (user, device), or a `push-subscription-invalid` refusal saying why not. */
 export function subscriptionRecord(user: string, device: string, body: PushSubscriptionBody, now: number): PushSubscriptionRecord {
-  if (!endpointAllowed(body.endpoint)) throw new Refusal('push-subscription-invalid', 'the endpoint is not an https URL');
   const p256dh = decode(body.keys.p256dh);
   if (p256dh === null || !isP256Point(p256dh)) throw new Refusal('push-subscription-invalid', 'p256dh is not an uncompressed P-256 public key');
   const auth = decode(body.keys.auth);

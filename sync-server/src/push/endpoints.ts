@@ -1,0 +1,200 @@
+/**
+ * Which push endpoints the server may POST to, so that a subscription cannot
+ * make it a proxy into its own network (server-side request forgery).
+ *
+ * An endpoint passes when the allow-list lets its host in and, unless it is
+ * one of the list's own origins, it is https on port 443 and its host name
+ * resolves to public addresses only. The name is resolved once per check and
+ * every address is judged; the request then goes to the checked address (see
+ * sender.ts), so a second answer from the name's DNS (rebinding) is never
+ * asked for. The check runs when a device subscribes and again before every
+ * push.
+ *
+ * The allow-list (PARLEY_PUSH_ALLOW, comma-separated):
+ *   fcm.googleapis.com        that host name exactly
+ *   *.notify.windows.com      any host name under that domain (not the domain itself)
+ *   *                         any host name (still https:443 and public addresses only)
+ *   default                   the browsers' push services, PUSH_ALLOW_DEFAULT
+ *   http://127.0.0.1:43210    exactly that origin (scheme, host, port), whatever it
+ *                             resolves to: a test's push service, or one on the
+ *                             operator's own network
+ */
+import { lookup } from 'node:dns/promises';
+import { BlockList, isIP } from 'node:net';
+import { Refusal } from '../auth/accounts.ts';
+
+/**
+ * The push services of the browsers that can install Parley: Chrome, Edge on
+ * Android, Opera and Samsung Internet (FCM: fcm.googleapis.com), Firefox
+ * (Mozilla's autopush: updates.push.services.mozilla.com), Edge on Windows
+ * (WNS: <region>.notify.windows.com) and Safari (web.push.apple.com).
+ */
+export const PUSH_ALLOW_DEFAULT = ['fcm.googleapis.com', '*.push.services.mozilla.com', '*.notify.windows.com', 'web.push.apple.com', '*.push.apple.com'] as const;
+
+/** A parsed PARLEY_PUSH_ALLOW. */
+export interface PushAllowList {
+  /** Host names, lower case: `*` (any), `*.domain` (under it) or an exact name. */
+  hosts: string[];
+  /** Origins (`scheme://host:port`, as URL.origin writes them) allowed as they are. */
+  origins: string[];
+}
+
+/** Parses PARLEY_PUSH_ALLOW; throws an Error naming the entry it cannot read. */
+export function parsePushAllow(raw: string | undefined): PushAllowList {
+  const entries = raw === undefined || raw.trim() === '' ? ['default'] : raw.split(',').map((e) => e.trim());
+  const list: PushAllowList = { hosts: [], origins: [] };
+  for (const entry of entries) {
+    if (entry === '') continue;
+    if (entry === 'default') list.hosts.push(...PUSH_ALLOW_DEFAULT);
+    else if (entry.includes('://')) {
+      let url: URL;
+      try {
+        url = new URL(entry);
+      } catch {
+        throw new Error(`"${entry}" is not an origin`);
+      }
+      if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username !== '' || url.password !== '' || !/^[a-z]+:\/\/[^/]+\/?$/i.test(entry)) {
+        throw new Error(`"${entry}" is not an http(s) origin (scheme://host[:port], nothing more)`);
+      }
+      list.origins.push(url.origin);
+    } else if (/^(\*|(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*)$/i.test(entry)) list.hosts.push(entry.toLowerCase());
+    else throw new Error(`"${entry}" is neither a host name, *.domain, *, default nor an origin`);
+  }
+  return list;
+}
+
+/** An address a name resolved to. */
+export interface ResolvedAddress {
+  address: string;
+  family: 4 | 6;
+}
+
+/** Resolves a host name to all its addresses (rejects when it has none). */
+export type Resolver = (hostname: string) => Promise<ResolvedAddress[]>;
+
+/** The system's resolver (getaddrinfo: /etc/hosts, then DNS), every address in its order. */
+export const systemResolver: Resolver = async (hostname) => (await lookup(hostname, { all: true, verbatim: true })).map(({ address, family }) => ({ address, family: family === 6 ? 6 : 4 }));
+
+/** Where a push to an endpoint goes: its URL and the address that was checked. */
+export interface PushTarget {
+  url: URL;
+  address: string;
+  family: 4 | 6;
+}
+
+/**
+ * IPv4 ranges that are not the public internet (IANA's special-purpose
+ * registry): this network, private, CGNAT, loopback, link-local (the cloud
+ * metadata service lives there), protocol assignments, documentation, the
+ * 6to4 relay, benchmarking, multicast, reserved and broadcast.
+ */
+const V4_NOT_PUBLIC: [string, number][] = [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.88.99.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+];
+const v4NotPublic = new BlockList();
+for (const [net, prefix] of V4_NOT_PUBLIC) v4NotPublic.addSubnet(net, prefix, 'ipv4');
+
+/** Public IPv6 is global unicast (2000::/3) minus these: protocol assignments (Teredo among them), documentation, 6to4. */
+const v6GlobalUnicast = new BlockList();
+v6GlobalUnicast.addSubnet('2000::', 3, 'ipv6');
+const v6NotPublic = new BlockList();
+for (const [net, prefix] of [
+  ['2001::', 23],
+  ['2001:db8::', 32],
+  ['2002::', 16],
+  ['3fff::', 20],
+] as const)
+  v6NotPublic.addSubnet(net, prefix, 'ipv6');
+
+/** The 16 bytes of an IPv6 address (a zone `%eth0` is dropped), or null if it is not one. */
+function v6Bytes(address: string): number[] | null {
+  let text = address.replace(/%.*$/, '');
+  if (isIP(text) !== 6) return null;
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted !== null) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const groups = (part: string | undefined) => (part === undefined || part === '' ? [] : part.split(':').map((g) => parseInt(g, 16)));
+  const left = groups(head);
+  const right = groups(tail);
+  const all = tail === undefined ? left : [...left, ...Array<number>(8 - left.length - right.length).fill(0), ...right];
+  return all.flatMap((g) => [g >> 8, g & 0xff]);
+}
+
+/**
+ * Whether an address is on the public internet. An IPv4-mapped (::ffff:0:0/96)
+ * or NAT64 (64:ff9b::/96) IPv6 address is judged by the IPv4 address it holds.
+ */
+export function isPublicAddress(address: string): boolean {
+  if (isIP(address) === 4) return !v4NotPublic.check(address, 'ipv4');
+  const bytes = v6Bytes(address);
+  if (bytes === null) return false;
+  const prefix96 = bytes.slice(0, 12).join(',');
+  if (prefix96 === '0,0,0,0,0,0,0,0,0,0,255,255' || prefix96 === '0,100,255,155,0,0,0,0,0,0,0,0') {
+    return isPublicAddress(bytes.slice(12).join('.'));
+  }
+  const text = address.replace(/%.*$/, '');
+  return v6GlobalUnicast.check(text, 'ipv6') && !v6NotPublic.check(text, 'ipv6');
+}
+
+const forbidden = (detail: string): Refusal => new Refusal('push-endpoint-forbidden', detail);
+
+export class PushEndpoints {
+  constructor(
+    private readonly allow: PushAllowList,
+    private readonly resolve: Resolver = systemResolver,
+  ) {}
+
+  /**
+   * The target of a push to `endpoint`: resolved once, every address judged.
+   * Throws a `push-endpoint-forbidden` Refusal saying why when the endpoint
+   * may not be used; a name that does not resolve rejects with the resolver's
+   * error (which may pass: the sender retries it as unreachable).
+   */
+  async check(endpoint: string): Promise<PushTarget> {
+    let url: URL;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      throw forbidden('the endpoint is not a URL');
+    }
+    if (url.username !== '' || url.password !== '') throw forbidden('the endpoint carries credentials');
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const literal = isIP(host) !== 0;
+    if (this.allow.origins.includes(url.origin)) {
+      const [first] = literal ? [{ address: host, family: isIP(host) === 6 ? (6 as const) : (4 as const) }] : await this.resolve(host);
+      if (first === undefined) throw forbidden(`${host} resolves to no address`);
+      return { url, ...first };
+    }
+    if (url.protocol !== 'https:') throw forbidden('the endpoint is not https');
+    if (url.port !== '') throw forbidden('the endpoint names a port other than 443');
+    const name = host.toLowerCase().replace(/\.$/, '');
+    if (!this.hostAllowed(name)) throw forbidden(`${name} is not a push service this server allows (PARLEY_PUSH_ALLOW)`);
+    const addresses: ResolvedAddress[] = literal ? [{ address: host, family: isIP(host) === 6 ? 6 : 4 }] : await this.resolve(name);
+    if (addresses.length === 0) throw forbidden(`${name} resolves to no address`);
+    const local = addresses.find((a) => !isPublicAddress(a.address));
+    if (local !== undefined) throw forbidden(`${name} resolves to ${local.address}, not a public address`);
+    // Checked: the request goes to this address, never to a second answer.
+    return { url, ...(addresses[0] as ResolvedAddress) };
+  }
+
+  private hostAllowed(name: string): boolean {
+    return this.allow.hosts.some((entry) => entry === '*' || entry === name || (entry.startsWith('*.') && name.endsWith(entry.slice(1))));
+  }
+}
