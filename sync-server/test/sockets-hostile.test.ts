@@ -23,7 +23,7 @@ import {
   parseControlFrame,
   type ControlFrame,
 } from '@parley/protocol';
-import { acks, cleanup, message, openDoc, send, signUp, startServer, synced, thisSegment, waitFor, type TestServer } from './helpers.ts';
+import { acks, api, cleanup, message, openDoc, send, signUp, startServer, synced, thisSegment, waitFor, type TestServer } from './helpers.ts';
 
 afterEach(cleanup);
 const opened: { close(): void }[] = [];
@@ -240,6 +240,9 @@ describe('caps per user', () => {
   it('counts sockets that are still opening, so a burst cannot slip past the cap', async () => {
     const server = await startServer({ env: { PARLEY_MAX_SOCKETS_PER_USER: '5' } });
     const alice = await signUp(server.url, 'alice');
+    // Conversations are opened only with users that exist.
+    const peers = Array.from({ length: 20 }, (_, i) => ({ id: `peer${i}` }));
+    expect((await api(server.url, 'POST', '/admin/accounts', { accounts: peers }, server.config.adminKey)).status).toBe(200);
     // Conversation documents load only once every socket of the burst has either asked for its document or been refused.
     const registry = server.parley.hub.registry;
     const acquire = registry.acquire.bind(registry);
