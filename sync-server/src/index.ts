@@ -34,6 +34,11 @@ export interface Parley {
 export async function startParley(config: Config, options: { storage?: Storage } = {}): Promise<Parley> {
   const log = createLog(config.logLevel);
   const storage = options.storage ?? (await SqliteStorage.open(join(config.dataDir, 'parley.db')));
+  if (storage instanceof SqliteStorage) {
+    for (const ids of storage.userIdClashes()) {
+      log.warn({ event: 'user-id-clash', ids }, 'user ids that differ only in case: each signs in by its exact id; new ids in any of these cases are refused');
+    }
+  }
   const tokens = new Tokens(config.jwtSecret, config.appSecret, config.accessTokenTtl);
   const accounts = new Accounts(storage, tokens);
   const hub = new SyncHub(storage, config.unloadAfterMs, log, { recallWindowMs: config.recallWindowMs });

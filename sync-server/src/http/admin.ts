@@ -23,6 +23,7 @@ import {
   ImportMessagesBody,
   ImportMessagesResult,
   isErrorCode,
+  isReservedUserId,
   LIMITS,
   Message,
   Ok,
@@ -31,10 +32,11 @@ import {
   SettingsBody,
   SettingsPatchBody,
   UserId,
+  userIdKey,
   type Element,
   type Profile,
 } from '@parley/protocol';
-import { profileOf, Refusal } from '../auth/accounts.ts';
+import { nicknameOf, profileOf, Refusal } from '../auth/accounts.ts';
 import type { Tokens } from '../auth/tokens.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
@@ -117,11 +119,29 @@ export function registerAdmin(
     async (request) => {
       await admin(request);
       const { accounts } = parseBody(ImportAccountsBody, request.body);
+      // The whole batch is checked before any account is created: a refusal creates none.
+      const rows = await Promise.all(
+        accounts.map(async (a) => {
+          if (isReservedUserId(a.id)) throw new Refusal('user-id-reserved', a.id);
+          const nickname = a.nickname === undefined ? a.id : nicknameOf(a.nickname);
+          // An id taken in another case (`Bob` when `bob` exists) is not this account.
+          const held = await storage.findUser(a.id);
+          if (held !== undefined && held.id !== a.id) throw new Refusal('user-exists', `${a.id} (taken as ${held.id})`);
+          return { id: a.id, passwordHash: null, nickname, avatar: a.avatar ?? null, role: 'user' as const, created: Date.now() };
+        }),
+      );
+      const keys = new Set<string>();
+      for (const { id } of rows) {
+        const key = userIdKey(id);
+        if (keys.has(key)) throw new Refusal('user-exists', `${id} appears twice in the batch, in some case`);
+        keys.add(key);
+      }
       const created: string[] = [];
       const existing: string[] = [];
-      for (const a of accounts) {
-        const fresh = await storage.createUser({ id: a.id, passwordHash: null, nickname: a.nickname ?? a.id, avatar: a.avatar ?? null, role: 'user', created: Date.now() });
-        (fresh ? created : existing).push(a.id);
+      for (const row of rows) {
+        if (await storage.createUser(row)) created.push(row.id);
+        else if ((await storage.getUser(row.id)) !== undefined) existing.push(row.id);
+        else throw new Refusal('user-exists', row.id);
       }
       return { created, existing };
     },
