@@ -25,6 +25,8 @@ export const CLOSE_CODES = {
   forbidden: 4403,
   /** The document path is not one Parley knows. */
   notFound: 4404,
+  /** Too many connections in too short a time: reconnect after the `refused` frame's `retryAfter` seconds. */
+  rateLimited: 4429,
 } as const;
 
 const code = z.string().refine(isErrorCode) as unknown as z.ZodType<ErrorCode>;
@@ -34,7 +36,13 @@ const ControlFrame = z.discriminatedUnion('type', [
   /** The update was refused; nothing of it was applied. */
   z.object({ type: z.literal('reject'), code, message: z.string(), msgIds: z.array(z.string()) }),
   /** The connection was refused before any sync frame (sent just before close). */
-  z.object({ type: z.literal('refused'), code, message: z.string() }),
+  z.object({
+    type: z.literal('refused'),
+    code,
+    message: z.string(),
+    /** Seconds to wait before trying again (a `rate-limited` refusal). */
+    retryAfter: z.number().int().positive().optional(),
+  }),
 ]);
 export type ControlFrame = z.infer<typeof ControlFrame>;
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Accounts } from './auth/accounts.ts';
 import { Tokens } from './auth/tokens.ts';
 import type { Config } from './config.ts';
+import { RateLimits } from './http/rate-limits.ts';
 import { createHttpServer, type RegisteredRoute } from './http/server.ts';
 import { createLog, type Log } from './log.ts';
 import { Media } from './media/media.ts';
@@ -45,7 +46,20 @@ export async function startParley(config: Config, options: { storage?: Storage }
   const push = await PushService.start({ config, storage, hub, log });
   const media = await Media.open(config.dataDir, storage, log);
   hub.alsoWrite(mediaReferences);
-  const { app, sockets, registered } = await createHttpServer({ accounts, tokens, hub, push, media, log, staticDir: config.staticDir, storage, adminKey: config.adminKey });
+  const limits = new RateLimits(config);
+  const { app, sockets, registered } = await createHttpServer({
+    accounts,
+    tokens,
+    hub,
+    push,
+    media,
+    log,
+    staticDir: config.staticDir,
+    storage,
+    adminKey: config.adminKey,
+    limits,
+    trustProxy: config.trustProxy,
+  });
   await hub.settings.load();
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();

@@ -41,6 +41,7 @@ import type { Tokens } from '../auth/tokens.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
 import { parseBody } from './errors.ts';
+import type { RateLimits } from './rate-limits.ts';
 import type { RouteBook } from './routes.ts';
 
 const ADMIN = `${API_PREFIX}/admin`;
@@ -55,18 +56,26 @@ function sameSecret(a: string, b: string): boolean {
 
 export function registerAdmin(
   routes: RouteBook,
-  { hub, storage, tokens, adminKey }: { hub: SyncHub; storage: Storage; tokens: Tokens; adminKey: string },
+  { hub, storage, tokens, adminKey, limits }: { hub: SyncHub; storage: Storage; tokens: Tokens; adminKey: string; limits: RateLimits },
 ): void {
-  /** Who is acting: the admin key, or an admin user's access token; anything else is refused. */
+  /**
+   * Who is acting: the admin key, or an admin user's access token; anything
+   * else is refused. A wrong key (an X-Admin-Key, or a bearer that is neither
+   * the key nor a valid access token) counts against the client address,
+   * which is refused every admin attempt once it has too many.
+   */
   const admin = async (request: FastifyRequest): Promise<string> => {
     const header = request.headers.authorization;
     const bearer = header?.startsWith('Bearer ') === true ? header.slice('Bearer '.length).trim() : undefined;
     const key = request.headers['x-admin-key'];
+    if (bearer === undefined && key === undefined) throw new Refusal('token-missing');
+    await limits.checkAdminKey(request.ip);
     if (typeof key === 'string' && sameSecret(key, adminKey)) return ADMIN_ACTOR;
     if (bearer !== undefined && sameSecret(bearer, adminKey)) return ADMIN_ACTOR;
     const check = await tokens.verifyAccess(bearer);
     if (check.ok && (await storage.getUser(check.user))?.role === 'admin') return check.user;
-    throw new Refusal(bearer === undefined && key === undefined ? 'token-missing' : 'admin-required');
+    if (key !== undefined || !check.ok) await limits.adminKeyFailed(request.ip);
+    throw new Refusal('admin-required');
   };
 
   /** Builds and checks a message from `from` to `to`; the sender's profile is the current one. */

@@ -7,6 +7,7 @@ import { errorBody, type ErrorCode } from '@parley/protocol';
 import type { ZodError } from 'zod';
 import { Refusal } from '../auth/accounts.ts';
 import type { Log } from '../log.ts';
+import { RateLimited } from './rate-limits.ts';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   'bad-request': 400,
@@ -72,6 +73,7 @@ export function parseBody<T>(schema: { safeParse(value: unknown): { success: tru
 export function installErrorFunnel(app: FastifyInstance, log: Log): void {
   app.setErrorHandler((error: FastifyError | Refusal | Error, _request, reply) => {
     if (error instanceof Refusal) {
+      if (error instanceof RateLimited) void reply.header('retry-after', String(error.retryAfter));
       const body = errorBody(error.code);
       if (error.message !== error.code && DETAILED.has(error.code)) body.error.message = `${body.error.message} ${error.message}`;
       return reply.status(statusOf(error.code)).send(body);

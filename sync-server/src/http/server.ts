@@ -8,6 +8,7 @@ import type { PushService } from '../push/push.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
 import { registerApi } from './api.ts';
+import type { RateLimits } from './rate-limits.ts';
 import { installErrorFunnel } from './errors.ts';
 import type { RouteBook } from './routes.ts';
 import { attachSockets, type Sockets } from './sockets.ts';
@@ -23,6 +24,9 @@ export interface HttpDeps {
   adminKey: string;
   push: PushService;
   media: Media;
+  limits: RateLimits;
+  /** Reverse proxies in front (0: none); request.ip is the client address they forward. */
+  trustProxy: number;
 }
 
 /** A route as fastify registered it (the OpenAPI test compares these with the document). */
@@ -31,8 +35,14 @@ export interface RegisteredRoute {
   url: string;
 }
 
+/** Trusts the first `hops` addresses, nearest first (the socket's, then each proxy's): request.ip is the one beyond them. */
+const trustHops =
+  (hops: number) =>
+  (_address: string, hop: number): boolean =>
+    hop < hops;
+
 export async function createHttpServer(deps: HttpDeps): Promise<{ app: FastifyInstance; sockets: Sockets; routes: RouteBook; registered: RegisteredRoute[] }> {
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, trustProxy: trustHops(deps.trustProxy) });
   const registered: RegisteredRoute[] = [];
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) registered.push({ method, url: route.url });
@@ -41,6 +51,6 @@ export async function createHttpServer(deps: HttpDeps): Promise<{ app: FastifyIn
   const routes = registerApi(app, deps);
   if (deps.staticDir !== null) await registerStatic(app, deps.staticDir);
   registerNotFound(app, deps.staticDir !== null);
-  const sockets = attachSockets(app.server, deps.hub, deps.tokens, deps.log);
+  const sockets = attachSockets(app.server, deps.hub, deps.tokens, deps.log, deps.limits);
   return { app, sockets, routes, registered };
 }

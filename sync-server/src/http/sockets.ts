@@ -15,9 +15,16 @@ import type { Tokens } from '../auth/tokens.ts';
 import type { Log } from '../log.ts';
 import { controlMessage } from '../sync/frames.ts';
 import type { SyncHub } from '../sync/hub.ts';
+import { retryAfterSeconds, type RateLimits } from './rate-limits.ts';
 
 const closeCodeOf = (code: ErrorCode): number =>
-  code.startsWith('token-') ? CLOSE_CODES.unauthorized : code === 'not-found' ? CLOSE_CODES.notFound : CLOSE_CODES.forbidden;
+  code.startsWith('token-')
+    ? CLOSE_CODES.unauthorized
+    : code === 'not-found'
+      ? CLOSE_CODES.notFound
+      : code === 'rate-limited'
+        ? CLOSE_CODES.rateLimited
+        : CLOSE_CODES.forbidden;
 
 const toBytes = (data: RawData): Uint8Array =>
   Array.isArray(data) ? new Uint8Array(Buffer.concat(data)) : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -27,7 +34,7 @@ export interface Sockets {
   close(): Promise<void>;
 }
 
-export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, log: Log): Sockets {
+export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, log: Log, limits: RateLimits): Sockets {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -47,9 +54,17 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, log:
     });
   });
 
-  function refuse(ws: WebSocket, code: ErrorCode): void {
-    ws.send(controlMessage({ type: 'refused', code, message: errorMessage(code) }));
+  function refuse(ws: WebSocket, code: ErrorCode, retryAfter?: number): void {
+    ws.send(controlMessage({ type: 'refused', code, message: errorMessage(code), ...(retryAfter === undefined ? {} : { retryAfter }) }));
     ws.close(closeCodeOf(code), code);
+  }
+
+  /** Upgrades per user (after the token is verified): true when this one was refused with `rate-limited`. */
+  async function refusedAsTooFrequent(ws: WebSocket, user: string): Promise<boolean> {
+    const waitMs = await limits.socketUpgrade(user);
+    if (waitMs === 0) return false;
+    refuse(ws, 'rate-limited', retryAfterSeconds(waitMs));
+    return true;
   }
 
   function serve(ws: WebSocket, socket: Duplex, path: string, token: string | null): void {
@@ -68,6 +83,7 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, log:
     void (async () => {
       const auth = await tokens.verifyAccess(token);
       if (!auth.ok) return refuse(ws, auth.code);
+      if (await refusedAsTooFrequent(ws, auth.user)) return;
       // Frames sent in one tick (a broadcast after a group commit, an update
       // and its ack) leave in one write: the first corks the socket until the
       // tick ends. ws corks and uncorks around each frame itself; corks nest.
