@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { FileElement } from './elements.ts';
+import { UploadCreate } from './media.ts';
 import { cleanNickname, cleanText, hasVisibleText, isReservedUserId, userIdKey } from './names.ts';
 
 describe('reserved user ids', () => {
@@ -48,5 +50,17 @@ describe('nicknames', () => {
     expect(cleanNickname('  \u202EAlice\u200B ')).toBe('Alice');
     expect(cleanNickname('🙂')).toBe('🙂');
     expect(hasVisibleText('.')).toBe(true);
+  });
+});
+
+describe('file names in the protocol', () => {
+  const media = { hash: 'a'.repeat(64), size: 5, mime: 'text/plain' };
+  it('cleans a file name given at upload', () => {
+    expect(UploadCreate.parse({ kind: 'file', peer: 'bob', size: 5, mime: 'text/plain', sha256: 'a'.repeat(64), name: 'invoice\u202Efdp.exe\u200B' }).name).toBe('invoicefdp.exe');
+  });
+  it("refuses a message's file element whose name hides characters", () => {
+    expect(FileElement.safeParse({ type: 'file', media, name: 'report.pdf' }).success).toBe(true);
+    expect(FileElement.safeParse({ type: 'file', media, name: 'invoice\u202Efdp.exe' }).success).toBe(false);
+    expect(FileElement.safeParse({ type: 'file', media, name: 'a\u200Bb.txt' }).success).toBe(false);
   });
 });
