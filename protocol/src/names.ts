@@ -30,7 +30,7 @@ export const userIdKey = (id: string): string => id.toLowerCase();
  * hyphen, stray tags), line or paragraph separator, or lone surrogate goes.
  */
 const STRIP =
-  /(\u{1F3F4}[\u{E0020}-\u{E007E}]+\u{E007F})|((?<=\p{Extended_Pictographic}[\u{FE0F}\u{1F3FB}-\u{1F3FF}]?)\u200D(?=\p{Extended_Pictographic}))|[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
+  /(\u{1F3F4}[\u{E0020}-\u{E007E}]+\u{E007F})|((?<=\p{Extended_Pictographic}(?:\u{FE0F}|\p{Emoji_Modifier})?)\u200D(?=\p{Extended_Pictographic}))|[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
 
 /** `text` without invisible controls and formatting characters (see above), trimmed. */
 export function cleanText(text: string): string {

@@ -617,6 +617,12 @@ export class SyncHub {
           this.connectAll();
           return;
         }
+        if (frame.code === 'rate-limited') {
+          // Too many connections in a short time: this one tries again when the server says, not never.
+          sd.disconnect();
+          setTimeout(() => sd.connect(), (frame.retryAfter ?? 5) * 1000);
+          return;
+        }
         sd.refused = true;
         this.#ctx.refused(sd.path, frame.code);
         return;
