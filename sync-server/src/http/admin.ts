@@ -61,7 +61,7 @@ export function registerAdmin(
   /**
    * Who is acting: the admin key, or an admin user's access token; anything
    * else is refused. A wrong key (an X-Admin-Key, or a bearer that is neither
-   * the key nor a valid access token) counts against the client address,
+   * the key nor an access token) counts against the client address,
    * which is refused every admin attempt once it has too many.
    */
   const admin = async (request: FastifyRequest): Promise<string> => {
@@ -74,7 +74,8 @@ export function registerAdmin(
     if (bearer !== undefined && sameSecret(bearer, adminKey)) return ADMIN_ACTOR;
     const check = await tokens.verifyAccess(bearer);
     if (check.ok && (await storage.getUser(check.user))?.role === 'admin') return check.user;
-    if (key !== undefined || !check.ok) await limits.adminKeyFailed(request.ip);
+    // A guess: a wrong X-Admin-Key, or a bearer that is no token at all (an expired one is no guess).
+    if (key !== undefined || (!check.ok && check.code === 'token-invalid')) await limits.adminKeyFailed(request.ip);
     throw new Refusal('admin-required');
   };
 
