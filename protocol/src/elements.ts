@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { MEDIA_HASH_PATTERN } from './media.ts';
+import { cleanText } from './names.ts';
 
 export const TextElement = z.object({ type: z.literal('text'), text: z.string().min(1) });
 
@@ -60,8 +61,8 @@ export const VoiceElement = z.object({
 export const FileElement = z.object({
   type: z.literal('file'),
   media: MediaRef,
-  /** The name the sender's file had; shown and offered on download, never used as a path. */
-  name: z.string().min(1).max(255),
+  /** The name the sender's file had; shown and offered on download, never used as a path. Cleaned by the sender (names.ts `cleanText`): a name that hides or reorders characters is refused. */
+  name: z.string().min(1).max(255).refine((name) => name === cleanText(name), 'a file name holds no control, bidi or zero-width characters'),
   format: z.string().max(32).optional(),
 });
 

@@ -10,3 +10,4 @@ export * from './api.ts';
 export * from './elements.ts';
 export * from './media.ts';
 export * from './push.ts';
+export * from './names.ts';

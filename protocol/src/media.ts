@@ -30,6 +30,7 @@
  * the media is not for gets 404 media-not-found, as if it did not exist.
  */
 import { z } from 'zod';
+import { FileName } from './names.ts';
 
 export const MEDIA_HASH_PATTERN = /^[0-9a-f]{64}$/;
 
@@ -65,7 +66,7 @@ export const UploadCreate = z.object({
   size: z.number().int().nonnegative(),
   mime: z.string().min(1).max(128),
   sha256: z.string().regex(MEDIA_HASH_PATTERN),
-  name: z.string().max(255).optional(),
+  name: FileName.optional(),
 });
 export type UploadCreate = z.infer<typeof UploadCreate>;
 
@@ -107,13 +108,13 @@ export const OneShotUploadQuery = z.object({
   kind: MediaKind,
   peer: z.string().min(1).max(64),
   mime: z.string().min(1).max(128).default('application/octet-stream'),
-  name: z.string().max(255).optional(),
+  name: FileName.optional(),
   /** When given, the bytes must hash to it (hash-mismatch otherwise). */
   sha256: z.string().regex(MEDIA_HASH_PATTERN).optional(),
 });
 
 /** `GET /api/v1/media/:hash?name=`: the file name to offer on download, instead of the uploaded one. */
-export const MediaQuery = z.object({ name: z.string().max(255).optional() });
+export const MediaQuery = z.object({ name: FileName.optional() });
 
 /** Types a browser may render inline from Parley's origin; anything else is served as an attachment. */
 export const INLINE_MIME_TYPES: readonly string[] = [

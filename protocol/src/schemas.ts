@@ -186,7 +186,8 @@ export function previewOf(message: Pick<Message, 'body'>): string {
 
 export const SignUpRequest = z.object({
   user: UserId,
-  password: z.string().min(LIMITS.passwordMin).max(LIMITS.passwordMax),
+  /** The server's password policy (at least LIMITS.passwordMin characters, not the id, not a common one) refuses with `password-too-weak`. */
+  password: z.string().min(1).max(LIMITS.passwordMax),
   nickname: z.string().min(1).max(LIMITS.nicknameLength).optional(),
   device: z.string().min(1).max(64),
 });

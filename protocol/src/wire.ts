@@ -27,8 +27,10 @@ export const CLOSE_CODES = {
   notFound: 4404,
   /**
    * The account holds too many sockets or documents open (too-many-sockets,
-   * too-many-docs). Stock y-websocket clients stop on 44xx; Parley's web
-   * client tries again later, backing off, while other tabs close theirs.
+   * too-many-docs), or opened sockets too fast (rate-limited: reconnect after
+   * the `refused` frame's `retryAfter` seconds). Stock y-websocket clients
+   * stop on 44xx; Parley's web client tries again later, backing off, while
+   * other tabs close theirs.
    */
   tooMany: 4429,
 } as const;
@@ -48,7 +50,13 @@ const ControlFrame = z.discriminatedUnion('type', [
   /** The update was refused; nothing of it was applied. */
   z.object({ type: z.literal('reject'), code, message: z.string(), msgIds: z.array(z.string()) }),
   /** The connection was refused before any sync frame (sent just before close). */
-  z.object({ type: z.literal('refused'), code, message: z.string() }),
+  z.object({
+    type: z.literal('refused'),
+    code,
+    message: z.string(),
+    /** Seconds to wait before trying again (a `rate-limited` refusal). */
+    retryAfter: z.number().int().positive().optional(),
+  }),
 ]);
 export type ControlFrame = z.infer<typeof ControlFrame>;
 

@@ -157,6 +157,27 @@ export interface Config {
    * See push/endpoints.ts.
    */
   pushAllow: PushAllowList;
+  /**
+   * PARLEY_TRUST_PROXY, default 0: how many reverse proxies stand in front of
+   * the server. 0 takes the client address from the TCP connection (an
+   * X-Forwarded-For header could be forged by anyone); behind one proxy, 1
+   * takes it from the header that proxy appends.
+   */
+  trustProxy: number;
+  /** PARLEY_SIGNIN_FAILS_PER_ACCOUNT_ADDRESS, default 5: consecutive failed sign-ins of one account from one address before the pair is blocked (a success resets it). */
+  signInFailsPerAccountAddress: number;
+  /** PARLEY_SIGNIN_BLOCK_SECONDS, default 60: the first such block; each further one within a day doubles, up to an hour. An honest typo streak waits a minute. */
+  signInBlockSeconds: number;
+  /** PARLEY_SIGNIN_FAILS_PER_ACCOUNT, default 50: failed sign-ins of one account per hour from all addresses, against a guess spread over many addresses. */
+  signInFailsPerAccount: number;
+  /** PARLEY_SIGNIN_FAILS_PER_ADDRESS, default 100: failed sign-ins from one address per day to all accounts (the limiter's login recipe's figure), against one address sweeping ids. */
+  signInFailsPerAddress: number;
+  /** PARLEY_SIGNUPS_PER_ADDRESS, default 10: sign-ups from one address per hour; a household or office behind one address signs up a few people, not dozens. */
+  signUpsPerAddress: number;
+  /** PARLEY_ADMIN_KEY_FAILS_PER_ADDRESS, default 10: wrong admin keys from one address per hour before it is refused for the rest of the hour. */
+  adminKeyFailsPerAddress: number;
+  /** PARLEY_SOCKET_UPGRADES_PER_USER, default 300: sync socket upgrades of one user per minute, all devices (the app opens one per document, and a few devices catching up after a night offline open a few a second). */
+  socketUpgradesPerUser: number;
 }
 
 export class ConfigError extends Error {
@@ -274,5 +295,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxPendingUploadBytes: integer(env, 'PARLEY_MAX_PENDING_UPLOAD_BYTES', 512 * MiB, 0, Number.MAX_SAFE_INTEGER),
     uploadExpiryMs: integer(env, 'PARLEY_UPLOAD_EXPIRY_MS', 24 * 3600_000, 1, 365 * 24 * 3600_000),
     minFreeDiskBytes: integer(env, 'PARLEY_MIN_FREE_DISK_BYTES', 256 * MiB, 0, Number.MAX_SAFE_INTEGER),
+    trustProxy: integer(env, 'PARLEY_TRUST_PROXY', 0, 0, 16),
+    signInFailsPerAccountAddress: integer(env, 'PARLEY_SIGNIN_FAILS_PER_ACCOUNT_ADDRESS', 5, 1, 1_000_000),
+    signInBlockSeconds: integer(env, 'PARLEY_SIGNIN_BLOCK_SECONDS', 60, 1, 3600),
+    signInFailsPerAccount: integer(env, 'PARLEY_SIGNIN_FAILS_PER_ACCOUNT', 50, 1, 1_000_000),
+    signInFailsPerAddress: integer(env, 'PARLEY_SIGNIN_FAILS_PER_ADDRESS', 100, 1, 1_000_000),
+    signUpsPerAddress: integer(env, 'PARLEY_SIGNUPS_PER_ADDRESS', 10, 1, 1_000_000),
+    adminKeyFailsPerAddress: integer(env, 'PARLEY_ADMIN_KEY_FAILS_PER_ADDRESS', 10, 1, 1_000_000),
+    socketUpgradesPerUser: integer(env, 'PARLEY_SOCKET_UPGRADES_PER_USER', 300, 1, 1_000_000),
   };
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Accounts } from './auth/accounts.ts';
 import { Tokens } from './auth/tokens.ts';
 import type { Config } from './config.ts';
+import { RateLimits } from './http/rate-limits.ts';
 import { createHttpServer, type RegisteredRoute } from './http/server.ts';
 import { createLog, type Log, type LogDestination } from './log.ts';
 import { Media } from './media/media.ts';
@@ -36,6 +37,11 @@ export interface Parley {
 export async function startParley(config: Config, options: { storage?: Storage; logTo?: LogDestination; resolver?: Resolver } = {}): Promise<Parley> {
   const log = createLog(config.logLevel, options.logTo);
   const storage = options.storage ?? (await SqliteStorage.open(join(config.dataDir, 'parley.db')));
+  if (storage instanceof SqliteStorage) {
+    for (const ids of storage.userIdClashes()) {
+      log.warn({ event: 'user-id-clash', ids }, 'user ids that differ only in case: each signs in by its exact id; new ids in any of these cases are refused');
+    }
+  }
   const tokens = new Tokens(config.jwtSecret, config.appSecret, config.accessTokenTtl);
   const accounts = new Accounts(storage, tokens);
   const disk = await DiskWatch.start(config.dataDir, config.minFreeDiskBytes, log);
@@ -48,10 +54,25 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     awareness: { maxBytes: config.maxAwarenessBytes, maxClients: config.maxAwarenessClients },
   });
   const push = await PushService.start({ config, storage, hub, log, ...(options.resolver === undefined ? {} : { resolver: options.resolver }) });
-  const limits = { quotaBytes: config.mediaQuotaBytes, maxPending: config.maxPendingUploads, maxPendingBytes: config.maxPendingUploadBytes, expiryMs: config.uploadExpiryMs };
-  const media = await Media.open(config.dataDir, storage, log, { limits, disk });
+  const uploadLimits = { quotaBytes: config.mediaQuotaBytes, maxPending: config.maxPendingUploads, maxPendingBytes: config.maxPendingUploadBytes, expiryMs: config.uploadExpiryMs };
+  const media = await Media.open(config.dataDir, storage, log, { limits: uploadLimits, disk });
   hub.alsoWrite(mediaReferences);
-  const { app, sockets, registered } = await createHttpServer({ accounts, tokens, hub, push, media, log, staticDir: config.staticDir, storage, adminKey: config.adminKey, sockets: config, disk });
+  const limits = new RateLimits(config);
+  const { app, sockets, registered } = await createHttpServer({
+    accounts,
+    tokens,
+    hub,
+    push,
+    media,
+    log,
+    staticDir: config.staticDir,
+    storage,
+    adminKey: config.adminKey,
+    limits,
+    sockets: config,
+    disk,
+    trustProxy: config.trustProxy,
+  });
   await hub.settings.load();
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();

@@ -52,6 +52,8 @@ export async function startServer(
     PARLEY_LOG_LEVEL: 'silent',
     PARLEY_UNLOAD_AFTER_MS: String(options.unloadAfterMs ?? 30_000),
     PARLEY_STATIC_DIR: options.staticDir ?? '',
+    // Tests sign up many users from 127.0.0.1 on one server (the permission matrix, dozens): more than a real address would.
+    PARLEY_SIGNUPS_PER_ADDRESS: '1000',
     ...options.env,
   });
   const used = options.staticDir === undefined ? { ...config, staticDir: null } : config;

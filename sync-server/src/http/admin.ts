@@ -23,6 +23,7 @@ import {
   ImportMessagesBody,
   ImportMessagesResult,
   isErrorCode,
+  isReservedUserId,
   LIMITS,
   Message,
   Ok,
@@ -31,16 +32,18 @@ import {
   SettingsBody,
   SettingsPatchBody,
   UserId,
+  userIdKey,
   type Element,
   type Profile,
 } from '@parley/protocol';
-import { profileOf, Refusal } from '../auth/accounts.ts';
+import { nicknameOf, profileOf, Refusal } from '../auth/accounts.ts';
 import { checkAvatar } from '../auth/avatar.ts';
 import type { Tokens } from '../auth/tokens.ts';
 import type { DiskWatch } from '../storage/disk.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
 import { parseBody } from './errors.ts';
+import type { RateLimits } from './rate-limits.ts';
 import type { RouteBook } from './routes.ts';
 
 const ADMIN = `${API_PREFIX}/admin`;
@@ -55,18 +58,27 @@ function sameSecret(a: string, b: string): boolean {
 
 export function registerAdmin(
   routes: RouteBook,
-  { hub, storage, tokens, adminKey, disk }: { hub: SyncHub; storage: Storage; tokens: Tokens; adminKey: string; disk: DiskWatch },
+  { hub, storage, tokens, adminKey, disk, limits }: { hub: SyncHub; storage: Storage; tokens: Tokens; adminKey: string; disk: DiskWatch; limits: RateLimits },
 ): void {
-  /** Who is acting: the admin key, or an admin user's access token; anything else is refused. */
+  /**
+   * Who is acting: the admin key, or an admin user's access token; anything
+   * else is refused. A wrong key (an X-Admin-Key, or a bearer that is neither
+   * the key nor an access token) counts against the client address,
+   * which is refused every admin attempt once it has too many.
+   */
   const admin = async (request: FastifyRequest): Promise<string> => {
     const header = request.headers.authorization;
     const bearer = header?.startsWith('Bearer ') === true ? header.slice('Bearer '.length).trim() : undefined;
     const key = request.headers['x-admin-key'];
+    if (bearer === undefined && key === undefined) throw new Refusal('token-missing');
+    await limits.checkAdminKey(request.ip);
     if (typeof key === 'string' && sameSecret(key, adminKey)) return ADMIN_ACTOR;
     if (bearer !== undefined && sameSecret(bearer, adminKey)) return ADMIN_ACTOR;
     const check = await tokens.verifyAccess(bearer);
     if (check.ok && (await storage.getUser(check.user))?.role === 'admin') return check.user;
-    throw new Refusal(bearer === undefined && key === undefined ? 'token-missing' : 'admin-required');
+    // A guess: a wrong X-Admin-Key, or a bearer that is no token at all (an expired one is no guess).
+    if (key !== undefined || (!check.ok && check.code === 'token-invalid')) await limits.adminKeyFailed(request.ip);
+    throw new Refusal('admin-required');
   };
 
   /** Below the free-disk reserve, messages are refused (507 storage-full) before anything is written. */
@@ -125,11 +137,29 @@ export function registerAdmin(
       await admin(request);
       const { accounts } = parseBody(ImportAccountsBody, request.body);
       for (const a of accounts) await checkAvatar(storage, a.avatar, null);
+      // The whole batch is checked before any account is created: a refusal creates none.
+      const rows = await Promise.all(
+        accounts.map(async (a) => {
+          if (isReservedUserId(a.id)) throw new Refusal('user-id-reserved', a.id);
+          const nickname = a.nickname === undefined ? a.id : nicknameOf(a.nickname);
+          // An id taken in another case (`Bob` when `bob` exists) is not this account.
+          const held = await storage.findUser(a.id);
+          if (held !== undefined && held.id !== a.id) throw new Refusal('user-exists', `${a.id} (taken as ${held.id})`);
+          return { id: a.id, passwordHash: null, nickname, avatar: a.avatar ?? null, role: 'user' as const, created: Date.now() };
+        }),
+      );
+      const keys = new Set<string>();
+      for (const { id } of rows) {
+        const key = userIdKey(id);
+        if (keys.has(key)) throw new Refusal('user-exists', `${id} appears twice in the batch, in some case`);
+        keys.add(key);
+      }
       const created: string[] = [];
       const existing: string[] = [];
-      for (const a of accounts) {
-        const fresh = await storage.createUser({ id: a.id, passwordHash: null, nickname: a.nickname ?? a.id, avatar: a.avatar ?? null, role: 'user', created: Date.now() });
-        (fresh ? created : existing).push(a.id);
+      for (const row of rows) {
+        if (await storage.createUser(row)) created.push(row.id);
+        else if ((await storage.getUser(row.id)) !== undefined) existing.push(row.id);
+        else throw new Refusal('user-exists', row.id);
       }
       return { created, existing };
     },

@@ -14,6 +14,7 @@ import {
 } from '@parley/protocol';
 import { Refusal, type Accounts } from '../auth/accounts.ts';
 import { checkAvatar } from '../auth/avatar.ts';
+import type { RateLimits } from './rate-limits.ts';
 import type { Tokens } from '../auth/tokens.ts';
 import type { Media } from '../media/media.ts';
 import type { PushService } from '../push/push.ts';
@@ -40,11 +41,25 @@ export interface ApiDeps {
   push: PushService;
   media: Media;
   disk: DiskWatch;
+  limits: RateLimits;
 }
 
 
+/** A password sign-in under the sign-in limits: refused while blocked, failures counted, a success resets the account+address streak. */
+async function limitedSignIn(limits: RateLimits, accounts: Accounts, body: z.infer<typeof SignInRequest>, address: string): Promise<Session> {
+  await limits.checkSignIn(body.user, address);
+  try {
+    const session = await accounts.signIn(body);
+    await limits.signInSucceeded(body.user, address);
+    return session;
+  } catch (error) {
+    if (error instanceof Refusal && error.code === 'bad-credentials') await limits.signInFailed(body.user, address);
+    throw error;
+  }
+}
+
 export function registerApi(app: FastifyInstance, deps: ApiDeps): RouteBook {
-  const { accounts, tokens, hub } = deps;
+  const { accounts, tokens, hub, limits } = deps;
   const routes = new RouteBook(app);
   /** The caller of a Bearer route; refuses with the token's own code. */
   const caller: Caller = async (request) => {
@@ -59,13 +74,15 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): RouteBook {
     Promise.resolve({ ok: true }),
   );
 
-  routes.add({ method: 'POST', url: `${API_PREFIX}/auth/signup`, summary: 'Create an account', auth: 'none', body: SignUpRequest, response: Session, status: 201 }, async (request, reply) =>
-    withMediaCookie(request, reply, await accounts.signUp(parseBody(SignUpRequest, request.body))),
-  );
+  routes.add({ method: 'POST', url: `${API_PREFIX}/auth/signup`, summary: 'Create an account', auth: 'none', body: SignUpRequest, response: Session, status: 201 }, async (request, reply) => {
+    await limits.signUp(request.ip);
+    return withMediaCookie(request, reply, await accounts.signUp(parseBody(SignUpRequest, request.body)));
+  });
 
-  routes.add({ method: 'POST', url: `${API_PREFIX}/auth/signin`, summary: 'Sign in with a password', auth: 'none', body: SignInRequest, response: Session }, async (request, reply) =>
-    withMediaCookie(request, reply, await accounts.signIn(parseBody(SignInRequest, request.body))),
-  );
+  routes.add({ method: 'POST', url: `${API_PREFIX}/auth/signin`, summary: 'Sign in with a password', auth: 'none', body: SignInRequest, response: Session }, async (request, reply) => {
+    const body = parseBody(SignInRequest, request.body);
+    return withMediaCookie(request, reply, await limitedSignIn(limits, accounts, body, request.ip));
+  });
 
   routes.add(
     { method: 'POST', url: `${API_PREFIX}/auth/app-token`, summary: "Sign in with a token minted by the app's backend", auth: 'none', body: AppTokenRequest, response: Session },

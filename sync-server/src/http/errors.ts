@@ -7,6 +7,7 @@ import { errorBody, type ErrorCode } from '@parley/protocol';
 import type { ZodError } from 'zod';
 import { Refusal } from '../auth/accounts.ts';
 import type { Log } from '../log.ts';
+import { RateLimited } from './rate-limits.ts';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   'bad-request': 400,
@@ -55,6 +56,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   internal: 500,
 };
 
+/** Refusals whose detail (which field, which id of a batch) is worth showing; others keep theirs for the log. */
+const DETAILED: ReadonlySet<ErrorCode> = new Set(['bad-request', 'user-id-reserved', 'user-exists']);
+
 export const statusOf = (code: ErrorCode): number => STATUS[code] ?? 400;
 
 /** Parses a body with a protocol schema; a mismatch is a `bad-request` refusal. */
@@ -69,8 +73,9 @@ export function parseBody<T>(schema: { safeParse(value: unknown): { success: tru
 export function installErrorFunnel(app: FastifyInstance, log: Log): void {
   app.setErrorHandler((error: FastifyError | Refusal | Error, _request, reply) => {
     if (error instanceof Refusal) {
+      if (error instanceof RateLimited) void reply.header('retry-after', String(error.retryAfter));
       const body = errorBody(error.code);
-      if (error.code === 'bad-request' && error.message !== error.code) body.error.message = `${body.error.message} ${error.message}`;
+      if (error.message !== error.code && DETAILED.has(error.code)) body.error.message = `${body.error.message} ${error.message}`;
       return reply.status(statusOf(error.code)).send(body);
     }
     const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;

@@ -9,6 +9,7 @@ import type { DiskWatch } from '../storage/disk.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
 import { registerApi } from './api.ts';
+import type { RateLimits } from './rate-limits.ts';
 import { installErrorFunnel } from './errors.ts';
 import { installSecurityHeaders } from './headers.ts';
 import type { RouteBook } from './routes.ts';
@@ -29,6 +30,9 @@ export interface HttpDeps {
   sockets: SocketOptions;
   /** The free-disk reserve (admin sends and imports check it). */
   disk: DiskWatch;
+  limits: RateLimits;
+  /** Reverse proxies in front (0: none); request.ip is the client address they forward. */
+  trustProxy: number;
 }
 
 /** A route as fastify registered it (the OpenAPI test compares these with the document). */
@@ -37,10 +41,17 @@ export interface RegisteredRoute {
   url: string;
 }
 
+/** Trusts the first `hops` addresses, nearest first (the socket's, then each proxy's): request.ip is the one beyond them. */
+const trustHops =
+  (hops: number) =>
+  (_address: string, hop: number): boolean =>
+    hop < hops;
+
 export async function createHttpServer(deps: HttpDeps): Promise<{ app: FastifyInstance; sockets: Sockets; routes: RouteBook; registered: RegisteredRoute[] }> {
   const handshake = deps.sockets.handshakeTimeoutMs;
   const app = Fastify({
     logger: false,
+    trustProxy: trustHops(deps.trustProxy),
     bodyLimit: 1024 * 1024,
     // A connection must send its request headers (an upgrade's too) within the handshake timeout: one that
     // sends nothing or stops half-way is answered 408 and closed. Node checks this every
@@ -57,6 +68,6 @@ export async function createHttpServer(deps: HttpDeps): Promise<{ app: FastifyIn
   const routes = registerApi(app, deps);
   if (deps.staticDir !== null) await registerStatic(app, deps.staticDir);
   registerNotFound(app, deps.staticDir !== null);
-  const sockets = attachSockets(app.server, deps.hub, deps.tokens, deps.log, deps.sockets);
+  const sockets = attachSockets(app.server, deps.hub, deps.tokens, deps.log, deps.sockets, deps.limits);
   return { app, sockets, routes, registered };
 }

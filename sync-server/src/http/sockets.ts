@@ -23,13 +23,14 @@ import type { Tokens } from '../auth/tokens.ts';
 import type { Log } from '../log.ts';
 import { controlMessage } from '../sync/frames.ts';
 import type { SyncHub } from '../sync/hub.ts';
+import { retryAfterSeconds, type RateLimits } from './rate-limits.ts';
 
 const closeCodeOf = (code: ErrorCode): number =>
   code.startsWith('token-')
     ? CLOSE_CODES.unauthorized
     : code === 'not-found'
       ? CLOSE_CODES.notFound
-      : code === 'too-many-sockets' || code === 'too-many-docs'
+      : code === 'too-many-sockets' || code === 'too-many-docs' || code === 'rate-limited'
         ? CLOSE_CODES.tooMany
         : CLOSE_CODES.forbidden;
 
@@ -50,7 +51,7 @@ export interface Sockets {
   close(): Promise<void>;
 }
 
-export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, log: Log, options: SocketOptions): Sockets {
+export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, log: Log, options: SocketOptions, limits: RateLimits): Sockets {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
   const heartbeat = watchLiveness(wss, options.pingIntervalMs);
 
@@ -72,9 +73,17 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, log:
     });
   });
 
-  function refuse(ws: WebSocket, code: ErrorCode): void {
-    ws.send(controlMessage({ type: 'refused', code, message: errorMessage(code) }));
+  function refuse(ws: WebSocket, code: ErrorCode, retryAfter?: number): void {
+    ws.send(controlMessage({ type: 'refused', code, message: errorMessage(code), ...(retryAfter === undefined ? {} : { retryAfter }) }));
     ws.close(closeCodeOf(code), code);
+  }
+
+  /** Upgrades per user (after the token is verified): true when this one was refused with `rate-limited`. */
+  async function refusedAsTooFrequent(ws: WebSocket, user: string): Promise<boolean> {
+    const waitMs = await limits.socketUpgrade(user);
+    if (waitMs === 0) return false;
+    refuse(ws, 'rate-limited', retryAfterSeconds(waitMs));
+    return true;
   }
 
   function serve(ws: WebSocket, socket: Duplex, path: string, token: string | null): void {
@@ -96,6 +105,7 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, log:
     void (async () => {
       const auth = await tokens.verifyAccess(token);
       if (!auth.ok) return refuse(ws, auth.code);
+      if (await refusedAsTooFrequent(ws, auth.user)) return;
       // Frames sent in one tick (a broadcast after a group commit, an update
       // and its ack) leave in one write: the first corks the socket until the
       // tick ends. ws corks and uncorks around each frame itself; corks nest.

@@ -129,6 +129,17 @@ describe.each(backends)('%s storage', (_name, make) => {
     expect(await s.getUser('nobody')).toBeUndefined();
   });
 
+  it('keeps user ids unique regardless of case, each keeping its own case', async () => {
+    const s = open();
+    expect(await s.createUser({ ...alice, id: 'Alice' })).toBe(true);
+    expect(await s.createUser(alice)).toBe(false);
+    expect(await s.createUser({ ...alice, id: 'ALICE' })).toBe(false);
+    expect(await s.getUser('alice')).toBeUndefined();
+    expect(await s.getUser('Alice')).toMatchObject({ id: 'Alice' });
+    expect(await s.findUser('aLiCe')).toMatchObject({ id: 'Alice' });
+    expect(await s.findUser('bob')).toBeUndefined();
+  });
+
   it('keeps relations one-way, lists requests sent to a user, and deletes them', async () => {
     const storage = open();
     await storage.changeRelations([
@@ -374,6 +385,29 @@ describe('sqlite storage files', () => {
       old.close();
       const s = new SqliteStorage(file);
       expect(await s.getUpload('u1')).toMatchObject({ id: 'u1', received: 4, created: 123, written: 123 });
+      await s.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('opens a file whose user ids clash in case, lists the clashes and still refuses new ones', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-storage-'));
+    try {
+      const file = join(dir, 'parley.db');
+      await new SqliteStorage(file).close();
+      const old = new Database(file);
+      old.exec('DROP INDEX users_id_nocase');
+      const insert = old.prepare("INSERT INTO users (id, nickname, created) VALUES (?, ?, 1)");
+      for (const id of ['bob', 'Bob', 'carol']) insert.run(id, id);
+      old.close();
+      const s = new SqliteStorage(file);
+      expect(s.userIdClashes()).toEqual([expect.arrayContaining(['bob', 'Bob'])]);
+      expect(await s.findUser('Bob')).toMatchObject({ id: 'Bob' });
+      expect(await s.findUser('bob')).toMatchObject({ id: 'bob' });
+      expect(await s.findUser('BOB')).toMatchObject({ id: expect.stringMatching(/^bob$/i) as unknown });
+      expect(await s.createUser({ ...alice, id: 'CAROL' })).toBe(false);
+      expect(await s.createUser({ ...alice, id: 'dave' })).toBe(true);
       await s.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 /** The in-memory twin of the SQLite storage, for unit tests. Same contract, no durability. */
+import { userIdKey } from '@parley/protocol';
 import {
   membersOf,
   type IndexedMessage,
@@ -27,6 +28,8 @@ export class MemoryStorage implements Storage {
   private readonly seqs = new Map<string, number>();
   private readonly messages: MessageRow[] = [];
   private readonly users = new Map<string, UserRecord>();
+  /** userIdKey(id) → id: ids are unique regardless of case. */
+  private readonly userIds = new Map<string, string>();
   private relations: RelationRow[] = [];
   private readonly settingValues = new Map<string, unknown>();
   private pushSubscriptions: PushSubscriptionRecord[] = [];
@@ -128,14 +131,20 @@ export class MemoryStorage implements Storage {
   }
 
   createUser(user: UserRecord): Promise<boolean> {
-    if (this.users.has(user.id)) return Promise.resolve(false);
+    const key = userIdKey(user.id);
+    if (this.userIds.has(key)) return Promise.resolve(false);
     this.users.set(user.id, { ...user });
+    this.userIds.set(key, user.id);
     return Promise.resolve(true);
   }
 
   getUser(id: string): Promise<UserRecord | undefined> {
     const user = this.users.get(id);
     return Promise.resolve(user && { ...user });
+  }
+
+  findUser(id: string): Promise<UserRecord | undefined> {
+    return this.getUser(this.userIds.get(userIdKey(id)) ?? id);
   }
 
   updateUser(id: string, patch: { nickname?: string | undefined; avatar?: string | undefined }): Promise<UserRecord | undefined> {

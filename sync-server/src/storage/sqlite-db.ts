@@ -248,6 +248,7 @@ export function openDatabase(file: string): Database.Database {
   if (!hadSegments) {
     db.exec('INSERT OR IGNORE INTO segments (conversation, segment, count, first_seq, last_seq) SELECT conversation, segment, COUNT(*), MIN(seq), MAX(seq) FROM msg_index GROUP BY conversation, segment');
   }
+  migrateUserIdCase(db);
   // Files created before snapshots had a codec: their snapshots are all plain.
   const columns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('snapshots')").all();
   if (!columns.some((c) => c.name === 'codec')) db.exec('ALTER TABLE snapshots ADD COLUMN codec INTEGER NOT NULL DEFAULT 0');
@@ -255,6 +256,31 @@ export function openDatabase(file: string): Database.Database {
   const uploadColumns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('uploads')").all();
   if (!uploadColumns.some((c) => c.name === 'written')) db.exec('ALTER TABLE uploads ADD COLUMN written INTEGER NOT NULL DEFAULT 0; UPDATE uploads SET written = created');
   return db;
+}
+
+/**
+ * Ids are unique regardless of ASCII case (ids are ASCII, so SQLite's NOCASE
+ * is the fold protocol's `userIdKey` makes). A file from before that rule may
+ * hold ids that differ only in case: the start does not fail on it; such a
+ * file gets a plain index instead, sign-in prefers the exact id, and
+ * `userIdClashes` lists them for the operator. Once they are resolved, the
+ * next start makes the index unique.
+ */
+function migrateUserIdCase(db: Database.Database): void {
+  try {
+    db.exec('CREATE UNIQUE INDEX IF NOT EXISTS users_id_nocase ON users (id COLLATE NOCASE); DROP INDEX IF EXISTS users_id_nocase_clashing');
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
+    db.exec('CREATE INDEX IF NOT EXISTS users_id_nocase_clashing ON users (id COLLATE NOCASE)');
+  }
+}
+
+/** Groups of user ids that differ only in case (left by a database from before ids were unique regardless of case). */
+export function userIdClashes(db: Database.Database): string[][] {
+  return db
+    .prepare<[], { ids: string }>("SELECT json_group_array(id) AS ids FROM users GROUP BY id COLLATE NOCASE HAVING COUNT(*) > 1")
+    .all()
+    .map((row) => JSON.parse(row.ids) as string[]);
 }
 
 export class SqliteDb {
@@ -287,11 +313,13 @@ export class SqliteDb {
         'INSERT INTO snapshots (doc, data, upto, codec) VALUES (?, ?, ?, ?) ON CONFLICT (doc) DO UPDATE SET data = excluded.data, upto = excluded.upto, codec = excluded.codec',
       ),
       dropLog: db.prepare<[string, number]>('DELETE FROM updates WHERE doc = ? AND id <= ?'),
-      insertUser: db.prepare<[string, string | null, string, string | null, string, number]>(
-        'INSERT INTO users (id, password_hash, nickname, avatar, role, created) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+      // Checked here, not only by the index: a file with case clashes has a plain one (see migrateUserIdCase).
+      insertUser: db.prepare<[string, string | null, string, string | null, string, number, string]>(
+        'INSERT INTO users (id, password_hash, nickname, avatar, role, created) SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = ? COLLATE NOCASE)',
       ),
       getUser: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?'),
       isAvatar: db.prepare<[string], { ok: number }>('SELECT EXISTS (SELECT 1 FROM users WHERE avatar = ?) AS ok'),
+      findUser: db.prepare<[string, string], UserRow>('SELECT * FROM users WHERE id = ? COLLATE NOCASE ORDER BY id = ? DESC LIMIT 1'),
       setNickname: db.prepare<[string, string]>('UPDATE users SET nickname = ? WHERE id = ?'),
       setAvatar: db.prepare<[string, string]>('UPDATE users SET avatar = ? WHERE id = ?'),
       relationsOf: db.prepare<[string, string], RelationRow>(
@@ -473,7 +501,12 @@ export class SqliteDb {
   }
 
   createUser(u: UserRecord): boolean {
-    return this.stmt.insertUser.run(u.id, u.passwordHash, u.nickname, u.avatar, u.role, u.created).changes === 1;
+    return this.stmt.insertUser.run(u.id, u.passwordHash, u.nickname, u.avatar, u.role, u.created, u.id).changes === 1;
+  }
+
+  findUser(id: string): UserRecord | undefined {
+    const row = this.stmt.findUser.get(id, id);
+    return row && toUser(row);
   }
 
   getUser(id: string): UserRecord | undefined {

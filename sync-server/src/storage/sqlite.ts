@@ -13,7 +13,7 @@
  * settled sees that write.
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { openDatabase, SqliteDb, type UserPatch } from './sqlite-db.ts';
+import { openDatabase, SqliteDb, userIdClashes, type UserPatch } from './sqlite-db.ts';
 import type { WorkerData, WorkerReply, WorkerRequest } from './sqlite-worker.ts';
 import type { DocSnapshot, IndexedMessage, MediaRecord, SegmentRow, PushSubscriptionRecord, QueuedPush, RelationChange, RelationRow, Storage, StoredDoc, UploadRecord, UserRecord, Write } from './storage.ts';
 import { encodeWrites } from './write-codec.ts';
@@ -115,6 +115,15 @@ export class SqliteStorage implements Storage {
 
   getUser(id: string): Promise<UserRecord | undefined> {
     return this.read(() => this.reader.getUser(id));
+  }
+
+  findUser(id: string): Promise<UserRecord | undefined> {
+    return this.read(() => this.reader.findUser(id));
+  }
+
+  /** Groups of user ids that differ only in case, left by a database from before ids were unique regardless of case. */
+  userIdClashes(): string[][] {
+    return userIdClashes(this.reader.db);
   }
 
   async updateUser(id: string, patch: UserPatch): Promise<UserRecord | undefined> {

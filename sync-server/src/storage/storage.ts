@@ -163,9 +163,15 @@ export interface Storage {
   /** The peers `user` has a conversation with. */
   peersOf(user: string): Promise<string[]>;
 
-  /** false when the id is taken. */
+  /** false when the id is taken, in any ASCII case: ids are unique regardless of case (`Bob` is taken when `bob` exists). */
   createUser(user: UserRecord): Promise<boolean>;
+  /** The user with exactly this id. */
   getUser(id: string): Promise<UserRecord | undefined>;
+  /**
+   * The user whose id is `id` regardless of ASCII case (sign-in); the exact
+   * id first, for a database from before ids were unique regardless of case.
+   */
+  findUser(id: string): Promise<UserRecord | undefined>;
   updateUser(id: string, patch: { nickname?: string | undefined; avatar?: string | undefined }): Promise<UserRecord | undefined>;
 
   /** `user`'s own relations, and the friend requests others sent to `user`. */

@@ -52,5 +52,7 @@ describe('safeFileName', () => {
     expect(safeFileName('../../etc/passwd')).toBe('passwd');
     expect(safeFileName('C:\\Users\\a\\b<c>.txt')).toBe('b_c_.txt');
     expect(safeFileName('...')).toBe('file');
+    expect(safeFileName('invoice\u202Efdp.exe')).toBe('invoicefdp.exe');
+    expect(safeFileName('\u200B')).toBe('file');
   });
 });

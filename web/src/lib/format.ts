@@ -1,4 +1,5 @@
 /** Formatting for display: times, date dividers, links, initials and avatar colours. */
+import { cleanText } from '@parley/protocol';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -112,5 +113,6 @@ export function safeFileName(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
   // eslint-disable-next-line no-control-regex
   const clean = base.replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_').replace(/^\.+/, '').trim();
-  return (clean || 'file').slice(-255);
+  // The protocol refuses a file name that hides or reorders characters (bidi, zero-width): cleaned here as the server cleans it.
+  return cleanText((clean || 'file').slice(-255)) || 'file';
 }

@@ -5,12 +5,25 @@
  */
 import { API_PREFIX, isErrorCode } from '@parley/protocol';
 import type { z } from 'zod';
-import { AppError } from './errors.ts';
+import { AppError, rateLimitedText } from './errors.ts';
 
 interface RequestOptions<S extends z.ZodType> {
   body?: unknown;
   token?: string;
   schema: S;
+}
+
+/**
+ * A refusal as the server worded it (its message may name what was wrong,
+ * e.g. which id of a batch); a `rate-limited` one says how long to wait,
+ * from Retry-After.
+ */
+function refusalOf(response: Response, json: unknown): AppError {
+  const error = (json as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+  const code = error?.code;
+  if (!isErrorCode(code)) return new AppError(response.status >= 500 ? 'internal' : 'bad-request');
+  if (code === 'rate-limited') return new AppError(code, rateLimitedText(Number(response.headers.get('retry-after'))));
+  return new AppError(code, typeof error?.message === 'string' && error.message !== '' ? error.message : undefined);
 }
 
 export async function api<S extends z.ZodType>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, options: RequestOptions<S>): Promise<z.infer<S>> {
@@ -28,10 +41,7 @@ export async function api<S extends z.ZodType>(method: 'GET' | 'POST' | 'PUT' | 
     throw new AppError(navigator.onLine ? 'network' : 'offline');
   }
   const json: unknown = await response.json().catch(() => null);
-  if (!response.ok) {
-    const code = (json as { error?: { code?: unknown } } | null)?.error?.code;
-    throw new AppError(isErrorCode(code) ? code : response.status >= 500 ? 'internal' : 'bad-request');
-  }
+  if (!response.ok) throw refusalOf(response, json);
   const parsed = options.schema.safeParse(json);
   if (!parsed.success) throw new AppError('unexpected', `unexpected answer from ${path}`);
   return parsed.data;

@@ -24,6 +24,15 @@ export class AppError extends Error {
   }
 }
 
+/** What a `rate-limited` refusal tells a person: how long to wait (Retry-After, seconds), in words. */
+export function rateLimitedText(retryAfterSeconds: number): string {
+  if (!Number.isFinite(retryAfterSeconds) || retryAfterSeconds <= 0) return 'Too many attempts. Wait a little and try again.';
+  const plural = (n: number, unit: string): string => `${n} ${unit}${n === 1 ? '' : 's'}`;
+  const s = Math.ceil(retryAfterSeconds);
+  const wait = s < 60 ? plural(s, 'second') : s < 5400 ? plural(Math.ceil(s / 60), 'minute') : plural(Math.ceil(s / 3600), 'hour');
+  return `Too many attempts. Try again in ${wait}.`;
+}
+
 export function textOf(code: AppErrorCode): string {
   return isErrorCode(code) ? errorMessage(code) : APP_MESSAGES[code];
 }

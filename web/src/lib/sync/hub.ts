@@ -635,6 +635,12 @@ export class SyncHub {
           if (sd.retryLater()) this.#ctx.refused(sd.path, frame.code);
           return;
         }
+        if (frame.code === 'rate-limited') {
+          // Too many connections in a short time: this one tries again when the server says, not never.
+          sd.disconnect();
+          setTimeout(() => sd.connect(), (frame.retryAfter ?? 5) * 1000);
+          return;
+        }
         sd.refused = true;
         // Written offline to an id nobody holds: the messages can never go, so they show as failed (the user may delete them).
         if (frame.code === 'user-not-found') await db.outbox.where('path').equals(sd.path).modify({ state: 'failed', code: frame.code });
