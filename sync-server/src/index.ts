@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { Accounts } from './auth/accounts.ts';
+import { Sessions } from './auth/sessions.ts';
 import { Tokens } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import { createHttpServer, type RegisteredRoute } from './http/server.ts';
@@ -24,6 +25,7 @@ export interface Parley {
   hub: SyncHub;
   push: PushService;
   tokens: Tokens;
+  sessions: Sessions;
   /** Every HTTP route fastify registered (method, URL). */
   routes: RegisteredRoute[];
   log: Log;
@@ -34,13 +36,20 @@ export interface Parley {
 export async function startParley(config: Config, options: { storage?: Storage } = {}): Promise<Parley> {
   const log = createLog(config.logLevel);
   const storage = options.storage ?? (await SqliteStorage.open(join(config.dataDir, 'parley.db')));
-  const tokens = new Tokens(config.jwtSecret, config.appSecret, config.accessTokenTtl);
-  const accounts = new Accounts(storage, tokens);
+  const sessions = await Sessions.load(storage, config.sessionIdleDays * 24 * 3600_000, log);
+  const tokens = new Tokens(config.jwtSecret, config.appSecret, config.accessTokenTtl, sessions);
+  const accounts = new Accounts(storage, tokens, sessions);
   const hub = new SyncHub(storage, config.unloadAfterMs, log, { recallWindowMs: config.recallWindowMs });
   const push = await PushService.start({ config, storage, hub, log });
   const media = await Media.open(config.dataDir, storage, log);
   hub.alsoWrite(mediaReferences);
-  const { app, sockets, registered } = await createHttpServer({ accounts, tokens, hub, push, media, log, staticDir: config.staticDir, storage, adminKey: config.adminKey });
+  // A signed-out device gets no more pushes (unless it signed in again meanwhile).
+  sessions.onRevoke((revoked) => {
+    for (const { user, device } of revoked) {
+      if (!sessions.signedIn(user, device)) push.unsubscribe(user, device).catch((err: unknown) => log.warn({ err }, 'push: a signed-out device kept its subscription'));
+    }
+  });
+  const { app, sockets, registered } = await createHttpServer({ accounts, tokens, sessions, hub, push, media, log, staticDir: config.staticDir, storage, adminKey: config.adminKey });
   await hub.settings.load();
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
@@ -53,6 +62,7 @@ export async function startParley(config: Config, options: { storage?: Storage }
     hub,
     push,
     tokens,
+    sessions,
     routes: registered,
     log,
     close: () =>
