@@ -1,9 +1,11 @@
 /**
- * Access tokens minted the way sync-server/src/auth/tokens.ts issues them
- * (JWT HS256, iss "parley", sub = user, dev = device), with the server's own
- * key from `<dataDir>/jwt-secret`. The server verifies them exactly as it
- * verifies tokens from sign-in, so this is real auth without thousands of
- * scrypt sign-ups. The peers verify the same tokens (Hocuspocus) or none (bare).
+ * Access tokens for the servers under test. Parley's name a server-side
+ * session (`sid`), so they come from a real sign-in: an app token minted
+ * with the server's `<dataDir>/app-secret` and exchanged at
+ * /auth/app-token (no scrypt, so thousands of devices sign in quickly).
+ * The peers get tokens minted the way Parley's used to be (JWT HS256, iss
+ * "parley", sub = user, dev = device) with a key kept beside their data, and
+ * verify them (Hocuspocus) or not (bare).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,4 +35,24 @@ export async function verifyAccessToken(key: Uint8Array, token: string): Promise
   } catch {
     return null;
   }
+}
+
+/** An access token of a new Parley session of `user` on `device` (see the header). */
+export async function parleySession(wsBase: string, dataDir: string, user: string, device: string): Promise<string> {
+  const http = wsBase.replace(/^ws/, 'http').replace(/\/sync$/, '');
+  const appKey = new TextEncoder().encode(readFileSync(join(dataDir, 'app-secret'), 'utf8').trim());
+  const appToken = await new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer('parley-app')
+    .setSubject(user)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + 600)
+    .sign(appKey);
+  const response = await fetch(`${http}/api/v1/auth/app-token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ appToken, device }),
+  });
+  if (!response.ok) throw new Error(`app-token sign-in of ${user}/${device}: HTTP ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { accessToken: string }).accessToken;
 }

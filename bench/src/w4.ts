@@ -22,7 +22,7 @@ import { Device } from './client/device.ts';
 import { sampleProc } from './proc.ts';
 import { launchServer } from './servers/launch.ts';
 import { Samples } from './stats.ts';
-import { mintAccessToken, readJwtSecret } from './tokens.ts';
+import { parleySession } from './tokens.ts';
 
 export interface W4Sizes {
   conversations: number;
@@ -82,7 +82,7 @@ export async function runW4(sizes: W4Sizes, log: (line: string) => void): Promis
     const peers = Array.from({ length: sizes.conversations }, (_, i) => peerOf(i));
     const users = [USER, ...peers];
     for (let i = 0; i < users.length; i += 100) await admin('/accounts', { accounts: users.slice(i, i + 100).map((id) => ({ id, nickname: id })) });
-    const token = await mintAccessToken(readJwtSecret(server.dataDir), USER, 'w4-device');
+    const token = await parleySession(server.wsBase, server.dataDir, USER, 'w4-device');
     const wsBase = server.wsBase;
 
     /** The device's stored documents (what IndexedDB holds), by path. */

@@ -10,7 +10,7 @@ import * as Y from 'yjs';
 import { Device, type DeviceHooks } from '../client/device.ts';
 import { cpuCores, sampleProc } from '../proc.ts';
 import { Samples, summarize } from '../stats.ts';
-import { mintAccessToken, readJwtSecret } from '../tokens.ts';
+import { mintAccessToken, parleySession, readJwtSecret } from '../tokens.ts';
 import type { ConnectResult, DocStats, IdleResult, RampResult, StepResult, Target } from './jobs.ts';
 
 interface Pending {
@@ -77,7 +77,9 @@ export class Fleet {
 
   async connect(conversations: number, devicesPerUser: number, concurrency: number): Promise<ConnectResult> {
     const { target } = this;
-    const key = readJwtSecret(target.dataDir);
+    const key = target.kind === 'parley' ? null : readJwtSecret(target.dataDir);
+    const tokenOf = (user: string, device: string): Promise<string> =>
+      key === null ? parleySession(target.wsBase, target.dataDir, user, device) : mintAccessToken(key, user, device);
     const started = performance.now();
     const all: { device: Device; token: string }[] = [];
     for (let i = 0; i < conversations; i++) {
@@ -89,7 +91,7 @@ export class Fleet {
         for (let d = 0; d < devicesPerUser; d++) {
           const device = new Device(target.kind, path, user, devices.length, this.hooks);
           devices.push(device);
-          all.push({ device, token: await mintAccessToken(key, user, `d${d}`) });
+          all.push({ device, token: await tokenOf(user, `d${d}`) });
         }
       }
       this.conversations.push({ path, a, b, devices });
