@@ -8,6 +8,32 @@ import { Element, Message, MessageId, MessageType, ProfileEntry, SystemKind, Use
 
 export const ErrorResponse = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
+// ---- sessions ----------------------------------------------------------------
+
+/** One signed-in device of the caller (GET /me/sessions). */
+export const SessionInfo = z.object({
+  id: z.string(),
+  device: z.string(),
+  /** A short name from the browser that signed in ("Firefox on Android"). */
+  label: z.string(),
+  /** ms since the epoch */
+  created: z.number(),
+  /** ms since the epoch, coarse (to the minute or so). */
+  lastUsed: z.number(),
+  /** The session of the request itself. */
+  current: z.boolean(),
+});
+export type SessionInfo = z.infer<typeof SessionInfo>;
+export const SessionList = z.object({ sessions: z.array(SessionInfo) });
+
+/** A password change: the current password, and the new one (every other session is signed out). */
+export const ChangePasswordRequest = z.object({
+  current: z.string().min(1).max(LIMITS.passwordMax),
+  /** The policy (length, not the user id, not a common password) answers password-too-weak. */
+  password: z.string().min(1).max(LIMITS.passwordMax),
+});
+export const ChangePasswordResponse = z.object({ signedOut: z.number().int().nonnegative() });
+
 export const FriendRequestBody = z.object({ to: UserId, note: z.string().max(LIMITS.requestNoteLength).optional() });
 export const RelationEntry = z.object({ id: UserId, since: z.number() });
 export const FriendList = z.object({ friends: z.array(RelationEntry) });

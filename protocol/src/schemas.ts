@@ -198,7 +198,11 @@ export const SignInRequest = z.object({
 });
 /** Sign-in with a token minted by the app's own backend (see `npm run token`). */
 export const AppTokenRequest = z.object({ appToken: z.string().min(1), device: z.string().min(1).max(64) });
-export const RefreshRequest = z.object({ device: z.string().min(1).max(64) });
+/**
+ * A refresh needs no access token (it works after the access token expired):
+ * the refresh token of the session, and the device it was issued to.
+ */
+export const RefreshRequest = z.object({ refreshToken: z.string().min(1).max(256), device: z.string().min(1).max(64) });
 
 export const Session = z.object({
   user: UserId,
@@ -206,6 +210,11 @@ export const Session = z.object({
   accessToken: z.string(),
   /** Seconds since the epoch. */
   expiresAt: z.number(),
+  /**
+   * Opaque; exchanged at /auth/refresh for a new session answer and dead
+   * from then on (each answer carries the next one). Bound to `device`.
+   */
+  refreshToken: z.string(),
   profile: ProfileEntry,
 });
 export type Session = z.infer<typeof Session>;

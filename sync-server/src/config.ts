@@ -29,6 +29,13 @@ export interface Config {
   unloadAfterMs: number;
   /** PARLEY_ACCESS_TOKEN_TTL, seconds, default 3600: short, so a stolen token is soon useless. */
   accessTokenTtl: number;
+  /**
+   * PARLEY_SESSION_IDLE_DAYS, default 90: a session (a device's sign-in) not
+   * used for this long ends; its refresh token is refused and the device
+   * signs in again. Long enough for a phone left in a drawer over a holiday,
+   * short enough that a forgotten device's token does not live for ever.
+   */
+  sessionIdleDays: number;
   /** PARLEY_LOG_LEVEL, default info. */
   logLevel: LogLevel;
   /**
@@ -276,6 +283,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     staticDir,
     unloadAfterMs: integer(env, 'PARLEY_UNLOAD_AFTER_MS', 30_000, 0, 24 * 3600_000),
     accessTokenTtl: integer(env, 'PARLEY_ACCESS_TOKEN_TTL', 3600, 1, 30 * 24 * 3600),
+    sessionIdleDays: integer(env, 'PARLEY_SESSION_IDLE_DAYS', 90, 1, 3650),
     logLevel,
     vapidSubject: vapidSubject(env),
     pushRetryMs: integer(env, 'PARLEY_PUSH_RETRY_MS', 1000, 1, 3600_000),

@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { Accounts } from './auth/accounts.ts';
+import { Sessions } from './auth/sessions.ts';
 import { Tokens } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import { RateLimits } from './http/rate-limits.ts';
@@ -27,6 +28,7 @@ export interface Parley {
   hub: SyncHub;
   push: PushService;
   tokens: Tokens;
+  sessions: Sessions;
   /** Every HTTP route fastify registered (method, URL). */
   routes: RegisteredRoute[];
   log: Log;
@@ -42,8 +44,9 @@ export async function startParley(config: Config, options: { storage?: Storage; 
       log.warn({ event: 'user-id-clash', ids }, 'user ids that differ only in case: each signs in by its exact id; new ids in any of these cases are refused');
     }
   }
-  const tokens = new Tokens(config.jwtSecret, config.appSecret, config.accessTokenTtl);
-  const accounts = new Accounts(storage, tokens);
+  const sessions = await Sessions.load(storage, config.sessionIdleDays * 24 * 3600_000, log);
+  const tokens = new Tokens(config.jwtSecret, config.appSecret, config.accessTokenTtl, sessions);
+  const accounts = new Accounts(storage, tokens, sessions);
   const disk = await DiskWatch.start(config.dataDir, config.minFreeDiskBytes, log);
   const hub = new SyncHub(storage, config.unloadAfterMs, log, {
     storageFull: () => disk.full(),
@@ -57,10 +60,17 @@ export async function startParley(config: Config, options: { storage?: Storage; 
   const uploadLimits = { quotaBytes: config.mediaQuotaBytes, maxPending: config.maxPendingUploads, maxPendingBytes: config.maxPendingUploadBytes, expiryMs: config.uploadExpiryMs };
   const media = await Media.open(config.dataDir, storage, log, { limits: uploadLimits, disk });
   hub.alsoWrite(mediaReferences);
+  // A signed-out device gets no more pushes (unless it signed in again meanwhile).
+  sessions.onRevoke((revoked) => {
+    for (const { user, device } of revoked) {
+      if (!sessions.signedIn(user, device)) push.unsubscribe(user, device).catch((err: unknown) => log.warn({ err }, 'push: a signed-out device kept its subscription'));
+    }
+  });
   const limits = new RateLimits(config);
   const { app, sockets, registered } = await createHttpServer({
     accounts,
     tokens,
+    sessions,
     hub,
     push,
     media,
@@ -85,6 +95,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     hub,
     push,
     tokens,
+    sessions,
     routes: registered,
     log,
     close: () =>

@@ -60,10 +60,12 @@ describe('accounts over HTTP', () => {
     const { url } = await startServer();
     const alice = await signUp(url, 'alice');
     await signUp(url, 'bob');
-    const refreshed = await api<Session>(url, 'POST', '/auth/refresh', { device: 'test-device' }, alice.accessToken);
+    // Refreshing takes the session's refresh token (no access token); sessions.test.ts covers rotation and its refusals.
+    const refreshed = await api<Session>(url, 'POST', '/auth/refresh', { refreshToken: alice.refreshToken, device: 'test-device' });
     expect(refreshed.status).toBe(200);
     expect(refreshed.body.user).toBe('alice');
-    expect((await api(url, 'POST', '/auth/refresh', { device: 'x' })).status).toBe(401);
+    const unknown = await api<{ error: { code: string } }>(url, 'POST', '/auth/refresh', { refreshToken: 'nope.nope', device: 'x' });
+    expect([unknown.status, unknown.body.error.code]).toEqual([401, 'refresh-invalid']);
 
     const patched = await api<ProfileEntry>(url, 'PATCH', '/me', { nickname: 'Alice A.' }, refreshed.body.accessToken);
     expect(patched.body).toEqual({ id: 'alice', nickname: 'Alice A.' });

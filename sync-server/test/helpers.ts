@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodeJwt } from 'jose';
 import * as decoding from 'lib0/decoding';
 import { WebSocket } from 'ws';
 import { WebsocketProvider } from 'y-websocket';
@@ -73,13 +74,22 @@ export async function api<T = unknown>(
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   const response = await fetch(`${url}${API_PREFIX}${path}`, { method, headers, body: body === undefined ? null : JSON.stringify(body) });
-  return { status: response.status, body: (await response.json()) as T };
+  // A 204 has no body.
+  const text = await response.text();
+  return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
 }
 
 export async function signUp(url: string, user: string, device = 'test-device'): Promise<Session> {
   const { status, body } = await api<Session>(url, 'POST', '/auth/signup', { user, password: 'correct horse', device });
   if (status !== 201) throw new Error(`sign-up of ${user} failed: ${status} ${JSON.stringify(body)}`);
   return body;
+}
+
+/** The session id (`sid`) an access token carries. */
+export function sessionIdOf(session: Pick<Session, 'accessToken'>): string {
+  const { sid } = decodeJwt(session.accessToken);
+  if (typeof sid !== 'string') throw new Error('the access token names no session');
+  return sid;
 }
 
 export interface Client {

@@ -377,7 +377,7 @@ describe('media access', () => {
 });
 
 describe('the media cookie', () => {
-  it('is set by sign-up, sign-in, app-token sign-in and refresh, for media only', async () => {
+  it('is set by sign-up, sign-in, app-token sign-in and refresh, for media only, and cleared by sign-out', async () => {
     const server = await startServer();
     const signup = await fetch(`${server.url}${API_PREFIX}/auth/signup`, {
       method: 'POST',
@@ -397,8 +397,8 @@ describe('the media cookie', () => {
 
     const refresh = await fetch(`${server.url}${API_PREFIX}/auth/refresh`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${session.accessToken}`, 'x-forwarded-proto': 'https' },
-      body: JSON.stringify({ device: 'd' }),
+      headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' },
+      body: JSON.stringify({ refreshToken: session.refreshToken, device: 'd' }),
     });
     const refreshed = refresh.headers.get('set-cookie') ?? '';
     expect(refreshed).toContain(`${MEDIA_COOKIE}=${((await refresh.json()) as Session).accessToken}`);
@@ -410,5 +410,13 @@ describe('the media cookie', () => {
     expect(viaApp.headers.get('set-cookie')).toMatch(new RegExp(`^${MEDIA_COOKIE}=`));
     // Only the media route reads it.
     expect((await fetch(`${server.url}${API_PREFIX}/me`, { headers: { cookie: parts[0] ?? '' } })).status).toBe(401);
+
+    // Sign-out clears it, and the signed-out session's cookie no longer reads media.
+    const signout = await fetch(`${server.url}${API_PREFIX}/auth/signout`, { method: 'POST', headers: { authorization: `Bearer ${session.accessToken}` } });
+    expect(signout.status).toBe(204);
+    expect(signout.headers.get('set-cookie')).toMatch(new RegExp(`^${MEDIA_COOKIE}=;.*Max-Age=0`));
+    const dead = await fetch(`${server.url}${API_PREFIX}/media/${'0'.repeat(64)}`, { headers: { cookie: parts[0] ?? '' } });
+    expect(dead.status).toBe(401);
+    expect(((await dead.json()) as { error: { code: string } }).error.code).toBe('session-revoked');
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLOSE_CODES, conversationPath } from '@parley/protocol';
-import { cleanup, openDoc, signUp, startServer, thisSegment, waitFor } from './helpers.ts';
+import { cleanup, openDoc, sessionIdOf, signUp, startServer, thisSegment, waitFor } from './helpers.ts';
 
 afterEach(cleanup);
 
@@ -22,8 +22,8 @@ describe('opening a sync socket', () => {
 
   it('refuses an expired token with token-expired and sends no sync frame', async () => {
     const server = await startServer();
-    await signUp(server.url, 'alice');
-    const { token } = await server.parley.tokens.issueAccess('alice', 'd', Math.floor(Date.now() / 1000) - 60);
+    const session = await signUp(server.url, 'alice');
+    const { token } = await server.parley.tokens.issueAccess('alice', 'd', sessionIdOf(session), Math.floor(Date.now() / 1000) - 60);
     const client = openDoc(server, 'inbox/alice', token);
     await waitFor(() => client.closeCode !== null, 'close');
     expect(client.frames.map((f) => f.type === 'refused' && f.code)).toEqual(['token-expired']);

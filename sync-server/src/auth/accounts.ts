@@ -1,7 +1,8 @@
 /**
- * Accounts and sessions: sign-up, sign-in (password or app token), refresh,
- * profiles. Refusals are thrown as `Refusal` and turned into HTTP errors by the
- * one error funnel in http/errors.ts.
+ * Accounts: sign-up, sign-in (password or app token), refresh, sign-out,
+ * password change, profiles. Every sign-in is a session (sessions.ts).
+ * Refusals are thrown as `Refusal` and turned into HTTP errors by the one
+ * error funnel in http/errors.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { cleanNickname, isReservedUserId, type ErrorCode, type ProfileEntry, type Session } from '@parley/protocol';
@@ -9,18 +10,11 @@ import type { Storage, UserRecord } from '../storage/storage.ts';
 import { shownAvatar } from './avatar.ts';
 import { checkPassword } from './password-policy.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
+import { Refusal } from './refusal.ts';
+import type { Sessions } from './sessions.ts';
 import type { Tokens } from './tokens.ts';
 
-/** An expected refusal (a closed set of codes); bugs throw ordinary errors. */
-export class Refusal extends Error {
-  override readonly name = 'Refusal';
-  constructor(
-    readonly code: ErrorCode,
-    detail?: string,
-  ) {
-    super(detail ?? code);
-  }
-}
+export { Refusal } from './refusal.ts';
 
 export function profileOf(user: UserRecord): ProfileEntry {
   const avatar = shownAvatar(user.avatar);
@@ -51,9 +45,11 @@ export class Accounts {
   constructor(
     private readonly storage: Storage,
     private readonly tokens: Tokens,
+    private readonly sessions: Sessions,
   ) {}
 
-  async signUp(req: { user: string; password: string; nickname?: string | undefined; device: string }): Promise<Session> {
+  /** `label`: what the user's list of devices calls this sign-in (sessions.ts labelOf). */
+  async signUp(req: { user: string; password: string; nickname?: string | undefined; device: string }, label: string): Promise<Session> {
     refuseReserved(req.user);
     const nickname = req.nickname === undefined ? req.user : nicknameOf(req.nickname);
     const weak = checkPassword(req.user, req.password);
@@ -67,10 +63,10 @@ export class Accounts {
       created: Date.now(),
     };
     if (!(await this.storage.createUser(record))) throw new Refusal('user-exists');
-    return this.session(record, req.device);
+    return this.session(record, req.device, label);
   }
 
-  async signIn(req: { user: string; password: string; device: string }): Promise<Session> {
+  async signIn(req: { user: string; password: string; device: string }, label: string): Promise<Session> {
     // Ids are unique regardless of case: `Bob` signs in to `bob`, and the session is for the stored id.
     const user = await this.storage.findUser(req.user);
     // Same refusal, and the same work, for an unknown user, a user without a
@@ -79,10 +75,10 @@ export class Accounts {
     const hash = user?.passwordHash ?? (await dummy());
     const matches = await verifyPassword(req.password, hash);
     if (user?.passwordHash == null || !matches) throw new Refusal('bad-credentials');
-    return this.session(user, req.device);
+    return this.session(user, req.device, label);
   }
 
-  async signInWithAppToken(req: { appToken: string; device: string }): Promise<Session> {
+  async signInWithAppToken(req: { appToken: string; device: string }, label: string): Promise<Session> {
     const id = await this.tokens.verifyApp(req.appToken);
     if (id === null) throw new Refusal('app-token-invalid');
     refuseReserved(id);
@@ -94,13 +90,38 @@ export class Accounts {
       user = await this.storage.getUser(id);
       if (user === undefined) throw new Refusal('user-exists');
     }
-    return this.session(user, req.device);
+    return this.session(user, req.device, label);
   }
 
-  async refresh(userId: string, device: string): Promise<Session> {
+  /** The session of a refresh token, with a new access token and the next refresh token (the one given is dead). */
+  async refresh(req: { refreshToken: string; device: string }): Promise<Session> {
+    const { id, user: userId, refreshToken } = await this.sessions.refresh(req.refreshToken, req.device);
     const user = await this.storage.getUser(userId);
-    if (user === undefined) throw new Refusal('token-invalid', 'the user no longer exists');
-    return this.session(user, device);
+    if (user === undefined) {
+      await this.sessions.revoke([id]);
+      throw new Refusal('refresh-invalid', 'the user no longer exists');
+    }
+    const { token, expiresAt } = await this.tokens.issueAccess(user.id, req.device, id);
+    return { user: user.id, device: req.device, accessToken: token, expiresAt, refreshToken, profile: profileOf(user) };
+  }
+
+  /** Ends the caller's session: its access and refresh tokens stop working, its sockets close. */
+  async signOut(session: string): Promise<void> {
+    await this.sessions.revoke([session]);
+  }
+
+  /**
+   * Changes the password after checking the current one, and signs out
+   * every other session of the user (a thief who knew the old password
+   * loses the sessions made with it); resolves with how many.
+   */
+  async changePassword(userId: string, session: string, req: { current: string; password: string }): Promise<number> {
+    const user = await this.storage.getUser(userId);
+    if (user?.passwordHash == null || !(await verifyPassword(req.current, user.passwordHash))) throw new Refusal('bad-credentials');
+    const weak = checkPassword(user.id, req.password);
+    if (weak !== null) throw new Refusal(weak);
+    await this.storage.updateUser(user.id, { passwordHash: await hashPassword(req.password) });
+    return this.sessions.revokeOthers(user.id, session);
   }
 
   async profile(id: string): Promise<ProfileEntry> {
@@ -116,8 +137,9 @@ export class Accounts {
     return profileOf(user);
   }
 
-  private async session(user: UserRecord, device: string): Promise<Session> {
-    const { token, expiresAt } = await this.tokens.issueAccess(user.id, device);
-    return { user: user.id, device, accessToken: token, expiresAt, profile: profileOf(user) };
+  private async session(user: UserRecord, device: string, label: string): Promise<Session> {
+    const { id, refreshToken } = await this.sessions.create(user.id, device, label);
+    const { token, expiresAt } = await this.tokens.issueAccess(user.id, device, id);
+    return { user: user.id, device, accessToken: token, expiresAt, refreshToken, profile: profileOf(user) };
   }
 }

@@ -1,6 +1,9 @@
 /**
  * Tokens, all JWT HS256 (jose):
- * - access tokens, signed with the server's own key: `sub` = user, `dev` = device;
+ * - access tokens, signed with the server's own key: `sub` = user, `dev` =
+ *   device, `sid` = session (auth/sessions.ts). A token whose session was
+ *   revoked is refused (`session-revoked`); one without `sid` (issued before
+ *   sessions existed) is `token-invalid`, so its device signs in again;
  * - app tokens, signed with the app secret shared with an app backend
  *   (`iss: "parley-app"`, `sub` = user), exchanged for a session.
  */
@@ -10,7 +13,12 @@ import { isUserId, LIFETIMES, type ErrorCode } from '@parley/protocol';
 const ACCESS_ISSUER = 'parley';
 export const APP_ISSUER = 'parley-app';
 
-export type TokenCheck = { ok: true; user: string; device: string } | { ok: false; code: ErrorCode };
+export type TokenCheck = { ok: true; user: string; device: string; session: string } | { ok: false; code: ErrorCode };
+
+/** Whether a session is live (Sessions.check): a lookup in memory, made for every request. */
+export interface SessionCheck {
+  check(id: string, user: string): boolean;
+}
 
 const key = (secret: string): Uint8Array => new TextEncoder().encode(secret);
 
@@ -22,14 +30,15 @@ export class Tokens {
     jwtSecret: string,
     appSecret: string,
     private readonly accessTtl: number,
+    private readonly sessions: SessionCheck,
   ) {
     this.accessKey = key(jwtSecret);
     this.appKey = key(appSecret);
   }
 
   /** Signs an access token; `expiresAt` is in seconds since the epoch. */
-  async issueAccess(user: string, device: string, expiresAt = Math.floor(Date.now() / 1000) + this.accessTtl): Promise<{ token: string; expiresAt: number }> {
-    const token = await new SignJWT({ dev: device })
+  async issueAccess(user: string, device: string, session: string, expiresAt = Math.floor(Date.now() / 1000) + this.accessTtl): Promise<{ token: string; expiresAt: number }> {
+    const token = await new SignJWT({ dev: device, sid: session })
       .setProtectedHeader({ alg: 'HS256' })
       .setIssuer(ACCESS_ISSUER)
       .setSubject(user)
@@ -43,8 +52,9 @@ export class Tokens {
     if (token === undefined || token === null || token === '') return { ok: false, code: 'token-missing' };
     try {
       const { payload } = await jwtVerify(token, this.accessKey, { issuer: ACCESS_ISSUER, algorithms: ['HS256'] });
-      if (!isUserId(payload.sub) || typeof payload.dev !== 'string') return { ok: false, code: 'token-invalid' };
-      return { ok: true, user: payload.sub, device: payload.dev };
+      if (!isUserId(payload.sub) || typeof payload.dev !== 'string' || typeof payload.sid !== 'string') return { ok: false, code: 'token-invalid' };
+      if (!this.sessions.check(payload.sid, payload.sub)) return { ok: false, code: 'session-revoked' };
+      return { ok: true, user: payload.sub, device: payload.dev, session: payload.sid };
     } catch (e) {
       return { ok: false, code: e instanceof errors.JWTExpired ? 'token-expired' : 'token-invalid' };
     }

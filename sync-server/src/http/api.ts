@@ -4,9 +4,12 @@ import { z } from 'zod';
 import {
   API_PREFIX,
   AppTokenRequest,
+  ChangePasswordRequest,
+  ChangePasswordResponse,
   ProfileEntry,
   RefreshRequest,
   Session,
+  SessionList,
   SignInRequest,
   SignUpRequest,
   UpdateProfileRequest,
@@ -15,6 +18,7 @@ import {
 import { Refusal, type Accounts } from '../auth/accounts.ts';
 import { checkAvatar } from '../auth/avatar.ts';
 import type { RateLimits } from './rate-limits.ts';
+import { labelOf, type Sessions } from '../auth/sessions.ts';
 import type { Tokens } from '../auth/tokens.ts';
 import type { Media } from '../media/media.ts';
 import type { PushService } from '../push/push.ts';
@@ -22,7 +26,7 @@ import type { DiskWatch } from '../storage/disk.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
 import { registerAdmin } from './admin.ts';
-import { withMediaCookie } from './cookies.ts';
+import { withoutMediaCookie, withMediaCookie } from './cookies.ts';
 import { registerHistory } from './history.ts';
 import { parseBody } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
@@ -35,6 +39,7 @@ import { registerUploads } from './uploads.ts';
 export interface ApiDeps {
   accounts: Accounts;
   tokens: Tokens;
+  sessions: Sessions;
   hub: SyncHub;
   storage: Storage;
   adminKey: string;
@@ -46,10 +51,10 @@ export interface ApiDeps {
 
 
 /** A password sign-in under the sign-in limits: refused while blocked, failures counted, a success resets the account+address streak. */
-async function limitedSignIn(limits: RateLimits, accounts: Accounts, body: z.infer<typeof SignInRequest>, address: string): Promise<Session> {
+async function limitedSignIn(limits: RateLimits, accounts: Accounts, body: z.infer<typeof SignInRequest>, address: string, label: string): Promise<Session> {
   await limits.checkSignIn(body.user, address);
   try {
-    const session = await accounts.signIn(body);
+    const session = await accounts.signIn(body, label);
     await limits.signInSucceeded(body.user, address);
     return session;
   } catch (error) {
@@ -59,7 +64,8 @@ async function limitedSignIn(limits: RateLimits, accounts: Accounts, body: z.inf
 }
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps): RouteBook {
-  const { accounts, tokens, hub, limits } = deps;
+  const { accounts, tokens, sessions, hub, limits } = deps;
+  const label = (request: { headers: { 'user-agent'?: string | undefined } }): string => labelOf(request.headers['user-agent']);
   const routes = new RouteBook(app);
   /** The caller of a Bearer route; refuses with the token's own code. */
   const caller: Caller = async (request) => {
@@ -76,24 +82,67 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): RouteBook {
 
   routes.add({ method: 'POST', url: `${API_PREFIX}/auth/signup`, summary: 'Create an account', auth: 'none', body: SignUpRequest, response: Session, status: 201 }, async (request, reply) => {
     await limits.signUp(request.ip);
-    return withMediaCookie(request, reply, await accounts.signUp(parseBody(SignUpRequest, request.body)));
+    return withMediaCookie(request, reply, await accounts.signUp(parseBody(SignUpRequest, request.body), label(request)));
   });
 
   routes.add({ method: 'POST', url: `${API_PREFIX}/auth/signin`, summary: 'Sign in with a password', auth: 'none', body: SignInRequest, response: Session }, async (request, reply) => {
     const body = parseBody(SignInRequest, request.body);
-    return withMediaCookie(request, reply, await limitedSignIn(limits, accounts, body, request.ip));
+    return withMediaCookie(request, reply, await limitedSignIn(limits, accounts, body, request.ip, label(request)));
   });
 
   routes.add(
     { method: 'POST', url: `${API_PREFIX}/auth/app-token`, summary: "Sign in with a token minted by the app's backend", auth: 'none', body: AppTokenRequest, response: Session },
-    async (request, reply) => withMediaCookie(request, reply, await accounts.signInWithAppToken(parseBody(AppTokenRequest, request.body))),
+    async (request, reply) => withMediaCookie(request, reply, await accounts.signInWithAppToken(parseBody(AppTokenRequest, request.body), label(request))),
   );
 
-  routes.add({ method: 'POST', url: `${API_PREFIX}/auth/refresh`, summary: 'A fresh access token', auth: 'user', body: RefreshRequest, response: Session }, async (request, reply) => {
-    const { user } = await caller(request);
-    const { device } = parseBody(RefreshRequest, request.body);
-    return withMediaCookie(request, reply, await accounts.refresh(user, device));
+  routes.add(
+    {
+      method: 'POST',
+      url: `${API_PREFIX}/auth/refresh`,
+      summary: "A fresh access token for the refresh token's session and device, with the next refresh token (the one sent is dead from now on); no access token needed",
+      auth: 'none',
+      body: RefreshRequest,
+      response: Session,
+    },
+    async (request, reply) => withMediaCookie(request, reply, await accounts.refresh(parseBody(RefreshRequest, request.body))),
+  );
+
+  routes.add(
+    { method: 'POST', url: `${API_PREFIX}/auth/signout`, summary: "Sign the caller's session out: its tokens stop working, its sockets close", auth: 'user', status: 204 },
+    async (request, reply) => {
+      const { session } = await caller(request);
+      await accounts.signOut(session);
+      withoutMediaCookie(request, reply);
+    },
+  );
+
+  routes.add(
+    {
+      method: 'POST',
+      url: `${API_PREFIX}/me/password`,
+      summary: "Change the caller's password (the current one is checked); every other session of the user is signed out",
+      auth: 'user',
+      body: ChangePasswordRequest,
+      response: ChangePasswordResponse,
+    },
+    async (request) => {
+      const { user, session } = await caller(request);
+      return { signedOut: await accounts.changePassword(user, session, parseBody(ChangePasswordRequest, request.body)) };
+    },
+  );
+
+  routes.add({ method: 'GET', url: `${API_PREFIX}/me/sessions`, summary: "The caller's signed-in devices", auth: 'user', response: SessionList }, async (request) => {
+    const { user, session } = await caller(request);
+    return { sessions: await sessions.list(user, session) };
   });
+
+  routes.add(
+    { method: 'DELETE', url: `${API_PREFIX}/me/sessions/:id`, summary: 'Sign one of the caller\'s devices out (404 for a session that is not theirs)', auth: 'user', status: 204 },
+    async (request) => {
+      const { user } = await caller(request);
+      await sessions.revokeOf(user, (request.params as { id?: string }).id ?? '');
+    },
+  );
 
   routes.add({ method: 'GET', url: `${API_PREFIX}/me`, summary: "The caller's profile", auth: 'user', response: ProfileEntry }, async (request) =>
     accounts.profile((await caller(request)).user),

@@ -11,13 +11,22 @@ import { MEDIA_COOKIE, MEDIA_PATH, type Session } from '@parley/protocol';
 /** Sets the media cookie of a session on its answer; returns the session. */
 export function withMediaCookie(request: FastifyRequest, reply: FastifyReply, session: Session): Session {
   const maxAge = Math.max(0, session.expiresAt - Math.floor(Date.now() / 1000));
+  setMediaCookie(request, reply, session.accessToken, maxAge);
+  return session;
+}
+
+/** Clears the media cookie (sign-out): the browser forgets the dead token. */
+export function withoutMediaCookie(request: FastifyRequest, reply: FastifyReply): void {
+  setMediaCookie(request, reply, '', 0);
+}
+
+function setMediaCookie(request: FastifyRequest, reply: FastifyReply, value: string, maxAge: number): void {
   // Behind a TLS-terminating proxy the socket is plain http; trusting the
   // header here is harmless: it can only add Secure, never take it away.
   const https = request.protocol === 'https' || request.headers['x-forwarded-proto'] === 'https';
-  const parts = [`${MEDIA_COOKIE}=${session.accessToken}`, 'HttpOnly', 'SameSite=Strict', `Path=${MEDIA_PATH}`, `Max-Age=${maxAge}`];
+  const parts = [`${MEDIA_COOKIE}=${value}`, 'HttpOnly', 'SameSite=Strict', `Path=${MEDIA_PATH}`, `Max-Age=${maxAge}`];
   if (https) parts.push('Secure');
   reply.header('set-cookie', parts.join('; '));
-  return session;
 }
 
 /** The media cookie's value on a request, if any. */

@@ -51,5 +51,5 @@ export class RouteBook {
   }
 }
 
-/** Who is calling: the user and device of the request's access token (refused otherwise). */
-export type Caller = (request: FastifyRequest) => Promise<{ user: string; device: string }>;
+/** Who is calling: the user, device and session of the request's access token (refused otherwise). */
+export type Caller = (request: FastifyRequest) => Promise<{ user: string; device: string; session: string }>;

@@ -1,6 +1,7 @@
 /** The HTTP server: API, static PWA and the sync sockets on one port. */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Accounts } from '../auth/accounts.ts';
+import type { Sessions } from '../auth/sessions.ts';
 import type { Tokens } from '../auth/tokens.ts';
 import type { Log } from '../log.ts';
 import type { Media } from '../media/media.ts';
@@ -19,6 +20,7 @@ import { registerNotFound, registerStatic } from './static.ts';
 export interface HttpDeps {
   accounts: Accounts;
   tokens: Tokens;
+  sessions: Sessions;
   hub: SyncHub;
   log: Log;
   staticDir: string | null;
@@ -68,6 +70,6 @@ export async function createHttpServer(deps: HttpDeps): Promise<{ app: FastifyIn
   const routes = registerApi(app, deps);
   if (deps.staticDir !== null) await registerStatic(app, deps.staticDir);
   registerNotFound(app, deps.staticDir !== null);
-  const sockets = attachSockets(app.server, deps.hub, deps.tokens, deps.log, deps.sockets, deps.limits);
+  const sockets = attachSockets(app.server, deps.hub, deps.tokens, deps.sessions, deps.log, deps.sockets, deps.limits);
   return { app, sockets, routes, registered };
 }

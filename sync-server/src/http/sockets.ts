@@ -6,6 +6,7 @@
  *   → hub.open(path, user): a connection, or a refusal
  *   → refusal: one `refused` control frame, then close 4401/4403/4404/4429
  *   → frames in: connection.receive(bytes); bytes out: socket.send
+ *   → its session revoked (sign-out): `refused` session-revoked, close 4401
  *
  * Liveness: every socket is pinged each `pingIntervalMs`; one that has not
  * answered the previous ping is terminated, and its close detaches it from
@@ -19,6 +20,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CLOSE_CODES, CLOSE_MALFORMED, errorMessage, SYNC_PATH_PREFIX, type ErrorCode } from '@parley/protocol';
+import type { Sessions } from '../auth/sessions.ts';
 import type { Tokens } from '../auth/tokens.ts';
 import type { Log } from '../log.ts';
 import { controlMessage } from '../sync/frames.ts';
@@ -26,7 +28,7 @@ import type { SyncHub } from '../sync/hub.ts';
 import { retryAfterSeconds, type RateLimits } from './rate-limits.ts';
 
 const closeCodeOf = (code: ErrorCode): number =>
-  code.startsWith('token-')
+  code.startsWith('token-') || code === 'session-revoked'
     ? CLOSE_CODES.unauthorized
     : code === 'not-found'
       ? CLOSE_CODES.notFound
@@ -51,9 +53,17 @@ export interface Sockets {
   close(): Promise<void>;
 }
 
-export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, log: Log, options: SocketOptions, limits: RateLimits): Sockets {
+export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, sessions: Sessions, log: Log, options: SocketOptions, limits: RateLimits): Sockets {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
   const heartbeat = watchLiveness(wss, options.pingIntervalMs);
+  /** The open sockets of each session, closed at once when it is revoked. */
+  const bySession = new Map<string, Set<WebSocket>>();
+  sessions.onRevoke((revoked) => {
+    for (const { id } of revoked) {
+      for (const ws of bySession.get(id) ?? []) if (ws.readyState === ws.OPEN) refuse(ws, 'session-revoked');
+      bySession.delete(id);
+    }
+  });
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
@@ -94,7 +104,12 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, log:
     let closed = false;
     // Authenticated and open on its document in time, or dropped.
     const handshake = setTimeout(() => ws.terminate(), options.handshakeTimeoutMs);
-    ws.on('message', (data: RawData) => (receive === null ? early.push(toBytes(data)) : receive(toBytes(data))));
+    ws.on('message', (data: RawData) => {
+      // Once the server is closing the socket (a refusal, a sign-out), nothing more it sends counts.
+      if (ws.readyState !== ws.OPEN) return;
+      if (receive === null) early.push(toBytes(data));
+      else receive(toBytes(data));
+    });
     ws.on('close', () => {
       closed = true;
       clearTimeout(handshake);
@@ -106,6 +121,15 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, log:
       const auth = await tokens.verifyAccess(token);
       if (!auth.ok) return refuse(ws, auth.code);
       if (await refusedAsTooFrequent(ws, auth.user)) return;
+      if (closed) return;
+      // Registered before the document loads, so a sign-out meanwhile closes it too.
+      let open = bySession.get(auth.session);
+      if (open === undefined) bySession.set(auth.session, (open = new Set()));
+      open.add(ws);
+      ws.once('close', () => {
+        open.delete(ws);
+        if (open.size === 0 && bySession.get(auth.session) === open) bySession.delete(auth.session);
+      });
       // Frames sent in one tick (a broadcast after a group commit, an update
       // and its ack) leave in one write: the first corks the socket until the
       // tick ends. ws corks and uncorks around each frame itself; corks nest.
@@ -123,7 +147,10 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, log:
         }
         ws.send(bytes);
       });
-      if (!opened.ok) return refuse(ws, opened.code);
+      if (!opened.ok) {
+        if (ws.readyState === ws.OPEN) refuse(ws, opened.code);
+        return;
+      }
       const { connection } = opened;
       if (closed) return hub.detach(connection);
       clearTimeout(handshake);
@@ -136,6 +163,7 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, log:
           ws.close(CLOSE_MALFORMED, 'malformed frames');
         }
       };
+      if (ws.readyState !== ws.OPEN) return;
       for (const bytes of early.splice(0)) receive(bytes);
     })().catch((error: unknown) => {
       log.error({ err: error, path }, 'sync connection failed');

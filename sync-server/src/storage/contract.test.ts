@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GroupCommit } from './group-commit.ts';
 import { MemoryStorage } from './memory.ts';
 import { SqliteStorage } from './sqlite.ts';
-import type { Storage, UserRecord } from './storage.ts';
+import type { SessionRecord, Storage, UserRecord } from './storage.ts';
 
 const backends: [string, () => { storage: Storage; cleanup: () => void }][] = [
   ['memory', () => ({ storage: new MemoryStorage(), cleanup: () => undefined })],
@@ -189,6 +189,38 @@ describe.each(backends)('%s storage', (_name, make) => {
     expect(await s.deletePushSubscription('bob', 'laptop')).toBe(true);
     expect(await s.deletePushSubscription('bob', 'laptop')).toBe(false);
     expect(await s.pushSubscriptionsOf('alice')).toEqual([]);
+  });
+
+  it('keeps sessions by id and user, rotates a refresh hash only from its current value, and deletes them', async () => {
+    const s = open();
+    const phone: SessionRecord = { id: 's1', user: 'alice', device: 'phone', label: 'Firefox on Android', created: 10, lastUsed: 10, refreshHash: 'h1' };
+    const laptop: SessionRecord = { ...phone, id: 's2', device: 'laptop', label: 'Chrome on Linux', created: 20, lastUsed: 20, refreshHash: 'h2' };
+    await s.putSession(phone);
+    await s.putSession(laptop);
+    await s.putSession({ ...phone, id: 's3', user: 'bob' });
+    expect(await s.getSession('s1')).toEqual(phone);
+    expect((await s.sessionsOf('alice')).map((x) => x.id)).toEqual(['s1', 's2']);
+    expect((await s.sessions()).map((x) => x.id).sort()).toEqual(['s1', 's2', 's3']);
+
+    expect(await s.rotateSession('s1', 'h1', 'h1b', 30)).toBe(true);
+    // The old hash no longer rotates it: a refresh token works once.
+    expect(await s.rotateSession('s1', 'h1', 'h1c', 40)).toBe(false);
+    expect(await s.getSession('s1')).toEqual({ ...phone, refreshHash: 'h1b', lastUsed: 30 });
+    await s.touchSession('s1', 50);
+    await s.touchSession('s1', 45);
+    expect((await s.getSession('s1'))?.lastUsed).toBe(50);
+
+    await s.deleteSessions(['s1', 's3']);
+    expect(await s.getSession('s1')).toBeUndefined();
+    expect((await s.sessions()).map((x) => x.id)).toEqual(['s2']);
+    expect(await s.rotateSession('s1', 'h1b', 'x', 60)).toBe(false);
+  });
+
+  it('changes a password hash with the profile patch', async () => {
+    const s = open();
+    await s.createUser(alice);
+    expect((await s.updateUser('alice', { passwordHash: 'h2' }))?.passwordHash).toBe('h2');
+    expect((await s.getUser('alice'))?.nickname).toBe('Alice');
   });
 
   it('queues pushes in order, puts one off and drops sent ones', async () => {

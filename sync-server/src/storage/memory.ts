@@ -10,9 +10,11 @@ import {
   type RelationRow,
   type DocSnapshot,
   type SegmentRow,
+  type SessionRecord,
   type Storage,
   type StoredDoc,
   type UploadRecord,
+  type UserPatch,
   type UserRecord,
   type Write,
 } from './storage.ts';
@@ -30,6 +32,7 @@ export class MemoryStorage implements Storage {
   private readonly users = new Map<string, UserRecord>();
   /** userIdKey(id) → id: ids are unique regardless of case. */
   private readonly userIds = new Map<string, string>();
+  private readonly sessionRows = new Map<string, SessionRecord>();
   private relations: RelationRow[] = [];
   private readonly settingValues = new Map<string, unknown>();
   private pushSubscriptions: PushSubscriptionRecord[] = [];
@@ -147,12 +150,51 @@ export class MemoryStorage implements Storage {
     return this.getUser(this.userIds.get(userIdKey(id)) ?? id);
   }
 
-  updateUser(id: string, patch: { nickname?: string | undefined; avatar?: string | undefined }): Promise<UserRecord | undefined> {
+  updateUser(id: string, patch: UserPatch): Promise<UserRecord | undefined> {
     const user = this.users.get(id);
     if (user === undefined) return Promise.resolve(undefined);
     if (patch.nickname !== undefined) user.nickname = patch.nickname;
     if (patch.avatar !== undefined) user.avatar = patch.avatar;
+    if (patch.passwordHash !== undefined) user.passwordHash = patch.passwordHash;
     return Promise.resolve({ ...user });
+  }
+
+  sessions(): Promise<SessionRecord[]> {
+    return Promise.resolve([...this.sessionRows.values()].map((s) => ({ ...s })));
+  }
+
+  sessionsOf(user: string): Promise<SessionRecord[]> {
+    const rows = [...this.sessionRows.values()].filter((s) => s.user === user).sort((a, b) => a.created - b.created);
+    return Promise.resolve(rows.map((s) => ({ ...s })));
+  }
+
+  getSession(id: string): Promise<SessionRecord | undefined> {
+    const row = this.sessionRows.get(id);
+    return Promise.resolve(row && { ...row });
+  }
+
+  putSession(session: SessionRecord): Promise<void> {
+    this.sessionRows.set(session.id, { ...session });
+    return Promise.resolve();
+  }
+
+  rotateSession(id: string, expected: string, next: string, lastUsed: number): Promise<boolean> {
+    const row = this.sessionRows.get(id);
+    if (row?.refreshHash !== expected) return Promise.resolve(false);
+    row.refreshHash = next;
+    row.lastUsed = lastUsed;
+    return Promise.resolve(true);
+  }
+
+  touchSession(id: string, lastUsed: number): Promise<void> {
+    const row = this.sessionRows.get(id);
+    if (row !== undefined) row.lastUsed = Math.max(row.lastUsed, lastUsed);
+    return Promise.resolve();
+  }
+
+  deleteSessions(ids: readonly string[]): Promise<void> {
+    for (const id of ids) this.sessionRows.delete(id);
+    return Promise.resolve();
   }
 
   relationsOf(user: string): Promise<RelationRow[]> {

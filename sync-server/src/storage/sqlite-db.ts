@@ -22,7 +22,9 @@ import {
   type DocSnapshot,
   type SegmentRow,
   type StoredDoc,
+  type SessionRecord,
   type UploadRecord,
+  type UserPatch,
   type UserRecord,
   type Write,
 } from './storage.ts';
@@ -161,6 +163,16 @@ CREATE TABLE IF NOT EXISTS push_subscriptions (
   PRIMARY KEY (user, device)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS push_subscriptions_endpoint ON push_subscriptions (endpoint);
+CREATE TABLE IF NOT EXISTS sessions (
+  id TEXT PRIMARY KEY,
+  user TEXT NOT NULL,
+  device TEXT NOT NULL,
+  label TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  last_used INTEGER NOT NULL,
+  refresh_hash TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user);
 CREATE TABLE IF NOT EXISTS push_queue (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   user TEXT NOT NULL,
@@ -226,7 +238,27 @@ const toUser = (row: UserRow): UserRecord => ({
   created: row.created,
 });
 
-export type UserPatch = { nickname?: string | undefined; avatar?: string | undefined };
+export type { UserPatch } from './storage.ts';
+
+interface SessionRow {
+  id: string;
+  user: string;
+  device: string;
+  label: string;
+  created: number;
+  last_used: number;
+  refresh_hash: string;
+}
+
+const toSession = (row: SessionRow): SessionRecord => ({
+  id: row.id,
+  user: row.user,
+  device: row.device,
+  label: row.label,
+  created: row.created,
+  lastUsed: row.last_used,
+  refreshHash: row.refresh_hash,
+});
 
 /** Opens the database, creating it and its tables when new; the caller closes it. */
 export function openDatabase(file: string): Database.Database {
@@ -322,6 +354,16 @@ export class SqliteDb {
       findUser: db.prepare<[string, string], UserRow>('SELECT * FROM users WHERE id = ? COLLATE NOCASE ORDER BY id = ? DESC LIMIT 1'),
       setNickname: db.prepare<[string, string]>('UPDATE users SET nickname = ? WHERE id = ?'),
       setAvatar: db.prepare<[string, string]>('UPDATE users SET avatar = ? WHERE id = ?'),
+      setPassword: db.prepare<[string, string]>('UPDATE users SET password_hash = ? WHERE id = ?'),
+      sessions: db.prepare<[], SessionRow>('SELECT * FROM sessions'),
+      sessionsOf: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE user = ? ORDER BY created'),
+      getSession: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id = ?'),
+      putSession: db.prepare<[SessionRow]>(
+        'INSERT OR REPLACE INTO sessions (id, user, device, label, created, last_used, refresh_hash) VALUES (@id, @user, @device, @label, @created, @last_used, @refresh_hash)',
+      ),
+      rotateSession: db.prepare<[string, number, string, string]>('UPDATE sessions SET refresh_hash = ?, last_used = ? WHERE id = ? AND refresh_hash = ?'),
+      touchSession: db.prepare<[number, string]>('UPDATE sessions SET last_used = MAX(last_used, ?) WHERE id = ?'),
+      deleteSession: db.prepare<[string]>('DELETE FROM sessions WHERE id = ?'),
       relationsOf: db.prepare<[string, string], RelationRow>(
         "SELECT owner, kind, other, note, created FROM relations WHERE owner = ? UNION ALL SELECT owner, kind, other, note, created FROM relations WHERE other = ? AND kind = 'request'",
       ),
@@ -518,6 +560,38 @@ export class SqliteDb {
     this.db.transaction(() => {
       if (patch.nickname !== undefined) this.stmt.setNickname.run(patch.nickname, id);
       if (patch.avatar !== undefined) this.stmt.setAvatar.run(patch.avatar, id);
+      if (patch.passwordHash !== undefined) this.stmt.setPassword.run(patch.passwordHash, id);
+    })();
+  }
+
+  sessions(): SessionRecord[] {
+    return this.stmt.sessions.all().map(toSession);
+  }
+
+  sessionsOf(user: string): SessionRecord[] {
+    return this.stmt.sessionsOf.all(user).map(toSession);
+  }
+
+  getSession(id: string): SessionRecord | undefined {
+    const row = this.stmt.getSession.get(id);
+    return row && toSession(row);
+  }
+
+  putSession(s: SessionRecord): void {
+    this.stmt.putSession.run({ id: s.id, user: s.user, device: s.device, label: s.label, created: s.created, last_used: s.lastUsed, refresh_hash: s.refreshHash });
+  }
+
+  rotateSession(id: string, expected: string, next: string, lastUsed: number): boolean {
+    return this.stmt.rotateSession.run(next, lastUsed, id, expected).changes === 1;
+  }
+
+  touchSession(id: string, lastUsed: number): void {
+    this.stmt.touchSession.run(lastUsed, id);
+  }
+
+  deleteSessions(ids: readonly string[]): void {
+    this.db.transaction(() => {
+      for (const id of ids) this.stmt.deleteSession.run(id);
     })();
   }
 

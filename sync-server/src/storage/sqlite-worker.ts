@@ -11,7 +11,7 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { openDatabase, SqliteDb, VACUUM_STEP_PAGES, type UserPatch } from './sqlite-db.ts';
-import type { DocSnapshot, MediaRecord, PushSubscriptionRecord, QueuedPush, RelationChange, UploadRecord, UserRecord } from './storage.ts';
+import type { DocSnapshot, MediaRecord, PushSubscriptionRecord, QueuedPush, RelationChange, SessionRecord, UploadRecord, UserRecord } from './storage.ts';
 import { decodeWrites } from './write-codec.ts';
 
 export type WorkerRequest =
@@ -22,6 +22,11 @@ export type WorkerRequest =
   | { id: number; op: 'create-user'; user: UserRecord }
   | { id: number; op: 'update-user'; user: string; patch: UserPatch }
   | { id: number; op: 'relations'; changes: readonly RelationChange[] }
+  | { id: number; op: 'session-put'; session: SessionRecord }
+  /** The reply's value: whether the hash was still `expected` (and is now `next`). */
+  | { id: number; op: 'session-rotate'; session: string; expected: string; next: string; lastUsed: number }
+  | { id: number; op: 'session-touch'; session: string; lastUsed: number }
+  | { id: number; op: 'session-delete'; sessions: readonly string[] }
   | { id: number; op: 'setting'; key: string; value: unknown }
   | { id: number; op: 'push-subscribe'; subscription: PushSubscriptionRecord }
   /** The reply's value: whether a subscription was deleted. */
@@ -75,6 +80,17 @@ function run(request: WorkerRequest): unknown {
       return undefined;
     case 'relations':
       db.changeRelations(request.changes);
+      return undefined;
+    case 'session-put':
+      db.putSession(request.session);
+      return undefined;
+    case 'session-rotate':
+      return db.rotateSession(request.session, request.expected, request.next, request.lastUsed);
+    case 'session-touch':
+      db.touchSession(request.session, request.lastUsed);
+      return undefined;
+    case 'session-delete':
+      db.deleteSessions(request.sessions);
       return undefined;
     case 'setting':
       db.putSetting(request.key, request.value);

@@ -15,7 +15,22 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { openDatabase, SqliteDb, userIdClashes, type UserPatch } from './sqlite-db.ts';
 import type { WorkerData, WorkerReply, WorkerRequest } from './sqlite-worker.ts';
-import type { DocSnapshot, IndexedMessage, MediaRecord, SegmentRow, PushSubscriptionRecord, QueuedPush, RelationChange, RelationRow, Storage, StoredDoc, UploadRecord, UserRecord, Write } from './storage.ts';
+import type {
+  DocSnapshot,
+  IndexedMessage,
+  MediaRecord,
+  SegmentRow,
+  PushSubscriptionRecord,
+  QueuedPush,
+  RelationChange,
+  RelationRow,
+  SessionRecord,
+  Storage,
+  StoredDoc,
+  UploadRecord,
+  UserRecord,
+  Write,
+} from './storage.ts';
 import { encodeWrites } from './write-codec.ts';
 
 /** A request without its id, as `call` takes it. */
@@ -129,6 +144,34 @@ export class SqliteStorage implements Storage {
   async updateUser(id: string, patch: UserPatch): Promise<UserRecord | undefined> {
     await this.call({ op: 'update-user', user: id, patch });
     return this.getUser(id);
+  }
+
+  sessions(): Promise<SessionRecord[]> {
+    return this.read(() => this.reader.sessions());
+  }
+
+  sessionsOf(user: string): Promise<SessionRecord[]> {
+    return this.read(() => this.reader.sessionsOf(user));
+  }
+
+  getSession(id: string): Promise<SessionRecord | undefined> {
+    return this.read(() => this.reader.getSession(id));
+  }
+
+  async putSession(session: SessionRecord): Promise<void> {
+    await this.call({ op: 'session-put', session });
+  }
+
+  rotateSession(id: string, expected: string, next: string, lastUsed: number): Promise<boolean> {
+    return this.call({ op: 'session-rotate', session: id, expected, next, lastUsed }) as Promise<boolean>;
+  }
+
+  async touchSession(id: string, lastUsed: number): Promise<void> {
+    await this.call({ op: 'session-touch', session: id, lastUsed });
+  }
+
+  async deleteSessions(ids: readonly string[]): Promise<void> {
+    await this.call({ op: 'session-delete', sessions: ids });
   }
 
   relationsOf(user: string): Promise<RelationRow[]> {

@@ -19,6 +19,27 @@ export interface UserRecord {
   created: number;
 }
 
+/**
+ * A device's sign-in (auth/sessions.ts). Access tokens name it (`sid`); its
+ * refresh token is stored only as a hash. Revoking it deletes the row.
+ */
+export interface SessionRecord {
+  /** Random, never chosen by a client. */
+  id: string;
+  user: string;
+  device: string;
+  /** A short name for the user's list of devices, from the User-Agent of the sign-in. */
+  label: string;
+  /** ms since the epoch */
+  created: number;
+  /** ms since the epoch; coarse (written at most about once a minute). */
+  lastUsed: number;
+  /** SHA-256 (hex) of the current refresh token. */
+  refreshHash: string;
+}
+
+export type UserPatch = { nickname?: string | undefined; avatar?: string | undefined; passwordHash?: string | undefined };
+
 export interface StoredUpdate {
   id: number;
   data: Uint8Array;
@@ -172,7 +193,21 @@ export interface Storage {
    * id first, for a database from before ids were unique regardless of case.
    */
   findUser(id: string): Promise<UserRecord | undefined>;
-  updateUser(id: string, patch: { nickname?: string | undefined; avatar?: string | undefined }): Promise<UserRecord | undefined>;
+  updateUser(id: string, patch: UserPatch): Promise<UserRecord | undefined>;
+
+  /** Every session (loaded once at start: the server keeps the live ids in memory). */
+  sessions(): Promise<SessionRecord[]>;
+  sessionsOf(user: string): Promise<SessionRecord[]>;
+  getSession(id: string): Promise<SessionRecord | undefined>;
+  putSession(session: SessionRecord): Promise<void>;
+  /**
+   * Replaces the refresh hash of session `id` only while it is still
+   * `expected` (so one refresh token rotates once, however many requests
+   * race with it); true when it did.
+   */
+  rotateSession(id: string, expected: string, next: string, lastUsed: number): Promise<boolean>;
+  touchSession(id: string, lastUsed: number): Promise<void>;
+  deleteSessions(ids: readonly string[]): Promise<void>;
 
   /** `user`'s own relations, and the friend requests others sent to `user`. */
   relationsOf(user: string): Promise<RelationRow[]>;

@@ -3,9 +3,19 @@
  * as `{error: {code, message}}` turned into AppError; answers checked against
  * protocol's schemas.
  */
-import { API_PREFIX, isErrorCode } from '@parley/protocol';
+import { API_PREFIX, isErrorCode, type ErrorCode } from '@parley/protocol';
 import type { z } from 'zod';
 import { AppError, rateLimitedText } from './errors.ts';
+
+/** Answers that mean the session itself is over (signed out elsewhere, or a token from before sessions). */
+export const SESSION_OVER: readonly ErrorCode[] = ['session-revoked', 'refresh-invalid', 'token-invalid'];
+
+let sessionOver: ((code: ErrorCode, token: string) => void) | null = null;
+
+/** Who hears that a request's session is over (services/session.ts: back to the sign-in screen). */
+export function onSessionOver(handler: (code: ErrorCode, token: string) => void): void {
+  sessionOver = handler;
+}
 
 interface RequestOptions<S extends z.ZodType> {
   body?: unknown;
@@ -41,7 +51,11 @@ export async function api<S extends z.ZodType>(method: 'GET' | 'POST' | 'PUT' | 
     throw new AppError(navigator.onLine ? 'network' : 'offline');
   }
   const json: unknown = await response.json().catch(() => null);
-  if (!response.ok) throw refusalOf(response, json);
+  if (!response.ok) {
+    const code = (json as { error?: { code?: unknown } } | null)?.error?.code;
+    if (response.status === 401 && options.token !== undefined && isErrorCode(code) && SESSION_OVER.includes(code)) sessionOver?.(code, options.token);
+    throw refusalOf(response, json);
+  }
   const parsed = options.schema.safeParse(json);
   if (!parsed.success) throw new AppError('unexpected', `unexpected answer from ${path}`);
   return parsed.data;

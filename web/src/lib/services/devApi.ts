@@ -6,12 +6,15 @@
  *   await parley.dev.writeUnchecked(peer, message)
  *                                        writes a message object without the local check,
  *                                        to see how a server refusal shows
+ *   await parley.dev.refresh()           refreshes the access token now (as the timer
+ *                                        would), to try several tabs refreshing at once
  */
 import { client, type ParleyClient } from '../client/index.ts';
 import { writeUnchecked } from './messaging.ts';
+import { refresh } from './session.ts';
 
 export interface ParleyApi extends ParleyClient {
-  dev: { writeUnchecked(peer: string, message: unknown): Promise<string> };
+  dev: { writeUnchecked(peer: string, message: unknown): Promise<string>; refresh(): Promise<void> };
 }
 
 declare global {
@@ -23,6 +26,6 @@ declare global {
 export function exposeDevApi(): void {
   // The client API (lib/client, docs/client-api.md) with the developer's extras.
   const api = Object.create(client) as ParleyApi;
-  api.dev = { writeUnchecked };
+  api.dev = { writeUnchecked, refresh };
   window.parley = api;
 }

@@ -2,8 +2,18 @@
  * Identity on this device: the device id (made once, kept in Dexie), the
  * session (kept in Dexie so the app opens signed in while offline), token
  * refresh before expiry, and the sync hub that runs while signed in.
+ *
+ * A refresh spends the session's refresh token: the server answers with the
+ * next one and treats a second use of the old one as theft (it signs the
+ * session out). Tabs share the stored session, so refreshes are serialised
+ * across tabs (a Web Lock) and each re-reads the stored session first: a tab
+ * that finds a newer refresh token there takes it instead of spending its
+ * own, dead one. A session the server ended (signed out from another device,
+ * a password change, a reused token) takes the user to the sign-in screen
+ * with the reason; the local data stays for when they sign in again.
  */
-import { ProfileEntry, Session, type Session as SessionValue } from '@parley/protocol';
+import { ProfileEntry, Session, type ErrorCode, type Session as SessionValue } from '@parley/protocol';
+import { z } from 'zod';
 import { db, getMeta, setMeta, userTables } from '../db.ts';
 import { MEDIA_CACHE } from '../mediaCache.ts';
 import { randomId } from '../ids.ts';
@@ -12,7 +22,7 @@ import { connection } from '../state/connection.svelte.ts';
 import { presence } from '../state/presence.svelte.ts';
 import { session } from '../state/session.svelte.ts';
 import { SyncHub } from '../sync/hub.ts';
-import { api } from './api.ts';
+import { api, onSessionOver, SESSION_OVER } from './api.ts';
 import { AppError, codeOf, report, textOf } from './errors.ts';
 import { endPush, startPush } from './push.ts';
 import { persistStorage } from './pwa.ts';
@@ -20,6 +30,13 @@ import { mediaOutbox } from './mediaOutbox.ts';
 
 /** Refresh this long before the token expires. */
 const REFRESH_MARGIN_S = 5 * 60;
+/** The Web Lock every tab of this origin takes to refresh (see the header). */
+const REFRESH_LOCK = 'parley-refresh';
+/** Sign-out tells the server, but never holds the user up for longer than this. */
+const SIGN_OUT_TIMEOUT_MS = 3_000;
+
+/** A stored session; one stored before refresh tokens existed has none (its device signs in again when next online). */
+const StoredSession = Session.extend({ refreshToken: z.string().default('') });
 
 let hub: SyncHub | null = null;
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
@@ -44,8 +61,11 @@ function wsBase(): string {
 
 /** At start: the stored session, if any; the app opens with it, online or not. */
 export async function restore(): Promise<void> {
+  onSessionOver((code, token) => {
+    if (session.current?.accessToken === token) void endSession(code);
+  });
   try {
-    const stored = Session.safeParse(await getMeta('session'));
+    const stored = StoredSession.safeParse(await getMeta('session'));
     if (stored.success) begin(stored.data);
   } finally {
     session.ready = true;
@@ -70,7 +90,7 @@ function begin(value: SessionValue): void {
     wsBase: wsBase(),
     token: () => session.current?.accessToken ?? '',
     tokenExpired: () => refresh(),
-    refused: (_path, code) => report(new AppError(code)),
+    refused: (_path, code) => (SESSION_OVER.includes(code) ? void endSession(code) : report(new AppError(code))),
     typing: (peer, typing) => presence.set(peer, typing),
     online: (peer, online) => presence.setOnline(peer, online),
     // The UI follows these through the client's events (lib/client/events.ts), as an embedding app would.
@@ -119,9 +139,22 @@ export async function signUp(user: string, nickname: string, password: string): 
 }
 
 export async function signOut(): Promise<void> {
-  // While the token still works: this device stops getting the user's pushes.
   const token = session.current?.accessToken;
-  if (token !== undefined) await endPush(token);
+  stop();
+  session.current = null;
+  if (token !== undefined) {
+    // While the token still works: this device stops getting the user's pushes,
+    // then the server ends the session (its tokens die, its sockets close).
+    // Offline, the sign-out is local only; the session then dies unused.
+    await endPush(token);
+    await Promise.race([api('POST', '/auth/signout', { token, schema: z.unknown() }).catch(() => undefined), delay(SIGN_OUT_TIMEOUT_MS)]);
+  }
+  await clearUserData();
+  await db.meta.bulkDelete(['session', 'owner']);
+}
+
+/** Stops everything that runs while signed in. */
+function stop(): void {
   clearTimeout(refreshTimer);
   hub?.stop();
   mediaOutbox.stop();
@@ -129,10 +162,22 @@ export async function signOut(): Promise<void> {
   syncFeed.reset();
   connection.reachable = null;
   connection.syncing = false;
-  session.current = null;
-  await clearUserData();
-  await db.meta.bulkDelete(['session', 'owner']);
 }
+
+/**
+ * The server ended the session (or it can no longer be refreshed): back to
+ * the sign-in screen, saying why. The user's data stays on the device for
+ * when they sign in again (a different user's sign-in clears it, see adopt).
+ */
+async function endSession(code: ErrorCode): Promise<void> {
+  if (session.current === null) return;
+  stop();
+  session.current = null;
+  session.reason = textOf(code === 'session-revoked' || code === 'refresh-invalid' ? code : 'token-expired');
+  await db.meta.delete('session');
+}
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function scheduleRefresh(value: SessionValue): void {
   clearTimeout(refreshTimer);
@@ -151,30 +196,45 @@ async function refreshIfDue(): Promise<void> {
   await refresh().catch(report);
 }
 
+/** Runs `task` while holding the refresh lock of every tab (without Web Locks: at once). */
+function withRefreshLock(task: () => Promise<void>): Promise<void> {
+  if (typeof navigator.locks === 'undefined') return task();
+  return navigator.locks.request(REFRESH_LOCK, task);
+}
+
 /** A fresh token for this device; a refused refresh ends the session (the user signs in again). */
 export async function refresh(): Promise<void> {
-  const value = session.current;
-  if (value === null) return;
-  try {
-    const next = await api('POST', '/auth/refresh', { body: { device: value.device }, token: value.accessToken, schema: Session });
-    await setMeta('session', next);
-    session.current = next;
-    scheduleRefresh(next);
-    hub?.connectAll();
-  } catch (e) {
-    const code = codeOf(e);
-    if (code === 'token-expired' || code === 'token-invalid' || code === 'token-missing') {
-      clearTimeout(refreshTimer);
-      hub?.stop();
-      mediaOutbox.stop();
-      hub = null;
-      session.current = null;
-      session.reason = textOf('token-expired');
-      await db.meta.delete('session');
-      return;
+  if (session.current === null) return;
+  await withRefreshLock(async () => {
+    let value = session.current;
+    if (value === null) return;
+    // Another tab may have refreshed (spending the token this tab holds) or signed out meanwhile.
+    const stored = StoredSession.safeParse(await getMeta('session'));
+    if (!stored.success || stored.data.user !== value.user) return endSession('session-revoked');
+    if (stored.data.refreshToken !== value.refreshToken) {
+      value = stored.data;
+      take(value);
+      if (value.expiresAt - REFRESH_MARGIN_S > Date.now() / 1000) return;
     }
-    throw e;
-  }
+    if (value.refreshToken === '') return endSession('token-expired');
+    try {
+      const next = await api('POST', '/auth/refresh', { body: { refreshToken: value.refreshToken, device: value.device }, schema: Session });
+      await setMeta('session', next);
+      take(next);
+    } catch (e) {
+      // Dead (rotated by a thief, signed out, idle too long) or malformed: only a new sign-in helps.
+      const code = codeOf(e);
+      if (code === 'refresh-invalid' || code === 'bad-request') return endSession('refresh-invalid');
+      throw e;
+    }
+  });
+}
+
+/** Uses a newer session of the same user (refreshed here or by another tab). */
+function take(next: SessionValue): void {
+  session.current = next;
+  scheduleRefresh(next);
+  hub?.connectAll();
 }
 
 /** A user's profile from the server, cached for the conversation list. */
