@@ -36,7 +36,11 @@ export async function startParley(config: Config, options: { storage?: Storage }
   const storage = options.storage ?? (await SqliteStorage.open(join(config.dataDir, 'parley.db')));
   const tokens = new Tokens(config.jwtSecret, config.appSecret, config.accessTokenTtl);
   const accounts = new Accounts(storage, tokens);
-  const hub = new SyncHub(storage, config.unloadAfterMs, log, { recallWindowMs: config.recallWindowMs });
+  const hub = new SyncHub(storage, config.unloadAfterMs, log, {
+    recallWindowMs: config.recallWindowMs,
+    updateBudget: { maxBytes: config.maxUpdateBytes, maxStructs: config.maxUpdateStructs },
+    writeRate: { rate: config.messageRate, burst: config.messageBurst },
+  });
   const push = await PushService.start({ config, storage, hub, log });
   const media = await Media.open(config.dataDir, storage, log);
   hub.alsoWrite(mediaReferences);
