@@ -49,6 +49,10 @@ export async function startServer(options: { dataDir?: string; unloadAfterMs?: n
     PARLEY_LOG_LEVEL: 'silent',
     PARLEY_UNLOAD_AFTER_MS: String(options.unloadAfterMs ?? 30_000),
     PARLEY_STATIC_DIR: options.staticDir ?? '',
+    // Tests send as fast as the machine goes (220 messages in a loop to make a log compact), faster than any
+    // person: the per-user message rate stays out of their way; update-budget.test.ts sets its own.
+    PARLEY_MESSAGE_RATE: '100000',
+    PARLEY_MESSAGE_BURST: '100000',
     ...options.env,
   });
   const used = options.staticDir === undefined ? { ...config, staticDir: null } : config;
