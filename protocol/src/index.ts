@@ -3,6 +3,7 @@ export * from './limits.ts';
 export * from './paths.ts';
 export * from './schemas.ts';
 export * from './validate.ts';
+export * from './scan.ts';
 export * from './wire.ts';
 export * from './permissions.ts';
 export * from './errors-doc.ts';

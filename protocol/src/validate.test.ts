@@ -5,6 +5,7 @@
  * `doc.on('update')` or computed as sync step 2 would.
  */
 import { describe, expect, test } from 'vitest';
+import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import type { ErrorCode } from './codes.ts';
 import { LIMITS } from './limits.ts';
@@ -1320,5 +1321,65 @@ describe('checkMessage: the sender profile avatar', () => {
     for (const avatar of ['https://tracker.example/p.png', 'data:image/png;base64,AAAA', `/api/v1/media/${'a'.repeat(63)}`, `https://x.example/api/v1/media/${'a'.repeat(64)}`]) {
       expect(checkCode(message('m1', { profile: { nickname: 'Alice', avatar } }), 'alice')).toBe('avatar-invalid');
     }
+  });
+});
+
+describe('validateUpdate: work linear in the update', () => {
+  /** A prefs update written offline: read markers of two peers overwritten in turn, `n` times each, every write its own transaction. */
+  function alternatingOverwrites(n: number): { server: Server; update: Uint8Array } {
+    const server = new Server(docPath('prefs/alice'));
+    const alice = device(server, ALICE);
+    const read = alice.getMap('read');
+    for (let i = 1; i <= n; i++) {
+      read.set('bob', { seq: i });
+      read.set('carol', { seq: i });
+    }
+    return { server, update: syncStep2(alice, server) };
+  }
+
+  test('accepts a chain of 20,000 overwrites inside one update, following each link once and without recursion', () => {
+    const { server, update } = alternatingOverwrites(10_000);
+    const verdict = server.accept('alice', update);
+    expect(verdict.readMarkers).toEqual([
+      { peer: 'bob', seq: 10_000 },
+      { peer: 'carol', seq: 10_000 },
+    ]);
+  });
+
+  test('refuses an update whose overwrites point at each other in a cycle', () => {
+    // Two items of one client, each naming the other as the item it overwrites: no honest encoder writes this.
+    const server = new Server(docPath('prefs/alice'));
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, 1); // one client section
+    encoding.writeVarUint(encoder, 2); // two structs
+    encoding.writeVarUint(encoder, ALICE);
+    encoding.writeVarUint(encoder, 0); // first clock
+    for (const originClock of [1, 0]) {
+      encoding.writeUint8(encoder, 0x80 | 8); // an item with an origin, holding ContentAny
+      encoding.writeVarUint(encoder, ALICE);
+      encoding.writeVarUint(encoder, originClock);
+      encoding.writeVarUint(encoder, 1);
+      encoding.writeAny(encoder, { seq: 1 });
+    }
+    encoding.writeVarUint(encoder, 0); // no deletions
+    refused(server.submit('alice', encoding.toUint8Array(encoder)), 'schema-invalid');
+  });
+
+  test('accepts a delete set that repeats one range many times, walking the range once', () => {
+    const server = new Server(docPath('prefs/alice'));
+    const alice = device(server, ALICE);
+    const read = alice.getMap('read');
+    server.accept('alice', capture(alice, () => { for (let i = 0; i < 200; i++) read.set(`u${i}`, { seq: i }); }));
+    server.accept('alice', capture(alice, () => { for (let i = 0; i < 200; i++) read.delete(`u${i}`); }));
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, 0); // no structs
+    encoding.writeVarUint(encoder, 1); // deletions of one client
+    encoding.writeVarUint(encoder, ALICE);
+    encoding.writeVarUint(encoder, 5000);
+    for (let r = 0; r < 5000; r++) {
+      encoding.writeVarUint(encoder, 0);
+      encoding.writeVarUint(encoder, 200);
+    }
+    expect(server.accept('alice', encoding.toUint8Array(encoder)).empty).toBe(true);
   });
 });

@@ -217,6 +217,13 @@ function judge(
   const knownMessage = (msgId: string): boolean => serverMessages.has(msgId) || doc.getMap(SERVER_ROOTS.seq).has(msgId) || carriedMessages.has(msgId);
 
   const ownerOf = (client: number): string | undefined => (newClients.has(client) ? user : claimOf(doc, client));
+  /** The message keys listed in msgIds, so that listing one is not a scan of the list. */
+  const listed = new Set<string>();
+  const listMessage = (key: string): void => {
+    if (listed.has(key)) return;
+    listed.add(key);
+    msgIds.push(key);
+  };
 
   // Roots of the server's document by instance, to name the parent of an existing item.
   const rootNames = new Map<unknown, string>();
@@ -233,16 +240,32 @@ function judge(
     list.push(struct);
     local.set(struct.id.client, list);
     if (path.kind === 'conversation' && (struct.parent as unknown) === 'messages' && struct.parentSub !== null) {
-      msgIds.push(struct.parentSub);
+      listMessage(struct.parentSub);
       if (!(struct.content instanceof Y.ContentDeleted)) carriedMessages.add(struct.parentSub);
     }
   }
 
-  const findLocal = (id: Y.ID): Y.Item | undefined =>
-    local.get(id.client)?.find((s) => s.id.clock <= id.clock && id.clock < s.id.clock + s.length);
+  /** The new item of this update holding `id`: a binary search, since a client's structs are decoded in clock order. */
+  const findLocal = (id: Y.ID): Y.Item | undefined => {
+    const list = local.get(id.client);
+    if (list === undefined) return undefined;
+    let low = 0;
+    let high = list.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >>> 1;
+      const s = list[mid] as Y.Item;
+      if (id.clock < s.id.clock) high = mid - 1;
+      else if (id.clock >= s.id.clock + s.length) low = mid + 1;
+      else return s;
+    }
+    return undefined;
+  };
 
-  /** Where an item written into a map sits: its root and key. */
-  const place = (item: Y.Item): Placement => {
+  /** Placements found so far: a chain of overwrites inside one update is walked once, not once per link. */
+  const placed = new Map<Y.Item, Placement>();
+
+  /** Where an item written into a map sits, from its own parent or from the item it overwrites (held by the server). */
+  const placeDirect = (item: Y.Item): Placement => {
     if (item.parent !== null) {
       const root: unknown = item.parent;
       if (typeof root !== 'string') return refuse('nested-type', 'writes into nested types are not allowed');
@@ -250,8 +273,6 @@ function judge(
       return { root, key: item.parentSub };
     }
     if (item.origin === null) return refuse('unknown-root', 'an item without parent or origin');
-    const inUpdate = findLocal(item.origin);
-    if (inUpdate) return { ...place(inUpdate), replaces: user };
     const origin = item.origin;
     if (origin.clock >= Y.getState(store, origin.client)) {
       return refuse('reset-required', 'the update depends on an item the server does not have');
@@ -260,6 +281,37 @@ function judge(
     const root = rootNames.get(existing.parent);
     if (root === undefined || existing.parentSub === null) return refuse('nested-type', 'overwrite of a non-map item');
     return { root, key: existing.parentSub, replaces: ownerOf(origin.client) ?? '' };
+  };
+
+  /**
+   * Where an item written into a map sits: its root and key. An overwrite of
+   * an item of this same update sits where that one does (and replaces the
+   * user's own); the chain is followed without recursion, each link once.
+   */
+  const place = (item: Y.Item): Placement => {
+    const chain: Y.Item[] = [];
+    const inChain = new Set<Y.Item>([item]);
+    let current: Y.Item = item;
+    let found = placed.get(current);
+    while (found === undefined) {
+      const inUpdate = current.parent === null && current.origin !== null ? findLocal(current.origin) : undefined;
+      if (inUpdate === undefined) {
+        found = placeDirect(current);
+        placed.set(current, found);
+        break;
+      }
+      // Crafted origins may form a cycle; real ones never do.
+      if (inChain.has(inUpdate)) return refuse('schema-invalid', 'an overwrite of itself');
+      inChain.add(inUpdate);
+      chain.push(current);
+      current = inUpdate;
+      found = placed.get(current);
+    }
+    for (const link of chain) {
+      found = { root: found.root, key: found.key, replaces: user };
+      placed.set(link, found);
+    }
+    return placed.get(item) ?? found;
   };
 
   for (const struct of structs as DecodedStruct[]) {
@@ -285,7 +337,7 @@ function judge(
     if (root === SERVER_ROOTS.seq || root === SERVER_ROOTS.clients) refuse('read-only', `${root} is written by the server`);
     const allowed: readonly string[] = CLIENT_ROOTS[path.kind];
     if (!allowed.includes(root)) refuse('unknown-root', `no root ${root} in a ${path.kind} document`);
-    if (root === 'messages' && !msgIds.includes(key)) msgIds.push(key);
+    if (root === 'messages') listMessage(key);
     if (replaces !== undefined && replaces !== user) refuse('not-owner', `overwrite of ${root}[${key}] written by another user`);
 
     const deleted = item.content instanceof Y.ContentDeleted;
@@ -416,7 +468,7 @@ function judge(
   // Deletions: a client sends its whole delete set on every sync, so the ones
   // the server has applied already are skipped; the rest must be the user's.
   for (const [client, ranges] of ds.clients) {
-    for (const { clock, len } of ranges) {
+    for (const { clock, len } of mergeRanges(ranges)) {
       if (allDeleted(store, client, clock, len)) continue;
       empty = false;
       if (ownerOf(client) !== user) refuse('not-owner', `deletion of items written by another user (client ${client})`);
@@ -436,6 +488,22 @@ function judge(
 
   verdict.newClients = [...newClients];
   return { ok: true, ...verdict, empty };
+}
+
+/**
+ * A client's deletion ranges sorted and merged: an update may repeat or
+ * overlap ranges, and each range walks the server's structs it covers, so
+ * unmerged ranges would make a small update cost a multiple of the document.
+ */
+function mergeRanges(ranges: readonly { clock: number; len: number }[]): { clock: number; len: number }[] {
+  const sorted = [...ranges].sort((x, y) => x.clock - y.clock);
+  const merged: { clock: number; len: number }[] = [];
+  for (const { clock, len } of sorted) {
+    const last = merged.at(-1);
+    if (last !== undefined && clock <= last.clock + last.len) last.len = Math.max(last.len, clock + len - last.clock);
+    else merged.push({ clock, len });
+  }
+  return merged;
 }
 
 /** Calls `visit` with each item of the server's store in the range that is not deleted yet. */

@@ -47,8 +47,8 @@ const code = z.string().refine(isErrorCode) as unknown as z.ZodType<ErrorCode>;
 const ControlFrame = z.discriminatedUnion('type', [
   /** The update that carried these client clocks is durably stored; `clock` is the next expected clock. */
   z.object({ type: z.literal('ack'), client: z.number(), clock: z.number(), msgIds: z.array(z.string()) }),
-  /** The update was refused; nothing of it was applied. */
-  z.object({ type: z.literal('reject'), code, message: z.string(), msgIds: z.array(z.string()) }),
+  /** The update was refused; nothing of it was applied. `retryAfterMs`: when sending it again may succeed (`slow-down`). */
+  z.object({ type: z.literal('reject'), code, message: z.string(), msgIds: z.array(z.string()), retryAfterMs: z.number().int().nonnegative().optional() }),
   /** The connection was refused before any sync frame (sent just before close). */
   z.object({
     type: z.literal('refused'),

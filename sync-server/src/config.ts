@@ -185,6 +185,27 @@ export interface Config {
   adminKeyFailsPerAddress: number;
   /** PARLEY_SOCKET_UPGRADES_PER_USER, default 300: sync socket upgrades of one user per minute, all devices (the app opens one per document, and a few devices catching up after a night offline open a few a second). */
   socketUpgradesPerUser: number;
+  /**
+   * PARLEY_MAX_UPDATE_BYTES, default 4194304 (4 MiB): the most bytes one sync
+   * update may hold; a larger one is refused (`update-too-large`) before it is
+   * decoded. An honest device's largest update is its sync step 2 after an
+   * offline spell: 300 messages of the full 12 KB fit. At most 15 MiB, so the
+   * socket's 16 MiB frame limit (http/sockets.ts) stays above it and the
+   * refusal reaches the client as a `reject` frame.
+   */
+  maxUpdateBytes: number;
+  /**
+   * PARLEY_MAX_UPDATE_STRUCTS, default 10000: the most Yjs structs (plus
+   * deletion ranges) one update may hold. Each is a message, reaction, receipt
+   * or deletion a device wrote since it last synced that document (one
+   * conversation's month), so 10,000 is far above any person's offline spell,
+   * and an update this size is validated in tens of milliseconds.
+   */
+  maxUpdateStructs: number;
+  /** PARLEY_MESSAGE_RATE, default 5: new messages, edits, reactions and actions a user may write per second, sustained (sync/write-rate.ts). */
+  messageRate: number;
+  /** PARLEY_MESSAGE_BURST, default 50: how many of those a user may write at once, above the rate, after a quiet spell. */
+  messageBurst: number;
 }
 
 export class ConfigError extends Error {
@@ -311,5 +332,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     signUpsPerAddress: integer(env, 'PARLEY_SIGNUPS_PER_ADDRESS', 10, 1, 1_000_000),
     adminKeyFailsPerAddress: integer(env, 'PARLEY_ADMIN_KEY_FAILS_PER_ADDRESS', 10, 1, 1_000_000),
     socketUpgradesPerUser: integer(env, 'PARLEY_SOCKET_UPGRADES_PER_USER', 300, 1, 1_000_000),
+    maxUpdateBytes: integer(env, 'PARLEY_MAX_UPDATE_BYTES', 4 * 1024 * 1024, 64 * 1024, 15 * 1024 * 1024),
+    maxUpdateStructs: integer(env, 'PARLEY_MAX_UPDATE_STRUCTS', 10_000, 100, 1_000_000),
+    messageRate: integer(env, 'PARLEY_MESSAGE_RATE', 5, 1, 100_000),
+    messageBurst: integer(env, 'PARLEY_MESSAGE_BURST', 50, 1, 1_000_000),
   };
 }

@@ -55,6 +55,8 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     maxSocketsPerUser: config.maxSocketsPerUser,
     maxDocsPerUser: config.maxDocsPerUser,
     awareness: { maxBytes: config.maxAwarenessBytes, maxClients: config.maxAwarenessClients },
+    updateBudget: { maxBytes: config.maxUpdateBytes, maxStructs: config.maxUpdateStructs },
+    writeRate: { rate: config.messageRate, burst: config.messageBurst },
   });
   const push = await PushService.start({ config, storage, hub, log, ...(options.resolver === undefined ? {} : { resolver: options.resolver }) });
   const uploadLimits = { quotaBytes: config.mediaQuotaBytes, maxPending: config.maxPendingUploads, maxPendingBytes: config.maxPendingUploadBytes, expiryMs: config.uploadExpiryMs };

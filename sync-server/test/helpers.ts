@@ -55,6 +55,10 @@ export async function startServer(
     PARLEY_STATIC_DIR: options.staticDir ?? '',
     // Tests sign up many users from 127.0.0.1 on one server (the permission matrix, dozens): more than a real address would.
     PARLEY_SIGNUPS_PER_ADDRESS: '1000',
+    // Tests send as fast as the machine goes (220 messages in a loop to make a log compact), faster than any
+    // person: the per-user message rate stays out of their way; update-budget.test.ts sets its own.
+    PARLEY_MESSAGE_RATE: '100000',
+    PARLEY_MESSAGE_BURST: '100000',
     ...options.env,
   });
   const used = options.staticDir === undefined ? { ...config, staticDir: null } : config;

@@ -74,7 +74,10 @@ export async function launchServer(kind: ServerKind, options: LaunchOptions = {}
   const root = options.repoRoot ?? REPO_ROOT;
   if (kind === 'parley') {
     entry = join(root, 'sync-server/src/main.ts');
-    Object.assign(env, { PARLEY_PORT: '0', PARLEY_HOST: '127.0.0.1', PARLEY_DATA_DIR: dataDir, PARLEY_LOG_LEVEL: 'warn', NODE_ENV: 'production', ...options.env });
+    Object.assign(env, { PARLEY_PORT: '0', PARLEY_HOST: '127.0.0.1', PARLEY_DATA_DIR: dataDir, PARLEY_LOG_LEVEL: 'warn', NODE_ENV: 'production' });
+    // A load generator's user sends faster than any person (W1 at 30,000/s over 2,000 users is 15 a second each):
+    // the per-user message rate (PARLEY_MESSAGE_RATE, default 5/s) would measure the limiter, not the accept path.
+    Object.assign(env, { PARLEY_MESSAGE_RATE: '100000', PARLEY_MESSAGE_BURST: '100000', ...options.env });
   } else {
     entry = join(SERVERS_DIR, kind === 'yws' ? 'ywebsocket.ts' : 'hocuspocus.ts');
     // The peers check the same access tokens (Hocuspocus) with a key the harness keeps beside their data.

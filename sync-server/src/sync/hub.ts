@@ -29,6 +29,8 @@ import {
   type ProfileEntry,
   type Verdict,
   LIMITS,
+  scanUpdate,
+  type UpdateBudget,
 } from '@parley/protocol';
 import { profileOf, Refusal } from '../auth/accounts.ts';
 import type { Log } from '../log.ts';
@@ -42,6 +44,7 @@ import { TypingRelay } from './typing.ts';
 import { recallInInbox, recordMessages, setProfile, setRelations, setUnread, totalUnread, type Stamped } from './inbox.ts';
 import type { LiveDoc } from './live-doc.ts';
 import { DocRegistry } from './registry.ts';
+import { MemoryWriteRate, type WriteRate } from './write-rate.ts';
 
 /** What an inbox still has to record about one peer's conversation. */
 interface PendingEntry {
@@ -78,6 +81,10 @@ export interface HubOptions {
   awareness?: AwarenessLimits;
   /** Whether the disk is below its free reserve (storage/disk.ts), answered without waiting: new messages are refused then. */
   storageFull?: () => boolean;
+  /** The most bytes and structs one client update may hold (PARLEY_MAX_UPDATE_BYTES, PARLEY_MAX_UPDATE_STRUCTS). */
+  updateBudget?: UpdateBudget;
+  /** New messages, edits, reactions and actions per user: per second and at once (PARLEY_MESSAGE_RATE, PARLEY_MESSAGE_BURST). */
+  writeRate?: { rate: number; burst: number };
 }
 
 /** What one user holds open: connections, and connections per document. */
@@ -85,6 +92,9 @@ interface Held {
   sockets: number;
   docs: Map<string, number>;
 }
+
+/** The defaults of PARLEY_MAX_UPDATE_BYTES and PARLEY_MAX_UPDATE_STRUCTS (config.ts says why). */
+export const DEFAULT_UPDATE_BUDGET: UpdateBudget = { maxBytes: 4 * 1024 * 1024, maxStructs: 10_000 };
 
 export type OpenResult = { ok: true; connection: Connection } | { ok: false; code: ErrorCode };
 
@@ -143,6 +153,8 @@ export class SyncHub implements UpdateSink {
   private readonly maxSocketsPerUser: number;
   private readonly maxDocsPerUser: number;
   private readonly storageFull: () => boolean;
+  private readonly updateBudget: UpdateBudget;
+  private readonly writeRate: WriteRate;
 
   constructor(
     private readonly storage: Storage,
@@ -156,6 +168,8 @@ export class SyncHub implements UpdateSink {
     this.maxDocsPerUser = options.maxDocsPerUser ?? Infinity;
     this.awarenessLimits = options.awareness ?? DEFAULT_AWARENESS_LIMITS;
     this.storageFull = options.storageFull ?? (() => false);
+    this.updateBudget = options.updateBudget ?? DEFAULT_UPDATE_BUDGET;
+    this.writeRate = new MemoryWriteRate(options.writeRate?.rate ?? 5, options.writeRate?.burst ?? 50);
     this.settings = new SettingsStore(storage);
     this.relations = new Relations(storage, this.settings);
     this.relations.onChange = (users) => {
@@ -302,6 +316,7 @@ export class SyncHub implements UpdateSink {
 
   submit(live: LiveDoc, connection: Connection, update: Uint8Array): void {
     const { user } = connection;
+    if (!this.withinBudget(live, connection, update)) return;
     const verdict = validateUpdate(update, { user, path: live.parsed, doc: live.doc, now: Date.now(), recallWindowMs: this.recallWindowMs, tsWindow: this.tsWindow });
     if (!verdict.ok) {
       this.log.info({ doc: live.path, user, code: verdict.code, detail: verdict.detail }, 'update rejected');
@@ -311,6 +326,7 @@ export class SyncHub implements UpdateSink {
     if (verdict.empty) return;
     if (this.refuseWithheldReceipts(live, connection, verdict)) return;
     if (this.refusedForSpace(live, connection, verdict.messages)) return;
+    if (!this.withinRate(live, connection, verdict)) return;
 
     const meta = Y.parseUpdateMeta(update);
     const position = ackPosition(meta, live.doc);
@@ -427,6 +443,36 @@ export class SyncHub implements UpdateSink {
     this.log.info({ doc: live.path, user: connection.user, code: 'storage-full' }, 'update rejected');
     connection.sendControl({ type: 'reject', code: 'storage-full', message: errorMessage('storage-full'), msgIds });
     return true;
+  }
+
+  /**
+   * Bounded work per frame: an update over the byte or struct budget is
+   * refused from a scan of its bytes (protocol/src/scan.ts), before Yjs
+   * decodes it, so that it costs microseconds and no memory. A malformed one
+   * goes on to the validator, which says why.
+   */
+  private withinBudget(live: LiveDoc, connection: Connection, update: Uint8Array): boolean {
+    const scan = scanUpdate(update, this.updateBudget);
+    if (scan.ok || scan.reason === 'malformed') return true;
+    this.log.info({ doc: live.path, user: connection.user, code: 'update-too-large', detail: scan.detail }, 'update rejected');
+    connection.sendControl({ type: 'reject', code: 'update-too-large', message: `${errorMessage('update-too-large')} (${scan.detail})`, msgIds: [] });
+    return false;
+  }
+
+  /**
+   * The per-user write rate (sync/write-rate.ts): each new message, edit,
+   * reaction and action of an accepted-to-be update takes a token; without
+   * enough, the whole update is refused (`slow-down`) and the client sends it
+   * again after `retryAfterMs`.
+   */
+  private withinRate(live: LiveDoc, connection: Connection, verdict: Extract<Verdict, { ok: true }>): boolean {
+    const writes = verdict.messages.length + verdict.edits.length + verdict.reactions.length + verdict.actions.length;
+    const taken = this.writeRate.take(connection.user, writes);
+    if (taken.ok) return true;
+    const msgIds = verdict.messages.map((m) => m.id);
+    this.log.info({ doc: live.path, user: connection.user, code: 'slow-down', writes }, 'update rejected');
+    connection.sendControl({ type: 'reject', code: 'slow-down', message: errorMessage('slow-down'), msgIds, retryAfterMs: taken.retryAfterMs });
+    return false;
   }
 
   /**

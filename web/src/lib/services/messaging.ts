@@ -105,6 +105,8 @@ async function stage(message: Record<string, unknown> & { id: string }, path: st
 /** Writes the message into its segment document (never twice). */
 async function write(message: { id: string }, peer: string, segment: string): Promise<void> {
   const synced = await currentHub().conversationDoc(peer, segment);
+  // After a slow-down the outbox holds it; the hub writes it when the wait is over.
+  if (currentHub().isWaiting(synced.path)) return;
   const messages = synced.doc.getMap<unknown>('messages');
   if (!messages.has(message.id)) messages.set(message.id, message);
 }
@@ -183,7 +185,8 @@ export async function writeUnchecked(peer: string, message: unknown): Promise<st
 }
 
 /**
- * Tries a failed message again. One that never left the device (its upload
+ * Tries a failed message again (or, held back after a `slow-down`, sends it
+ * now rather than after the wait). One that never left the device (its upload
  * failed) uploads again as it is; one the server refused is sent again as a
  * new message (its media, uploaded already, is referenced again), and the
  * failed one dropped.
@@ -192,6 +195,11 @@ export async function retry(id: string): Promise<void> {
   const entry = await db.outbox.get(id);
   const row = await db.messages.get(id);
   if (entry === undefined || row === undefined) return;
+  if (entry.state === 'pending' && entry.code === 'slow-down') {
+    // Held back after a slow-down: send now rather than after the wait.
+    await currentHub().sendNow(entry.path);
+    return;
+  }
   if (entry.uploads === 'pending') {
     await db.outbox.update(id, { state: 'pending', code: undefined });
     mediaOutbox.kick();

@@ -30,8 +30,8 @@ export interface ItemId {
   clock: number;
 }
 
-/** Codes after which the client repairs itself (new client id, resync); the writes stay pending. */
-const SELF_HEALING: readonly ErrorCode[] = ['reset-required', 'client-id-taken'];
+/** Codes after which the client repairs itself (new client id, resync) or waits and sends again (`slow-down`); the writes stay pending. */
+const SELF_HEALING: readonly ErrorCode[] = ['reset-required', 'client-id-taken', 'slow-down'];
 
 /** The pending actions an `ack` covers; `itemOf` finds an action's item in the copy. */
 export function actionsAcked(

@@ -36,8 +36,8 @@ export type ExtraRoot = 'recalls' | 'edits' | 'reactions';
 /** What a conversation's preview says once its last message is recalled. */
 export const RECALLED_PREVIEW = 'Message recalled';
 
-/** Codes after which the client repairs itself (new client id, resync); the writes stay pending. */
-const SELF_HEALING: readonly ErrorCode[] = ['reset-required', 'client-id-taken'];
+/** Codes after which the client repairs itself (new client id, resync) or waits and sends again (`slow-down`); the writes stay pending. */
+const SELF_HEALING: readonly ErrorCode[] = ['reset-required', 'client-id-taken', 'slow-down'];
 
 /** The message id a key of `edits` (`<msg>|<n>`) or `reactions` (`<msg>|<user>|<emoji>`) is about. */
 export function msgOfKey(key: string): string {

@@ -12,8 +12,10 @@
  *                         materialised, then closed (lib/sync/segments.ts)
  *
  * Control frames: `ack` empties the outbox; `reject` marks the refused
- * messages failed and resets the document (see SyncedDoc.reset); `refused`
- * with an expired token refreshes it and reconnects; too-many-sockets and
+ * messages failed and resets the document (see SyncedDoc.reset), except
+ * `slow-down`, after which they stay pending and the document's writes wait
+ * (lib/sync/slowDown.ts) and then go again by themselves; `refused` with an
+ * expired token refreshes it and reconnects; too-many-sockets and
  * too-many-docs (the account holds too much open on other tabs and devices)
  * try again later, backing off; other refusals stop.
  */
@@ -36,6 +38,7 @@ import { ackActions, hasPendingActions, observeActions, pendingActionPaths, reap
 import { planReapply } from './outboxPlan.ts';
 import { ackExtras, attachExtras, hasPendingExtras, inboxChangedAfterRecall, pendingExtraPaths, reapplyExtras, rejectExtras } from './extras.ts';
 import { SyncedDoc } from './syncedDoc.ts';
+import { SlowDown } from './slowDown.ts';
 import { markRead, observePrefs, setMuted } from './prefs.ts';
 import { BackgroundSync } from './background.ts';
 import { observeBatches } from './batch.ts';
@@ -73,8 +76,8 @@ interface Entry {
 /** How long a background segment stays open after it synced, for its receipt to be acknowledged. */
 const BACKGROUND_LINGER_MS = 1500;
 const BACKGROUND_TIMEOUT_MS = 20_000;
-/** Codes after which the client repairs itself (new client id, resync); the messages stay pending. */
-const SELF_HEALING: readonly ErrorCode[] = ['reset-required', 'client-id-taken'];
+/** Codes after which the client repairs itself (new client id, resync) or waits (`slow-down`); the messages stay pending. */
+const SELF_HEALING: readonly ErrorCode[] = ['reset-required', 'client-id-taken', 'slow-down'];
 
 const isVisible = (): boolean => typeof document === 'undefined' || document.visibilityState === 'visible';
 
@@ -91,6 +94,9 @@ export class SyncHub {
   readonly #listeners: [EventTarget, string, () => void][] = [];
 
   readonly #background: BackgroundSync;
+  /** Documents whose writes wait after a `slow-down`. */
+  readonly #slow = new SlowDown();
+  readonly #slowTimers = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(ctx: HubContext) {
     this.#ctx = ctx;
@@ -126,6 +132,8 @@ export class SyncHub {
   stop(): void {
     this.#stopped = true;
     this.#background.stop();
+    for (const timer of this.#slowTimers.values()) clearTimeout(timer);
+    this.#slowTimers.clear();
     for (const [target, type, fn] of this.#listeners.splice(0)) target.removeEventListener(type, fn);
     for (const entry of this.#docs.values()) entry.synced.destroy();
     this.#docs.clear();
@@ -196,6 +204,33 @@ export class SyncHub {
     const entry = this.#acquire(path, 'outbox');
     await entry.synced.ready;
     await this.#reconcileOutbox(entry.synced);
+  }
+
+  /** Whether writes to `path` wait after a `slow-down` (the outbox keeps them; they go when the wait ends). */
+  isWaiting(path: string): boolean {
+    return this.#slow.waitOf(path) > 0;
+  }
+
+  /** The person asked to send now: the wait after a `slow-down` ends, and the writes go. */
+  async sendNow(path: string): Promise<void> {
+    this.#slow.clear(path);
+    clearTimeout(this.#slowTimers.get(path));
+    this.#slowTimers.delete(path);
+    await this.flushOutbox(path);
+  }
+
+  /** After a `slow-down`: the document's writes wait, then the outbox is reconciled again (once synced; onSynced does it otherwise). */
+  #waitThenResend(path: string, retryAfterMs: number | undefined): void {
+    const wait = this.#slow.refused(path, retryAfterMs);
+    clearTimeout(this.#slowTimers.get(path));
+    this.#slowTimers.set(
+      path,
+      setTimeout(() => {
+        this.#slowTimers.delete(path);
+        const entry = this.#docs.get(path);
+        if (entry !== undefined && entry.synced.synced) void this.#reconcileOutbox(entry.synced).catch(this.#ctx.error);
+      }, wait),
+    );
   }
 
   /** The conversation on screen: its current segment and the newest one holding messages. */
@@ -568,6 +603,8 @@ export class SyncHub {
   }
 
   async #reconcileOutbox(sd: SyncedDoc): Promise<void> {
+    // After a slow-down the writes wait; the timer reconciles when the wait is over.
+    if (this.#slow.waitOf(sd.path) > 0) return;
     await reapplyActions(sd);
     await reapplyExtras(sd);
     const entries = await db.outbox.where('path').equals(sd.path).toArray();
@@ -601,6 +638,7 @@ export class SyncHub {
       case 'ack': {
         // Actions are judged against the copy that sent the update: read it now, before anything awaits.
         const actions = ackActions(sd, frame);
+        this.#slow.clear(sd.path);
         if (frame.msgIds.length > 0) await dropAcked(frame.msgIds);
         await actions;
         await ackExtras(sd.path, frame);
@@ -613,6 +651,11 @@ export class SyncHub {
         await rejectExtras(sd.path, frame, this.#ctx.error);
         if (!SELF_HEALING.includes(frame.code) && frame.msgIds.length > 0) {
           await db.outbox.where('id').anyOf(frame.msgIds).modify({ state: 'failed', code: frame.code });
+        }
+        if (frame.code === 'slow-down') {
+          // Not a failure: the messages stay pending, shown as "slow down", and go again after the wait.
+          if (frame.msgIds.length > 0) await db.outbox.where('id').anyOf(frame.msgIds).modify({ code: 'slow-down' });
+          this.#waitThenResend(sd.path, frame.retryAfterMs);
         }
         // Nothing of the update was applied: this copy is ahead of the server under
         // its client id. Start over from the server's copy; onSynced re-applies the rest.
