@@ -5,7 +5,7 @@
  * error funnel in http/errors.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { cleanNickname, isReservedUserId, type ErrorCode, type ProfileEntry, type Session } from '@parley/protocol';
+import { cleanNickname, isReservedUserId, type ProfileEntry, type Session } from '@parley/protocol';
 import type { Storage, UserRecord } from '../storage/storage.ts';
 import { shownAvatar } from './avatar.ts';
 import { checkPassword } from './password-policy.ts';
