@@ -41,12 +41,14 @@ for (const [kind, viewport] of [
       await alice.openConversation('bob', 'Bob Chen');
       await expect(alice.message(LINES[(COUNT - 1) % LINES.length] ?? '').last()).toBeVisible();
       // Scroll up to the beginning (the jump button shows once the newest is out of view), then three messages arrive.
+      // As a person would, keep scrolling up: an older month's segment that loads meanwhile is prepended with the
+      // position held, so one scroll to the top lands mid-history when the 10 days cross a month boundary.
       const jump = alice.page.getByRole('button', { name: /^Jump to latest/ });
       await expect(async () => {
         await alice.messageLog().evaluate((log) => log.scrollTo(0, 0));
+        await expect(alice.messageLog().getByText('Beginning of conversation')).toBeVisible({ timeout: 1000 });
         await expect(jump).toBeVisible({ timeout: 1000 });
       }).toPass();
-      await expect(alice.messageLog().getByText('Beginning of conversation')).toBeVisible();
       const arriving = Array.from({ length: 3 }, (_, i) => ({
         id: `n-${colorScheme}-${i}`,
         from: 'bob',
