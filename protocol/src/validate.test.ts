@@ -1324,6 +1324,15 @@ describe('checkMessage: the sender profile avatar', () => {
   });
 });
 
+describe('checkMessage: the sender profile nickname', () => {
+  test('refuses a nickname with bidi overrides, zero-width or control characters, or nothing visible, with nickname-invalid', () => {
+    expect(checkCode(message('m1', { profile: { nickname: 'Alice 👩‍💻' } }), 'alice')).toBeNull();
+    for (const nickname of ['Al\u202Eecila', 'Ali\u200Bce', 'Alice\u0007', '\u200B', '   ', ' Alice']) {
+      expect(checkCode(message('m1', { profile: { nickname } }), 'alice'), JSON.stringify(nickname)).toBe('nickname-invalid');
+    }
+  });
+});
+
 describe('validateUpdate: work linear in the update', () => {
   /** A prefs update written offline: read markers of two peers overwritten in turn, `n` times each, every write its own transaction. */
   function alternatingOverwrites(n: number): { server: Server; update: Uint8Array } {

@@ -27,6 +27,7 @@ import * as Y from 'yjs';
 import type { ErrorCode } from './codes.ts';
 import { LIMITS } from './limits.ts';
 import { isAvatarUrl } from './media.ts';
+import { cleanNickname } from './names.ts';
 import { type DocPath, isUserId, segmentOf } from './paths.ts';
 import {
   ACTION_MAX_BYTES,
@@ -144,6 +145,8 @@ export function checkMessage(value: unknown, user: string, path: DocPath & { kin
   if (segmentOf(message.ts) !== path.segment) refuse('wrong-conversation', `ts is not in segment ${path.segment}`);
   if (bodyBytes(message.body) > LIMITS.bodyBytes) refuse('body-too-long', 'body over 12 KB');
   if (message.profile.avatar !== undefined && !isAvatarUrl(message.profile.avatar)) refuse('avatar-invalid', 'profile.avatar is not a /api/v1/media/ address');
+  // The nickname a message carries is shown beside it on the peer's devices: held to the rule of stored nicknames.
+  if (cleanNickname(message.profile.nickname) !== message.profile.nickname) refuse('nickname-invalid', 'profile.nickname holds invisible or control characters, or nothing visible');
   return message;
 }
 

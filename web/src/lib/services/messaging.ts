@@ -11,6 +11,7 @@ import {
   checkMessage,
   conversationId,
   conversationPath,
+  cleanNickname,
   isAvatarUrl,
   isUserId,
   parseDocPath,
@@ -46,6 +47,8 @@ function typeOf(body: readonly Element[]): Message['type'] {
 
 function composeMessage(peer: string, body: Element[], reply?: ReplyRef): Message {
   const profile = session.current?.profile;
+  // A nickname stored before nicknames were cleaned is sent cleaned (the server refuses any other with nickname-invalid).
+  const nickname = (profile === undefined ? null : cleanNickname(profile.nickname)) ?? me();
   const ts = Date.now();
   return {
     id: randomId(),
@@ -55,7 +58,7 @@ function composeMessage(peer: string, body: Element[], reply?: ReplyRef): Messag
     body,
     ts,
     // Only an avatar uploaded to Parley goes in a message (the server refuses any other with avatar-invalid).
-    profile: profile?.avatar === undefined || !isAvatarUrl(profile.avatar) ? { nickname: profile?.nickname ?? me() } : { nickname: profile.nickname, avatar: profile.avatar },
+    profile: profile?.avatar === undefined || !isAvatarUrl(profile.avatar) ? { nickname } : { nickname, avatar: profile.avatar },
     ...(reply === undefined ? {} : { reply }),
   };
 }
