@@ -203,7 +203,7 @@ export class Device {
 
   async send(text: string): Promise<void> {
     await this.composer().fill(text);
-    await this.page.getByRole('button', { name: 'Send' }).click();
+    await this.page.getByRole('button', { name: 'Send', exact: true }).click();
     await expect(this.composer()).toHaveValue('');
     await expect(this.message(text).last()).toBeVisible();
   }
