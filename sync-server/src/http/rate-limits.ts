@@ -23,6 +23,7 @@
 import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { userIdKey } from '@parley/protocol';
 import { Refusal } from '../auth/accounts.ts';
+import type { Config } from '../config.ts';
 
 const MINUTE = 60;
 const HOUR = 60 * MINUTE;
@@ -30,22 +31,17 @@ const DAY = 24 * HOUR;
 /** The longest a sign-in block lasts, however many came before it. */
 const MAX_SIGNIN_BLOCK_SECONDS = HOUR;
 
-export interface RateLimitSettings {
-  /** Consecutive failed sign-ins of one account from one address before the pair is blocked. */
-  signInFailsPerAccountAddress: number;
-  /** The first block of an account+address pair, seconds; each further block within a day doubles it (up to an hour). */
-  signInBlockSeconds: number;
-  /** Failed sign-ins of one account per hour, from all addresses. */
-  signInFailsPerAccount: number;
-  /** Failed sign-ins from one address per day, to all accounts. */
-  signInFailsPerAddress: number;
-  /** Sign-ups from one address per hour. */
-  signUpsPerAddress: number;
-  /** Wrong admin keys from one address per hour. */
-  adminKeyFailsPerAddress: number;
-  /** WebSocket upgrades of one user per minute (all devices). */
-  socketUpgradesPerUser: number;
-}
+/** The limits' settings, as the configuration holds them (each documented in config.ts). */
+export type RateLimitSettings = Pick<
+  Config,
+  | 'signInFailsPerAccountAddress'
+  | 'signInBlockSeconds'
+  | 'signInFailsPerAccount'
+  | 'signInFailsPerAddress'
+  | 'signUpsPerAddress'
+  | 'adminKeyFailsPerAddress'
+  | 'socketUpgradesPerUser'
+>;
 
 /** A `rate-limited` refusal; the error funnel sends `retryAfter` (whole seconds, at least 1) as `Retry-After`. */
 export class RateLimited extends Refusal {
