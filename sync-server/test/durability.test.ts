@@ -3,45 +3,15 @@
  * the acks arrive, start it again on the same data dir, and every acked
  * message must be there.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
 import { conversationPath } from '@parley/protocol';
-import { acks, cleanup, message, openDoc, send, signUp, synced, tempDir, thisSegment, waitFor, type TestServer } from './helpers.ts';
-
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const children: ChildProcess[] = [];
+import { acks, cleanup, message, openDoc, send, signUp, synced, tempDir, thisSegment, waitFor } from './helpers.ts';
+import { killProcesses, startProcess } from './process.ts';
 
 afterEach(async () => {
   await cleanup();
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  killProcesses();
 });
-
-/** Starts `main.ts` as its own process; resolves with its url once it prints the listening line. */
-function startProcess(dataDir: string): Promise<{ child: ChildProcess; server: TestServer }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'sync-server/src/main.ts'], {
-    cwd: REPO,
-    env: { ...process.env, PARLEY_PORT: '0', PARLEY_HOST: '127.0.0.1', PARLEY_DATA_DIR: dataDir, PARLEY_LOG_LEVEL: 'warn', PARLEY_STATIC_DIR: '' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout });
-    lines.on('line', (line) => {
-      try {
-        const event = JSON.parse(line) as { event?: string; url?: string };
-        if (event.event === 'listening' && event.url !== undefined) {
-          const url = event.url;
-          resolve({ child, server: { url, wsUrl: `${url.replace('http', 'ws')}/sync`, dataDir } as TestServer });
-        }
-      } catch {
-        // not our line
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-}
 
 it('keeps every acked message after the process is killed with SIGKILL', async () => {
   const dataDir = tempDir();
