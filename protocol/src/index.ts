@@ -4,6 +4,7 @@ export * from './paths.ts';
 export * from './schemas.ts';
 export * from './validate.ts';
 export * from './scan.ts';
+export * from './split.ts';
 export * from './wire.ts';
 export * from './permissions.ts';
 export * from './errors-doc.ts';

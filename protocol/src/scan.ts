@@ -38,7 +38,8 @@ export type ScanResult =
 /** Values nested deeper than this are refused unread (Yjs's own reader would recurse on them). */
 const MAX_DEPTH = 64;
 
-class Malformed extends Error {}
+/** A malformed update: thrown by the readers below, caught by their callers. */
+export class Malformed extends Error {}
 
 function need(decoder: decoding.Decoder, n: number): void {
   if (n < 0 || decoder.pos + n > decoder.arr.length) throw new Malformed('unexpected end of update');
@@ -50,7 +51,7 @@ function skipBytes(decoder: decoding.Decoder): void {
   decoder.pos += len;
 }
 
-function readByte(decoder: decoding.Decoder): number {
+export function readByte(decoder: decoding.Decoder): number {
   need(decoder, 1);
   return decoding.readUint8(decoder);
 }
@@ -101,7 +102,7 @@ function skipAny(decoder: decoding.Decoder, depth: number): void {
 }
 
 /** A varString; short ASCII ones (root names, keys) without a TextDecoder call each. */
-function readShortString(decoder: decoding.Decoder): string {
+export function readShortString(decoder: decoding.Decoder): string {
   const start = decoder.pos;
   const len = decoding.readVarUint(decoder);
   need(decoder, len);
@@ -136,7 +137,7 @@ function stringLength(decoder: decoding.Decoder): number {
 }
 
 /** Skips an item's content; returns its clock length. */
-function skipContent(decoder: decoding.Decoder, ref: number): number {
+export function skipContent(decoder: decoding.Decoder, ref: number): number {
   switch (ref) {
     case 1: // ContentDeleted
       return decoding.readVarUint(decoder);

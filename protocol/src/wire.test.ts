@@ -2,10 +2,11 @@ import { describe, expect, test } from 'vitest';
 import { CLOSE_CODES, type ControlFrame, MESSAGE_AWARENESS, MESSAGE_CONTROL, MESSAGE_QUERY_AWARENESS, MESSAGE_SYNC, parseControlFrame } from './wire.ts';
 
 describe('parseControlFrame', () => {
-  test('parses ack, reject and refused frames', () => {
+  test('parses ack, reject, limits and refused frames', () => {
     const frames: ControlFrame[] = [
       { type: 'ack', client: 101, clock: 7, msgIds: ['m1', 'm2'] },
       { type: 'reject', code: 'not-author', message: 'A message must name its sender as its author.', msgIds: ['m1'] },
+      { type: 'limits', maxFrameBytes: 16 * 1024 * 1024, maxUpdateBytes: 4 * 1024 * 1024, maxUpdateStructs: 10_000, writeBurst: 50 },
       { type: 'refused', code: 'token-expired', message: 'Your session has expired. Sign in again.' },
     ];
     for (const frame of frames) expect(parseControlFrame(JSON.stringify(frame))).toEqual(frame);
@@ -16,7 +17,7 @@ describe('parseControlFrame', () => {
   });
 
   test('returns null for JSON that is not a control frame', () => {
-    for (const text of ['null', '42', '"ack"', 'true', '[]', '["ack"]', '{}', '{"type":"stamp"}', '{"type":null}', '{"kind":"ack"}', '{"type":"ACK"}']) {
+    for (const text of ['null', '42', '"ack"', 'true', '[]', '["ack"]', '{}', '{"type":"stamp"}', '{"type":null}', '{"kind":"ack"}', '{"type":"ACK"}', '{"type":"limits","maxFrameBytes":0,"maxUpdateBytes":1,"maxUpdateStructs":1,"writeBurst":1}']) {
       expect(parseControlFrame(text), text).toBeNull();
     }
   });

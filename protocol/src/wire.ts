@@ -43,12 +43,41 @@ export const CLOSE_CODES = {
  */
 export const CLOSE_MALFORMED = 1002;
 
+/**
+ * What the server takes from one client (the `limits` frame, sent at open,
+ * before its sync step 1); a client that has not heard them assumes these,
+ * the server's defaults. A client sends its updates in pieces within them
+ * (split.ts), so that no frame is closed for its size (1009) and no update is
+ * refused for it (`update-too-large`) or for holding more writes than a full
+ * bucket of the write rate (`slow-down` for ever).
+ */
+export interface SyncLimits {
+  /** PARLEY_MAX_FRAME_BYTES: a larger frame closes the socket (1009). */
+  maxFrameBytes: number;
+  /** PARLEY_MAX_UPDATE_BYTES: a larger update is refused (`update-too-large`). */
+  maxUpdateBytes: number;
+  /** PARLEY_MAX_UPDATE_STRUCTS: more structs plus deletion ranges are refused (`update-too-large`). */
+  maxUpdateStructs: number;
+  /** PARLEY_MESSAGE_BURST: new messages, edits, reactions and actions a user may write at once. */
+  writeBurst: number;
+}
+
+export const DEFAULT_SYNC_LIMITS: SyncLimits = {
+  maxFrameBytes: 16 * 1024 * 1024,
+  maxUpdateBytes: 4 * 1024 * 1024,
+  maxUpdateStructs: 10_000,
+  writeBurst: 50,
+};
+
+const count = z.number().int().positive();
 const code = z.string().refine(isErrorCode) as unknown as z.ZodType<ErrorCode>;
 const ControlFrame = z.discriminatedUnion('type', [
   /** The update that carried these client clocks is durably stored; `clock` is the next expected clock. */
   z.object({ type: z.literal('ack'), client: z.number(), clock: z.number(), msgIds: z.array(z.string()) }),
   /** The update was refused; nothing of it was applied. `retryAfterMs`: when sending it again may succeed (`slow-down`). */
   z.object({ type: z.literal('reject'), code, message: z.string(), msgIds: z.array(z.string()), retryAfterMs: z.number().int().nonnegative().optional() }),
+  /** What the server takes from this connection (SyncLimits): sent at open, before the sync step 1. */
+  z.object({ type: z.literal('limits'), maxFrameBytes: count, maxUpdateBytes: count, maxUpdateStructs: count, writeBurst: count }),
   /** The connection was refused before any sync frame (sent just before close). */
   z.object({
     type: z.literal('refused'),
