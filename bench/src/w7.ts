@@ -60,7 +60,8 @@ async function open(url: string): Promise<Socket> {
     const decoder = decoding.createDecoder(new Uint8Array(data));
     if (decoding.readVarUint(decoder) !== MESSAGE_CONTROL) return;
     const frame = parseControlFrame(decoding.readVarString(decoder));
-    if (frame === null) return;
+    // The limits every socket hears at open answer nothing it sent.
+    if (frame === null || frame.type === 'limits') return;
     const waiter = waiters.shift();
     if (waiter !== undefined) waiter(frame);
     else frames.push(frame);

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_SYNC_LIMITS } from '@parley/protocol';
 import { parsePushAllow, type PushAllowList } from './push/endpoints.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -186,12 +187,20 @@ export interface Config {
   /** PARLEY_SOCKET_UPGRADES_PER_USER, default 300: sync socket upgrades of one user per minute, all devices (the app opens one per document, and a few devices catching up after a night offline open a few a second). */
   socketUpgradesPerUser: number;
   /**
+   * PARLEY_MAX_FRAME_BYTES, default 16777216 (16 MiB): the largest WebSocket
+   * frame a sync socket takes; a larger one closes the socket (1009) before it
+   * is read into memory. Each connection is told it in the `limits` frame, and
+   * the web app sends its state in pieces under it (protocol/src/split.ts).
+   * It must exceed PARLEY_MAX_UPDATE_BYTES by 1 KiB, so that an update over
+   * the budget is refused with a `reject` frame rather than a close.
+   */
+  maxFrameBytes: number;
+  /**
    * PARLEY_MAX_UPDATE_BYTES, default 4194304 (4 MiB): the most bytes one sync
    * update may hold; a larger one is refused (`update-too-large`) before it is
    * decoded. An honest device's largest update is its sync step 2 after an
-   * offline spell: 300 messages of the full 12 KB fit. At most 15 MiB, so the
-   * socket's 16 MiB frame limit (http/sockets.ts) stays above it and the
-   * refusal reaches the client as a `reject` frame.
+   * offline spell, which the web app sends in pieces within this budget
+   * (told in the `limits` frame); 300 messages of the full 12 KB fit in one.
    */
   maxUpdateBytes: number;
   /**
@@ -277,6 +286,18 @@ function fileSecret(dataDir: string, name: string): string {
   return secret;
 }
 
+/** The frame limit and the update budget, which must leave room for a `reject` frame's update below the frame limit. */
+function frameAndUpdate(env: NodeJS.ProcessEnv): { maxFrameBytes: number; maxUpdateBytes: number } {
+  const maxFrameBytes = integer(env, 'PARLEY_MAX_FRAME_BYTES', DEFAULT_SYNC_LIMITS.maxFrameBytes, 128 * 1024, 256 * MiB);
+  const maxUpdateBytes = integer(env, 'PARLEY_MAX_UPDATE_BYTES', DEFAULT_SYNC_LIMITS.maxUpdateBytes, 64 * 1024, 255 * MiB);
+  if (maxUpdateBytes > maxFrameBytes - 1024) {
+    throw new ConfigError(
+      `PARLEY_MAX_UPDATE_BYTES (${maxUpdateBytes}) must be at least 1 KiB below PARLEY_MAX_FRAME_BYTES (${maxFrameBytes}), so that an update over the budget is refused with a reject frame instead of closing the socket`,
+    );
+  }
+  return { maxFrameBytes, maxUpdateBytes };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const dataDir = resolve(env.PARLEY_DATA_DIR ?? 'data');
   mkdirSync(dataDir, { recursive: true });
@@ -332,9 +353,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     signUpsPerAddress: integer(env, 'PARLEY_SIGNUPS_PER_ADDRESS', 10, 1, 1_000_000),
     adminKeyFailsPerAddress: integer(env, 'PARLEY_ADMIN_KEY_FAILS_PER_ADDRESS', 10, 1, 1_000_000),
     socketUpgradesPerUser: integer(env, 'PARLEY_SOCKET_UPGRADES_PER_USER', 300, 1, 1_000_000),
-    maxUpdateBytes: integer(env, 'PARLEY_MAX_UPDATE_BYTES', 4 * 1024 * 1024, 64 * 1024, 15 * 1024 * 1024),
-    maxUpdateStructs: integer(env, 'PARLEY_MAX_UPDATE_STRUCTS', 10_000, 100, 1_000_000),
+    ...frameAndUpdate(env),
+    maxUpdateStructs: integer(env, 'PARLEY_MAX_UPDATE_STRUCTS', DEFAULT_SYNC_LIMITS.maxUpdateStructs, 100, 1_000_000),
     messageRate: integer(env, 'PARLEY_MESSAGE_RATE', 5, 1, 100_000),
-    messageBurst: integer(env, 'PARLEY_MESSAGE_BURST', 50, 1, 1_000_000),
+    messageBurst: integer(env, 'PARLEY_MESSAGE_BURST', DEFAULT_SYNC_LIMITS.writeBurst, 1, 1_000_000),
   };
 }

@@ -57,6 +57,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     awareness: { maxBytes: config.maxAwarenessBytes, maxClients: config.maxAwarenessClients },
     updateBudget: { maxBytes: config.maxUpdateBytes, maxStructs: config.maxUpdateStructs },
     writeRate: { rate: config.messageRate, burst: config.messageBurst },
+    maxFrameBytes: config.maxFrameBytes,
   });
   const push = await PushService.start({ config, storage, hub, log, ...(options.resolver === undefined ? {} : { resolver: options.resolver }) });
   const uploadLimits = { quotaBytes: config.mediaQuotaBytes, maxPending: config.maxPendingUploads, maxPendingBytes: config.maxPendingUploadBytes, expiryMs: config.uploadExpiryMs };

@@ -46,6 +46,8 @@ export interface SocketOptions {
   handshakeTimeoutMs: number;
   /** PARLEY_MAX_MALFORMED_FRAMES */
   maxMalformedFrames: number;
+  /** PARLEY_MAX_FRAME_BYTES: a larger frame closes the socket with 1009 before it is read. */
+  maxFrameBytes: number;
 }
 
 export interface Sockets {
@@ -54,7 +56,7 @@ export interface Sockets {
 }
 
 export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, sessions: Sessions, log: Log, options: SocketOptions, limits: RateLimits): Sockets {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes });
   const heartbeat = watchLiveness(wss, options.pingIntervalMs);
   /** The open sockets of each session, closed at once when it is revoked. */
   const bySession = new Map<string, Set<WebSocket>>();
@@ -115,7 +117,11 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, sess
       clearTimeout(handshake);
       onClose?.();
     });
-    ws.on('error', (error) => log.debug({ err: error }, 'socket error'));
+    ws.on('error', (error: Error & { code?: string }) => {
+      // A frame over the limit (ws closes with 1009): the operator should see a client that keeps sending one.
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') log.warn({ doc: path, maxFrameBytes: options.maxFrameBytes }, 'sync frame over PARLEY_MAX_FRAME_BYTES: socket closed (1009)');
+      else log.debug({ err: error }, 'socket error');
+    });
 
     void (async () => {
       const auth = await tokens.verifyAccess(token);

@@ -1,7 +1,8 @@
 /**
  * One client's session with one document, speaking y-websocket:
  *
- *   server → step 1 (its state vector) and the current awareness
+ *   server → `limits` (what one frame and one update may hold), step 1 (its
+ *            state vector) and the current awareness
  *   client → step 2 / update  ⇒ validated and accepted (or rejected) by the hub
  *   client → step 1           ⇒ step 2 with what the client lacks, once committed
  *   client → awareness        ⇒ its own client ids' states, checked and relayed
@@ -43,8 +44,10 @@ export class Connection implements Peer {
     private readonly log: Log,
   ) {}
 
-  start(): void {
+  /** Attaches to the document: the client hears the server's `limits` first, so that its answer to step 1 already fits them. */
+  start(limits: Extract<ControlFrame, { type: 'limits' }>): void {
     this.live.connections.add(this);
+    this.sendControl(limits);
     this.send(syncStep1Message(Y.encodeStateVector(this.live.doc)));
     const states = this.live.presence.initialFor(this);
     if (states !== null) this.send(awarenessMessage(states));

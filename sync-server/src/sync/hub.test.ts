@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { conversationPath, MESSAGE_CONTROL, MESSAGE_SYNC, parseControlFrame, SERVER_CLAIM, segmentOf, type ControlFrame, type Message } from '@parley/protocol';
+import { conversationPath, DEFAULT_SYNC_LIMITS, MESSAGE_CONTROL, MESSAGE_SYNC, parseControlFrame, SERVER_CLAIM, segmentOf, type ControlFrame, type Message } from '@parley/protocol';
 import * as decoding from 'lib0/decoding';
 import { createLog } from '../log.ts';
 import { MemoryStorage } from '../storage/memory.ts';
 import { syncUpdateMessage } from './frames.ts';
-import { SyncHub } from './hub.ts';
+import { SyncHub, type HubOptions } from './hub.ts';
 
 const hubs: SyncHub[] = [];
 afterEach(async () => {
@@ -30,22 +30,35 @@ async function storageWithUsers(): Promise<MemoryStorage> {
   return storage;
 }
 
-async function openAsAlice() {
-  const hub = new SyncHub(await storageWithUsers(), 60_000, createLog('silent'));
+/** Alice's connection: `frames` are the control frames after the `limits` frame, `types` every message type in order. */
+async function openAsAlice(options: HubOptions = {}) {
+  const hub = new SyncHub(await storageWithUsers(), 60_000, createLog('silent'), options);
   hubs.push(hub);
   const frames: ControlFrame[] = [];
+  const limits: ControlFrame[] = [];
+  const types: number[] = [];
   const opened = await hub.open(path, 'alice', 'd', (bytes) => {
     const decoder = decoding.createDecoder(bytes);
-    if (decoding.readVarUint(decoder) === MESSAGE_CONTROL) {
+    const type = decoding.readVarUint(decoder);
+    types.push(type);
+    if (type === MESSAGE_CONTROL) {
       const frame = parseControlFrame(decoding.readVarString(decoder));
-      if (frame !== null) frames.push(frame);
+      if (frame !== null) (frame.type === 'limits' ? limits : frames).push(frame);
     }
   });
   if (!opened.ok) throw new Error(opened.code);
-  return { hub, connection: opened.connection, frames };
+  return { hub, connection: opened.connection, frames, limits, types };
 }
 
 describe('the sync hub', () => {
+  it('tells a connection its limits before its sync step 1', async () => {
+    const { limits, types } = await openAsAlice({ maxFrameBytes: 2 * 1024 * 1024, updateBudget: { maxBytes: 1024 * 1024, maxStructs: 500 }, writeRate: { rate: 5, burst: 20 } });
+    expect(limits).toEqual([{ type: 'limits', maxFrameBytes: 2 * 1024 * 1024, maxUpdateBytes: 1024 * 1024, maxUpdateStructs: 500, writeBurst: 20 }]);
+    expect(types.slice(0, 2)).toEqual([MESSAGE_CONTROL, MESSAGE_SYNC]);
+    const defaults = await openAsAlice();
+    expect(defaults.limits).toEqual([{ type: 'limits', ...DEFAULT_SYNC_LIMITS }]);
+  });
+
   it("takes another server client id when a user's update claims the server's current one", async () => {
     const { connection, frames } = await openAsAlice();
     const live = connection.live;

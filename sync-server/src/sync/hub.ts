@@ -25,6 +25,8 @@ import {
   parseDocPath,
   SERVER_ROOTS,
   validateUpdate,
+  type ControlFrame,
+  DEFAULT_SYNC_LIMITS,
   type ErrorCode,
   type ProfileEntry,
   type Verdict,
@@ -85,6 +87,8 @@ export interface HubOptions {
   updateBudget?: UpdateBudget;
   /** New messages, edits, reactions and actions per user: per second and at once (PARLEY_MESSAGE_RATE, PARLEY_MESSAGE_BURST). */
   writeRate?: { rate: number; burst: number };
+  /** The sockets' frame limit (PARLEY_MAX_FRAME_BYTES), which each connection is told with the limits above. */
+  maxFrameBytes?: number;
 }
 
 /** What one user holds open: connections, and connections per document. */
@@ -94,7 +98,7 @@ interface Held {
 }
 
 /** The defaults of PARLEY_MAX_UPDATE_BYTES and PARLEY_MAX_UPDATE_STRUCTS (config.ts says why). */
-export const DEFAULT_UPDATE_BUDGET: UpdateBudget = { maxBytes: 4 * 1024 * 1024, maxStructs: 10_000 };
+export const DEFAULT_UPDATE_BUDGET: UpdateBudget = { maxBytes: DEFAULT_SYNC_LIMITS.maxUpdateBytes, maxStructs: DEFAULT_SYNC_LIMITS.maxUpdateStructs };
 
 export type OpenResult = { ok: true; connection: Connection } | { ok: false; code: ErrorCode };
 
@@ -155,6 +159,8 @@ export class SyncHub implements UpdateSink {
   private readonly storageFull: () => boolean;
   private readonly updateBudget: UpdateBudget;
   private readonly writeRate: WriteRate;
+  /** What each connection is told at open, so that its client sends in pieces the server takes. */
+  private readonly limits: Extract<ControlFrame, { type: 'limits' }>;
 
   constructor(
     private readonly storage: Storage,
@@ -169,7 +175,15 @@ export class SyncHub implements UpdateSink {
     this.awarenessLimits = options.awareness ?? DEFAULT_AWARENESS_LIMITS;
     this.storageFull = options.storageFull ?? (() => false);
     this.updateBudget = options.updateBudget ?? DEFAULT_UPDATE_BUDGET;
-    this.writeRate = new MemoryWriteRate(options.writeRate?.rate ?? 5, options.writeRate?.burst ?? 50);
+    const burst = options.writeRate?.burst ?? DEFAULT_SYNC_LIMITS.writeBurst;
+    this.writeRate = new MemoryWriteRate(options.writeRate?.rate ?? 5, burst);
+    this.limits = {
+      type: 'limits',
+      maxFrameBytes: options.maxFrameBytes ?? DEFAULT_SYNC_LIMITS.maxFrameBytes,
+      maxUpdateBytes: this.updateBudget.maxBytes,
+      maxUpdateStructs: this.updateBudget.maxStructs,
+      writeBurst: burst,
+    };
     this.settings = new SettingsStore(storage);
     this.relations = new Relations(storage, this.settings);
     this.relations.onChange = (users) => {
@@ -228,7 +242,7 @@ export class SyncHub implements UpdateSink {
       throw error;
     }
     const connection = new Connection(live, user, device, out, this, this.log);
-    connection.start();
+    connection.start(this.limits);
     if (parsed.kind === 'inbox') {
       const devices = this.online.get(user) ?? new Map<string, number>();
       devices.set(device, (devices.get(device) ?? 0) + 1);
