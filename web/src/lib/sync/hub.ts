@@ -633,7 +633,9 @@ export class SyncHub {
     });
   }
 
-  async #control(frame: ControlFrame, sd: SyncedDoc): Promise<void> {
+  async #control(frame: Exclude<ControlFrame, { type: 'limits' }>, sd: SyncedDoc): Promise<void> {
+    // The copy that sent what this frame answers, read before anything awaits (a reset replaces it).
+    const copy = sd.doc;
     switch (frame.type) {
       case 'ack': {
         // Actions are judged against the copy that sent the update: read it now, before anything awaits.
@@ -659,7 +661,8 @@ export class SyncHub {
         }
         // Nothing of the update was applied: this copy is ahead of the server under
         // its client id. Start over from the server's copy; onSynced re-applies the rest.
-        await sd.reset();
+        // Once per copy, however many of its pieces were refused.
+        await sd.reset(copy);
         return;
       }
       case 'refused': {

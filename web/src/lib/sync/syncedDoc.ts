@@ -11,12 +11,14 @@ import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
 import { MESSAGE_CONTROL, parseControlFrame, type ControlFrame } from '@parley/protocol';
 import { clearDoc, loadDoc, persistDoc } from './persistence.ts';
+import { sendInPieces } from './pieces.ts';
 import { retryDelay } from './retry.ts';
 
 export interface SyncedDocHooks {
   /** Observers of a (new) document and its provider; returns their detach function. */
   attach: (doc: Y.Doc, provider: WebsocketProvider, synced: SyncedDoc) => () => void;
-  control: (frame: ControlFrame, synced: SyncedDoc) => void;
+  /** A control frame about this document's writes or socket (the `limits` frame stays here: pieces.ts). */
+  control: (frame: Exclude<ControlFrame, { type: 'limits' }>, synced: SyncedDoc) => void;
   /** The provider synced with the server (each time it connects). */
   synced: (synced: SyncedDoc) => void;
   error: (e: unknown) => void;
@@ -46,6 +48,8 @@ export class SyncedDoc {
   /** Refusals for now in a row (too many sockets or documents), and the retry they scheduled. */
   #retries = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The copy a reset is replacing (see reset). */
+  #resetting: Y.Doc | null = null;
 
   constructor(options: SyncedDocOptions) {
     this.#options = options;
@@ -74,9 +78,12 @@ export class SyncedDoc {
       // Tabs talk to the server, not to each other: a refused write must not leak into another tab's copy.
       disableBc: true,
     });
+    // Updates go in pieces within the server's limits, which it announces first on every socket.
+    const pieces = sendInPieces(provider);
     provider.messageHandlers[MESSAGE_CONTROL] = (_encoder, decoder) => {
       const frame = parseControlFrame(decoding.readVarString(decoder));
-      if (frame !== null) this.#options.hooks.control(frame, this);
+      if (frame?.type === 'limits') pieces.heard(frame);
+      else if (frame !== null) this.#options.hooks.control(frame, this);
     };
     provider.on('sync', (isSynced: boolean) => {
       if (!isSynced) return;
@@ -141,8 +148,15 @@ export class SyncedDoc {
     return flushed;
   }
 
-  /** Drops this copy (memory and store) and syncs a fresh one from the server. */
-  reset(): Promise<void> {
+  /**
+   * Drops `copy` (memory and store) and syncs a fresh one from the server.
+   * Once per copy: an update sent in pieces may be refused piece after piece
+   * (a `slow-down`, then `reset-required` for each piece that followed it),
+   * and every refusal of the same copy asks for the same reset.
+   */
+  reset(copy: Y.Doc = this.doc): Promise<void> {
+    if (copy !== this.doc || copy === this.#resetting) return this.#ready;
+    this.#resetting = copy;
     const previous = this.#ready;
     this.#ready = (async () => {
       await previous.catch(() => undefined);
