@@ -16,13 +16,14 @@ import { DEVICES, NOW, peerOf, SERVER_CLIENT, type User, type World } from './wo
 
 type Struct = Y.Item | Y.GC | Y.Skip;
 
-interface Section {
+export interface Section {
   client: number;
   clock: number;
   structs: Struct[];
 }
 
-interface Model {
+/** An update as its parts: client sections of structs (in order, clocks implied), and delete ranges by client. */
+export interface Model {
   sections: Section[];
   ds: { client: number; ranges: { clock: number; len: number }[] }[];
 }
@@ -37,7 +38,7 @@ export interface FuzzCase {
 const ROOTS = ['messages', 'receipts', 'actions', 'recalls', 'edits', 'reactions', 'seq', 'clients', 'read', 'nope'];
 
 /** Splits an update into sections: a new one where the client changes or the clocks stop following on. */
-function toModel(update: Uint8Array): Model {
+export function toModel(update: Uint8Array): Model {
   const { structs, ds } = Y.decodeUpdate(update);
   const sections: Section[] = [];
   let current: Section | null = null;
@@ -56,7 +57,8 @@ function toModel(update: Uint8Array): Model {
   };
 }
 
-function encodeModel(model: Model): Uint8Array {
+/** Writes a model in update format v1 with Yjs's struct writers (any model: wrong ones are the point). */
+export function encodeModel(model: Model): Uint8Array {
   const encoder = new Y.UpdateEncoderV1();
   const rest = encoder.restEncoder;
   encoding.writeVarUint(rest, model.sections.length);
