@@ -1356,6 +1356,19 @@ describe('validateUpdate: work linear in the update', () => {
     ]);
   });
 
+  test('accepts 20,000 overwrites alternating between two client ids (a reload between each), replaying Yjs\'s integration order once', () => {
+    const server = new Server(docPath('prefs/alice'));
+    const alice = device(server, ALICE);
+    const read = alice.getMap('read');
+    for (let i = 1; i <= 20_000; i++) {
+      // Each link depends on the other client's previous one: Yjs (and the replay) follow it through a stack, never recursing.
+      alice.clientID = i % 2 === 0 ? ALICE : ALICE_2;
+      read.set('bob', { seq: i });
+    }
+    expect(server.accept('alice', syncStep2(alice, server)).readMarkers).toEqual([{ peer: 'bob', seq: 20_000 }]);
+    expect(server.doc.store.pendingStructs).toBeNull();
+  });
+
   test('refuses an update whose overwrites point at each other in a cycle', () => {
     // Two items of one client, each naming the other as the item it overwrites: no honest encoder writes this.
     const server = new Server(docPath('prefs/alice'));

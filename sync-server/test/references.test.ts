@@ -131,14 +131,19 @@ describe('updates that name clocks the server does not hold', () => {
     expect(fresh.doc.getMap<Message>('messages').get(after.id)?.id).toBe(after.id);
     expect(acks(a)).toEqual([after.id]);
 
-    // After a restart: nothing of it stored; the honest message stored and stamped.
+    // After a restart: nothing of it stored or served; the honest message stored and stamped.
     await server.parley.close();
     const stored = await storedDoc(server.dataDir, path);
     expect(stored.getMap('messages').has(hidden.id)).toBe(false);
     expect(stored.getMap('seq').get(after.id)).toBe(1);
     expect(stored.store.pendingStructs).toBeNull();
     expect(stored.store.pendingDs).toBeNull();
-  });
+    const restarted = await startServer({ dataDir: server.dataDir });
+    const reader = await connect(restarted, path, bob.accessToken);
+    expect(reader.doc.getMap('messages').has(hidden.id)).toBe(false);
+    expect(reader.doc.getMap('messages').has(after.id)).toBe(true);
+    // Two servers started, two sign-ups (scrypt) and five sockets: more than the default 20 s on a loaded 2-core box.
+  }, 60_000);
 
   it('refuses a struct the server holds re-sent with a right origin at a future clock (Yjs resolves it even so)', async () => {
     const { a, b } = await setup();
