@@ -13,6 +13,7 @@ import { type DocPath, parseDocPath, segmentRange } from './paths.ts';
 import type { Element } from './elements.ts';
 import { ACTION_MAX_BYTES, actionKey, bodyBytes, type Message, type MessageAction } from './schemas.ts';
 import { checkMessage, claimOf, SERVER_CLAIM, validateUpdate, type Verdict } from './validate.ts';
+import { encodeModel, toModel, type Model } from './fuzz/mutate.ts';
 
 type Accepted = Extract<Verdict, { ok: true }>;
 type Refused = Extract<Verdict, { ok: false }>;
@@ -1355,6 +1356,19 @@ describe('validateUpdate: work linear in the update', () => {
     ]);
   });
 
+  test('accepts 20,000 overwrites alternating between two client ids (a reload between each), replaying Yjs\'s integration order once', () => {
+    const server = new Server(docPath('prefs/alice'));
+    const alice = device(server, ALICE);
+    const read = alice.getMap('read');
+    for (let i = 1; i <= 20_000; i++) {
+      // Each link depends on the other client's previous one: Yjs (and the replay) follow it through a stack, never recursing.
+      alice.clientID = i % 2 === 0 ? ALICE : ALICE_2;
+      read.set('bob', { seq: i });
+    }
+    expect(server.accept('alice', syncStep2(alice, server)).readMarkers).toEqual([{ peer: 'bob', seq: 20_000 }]);
+    expect(server.doc.store.pendingStructs).toBeNull();
+  });
+
   test('refuses an update whose overwrites point at each other in a cycle', () => {
     // Two items of one client, each naming the other as the item it overwrites: no honest encoder writes this.
     const server = new Server(docPath('prefs/alice'));
@@ -1390,5 +1404,149 @@ describe('validateUpdate: work linear in the update', () => {
       encoding.writeVarUint(encoder, 200);
     }
     expect(server.accept('alice', encoding.toUint8Array(encoder)).empty).toBe(true);
+  });
+});
+
+describe('validateUpdate: what Yjs resolves when it applies an update (issue 13)', () => {
+  /** Applies `update` to a copy of the server's document as Yjs would: whether it throws, or leaves anything pending. */
+  function applyToCopy(server: Server, update: Uint8Array): string {
+    const copy = new Y.Doc();
+    Y.applyUpdate(copy, Y.encodeStateAsUpdate(server.doc));
+    try {
+      Y.applyUpdate(copy, update);
+    } catch (e) {
+      return `throws: ${String(e)}`;
+    }
+    if (copy.store.pendingStructs !== null) return 'pending structs';
+    if (copy.store.pendingDs !== null) return 'pending deletions';
+    return 'applies whole';
+  }
+
+  function bent(update: Uint8Array, bend: (model: Model, items: Y.Item[]) => void): Uint8Array {
+    const model = toModel(update);
+    bend(model, model.sections.flatMap((s) => s.structs.filter((x): x is Y.Item => x instanceof Y.Item)));
+    return encodeModel(model);
+  }
+
+  test('refuses a new message followed by an overwrite whose right origin is a clock not reached, which Yjs half applies and then throws on', () => {
+    const { server, alice } = conversationWithHistory();
+    server.accept('alice', capture(alice, () => receipts(alice).set('alice|read', { user: 'alice', seq: 0 })));
+    const update = capture(alice, () => {
+      messages(alice).set('m2', message('m2'));
+      receipts(alice).set('alice|read', { user: 'alice', seq: 1 });
+    });
+    const crafted = bent(update, (_, items) => {
+      const overwrite = items.find((i) => i.origin !== null);
+      if (overwrite !== undefined) overwrite.rightOrigin = Y.createID(ALICE, 99);
+    });
+    expect(applyToCopy(server, crafted)).toMatch(/^throws/);
+    const verdict = refused(server.submit('alice', crafted), 'schema-invalid');
+    expect(verdict.msgIds).toEqual(['m2']);
+  });
+
+  test('refuses a right origin on a new map entry even where it resolves: Yjs writes none, and it moves or deletes the entry', () => {
+    const { server, alice } = conversationWithHistory();
+    server.accept('alice', capture(alice, () => receipts(alice).set('alice|read', { user: 'alice', seq: 0 })));
+    const update = capture(alice, () => receipts(alice).set('alice|read', { user: 'alice', seq: 1 }));
+    refused(server.submit('alice', bent(update, (_, [item]) => { if (item !== undefined) item.rightOrigin = Y.createID(BOB, 0); })), 'schema-invalid');
+  });
+
+  test('refuses a held struct re-sent with a reference to a clock not reached (Yjs resolves references of the structs it skips)', () => {
+    const { server, alice } = conversationWithHistory();
+    const full = Y.mergeUpdates([Y.encodeStateAsUpdate(alice), capture(alice, () => messages(alice).set('m2', message('m2')))]);
+    for (const ref of ['origin', 'rightOrigin'] as const) {
+      for (const target of [Y.createID(ALICE, 50), Y.createID(BOB, 50), Y.createID(777, 0)]) {
+        const crafted = bent(full, (_, items) => {
+          const held = items.find((i) => i.parentSub === 'm1');
+          if (held !== undefined) held[ref] = target;
+        });
+        expect(applyToCopy(server, crafted)).not.toBe('applies whole');
+        refused(server.submit('alice', crafted), 'reset-required');
+      }
+    }
+  });
+
+  test('refuses a parent given by the id of a clock not reached, in a struct the server holds', () => {
+    const { server, alice } = conversationWithHistory();
+    const crafted = bent(Y.encodeStateAsUpdate(alice), (_, items) => {
+      const held = items.find((i) => i.parentSub === 'm1');
+      if (held !== undefined) held.parent = Y.createID(BOB, 40);
+    });
+    expect(applyToCopy(server, crafted)).not.toBe('applies whole');
+    refused(server.submit('alice', crafted), 'reset-required');
+  });
+
+  test("refuses one client's structs in two sections, and an empty struct: Yjs keeps only the last section", () => {
+    const { server, alice } = conversationWithHistory();
+    const update = capture(alice, () => {
+      messages(alice).set('m2', message('m2'));
+      messages(alice).set('m3', message('m3'));
+    });
+    const split = bent(update, (model) => {
+      const [section] = model.sections;
+      if (section !== undefined) model.sections.push({ client: section.client, clock: section.clock + 1, structs: section.structs.splice(1) });
+    });
+    expect(applyToCopy(server, split)).toBe('pending structs');
+    refused(server.submit('alice', split), 'schema-invalid');
+    const empty = bent(update, (model, [first]) => {
+      if (first !== undefined) model.sections[0]?.structs.splice(1, 0, new Y.GC(first.id, 0));
+    });
+    refused(server.submit('alice', empty), 'schema-invalid');
+  });
+
+  test("refuses a deletion of the sender's own clocks the server does not hold, so that the recall written there later stays", () => {
+    const { server, alice } = conversationWithHistory();
+    const next = Y.getState(server.doc.store, ALICE);
+    const ahead = bent(capture(alice, () => receipts(alice).set('alice|delivered', { user: 'alice', seq: 1 })), (model) => {
+      model.sections = [];
+      model.ds = [{ client: ALICE, ranges: [{ clock: next, len: 10 }] }];
+    });
+    expect(applyToCopy(server, ahead)).toBe('pending deletions');
+    refused(server.submit('alice', ahead), 'reset-required');
+    // A fresh device at the server's state writes the recall at exactly those clocks, and it stays.
+    const device = new Y.Doc();
+    Y.applyUpdate(device, Y.encodeStateAsUpdate(server.doc));
+    device.clientID = ALICE;
+    server.accept('alice', recall(device, 'm1'));
+    expect(server.doc.getMap('recalls').has('m1')).toBe(true);
+  });
+
+  test('accepts a deletion of an item the same update adds, and refuses one of a recall marker it adds', () => {
+    const { server, alice } = conversationWithHistory();
+    const next = Y.getState(server.doc.store, ALICE);
+    const reaction = capture(alice, () => alice.getMap('reactions').set('m1|alice|+1', { msg: 'm1', from: 'alice', emoji: '+1', ts: TS }));
+    const added = bent(reaction, (model) => { model.ds = [{ client: ALICE, ranges: [{ clock: next, len: 1 }] }]; });
+    expect(applyToCopy(server, added)).toBe('applies whole');
+    server.accept('alice', added);
+    expect(server.doc.getMap('reactions').has('m1|alice|+1')).toBe(false);
+
+    const device = new Y.Doc();
+    Y.applyUpdate(device, Y.encodeStateAsUpdate(server.doc));
+    device.clientID = ALICE;
+    const marker = capture(device, () => device.getMap('recalls').set('m1', { by: 'alice', ts: TS + 500 }));
+    const after = Y.getState(server.doc.store, ALICE);
+    refused(server.submit('alice', bent(marker, (model) => { model.ds = [{ client: ALICE, ranges: [{ clock: after, len: 1 }] }]; })), 'message-recalled');
+  });
+
+  test('accepts a struct the server holds in part when its rest overwrites the same key (a re-sent merged run), and refuses it under another key', () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    const svBefore = Y.encodeStateVector(server.doc);
+    server.accept('alice', capture(alice, () => receipts(alice).set('alice|read', { user: 'alice', seq: 1 })));
+    receipts(alice).set('alice|read', { user: 'alice', seq: 2 });
+    receipts(alice).set('alice|read', { user: 'alice', seq: 3 });
+    // Sync step 2 against the state vector from before the first receipt arrived: its first struct is held in part.
+    const resent = Y.encodeStateAsUpdate(alice, svBefore);
+    const [first] = toModel(resent).sections[0]?.structs ?? [];
+    expect(first?.length).toBeGreaterThan(1);
+    const elsewhere = bent(resent, (_, [run]) => {
+      if (run === undefined) return;
+      run.origin = null;
+      run.parent = 'receipts' as unknown as Y.AbstractType<unknown>;
+      run.parentSub = 'alice|delivered';
+    });
+    refused(server.submit('alice', elsewhere), 'schema-invalid');
+    expect(applyToCopy(server, resent)).toBe('applies whole');
+    expect(server.accept('alice', resent).receipts).toEqual([{ user: 'alice', kind: 'read', seq: 3 }]);
   });
 });

@@ -13,7 +13,14 @@
  *   message key, and an action key, is written once, ever, and an action is
  *   about a message of the same document;
  * - every deletion the server has not already applied is of `user`'s own items,
- *   and a message's content (or an edit of it) is deleted only with its recall;
+ *   of clocks the document holds once the update's structs are in (an item
+ *   the update adds is judged like one the server holds), and a message's
+ *   content (or an edit of it) is deleted only with its recall;
+ * - Yjs applies the update whole: every id it resolves (origin, right origin,
+ *   parent id, of new structs and of re-sent ones alike) is held by the server
+ *   or comes earlier in Yjs's own integration order, so `Y.applyUpdate` never
+ *   throws half-way nor keeps structs or deletions pending (checked by the
+ *   differential fuzz in fuzz/, `npm run fuzz:validator`);
  * - a recall is the sender's, within the recall window, once; an edit is the
  *   sender's, of a text message not recalled; a reaction is about a message
  *   of the document not recalled;
@@ -23,6 +30,7 @@
  * and key; an overwrite carries an `origin` that is looked up), so the server
  * never clones a document to judge an update.
  */
+import * as decoding from 'lib0/decoding';
 import * as Y from 'yjs';
 import type { ErrorCode } from './codes.ts';
 import { LIMITS } from './limits.ts';
@@ -183,7 +191,10 @@ function judge(
   { user, path, doc, now = Date.now(), recallWindowMs = LIMITS.recallWindowMs, tsWindow = DEFAULT_TS_WINDOW }: ValidationContext,
   msgIds: string[],
 ): Verdict {
-  const { structs, ds } = Y.decodeUpdate(update);
+  const decoded = Y.decodeUpdate(update);
+  const structs = decoded.structs as DecodedStruct[];
+  const ds = decoded.ds;
+  checkSections(update, structs);
   const store = doc.store;
   const newClients = new Set<number>();
   const expected = new Map<number, number>();
@@ -237,7 +248,7 @@ function judge(
   // (an offline overwrite across a reload that changed the client id). The main
   // loop checks that each of these belongs to the user, or refuses the update.
   // The message keys are listed up front so a refusal names every one carried.
-  for (const struct of structs as DecodedStruct[]) {
+  for (const struct of structs) {
     if (!(struct instanceof Y.Item) || struct.id.clock + struct.length <= Y.getState(store, struct.id.client)) continue;
     const list = local.get(struct.id.client) ?? [];
     list.push(struct);
@@ -317,7 +328,22 @@ function judge(
     return placed.get(item) ?? found;
   };
 
-  for (const struct of structs as DecodedStruct[]) {
+  /**
+   * Where the rest of a struct the server holds in part goes: Yjs integrates
+   * it after the held part (the item at `next - 1`), which it overwrites in
+   * that item's key, whatever key the struct itself names. The two must agree.
+   */
+  const placeRest = (item: Y.Item, next: number): Placement => {
+    const own = place(item);
+    const left = Y.getItem(store, Y.createID(item.id.client, next - 1));
+    const root = left instanceof Y.Item ? rootNames.get(left.parent) : undefined;
+    if (!(left instanceof Y.Item) || root !== own.root || left.parentSub !== own.key) refuse('schema-invalid', 'a struct whose held part sits under another key');
+    const placement = { root: own.root, key: own.key, replaces: user };
+    placed.set(item, placement);
+    return placement;
+  };
+
+  for (const struct of structs) {
     if (struct instanceof Y.Skip) continue;
     const { client, clock } = struct.id;
     const next = expected.get(client) ?? Y.getState(store, client);
@@ -331,8 +357,13 @@ function judge(
     else if (owner !== user) refuse('client-id-taken', `client id ${client} belongs to another user`);
 
     if (struct instanceof Y.GC) continue; // own content, already collected
-    judgeItem(struct, place(struct));
+    // Yjs writes a map entry with its left origin only: a right origin would place it elsewhere in the key's list (or delete it on arrival).
+    if (struct.rightOrigin !== null) refuse('schema-invalid', 'a map entry carries a right origin');
+    judgeItem(struct, clock < next ? placeRest(struct, next) : place(struct));
   }
+
+  // Every reference must resolve as Yjs integrates the update, or it throws half-way or keeps structs pending.
+  const after = replayIntegration(structs, store);
 
   function judgeItem(item: Y.Item, { root, key, replaces }: Placement): void {
     if (item.content instanceof Y.ContentType) refuse('nested-type', 'nested shared types are not allowed');
@@ -470,15 +501,28 @@ function judge(
 
   // Deletions: a client sends its whole delete set on every sync, so the ones
   // the server has applied already are skipped; the rest must be the user's.
+  // A deletion must be of clocks the document holds once the update's own
+  // structs are in: Yjs keeps any other (pendingDs) and deletes what arrives
+  // there later, such as a recall marker. What the update itself adds and
+  // deletes is judged as a deletion of its key, like what the server holds.
   for (const [client, ranges] of ds.clients) {
+    // An empty range past the clocks held is kept pending, and Yjs then fails to encode it; no encoder writes one.
+    if (ranges.some((r) => r.len <= 0)) refuse('schema-invalid', `an empty deletion range of client ${client}`);
     for (const { clock, len } of mergeRanges(ranges)) {
       if (allDeleted(store, client, clock, len)) continue;
       empty = false;
       if (ownerOf(client) !== user) refuse('not-owner', `deletion of items written by another user (client ${client})`);
-      if (path.kind === 'conversation') forEachLiveItem(store, client, clock, len, (item) => {
+      const held = after.get(client) ?? Y.getState(store, client);
+      if (clock >= held || clock + len > held) refuse('reset-required', `deletion of clocks ${clock}..${clock + len} of client ${client}, which holds up to ${held}`);
+      if (path.kind !== 'conversation') continue;
+      forEachLiveItem(store, client, clock, len, (item) => {
         const root = rootNames.get(item.parent);
         if (root === undefined || item.parentSub === null) return refuse('nested-type', 'deletion of a non-map item');
         deletions.push({ root, key: item.parentSub });
+      });
+      forEachNewItem(local.get(client) ?? [], clock, len, (item) => {
+        const placement = placed.get(item);
+        if (placement !== undefined && !(item.content instanceof Y.ContentDeleted)) deletions.push({ root: placement.root, key: placement.key });
       });
     }
   }
@@ -535,4 +579,125 @@ function allDeleted(store: Y.Doc['store'], client: number, clock: number, len: n
     i++;
   }
   return true;
+}
+
+/**
+ * Each client's structs in one section, and no empty struct: Yjs keeps only
+ * the last section of a client (the structs of the others are dropped, or
+ * wait for clocks that never come), and integrates an empty struct where no
+ * clock follows. No Yjs encoder writes either. Counted from the decoded
+ * structs: a section is a run of one client's consecutive clocks, and the
+ * update says how many sections it has.
+ */
+function checkSections(update: Uint8Array, structs: readonly DecodedStruct[]): void {
+  const sections = decoding.readVarUint(decoding.createDecoder(update));
+  const seen = new Set<number>();
+  let runs = 0;
+  let client = -1;
+  let next = -1;
+  for (const struct of structs) {
+    if (struct.length <= 0) refuse('schema-invalid', `an empty struct at ${struct.id.client}:${struct.id.clock}`);
+    if (struct.id.client !== client || struct.id.clock !== next) {
+      client = struct.id.client;
+      if (seen.has(client)) refuse('schema-invalid', `client ${client} in more than one section`);
+      seen.add(client);
+      runs++;
+    }
+    next = struct.id.clock + struct.length;
+  }
+  if (runs !== sections) refuse('schema-invalid', `${sections} sections but ${runs} runs of one client's clocks: a client in two sections, or an empty section`);
+}
+
+/**
+ * Yjs's integration of an update's structs (integrateStructs in
+ * yjs/src/utils/encoding.js) replayed on clocks alone, the document
+ * untouched: clients from the highest id, a struct that refers to another
+ * client's clock not reached yet waits on a stack while that client's next
+ * structs go in. Refused where Yjs would keep structs pending (a clock gap, a
+ * reference to a clock neither the server nor the update holds, references
+ * in a cycle) or would throw (a reference to its own client's clock not
+ * reached yet: Yjs does not wait for those). Structs the server holds are
+ * replayed too: Yjs resolves their references before it skips them.
+ * Linear: each struct is taken from its client once and pushed at most once.
+ * Returns each client's next clock after the update.
+ */
+function replayIntegration(structs: readonly DecodedStruct[], store: Y.Doc['store']): Map<number, number> {
+  const byClient = new Map<number, { i: number; refs: DecodedStruct[] }>();
+  for (const struct of structs) {
+    const refs = byClient.get(struct.id.client);
+    if (refs === undefined) byClient.set(struct.id.client, { i: 0, refs: [struct] });
+    else refs.refs.push(struct);
+  }
+  const state = new Map<number, number>();
+  const stateOf = (client: number): number => state.get(client) ?? Y.getState(store, client);
+  const pending = (why: string): never => refuse('reset-required', `the update depends on an item the server does not have (${why})`);
+  /** The client of a reference to a clock not reached yet, as Yjs's Item.getMissing checks them: other clients only. */
+  const missingOf = (struct: DecodedStruct): number | null => {
+    if (!(struct instanceof Y.Item)) return null;
+    for (const ref of references(struct)) if (ref.client !== struct.id.client && ref.clock >= stateOf(ref.client)) return ref.client;
+    return null;
+  };
+  const clients = [...byClient.keys()].sort((a, b) => a - b);
+  const nextTarget = (): { i: number; refs: DecodedStruct[] } | null => {
+    for (let client = clients.at(-1); client !== undefined; client = clients.at(-1)) {
+      const target = byClient.get(client);
+      if (target !== undefined && target.i < target.refs.length) return target;
+      clients.pop();
+    }
+    return null;
+  };
+  let target = nextTarget();
+  const stack: DecodedStruct[] = [];
+  let head = target === null ? undefined : target.refs[target.i++];
+  while (head !== undefined) {
+    if (!(head instanceof Y.Skip)) {
+      const { client, clock } = head.id;
+      if (clock > stateOf(client)) pending(`clock gap for client ${client}`);
+      const missing = missingOf(head);
+      if (missing !== null) {
+        stack.push(head);
+        const refs = byClient.get(missing);
+        if (refs === undefined || refs.i >= refs.refs.length) pending(`a clock of client ${missing}`);
+        head = refs?.refs[refs.i++];
+        continue;
+      }
+      if (head instanceof Y.Item) {
+        for (const ref of references(head)) if (ref.client === client && ref.clock >= stateOf(client)) pending(`a clock of its own client ${client} not reached`);
+      }
+      if (clock + head.length > stateOf(client)) state.set(client, clock + head.length);
+    }
+    if (stack.length > 0) head = stack.pop();
+    else if (target !== null && target.i < target.refs.length) head = target.refs[target.i++];
+    else {
+      target = nextTarget();
+      head = target === null ? undefined : target.refs[target.i++];
+    }
+  }
+  return state;
+}
+
+/** The ids an item refers to, which Yjs looks up when it integrates it: origin, right origin, and a parent given by id. */
+function references(item: Y.Item): Y.ID[] {
+  const refs: Y.ID[] = [];
+  if (item.origin !== null) refs.push(item.origin);
+  if (item.rightOrigin !== null) refs.push(item.rightOrigin);
+  if (item.parent instanceof Y.ID) refs.push(item.parent);
+  return refs;
+}
+
+/** Calls `visit` with each item of `items` (one client's new items, in clock order) that meets the range. */
+function forEachNewItem(items: readonly Y.Item[], clock: number, len: number, visit: (item: Y.Item) => void): void {
+  let low = 0;
+  let high = items.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    const item = items[mid] as Y.Item;
+    if (item.id.clock + item.length <= clock) low = mid + 1;
+    else high = mid;
+  }
+  for (let i = low; i < items.length; i++) {
+    const item = items[i] as Y.Item;
+    if (item.id.clock >= clock + len) break;
+    visit(item);
+  }
 }
