@@ -5,6 +5,7 @@ import * as decoding from 'lib0/decoding';
 import { createLog } from '../log.ts';
 import { MemoryStorage } from '../storage/memory.ts';
 import { syncUpdateMessage } from './frames.ts';
+import type { Outlet } from './connection.ts';
 import { SyncHub } from './hub.ts';
 
 const hubs: SyncHub[] = [];
@@ -23,6 +24,9 @@ const msg = (id: string): Message => ({
   profile: { nickname: 'alice' },
 });
 
+/** A transport that takes every frame at once (it is always drained). */
+const outlet = (send: (bytes: Uint8Array) => void): Outlet => ({ send, drained: () => Promise.resolve() });
+
 /** A storage holding the accounts of alice and bob: the hub opens conversations only with users that exist. */
 async function storageWithUsers(): Promise<MemoryStorage> {
   const storage = new MemoryStorage();
@@ -34,13 +38,18 @@ async function openAsAlice() {
   const hub = new SyncHub(await storageWithUsers(), 60_000, createLog('silent'));
   hubs.push(hub);
   const frames: ControlFrame[] = [];
-  const opened = await hub.open(path, 'alice', 'd', (bytes) => {
-    const decoder = decoding.createDecoder(bytes);
-    if (decoding.readVarUint(decoder) === MESSAGE_CONTROL) {
-      const frame = parseControlFrame(decoding.readVarString(decoder));
-      if (frame !== null) frames.push(frame);
-    }
-  });
+  const opened = await hub.open(
+    path,
+    'alice',
+    'd',
+    outlet((bytes) => {
+      const decoder = decoding.createDecoder(bytes);
+      if (decoding.readVarUint(decoder) === MESSAGE_CONTROL) {
+        const frame = parseControlFrame(decoding.readVarString(decoder));
+        if (frame !== null) frames.push(frame);
+      }
+    }),
+  );
   if (!opened.ok) throw new Error(opened.code);
   return { hub, connection: opened.connection, frames };
 }
@@ -86,12 +95,17 @@ describe('relaying an accepted update', () => {
     const received = { sender: new Y.Doc(), other: new Y.Doc() };
     const updates = { sender: 0, other: 0 };
     const open = async (who: 'sender' | 'other') => {
-      const opened = await hub.open(path, who === 'sender' ? 'alice' : 'bob', who, (bytes) => {
-        const decoder = decoding.createDecoder(bytes);
-        if (decoding.readVarUint(decoder) !== MESSAGE_SYNC || decoding.readVarUint(decoder) !== 2) return;
-        updates[who]++;
-        Y.applyUpdate(received[who], decoding.readVarUint8Array(decoder));
-      });
+      const opened = await hub.open(
+        path,
+        who === 'sender' ? 'alice' : 'bob',
+        who,
+        outlet((bytes) => {
+          const decoder = decoding.createDecoder(bytes);
+          if (decoding.readVarUint(decoder) !== MESSAGE_SYNC || decoding.readVarUint(decoder) !== 2) return;
+          updates[who]++;
+          Y.applyUpdate(received[who], decoding.readVarUint8Array(decoder));
+        }),
+      );
       if (!opened.ok) throw new Error(opened.code);
       return opened.connection;
     };

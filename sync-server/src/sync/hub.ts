@@ -39,7 +39,7 @@ import type { IndexedMessage, Storage, Write } from '../storage/storage.ts';
 import { Relations } from '../social/relations.ts';
 import { SettingsStore } from '../social/settings.ts';
 import { DEFAULT_AWARENESS_LIMITS, type AwarenessLimits } from './awareness.ts';
-import { Connection, type UpdateSink } from './connection.ts';
+import { Connection, type Outlet, type UpdateSink } from './connection.ts';
 import { TypingRelay } from './typing.ts';
 import { recallInInbox, recordMessages, setProfile, setRelations, setUnread, totalUnread, type Stamped } from './inbox.ts';
 import type { LiveDoc } from './live-doc.ts';
@@ -211,7 +211,7 @@ export class SyncHub implements UpdateSink {
    * frame). The caps are checked and the slot taken before the document
    * loads, so that many sockets opened at once cannot all slip past them.
    */
-  async open(path: string, user: string, device: string, out: (bytes: Uint8Array) => void): Promise<OpenResult> {
+  async open(path: string, user: string, device: string, out: Outlet): Promise<OpenResult> {
     const parsed = parseDocPath(path);
     if (parsed === null) return { ok: false, code: 'not-found' };
     if (!mayRead(parsed, user)) return { ok: false, code: parsed.kind === 'conversation' ? 'not-member' : 'not-owner-doc' };
