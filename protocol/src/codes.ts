@@ -20,6 +20,7 @@ export const ERROR_MESSAGES = {
   'rate-limited': 'Too many attempts. Wait a little and try again (the Retry-After header says how long).',
   'too-many-sockets': 'Too many connections are open for this account. Close some tabs or devices and try again.',
   'too-many-docs': 'Too many conversations are open at once for this account. Close some and try again.',
+  'socket-too-slow': 'This connection fell too far behind in reading what the server sent, so the server closed it. The app reconnects and catches up by itself.',
 
   // Update validation (a `reject` frame; nothing of the update is applied).
   'client-id-taken': 'This device used a sync id that belongs to someone else; it will pick a new one.',

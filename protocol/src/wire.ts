@@ -33,6 +33,16 @@ export const CLOSE_CODES = {
    * other tabs close theirs.
    */
   tooMany: 4429,
+  /**
+   * The socket did not read what the server sent: its unsent bytes passed
+   * PARLEY_MAX_SOCKET_BUFFER_BYTES (reason `socket-too-slow`). In the 45xx
+   * "try again later" range, so y-websocket reconnects by itself and syncs
+   * what it missed; like the unofficial HTTP 509, "bandwidth limit exceeded".
+   * A client that reads nothing may never see this frame (it waits behind
+   * what the client did not read): it sees the connection drop (1006) and
+   * reconnects the same way.
+   */
+  tooSlow: 4509,
 } as const;
 
 /**

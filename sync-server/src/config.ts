@@ -107,6 +107,18 @@ export interface Config {
    */
   maxMalformedFrames: number;
   /**
+   * PARLEY_MAX_SOCKET_BUFFER_BYTES, default 16 MiB: what the server may hold
+   * for one sync socket that has not yet taken it (the socket's unsent
+   * bytes). Past it the socket is closed (4509 `socket-too-slow`) and its
+   * client reconnects and syncs what it missed, so a device that stops
+   * reading (or a client that never does) costs at most this much memory
+   * however much is broadcast to it. A frame larger than the cap still goes
+   * when nothing is waiting (a sync step 2 of a large document); 16 MiB is
+   * four of the largest updates (PARLEY_MAX_UPDATE_BYTES) on top of that, far
+   * above what a phone on a slow network falls behind in a busy conversation.
+   */
+  maxSocketBufferBytes: number;
+  /**
    * PARLEY_MAX_AWARENESS_BYTES, default 1024: the largest presence (awareness)
    * state a client may send, in bytes of its JSON. The app's state (`here`,
    * `typing`: two user ids) takes under 200; a larger one is neither kept nor
@@ -338,6 +350,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxSocketsPerUser: integer(env, 'PARLEY_MAX_SOCKETS_PER_USER', 200, 1, 1_000_000),
     maxDocsPerUser: integer(env, 'PARLEY_MAX_DOCS_PER_USER', 100, 1, 1_000_000),
     maxMalformedFrames: integer(env, 'PARLEY_MAX_MALFORMED_FRAMES', 10, 1, 1_000_000),
+    maxSocketBufferBytes: integer(env, 'PARLEY_MAX_SOCKET_BUFFER_BYTES', 16 * MiB, 64 * 1024, GiB),
     maxAwarenessBytes: integer(env, 'PARLEY_MAX_AWARENESS_BYTES', 1024, 64, 65_536),
     maxAwarenessClients: integer(env, 'PARLEY_MAX_AWARENESS_CLIENTS', 4, 1, 1024),
     mediaQuotaBytes: integer(env, 'PARLEY_MEDIA_QUOTA_BYTES', GiB, 0, Number.MAX_SAFE_INTEGER),

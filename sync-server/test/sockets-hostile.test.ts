@@ -23,7 +23,8 @@ import {
   parseControlFrame,
   type ControlFrame,
 } from '@parley/protocol';
-import { acks, api, cleanup, message, openDoc, send, signUp, startServer, synced, thisSegment, waitFor, type TestServer } from './helpers.ts';
+import { loadConfig } from '../src/config.ts';
+import { acks, api, cleanup, message, openDoc, send, signUp, startServer, synced, tempDir, thisSegment, waitFor, type TestServer } from './helpers.ts';
 
 afterEach(cleanup);
 const opened: { close(): void }[] = [];
@@ -327,5 +328,33 @@ describe('malformed frames', () => {
     client.provider.awareness.setLocalStateField('typing', null);
     expect(client.closeCode).toBeNull();
     expect(client.provider.wsconnected).toBe(true);
+  });
+});
+
+describe('unsent bytes per socket (PARLEY_MAX_SOCKET_BUFFER_BYTES)', () => {
+  it('defaults to 16 MiB and refuses a value below 64 KiB', () => {
+    expect(loadConfig({ PARLEY_DATA_DIR: tempDir() }).maxSocketBufferBytes).toBe(16 * 1024 * 1024);
+    expect(() => loadConfig({ PARLEY_DATA_DIR: tempDir(), PARLEY_MAX_SOCKET_BUFFER_BYTES: '1000' })).toThrow(/PARLEY_MAX_SOCKET_BUFFER_BYTES/);
+  });
+
+  it('sends a sync step 2 larger than the cap when nothing else waits, and keeps the socket open', async () => {
+    const server = await startServer({ env: { PARLEY_MAX_SOCKET_BUFFER_BYTES: String(64 * 1024) } });
+    const alice = await signUp(server.url, 'alice');
+    const bob = await signUp(server.url, 'bob');
+    const path = conversationPath('alice', 'bob', thisSegment());
+    const writer = openDoc(server, path, alice.accessToken);
+    await synced(writer);
+    // About 200 KB: three times the cap.
+    const sent = Array.from({ length: 20 }, (_, i) => message('alice', 'bob', `${i}`.padEnd(10_000, '.')));
+    writer.doc.transact(() => {
+      for (const m of sent) send(writer, m);
+    });
+    await waitFor(() => acks(writer).length === sent.length, 'acks');
+
+    const reader = openDoc(server, path, bob.accessToken);
+    await synced(reader);
+    expect(reader.doc.getMap('messages').size).toBe(sent.length);
+    expect(reader.closeCode).toBeNull();
+    expect(reader.provider.wsconnected).toBe(true);
   });
 });

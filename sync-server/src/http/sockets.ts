@@ -15,6 +15,13 @@
  * terminated; one that sends `maxMalformedFrames` unreadable frames is
  * closed with 1002. (The HTTP server bounds the upgrade request itself: see
  * http/server.ts.)
+ *
+ * Memory: a socket whose unsent bytes would pass `maxSocketBufferBytes` is
+ * closed (4509 `socket-too-slow`, then cut after a short grace), so a client
+ * that stops reading holds at most that much of the server's memory however
+ * much is broadcast to it; its client reconnects and syncs what it missed.
+ * The sync core asks `drained()` before it builds a large answer (sync step
+ * 2), so it builds nothing for a socket that has not taken the last one.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -48,7 +55,17 @@ export interface SocketOptions {
   maxMalformedFrames: number;
   /** PARLEY_MAX_FRAME_BYTES: a larger frame closes the socket with 1009 before it is read. */
   maxFrameBytes: number;
+  /** PARLEY_MAX_SOCKET_BUFFER_BYTES: unsent bytes one socket may hold before it is closed as too slow. */
+  maxSocketBufferBytes: number;
 }
+
+/**
+ * How long a socket closed as too slow has to take the close frame (queued
+ * behind everything it did not read) before the connection is cut and its
+ * buffers freed: a client that is merely slow learns why; one that reads
+ * nothing costs no more than this long.
+ */
+const SLOW_CLOSE_GRACE_MS = 1000;
 
 export interface Sockets {
   /** Closes every socket (going away) and stops accepting new ones. */
@@ -98,6 +115,28 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, sess
     return true;
   }
 
+  /**
+   * Whether sending `bytes` more would leave more unsent than the cap. A
+   * frame larger than the cap still goes when nothing waits (the step 2 of a
+   * large document): the cap is for a socket that does not take what it is
+   * sent, not for one large answer.
+   */
+  function tooFarBehind(ws: WebSocket, bytes: number): boolean {
+    const waiting = ws.bufferedAmount;
+    return waiting > 0 && waiting + bytes > options.maxSocketBufferBytes;
+  }
+
+  function closeAsTooSlow(ws: WebSocket, who: { doc: string; user: string; device: string }): void {
+    log.warn(
+      { event: 'socket-too-slow', ...who, bufferedBytes: ws.bufferedAmount, maxSocketBufferBytes: options.maxSocketBufferBytes },
+      'sync socket closed: it did not take what the server sent (PARLEY_MAX_SOCKET_BUFFER_BYTES); its client reconnects and syncs again',
+    );
+    ws.close(CLOSE_CODES.tooSlow, 'socket-too-slow');
+    const cut = setTimeout(() => ws.terminate(), SLOW_CLOSE_GRACE_MS);
+    cut.unref();
+    ws.once('close', () => clearTimeout(cut));
+  }
+
   function serve(ws: WebSocket, socket: Duplex, path: string, token: string | null): void {
     // Frames that arrive while the token is checked and the document loads wait here.
     const early: Uint8Array[] = [];
@@ -144,15 +183,17 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, sess
         corked = false;
         socket.uncork();
       };
-      const opened = await hub.open(path, auth.user, auth.device, (bytes) => {
+      const send = (bytes: Uint8Array): void => {
         if (ws.readyState !== ws.OPEN) return;
+        if (tooFarBehind(ws, bytes.length)) return closeAsTooSlow(ws, { doc: path, user: auth.user, device: auth.device });
         if (!corked) {
           corked = true;
           socket.cork();
           process.nextTick(uncork);
         }
         ws.send(bytes);
-      });
+      };
+      const opened = await hub.open(path, auth.user, auth.device, { send, drained: () => drained(socket) });
       if (!opened.ok) {
         if (ws.readyState === ws.OPEN) refuse(ws, opened.code);
         return;
@@ -185,6 +226,20 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, sess
         wss.close(() => resolve());
       }),
   };
+}
+
+/** Settles once `socket` has written out what it was given (at once when it holds less than its high-water mark), or closed. */
+function drained(socket: Duplex): Promise<void> {
+  if (!socket.writableNeedDrain || socket.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
 }
 
 /**

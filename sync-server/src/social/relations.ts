@@ -1,8 +1,10 @@
 /**
  * Friends, friend requests and blocklists: an in-memory cache per user,
- * backed by the `relations` table. A user's relations are loaded on demand
- * (when a conversation of theirs loads, or an API call names them) and kept;
- * the accept path then reads facts synchronously, with no SQL per message.
+ * backed by the `relations` table. A user's relations are read on demand
+ * (when a conversation of theirs loads, or an API call names them), and kept
+ * in memory while the hub says a loaded conversation needs them (`keep` …
+ * `forget`), so the accept path reads facts synchronously, with no SQL per
+ * message, and naming many users fills nothing.
  * Every change is written to storage first, then to the cache, then
  * reflected into the users' inbox documents (`onChange`).
  *
@@ -32,6 +34,8 @@ const empty = (): UserRelations => ({ friends: new Map(), blocked: new Map(), re
 
 export class Relations {
   private readonly cache = new Map<string, UserRelations>();
+  /** Users whose relations stay cached (members of a loaded conversation); others are read for each use. */
+  private readonly kept = new Set<string>();
   private readonly loading = new Map<string, Promise<UserRelations>>();
   /** Users whose relations changed while their rows were being read: read again. */
   private readonly stale = new Set<string>();
@@ -43,7 +47,7 @@ export class Relations {
     private readonly settings: SettingsStore,
   ) {}
 
-  /** The user's relations, loading them once. */
+  /** The user's relations: from memory when kept, otherwise read (one read for concurrent callers). */
   async load(user: string): Promise<UserRelations> {
     const cached = this.cache.get(user);
     if (cached !== undefined) return cached;
@@ -70,9 +74,25 @@ export class Relations {
         else if (r.owner === user && r.kind === 'request') rel.requestsOut.set(r.other, since);
         else if (r.other === user && r.kind === 'request') rel.requestsIn.set(r.owner, since);
       }
-      this.cache.set(user, rel);
+      if (this.kept.has(user)) this.cache.set(user, rel);
       return rel;
     }
+  }
+
+  /** Keeps `user`'s relations in memory from their next load on (a conversation of theirs is loading). */
+  keep(user: string): void {
+    this.kept.add(user);
+  }
+
+  /** Lets `user`'s relations leave memory (their last loaded conversation unloaded). */
+  forget(user: string): void {
+    this.kept.delete(user);
+    this.cache.delete(user);
+  }
+
+  /** How many users' relations are in memory (tests, metrics). */
+  get size(): number {
+    return this.cache.size;
   }
 
   /** The user's relations if loaded (the accept path: loaded with the conversation). */

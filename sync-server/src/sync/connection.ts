@@ -5,12 +5,14 @@
  *            state vector) and the current awareness
  *   client → step 2 / update  ⇒ validated and accepted (or rejected) by the hub
  *   client → step 1           ⇒ step 2 with what the client lacks, once committed
+ *                                and once the transport took what came before
  *   client → awareness        ⇒ its own client ids' states, checked and relayed
  *                                with `user` set to the authenticated user
  *   client → query awareness  ⇒ every current awareness state it may see
  *                                (sync/awareness.ts)
  *
- * It knows bytes, not sockets: the transport calls `receive` and gives `send`.
+ * It knows bytes, not sockets: the transport calls `receive` and gives an
+ * `Outlet` (bytes out, and whether they have left).
  */
 import * as decoding from 'lib0/decoding';
 import * as Y from 'yjs';
@@ -23,6 +25,17 @@ import type { LiveDoc, Peer } from './live-doc.ts';
 /** An awareness update of no states (its count, 0). */
 const EMPTY_AWARENESS_UPDATE = new Uint8Array([0]);
 
+/** The transport as a connection sees it. */
+export interface Outlet {
+  send(bytes: Uint8Array): void;
+  /**
+   * Settles once the bytes sent so far have left this process (or the
+   * transport closed): a large answer is computed only then, so a client that
+   * does not read makes the server build and hold nothing for it.
+   */
+  drained(): Promise<void>;
+}
+
 export interface UpdateSink {
   /** Judges and, if accepted, applies a client's update; answers through `connection`. */
   submit(live: LiveDoc, connection: Connection, update: Uint8Array): void;
@@ -34,12 +47,20 @@ export class Connection implements Peer {
   malformed = 0;
   /** A refused presence state is logged once per connection, not once per frame. */
   private presenceRefusalLogged = false;
+  /**
+   * The state vector of the newest sync step 1 not answered yet (null: none
+   * waits). A later request replaces it: the client's state only grows, so
+   * one answer to the newest covers every earlier one, and a flood of
+   * requests costs a few bytes, not a copy of the document each.
+   */
+  private asked: Uint8Array | null = null;
+  private answering = false;
 
   constructor(
     readonly live: LiveDoc,
     readonly user: string,
     readonly device: string,
-    private readonly out: (bytes: Uint8Array) => void,
+    private readonly out: Outlet,
     private readonly sink: UpdateSink,
     private readonly log: Log,
   ) {}
@@ -54,7 +75,7 @@ export class Connection implements Peer {
   }
 
   send(bytes: Uint8Array): void {
-    if (!this.closed) this.out(bytes);
+    if (!this.closed) this.out.send(bytes);
   }
 
   sendControl(frame: ControlFrame): void {
@@ -100,13 +121,48 @@ export class Connection implements Peer {
   private receiveSync(decoder: decoding.Decoder): void {
     const sub = decoding.readVarUint(decoder);
     if (sub === syncProtocol.messageYjsSyncStep1) {
-      // Answer from the state as it is now, but only after what it holds is
-      // committed: anything a client receives from the server is durable.
-      const diff = Y.encodeStateAsUpdate(this.live.doc, decoding.readVarUint8Array(decoder));
-      void this.live.committed().then(() => this.send(syncStep2Message(diff)));
+      const stateVector = decoding.readVarUint8Array(decoder);
+      // Read now, so that an unreadable one counts as a malformed frame.
+      Y.decodeStateVector(stateVector);
+      this.asked = stateVector;
+      if (!this.answering) void this.answer();
     } else if (sub === syncProtocol.messageYjsSyncStep2 || sub === syncProtocol.messageYjsUpdate) {
       this.sink.submit(this.live, this, decoding.readVarUint8Array(decoder));
     }
+  }
+
+  /**
+   * Answers sync step 1 with step 2: what the client lacks, computed when it
+   * is about to be sent and from durable state only. It waits until the
+   * document has nothing pending (every write applied in memory is committed,
+   * so no client is served a write whose commit may still fail), and until
+   * the transport took what was sent before; writes that arrived meanwhile
+   * are waited for in turn. Then the diff is encoded and sent in one step,
+   * and held nowhere. At most one answer per connection is under way.
+   */
+  private async answer(): Promise<void> {
+    this.answering = true;
+    try {
+      while (this.asked !== null) {
+        while (this.live.pending > 0 && !this.gone()) await this.live.committed();
+        await this.out.drained();
+        if (this.gone()) return;
+        if (this.live.pending > 0) continue;
+        const stateVector = this.asked;
+        this.asked = null;
+        this.send(syncStep2Message(Y.encodeStateAsUpdate(this.live.doc, stateVector)));
+      }
+    } catch (error) {
+      this.asked = null;
+      this.countMalformed(error instanceof Error ? error.message : String(error));
+    } finally {
+      this.answering = false;
+    }
+  }
+
+  /** Closed, or its document unloaded: nothing more is sent. */
+  private gone(): boolean {
+    return this.closed || this.live.destroyed;
   }
 
   private receiveAwareness(update: Uint8Array): void {

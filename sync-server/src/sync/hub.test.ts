@@ -2,9 +2,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { conversationPath, DEFAULT_SYNC_LIMITS, MESSAGE_CONTROL, MESSAGE_SYNC, parseControlFrame, SERVER_CLAIM, segmentOf, type ControlFrame, type Message } from '@parley/protocol';
 import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
 import { createLog } from '../log.ts';
 import { MemoryStorage } from '../storage/memory.ts';
 import { syncUpdateMessage } from './frames.ts';
+import type { Outlet } from './connection.ts';
 import { SyncHub, type HubOptions } from './hub.ts';
 
 const hubs: SyncHub[] = [];
@@ -23,6 +25,9 @@ const msg = (id: string): Message => ({
   profile: { nickname: 'alice' },
 });
 
+/** A transport that takes every frame at once (it is always drained). */
+const outlet = (send: (bytes: Uint8Array) => void): Outlet => ({ send, drained: () => Promise.resolve() });
+
 /** A storage holding the accounts of alice and bob: the hub opens conversations only with users that exist. */
 async function storageWithUsers(): Promise<MemoryStorage> {
   const storage = new MemoryStorage();
@@ -37,15 +42,20 @@ async function openAsAlice(options: HubOptions = {}) {
   const frames: ControlFrame[] = [];
   const limits: ControlFrame[] = [];
   const types: number[] = [];
-  const opened = await hub.open(path, 'alice', 'd', (bytes) => {
-    const decoder = decoding.createDecoder(bytes);
-    const type = decoding.readVarUint(decoder);
-    types.push(type);
-    if (type === MESSAGE_CONTROL) {
-      const frame = parseControlFrame(decoding.readVarString(decoder));
-      if (frame !== null) (frame.type === 'limits' ? limits : frames).push(frame);
-    }
-  });
+  const opened = await hub.open(
+    path,
+    'alice',
+    'd',
+    outlet((bytes) => {
+      const decoder = decoding.createDecoder(bytes);
+      const type = decoding.readVarUint(decoder);
+      types.push(type);
+      if (type === MESSAGE_CONTROL) {
+        const frame = parseControlFrame(decoding.readVarString(decoder));
+        if (frame !== null) (frame.type === 'limits' ? limits : frames).push(frame);
+      }
+    }),
+  );
   if (!opened.ok) throw new Error(opened.code);
   return { hub, connection: opened.connection, frames, limits, types };
 }
@@ -99,12 +109,17 @@ describe('relaying an accepted update', () => {
     const received = { sender: new Y.Doc(), other: new Y.Doc() };
     const updates = { sender: 0, other: 0 };
     const open = async (who: 'sender' | 'other') => {
-      const opened = await hub.open(path, who === 'sender' ? 'alice' : 'bob', who, (bytes) => {
-        const decoder = decoding.createDecoder(bytes);
-        if (decoding.readVarUint(decoder) !== MESSAGE_SYNC || decoding.readVarUint(decoder) !== 2) return;
-        updates[who]++;
-        Y.applyUpdate(received[who], decoding.readVarUint8Array(decoder));
-      });
+      const opened = await hub.open(
+        path,
+        who === 'sender' ? 'alice' : 'bob',
+        who,
+        outlet((bytes) => {
+          const decoder = decoding.createDecoder(bytes);
+          if (decoding.readVarUint(decoder) !== MESSAGE_SYNC || decoding.readVarUint(decoder) !== 2) return;
+          updates[who]++;
+          Y.applyUpdate(received[who], decoding.readVarUint8Array(decoder));
+        }),
+      );
       if (!opened.ok) throw new Error(opened.code);
       return opened.connection;
     };
@@ -120,6 +135,80 @@ describe('relaying an accepted update', () => {
     expect(received.sender.getMap('messages').size).toBe(0);
     expect(received.other.getMap('seq').get('m1')).toBe(1);
     expect(received.other.getMap('messages').get('m1')).toEqual(m1);
+    client.destroy();
+  });
+});
+
+describe('answering sync step 1', () => {
+  /** A sync step 1 frame with `doc`'s state vector. */
+  const stepOne = (doc = new Y.Doc()): Uint8Array => {
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, MESSAGE_SYNC);
+    encoding.writeVarUint(encoder, 0);
+    encoding.writeVarUint8Array(encoder, Y.encodeStateVector(doc));
+    return encoding.toUint8Array(encoder);
+  };
+  /** Lets queued promise callbacks and I/O callbacks run. */
+  const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+  async function openWithGate() {
+    const hub = new SyncHub(await storageWithUsers(), 60_000, createLog('silent'));
+    hubs.push(hub);
+    const answers: Y.Doc[] = [];
+    let open: () => void = () => undefined;
+    let gate: Promise<void> = Promise.resolve();
+    let asked = 0;
+    const opened = await hub.open(path, 'alice', 'd', {
+      send: (bytes) => {
+        const decoder = decoding.createDecoder(bytes);
+        if (decoding.readVarUint(decoder) !== MESSAGE_SYNC || decoding.readVarUint(decoder) !== 1) return;
+        const doc = new Y.Doc();
+        Y.applyUpdate(doc, decoding.readVarUint8Array(decoder));
+        answers.push(doc);
+      },
+      drained: () => {
+        asked++;
+        return gate;
+      },
+    });
+    if (!opened.ok) throw new Error(opened.code);
+    return {
+      connection: opened.connection,
+      answers,
+      drainedAsked: () => asked,
+      /** From now on the transport is "not drained" until `release()`. */
+      block: (): void => {
+        gate = new Promise((resolve) => (open = resolve));
+      },
+      release: () => open(),
+    };
+  }
+
+  it('builds one answer for a flood of requests, and only once the transport drained', async () => {
+    const { connection, answers, drainedAsked, block, release } = await openWithGate();
+    block();
+    for (let i = 0; i < 50; i++) connection.receive(stepOne());
+    await settle();
+    expect(answers).toHaveLength(0);
+    expect(drainedAsked()).toBe(1);
+    release();
+    await settle();
+    expect(answers).toHaveLength(1);
+  });
+
+  it('answers from committed state: a write queued before the request is in the answer, sent after its commit', async () => {
+    const { connection, answers } = await openWithGate();
+    const client = new Y.Doc();
+    client.getMap('messages').set('m1', msg('m1'));
+    connection.receive(syncUpdateMessage(Y.encodeStateAsUpdate(client)));
+    connection.receive(stepOne());
+    expect(connection.live.pending).toBe(1);
+    expect(answers).toHaveLength(0);
+    await connection.live.committed();
+    await settle();
+    expect(answers).toHaveLength(1);
+    expect(answers[0]?.getMap('messages').has('m1')).toBe(true);
+    expect(answers[0]?.getMap('seq').get('m1')).toBe(1);
     client.destroy();
   });
 });

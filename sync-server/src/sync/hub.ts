@@ -41,7 +41,7 @@ import type { IndexedMessage, Storage, Write } from '../storage/storage.ts';
 import { Relations } from '../social/relations.ts';
 import { SettingsStore } from '../social/settings.ts';
 import { DEFAULT_AWARENESS_LIMITS, type AwarenessLimits } from './awareness.ts';
-import { Connection, type UpdateSink } from './connection.ts';
+import { Connection, type Outlet, type UpdateSink } from './connection.ts';
 import { TypingRelay } from './typing.ts';
 import { recallInInbox, recordMessages, setProfile, setRelations, setUnread, totalUnread, type Stamped } from './inbox.ts';
 import type { LiveDoc } from './live-doc.ts';
@@ -134,10 +134,18 @@ export interface ConversationEvent {
 export class SyncHub implements UpdateSink {
   readonly commit: GroupCommit;
   readonly registry: DocRegistry;
-  /** The last sequence per conversation (`a/b`); memory is authoritative once loaded (one writer). */
+  /**
+   * The last sequence per conversation (`a/b`); memory is authoritative while
+   * a document of the conversation is loaded (one writer), and the entry goes
+   * when the last one unloads (see forgetConversation).
+   */
   private readonly lastSeq = new Map<string, number>();
-  /** Profiles of users with a loaded conversation, for their peers' inboxes. */
+  /** Profiles of users with a loaded conversation, for their peers' inboxes; an entry goes with the user's last loaded conversation. */
   private readonly profiles = new Map<string, ProfileEntry>();
+  /** Per conversation (`a/b`), its documents loaded or loading: `lastSeq` keeps an entry while this is above zero. */
+  private readonly loadedConversations = new Map<string, number>();
+  /** Per user, the loaded (or loading) conversation documents they are a member of: their profile and relations stay in memory while this is above zero. */
+  private readonly loadedMembers = new Map<string, number>();
   /** Messages accepted since the last batch was taken, per inbox and peer, not yet recorded there. */
   private readonly unrecorded = new Map<LiveDoc, Map<string, PendingEntry>>();
   readonly settings: SettingsStore;
@@ -225,7 +233,7 @@ export class SyncHub implements UpdateSink {
    * frame). The caps are checked and the slot taken before the document
    * loads, so that many sockets opened at once cannot all slip past them.
    */
-  async open(path: string, user: string, device: string, out: (bytes: Uint8Array) => void): Promise<OpenResult> {
+  async open(path: string, user: string, device: string, out: Outlet): Promise<OpenResult> {
     const parsed = parseDocPath(path);
     if (parsed === null) return { ok: false, code: 'not-found' };
     if (!mayRead(parsed, user)) return { ok: false, code: parsed.kind === 'conversation' ? 'not-member' : 'not-owner-doc' };
@@ -255,14 +263,20 @@ export class SyncHub implements UpdateSink {
    * Whether `user` has an account. A conversation with an id nobody holds is
    * refused (user-not-found), so nothing waits in a future account's inbox.
    * The profiles of loaded conversations answer first (accounts are never
-   * deleted, so a known user stays known); otherwise one storage read.
+   * deleted, so a known user stays known); otherwise one storage read, whose
+   * answer is not kept: naming many users must not fill memory.
    */
   private async exists(user: string): Promise<boolean> {
     if (this.profiles.has(user)) return true;
+    return (await this.storage.getUser(user)) !== undefined;
+  }
+
+  /** Reads a member's profile into `profiles` for their peer's inbox, once per stretch of their conversations being loaded. */
+  private async cacheProfile(user: string): Promise<void> {
+    if (this.profiles.has(user)) return;
     const record = await this.storage.getUser(user);
-    if (record === undefined) return false;
-    if (!this.profiles.has(user)) this.profiles.set(user, profileOf(record));
-    return true;
+    // A profile change meanwhile has set the newer one already.
+    if (record !== undefined && !this.profiles.has(user) && this.loadedMembers.has(user)) this.profiles.set(user, profileOf(record));
   }
 
   /**
@@ -303,6 +317,11 @@ export class SyncHub implements UpdateSink {
     if (n > 0) held.docs.set(path, n);
     else held.docs.delete(path);
     if (held.sockets <= 0) this.held.delete(user);
+  }
+
+  /** How many entries the per-peer caches hold (tests, metrics): each must follow what is loaded, not everyone ever named. */
+  cacheSizes(): { lastSeq: number; profiles: number; relations: number } {
+    return { lastSeq: this.lastSeq.size, profiles: this.profiles.size, relations: this.relations.size };
   }
 
   /** The devices of `user` with an open inbox socket. */
@@ -827,7 +846,7 @@ export class SyncHub implements UpdateSink {
 
   /** A user's profile changed: refresh it in the inbox of everyone they talk to. */
   async profileChanged(profile: ProfileEntry): Promise<void> {
-    this.profiles.set(profile.id, profile);
+    if (this.loadedMembers.has(profile.id)) this.profiles.set(profile.id, profile);
     for (const peer of await this.storage.peersOf(profile.id)) {
       const inbox = await this.registry.acquire(inboxPath(peer));
       try {
@@ -893,24 +912,62 @@ export class SyncHub implements UpdateSink {
     live.presence.hidden = (owner, viewer) => this.presenceHidden(owner, viewer);
     const path = live.parsed;
     if (path.kind !== 'conversation') return;
-    await this.settings.load();
-    await this.relations.load(path.a);
-    await this.relations.load(path.b);
-    const conversation = conversationId(path.a, path.b);
-    if (!this.lastSeq.has(conversation)) {
-      const seq = await this.storage.lastSeq(conversation);
-      if (!this.lastSeq.has(conversation)) this.lastSeq.set(conversation, seq);
+    // Counted before the first await, so that nothing of it is evicted while it loads.
+    this.keepConversation(path);
+    try {
+      await this.settings.load();
+      await this.relations.load(path.a);
+      await this.relations.load(path.b);
+      const conversation = conversationId(path.a, path.b);
+      if (!this.lastSeq.has(conversation)) {
+        const seq = await this.storage.lastSeq(conversation);
+        if (!this.lastSeq.has(conversation)) this.lastSeq.set(conversation, seq);
+      }
+      // Only accounts that exist are cached: `profiles` is also a record of who exists (see exists()).
+      for (const member of [path.a, path.b]) await this.cacheProfile(member);
+      live.dependencies = [await this.registry.acquire(inboxPath(path.a)), await this.registry.acquire(inboxPath(path.b))];
+    } catch (error) {
+      this.forgetConversation(path);
+      throw error;
     }
-    // Only accounts that exist are cached: `profiles` is also the hub's record of who exists (see exists()).
-    for (const member of [path.a, path.b]) await this.exists(member);
-    live.dependencies = [await this.registry.acquire(inboxPath(path.a)), await this.registry.acquire(inboxPath(path.b))];
     live.awareness.on('change', () => this.typing.changed(live));
     this.conversations.add(live);
   }
 
+  /** A conversation document is loading: its sequence, and its members' profiles and relations, stay in memory until it unloads. */
+  private keepConversation(path: { a: string; b: string }): void {
+    const conversation = conversationId(path.a, path.b);
+    this.loadedConversations.set(conversation, (this.loadedConversations.get(conversation) ?? 0) + 1);
+    for (const member of new Set([path.a, path.b])) {
+      const n = this.loadedMembers.get(member) ?? 0;
+      this.loadedMembers.set(member, n + 1);
+      if (n === 0) this.relations.keep(member);
+    }
+  }
+
+  /**
+   * A conversation document unloaded (or failed to load). When no document
+   * of the conversation is left, its last sequence leaves memory: a document
+   * unloads only once nothing of it is pending, so storage holds the
+   * committed value, which the next load reads. When a member has no loaded
+   * conversation left, their profile and relations leave memory too.
+   */
+  private forgetConversation(path: { a: string; b: string }): void {
+    const conversation = conversationId(path.a, path.b);
+    if (countDown(this.loadedConversations, conversation) === 0) this.lastSeq.delete(conversation);
+    for (const member of new Set([path.a, path.b])) {
+      if (countDown(this.loadedMembers, member) > 0) continue;
+      this.profiles.delete(member);
+      this.relations.forget(member);
+    }
+  }
+
   private unloaded(live: LiveDoc): void {
     this.conversations.delete(live);
-    if (live.parsed.kind === 'conversation') this.typing.gone(live);
+    if (live.parsed.kind === 'conversation') {
+      this.typing.gone(live);
+      this.forgetConversation(live.parsed);
+    }
     for (const dependency of live.dependencies) this.registry.release(dependency);
     live.dependencies = [];
   }
@@ -919,6 +976,14 @@ export class SyncHub implements UpdateSink {
     await this.commit.idle();
     await this.registry.closeAll();
   }
+}
+
+/** Counts `key` down by one (forgetting it at zero); returns what is left. */
+function countDown(counts: Map<string, number>, key: string): number {
+  const n = (counts.get(key) ?? 0) - 1;
+  if (n > 0) counts.set(key, n);
+  else counts.delete(key);
+  return Math.max(n, 0);
 }
 
 /** Deletes a recalled message's content and its edits from a conversation document (no-op for what is gone already). */
