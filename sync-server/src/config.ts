@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parsePushAllow, type PushAllowList } from './push/endpoints.ts';
+import { checkDatabasePresent, restoreCommand, type StartupCheck } from './storage/data-dir.ts';
 import { makeDirectoryDurably, writeFileDurably } from './storage/durable-files.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -207,6 +208,15 @@ export interface Config {
   messageRate: number;
   /** PARLEY_MESSAGE_BURST, default 50: how many of those a user may write at once, above the rate, after a quiet spell. */
   messageBurst: number;
+  /**
+   * PARLEY_STARTUP_CHECK, default quick: how the database is checked before
+   * the server starts (storage/data-dir.ts). `quick` (PRAGMA quick_check)
+   * reads every page and b-tree, about a second per few hundred MB, and finds
+   * a corrupt page before a conversation does; `full` (integrity_check) also
+   * checks every index against its table, several times slower; `off` skips
+   * it, for a database too large to wait for (check it with a backup then).
+   */
+  startupCheck: StartupCheck;
 }
 
 export class ConfigError extends Error {
@@ -249,6 +259,15 @@ function vapidSubject(env: NodeJS.ProcessEnv): string {
     );
   }
   return raw;
+}
+
+const STARTUP_CHECKS: readonly StartupCheck[] = ['quick', 'full', 'off'];
+
+function startupCheck(env: NodeJS.ProcessEnv): StartupCheck {
+  const raw = env.PARLEY_STARTUP_CHECK;
+  if (raw === undefined || raw === '') return 'quick';
+  if (!(STARTUP_CHECKS as readonly string[]).includes(raw)) throw new ConfigError(`PARLEY_STARTUP_CHECK must be one of ${STARTUP_CHECKS.join(', ')}, got "${raw}"`);
+  return raw as StartupCheck;
 }
 
 function pushAllow(env: NodeJS.ProcessEnv): PushAllowList {
@@ -305,14 +324,11 @@ export function dataDirOf(env: NodeJS.ProcessEnv): string {
   return resolve(env.PARLEY_DATA_DIR === undefined || env.PARLEY_DATA_DIR === '' ? 'data' : env.PARLEY_DATA_DIR);
 }
 
-/** The command that restores `dataDir` from a backup, as the operator types it. */
-export function restoreCommand(dataDir: string): string {
-  return `PARLEY_DATA_DIR=${dataDir} npm run restore -- <backup directory>`;
-}
-
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const dataDir = dataDirOf(env);
   makeDirectoryDurably(dataDir);
+  // Before any secret is generated: generated secrets beside no database are a lost database.
+  checkDatabasePresent(dataDir);
   const logLevel = (env.PARLEY_LOG_LEVEL ?? 'info') as LogLevel;
   if (!LEVELS.includes(logLevel)) throw new ConfigError(`PARLEY_LOG_LEVEL must be one of ${LEVELS.join(', ')}`);
   const appSecret = env.PARLEY_APP_SECRET !== undefined && env.PARLEY_APP_SECRET !== '' ? env.PARLEY_APP_SECRET : fileSecret(dataDir, 'app-secret');
@@ -369,5 +385,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxUpdateStructs: integer(env, 'PARLEY_MAX_UPDATE_STRUCTS', 10_000, 100, 1_000_000),
     messageRate: integer(env, 'PARLEY_MESSAGE_RATE', 5, 1, 100_000),
     messageBurst: integer(env, 'PARLEY_MESSAGE_BURST', 50, 1, 1_000_000),
+    startupCheck: startupCheck(env),
   };
 }

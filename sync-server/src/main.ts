@@ -4,7 +4,7 @@
  * setting, a damaged data dir) exits 2 with one sentence that says what to do;
  * anything else is a bug and exits 1 with its stack.
  */
-import { ConfigError, loadConfig, startParley } from './index.ts';
+import { ConfigError, DataDirError, loadConfig, startParley } from './index.ts';
 
 async function main(): Promise<void> {
   const parley = await startParley(loadConfig(process.env));
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof DataDirError) {
     process.stderr.write(`parley: ${error.message}\n`);
     process.exit(2);
   }

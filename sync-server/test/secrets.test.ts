@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { cleanup, startServer, tempDir } from './helpers.ts';
-import { killProcesses, startProcess, stopProcess, type ServerProcess } from './process.ts';
+import { killProcesses, startProcess, startRefused, type ServerProcess } from './process.ts';
 import { missingDurableWrite, readTrace, TRACED } from './strace.ts';
 
 afterEach(async () => {
@@ -47,19 +47,6 @@ it('writes each generated secret to a temporary file, fsyncs it, renames it into
   expect(readdirSync(dataDir).filter((name) => name.includes('.tmp'))).toEqual([]);
 });
 
-/** Starts a process expected to refuse; resolves with its exit code and everything it printed. */
-async function refusal(dataDir: string): Promise<{ code: number | null; output: string }> {
-  try {
-    const p = await startProcess(dataDir);
-    await stopProcess(p);
-    return { code: 0, output: p.lines.join('\n') };
-  } catch (error) {
-    const output = (error as Error).message;
-    const code = /^server exited with (\S+):/.exec(output)?.[1];
-    return { code: code === undefined ? null : Number(code), output };
-  }
-}
-
 /** A data dir after a first start and a clean stop. */
 async function startedOnce(): Promise<string> {
   const first = await startServer({ env: { PARLEY_APP_SECRET: '', PARLEY_ADMIN_KEY: '' } });
@@ -72,7 +59,7 @@ it('refuses to start on an empty vapid.json with a message that says what to do,
   // What a power cut after a write without fsync leaves.
   writeFileSync(join(dataDir, 'vapid.json'), '');
 
-  const { code, output } = await refusal(dataDir);
+  const { code, output } = await startRefused(dataDir);
   expect(code).toBe(2);
   expect(output).toContain(`${join(dataDir, 'vapid.json')} is empty`);
   // It says what to do: restore the file from a backup.

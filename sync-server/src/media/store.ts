@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { MEDIA_HASH_PATTERN } from '@parley/protocol';
 
 export class MediaStore {
@@ -16,7 +16,7 @@ export class MediaStore {
 
   static async open(dataDir: string): Promise<MediaStore> {
     const root = join(dataDir, 'media');
-    await mkdir(root, { recursive: true });
+    await makeDirectory(root);
     return new MediaStore(root);
   }
 
@@ -40,7 +40,7 @@ export class MediaStore {
       await rm(temp, { force: true });
       return;
     }
-    await mkdir(dirname(target), { recursive: true });
+    await makeDirectory(dirname(target));
     await rename(temp, target);
     // The rename is durable once its directory is.
     await syncPath(dirname(target));
@@ -61,5 +61,19 @@ export async function syncPath(path: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * `mkdir -p`, each directory it created made durable (its parent fsynced): a
+ * file made durable in a new fan-out directory whose own entry a power cut
+ * lost would be lost with it, while the database says it is stored.
+ */
+export async function makeDirectory(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  for (let created = resolve(dir); ; created = dirname(created)) {
+    await syncPath(dirname(created));
+    if (created === resolve(first)) return;
   }
 }

@@ -1,0 +1,113 @@
+/**
+ * A damaged data dir must not start: a database with a corrupt page would
+ * start and fail later for one conversation; a data dir whose database is
+ * gone would start with an empty history and accept writes. Each start here
+ * is a real server process, refused with a message that names the restore
+ * command.
+ */
+import { openSync, rmSync, writeSync, closeSync, copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, expect, it } from 'vitest';
+import { conversationPath } from '@parley/protocol';
+import { acks, cleanup, message, openDoc, send, signUp, startServer, synced, tempDir, thisSegment, waitFor } from './helpers.ts';
+import { killProcesses, startProcess, startRefused, stopProcess } from './process.ts';
+
+afterEach(async () => {
+  await cleanup();
+  killProcesses();
+});
+
+/** A data dir that a server held `count` messages in (of ~1 KB each), stopped cleanly: its database spans many pages. */
+async function dataDirWithMessages(count: number): Promise<string> {
+  const server = await startServer();
+  const alice = await signUp(server.url, 'alice');
+  await signUp(server.url, 'bob');
+  const a = openDoc(server, conversationPath('alice', 'bob', thisSegment()), alice.accessToken);
+  await synced(a);
+  for (let i = 0; i < count; i++) send(a, message('alice', 'bob', `message ${i} ${'x'.repeat(1000)}`));
+  await waitFor(() => acks(a).length === count, 'acks');
+  a.destroy();
+  await server.parley.close();
+  return server.dataDir;
+}
+
+/** A leaf page of the conversation tables, the one nearest the middle of the file (page numbers from 1). */
+function middleLeafPage(file: string): { page: number; pages: number; size: number } {
+  const db = new Database(file, { readonly: true });
+  try {
+    const size = db.pragma('page_size', { simple: true }) as number;
+    const pages = db.pragma('page_count', { simple: true }) as number;
+    const leaves = db
+      .prepare<[], { pageno: number }>("SELECT pageno FROM dbstat WHERE name IN ('updates', 'snapshots', 'msg_index') AND pagetype = 'leaf'")
+      .all()
+      .map((row) => row.pageno);
+    const page = leaves.sort((x, y) => Math.abs(x - pages / 2) - Math.abs(y - pages / 2))[0];
+    if (page === undefined) throw new Error('no leaf page');
+    return { page, pages, size };
+  } finally {
+    db.close();
+  }
+}
+
+/** Overwrites one whole page of the file with a byte pattern no page holds. */
+function corruptPage(file: string, page: number, size: number): void {
+  const fd = openSync(file, 'r+');
+  try {
+    writeSync(fd, Buffer.alloc(size, 0xa5), 0, size, (page - 1) * size);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+it('refuses to start on a database with a corrupt page, naming the restore command', async () => {
+  const dataDir = await dataDirWithMessages(150);
+  const file = join(dataDir, 'parley.db');
+  const { page, pages, size } = middleLeafPage(file);
+  expect(pages).toBeGreaterThan(20);
+  corruptPage(file, page, size);
+
+  const { code, output } = await startRefused(dataDir);
+  expect(code).not.toBe(0);
+  expect(output).toContain('damaged');
+  expect(output).toContain(`PARLEY_DATA_DIR=${dataDir} npm run restore -- `);
+  expect(output).not.toMatch(/\n\s+at /);
+});
+
+it('starts on such a database when PARLEY_STARTUP_CHECK=off', async () => {
+  const dataDir = await dataDirWithMessages(150);
+  const file = join(dataDir, 'parley.db');
+  const { page, size } = middleLeafPage(file);
+  corruptPage(file, page, size);
+  const p = await startProcess(dataDir, { env: { PARLEY_STARTUP_CHECK: 'off' } });
+  await stopProcess(p);
+});
+
+it('refuses to start when the database is gone but the secrets are there', async () => {
+  const dataDir = await dataDirWithMessages(3);
+  for (const name of ['parley.db', 'parley.db-wal', 'parley.db-shm']) rmSync(join(dataDir, name), { force: true });
+
+  const { code, output } = await startRefused(dataDir);
+  expect(code).not.toBe(0);
+  expect(output).toContain('parley.db');
+  expect(output).toContain('missing');
+  expect(output).toContain(`PARLEY_DATA_DIR=${dataDir} npm run restore -- `);
+});
+
+it('refuses to start when the database is gone, from a data dir that has no marker (made before it had one)', async () => {
+  const dataDir = await dataDirWithMessages(3);
+  for (const name of ['parley.db', 'parley.db-wal', 'parley.db-shm', 'data-dir.json']) rmSync(join(dataDir, name), { force: true });
+  const { code, output } = await startRefused(dataDir);
+  expect(code).not.toBe(0);
+  expect(output).toContain('npm run restore');
+});
+
+it("refuses to start on another data dir's database", async () => {
+  const mine = await dataDirWithMessages(3);
+  const theirs = await dataDirWithMessages(3);
+  copyFileSync(join(theirs, 'parley.db'), join(mine, 'parley.db'));
+  const { code, output } = await startRefused(mine);
+  expect(code).not.toBe(0);
+  expect(output).toContain('belongs to another data dir');
+  expect(output).toContain('npm run restore');
+});
