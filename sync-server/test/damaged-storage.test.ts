@@ -5,12 +5,13 @@
  * is a real server process, refused with a message that names the restore
  * command.
  */
-import { openSync, rmSync, writeSync, closeSync, copyFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, expect, it } from 'vitest';
 import { conversationPath } from '@parley/protocol';
 import { acks, cleanup, message, openDoc, send, signUp, startServer, synced, tempDir, thisSegment, waitFor } from './helpers.ts';
+import { corruptPage, middleLeafPage } from './damage.ts';
 import { killProcesses, startProcess, startRefused, stopProcess } from './process.ts';
 
 afterEach(async () => {
@@ -18,46 +19,18 @@ afterEach(async () => {
   killProcesses();
 });
 
-/** A data dir that a server held `count` messages in (of ~1 KB each), stopped cleanly: its database spans many pages. */
+/** A data dir that a server held `count` messages in (of 1 KB of random text each), stopped cleanly: its database spans many pages. */
 async function dataDirWithMessages(count: number): Promise<string> {
   const server = await startServer();
   const alice = await signUp(server.url, 'alice');
   await signUp(server.url, 'bob');
   const a = openDoc(server, conversationPath('alice', 'bob', thisSegment()), alice.accessToken);
   await synced(a);
-  for (let i = 0; i < count; i++) send(a, message('alice', 'bob', `message ${i} ${'x'.repeat(1000)}`));
+  for (let i = 0; i < count; i++) send(a, message('alice', 'bob', `message ${i} ${randomBytes(500).toString('hex')}`));
   await waitFor(() => acks(a).length === count, 'acks');
   a.destroy();
   await server.parley.close();
   return server.dataDir;
-}
-
-/** A leaf page of the conversation tables, the one nearest the middle of the file (page numbers from 1). */
-function middleLeafPage(file: string): { page: number; pages: number; size: number } {
-  const db = new Database(file, { readonly: true });
-  try {
-    const size = db.pragma('page_size', { simple: true }) as number;
-    const pages = db.pragma('page_count', { simple: true }) as number;
-    const leaves = db
-      .prepare<[], { pageno: number }>("SELECT pageno FROM dbstat WHERE name IN ('updates', 'snapshots', 'msg_index') AND pagetype = 'leaf'")
-      .all()
-      .map((row) => row.pageno);
-    const page = leaves.sort((x, y) => Math.abs(x - pages / 2) - Math.abs(y - pages / 2))[0];
-    if (page === undefined) throw new Error('no leaf page');
-    return { page, pages, size };
-  } finally {
-    db.close();
-  }
-}
-
-/** Overwrites one whole page of the file with a byte pattern no page holds. */
-function corruptPage(file: string, page: number, size: number): void {
-  const fd = openSync(file, 'r+');
-  try {
-    writeSync(fd, Buffer.alloc(size, 0xa5), 0, size, (page - 1) * size);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 it('refuses to start on a database with a corrupt page, naming the restore command', async () => {

@@ -22,8 +22,7 @@ export class MediaStore {
 
   /** The file of a hash; anything but 64 lower-case hex digits is a bug of the caller. */
   pathOf(hash: string): string {
-    if (!MEDIA_HASH_PATTERN.test(hash)) throw new Error(`not a media hash: ${JSON.stringify(hash)}`);
-    return join(this.root, hash.slice(0, 2), hash.slice(2, 4), hash);
+    return mediaFile(this.root, hash);
   }
 
   async has(hash: string): Promise<boolean> {
@@ -45,6 +44,12 @@ export class MediaStore {
     // The rename is durable once its directory is.
     await syncPath(dirname(target));
   }
+}
+
+/** Where the store under `root` (`<data>/media`) keeps a hash's bytes. */
+export function mediaFile(root: string, hash: string): string {
+  if (!MEDIA_HASH_PATTERN.test(hash)) throw new Error(`not a media hash: ${JSON.stringify(hash)}`);
+  return join(root, hash.slice(0, 2), hash.slice(2, 4), hash);
 }
 
 /** The SHA-256 (hex) of a file, streamed. */

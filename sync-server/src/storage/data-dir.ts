@@ -89,23 +89,32 @@ export function lockDataDir(dataDir: string, who: string): DataDirLock {
 export function checkDatabase(file: string, check: StartupCheck, dataDir: string): void {
   // A new data dir: there is nothing to check yet (checkDatabasePresent ran before).
   if (check === 'off' || !existsSync(file)) return;
-  let problems: string[];
+  const problems = databaseProblems(file, check);
+  if (problems.length === 0) return;
+  throw new DataDirError(
+    `${file} is damaged (${describeProblems(check, problems)}). ` +
+      `Nothing was changed. Restore the latest backup with \`${restoreCommand(dataDir)}\` (the damaged file is kept beside it).`,
+  );
+}
+
+/** What `quick_check` (or `integrity_check` for `full`) finds wrong with a database file: nothing when it is sound. */
+export function databaseProblems(file: string, check: 'quick' | 'full'): string[] {
   try {
     const db = new Database(file, { fileMustExist: true });
     try {
-      const rows = db.pragma(check === 'full' ? 'integrity_check(20)' : 'quick_check(20)', { simple: false }) as Record<string, string>[];
-      problems = rows.map((row) => Object.values(row)[0] ?? '').filter((line) => line !== 'ok');
+      const rows = db.pragma(check === 'full' ? 'integrity_check(20)' : 'quick_check(20)') as Record<string, string>[];
+      return rows.map((row) => Object.values(row)[0] ?? '').filter((line) => line !== 'ok');
     } finally {
       db.close();
     }
   } catch (error) {
-    problems = [(error as Error).message];
+    return [(error as Error).message];
   }
-  if (problems.length === 0) return;
-  throw new DataDirError(
-    `${file} is damaged (${check === 'full' ? 'integrity_check' : 'quick_check'}: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}). ` +
-      `Nothing was changed. Restore the latest backup with \`${restoreCommand(dataDir)}\` (the damaged file is kept beside it).`,
-  );
+}
+
+/** The first problems a check found, for a message. */
+export function describeProblems(check: 'quick' | 'full', problems: readonly string[]): string {
+  return `${check === 'full' ? 'integrity_check' : 'quick_check'}: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}`;
 }
 
 export function readMarker(dataDir: string): Marker | null {

@@ -35,12 +35,12 @@ export function writeFileDurably(file: string, data: string | Uint8Array, mode =
     rmSync(temp, { force: true });
     throw error;
   }
-  syncDirectory(dir);
+  fsyncPath(dir);
 }
 
-/** fsync a directory: what makes a file created, renamed or removed in it durable. */
-export function syncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
+/** fsync a file, or a directory: what makes a file created, renamed or removed in it durable. */
+export function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
   try {
     fsyncSync(fd);
   } finally {
@@ -57,7 +57,7 @@ export function makeDirectoryDurably(dir: string): void {
   const first = mkdirSync(dir, { recursive: true });
   if (first === undefined) return;
   for (let created = resolve(dir); ; created = dirname(created)) {
-    syncDirectory(dirname(created));
+    fsyncPath(dirname(created));
     if (created === resolve(first)) return;
   }
 }
