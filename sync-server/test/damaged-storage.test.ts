@@ -10,7 +10,7 @@ import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { conversationPath } from '@parley/protocol';
-import { acks, cleanup, message, openDoc, send, signUp, startServer, synced, tempDir, thisSegment, waitFor } from './helpers.ts';
+import { acks, cleanup, message, openDoc, send, signUp, startServer, synced, thisSegment, waitFor } from './helpers.ts';
 import { corruptPage, middleLeafPage } from './damage.ts';
 import { killProcesses, startProcess, startRefused, stopProcess } from './process.ts';
 

@@ -38,6 +38,9 @@ export function restoreCommand(dataDir: string): string {
   return `PARLEY_DATA_DIR=${dataDir} npm run restore -- <backup directory>`;
 }
 
+/** Said after the restore command: where backups are, and the guide. */
+export const RESTORE_GUIDE = 'npm run backup writes them under ./backups by default; see docs/operations.md';
+
 /** The marker's contents. */
 export interface Marker {
   id: string;
@@ -58,7 +61,7 @@ export function checkDatabasePresent(dataDir: string): void {
     : ' (If this data dir never held messages, a first start that stopped early: delete those files to start afresh.)';
   throw new DataDirError(
     `${join(dataDir, DATABASE_FILE)} is missing, but this data dir held data (${found.join(', ')} found): starting would begin an empty history. ` +
-      `Restore the latest backup with \`${restoreCommand(dataDir)}\`.${firstStart}`,
+      `Restore the latest backup with \`${restoreCommand(dataDir)}\` (${RESTORE_GUIDE}).${firstStart}`,
   );
 }
 
@@ -72,6 +75,8 @@ export function lockDataDir(dataDir: string, who: string): DataDirLock {
   const file = join(dataDir, LOCK_FILE);
   const db = new Database(file, { timeout: 0 });
   try {
+    // No journal: nothing is ever written, and a journal file would be left behind by a crash.
+    db.pragma('journal_mode = OFF');
     db.exec('BEGIN EXCLUSIVE');
   } catch (error) {
     db.close();
@@ -93,7 +98,7 @@ export function checkDatabase(file: string, check: StartupCheck, dataDir: string
   if (problems.length === 0) return;
   throw new DataDirError(
     `${file} is damaged (${describeProblems(check, problems)}). ` +
-      `Nothing was changed. Restore the latest backup with \`${restoreCommand(dataDir)}\` (the damaged file is kept beside it).`,
+      `Nothing was changed. Restore the latest backup with \`${restoreCommand(dataDir)}\` (it keeps the damaged file aside; ${RESTORE_GUIDE}).`,
   );
 }
 
