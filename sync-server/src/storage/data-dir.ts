@@ -108,7 +108,10 @@ export function databaseProblems(file: string, check: 'quick' | 'full'): string[
     const db = new Database(file, { fileMustExist: true });
     try {
       const rows = db.pragma(check === 'full' ? 'integrity_check(20)' : 'quick_check(20)') as Record<string, string>[];
-      return rows.map((row) => Object.values(row)[0] ?? '').filter((line) => line !== 'ok');
+      // One row may hold several lines, under a header naming the schema.
+      return rows
+        .flatMap((row) => (Object.values(row)[0] ?? '').split('\n'))
+        .filter((line) => line !== 'ok' && line !== '' && !line.startsWith('*** in database'));
     } finally {
       db.close();
     }
