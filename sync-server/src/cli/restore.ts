@@ -18,7 +18,7 @@ if (positionals.length !== 1 || source === undefined) {
 }
 const dataDir = dataDirOf(process.env);
 try {
-  const done = restoreDataDir(dataDir, resolve(source));
+  const done = await restoreDataDir(dataDir, resolve(source));
   process.stdout.write(
     `restored ${resolve(source)} into ${dataDir}: ${done.users} users, ${done.messages} messages` +
       (done.secrets.length > 0 ? `; ${done.secrets.join(', ')}` : '; the data dir keeps its own secret files') +

@@ -16,7 +16,7 @@
  * database it replaces, with its -wal and -shm, is kept aside, never deleted.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { mediaFile } from '../media/store.ts';
@@ -53,13 +53,14 @@ export async function backupDataDir(dataDir: string, dest: string): Promise<Back
   mkdirSync(temp, { mode: 0o700 });
   try {
     const copy = join(temp, DATABASE_FILE);
-    const { pages, media } = await copyDatabase(file, copy);
+    const pages = await copyDatabase(file, copy);
     const problems = databaseProblems(copy, 'quick');
     if (problems.length > 0) {
       throw new DataDirError(`the copy of ${file} is damaged (${describeProblems('quick', problems)}): so is the database; stop the server and restore an earlier backup`);
     }
     const secrets = SECRET_FILES.filter((name) => existsSync(join(dataDir, name)));
     for (const name of secrets) writeFileDurably(join(temp, name), readFileSync(join(dataDir, name)));
+    const media = countMedia(copy);
     fsyncPath(temp);
     renameSync(temp, target);
     fsyncPath(dirname(target));
@@ -76,13 +77,12 @@ export async function backupDataDir(dataDir: string, dest: string): Promise<Back
  * server's commits (WAL) do not disturb; in small steps, each commit of the
  * server's would restart the copy.
  */
-async function copyDatabase(file: string, copy: string): Promise<{ pages: number; media: number }> {
+async function copyDatabase(file: string, copy: string): Promise<number> {
   const source = new Database(file, { readonly: true, fileMustExist: true });
   try {
     const { totalPages } = await source.backup(copy, { progress: () => 0x7fffffff });
     fsyncPath(copy);
-    const media = source.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM media').get()?.n ?? 0;
-    return { pages: totalPages, media };
+    return totalPages;
   } finally {
     source.close();
   }
@@ -105,7 +105,7 @@ export interface RestoreDone {
  * while a server runs on the data dir, and for a backup whose database fails
  * quick_check; nothing in the data dir changes then.
  */
-export function restoreDataDir(dataDir: string, source: string): RestoreDone {
+export async function restoreDataDir(dataDir: string, source: string): Promise<RestoreDone> {
   const fromDir = existsSync(source) && statSync(source).isDirectory();
   const backup = fromDir ? join(source, DATABASE_FILE) : source;
   if (!existsSync(backup)) throw new DataDirError(`${backup} does not exist: give a backup directory (made by npm run backup) or a database file`);
@@ -113,12 +113,15 @@ export function restoreDataDir(dataDir: string, source: string): RestoreDone {
   const lock = lockDataDir(dataDir, 'a restore');
   try {
     const temp = join(dataDir, `.${DATABASE_FILE}.restoring-${randomBytes(4).toString('hex')}`);
-    copyFileSync(backup, temp);
     let facts: ReturnType<typeof prepare>;
     try {
+      // Through SQLite, not as bytes: a database file given with its -wal (a copy of a stopped server's) brings its last commits.
+      await copyDatabase(backup, temp).catch((error: unknown) => {
+        throw new DataDirError(`${backup} cannot be read as a database (${(error as Error).message}): restore another backup. Nothing in the data dir was changed.`);
+      });
       facts = prepare(temp, backup, dataDir);
     } catch (error) {
-      rmSync(temp, { force: true });
+      for (const suffix of ['', '-wal', '-shm']) rmSync(temp + suffix, { force: true });
       throw error;
     }
     const keptAside = setAside(dataDir);
@@ -169,4 +172,14 @@ function setAside(dataDir: string): string | null {
     moved ||= suffix === '';
   }
   return moved ? aside : null;
+}
+
+/** Media files the database names (read-write: closing the last connection leaves no -wal or -shm in the backup). */
+function countMedia(file: string): number {
+  const db = new Database(file, { fileMustExist: true });
+  try {
+    return db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM media').get()?.n ?? 0;
+  } finally {
+    db.close();
+  }
 }
