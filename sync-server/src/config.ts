@@ -3,11 +3,13 @@
  * typed object. A bad value stops the start with a message naming the variable.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_SYNC_LIMITS } from '@parley/protocol';
 import { parsePushAllow, type PushAllowList } from './push/endpoints.ts';
+import { checkDatabasePresent, restoreCommand, type StartupCheck } from './storage/data-dir.ts';
+import { makeDirectoryDurably, writeFileDurably } from './storage/durable-files.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -227,6 +229,15 @@ export interface Config {
   messageRate: number;
   /** PARLEY_MESSAGE_BURST, default 50: how many of those a user may write at once, above the rate, after a quiet spell. */
   messageBurst: number;
+  /**
+   * PARLEY_STARTUP_CHECK, default quick: how the database is checked before
+   * the server starts (storage/data-dir.ts). `quick` (PRAGMA quick_check)
+   * reads every page and b-tree, about a second per few hundred MB, and finds
+   * a corrupt page before a conversation does; `full` (integrity_check) also
+   * checks every index against its table, several times slower; `off` skips
+   * it, for a database too large to wait for (check it with a backup then).
+   */
+  startupCheck: StartupCheck;
 }
 
 export class ConfigError extends Error {
@@ -271,6 +282,15 @@ function vapidSubject(env: NodeJS.ProcessEnv): string {
   return raw;
 }
 
+const STARTUP_CHECKS: readonly StartupCheck[] = ['quick', 'full', 'off'];
+
+function startupCheck(env: NodeJS.ProcessEnv): StartupCheck {
+  const raw = env.PARLEY_STARTUP_CHECK;
+  if (raw === undefined || raw === '') return 'quick';
+  if (!(STARTUP_CHECKS as readonly string[]).includes(raw)) throw new ConfigError(`PARLEY_STARTUP_CHECK must be one of ${STARTUP_CHECKS.join(', ')}, got "${raw}"`);
+  return raw as StartupCheck;
+}
+
 function pushAllow(env: NodeJS.ProcessEnv): PushAllowList {
   try {
     return parsePushAllow(env.PARLEY_PUSH_ALLOW);
@@ -285,16 +305,30 @@ export function isLocalHost(host: string): boolean {
   return h === 'localhost' || h.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::1' || h === '0:0:0:0:0:0:0:1';
 }
 
-/** A secret kept in a file of the data dir, created on first start. */
+/** What generating a secret anew costs, for the message that offers it. */
+const NEW_SECRET_COSTS: Record<string, string> = {
+  'jwt-secret': 'access tokens issued before stop working and devices refresh them',
+  'app-secret': "the app backend that mints app tokens must be given the new one",
+  'admin-key': 'admin clients must be given the new one',
+};
+
+/**
+ * A secret kept in a file of the data dir, created on first start (durably:
+ * an empty file after a power cut would stop every later start). One found
+ * empty or too short stops the start with what to do about it.
+ */
 function fileSecret(dataDir: string, name: string): string {
   const file = join(dataDir, name);
   if (existsSync(file)) {
     const secret = readFileSync(file, 'utf8').trim();
-    if (secret.length < 32) throw new ConfigError(`${file} holds a secret shorter than 32 characters`);
+    if (secret.length < 32) {
+      const what = secret.length === 0 ? 'is empty' : 'holds a secret shorter than 32 characters';
+      throw new ConfigError(`${file} ${what} (damaged, perhaps by a crash while it was first written). ${secretAdvice(dataDir, name, NEW_SECRET_COSTS[name] ?? 'whatever it signed stops being valid')}`);
+    }
     return secret;
   }
   const secret = randomBytes(32).toString('base64url');
-  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  writeFileDurably(file, `${secret}\n`);
   return secret;
 }
 
@@ -310,12 +344,27 @@ function frameAndUpdate(env: NodeJS.ProcessEnv): { maxFrameBytes: number; maxUpd
   return { maxFrameBytes, maxUpdateBytes };
 }
 
+/** What to do about a damaged secret file: the backup holds it; a new one costs `cost`. */
+export function secretAdvice(dataDir: string, name: string, cost: string): string {
+  return (
+    `Restore it from a backup: copy ${name} from the backup directory into ${dataDir}, or restore the whole data dir with ` +
+    `\`${restoreCommand(dataDir)}\`. Or delete it to generate a new one (${cost}).`
+  );
+}
+
+/** The data dir from PARLEY_DATA_DIR (default ./data), as the server and the backup tools find it. */
+export function dataDirOf(env: NodeJS.ProcessEnv): string {
+  return resolve(env.PARLEY_DATA_DIR === undefined || env.PARLEY_DATA_DIR === '' ? 'data' : env.PARLEY_DATA_DIR);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
-  const dataDir = resolve(env.PARLEY_DATA_DIR ?? 'data');
-  mkdirSync(dataDir, { recursive: true });
+  const dataDir = dataDirOf(env);
+  makeDirectoryDurably(dataDir);
+  // Before any secret is generated: generated secrets beside no database are a lost database.
+  checkDatabasePresent(dataDir);
   const logLevel = (env.PARLEY_LOG_LEVEL ?? 'info') as LogLevel;
   if (!LEVELS.includes(logLevel)) throw new ConfigError(`PARLEY_LOG_LEVEL must be one of ${LEVELS.join(', ')}`);
-  const appSecret = env.PARLEY_APP_SECRET ?? fileSecret(dataDir, 'app-secret');
+  const appSecret = env.PARLEY_APP_SECRET !== undefined && env.PARLEY_APP_SECRET !== '' ? env.PARLEY_APP_SECRET : fileSecret(dataDir, 'app-secret');
   if (appSecret.length < 16) throw new ConfigError('PARLEY_APP_SECRET must be at least 16 characters');
   const adminKey = env.PARLEY_ADMIN_KEY !== undefined && env.PARLEY_ADMIN_KEY !== '' ? env.PARLEY_ADMIN_KEY : fileSecret(dataDir, 'admin-key');
   if (adminKey.length < 16) throw new ConfigError('PARLEY_ADMIN_KEY must be at least 16 characters');
@@ -370,5 +419,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxUpdateStructs: integer(env, 'PARLEY_MAX_UPDATE_STRUCTS', DEFAULT_SYNC_LIMITS.maxUpdateStructs, 100, 1_000_000),
     messageRate: integer(env, 'PARLEY_MESSAGE_RATE', 5, 1, 100_000),
     messageBurst: integer(env, 'PARLEY_MESSAGE_BURST', DEFAULT_SYNC_LIMITS.writeBurst, 1, 1_000_000),
+    startupCheck: startupCheck(env),
   };
 }

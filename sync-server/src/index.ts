@@ -14,12 +14,14 @@ import { Media } from './media/media.ts';
 import { mediaReferences } from './media/references.ts';
 import type { Resolver } from './push/endpoints.ts';
 import { PushService } from './push/push.ts';
+import { checkDatabase, DATABASE_FILE, lockDataDir, matchMarker, type DataDirLock } from './storage/data-dir.ts';
 import { DiskWatch } from './storage/disk.ts';
 import { SqliteStorage } from './storage/sqlite.ts';
 import type { Storage } from './storage/storage.ts';
 import { SyncHub } from './sync/hub.ts';
 
 export { loadConfig, ConfigError, type Config } from './config.ts';
+export { DataDirError } from './storage/data-dir.ts';
 
 export interface Parley {
   port: number;
@@ -36,9 +38,31 @@ export interface Parley {
   close(): Promise<void>;
 }
 
+/**
+ * Takes the data dir (its lock, so no second server or restore works on it),
+ * checks its database and marker, and opens it; refuses with a DataDirError
+ * that says how to restore on damage.
+ */
+async function openDataDir(config: Config): Promise<{ storage: SqliteStorage; lock: DataDirLock }> {
+  const lock = lockDataDir(config.dataDir, 'this server');
+  let storage: SqliteStorage | null = null;
+  try {
+    const file = join(config.dataDir, DATABASE_FILE);
+    checkDatabase(file, config.startupCheck, config.dataDir);
+    storage = await SqliteStorage.open(file);
+    matchMarker(config.dataDir, storage.dataDirId());
+    return { storage, lock };
+  } catch (error) {
+    // Not awaited: a closing worker keeps no process alive, and main.ts exits on the refusal.
+    storage?.close().catch(() => undefined);
+    lock.release();
+    throw error;
+  }
+}
+
 export async function startParley(config: Config, options: { storage?: Storage; logTo?: LogDestination; resolver?: Resolver } = {}): Promise<Parley> {
   const log = createLog(config.logLevel, options.logTo);
-  const storage = options.storage ?? (await SqliteStorage.open(join(config.dataDir, 'parley.db')));
+  const { storage, lock } = options.storage === undefined ? await openDataDir(config) : { storage: options.storage, lock: null };
   if (storage instanceof SqliteStorage) {
     for (const ids of storage.userIdClashes()) {
       log.warn({ event: 'user-id-clash', ids }, 'user ids that differ only in case: each signs in by its exact id; new ids in any of these cases are refused');
@@ -111,6 +135,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
         await hub.close();
         disk.close();
         await storage.close();
+        lock?.release();
       })()),
   };
 }

@@ -1,18 +1,13 @@
-/** The server process: parse the configuration, start, stop cleanly on SIGTERM/SIGINT. */
-import { ConfigError, loadConfig, startParley } from './index.ts';
+/**
+ * The server process: parse the configuration, start, stop cleanly on
+ * SIGTERM/SIGINT. A start refused for a reason the operator can act on (a bad
+ * setting, a damaged data dir) exits 2 with one sentence that says what to do;
+ * anything else is a bug and exits 1 with its stack.
+ */
+import { ConfigError, DataDirError, loadConfig, startParley } from './index.ts';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`parley: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
-  const parley = await startParley(config);
+  const parley = await startParley(loadConfig(process.env));
   // One JSON line that scripts and tests wait for (printed whatever the log level).
   process.stdout.write(`${JSON.stringify({ event: 'listening', port: parley.port, url: parley.url })}\n`);
 
@@ -31,6 +26,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof DataDirError) {
+    process.stderr.write(`parley: ${error.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`parley: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

@@ -84,3 +84,50 @@ export function rssOf(pid: number): number {
   if (match === null) throw new Error(`no VmRSS for ${pid}`);
   return Number(match[1]) * 1024;
 }
+
+/** What a command-line tool run to its end printed, and how it exited. */
+export interface ToolRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs one of the server's command-line tools (`sync-server/src/cli/<name>.ts`,
+ * as `npm run <name>` does) to its end, with `args` and `env` added to this
+ * process's environment.
+ */
+export function runTool(name: string, args: readonly string[], env: Record<string, string> = {}): Promise<ToolRun> {
+  const child = spawn(process.execPath, ['--import', 'tsx', `sync-server/src/cli/${name}.ts`, ...args], {
+    cwd: REPO,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/**
+ * Starts a server process that is expected to refuse to start; resolves with
+ * its exit code and everything it printed. One that starts instead is stopped
+ * and fails the test.
+ */
+export async function startRefused(dataDir: string, options: { env?: Record<string, string> } = {}): Promise<{ code: number | null; output: string }> {
+  let started: ServerProcess;
+  try {
+    started = await startProcess(dataDir, options);
+  } catch (error) {
+    const output = (error as Error).message;
+    const code = /^server exited with (\S+):/.exec(output)?.[1];
+    return { code: code === undefined || !/^\d+$/.test(code) ? null : Number(code), output };
+  }
+  await stopProcess(started);
+  throw new Error(`the server started on ${dataDir} (listening at ${started.server.url}) instead of refusing`);
+}

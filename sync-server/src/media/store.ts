@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { MEDIA_HASH_PATTERN } from '@parley/protocol';
 
 export class MediaStore {
@@ -16,14 +16,13 @@ export class MediaStore {
 
   static async open(dataDir: string): Promise<MediaStore> {
     const root = join(dataDir, 'media');
-    await mkdir(root, { recursive: true });
+    await makeDirectory(root);
     return new MediaStore(root);
   }
 
   /** The file of a hash; anything but 64 lower-case hex digits is a bug of the caller. */
   pathOf(hash: string): string {
-    if (!MEDIA_HASH_PATTERN.test(hash)) throw new Error(`not a media hash: ${JSON.stringify(hash)}`);
-    return join(this.root, hash.slice(0, 2), hash.slice(2, 4), hash);
+    return mediaFile(this.root, hash);
   }
 
   async has(hash: string): Promise<boolean> {
@@ -40,11 +39,17 @@ export class MediaStore {
       await rm(temp, { force: true });
       return;
     }
-    await mkdir(dirname(target), { recursive: true });
+    await makeDirectory(dirname(target));
     await rename(temp, target);
     // The rename is durable once its directory is.
     await syncPath(dirname(target));
   }
+}
+
+/** Where the store under `root` (`<data>/media`) keeps a hash's bytes. */
+export function mediaFile(root: string, hash: string): string {
+  if (!MEDIA_HASH_PATTERN.test(hash)) throw new Error(`not a media hash: ${JSON.stringify(hash)}`);
+  return join(root, hash.slice(0, 2), hash.slice(2, 4), hash);
 }
 
 /** The SHA-256 (hex) of a file, streamed. */
@@ -61,5 +66,19 @@ export async function syncPath(path: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * `mkdir -p`, each directory it created made durable (its parent fsynced): a
+ * file made durable in a new fan-out directory whose own entry a power cut
+ * lost would be lost with it, while the database says it is stored.
+ */
+export async function makeDirectory(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  for (let created = resolve(dir); ; created = dirname(created)) {
+    await syncPath(dirname(created));
+    if (created === resolve(first)) return;
   }
 }

@@ -19,7 +19,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
@@ -40,7 +40,7 @@ import { normaliseMime } from './headers.ts';
 import type { Quotas } from './quotas.ts';
 import { receive, type Receiving } from './receive.ts';
 import { UploadRefusal } from './refusal.ts';
-import { sha256File, syncPath, type MediaStore } from './store.ts';
+import { makeDirectory, sha256File, syncPath, type MediaStore } from './store.ts';
 
 /** The sweep runs every half expiry, so an upload goes at most 1.5 expiries after its last byte; at most hourly, at least every 50 ms (tests). */
 const sweepEvery = (expiryMs: number): number => Math.max(50, Math.min(3600_000, Math.floor(expiryMs / 2)));
@@ -82,7 +82,7 @@ export class Uploads {
   /** Opens `<data>/uploads`, dropping expired uploads and files no upload owns (a one-shot upload cut by a restart). */
   static async open(dataDir: string, storage: Storage, store: MediaStore, quotas: Quotas, log: Log): Promise<Uploads> {
     const dir = join(dataDir, 'uploads');
-    await mkdir(dir, { recursive: true });
+    await makeDirectory(dir);
     const uploads = new Uploads(storage, store, quotas, dir, log);
     await uploads.sweep(true);
     uploads.sweeper = setInterval(() => {

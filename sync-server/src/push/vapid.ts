@@ -1,13 +1,14 @@
 /**
  * The server's VAPID key pair (RFC 8292), which signs every push request.
  * Generated with web-push on first start and kept in <data>/vapid.json
- * (mode 0600): browsers subscribe against the public key, so a new pair would
- * orphan every subscription.
+ * (mode 0600, written durably): browsers subscribe against the public key, so
+ * a new pair would orphan every subscription.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import webpush from 'web-push';
-import { ConfigError } from '../config.ts';
+import { ConfigError, secretAdvice } from '../config.ts';
+import { writeFileDurably } from '../storage/durable-files.ts';
 
 export interface Vapid {
   /** mailto: or https: (checked by the configuration). */
@@ -23,17 +24,19 @@ export function loadVapid(dataDir: string, subject: string): Vapid {
   const file = join(dataDir, 'vapid.json');
   if (!existsSync(file)) {
     const keys = webpush.generateVAPIDKeys();
-    writeFileSync(file, `${JSON.stringify(keys)}\n`, { mode: 0o600, flag: 'wx' });
+    writeFileDurably(file, `${JSON.stringify(keys)}\n`);
     return { subject, ...keys };
   }
-  let keys: { publicKey?: unknown; privateKey?: unknown };
+  const text = readFileSync(file, 'utf8');
+  let keys: { publicKey?: unknown; privateKey?: unknown } = {};
   try {
-    keys = JSON.parse(readFileSync(file, 'utf8')) as typeof keys;
+    keys = (JSON.parse(text) as typeof keys | null) ?? {};
   } catch {
-    keys = {};
+    // reported below, as a file without a key pair
   }
   if (bytes(keys.publicKey) !== 65 || bytes(keys.privateKey) !== 32) {
-    throw new ConfigError(`${file} holds no VAPID key pair; move it away to generate a new one (every device must then subscribe again)`);
+    const what = text.trim() === '' ? 'is empty' : 'holds no VAPID key pair';
+    throw new ConfigError(`${file} ${what} (damaged, perhaps by a crash while it was first written). ${secretAdvice(dataDir, 'vapid.json', 'every device must then subscribe to push again')}`);
   }
   return { subject, publicKey: keys.publicKey as string, privateKey: keys.privateKey as string };
 }

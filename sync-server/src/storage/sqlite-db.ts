@@ -6,6 +6,7 @@
  * state while the writer commits (reads are small and never wait for a disk
  * flush).
  */
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
@@ -173,6 +174,11 @@ CREATE TABLE IF NOT EXISTS sessions (
   refresh_hash TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user);
+-- Facts about the file itself: 'data-dir-id' matches the data dir's marker (storage/data-dir.ts).
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS push_queue (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   user TEXT NOT NULL,
@@ -281,6 +287,8 @@ export function openDatabase(file: string): Database.Database {
     db.exec('INSERT OR IGNORE INTO segments (conversation, segment, count, first_seq, last_seq) SELECT conversation, segment, COUNT(*), MIN(seq), MAX(seq) FROM msg_index GROUP BY conversation, segment');
   }
   migrateUserIdCase(db);
+  // Once per file (both connections run this; the first one's id stays).
+  db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('data-dir-id', ?)").run(randomUUID());
   // Files created before snapshots had a codec: their snapshots are all plain.
   const columns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('snapshots')").all();
   if (!columns.some((c) => c.name === 'codec')) db.exec('ALTER TABLE snapshots ADD COLUMN codec INTEGER NOT NULL DEFAULT 0');
@@ -305,6 +313,13 @@ function migrateUserIdCase(db: Database.Database): void {
     if ((error as { code?: unknown }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
     db.exec('CREATE INDEX IF NOT EXISTS users_id_nocase_clashing ON users (id COLLATE NOCASE)');
   }
+}
+
+/** The id this database shares with its data dir's marker (data-dir.ts). */
+export function dataDirId(db: Database.Database): string {
+  const row = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'data-dir-id'").get();
+  if (row === undefined) throw new Error('the database has no data-dir-id (openDatabase writes one)');
+  return row.value;
 }
 
 /** Groups of user ids that differ only in case (left by a database from before ids were unique regardless of case). */

@@ -13,7 +13,7 @@
  * settled sees that write.
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { openDatabase, SqliteDb, userIdClashes, type UserPatch } from './sqlite-db.ts';
+import { dataDirId, openDatabase, SqliteDb, userIdClashes, type UserPatch } from './sqlite-db.ts';
 import type { WorkerData, WorkerReply, WorkerRequest } from './sqlite-worker.ts';
 import type {
   DocSnapshot,
@@ -134,6 +134,11 @@ export class SqliteStorage implements Storage {
 
   findUser(id: string): Promise<UserRecord | undefined> {
     return this.read(() => this.reader.findUser(id));
+  }
+
+  /** The id this database shares with its data dir's marker (data-dir.ts). */
+  dataDirId(): string {
+    return dataDirId(this.reader.db);
   }
 
   /** Groups of user ids that differ only in case, left by a database from before ids were unique regardless of case. */
