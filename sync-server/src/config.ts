@@ -364,10 +364,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   checkDatabasePresent(dataDir);
   const logLevel = (env.PARLEY_LOG_LEVEL ?? 'info') as LogLevel;
   if (!LEVELS.includes(logLevel)) throw new ConfigError(`PARLEY_LOG_LEVEL must be one of ${LEVELS.join(', ')}`);
-  const appSecret = env.PARLEY_APP_SECRET !== undefined && env.PARLEY_APP_SECRET !== '' ? env.PARLEY_APP_SECRET : fileSecret(dataDir, 'app-secret');
-  if (appSecret.length < 16) throw new ConfigError('PARLEY_APP_SECRET must be at least 16 characters');
-  const adminKey = env.PARLEY_ADMIN_KEY !== undefined && env.PARLEY_ADMIN_KEY !== '' ? env.PARLEY_ADMIN_KEY : fileSecret(dataDir, 'admin-key');
-  if (adminKey.length < 16) throw new ConfigError('PARLEY_ADMIN_KEY must be at least 16 characters');
+  if (env.PARLEY_APP_SECRET !== undefined && env.PARLEY_APP_SECRET !== '' && env.PARLEY_APP_SECRET.length < 16) throw new ConfigError('PARLEY_APP_SECRET must be at least 16 characters');
+  if (env.PARLEY_ADMIN_KEY !== undefined && env.PARLEY_ADMIN_KEY !== '' && env.PARLEY_ADMIN_KEY.length < 16) throw new ConfigError('PARLEY_ADMIN_KEY must be at least 16 characters');
   let staticDir: string | null;
   if (env.PARLEY_STATIC_DIR !== undefined && env.PARLEY_STATIC_DIR !== '') {
     staticDir = resolve(env.PARLEY_STATIC_DIR);
@@ -376,13 +374,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     const dist = join(REPO_ROOT, 'dist');
     staticDir = existsSync(join(dist, 'index.html')) ? dist : null;
   }
-  return {
+  // Every setting is read (and a bad one refused) before a secret is generated: generated
+  // secrets beside no database would make the next start refuse the data dir as a lost database.
+  const settings = {
     port: integer(env, 'PARLEY_PORT', 8080, 0, 65535),
     host: env.PARLEY_HOST ?? '0.0.0.0',
     dataDir,
-    appSecret,
-    jwtSecret: fileSecret(dataDir, 'jwt-secret'),
-    adminKey,
     staticDir,
     unloadAfterMs: integer(env, 'PARLEY_UNLOAD_AFTER_MS', 30_000, 0, 24 * 3600_000),
     accessTokenTtl: integer(env, 'PARLEY_ACCESS_TOKEN_TTL', 3600, 1, 30 * 24 * 3600),
@@ -420,5 +417,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     messageRate: integer(env, 'PARLEY_MESSAGE_RATE', 5, 1, 100_000),
     messageBurst: integer(env, 'PARLEY_MESSAGE_BURST', DEFAULT_SYNC_LIMITS.writeBurst, 1, 1_000_000),
     startupCheck: startupCheck(env),
+  };
+  return {
+    ...settings,
+    appSecret: env.PARLEY_APP_SECRET !== undefined && env.PARLEY_APP_SECRET !== '' ? env.PARLEY_APP_SECRET : fileSecret(dataDir, 'app-secret'),
+    adminKey: env.PARLEY_ADMIN_KEY !== undefined && env.PARLEY_ADMIN_KEY !== '' ? env.PARLEY_ADMIN_KEY : fileSecret(dataDir, 'admin-key'),
+    jwtSecret: fileSecret(dataDir, 'jwt-secret'),
   };
 }

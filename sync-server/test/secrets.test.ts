@@ -82,3 +82,11 @@ it('refuses to start on a malformed vapid.json with a message that says what to 
   await expect(start).rejects.toThrow(`${join(dataDir, 'vapid.json')} holds no VAPID key pair`);
   await expect(start).rejects.toThrow('npm run restore');
 });
+
+it('generates no secret on a first start refused for a bad setting, so the corrected start is not taken for a lost database', () => {
+  const dataDir = tempDir();
+  expect(() => loadConfig({ PARLEY_DATA_DIR: dataDir, PARLEY_MAX_FRAME_BYTES: String(1024 * 1024), PARLEY_MAX_UPDATE_BYTES: String(1024 * 1024) })).toThrow(ConfigError);
+  expect(() => loadConfig({ PARLEY_DATA_DIR: dataDir, PARLEY_PORT: 'eighty' })).toThrow(ConfigError);
+  expect(readdirSync(dataDir)).toEqual([]);
+  expect(loadConfig({ PARLEY_DATA_DIR: dataDir }).jwtSecret.length).toBeGreaterThanOrEqual(32);
+});
