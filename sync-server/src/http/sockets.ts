@@ -16,9 +16,9 @@
  * closed with 1002. (The HTTP server bounds the upgrade request itself: see
  * http/server.ts.)
  *
- * Memory: a socket whose unsent bytes would pass `maxSocketBufferBytes` is
- * closed (4509 `socket-too-slow`, then cut after a short grace), so a client
- * that stops reading holds at most that much of the server's memory however
+ * Memory: a socket with more than `maxSocketBufferBytes` unsent is
+ * closed at its next frame (4509 `socket-too-slow`, then cut after a short grace), so a client
+ * that stops reading holds at most that much (plus one frame) of the server's memory however
  * much is broadcast to it; its client reconnects and syncs what it missed.
  * The sync core asks `drained()` before it builds a large answer (sync step
  * 2), so it builds nothing for a socket that has not taken the last one.
@@ -116,14 +116,14 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, sess
   }
 
   /**
-   * Whether sending `bytes` more would leave more unsent than the cap. A
-   * frame larger than the cap still goes when nothing waits (the step 2 of a
-   * large document): the cap is for a socket that does not take what it is
-   * sent, not for one large answer.
+   * Whether the socket is past the cap: more bytes already wait unsent than
+   * the cap allows. What is about to be sent is not counted, so one frame
+   * larger than the cap (the step 2 of a large document) still goes even when
+   * a few small frames wait ahead of it: the cap is for a socket that does not
+   * take what it is sent, and bounds it at the cap plus one frame.
    */
-  function tooFarBehind(ws: WebSocket, bytes: number): boolean {
-    const waiting = ws.bufferedAmount;
-    return waiting > 0 && waiting + bytes > options.maxSocketBufferBytes;
+  function tooFarBehind(ws: WebSocket): boolean {
+    return ws.bufferedAmount > options.maxSocketBufferBytes;
   }
 
   function closeAsTooSlow(ws: WebSocket, who: { doc: string; user: string; device: string }): void {
@@ -185,7 +185,7 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, sess
       };
       const send = (bytes: Uint8Array): void => {
         if (ws.readyState !== ws.OPEN) return;
-        if (tooFarBehind(ws, bytes.length)) return closeAsTooSlow(ws, { doc: path, user: auth.user, device: auth.device });
+        if (tooFarBehind(ws)) return closeAsTooSlow(ws, { doc: path, user: auth.user, device: auth.device });
         if (!corked) {
           corked = true;
           socket.cork();
