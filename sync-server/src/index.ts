@@ -15,6 +15,7 @@ import { mediaReferences } from './media/references.ts';
 import type { Resolver } from './push/endpoints.ts';
 import { PushService } from './push/push.ts';
 import { DiskWatch } from './storage/disk.ts';
+import { StorageHealth } from './storage/health.ts';
 import { SqliteStorage } from './storage/sqlite.ts';
 import type { Storage } from './storage/storage.ts';
 import { SyncHub } from './sync/hub.ts';
@@ -57,6 +58,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     awareness: { maxBytes: config.maxAwarenessBytes, maxClients: config.maxAwarenessClients },
     updateBudget: { maxBytes: config.maxUpdateBytes, maxStructs: config.maxUpdateStructs },
     writeRate: { rate: config.messageRate, burst: config.messageBurst },
+    health: new StorageHealth(storage, { retryMs: config.storageRetryMs, resumeFreeBytes: config.storageResumeFreeBytes, freeBytes: () => disk.freeBytes() }, log),
   });
   const push = await PushService.start({ config, storage, hub, log, ...(options.resolver === undefined ? {} : { resolver: options.resolver }) });
   const uploadLimits = { quotaBytes: config.mediaQuotaBytes, maxPending: config.maxPendingUploads, maxPendingBytes: config.maxPendingUploadBytes, expiryMs: config.uploadExpiryMs };

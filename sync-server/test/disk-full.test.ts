@@ -149,7 +149,7 @@ function served(client: Client, into: Set<string>): void {
 }
 
 async function readyStatus(url: string): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(`${url}/ready`);
+  const response = await fetch(`${url}/api/v1/ready`);
   const text = await response.text();
   let body: unknown = text;
   try {
@@ -295,7 +295,7 @@ it('loses no acknowledged message to a full disk, serves and stores nothing it r
     indexGaps: 0,
     pendingStructs: false,
     // ENOSPC on the tmpfs; a file-size limit (EFBIG) may read as an I/O error.
-    refusalCodes: mountedDir === null ? expect.arrayContaining([expect.stringMatching(/^storage-/)]) : ['storage-full'],
+    refusalCodes: mountedDir === null ? (expect.arrayContaining([expect.stringMatching(/^storage-/)]) as string[]) : ['storage-full'],
     readyDuringFault: true,
     readyAfter: 200,
   });
