@@ -49,6 +49,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'ts-out-of-range': 400,
   'push-endpoint-forbidden': 400,
   'storage-full': 507,
+  'storage-unavailable': 503,
   'quota-exceeded': 413,
   'too-many-uploads': 429,
   'avatar-invalid': 400,
