@@ -179,6 +179,26 @@ describe('a failed write', () => {
     ]);
   });
 
+  it('stores no snapshot that holds a write whose commit failed', async () => {
+    const { storage, hub } = await setup();
+    const alice = await connect(hub, 'alice');
+    sendAs(alice.connection, msg('m1'));
+    await until(() => answered(alice.seen.frames).get('m1') === 'ack', 'm1 acked');
+    storage.hold();
+    sendAs(alice.connection, msg('m2'));
+    // Encoded now, with m2 in it; m2's commit then fails.
+    const erased = hub.registry.erase([alice.connection.live]);
+    storage.failWith = Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR_WRITE' });
+    storage.open();
+    await expect(erased).rejects.toThrow();
+    expect(hub.health.fault?.code).toBe('storage-unavailable');
+    const stored = await storage.loadDoc(path);
+    expect(stored.snapshot).toBeNull();
+    const doc = new Y.Doc();
+    for (const u of stored.updates) Y.applyUpdate(doc, u.data);
+    expect([...doc.getMap('messages').keys()]).toEqual(['m1']);
+  });
+
   it('an update that throws half-way through being applied leaves the document as it was, refused internal, and nothing of it stored or served', async () => {
     const { storage, hub } = await setup();
     const alice = await connect(hub, 'alice');

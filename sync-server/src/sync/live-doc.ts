@@ -75,6 +75,8 @@ export class LiveDoc {
   pending = 0;
   destroyed = false;
   private tail: Promise<void> = Promise.resolve();
+  /** The last write queued: settles with `lastId` as of its commit (or fails with it). */
+  private lastQueued: Promise<number> = Promise.resolve(0);
 
   constructor(
     readonly path: string,
@@ -116,6 +118,17 @@ export class LiveDoc {
    */
   committed(): Promise<void> {
     return this.tail;
+  }
+
+  /**
+   * The newest log row id that the state in memory now covers, once durable:
+   * `lastId` at once if nothing is in flight, otherwise as of the commit of
+   * the last write queued so far (later writes are not in a state encoded
+   * now). Rejects if that write fails: a snapshot encoded now holds it, and
+   * must not be stored (the document is dropped; see `failed`).
+   */
+  durableThrough(): Promise<number> {
+    return this.pending === 0 ? Promise.resolve(this.lastId) : this.lastQueued;
   }
 
   /**
@@ -229,6 +242,15 @@ export class LiveDoc {
     const writes: Write[] = update === null ? [...extra] : [{ kind: 'update', doc: this.path, data: update }, ...extra];
     if (writes.length === 0) return this.tail;
     this.pending++;
+    let durable: (upto: number) => void = () => undefined;
+    let lost: (error: unknown) => void = () => undefined;
+    const queued = new Promise<number>((resolve, reject) => {
+      durable = resolve;
+      lost = reject;
+    });
+    // Only durableThrough's callers wait on it; a failure is reported through `done`.
+    queued.catch(() => undefined);
+    this.lastQueued = queued;
     const done = this.commit.write(writes).then(
       (ids) => {
         this.pending--;
@@ -237,11 +259,14 @@ export class LiveDoc {
           this.logLength++;
           if (!this.destroyed) deliver(syncUpdateMessage(update));
         }
+        // Taken here, before the writes committed with it in the same batch settle.
+        durable(this.lastId);
         this.events.committed(this);
       },
       (error: unknown) => {
         this.pending--;
         // The storage logs the fault once; every document that had a write in the failed batch, or behind it, is dropped.
+        lost(error);
         this.events.failed(this, error instanceof StorageFaultError ? error.code : 'storage-unavailable');
         throw error;
       },

@@ -3,9 +3,9 @@
  * replay) or shares the loaded one; `release` lets go, and a document nobody
  * holds is unloaded after `unloadAfterMs`, compacting its log on the way out.
  * Compaction also runs in the background when a loaded document's log grows
- * past COMPACT_AFTER rows; it never runs on the accept path, and never while
- * the document has writes not yet committed (a snapshot must hold only what
- * is durable: a write in it whose commit then failed would be stored anyway).
+ * past COMPACT_AFTER rows; it never runs on the accept path, and a snapshot
+ * holding writes still in flight is stored only once they are durable (one
+ * whose commit then failed would be stored anyway).
  *
  * `reset` drops a document that holds what storage does not (a failed
  * commit, a half-applied update) at once: no compaction, its connections
@@ -142,7 +142,7 @@ export class DocRegistry {
     this.log.debug({ doc: live.path }, 'unloaded');
   }
 
-  /** After a commit; a document with writes still in flight waits for the commit that ends them (which calls this again). */
+  /** After a commit, in the background. */
   private maybeCompact(live: LiveDoc): void {
     if (live.logLength < COMPACT_AFTER) return;
     setImmediate(() => {
@@ -151,17 +151,20 @@ export class DocRegistry {
   }
 
   /**
-   * Only with nothing in flight: then every committed row (id <= lastId) is
-   * applied in memory and nothing else is, so the encoded state is exactly
-   * the durable one. (A write applied but not yet committed in a snapshot
-   * would be stored even if its commit then failed.)
+   * The state in memory covers every committed row (id <= lastId) and the
+   * writes in flight. With nothing in flight it is stored at once; otherwise
+   * only once those writes are durable, claiming the rows up to theirs
+   * (LiveDoc.durableThrough), and not at all if one fails: a snapshot that
+   * held a write whose commit failed would store it anyway.
    */
   private compactNow(live: LiveDoc): void {
-    if (live.pending > 0) return;
     const snapshot = Y.encodeStateAsUpdate(live.doc);
-    const upto = live.lastId;
     live.logLength = 0;
-    this.storage.compact(live.path, snapshot, upto).catch((error: unknown) => this.log.error({ err: error, doc: live.path }, 'compaction failed'));
+    const store = (upto: number): void => {
+      this.storage.compact(live.path, snapshot, upto).catch((error: unknown) => this.log.error({ err: error, doc: live.path }, 'compaction failed'));
+    };
+    if (live.pending === 0) store(live.lastId);
+    else live.durableThrough().then(store, () => this.log.debug({ doc: live.path }, 'compaction dropped: a write it held failed'));
   }
 
   /**
@@ -171,14 +174,16 @@ export class DocRegistry {
    * drops the replaced rows for good (Storage.erase).
    */
   async erase(lives: readonly LiveDoc[]): Promise<void> {
-    // All at once with nothing in flight (see compactNow): a document may take new writes while another's settle.
-    while (lives.some((live) => !live.destroyed && live.pending > 0)) await Promise.all(lives.map((live) => live.committed()));
-    const docs = lives
-      .filter((live) => !live.destroyed)
-      .map((live) => {
-        live.logLength = 0;
-        return { doc: live.path, snapshot: Y.encodeStateAsUpdate(live.doc), upto: live.lastId };
-      });
+    // Encoded now, stored once what they hold is durable (see compactNow); a write that fails meanwhile fails the erasure.
+    const docs = await Promise.all(
+      lives
+        .filter((live) => !live.destroyed)
+        .map(async (live) => {
+          live.logLength = 0;
+          const snapshot = Y.encodeStateAsUpdate(live.doc);
+          return { doc: live.path, snapshot, upto: await live.durableThrough() };
+        }),
+    );
     if (docs.length > 0) await this.storage.erase(docs);
   }
 
