@@ -159,3 +159,19 @@ export const ImportMessagesResult = z.object({ imported: z.number().int(), dupli
 export const RecallBody = z.object({ a: UserId, b: UserId, id: MessageId });
 export const OnlineResult = z.object({ user: UserId, online: z.boolean(), devices: z.array(z.string()) });
 export const ProfileResult = ProfileEntry;
+
+/**
+ * GET /api/v1/ready: 200 `{ready: true, reasons: []}` while the server takes
+ * writes; 503 `{ready: false, reasons}` while it refuses them, one reason per
+ * cause: a commit failed (`storage-full`, `storage-unavailable`, `since` the
+ * first failure, until a probe commits), or free disk space is below the
+ * reserve (`storage-full`, new messages and uploads refused).
+ */
+export const ReadyReason = z.object({
+  code: z.enum(['storage-full', 'storage-unavailable']),
+  /** ms since the epoch */
+  since: z.number().int(),
+  message: z.string(),
+});
+export const ReadyResult = z.object({ ready: z.boolean(), reasons: z.array(ReadyReason) });
+export type ReadyResult = z.infer<typeof ReadyResult>;

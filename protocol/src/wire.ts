@@ -43,7 +43,22 @@ export const CLOSE_CODES = {
    * reconnects the same way.
    */
   tooSlow: 4509,
+  /**
+   * The server dropped its copy of the document from memory (a write it could
+   * not store, storage-full or storage-unavailable; an update it could not
+   * apply, internal), after a `refused` frame with the code. Nothing the
+   * client did not see acknowledged is stored: reconnect (y-websocket does,
+   * backing off, on anything outside 4400-4499) and sync again.
+   */
+  resync: 4503,
 } as const;
+
+/**
+ * The codes of a `refused` frame sent on an open socket whose document the
+ * server dropped after a failure (closed with CLOSE_CODES.resync): for now,
+ * not for good. The client reconnects and syncs again.
+ */
+export const RESYNC_REFUSALS: readonly ErrorCode[] = ['storage-full', 'storage-unavailable', 'internal'];
 
 /**
  * RFC 6455's "protocol error": the server closes a socket that sent too many

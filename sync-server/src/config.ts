@@ -169,6 +169,25 @@ export interface Config {
    */
   minFreeDiskBytes: number;
   /**
+   * PARLEY_STORAGE_RETRY_MS, default 1000: after a commit failed (a full
+   * disk, an I/O error), writes are refused (storage-full,
+   * storage-unavailable) and a one-row write transaction probes the storage
+   * this often; the first that commits ends the fault, so writes resume
+   * by themselves within about this long of space coming back. A second
+   * costs one tiny transaction and is short next to how long an operator
+   * takes to free space.
+   */
+  storageRetryMs: number;
+  /**
+   * PARLEY_STORAGE_RESUME_FREE_BYTES, default 8 MiB: after a commit failed
+   * for want of space, writes resume only once the data directory's file
+   * system has this much free again (and a probe commits). SQLite's
+   * write-ahead log grows to about 4 MiB between checkpoints (1,000 pages),
+   * and the checkpoint then grows the database file: less room than that
+   * would let writes resume only to fail again a few commits later.
+   */
+  storageResumeFreeBytes: number;
+  /**
    * PARLEY_PUSH_ALLOW, comma-separated, default `default` (the browsers' push
    * services: fcm.googleapis.com, *.push.services.mozilla.com,
    * *.notify.windows.com, web.push.apple.com, *.push.apple.com): the push
@@ -404,6 +423,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxPendingUploadBytes: integer(env, 'PARLEY_MAX_PENDING_UPLOAD_BYTES', 512 * MiB, 0, Number.MAX_SAFE_INTEGER),
     uploadExpiryMs: integer(env, 'PARLEY_UPLOAD_EXPIRY_MS', 24 * 3600_000, 1, 365 * 24 * 3600_000),
     minFreeDiskBytes: integer(env, 'PARLEY_MIN_FREE_DISK_BYTES', 256 * MiB, 0, Number.MAX_SAFE_INTEGER),
+    storageRetryMs: integer(env, 'PARLEY_STORAGE_RETRY_MS', 1000, 10, 3600_000),
+    storageResumeFreeBytes: integer(env, 'PARLEY_STORAGE_RESUME_FREE_BYTES', 8 * MiB, 0, Number.MAX_SAFE_INTEGER),
     trustProxy: integer(env, 'PARLEY_TRUST_PROXY', 0, 0, 16),
     signInFailsPerAccountAddress: integer(env, 'PARLEY_SIGNIN_FAILS_PER_ACCOUNT_ADDRESS', 5, 1, 1_000_000),
     signInBlockSeconds: integer(env, 'PARLEY_SIGNIN_BLOCK_SECONDS', 60, 1, 3600),

@@ -16,6 +16,7 @@ import type { Resolver } from './push/endpoints.ts';
 import { PushService } from './push/push.ts';
 import { checkDatabase, DATABASE_FILE, lockDataDir, matchMarker, type DataDirLock } from './storage/data-dir.ts';
 import { DiskWatch } from './storage/disk.ts';
+import { StorageHealth } from './storage/health.ts';
 import { SqliteStorage } from './storage/sqlite.ts';
 import type { Storage } from './storage/storage.ts';
 import { SyncHub } from './sync/hub.ts';
@@ -82,6 +83,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     updateBudget: { maxBytes: config.maxUpdateBytes, maxStructs: config.maxUpdateStructs },
     writeRate: { rate: config.messageRate, burst: config.messageBurst },
     maxFrameBytes: config.maxFrameBytes,
+    health: new StorageHealth(storage, { retryMs: config.storageRetryMs, resumeFreeBytes: config.storageResumeFreeBytes, freeBytes: () => disk.freeBytes() }, log),
   });
   const push = await PushService.start({ config, storage, hub, log, ...(options.resolver === undefined ? {} : { resolver: options.resolver }) });
   const uploadLimits = { quotaBytes: config.mediaQuotaBytes, maxPending: config.maxPendingUploads, maxPendingBytes: config.maxPendingUploadBytes, expiryMs: config.uploadExpiryMs };

@@ -7,7 +7,9 @@ import {
   ChangePasswordRequest,
   ChangePasswordResponse,
   ProfileEntry,
+  ReadyResult,
   RefreshRequest,
+  errorMessage,
   Session,
   SessionList,
   SignInRequest,
@@ -63,6 +65,16 @@ async function limitedSignIn(limits: RateLimits, accounts: Accounts, body: z.inf
   }
 }
 
+/** Why the server refuses writes now, if it does: a storage fault (a failed commit, until a probe commits), free space below the reserve. */
+function readiness(hub: SyncHub, disk: DiskWatch): ReadyResult {
+  const reasons: ReadyResult['reasons'] = [];
+  const fault = hub.health.fault;
+  if (fault !== null) reasons.push({ code: fault.code, since: fault.since, message: `${errorMessage(fault.code)} (${fault.detail})` });
+  const below = disk.fullSince();
+  if (below !== null) reasons.push({ code: 'storage-full', since: below, message: `Free disk space is below the reserve (PARLEY_MIN_FREE_DISK_BYTES, ${disk.reserve} bytes): new messages and uploads are refused.` });
+  return { ready: reasons.length === 0, reasons };
+}
+
 export function registerApi(app: FastifyInstance, deps: ApiDeps): RouteBook {
   const { accounts, tokens, sessions, hub, limits } = deps;
   const label = (request: { headers: { 'user-agent'?: string | undefined } }): string => labelOf(request.headers['user-agent']);
@@ -78,6 +90,20 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): RouteBook {
 
   routes.add({ method: 'GET', url: `${API_PREFIX}/health`, summary: 'Liveness', auth: 'none', response: z.object({ ok: z.boolean() }) }, () =>
     Promise.resolve({ ok: true }),
+  );
+
+  routes.add(
+    {
+      method: 'GET',
+      url: `${API_PREFIX}/ready`,
+      summary: 'Readiness: whether the server takes writes (503 with the reasons while it refuses them)',
+      auth: 'none',
+      response: ReadyResult,
+    },
+    (_request, reply) => {
+      const ready = readiness(hub, deps.disk);
+      return Promise.resolve(reply.status(ready.ready ? 200 : 503).send(ready));
+    },
   );
 
   routes.add({ method: 'POST', url: `${API_PREFIX}/auth/signup`, summary: 'Create an account', auth: 'none', body: SignUpRequest, response: Session, status: 201 }, async (request, reply) => {

@@ -7,6 +7,7 @@ import { errorBody, type ErrorCode } from '@parley/protocol';
 import type { ZodError } from 'zod';
 import { Refusal } from '../auth/accounts.ts';
 import type { Log } from '../log.ts';
+import { StorageFaultError } from '../storage/health.ts';
 import { RateLimited } from './rate-limits.ts';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
@@ -49,6 +50,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'ts-out-of-range': 400,
   'push-endpoint-forbidden': 400,
   'storage-full': 507,
+  'storage-unavailable': 503,
   'quota-exceeded': 413,
   'too-many-uploads': 429,
   'avatar-invalid': 400,
@@ -78,6 +80,8 @@ export function installErrorFunnel(app: FastifyInstance, log: Log): void {
       if (error.message !== error.code && DETAILED.has(error.code)) body.error.message = `${body.error.message} ${error.message}`;
       return reply.status(statusOf(error.code)).send(body);
     }
+    // A write that failed with the storage (a full disk): its code, logged once by storage/health.ts.
+    if (error instanceof StorageFaultError) return reply.status(statusOf(error.code)).send(errorBody(error.code));
     const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
     // fastify's body limit (FST_ERR_CTP_BODY_TOO_LARGE): over the route's limit, said as such.
     if (status === 413) return reply.status(413).send(errorBody('payload-too-large'));

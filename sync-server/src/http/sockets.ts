@@ -7,6 +7,9 @@
  *   → refusal: one `refused` control frame, then close 4401/4403/4404/4429
  *   → frames in: connection.receive(bytes); bytes out: socket.send
  *   → its session revoked (sign-out): `refused` session-revoked, close 4401
+ *   → its document dropped after a failure (a commit that failed, an update
+ *     that could not be applied): `refused` with the code, close 4503, and
+ *     the client reconnects and syncs again
  *
  * Liveness: every socket is pinged each `pingIntervalMs`; one that has not
  * answered the previous ping is terminated, and its close detaches it from
@@ -26,7 +29,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { CLOSE_CODES, CLOSE_MALFORMED, errorMessage, SYNC_PATH_PREFIX, type ErrorCode } from '@parley/protocol';
+import { CLOSE_CODES, CLOSE_MALFORMED, errorMessage, RESYNC_REFUSALS, SYNC_PATH_PREFIX, type ErrorCode } from '@parley/protocol';
 import type { Sessions } from '../auth/sessions.ts';
 import type { Tokens } from '../auth/tokens.ts';
 import type { Log } from '../log.ts';
@@ -35,7 +38,9 @@ import type { SyncHub } from '../sync/hub.ts';
 import { retryAfterSeconds, type RateLimits } from './rate-limits.ts';
 
 const closeCodeOf = (code: ErrorCode): number =>
-  code.startsWith('token-') || code === 'session-revoked'
+  RESYNC_REFUSALS.includes(code)
+    ? CLOSE_CODES.resync
+    : code.startsWith('token-') || code === 'session-revoked'
     ? CLOSE_CODES.unauthorized
     : code === 'not-found'
       ? CLOSE_CODES.notFound
@@ -193,7 +198,9 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, sess
         }
         ws.send(bytes);
       };
-      const opened = await hub.open(path, auth.user, auth.device, { send, drained: () => drained(socket) });
+      const opened = await hub.open(path, auth.user, auth.device, { send, drained: () => drained(socket) }, (code) => {
+        if (ws.readyState === ws.OPEN) refuse(ws, code);
+      });
       if (!opened.ok) {
         if (ws.readyState === ws.OPEN) refuse(ws, opened.code);
         return;

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createLog } from '../log.ts';
 import { GroupCommit } from './group-commit.ts';
+import { StorageHealth } from './health.ts';
 import { MemoryStorage } from './memory.ts';
 import { SqliteStorage } from './sqlite.ts';
 import type { SessionRecord, Storage, UserRecord } from './storage.ts';
@@ -344,6 +346,14 @@ describe.each(backends)('%s storage', (_name, make) => {
     expect(await s.mayReadMedia(hash, 'eve')).toBe(false);
   });
 
+  it('probes with a write transaction that leaves the documents as they were', async () => {
+    const s = open();
+    await s.commit([{ kind: 'update', doc: 'p', data: bytes(1) }]);
+    await s.probe();
+    await s.probe();
+    expect((await s.loadDoc('p')).updates.map((u) => [...u.data])).toEqual([[1]]);
+  });
+
   it('group-commits writes queued in one tick into one transaction', async () => {
     const s = open();
     let commits = 0;
@@ -352,7 +362,7 @@ describe.each(backends)('%s storage', (_name, make) => {
       commits++;
       return commit(writes);
     };
-    const group = new GroupCommit(s);
+    const group = new GroupCommit(s, new StorageHealth(s, { retryMs: 1000, resumeFreeBytes: 0 }, createLog('silent')));
     const results = await Promise.all([1, 2, 3].map((n) => group.write([{ kind: 'update', doc: 'g', data: bytes(n) }])));
     expect(commits).toBe(1);
     expect(results.map((r) => r.length)).toEqual([1, 1, 1]);

@@ -20,6 +20,8 @@ export class DiskWatch {
   private reading: Promise<number> | null = null;
   private timer: NodeJS.Timeout | undefined;
   private failing = false;
+  /** When the last reading first fell below the reserve (ms since the epoch), null while above it. */
+  private belowSince: number | null = null;
 
   private constructor(
     private readonly dir: string,
@@ -43,10 +45,20 @@ export class DiskWatch {
     return this.reserve > 0 && this.free < this.reserve;
   }
 
+  /** Since when the free space has been below the reserve (GET /api/v1/ready), or null. */
+  fullSince(): number | null {
+    return this.full() ? this.belowSince : null;
+  }
+
   /** Reads now: whether `incoming` more bytes leave the reserve free. */
   async room(incoming = 0): Promise<boolean> {
     if (this.reserve === 0) return true;
     return (await this.read()) - incoming >= this.reserve;
+  }
+
+  /** Free bytes now, read afresh whatever the reserve (storage/health.ts, after a full disk). */
+  freeBytes(): Promise<number> {
+    return this.read();
   }
 
   /** Takes a new reading soon (after a large write), without waiting for it. */
@@ -67,6 +79,7 @@ export class DiskWatch {
           const wasFull = this.full();
           this.free = stats.bavail * stats.bsize;
           if (this.full() !== wasFull) {
+            this.belowSince = wasFull ? null : Date.now();
             if (wasFull) this.log.info({ free: this.free, reserve: this.reserve }, 'free disk space above the reserve again: uploads and messages accepted');
             else this.log.warn({ free: this.free, reserve: this.reserve }, 'free disk space below the reserve: uploads and new messages are refused (storage-full)');
           }

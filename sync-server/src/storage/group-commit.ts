@@ -9,7 +9,15 @@
  * `beforeFlush` hooks run as a batch is taken, and what they write joins that
  * batch: a write that summarises many others (an inbox entry after many
  * messages) is then made once per transaction instead of once per message.
+ *
+ * A batch that fails fails every write queued behind it too: those were
+ * applied in memory on top of the failed ones (a later struct of a client id
+ * depends on its earlier ones), so committing them would store structs that
+ * depend on lost ones. The storage is then in fault (storage/health.ts) and
+ * every write is refused at once, with the fault's code, until a probe
+ * commits; the callers (LiveDoc) drop what they applied.
  */
+import { StorageFaultError, type StorageHealth } from './health.ts';
 import type { Storage, Write } from './storage.ts';
 
 interface Pending {
@@ -25,10 +33,25 @@ export class GroupCommit {
   private idleWaiters: (() => void)[] = [];
   private readonly hooks: (() => void)[] = [];
 
-  constructor(private readonly storage: Storage) {}
+  constructor(
+    private readonly storage: Storage,
+    readonly health: StorageHealth,
+  ) {}
 
-  /** Resolves with the row id of each `update` write (0 for others) once durable. */
+  /** The code to refuse a write with now, or null while the storage takes writes. */
+  refusing(): StorageFaultError | null {
+    const fault = this.health.fault;
+    return fault === null ? null : new StorageFaultError(fault.code);
+  }
+
+  /**
+   * Resolves with the row id of each `update` write (0 for others) once
+   * durable. Rejects with a StorageFaultError when the storage is in fault
+   * (at once) or when its batch, or one before it, fails.
+   */
   write(writes: readonly Write[]): Promise<number[]> {
+    const refused = this.refusing();
+    if (refused !== null) return Promise.reject(refused);
     // A commit that finished meanwhile is settled first (its acks go out, the next batch leaves).
     if (this.inFlight) this.storage.poll?.();
     return new Promise((resolve, reject) => {
@@ -78,7 +101,11 @@ export class GroupCommit {
         at += p.writes.length;
       }
     } catch (error) {
-      for (const p of batch) p.reject(error);
+      const refused = new StorageFaultError(this.health.failed(error));
+      // Everything queued meanwhile stands on the failed writes: it fails with them.
+      const behind = this.queue;
+      this.queue = [];
+      for (const p of [...batch, ...behind]) p.reject(refused);
     }
     this.inFlight = false;
     if (this.queue.length > 0) this.schedule();

@@ -54,7 +54,15 @@ export class MemoryStorage implements Storage {
     return Promise.resolve({ snapshot: snapshot?.data ?? null, updates, lastId });
   }
 
+  /** While set, `commit` and `probe` fail with it (for the tests of a failing disk); nothing of a failed commit is kept. */
+  failWith: Error | null = null;
+
+  probe(): Promise<void> {
+    return this.failWith === null ? Promise.resolve() : Promise.reject(this.failWith);
+  }
+
   commit(writes: readonly Write[]): Promise<number[]> {
+    if (this.failWith !== null) return Promise.reject(this.failWith);
     const ids = writes.map((w) => {
       switch (w.kind) {
         case 'update': {

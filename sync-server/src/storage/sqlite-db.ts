@@ -107,6 +107,11 @@ CREATE TABLE IF NOT EXISTS relations (
   PRIMARY KEY (owner, kind, other)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS relations_other ON relations (other, kind);
+-- One row, rewritten by each storage probe (storage/health.ts): a write transaction that touches nothing else.
+CREATE TABLE IF NOT EXISTS probe (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS settings (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
@@ -343,6 +348,7 @@ export class SqliteDb {
       logLength: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM updates WHERE doc = ?'),
       append: db.prepare<[string, Uint8Array]>('INSERT INTO updates (doc, data) VALUES (?, ?)'),
       lastSeq: db.prepare<[string], { last_seq: number }>('SELECT last_seq FROM conversations WHERE id = ?'),
+      probe: db.prepare<[number]>('INSERT INTO probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at'),
       setSeq: db.prepare<[string, string, string, number]>(
         'INSERT INTO conversations (id, a, b, last_seq) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq',
       ),
@@ -511,6 +517,11 @@ export class SqliteDb {
 
   commit(writes: readonly Write[]): number[] {
     return this.commitTx(writes);
+  }
+
+  /** A write transaction of one row (storage/health.ts): whether the log and the file can take a commit again. */
+  probe(): void {
+    this.stmt.probe.run(Date.now());
   }
 
   compact(doc: string, snapshot: Uint8Array, upto: number): void {

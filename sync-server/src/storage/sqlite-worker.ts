@@ -17,6 +17,8 @@ import { decodeWrites } from './write-codec.ts';
 export type WorkerRequest =
   /** `writes`: encodeWrites of the batch; the reply's value is a Float64Array of row ids. */
   | { id: number; op: 'commit'; writes: Uint8Array }
+  /** A one-row write transaction (Storage.probe). */
+  | { id: number; op: 'probe' }
   | { id: number; op: 'compact'; doc: string; snapshot: Uint8Array; upto: number }
   | { id: number; op: 'erase'; docs: readonly DocSnapshot[] }
   | { id: number; op: 'create-user'; user: UserRecord }
@@ -44,7 +46,8 @@ export type WorkerRequest =
   /** Gives back every free page, closes the connection (a checkpoint), and ends the thread. */
   | { id: number; op: 'close' };
 
-export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; message: string; stack: string | undefined };
+/** `code`: SQLite's error code (`SQLITE_FULL`, `SQLITE_IOERR_WRITE`, …) or the system's (`ENOSPC`), which say a full disk from a bug. */
+export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; message: string; stack: string | undefined; code: string | undefined };
 
 export interface WorkerData {
   file: string;
@@ -65,6 +68,9 @@ function run(request: WorkerRequest): unknown {
   switch (request.op) {
     case 'commit':
       return Float64Array.from(db.commit(decodeWrites(request.writes)));
+    case 'probe':
+      db.probe();
+      return undefined;
     case 'compact':
       db.compact(request.doc, request.snapshot, request.upto);
       scheduleVacuum();
@@ -157,7 +163,8 @@ port.on('message', (request: WorkerRequest) => {
     reply = { id: request.id, ok: true, value: run(request) };
   } catch (error) {
     const e = error instanceof Error ? error : new Error(String(error));
-    reply = { id: request.id, ok: false, message: e.message, stack: e.stack };
+    const code = (error as { code?: unknown }).code;
+    reply = { id: request.id, ok: false, message: e.message, stack: e.stack, code: typeof code === 'string' ? code : undefined };
   }
   replies.postMessage(reply);
   if (request.op === 'close') {

@@ -96,6 +96,10 @@ export class SqliteStorage implements Storage {
     return Array.from(ids);
   }
 
+  async probe(): Promise<void> {
+    await this.call({ op: 'probe' });
+  }
+
   async compact(doc: string, snapshot: Uint8Array, upto: number): Promise<void> {
     await this.call({ op: 'compact', doc, snapshot, upto });
   }
@@ -322,7 +326,7 @@ export class SqliteStorage implements Storage {
     this.waiting.delete(reply.id);
     if (this.waiting.size === 0) this.replies.unref();
     if (reply.ok) waiter.resolve(reply.value);
-    else waiter.reject(Object.assign(new Error(reply.message), { stack: reply.stack }));
+    else waiter.reject(Object.assign(new Error(reply.message), { stack: reply.stack, code: reply.code }));
   }
 
   private fail(error: Error): void {

@@ -162,6 +162,13 @@ export interface Storage {
    */
   commit(writes: readonly Write[]): Promise<number[]>;
   /**
+   * One small real write transaction, through the same path as `commit`:
+   * resolves once the storage can commit again (after a commit failed for
+   * want of space or of a working disk), rejects with the storage's error
+   * while it cannot (storage/health.ts probes with it).
+   */
+  probe(): Promise<void>;
+  /**
    * Replaces the document's snapshot by `snapshot`, which holds every log row
    * with id <= upto, and deletes those rows, in one transaction. A snapshot
    * older than the stored one is ignored.

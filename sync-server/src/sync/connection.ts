@@ -17,7 +17,7 @@
 import * as decoding from 'lib0/decoding';
 import * as Y from 'yjs';
 import * as syncProtocol from 'y-protocols/sync';
-import { MESSAGE_AWARENESS, MESSAGE_QUERY_AWARENESS, MESSAGE_SYNC, type ControlFrame } from '@parley/protocol';
+import { MESSAGE_AWARENESS, MESSAGE_QUERY_AWARENESS, MESSAGE_SYNC, type ControlFrame, type ErrorCode } from '@parley/protocol';
 import type { Log } from '../log.ts';
 import { awarenessMessage, controlMessage, syncStep1Message, syncStep2Message } from './frames.ts';
 import type { LiveDoc, Peer } from './live-doc.ts';
@@ -43,6 +43,8 @@ export interface UpdateSink {
 
 export class Connection implements Peer {
   private closed = false;
+  /** Its document was dropped after a failure (`drop`): no more of it is sent; the socket closes at the end of this turn. */
+  private dropped = false;
   /** Frames this connection could not read; the transport closes the socket after a few (PARLEY_MAX_MALFORMED_FRAMES). */
   malformed = 0;
   /** A refused presence state is logged once per connection, not once per frame. */
@@ -63,6 +65,8 @@ export class Connection implements Peer {
     private readonly out: Outlet,
     private readonly sink: UpdateSink,
     private readonly log: Log,
+    /** Tells the client `code` (a `refused` frame) and closes the socket, so it reconnects and syncs again. */
+    private readonly closeWith: (code: ErrorCode) => void = () => undefined,
   ) {}
 
   /** Attaches to the document: the client hears the server's `limits` first, so that its answer to step 1 already fits them. */
@@ -75,15 +79,30 @@ export class Connection implements Peer {
   }
 
   send(bytes: Uint8Array): void {
-    if (!this.closed) this.out.send(bytes);
+    if (!this.closed && !this.dropped) this.out.send(bytes);
   }
 
+  /** Control frames still go out after a drop: the refusals of the writes that failed with it, in the same turn. */
   sendControl(frame: ControlFrame): void {
-    this.send(controlMessage(frame));
+    if (!this.closed) this.out.send(controlMessage(frame));
+  }
+
+  /**
+   * The document left memory after a failure: nothing more of it is sent
+   * (sync frames, presence); the writers' refusals, due in this turn, still
+   * go; then the client is told `code` and the socket closes.
+   */
+  drop(code: ErrorCode): void {
+    if (this.closed || this.dropped) return;
+    this.dropped = true;
+    setImmediate(() => {
+      if (!this.closed) this.closeWith(code);
+    });
   }
 
   receive(bytes: Uint8Array): void {
-    if (this.closed) return;
+    // A dropped document takes nothing more from this socket (it closes at the end of the turn).
+    if (this.closed || this.dropped) return;
     try {
       const decoder = decoding.createDecoder(bytes);
       const type = decoding.readVarUint(decoder);

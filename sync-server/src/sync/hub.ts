@@ -9,6 +9,10 @@
  *     in the same transaction
  *   → after commit: broadcast (the sender gets only the server's part),
  *     then `ack` the sender, then the observers hear of it (push).
+ *   → a failed commit: the writes behind it fail too, every document that
+ *     had one is dropped from memory with what depends on it (`failed`), its
+ *     writers get `reject` with the storage's code, and the storage refuses
+ *     writes until a probe commits (storage/health.ts).
  */
 import * as Y from 'yjs';
 import {
@@ -37,6 +41,7 @@ import {
 import { profileOf, Refusal } from '../auth/accounts.ts';
 import type { Log } from '../log.ts';
 import { GroupCommit } from '../storage/group-commit.ts';
+import { StorageFaultError, StorageHealth, type StorageFaultCode } from '../storage/health.ts';
 import type { IndexedMessage, Storage, Write } from '../storage/storage.ts';
 import { Relations } from '../social/relations.ts';
 import { SettingsStore } from '../social/settings.ts';
@@ -44,7 +49,7 @@ import { DEFAULT_AWARENESS_LIMITS, type AwarenessLimits } from './awareness.ts';
 import { Connection, type Outlet, type UpdateSink } from './connection.ts';
 import { TypingRelay } from './typing.ts';
 import { recallInInbox, recordMessages, setProfile, setRelations, setUnread, totalUnread, type Stamped } from './inbox.ts';
-import type { LiveDoc } from './live-doc.ts';
+import { ApplyFailedError, type LiveDoc } from './live-doc.ts';
 import { DocRegistry } from './registry.ts';
 import { MemoryWriteRate, type WriteRate } from './write-rate.ts';
 
@@ -89,6 +94,8 @@ export interface HubOptions {
   writeRate?: { rate: number; burst: number };
   /** The sockets' frame limit (PARLEY_MAX_FRAME_BYTES), which each connection is told with the limits above. */
   maxFrameBytes?: number;
+  /** Whether the storage takes writes, and how it is probed after a failed commit (storage/health.ts); by default probed each second with no free-space check. */
+  health?: StorageHealth;
 }
 
 /** What one user holds open: connections, and connections per document. */
@@ -133,6 +140,8 @@ export interface ConversationEvent {
 
 export class SyncHub implements UpdateSink {
   readonly commit: GroupCommit;
+  /** Whether the storage takes writes (GET /api/v1/ready reports it). */
+  readonly health: StorageHealth;
   readonly registry: DocRegistry;
   /**
    * The last sequence per conversation (`a/b`); memory is authoritative while
@@ -198,9 +207,16 @@ export class SyncHub implements UpdateSink {
       this.presenceChanged(users);
       for (const user of users) void this.reflectRelations(user);
     };
-    this.commit = new GroupCommit(storage);
+    this.health = options.health ?? new StorageHealth(storage, { retryMs: 1000, resumeFreeBytes: 0 }, log);
+    this.commit = new GroupCommit(storage, this.health);
     this.commit.beforeFlush(() => this.flushInboxes());
-    this.registry = new DocRegistry(storage, this.commit, unloadAfterMs, { loaded: (l) => this.loaded(l), unloaded: (l) => this.unloaded(l) }, log);
+    this.registry = new DocRegistry(
+      storage,
+      this.commit,
+      unloadAfterMs,
+      { loaded: (l) => this.loaded(l), unloaded: (l) => this.unloaded(l), failed: (l, code) => this.failed(l, code) },
+      log,
+    );
   }
 
   observe(observer: HubObserver): void {
@@ -232,8 +248,10 @@ export class SyncHub implements UpdateSink {
    * Opens `user`'s connection to a document, or says why not (before any sync
    * frame). The caps are checked and the slot taken before the document
    * loads, so that many sockets opened at once cannot all slip past them.
+   * `closeWith`: tells the client a code and closes its socket (the document
+   * was dropped after a failure; see LiveDoc).
    */
-  async open(path: string, user: string, device: string, out: Outlet): Promise<OpenResult> {
+  async open(path: string, user: string, device: string, out: Outlet, closeWith?: (code: ErrorCode) => void): Promise<OpenResult> {
     const parsed = parseDocPath(path);
     if (parsed === null) return { ok: false, code: 'not-found' };
     if (!mayRead(parsed, user)) return { ok: false, code: parsed.kind === 'conversation' ? 'not-member' : 'not-owner-doc' };
@@ -249,7 +267,7 @@ export class SyncHub implements UpdateSink {
       this.letGo(user, path);
       throw error;
     }
-    const connection = new Connection(live, user, device, out, this, this.log);
+    const connection = new Connection(live, user, device, out, this, this.log, closeWith);
     connection.start(this.limits);
     if (parsed.kind === 'inbox') {
       const devices = this.online.get(user) ?? new Map<string, number>();
@@ -357,6 +375,7 @@ export class SyncHub implements UpdateSink {
       return;
     }
     if (verdict.empty) return;
+    if (this.refusedForStorage(live, connection, verdict.messages)) return;
     if (this.refuseWithheldReceipts(live, connection, verdict)) return;
     if (this.refusedForSpace(live, connection, verdict.messages)) return;
     if (!this.withinRate(live, connection, verdict)) return;
@@ -400,21 +419,31 @@ export class SyncHub implements UpdateSink {
       extra.push({ kind: 'last-seq', conversation, seq: last });
     }
 
-    const committed = live.accept(
-      connection,
-      update,
-      () => {
-        const clients = live.doc.getMap(SERVER_ROOTS.clients);
-        for (const id of verdict.newClients) clients.set(String(id), { user });
-        const seq = live.doc.getMap<number>(SERVER_ROOTS.seq);
-        for (const s of stamped) seq.set(s.message.id, s.seq);
-        // A recall's own update deletes the content; whatever it left, the server deletes.
-        for (const r of recalled) eraseContent(live.doc, r.message.id);
-      },
-      extra,
-      verdict.newClients,
-      exact,
-    );
+    const msgIds = verdict.messages.map((m) => m.id);
+    let committed: Promise<void>;
+    try {
+      committed = live.accept(
+        connection,
+        update,
+        () => {
+          const clients = live.doc.getMap(SERVER_ROOTS.clients);
+          for (const id of verdict.newClients) clients.set(String(id), { user });
+          const seq = live.doc.getMap<number>(SERVER_ROOTS.seq);
+          for (const s of stamped) seq.set(s.message.id, s.seq);
+          // A recall's own update deletes the content; whatever it left, the server deletes.
+          for (const r of recalled) eraseContent(live.doc, r.message.id);
+        },
+        extra,
+        verdict.newClients,
+        exact,
+      );
+    } catch (error) {
+      // Nothing was stamped or queued (and a half-applied document was dropped: see LiveDoc.accept).
+      const code = refusalCodeOf(error);
+      if (!(error instanceof ApplyFailedError || error instanceof StorageFaultError)) this.log.error({ err: error, doc: live.path, user }, 'update could not be accepted');
+      connection.sendControl({ type: 'reject', code, message: errorMessage(code), msgIds });
+      return;
+    }
     if (path.kind === 'prefs') this.tell((o) => o.prefsChanged?.(user, live.doc, verdict));
     if (conversation !== undefined && path.kind === 'conversation') {
       this.lastSeq.set(conversation, stamped.at(-1)?.seq ?? 0);
@@ -427,7 +456,6 @@ export class SyncHub implements UpdateSink {
       }
     }
 
-    const msgIds = verdict.messages.map((m) => m.id);
     committed.then(
       () => {
         connection.sendControl({ type: 'ack', client: position.client, clock: position.clock, msgIds });
@@ -441,8 +469,82 @@ export class SyncHub implements UpdateSink {
           }
         }
       },
-      () => connection.sendControl({ type: 'reject', code: 'internal', message: errorMessage('internal'), msgIds }),
+      (error: unknown) => {
+        // The document was dropped already (LiveDoc), with its connections: this refusal is the last frame this one sends.
+        const code = refusalCodeOf(error);
+        this.log.info({ doc: live.path, user, code, msgIds }, 'update refused: its commit failed');
+        connection.sendControl({ type: 'reject', code, message: errorMessage(code), msgIds });
+      },
     );
+  }
+
+  /**
+   * While the storage is in fault (a commit failed; storage/health.ts) every
+   * update is refused whole with its code, before anything is applied; the
+   * client keeps what it wrote and sends it again (the web app shows the
+   * messages as not sent, with the reason, and Retry).
+   */
+  private refusedForStorage(live: LiveDoc, connection: Connection, messages: readonly Message[]): boolean {
+    const refused = this.commit.refusing();
+    if (refused === null) return false;
+    const msgIds = messages.map((m) => m.id);
+    this.log.debug({ doc: live.path, user: connection.user, code: refused.code }, 'update rejected');
+    connection.sendControl({ type: 'reject', code: refused.code, message: errorMessage(refused.code), msgIds });
+    return true;
+  }
+
+  /** For the server's own writes (admin sends, imports): refused with the storage's code while it is in fault, before a sequence is taken. */
+  private assertWritable(): void {
+    const refused = this.commit.refusing();
+    if (refused !== null) throw new Refusal(refused.code, 'a write to storage failed; writes resume by themselves once it commits again (GET /api/v1/ready)');
+  }
+
+  /**
+   * A document holds what storage does not. After an update that could not
+   * be applied whole (`internal`), that document alone is dropped: nothing
+   * was stamped, and its writes in flight stay good. After a failed commit
+   * (the whole queue failed with it), every document that had a failed
+   * write reports it, and each is dropped with what stands on it:
+   *
+   * - every loaded segment of the same conversation, whose sequence counter
+   *   (`lastSeq`, advanced before the commit) is forgotten, so it is read
+   *   again from storage;
+   * - for an inbox, the loaded conversations that keep it (their
+   *   `dependencies` would otherwise point at a dropped copy);
+   * - the inbox entries not yet written (`unrecorded`): each was noted for a
+   *   message queued behind the failed batch, so failed with it.
+   *
+   * A conversation's inboxes need not go with it: their entries for its
+   * failed messages were written in the same batch or behind it (so they
+   * failed and report it), or were still unrecorded.
+   */
+  private failed(live: LiveDoc, code: StorageFaultCode | 'internal'): void {
+    if (code === 'internal') {
+      this.registry.reset(live, code);
+      return;
+    }
+    this.unrecorded.clear();
+    // Documents still loading too: one may have read the forgotten `lastSeq` already.
+    const inMemory = this.registry.inMemory();
+    const drop = new Set<LiveDoc>([live]);
+    const work = [live];
+    for (let doc = work.pop(); doc !== undefined; doc = work.pop()) {
+      const path = doc.parsed;
+      const next: LiveDoc[] = [];
+      if (path.kind === 'conversation') {
+        const conversation = conversationId(path.a, path.b);
+        this.lastSeq.delete(conversation);
+        next.push(...inMemory.filter((other) => other.parsed.kind === 'conversation' && conversationId(other.parsed.a, other.parsed.b) === conversation));
+      } else if (path.kind === 'inbox') {
+        next.push(...inMemory.filter((other) => other.dependencies.some((d) => d.path === doc.path)));
+      }
+      for (const other of next) {
+        if (drop.has(other)) continue;
+        drop.add(other);
+        work.push(other);
+      }
+    }
+    for (const doc of drop) this.registry.reset(doc, code);
   }
 
   /**
@@ -520,6 +622,7 @@ export class SyncHub implements UpdateSink {
       const path = live.parsed;
       if (path.kind !== 'conversation') throw new Error('not a conversation');
       if (live.doc.getMap('messages').has(message.id) || live.doc.getMap(SERVER_ROOTS.seq).has(message.id)) throw new Refusal('duplicate-id');
+      this.assertWritable();
       const conversation = conversationId(path.a, path.b);
       // From here to queueing the write nothing awaits, so the sequence is taken in acceptance order.
       const seq = (this.lastSeq.get(conversation) ?? 0) + 1;
@@ -681,6 +784,7 @@ export class SyncHub implements UpdateSink {
         bySegment.set(segment, stamped);
       }
       if (seen.size === 0) return { imported: 0, duplicates };
+      this.assertWritable();
       this.lastSeq.set(conversation, seq);
       const done: Promise<void>[] = [];
       let anyDoc: LiveDoc | undefined;
@@ -930,6 +1034,17 @@ export class SyncHub implements UpdateSink {
       this.forgetConversation(path);
       throw error;
     }
+    if (live.destroyed) {
+      // Dropped after a failure while it loaded (its `unloaded` found nothing to let go of yet); acquire loads it again.
+      for (const dependency of live.dependencies) this.registry.release(dependency);
+      live.dependencies = [];
+      return;
+    }
+    if (live.dependencies.some((d) => d.destroyed)) {
+      // An inbox was dropped while this loaded: this goes too (letting go of both), and acquire loads it again.
+      this.registry.reset(live, 'storage-unavailable');
+      return;
+    }
     live.awareness.on('change', () => this.typing.changed(live));
     this.conversations.add(live);
   }
@@ -974,6 +1089,7 @@ export class SyncHub implements UpdateSink {
 
   async close(): Promise<void> {
     await this.commit.idle();
+    this.health.close();
     await this.registry.closeAll();
   }
 }
@@ -984,6 +1100,11 @@ function countDown(counts: Map<string, number>, key: string): number {
   if (n > 0) counts.set(key, n);
   else counts.delete(key);
   return Math.max(n, 0);
+}
+
+/** The code a writer is refused with when its write could not be accepted or committed. */
+function refusalCodeOf(error: unknown): ErrorCode {
+  return error instanceof StorageFaultError ? error.code : 'internal';
 }
 
 /** Deletes a recalled message's content and its edits from a conversation document (no-op for what is gone already). */

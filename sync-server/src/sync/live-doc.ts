@@ -3,12 +3,22 @@
  * the one write path (`write`): a change runs in one Yjs transaction, the
  * merged update it produced is queued in the group commit with the change's
  * SQL side effects, and only after the commit is it broadcast.
+ *
+ * Nothing undurable may outlive a failure. A write is applied in memory
+ * before its commit, so when the commit fails (or an update throws half-way
+ * through being applied) the document holds what storage does not: it
+ * reports `failed`, and its owner (sync/registry.ts `reset`) drops it from
+ * memory at once, without compacting it, and closes its connections before
+ * anything more is sent; the next reader loads it again from storage. While
+ * the storage is in fault nothing is applied at all (the group commit says
+ * so before the change runs).
  */
 import * as Y from 'yjs';
 import * as awarenessProtocol from 'y-protocols/awareness';
-import { claimOf, SERVER_CLAIM, SERVER_ROOTS, type DocPath } from '@parley/protocol';
+import { claimOf, SERVER_CLAIM, SERVER_ROOTS, type DocPath, type ErrorCode } from '@parley/protocol';
 import type { Log } from '../log.ts';
 import type { GroupCommit } from '../storage/group-commit.ts';
+import { StorageFaultError, type StorageFaultCode } from '../storage/health.ts';
 import type { StoredDoc, Write } from '../storage/storage.ts';
 import { Presence, type PresencePeer } from './awareness.ts';
 import { awarenessMessage, syncUpdateMessage } from './frames.ts';
@@ -17,6 +27,31 @@ import { mergeParts, type Part } from './merge.ts';
 /** A connection as a document sees it: a user to send bytes to. */
 export interface Peer extends PresencePeer {
   send(bytes: Uint8Array): void;
+  /**
+   * The document left memory after a failure (`code`): send nothing more of
+   * it, tell the client, and close, so that it syncs again from storage.
+   */
+  drop(code: ErrorCode): void;
+}
+
+/** What a document tells its owner (sync/registry.ts). */
+export interface LiveDocEvents {
+  /** A write of it is durable. */
+  committed(live: LiveDoc): void;
+  /**
+   * It holds what storage does not (a commit failed: `storage-full` or
+   * `storage-unavailable`; an update threw half-way through: `internal`):
+   * drop it from memory now, before anything more is served from it.
+   */
+  failed(live: LiveDoc, code: StorageFaultCode | 'internal'): void;
+}
+
+/** A client's update that Yjs could not apply whole: the document was dropped (it may hold part of it), and the update is refused `internal`. */
+export class ApplyFailedError extends Error {
+  constructor(cause: unknown) {
+    super(`the update could not be applied: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'ApplyFailedError';
+  }
 }
 
 const SERVER_ORIGIN = Symbol('parley-server');
@@ -40,6 +75,8 @@ export class LiveDoc {
   pending = 0;
   destroyed = false;
   private tail: Promise<void> = Promise.resolve();
+  /** The last write queued: settles with `lastId` as of its commit (or fails with it). */
+  private lastQueued: Promise<number> = Promise.resolve(0);
 
   constructor(
     readonly path: string,
@@ -47,7 +84,7 @@ export class LiveDoc {
     stored: StoredDoc,
     private readonly commit: GroupCommit,
     private readonly log: Log,
-    private readonly onCommitted: (live: LiveDoc) => void,
+    private readonly events: LiveDocEvents,
   ) {
     Y.transact(this.doc, () => {
       if (stored.snapshot !== null) Y.applyUpdate(this.doc, stored.snapshot);
@@ -74,9 +111,24 @@ export class LiveDoc {
     for (const peer of this.connections) if (peer !== except) peer.send(bytes);
   }
 
-  /** Settles once every write queued so far for this document is committed (or failed). */
+  /**
+   * Settles once every write queued so far for this document is committed
+   * (or failed: the document is then dropped, and its connections closed,
+   * before this settles).
+   */
   committed(): Promise<void> {
     return this.tail;
+  }
+
+  /**
+   * The newest log row id that the state in memory now covers, once durable:
+   * `lastId` at once if nothing is in flight, otherwise as of the commit of
+   * the last write queued so far (later writes are not in a state encoded
+   * now). Rejects if that write fails: a snapshot encoded now holds it, and
+   * must not be stored (the document is dropped; see `failed`).
+   */
+  durableThrough(): Promise<number> {
+    return this.pending === 0 ? Promise.resolve(this.lastId) : this.lastQueued;
   }
 
   /**
@@ -84,8 +136,12 @@ export class LiveDoc {
    * merged update it produced with `extra` in the group commit. Resolves after
    * the commit and the broadcast. `avoidClients`: client ids that this change
    * claims for a user, which the server itself must therefore not write with.
+   * Rejects with a StorageFaultError, without running `change`, while the
+   * storage is in fault.
    */
   write(change: () => void, extra: readonly Write[] = [], avoidClients: readonly number[] = []): Promise<void> {
+    const refused = this.commit.refusing() ?? this.gone();
+    if (refused !== null) return Promise.reject(refused);
     this.ensureServerClientId(avoidClients);
     const update = this.capture(() => this.transactAsServer(change))?.update ?? null;
     return this.persist(update, extra, (bytes) => this.broadcast(bytes));
@@ -101,6 +157,11 @@ export class LiveDoc {
    * `exactClients`: the update's client ids when it holds only structs the
    * document lacks, so that it is what applying it adds and need not be
    * encoded again; null when it must be.
+   *
+   * Throws, having applied nothing, a StorageFaultError while the storage is
+   * in fault; throws ApplyFailedError when Yjs throws half-way through the
+   * update (a gap in validation): the document reported `failed` and is
+   * dropped, so what was half-applied goes with it.
    */
   accept(
     sender: Peer,
@@ -110,15 +171,24 @@ export class LiveDoc {
     avoidClients: readonly number[],
     exactClients: readonly number[] | null = null,
   ): Promise<void> {
+    const refused = this.commit.refusing() ?? this.gone();
+    if (refused !== null) throw refused;
     this.ensureServerClientId(avoidClients);
     let applied: Part | null;
-    if (exactClients === null) applied = this.capture(() => Y.applyUpdate(this.doc, clientUpdate, SERVER_ORIGIN));
-    else {
-      // No 'update' listener, so Yjs does not encode this transaction at all.
-      Y.applyUpdate(this.doc, clientUpdate, SERVER_ORIGIN);
-      applied = { update: clientUpdate, clients: exactClients };
+    let server: Part | null;
+    try {
+      if (exactClients === null) applied = this.capture(() => Y.applyUpdate(this.doc, clientUpdate, SERVER_ORIGIN));
+      else {
+        // No 'update' listener, so Yjs does not encode this transaction at all.
+        Y.applyUpdate(this.doc, clientUpdate, SERVER_ORIGIN);
+        applied = { update: clientUpdate, clients: exactClients };
+      }
+      server = this.capture(() => this.transactAsServer(serverChange));
+    } catch (error) {
+      this.log.error({ err: error, doc: this.path }, 'an accepted update could not be applied whole: the document is dropped from memory and the update refused (internal)');
+      this.events.failed(this, 'internal');
+      throw new ApplyFailedError(error);
     }
-    const server = this.capture(() => this.transactAsServer(serverChange));
     const merged = applied === null ? (server?.update ?? null) : server === null ? applied.update : mergeParts(applied, server);
     return this.persist(merged, extra, (bytes) => {
       for (const peer of this.connections) {
@@ -172,6 +242,15 @@ export class LiveDoc {
     const writes: Write[] = update === null ? [...extra] : [{ kind: 'update', doc: this.path, data: update }, ...extra];
     if (writes.length === 0) return this.tail;
     this.pending++;
+    let durable: (upto: number) => void = () => undefined;
+    let lost: (error: unknown) => void = () => undefined;
+    const queued = new Promise<number>((resolve, reject) => {
+      durable = resolve;
+      lost = reject;
+    });
+    // Only durableThrough's callers wait on it; a failure is reported through `done`.
+    queued.catch(() => undefined);
+    this.lastQueued = queued;
     const done = this.commit.write(writes).then(
       (ids) => {
         this.pending--;
@@ -180,16 +259,25 @@ export class LiveDoc {
           this.logLength++;
           if (!this.destroyed) deliver(syncUpdateMessage(update));
         }
-        this.onCommitted(this);
+        // Taken here, before the writes committed with it in the same batch settle.
+        durable(this.lastId);
+        this.events.committed(this);
       },
       (error: unknown) => {
         this.pending--;
-        this.log.error({ err: error, doc: this.path }, 'commit failed');
+        // The storage logs the fault once; every document that had a write in the failed batch, or behind it, is dropped.
+        lost(error);
+        this.events.failed(this, error instanceof StorageFaultError ? error.code : 'storage-unavailable');
         throw error;
       },
     );
     this.tail = done.catch(() => undefined);
     return done;
+  }
+
+  /** A document out of memory takes no write: it would be stored from a copy nobody reads (after a reset, one that storage does not hold). */
+  private gone(): Error | null {
+    return this.destroyed ? new Error(`${this.path} is no longer loaded`) : null;
   }
 
   /**

@@ -3,14 +3,21 @@
  * replay) or shares the loaded one; `release` lets go, and a document nobody
  * holds is unloaded after `unloadAfterMs`, compacting its log on the way out.
  * Compaction also runs in the background when a loaded document's log grows
- * past COMPACT_AFTER rows; it never runs on the accept path.
+ * past COMPACT_AFTER rows; it never runs on the accept path, and a snapshot
+ * holding writes still in flight is stored only once they are durable (one
+ * whose commit then failed would be stored anyway).
+ *
+ * `reset` drops a document that holds what storage does not (a failed
+ * commit, a half-applied update) at once: no compaction, its connections
+ * told and closed, and the next `acquire` loads it again from storage (after
+ * its writes still in flight have settled).
  */
 import * as Y from 'yjs';
-import { parseDocPath } from '@parley/protocol';
+import { parseDocPath, type ErrorCode } from '@parley/protocol';
 import type { Log } from '../log.ts';
 import type { GroupCommit } from '../storage/group-commit.ts';
 import type { Storage } from '../storage/storage.ts';
-import { LiveDoc } from './live-doc.ts';
+import { LiveDoc, type LiveDocEvents } from './live-doc.ts';
 
 /** Log rows after which a loaded document is compacted: loads stay fast, compaction stays rare. */
 export const COMPACT_AFTER = 200;
@@ -19,11 +26,15 @@ export interface RegistryHooks {
   /** Runs before a loaded document is handed out (e.g. to load what it depends on). */
   loaded(live: LiveDoc): Promise<void>;
   unloaded(live: LiveDoc): void;
+  /** A document holds what storage does not (LiveDocEvents.failed): the hook resets it, and what depends on it. */
+  failed: LiveDocEvents['failed'];
 }
 
 export class DocRegistry {
   private readonly docs = new Map<string, Promise<LiveDoc>>();
   private readonly live = new Set<LiveDoc>();
+  /** Paths reset while writes of theirs were in flight: loaded again only once those settled (committed or failed). */
+  private readonly draining = new Map<string, Promise<void>>();
 
   constructor(
     private readonly storage: Storage,
@@ -34,17 +45,47 @@ export class DocRegistry {
   ) {}
 
   async acquire(path: string): Promise<LiveDoc> {
-    let loading = this.docs.get(path);
-    if (loading === undefined) {
-      loading = this.load(path);
-      this.docs.set(path, loading);
-      loading.catch(() => this.docs.delete(path));
+    for (;;) {
+      let loading = this.docs.get(path);
+      if (loading === undefined) {
+        loading = this.load(path);
+        this.docs.set(path, loading);
+        loading.catch(() => this.docs.delete(path));
+      }
+      const live = await loading;
+      // Reset while it loaded (or while this caller waited): load it again.
+      if (live.destroyed) {
+        if (this.docs.get(path) === loading) this.docs.delete(path);
+        continue;
+      }
+      live.refs++;
+      clearTimeout(live.unloadTimer);
+      live.unloadTimer = undefined;
+      return live;
     }
-    const live = await loading;
-    live.refs++;
-    clearTimeout(live.unloadTimer);
-    live.unloadTimer = undefined;
-    return live;
+  }
+
+  /**
+   * Drops `live` from memory now, after a failure (`code`): it holds what
+   * storage does not. Nothing of it is compacted; each connection is told
+   * (`code`) and closed, so its client syncs again; the next `acquire` loads
+   * it from storage. Holders keep a destroyed document and let go of it as
+   * usual.
+   */
+  reset(live: LiveDoc, code: ErrorCode): void {
+    if (live.destroyed) return;
+    if (this.live.delete(live)) this.docs.delete(live.path);
+    if (live.pending > 0) {
+      const settled = live.committed();
+      this.draining.set(live.path, settled);
+      void settled.then(() => {
+        if (this.draining.get(live.path) === settled) this.draining.delete(live.path);
+      });
+    }
+    for (const peer of [...live.connections]) peer.drop(code);
+    live.destroy();
+    this.hooks.unloaded(live);
+    this.log.info({ doc: live.path, code, connections: live.connections.size }, 'document dropped from memory after a failure; it loads again from storage');
   }
 
   release(live: LiveDoc): void {
@@ -55,6 +96,11 @@ export class DocRegistry {
     live.unloadTimer.unref();
   }
 
+  /** Every document in memory now, those still loading included. */
+  inMemory(): LiveDoc[] {
+    return [...this.live];
+  }
+
   /** Whether a document is in memory now (for tests and metrics). */
   isLoaded(path: string): boolean {
     return this.docs.has(path);
@@ -63,8 +109,12 @@ export class DocRegistry {
   private async load(path: string): Promise<LiveDoc> {
     const parsed = parseDocPath(path);
     if (parsed === null) throw new Error(`not a document path: ${path}`);
+    await this.draining.get(path);
     const stored = await this.storage.loadDoc(path);
-    const live = new LiveDoc(path, parsed, stored, this.commit, this.log, (l) => this.maybeCompact(l));
+    const live = new LiveDoc(path, parsed, stored, this.commit, this.log, {
+      committed: (l) => this.maybeCompact(l),
+      failed: (l, code) => this.hooks.failed(l, code),
+    });
     this.live.add(live);
     try {
       await this.hooks.loaded(live);
@@ -92,6 +142,7 @@ export class DocRegistry {
     this.log.debug({ doc: live.path }, 'unloaded');
   }
 
+  /** After a commit, in the background. */
   private maybeCompact(live: LiveDoc): void {
     if (live.logLength < COMPACT_AFTER) return;
     setImmediate(() => {
@@ -100,12 +151,13 @@ export class DocRegistry {
   }
 
   /**
-   * Every committed row (id <= lastId) is applied in memory, so the encoded
-   * state covers them all; a write applied but not yet committed may be in the
-   * snapshot too, which is harmless (its row replays as a no-op).
+   * The state in memory covers every committed row (id <= lastId) and the
+   * writes in flight. With nothing in flight it is stored at once; otherwise
+   * only once those writes are durable, claiming the rows up to theirs
+   * (LiveDoc.durableThrough), and not at all if one fails: a snapshot that
+   * held a write whose commit failed would store it anyway.
    */
   private compactNow(live: LiveDoc): void {
-    const upto = live.lastId;
     // Tried again only after as many rows again (or at unload), not after every commit.
     live.logLength = 0;
     let snapshot: Uint8Array;
@@ -119,7 +171,11 @@ export class DocRegistry {
       this.log.error({ doc: live.path, reason: error instanceof Error ? error.message : String(error) }, 'compaction failed');
       return;
     }
-    this.storage.compact(live.path, snapshot, upto).catch((error: unknown) => this.log.error({ err: error, doc: live.path }, 'compaction failed'));
+    const store = (upto: number): void => {
+      this.storage.compact(live.path, snapshot, upto).catch((error: unknown) => this.log.error({ err: error, doc: live.path }, 'compaction failed'));
+    };
+    if (live.pending === 0) store(live.lastId);
+    else live.durableThrough().then(store, () => this.log.debug({ doc: live.path }, 'compaction dropped: a write it held failed'));
   }
 
   /**
@@ -129,13 +185,16 @@ export class DocRegistry {
    * drops the replaced rows for good (Storage.erase).
    */
   async erase(lives: readonly LiveDoc[]): Promise<void> {
-    await Promise.all(lives.map((live) => live.committed()));
-    const docs = lives
-      .filter((live) => !live.destroyed)
-      .map((live) => {
-        live.logLength = 0;
-        return { doc: live.path, snapshot: Y.encodeStateAsUpdate(live.doc), upto: live.lastId };
-      });
+    // Encoded now, stored once what they hold is durable (see compactNow); a write that fails meanwhile fails the erasure.
+    const docs = await Promise.all(
+      lives
+        .filter((live) => !live.destroyed)
+        .map(async (live) => {
+          live.logLength = 0;
+          const snapshot = Y.encodeStateAsUpdate(live.doc);
+          return { doc: live.path, snapshot, upto: await live.durableThrough() };
+        }),
+    );
     if (docs.length > 0) await this.storage.erase(docs);
   }
 

@@ -17,7 +17,10 @@
  * (lib/sync/slowDown.ts) and then go again by themselves; `refused` with an
  * expired token refreshes it and reconnects; too-many-sockets and
  * too-many-docs (the account holds too much open on other tabs and devices)
- * try again later, backing off; other refusals stop.
+ * try again later, backing off; storage-full, storage-unavailable and
+ * internal on an open socket (the server dropped its copy after a write it
+ * could not store) reconnect by themselves and sync again; other refusals
+ * stop.
  */
 import * as Y from 'yjs';
 import type { WebsocketProvider } from 'y-websocket';
@@ -29,6 +32,7 @@ import {
   prefsPath,
   receiptKey,
   segmentOf,
+  RESYNC_REFUSALS,
   type ControlFrame,
   type ErrorCode,
 } from '@parley/protocol';
@@ -679,6 +683,12 @@ export class SyncHub {
         if (frame.code === 'too-many-sockets' || frame.code === 'too-many-docs') {
           // For now only: other tabs and devices will close theirs. Said once per streak of refusals.
           if (sd.retryLater()) this.#ctx.refused(sd.path, frame.code);
+          return;
+        }
+        if (RESYNC_REFUSALS.includes(frame.code)) {
+          // The server dropped its copy of the document (a write it could not store): the socket closes with
+          // 4503 and y-websocket reconnects, backing off; this copy syncs again and re-sends what the server
+          // lacks. Messages refused meanwhile show as not sent, with the reason, and Retry (see `reject`).
           return;
         }
         if (frame.code === 'rate-limited') {
