@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
-import { conversationPath, inboxPath, MESSAGE_SYNC, prefsPath, segmentOf } from '@parley/protocol';
+import { API_PREFIX, conversationPath, inboxPath, MESSAGE_SYNC, prefsPath, segmentOf } from '@parley/protocol';
 import { signUp } from '../test/helpers.ts';
 import { REPO, rssOf, startProcess, stopProcess, type ServerProcess } from '../test/process.ts';
 import { createRng } from './frames.ts';
@@ -289,13 +289,13 @@ async function stopHonest(child: ChildProcess): Promise<HonestReport> {
   return reply;
 }
 
-/** Asks the server for `/ready` every 500 ms; any HTTP answer (even a 404 before that route exists) shows it is alive. */
+/** Asks the server for `GET /api/v1/ready` every 500 ms; any HTTP answer (200, or 503 while storage is in fault) shows it is alive. */
 function probeForever(url: string, statuses: Record<string, number>, answered: () => void, over: () => boolean): { stop(): Promise<void> } {
   let stopping = false;
   const loop = (async () => {
     while (!stopping && !over()) {
       try {
-        const response = await fetch(`${url}/ready`, { signal: AbortSignal.timeout(2000) });
+        const response = await fetch(`${url}${API_PREFIX}/ready`, { signal: AbortSignal.timeout(2000) });
         await response.arrayBuffer();
         statuses[response.status] = (statuses[response.status] ?? 0) + 1;
         answered();
