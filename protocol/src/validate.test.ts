@@ -1528,6 +1528,40 @@ describe('validateUpdate: what Yjs resolves when it applies an update (issue 13)
     refused(server.submit('alice', bent(marker, (model) => { model.ds = [{ client: ALICE, ranges: [{ clock: after, len: 1 }] }]; })), 'message-recalled');
   });
 
+  test('refuses a struct or a deletion that reaches past 2^53 clocks, where Yjs sums clocks inexactly and throws on its own delete set', () => {
+    const { server, alice } = conversationWithHistory();
+    // Five clocks held, so that a struct from there can end at 2^53 + 4 with a length that is still exact.
+    for (let seq = 1; Y.getState(server.doc.store, ALICE) < 5; seq++) server.accept('alice', capture(alice, () => receipts(alice).set('alice|read', { user: 'alice', seq })));
+    const next = Y.getState(server.doc.store, ALICE);
+    const update = capture(alice, () => messages(alice).set('m2', message('m2')));
+    // A message "written and deleted before it was sent" of billions of clocks, ending at 2^53 + 4 (found by `npm run fuzz`):
+    // 2^53 + 3 rounds to 2^53 + 4, so Yjs looks for the last clock past the struct that holds it.
+    const length = 2 ** 53 + 4 - next;
+    expect(Number.isSafeInteger(length)).toBe(true);
+    const huge = bent(update, (_, [item]) => {
+      if (item === undefined) return;
+      item.content = new Y.ContentDeleted(length);
+      item.length = length;
+    });
+    expect(applyToCopy(server, huge)).toBe('throws: Error: Unexpected case');
+    refused(server.submit('alice', huge), 'schema-invalid');
+    const hugeGc = bent(update, (model) => {
+      const [section] = model.sections;
+      if (section !== undefined) section.structs = [new Y.GC(Y.createID(ALICE, next), Number.MAX_SAFE_INTEGER)];
+    });
+    refused(server.submit('alice', hugeGc), 'schema-invalid');
+    const hugeRange = bent(update, (model) => { model.ds = [{ client: ALICE, ranges: [{ clock: next, len: Number.MAX_SAFE_INTEGER }] }]; });
+    refused(server.submit('alice', hugeRange), 'schema-invalid');
+    // The largest struct whose clocks stay exact is judged like any other.
+    const largest = bent(update, (_, [item]) => {
+      if (item === undefined) return;
+      item.content = new Y.ContentDeleted(Number.MAX_SAFE_INTEGER - next);
+      item.length = Number.MAX_SAFE_INTEGER - next;
+    });
+    expect(applyToCopy(server, largest)).toBe('applies whole');
+    server.accept('alice', largest);
+  });
+
   test('accepts a struct the server holds in part when its rest overwrites the same key (a re-sent merged run), and refuses it under another key', () => {
     const server = new Server();
     const alice = device(server, ALICE);

@@ -19,7 +19,8 @@
  * - Yjs applies the update whole: every id it resolves (origin, right origin,
  *   parent id, of new structs and of re-sent ones alike) is held by the server
  *   or comes earlier in Yjs's own integration order, so `Y.applyUpdate` never
- *   throws half-way nor keeps structs or deletions pending (checked by the
+ *   throws half-way nor keeps structs or deletions pending, and every clock
+ *   and deletion ends within 2^53, where Yjs's clock sums are exact (checked by the
  *   differential fuzz in fuzz/, `npm run fuzz:validator`);
  * - a recall is the sender's, within the recall window, once; an edit is the
  *   sender's, of a text message not recalled; a reaction is about a message
@@ -508,6 +509,7 @@ function judge(
   for (const [client, ranges] of ds.clients) {
     // An empty range past the clocks held is kept pending, and Yjs then fails to encode it; no encoder writes one.
     if (ranges.some((r) => r.len <= 0)) refuse('schema-invalid', `an empty deletion range of client ${client}`);
+    if (ranges.some((r) => !exactClocks(r.clock, r.len))) refuse('schema-invalid', `a deletion range of client ${client} past ${Number.MAX_SAFE_INTEGER} clocks`);
     for (const { clock, len } of mergeRanges(ranges)) {
       if (allDeleted(store, client, clock, len)) continue;
       empty = false;
@@ -582,10 +584,22 @@ function allDeleted(store: Y.Doc['store'], client: number, clock: number, len: n
 }
 
 /**
- * Each client's structs in one section, and no empty struct: Yjs keeps only
- * the last section of a client (the structs of the others are dropped, or
- * wait for clocks that never come), and integrates an empty struct where no
- * clock follows. No Yjs encoder writes either. Counted from the decoded
+ * Whether every clock from `clock` to `clock + length` is an exact number.
+ * Yjs adds and subtracts clocks as doubles: past 2^53 a sum rounds (2^53 + 3
+ * is 2^53 + 4), so Yjs looks for a struct's last clock past its end and throws
+ * half-way through an update (in `tryMergeDeleteSet`, once its structs are
+ * in). No real client comes near: one clock is one inserted item or character.
+ */
+function exactClocks(clock: number, length: number): boolean {
+  return Number.isSafeInteger(clock + length);
+}
+
+/**
+ * Each client's structs in one section, no empty struct, and no struct whose
+ * clocks reach past 2^53 (see exactClocks): Yjs keeps only the last section
+ * of a client (the structs of the others are dropped, or wait for clocks that
+ * never come), and integrates an empty struct where no clock follows. No Yjs
+ * encoder writes any of these. Counted from the decoded
  * structs: a section is a run of one client's consecutive clocks, and the
  * update says how many sections it has.
  */
@@ -597,6 +611,7 @@ function checkSections(update: Uint8Array, structs: readonly DecodedStruct[]): v
   let next = -1;
   for (const struct of structs) {
     if (struct.length <= 0) refuse('schema-invalid', `an empty struct at ${struct.id.client}:${struct.id.clock}`);
+    if (!exactClocks(struct.id.clock, struct.length)) refuse('schema-invalid', `a struct at ${struct.id.client}:${struct.id.clock} reaching past ${Number.MAX_SAFE_INTEGER} clocks`);
     if (struct.id.client !== client || struct.id.clock !== next) {
       client = struct.id.client;
       if (seen.has(client)) refuse('schema-invalid', `client ${client} in more than one section`);

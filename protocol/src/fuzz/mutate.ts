@@ -126,10 +126,18 @@ function pickValue(rng: prng.PRNG, world: World, model: Model): unknown {
   return prng.oneOf(rng, pool);
 }
 
+/**
+ * A length of deleted content, a GC or a skip: short, or one that takes its
+ * struct's clocks past 2^53, where Yjs's sums of clocks round.
+ */
+function pickLength(rng: prng.PRNG): number {
+  return prng.int32(rng, 0, 4) === 0 ? prng.oneOf(rng, [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER - 1, 2 ** 52]) : prng.int32(rng, 0, 3);
+}
+
 function pickContent(rng: prng.PRNG, world: World, model: Model): ReturnType<Y.Item['content']['copy']> {
   switch (prng.int32(rng, 0, 7)) {
     case 0:
-      return new Y.ContentDeleted(prng.int32(rng, 0, 3));
+      return new Y.ContentDeleted(pickLength(rng));
     case 1:
       return new Y.ContentAny([]);
     case 2:
@@ -243,7 +251,7 @@ function mutate(rng: prng.PRNG, world: World, model: Model): string {
       return `content ${item.content.constructor.name} of ${item.length}`;
     case 12: {
       if (section === undefined) break;
-      const len = prng.int32(rng, 0, 3);
+      const len = pickLength(rng);
       section.structs.splice(prng.int32(rng, 0, section.structs.length), 0, prng.bool(rng) ? new Y.GC(Y.createID(section.client, 0), len) : new Y.Skip(Y.createID(section.client, 0), len));
       return `gc or skip of ${len}`;
     }
@@ -251,7 +259,7 @@ function mutate(rng: prng.PRNG, world: World, model: Model): string {
     case 14: {
       const client = prng.int32(rng, 0, 2) === 0 ? pickClient(rng, model) : prng.oneOf(rng, [...DEVICES.alice, ...DEVICES.bob]);
       const clock = pickClock(rng, world, model, client);
-      const len = prng.oneOf(rng, [0, 1, 1, 2, 5, 100]);
+      const len = prng.oneOf(rng, [0, 1, 1, 2, 5, 100, Number.MAX_SAFE_INTEGER]);
       const entry = model.ds.find((d) => d.client === client) ?? model.ds[model.ds.push({ client, ranges: [] }) - 1];
       entry?.ranges.push({ clock, len });
       return `delete ${client}:${clock}+${len}`;
