@@ -13,7 +13,7 @@
  * A crash is the process exiting, or not answering HTTP for `unresponsiveMs`.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -84,6 +84,12 @@ export interface FuzzReport {
    * the highest sample (every 200 ms) in between.
    */
   rss: { cold: number; start: number; peak: number; end: number };
+  /**
+   * The server's own `process.memoryUsage()` (memory-probe.mjs, every second)
+   * at `start` and `end` and its highest heap in between: whether RSS grew
+   * with the live JS heap, with what V8 reserved for it, or outside it.
+   */
+  memory: { start: MemorySample | null; end: MemorySample | null; peakHeapTotal: number };
   /** After the run, every document the hostile accounts wrote is opened again (loaded from storage): those that fail to open. */
   documents: { checked: number; failed: string[] };
   log: {
@@ -104,6 +110,32 @@ export interface FuzzReport {
   exitCode: number | null;
   env: Record<string, string>;
 }
+
+/** One line of memory-probe.mjs: bytes, at a time in ms since the epoch. */
+export interface MemorySample {
+  at: number;
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+/** Every sample memory-probe.mjs has written so far (none if it could not start). */
+function memorySamples(file: string): MemorySample[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as MemorySample);
+}
+
+const PROBE = fileURLToPath(new URL('./memory-probe.mjs', import.meta.url));
 
 export interface Latency {
   count: number;
@@ -129,7 +161,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const say = options.progress ?? (() => undefined);
   const workers = options.workers ?? 8;
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-fuzz-'));
-  const server = await startProcess(dataDir, { env: { ...FUZZ_ENV } });
+  const memoryFile = join(dataDir, 'memory.jsonl');
+  const server = await startProcess(dataDir, { env: { ...FUZZ_ENV, NODE_OPTIONS: `--import ${PROBE}`, PARLEY_FUZZ_MEMORY_FILE: memoryFile } });
   const pid = server.child.pid ?? 0;
   let crash: string | null = null;
   /** Set before the SIGTERM at the end: an exit after it is no crash. */
@@ -190,6 +223,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     const warmUp = Math.min(2000, Math.floor(options.frames / 10));
     await phase(warmUp);
     const rssStart = await quietRss(pid, () => crash !== null);
+    const memoryStart = memorySamples(memoryFile).at(-1) ?? null;
     say(`warm-up: ${tally.frames} frames; RSS ${mb(rssCold)} cold, ${mb(rssStart)} after the warm-up`);
     await phase(options.frames - warmUp);
     const seconds = (performance.now() - started) / 1000;
@@ -200,6 +234,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
 
     const honestReport = await stopHonest(honestProcess);
     const end = await quietRss(pid, () => crash !== null);
+    const samples = memorySamples(memoryFile);
+    const memory = {
+      start: memoryStart,
+      end: samples.at(-1) ?? null,
+      peakHeapTotal: Math.max(0, ...samples.filter((m) => memoryStart === null || m.at >= memoryStart.at).map((m) => m.heapTotal)),
+    };
     clearInterval(sampler);
     await prober.stop();
     ending = true;
@@ -220,6 +260,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         baseline: latency(latencies.filter((l) => l.at < hostileFrom).map((l) => l.ms)),
       },
       rss: { cold: rssCold, start: rssStart, peak: rssPeak, end },
+      memory,
       documents,
       log: countLog(server.lines, stderr.join('')),
       errors: server.lines.filter((l) => l.includes('"level":50') || l.includes('"level":60')).slice(0, 20),
