@@ -10,7 +10,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { failures, runFuzz, type FuzzReport } from './run.ts';
+import { failures, runFuzz, type FuzzReport, type MemorySample } from './run.ts';
 
 /** Done-when of issue 13: the honest ack's p99 during the run. */
 const MAX_ACK_P99_MS = 100;
@@ -28,6 +28,7 @@ const { values } = parseArgs({
 });
 
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+const memory = (m: MemorySample | null): string => (m === null ? 'not sampled' : `${mb(m.rss)} / ${mb(m.heapTotal)} / ${mb(m.heapUsed)} / ${mb(m.external)}`);
 const ms = (value: number): string => `${value.toFixed(1)} ms`;
 
 function print(r: FuzzReport): void {
@@ -39,6 +40,7 @@ function print(r: FuzzReport): void {
     `honest messages: sent ${h.sent}, acknowledged ${h.acked}, delivered ${h.delivered}; refused ${JSON.stringify(h.rejected)}; socket closes ${h.closes}`,
     `honest ack during the run: p50 ${ms(h.ack.p50)}, p99 ${ms(h.ack.p99)}, max ${ms(h.ack.max)} (${h.ack.count} messages); alone before it: p50 ${ms(h.baseline.p50)}, p99 ${ms(h.baseline.p99)}, max ${ms(h.baseline.max)} (${h.baseline.count})`,
     `RSS: cold ${mb(r.rss.cold)}, start (after the warm-up) ${mb(r.rss.start)}, peak ${mb(r.rss.peak)}, end ${mb(r.rss.end)} (${((r.rss.end / r.rss.start - 1) * 100).toFixed(1)}% of the start)`,
+    `server memory (rss / V8 heap reserved / JS heap used / external): start ${memory(r.memory.start)}; end ${memory(r.memory.end)}; V8 heap reserved at its peak ${mb(r.memory.peakHeapTotal)}`,
     `documents opened again after the run: ${r.documents.checked - r.documents.failed.length} of ${r.documents.checked}`,
     `log: ${r.log.lines} lines, ${r.log.warnings} at warn or above, ${r.log.malformedFrameLines} malformed-frame lines, ${r.log.stackTraces} stack traces`,
     `log by message: ${JSON.stringify(r.log.byMessage)}`,

@@ -13,7 +13,7 @@
  * A crash is the process exiting, or not answering HTTP for `unresponsiveMs`.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -80,10 +80,16 @@ export interface FuzzReport {
   honest: Omit<HonestReport, 'type' | 'latencies'> & { ack: Latency; baseline: Latency };
   /**
    * Bytes. `cold`: before any hostile frame; `start`: after the warm-up, once
-   * its documents are unloaded; `end`: after the run, the same way; `peak`:
+   * its documents are unloaded and a full garbage collection ran; `end`: after the run, the same way; `peak`:
    * the highest sample (every 200 ms) in between.
    */
   rss: { cold: number; start: number; peak: number; end: number };
+  /**
+   * The server's own `process.memoryUsage()` (memory-probe.mjs, every second)
+   * right after the collections at `start` and `end`, and its highest heap in between: whether RSS grew
+   * with the live JS heap, with what V8 reserved for it, or outside it.
+   */
+  memory: { start: MemorySample | null; end: MemorySample | null; peakHeapTotal: number };
   /** After the run, every document the hostile accounts wrote is opened again (loaded from storage): those that fail to open. */
   documents: { checked: number; failed: string[] };
   log: {
@@ -104,6 +110,34 @@ export interface FuzzReport {
   exitCode: number | null;
   env: Record<string, string>;
 }
+
+/** One line of memory-probe.mjs: bytes, at a time in ms since the epoch. */
+export interface MemorySample {
+  at: number;
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  /** Taken right after a full garbage collection the fuzzer asked for (SIGUSR2). */
+  collected: boolean;
+}
+
+/** Every sample memory-probe.mjs has written so far (none if it could not start). */
+function memorySamples(file: string): MemorySample[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as MemorySample);
+}
+
+const PROBE = fileURLToPath(new URL('./memory-probe.mjs', import.meta.url));
 
 export interface Latency {
   count: number;
@@ -129,7 +163,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const say = options.progress ?? (() => undefined);
   const workers = options.workers ?? 8;
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-fuzz-'));
-  const server = await startProcess(dataDir, { env: { ...FUZZ_ENV } });
+  const memoryFile = join(dataDir, 'memory.jsonl');
+  const server = await startProcess(dataDir, { env: { ...FUZZ_ENV, NODE_OPTIONS: `--expose-gc --import ${PROBE}`, PARLEY_FUZZ_MEMORY_FILE: memoryFile } });
   const pid = server.child.pid ?? 0;
   let crash: string | null = null;
   /** Set before the SIGTERM at the end: an exit after it is no crash. */
@@ -189,7 +224,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     // the heap to its working size; the start RSS is taken after it, once its documents are unloaded.
     const warmUp = Math.min(2000, Math.floor(options.frames / 10));
     await phase(warmUp);
-    const rssStart = await quietRss(pid, () => crash !== null);
+    const collect = (): Promise<void> => collectGarbage(server, memoryFile);
+    const rssStart = await quietRss(pid, () => crash !== null, collect);
+    const memoryStart = memorySamples(memoryFile).filter((m) => m.collected).at(-1) ?? null;
     say(`warm-up: ${tally.frames} frames; RSS ${mb(rssCold)} cold, ${mb(rssStart)} after the warm-up`);
     await phase(options.frames - warmUp);
     const seconds = (performance.now() - started) / 1000;
@@ -199,7 +236,13 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     say(`${tally.frames} frames in ${seconds.toFixed(1)} s; stopping the honest client`);
 
     const honestReport = await stopHonest(honestProcess);
-    const end = await quietRss(pid, () => crash !== null);
+    const end = await quietRss(pid, () => crash !== null, collect);
+    const samples = memorySamples(memoryFile);
+    const memory = {
+      start: memoryStart,
+      end: samples.filter((m) => m.collected).at(-1) ?? null,
+      peakHeapTotal: Math.max(0, ...samples.filter((m) => memoryStart === null || m.at >= memoryStart.at).map((m) => m.heapTotal)),
+    };
     clearInterval(sampler);
     await prober.stop();
     ending = true;
@@ -220,6 +263,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         baseline: latency(latencies.filter((l) => l.at < hostileFrom).map((l) => l.ms)),
       },
       rss: { cold: rssCold, start: rssStart, peak: rssPeak, end },
+      memory,
       documents,
       log: countLog(server.lines, stderr.join('')),
       errors: server.lines.filter((l) => l.includes('"level":50') || l.includes('"level":60')).slice(0, 20),
@@ -315,18 +359,34 @@ function probeForever(url: string, statuses: Record<string, number>, answered: (
 
 /**
  * The RSS of a quiet server: the hostile sockets are closed, so their
- * documents unload after PARLEY_UNLOAD_AFTER_MS (1 s); then the lowest of
+ * documents unload after PARLEY_UNLOAD_AFTER_MS (1 s); then a full garbage
+ * collection (collectGarbage), then the lowest of
  * ten samples over 5 s, for V8 gives freed pages back some seconds after
  * the allocation stops.
  */
-async function quietRss(pid: number, over: () => boolean): Promise<number> {
+async function quietRss(pid: number, over: () => boolean, collect: () => Promise<void>): Promise<number> {
   await wait(2000);
+  if (!over()) await collect();
   let low = Number.POSITIVE_INFINITY;
   for (let i = 0; i < 10 && !over(); i++) {
     low = Math.min(low, rssOf(pid));
     await wait(500);
   }
   return low;
+}
+
+/**
+ * Asks the server for a full garbage collection (SIGUSR2 to memory-probe.mjs)
+ * and waits until its sample after it is written. An idle server allocates
+ * nothing, so V8 starts no collection by itself: without this the end RSS
+ * counts the garbage of the last seconds of the run (in one 100,000-frame run
+ * 145 MB of a 175 MB heap), and the figure says how busy the run was, not what
+ * the server keeps.
+ */
+async function collectGarbage(server: ServerProcess, memoryFile: string): Promise<void> {
+  const before = memorySamples(memoryFile).filter((m) => m.collected).length;
+  server.child.kill('SIGUSR2');
+  for (let i = 0; i < 100 && memorySamples(memoryFile).filter((m) => m.collected).length === before; i++) await wait(50);
 }
 
 /**
