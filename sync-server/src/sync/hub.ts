@@ -18,6 +18,7 @@ import * as Y from 'yjs';
 import {
   conversationId,
   conversationPath,
+  prefsPath,
   decide,
   errorMessage,
   segmentOf,
@@ -698,7 +699,14 @@ export class SyncHub implements UpdateSink {
           });
         }),
       );
-      await this.registry.erase([live, ...live.dependencies]);
+      // The author's prefs document too: a draft of the message, saved while it was typed and cleared
+      // when it was sent, is still in its stored updates.
+      const authors = await Promise.all([...new Set(recalled.map((r) => r.message.from))].map((user) => this.registry.acquire(prefsPath(user))));
+      try {
+        await this.registry.erase([live, ...live.dependencies, ...authors]);
+      } finally {
+        for (const prefs of authors) this.registry.release(prefs);
+      }
     } finally {
       this.registry.release(live);
     }

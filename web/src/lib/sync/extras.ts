@@ -96,7 +96,12 @@ export interface ExtrasContext {
   peer: string;
   segment: string;
   synced: SyncedDoc;
-  /** Compacts the inbox document (its stored updates hold earlier previews, the recalled text among them). */
+  /**
+   * Compacts the user's own documents that may have held the recalled text:
+   * the inbox (its stored updates hold earlier previews) and the prefs
+   * document (a draft of the message, saved while it was typed and cleared
+   * when it was sent, stays in its stored updates until it is compacted).
+   */
   compactInbox: () => Promise<void>;
   error: (e: unknown) => void;
 }
@@ -236,7 +241,8 @@ export function attachExtras(doc: Y.Doc, ctx: ExtrasContext): Extras {
       }
       await db.messages.bulkPut(rows);
     });
-    // The inbox's stored updates hold earlier previews: compacted now, and again once the server rewrote the entry.
+    // The inbox's stored updates hold earlier previews (and the prefs document's an earlier draft): compacted
+    // now, and the inbox again once the server rewrote the entry.
     inboxAfterRecall.add(peer);
     await ctx.compactInbox();
   }

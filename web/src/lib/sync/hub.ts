@@ -345,7 +345,11 @@ export class SyncHub {
     const receipts = doc.getMap<unknown>('receipts');
     const entry = this.#docs.get(sd.path);
     // Edits, reactions, replies and recalls: rows are built with them (extras.ts).
-    const compactInbox = (): Promise<void> => this.#docs.get(inboxPath(me))?.synced.compact() ?? Promise.resolve();
+    // After a recall: the inbox's stored updates hold the old preview, the prefs document's the message's draft.
+    const compactInbox = async (): Promise<void> => {
+      await this.#docs.get(inboxPath(me))?.synced.compact();
+      await this.#docs.get(prefsPath(me))?.synced.compact();
+    };
     const extras = attachExtras(doc, { me, peer, segment: path.segment, synced: sd, compactInbox, error: this.#ctx.error });
 
     const materialise = (ids: Set<string>, receiptKeys: Iterable<string>): Promise<unknown> => {
