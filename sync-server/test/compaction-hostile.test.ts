@@ -19,6 +19,7 @@ import { WebSocket } from 'ws';
 import * as Y from 'yjs';
 import { conversationPath, MESSAGE_CONTROL, MESSAGE_SYNC, parseControlFrame, type ControlFrame } from '@parley/protocol';
 import { SqliteStorage } from '../src/storage/sqlite.ts';
+import { syncStep2Message } from '../src/sync/frames.ts';
 import { message, signUp, tempDir, thisSegment, waitFor, cleanup } from './helpers.ts';
 import { killProcesses, startProcess, stopProcess } from './process.ts';
 
@@ -43,14 +44,6 @@ const RANGES: readonly [number, number][] = [
   [99, 5],
   [2 ** 53 - 1, 7],
 ];
-
-function updateFrame(update: Uint8Array): Uint8Array {
-  const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, MESSAGE_SYNC);
-  encoding.writeVarUint(encoder, 2);
-  encoding.writeVarUint8Array(encoder, update);
-  return encoding.toUint8Array(encoder);
-}
 
 /** An update of no structs whose delete set is RANGES of CLIENT. */
 function hostileDeleteSet(): Uint8Array {
@@ -98,10 +91,10 @@ describe('compaction of a document a client damaged', () => {
     doc.clientID = CLIENT;
     const sent = message('mallory', 'alice', 'hello');
     doc.getMap('messages').set(sent.id, sent);
-    socket.ws.send(updateFrame(Y.encodeStateAsUpdate(doc)));
+    socket.ws.send(syncStep2Message(Y.encodeStateAsUpdate(doc)));
     doc.destroy();
     await waitFor(() => socket.frames.some((f) => f.type === 'ack' && f.msgIds.includes(sent.id)), 'the message acknowledged');
-    socket.ws.send(updateFrame(hostileDeleteSet()));
+    socket.ws.send(syncStep2Message(hostileDeleteSet()));
     await waitFor(() => socket.frames.some((f) => f.type === 'reject'), 'the answer to the delete set');
     // Its ranges reach past 2^53 clocks: refused before the validator even asks whether the server holds them.
     expect(socket.frames.find((f) => f.type === 'reject')).toMatchObject({ code: 'schema-invalid' });
