@@ -1,25 +1,18 @@
 /**
  * Accounts: sign-up, sign-in (password or app token), refresh, sign-out,
  * password change, profiles. Every sign-in is a session (sessions.ts).
- * Refusals are thrown as `Refusal` and turned into HTTP errors by the one
- * error funnel in http/errors.ts.
+ * Refusals are thrown as `Refusal` (errors.ts) and turned into HTTP errors by
+ * the one error funnel in http/errors.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { cleanNickname, isReservedUserId, type ProfileEntry, type Session } from '@parley/protocol';
+import { Refusal } from '../errors.ts';
+import { profileOf } from '../social/profiles.ts';
 import type { Storage, UserRecord } from '../storage/storage.ts';
-import { shownAvatar } from './avatar.ts';
 import { checkPassword } from './password-policy.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
-import { Refusal } from './refusal.ts';
 import type { Sessions } from './sessions.ts';
 import type { Tokens } from './tokens.ts';
-
-export { Refusal } from './refusal.ts';
-
-export function profileOf(user: UserRecord): ProfileEntry {
-  const avatar = shownAvatar(user.avatar);
-  return avatar === null ? { id: user.id, nickname: user.nickname } : { id: user.id, nickname: user.nickname, avatar };
-}
 
 /** A nickname as stored (cleaned, see protocol names.ts), or the `nickname-invalid` refusal. */
 export function nicknameOf(nickname: string): string {

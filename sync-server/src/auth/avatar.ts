@@ -5,11 +5,11 @@
  * were sent it). Anything else — an external URL, a data: URL — is refused
  * with avatar-invalid, so showing a profile never makes a peer's browser
  * fetch a third party's address. Such values stored before this rule are
- * not served (profileOf drops them).
+ * not served (social/profiles.ts drops them).
  */
-import { avatarHash, isAvatarUrl } from '@parley/protocol';
+import { avatarHash } from '@parley/protocol';
+import { Refusal } from '../errors.ts';
 import type { Storage } from '../storage/storage.ts';
-import { Refusal } from './accounts.ts';
 
 /** Refuses an avatar that is not media of this server (readable by `user`, when a user sets it). */
 export async function checkAvatar(storage: Storage, avatar: string | undefined, user: string | null): Promise<void> {
@@ -18,9 +18,4 @@ export async function checkAvatar(storage: Storage, avatar: string | undefined, 
   if (hash === null) throw new Refusal('avatar-invalid');
   const readable = user === null ? (await storage.getMedia(hash)) !== undefined : await storage.mayReadMedia(hash, user);
   if (!readable) throw new Refusal('avatar-invalid', 'no such image uploaded to this server');
-}
-
-/** A stored avatar as profiles show it: one of another form (stored before the rule) is dropped. */
-export function shownAvatar(avatar: string | null): string | null {
-  return avatar !== null && isAvatarUrl(avatar) ? avatar : null;
 }

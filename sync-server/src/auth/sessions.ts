@@ -18,9 +18,9 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { SessionInfo } from '@parley/protocol';
+import { Refusal } from '../errors.ts';
 import type { Log } from '../log.ts';
 import type { Storage } from '../storage/storage.ts';
-import { Refusal } from './refusal.ts';
 
 /** `lastUsed` is written at most this often per session: one small write a minute, not one per request. */
 export const TOUCH_EVERY_MS = 60_000;

@@ -36,9 +36,11 @@ import {
   type Element,
   type Profile,
 } from '@parley/protocol';
-import { nicknameOf, profileOf, Refusal } from '../auth/accounts.ts';
+import { nicknameOf } from '../auth/accounts.ts';
 import { checkAvatar } from '../auth/avatar.ts';
 import type { Tokens } from '../auth/tokens.ts';
+import { Refusal } from '../errors.ts';
+import { profileOf } from '../social/profiles.ts';
 import type { DiskWatch } from '../storage/disk.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';

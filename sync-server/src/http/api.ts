@@ -17,7 +17,8 @@ import {
   UpdateProfileRequest,
   UserId,
 } from '@parley/protocol';
-import { Refusal, type Accounts } from '../auth/accounts.ts';
+import type { Accounts } from '../auth/accounts.ts';
+import { Refusal } from '../errors.ts';
 import { checkAvatar } from '../auth/avatar.ts';
 import type { RateLimits } from './rate-limits.ts';
 import { labelOf, type Sessions } from '../auth/sessions.ts';

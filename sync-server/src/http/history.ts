@@ -5,7 +5,8 @@
  * cleared cache) pages through it without opening every segment's document.
  */
 import { API_PREFIX, HistoryPage, MemberHistoryQuery, SegmentList, UserId } from '@parley/protocol';
-import { Refusal, type Accounts } from '../auth/accounts.ts';
+import type { Accounts } from '../auth/accounts.ts';
+import { Refusal } from '../errors.ts';
 import type { SyncHub } from '../sync/hub.ts';
 import { parseBody } from './errors.ts';
 import type { Caller, RouteBook } from './routes.ts';

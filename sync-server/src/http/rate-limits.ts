@@ -22,8 +22,8 @@
  */
 import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { userIdKey } from '@parley/protocol';
-import { Refusal } from '../auth/accounts.ts';
 import type { Config } from '../config.ts';
+import { Refusal } from '../errors.ts';
 
 const MINUTE = 60;
 const HOUR = 60 * MINUTE;

@@ -1,7 +1,8 @@
 /** The user's friends, friend requests and blocklist (`/api/v1/friends`, `/api/v1/blocklist`). */
 
 import { API_PREFIX, Blocklist, FriendList, FriendRequestBody, FriendRequests, Ok, UserId } from '@parley/protocol';
-import { Refusal, type Accounts } from '../auth/accounts.ts';
+import type { Accounts } from '../auth/accounts.ts';
+import { Refusal } from '../errors.ts';
 import type { SyncHub } from '../sync/hub.ts';
 import { parseBody } from './errors.ts';
 import type { Caller, RouteBook } from './routes.ts';

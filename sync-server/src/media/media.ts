@@ -8,7 +8,7 @@
  * even whether some conversation holds that file.
  */
 import { MEDIA_HASH_PATTERN, mediaUrl } from '@parley/protocol';
-import { Refusal } from '../auth/accounts.ts';
+import { Refusal } from '../errors.ts';
 import type { Log } from '../log.ts';
 import type { DiskWatch } from '../storage/disk.ts';
 import type { MediaRecord, Storage } from '../storage/storage.ts';

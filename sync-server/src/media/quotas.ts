@@ -13,7 +13,7 @@
  * A user's decisions run one at a time (`alone`), so two requests at once
  * cannot both take the last of a quota.
  */
-import { Refusal } from '../auth/accounts.ts';
+import { Refusal } from '../errors.ts';
 import type { DiskWatch } from '../storage/disk.ts';
 import type { Storage } from '../storage/storage.ts';
 import { UploadRefusal } from './refusal.ts';

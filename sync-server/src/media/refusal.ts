@@ -1,6 +1,6 @@
 /** A refusal of an upload request, with what the HTTP answer must also carry. */
 import type { ErrorCode } from '@parley/protocol';
-import { Refusal } from '../auth/accounts.ts';
+import { Refusal } from '../errors.ts';
 
 export class UploadRefusal extends Refusal {
   constructor(

@@ -33,7 +33,7 @@ import {
   type UploadStatus,
 } from '@parley/protocol';
 import type { z } from 'zod';
-import { Refusal } from '../auth/accounts.ts';
+import { Refusal } from '../errors.ts';
 import type { Log } from '../log.ts';
 import type { MediaRecord, Storage, UploadRecord } from '../storage/storage.ts';
 import { normaliseMime } from './headers.ts';

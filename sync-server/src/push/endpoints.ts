@@ -21,7 +21,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
-import { Refusal } from '../auth/accounts.ts';
+import { Refusal } from '../errors.ts';
 
 /**
  * The push services of the browsers that can install Parley: Chrome, Edge on

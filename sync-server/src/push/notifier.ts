@@ -7,8 +7,8 @@
  */
 import type * as Y from 'yjs';
 import { pushTopic, type Message, type ProfileEntry, type PushPayload } from '@parley/protocol';
-import { profileOf } from '../auth/accounts.ts';
 import type { Log } from '../log.ts';
+import { profileOf } from '../social/profiles.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { ConversationEvent, HubObserver } from '../sync/hub.ts';
 import type { MuteMirror } from './mutes.ts';

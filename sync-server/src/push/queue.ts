@@ -20,7 +20,7 @@
  * the two).
  */
 import { PUSH_TTL_SECONDS, PushPayload } from '@parley/protocol';
-import { Refusal } from '../auth/accounts.ts';
+import { Refusal } from '../errors.ts';
 import type { Log } from '../log.ts';
 import type { QueuedPush, Storage } from '../storage/storage.ts';
 import { MAX_ATTEMPTS, retryAfterMs, retryDelay } from './backoff.ts';

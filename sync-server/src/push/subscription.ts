@@ -6,7 +6,7 @@
  */
 import { createECDH } from 'node:crypto';
 import type { PushSubscriptionBody } from '@parley/protocol';
-import { Refusal } from '../auth/accounts.ts';
+import { Refusal } from '../errors.ts';
 import type { PushSubscriptionRecord } from '../storage/storage.ts';
 
 const decode = (value: string): Buffer | null => (/^[A-Za-z0-9_-]+={0,2}$/.test(value) ? Buffer.from(value.replace(/=+$/, ''), 'base64url') : null);

@@ -12,7 +12,7 @@
  * may hold B while B's does not hold A. A request + accept adds both ways.
  */
 import { LIMITS } from '@parley/protocol';
-import { Refusal } from '../auth/accounts.ts';
+import { Refusal } from '../errors.ts';
 import type { RelationChange, RelationKind, Storage } from '../storage/storage.ts';
 import type { SettingsStore } from './settings.ts';
 

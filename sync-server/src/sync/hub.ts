@@ -39,7 +39,8 @@ import {
   scanUpdate,
   type UpdateBudget,
 } from '@parley/protocol';
-import { profileOf, Refusal } from '../auth/accounts.ts';
+import { Refusal } from '../errors.ts';
+import { profileOf } from '../social/profiles.ts';
 import type { Log } from '../log.ts';
 import { GroupCommit } from '../storage/group-commit.ts';
 import { StorageFaultError, StorageHealth, type StorageFaultCode } from '../storage/health.ts';
