@@ -1,17 +1,22 @@
 /**
  * The server's configuration, parsed once from the environment at start into a
  * typed object. A bad value stops the start with a message naming the variable.
+ *
+ * Over 300 lines on purpose: this is the one table of settings, each with its
+ * default and why, and loadConfig beside it reads each in one line. How one
+ * value is read is in config/values.ts, the generated secrets in
+ * config/secrets.ts, the push allow-list's syntax in config/push-allow.ts.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_SYNC_LIMITS } from '@parley/protocol';
-import { parsePushAllow, type PushAllowList } from './push/endpoints.ts';
-import { checkDatabasePresent, restoreCommand, type StartupCheck } from './storage/data-dir.ts';
-import { makeDirectoryDurably, writeFileDurably } from './storage/durable-files.ts';
-
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+import type { PushAllowList } from './config/push-allow.ts';
+import { fileSecret } from './config/secrets.ts';
+import { ConfigError, frameAndUpdate, GiB, integer, MiB, pushAllow, startupCheck, vapidSubject } from './config/values.ts';
+import { LOG_LEVELS, type LogLevel } from './log.ts';
+import { checkDatabasePresent, type StartupCheck } from './storage/data-dir.ts';
+import { makeDirectoryDurably } from './storage/durable-files.ts';
 
 export interface Config {
   /** PARLEY_PORT, default 8080; 0 picks a free port (tests). */
@@ -259,117 +264,7 @@ export interface Config {
   startupCheck: StartupCheck;
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
-const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-  }
-  return value;
-}
-
-const MiB = 1024 * 1024;
-const GiB = 1024 * MiB;
-
-export const DEFAULT_VAPID_SUBJECT = 'mailto:admin@parley.invalid';
-
-/** A VAPID subject push services accept: mailto: or https:, and no localhost (Apple answers BadJwtToken). */
-function vapidSubject(env: NodeJS.ProcessEnv): string {
-  const raw = env.PARLEY_VAPID_SUBJECT;
-  if (raw === undefined || raw === '') return DEFAULT_VAPID_SUBJECT;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(`PARLEY_VAPID_SUBJECT must be a mailto: or https: URL, got "${raw}"`);
-  }
-  if (url.protocol !== 'mailto:' && url.protocol !== 'https:') throw new ConfigError(`PARLEY_VAPID_SUBJECT must be a mailto: or https: URL, got "${raw}"`);
-  const host = url.protocol === 'mailto:' ? (url.pathname.split('@').pop() ?? '') : url.hostname;
-  if (isLocalHost(host)) {
-    throw new ConfigError(
-      `PARLEY_VAPID_SUBJECT must not point at localhost ("${raw}"): Apple's push service refuses such a subject; use a mailto: address or https: URL of a real domain`,
-    );
-  }
-  return raw;
-}
-
-const STARTUP_CHECKS: readonly StartupCheck[] = ['quick', 'full', 'off'];
-
-function startupCheck(env: NodeJS.ProcessEnv): StartupCheck {
-  const raw = env.PARLEY_STARTUP_CHECK;
-  if (raw === undefined || raw === '') return 'quick';
-  if (!(STARTUP_CHECKS as readonly string[]).includes(raw)) throw new ConfigError(`PARLEY_STARTUP_CHECK must be one of ${STARTUP_CHECKS.join(', ')}, got "${raw}"`);
-  return raw as StartupCheck;
-}
-
-function pushAllow(env: NodeJS.ProcessEnv): PushAllowList {
-  try {
-    return parsePushAllow(env.PARLEY_PUSH_ALLOW);
-  } catch (error) {
-    throw new ConfigError(`PARLEY_PUSH_ALLOW: ${(error as Error).message}`);
-  }
-}
-
-/** localhost, *.localhost, 127.0.0.0/8 and ::1, however written in a URL. */
-export function isLocalHost(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
-  return h === 'localhost' || h.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::1' || h === '0:0:0:0:0:0:0:1';
-}
-
-/** What generating a secret anew costs, for the message that offers it. */
-const NEW_SECRET_COSTS: Record<string, string> = {
-  'jwt-secret': 'access tokens issued before stop working and devices refresh them',
-  'app-secret': "the app backend that mints app tokens must be given the new one",
-  'admin-key': 'admin clients must be given the new one',
-};
-
-/**
- * A secret kept in a file of the data dir, created on first start (durably:
- * an empty file after a power cut would stop every later start). One found
- * empty or too short stops the start with what to do about it.
- */
-function fileSecret(dataDir: string, name: string): string {
-  const file = join(dataDir, name);
-  if (existsSync(file)) {
-    const secret = readFileSync(file, 'utf8').trim();
-    if (secret.length < 32) {
-      const what = secret.length === 0 ? 'is empty' : 'holds a secret shorter than 32 characters';
-      throw new ConfigError(`${file} ${what} (damaged, perhaps by a crash while it was first written). ${secretAdvice(dataDir, name, NEW_SECRET_COSTS[name] ?? 'whatever it signed stops being valid')}`);
-    }
-    return secret;
-  }
-  const secret = randomBytes(32).toString('base64url');
-  writeFileDurably(file, `${secret}\n`);
-  return secret;
-}
-
-/** The frame limit and the update budget, which must leave room for a `reject` frame's update below the frame limit. */
-function frameAndUpdate(env: NodeJS.ProcessEnv): { maxFrameBytes: number; maxUpdateBytes: number } {
-  const maxFrameBytes = integer(env, 'PARLEY_MAX_FRAME_BYTES', DEFAULT_SYNC_LIMITS.maxFrameBytes, 128 * 1024, 256 * MiB);
-  const maxUpdateBytes = integer(env, 'PARLEY_MAX_UPDATE_BYTES', DEFAULT_SYNC_LIMITS.maxUpdateBytes, 64 * 1024, 255 * MiB);
-  if (maxUpdateBytes > maxFrameBytes - 1024) {
-    throw new ConfigError(
-      `PARLEY_MAX_UPDATE_BYTES (${maxUpdateBytes}) must be at least 1 KiB below PARLEY_MAX_FRAME_BYTES (${maxFrameBytes}), so that an update over the budget is refused with a reject frame instead of closing the socket`,
-    );
-  }
-  return { maxFrameBytes, maxUpdateBytes };
-}
-
-/** What to do about a damaged secret file: the backup holds it; a new one costs `cost`. */
-export function secretAdvice(dataDir: string, name: string, cost: string): string {
-  return (
-    `Restore it from a backup: copy ${name} from the backup directory into ${dataDir}, or restore the whole data dir with ` +
-    `\`${restoreCommand(dataDir)}\`. Or delete it to generate a new one (${cost}).`
-  );
-}
 
 /** The data dir from PARLEY_DATA_DIR (default ./data), as the server and the backup tools find it. */
 export function dataDirOf(env: NodeJS.ProcessEnv): string {
@@ -382,7 +277,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   // Before any secret is generated: generated secrets beside no database are a lost database.
   checkDatabasePresent(dataDir);
   const logLevel = (env.PARLEY_LOG_LEVEL ?? 'info') as LogLevel;
-  if (!LEVELS.includes(logLevel)) throw new ConfigError(`PARLEY_LOG_LEVEL must be one of ${LEVELS.join(', ')}`);
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`PARLEY_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   if (env.PARLEY_APP_SECRET !== undefined && env.PARLEY_APP_SECRET !== '' && env.PARLEY_APP_SECRET.length < 16) throw new ConfigError('PARLEY_APP_SECRET must be at least 16 characters');
   if (env.PARLEY_ADMIN_KEY !== undefined && env.PARLEY_ADMIN_KEY !== '' && env.PARLEY_ADMIN_KEY.length < 16) throw new ConfigError('PARLEY_ADMIN_KEY must be at least 16 characters');
   let staticDir: string | null;

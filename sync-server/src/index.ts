@@ -21,7 +21,8 @@ import { SqliteStorage } from './storage/sqlite.ts';
 import type { Storage } from './storage/storage.ts';
 import { SyncHub } from './sync/hub.ts';
 
-export { loadConfig, ConfigError, type Config } from './config.ts';
+export { loadConfig, type Config } from './config.ts';
+export { ConfigError } from './config/values.ts';
 export { DataDirError } from './storage/data-dir.ts';
 
 export interface Parley {

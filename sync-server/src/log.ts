@@ -1,6 +1,8 @@
 /** The server's logger: pino, JSON lines on stdout (or on `destination`: tests read what was logged). */
 import { pino, type DestinationStream, type Logger } from 'pino';
-import type { LogLevel } from './config.ts';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export type Log = Logger;
 export type LogDestination = DestinationStream;

@@ -10,7 +10,8 @@ import * as Y from 'yjs';
 import { bodyBytes, conversationPath, DEFAULT_SYNC_LIMITS, LIMITS, type ControlFrame, type Message } from '@parley/protocol';
 // The web app's own code: it imports nothing of the browser.
 import { sendInPieces } from '@parley/web/src/lib/sync/pieces.ts';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { loadConfig } from '../src/config.ts';
+import { ConfigError } from '../src/config/values.ts';
 import { acks, cleanup, message, openDoc, send, signUp, startServer, synced, tempDir, thisSegment, waitFor, type Client, type TestServer } from './helpers.ts';
 import { killProcesses, startProcess } from './process.ts';
 

@@ -17,7 +17,8 @@ import {
   type PushSubscriptionBody,
   type Session,
 } from '@parley/protocol';
-import { ConfigError, DEFAULT_VAPID_SUBJECT, loadConfig } from '../src/config.ts';
+import { loadConfig } from '../src/config.ts';
+import { ConfigError, DEFAULT_VAPID_SUBJECT } from '../src/config/values.ts';
 import { startParley } from '../src/index.ts';
 import type { Resolver } from '../src/push/endpoints.ts';
 import { FakePushService } from './push-service.ts';

@@ -10,7 +10,8 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { loadConfig } from '../src/config.ts';
+import { ConfigError } from '../src/config/values.ts';
 import { cleanup, startServer, tempDir } from './helpers.ts';
 import { killProcesses, startProcess, startRefused, type ServerProcess } from './process.ts';
 import { missingDurableWrite, readTrace, TRACED } from './strace.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isPublicAddress, parsePushAllow, PushEndpoints, type ResolvedAddress, type Resolver } from './endpoints.ts';
+import { parsePushAllow } from '../config/push-allow.ts';
+import { isPublicAddress, PushEndpoints, type ResolvedAddress, type Resolver } from './endpoints.ts';
 
 /** A resolver that answers from a table, and counts its calls. */
 function table(answers: Record<string, string[]>): Resolver & { calls: string[] } {

@@ -8,60 +8,13 @@
  * every address is judged; the request then goes to the checked address (see
  * sender.ts), so a second answer from the name's DNS (rebinding) is never
  * asked for. The check runs when a device subscribes and again before every
- * push.
- *
- * The allow-list (PARLEY_PUSH_ALLOW, comma-separated):
- *   fcm.googleapis.com        that host name exactly
- *   *.notify.windows.com      any host name under that domain (not the domain itself)
- *   *                         any host name (still https:443 and public addresses only)
- *   default                   the browsers' push services, PUSH_ALLOW_DEFAULT
- *   http://127.0.0.1:43210    exactly that origin (scheme, host, port), whatever it
- *                             resolves to: a test's push service, or one on the
- *                             operator's own network
+ * push. The allow-list is PARLEY_PUSH_ALLOW, parsed with the rest of the
+ * configuration (config/push-allow.ts).
  */
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
+import type { PushAllowList } from '../config/push-allow.ts';
 import { Refusal } from '../errors.ts';
-
-/**
- * The push services of the browsers that can install Parley: Chrome, Edge on
- * Android, Opera and Samsung Internet (FCM: fcm.googleapis.com), Firefox
- * (Mozilla's autopush: updates.push.services.mozilla.com), Edge on Windows
- * (WNS: <region>.notify.windows.com) and Safari (web.push.apple.com).
- */
-export const PUSH_ALLOW_DEFAULT = ['fcm.googleapis.com', '*.push.services.mozilla.com', '*.notify.windows.com', 'web.push.apple.com', '*.push.apple.com'] as const;
-
-/** A parsed PARLEY_PUSH_ALLOW. */
-export interface PushAllowList {
-  /** Host names, lower case: `*` (any), `*.domain` (under it) or an exact name. */
-  hosts: string[];
-  /** Origins (`scheme://host:port`, as URL.origin writes them) allowed as they are. */
-  origins: string[];
-}
-
-/** Parses PARLEY_PUSH_ALLOW; throws an Error naming the entry it cannot read. */
-export function parsePushAllow(raw: string | undefined): PushAllowList {
-  const entries = raw === undefined || raw.trim() === '' ? ['default'] : raw.split(',').map((e) => e.trim());
-  const list: PushAllowList = { hosts: [], origins: [] };
-  for (const entry of entries) {
-    if (entry === '') continue;
-    if (entry === 'default') list.hosts.push(...PUSH_ALLOW_DEFAULT);
-    else if (entry.includes('://')) {
-      let url: URL;
-      try {
-        url = new URL(entry);
-      } catch {
-        throw new Error(`"${entry}" is not an origin`);
-      }
-      if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username !== '' || url.password !== '' || !/^[a-z]+:\/\/[^/]+\/?$/i.test(entry)) {
-        throw new Error(`"${entry}" is not an http(s) origin (scheme://host[:port], nothing more)`);
-      }
-      list.origins.push(url.origin);
-    } else if (/^(\*|(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*)$/i.test(entry)) list.hosts.push(entry.toLowerCase());
-    else throw new Error(`"${entry}" is neither a host name, *.domain, *, default nor an origin`);
-  }
-  return list;
-}
 
 /** An address a name resolved to. */
 export interface ResolvedAddress {

@@ -6,7 +6,8 @@
  *   → queue: rows in storage → sender: encrypt, sign, POST → push service
  */
 import type { PushSubscriptionBody } from '@parley/protocol';
-import { DEFAULT_VAPID_SUBJECT, type Config } from '../config.ts';
+import type { Config } from '../config.ts';
+import { DEFAULT_VAPID_SUBJECT } from '../config/values.ts';
 import { Refusal } from '../errors.ts';
 import type { Log } from '../log.ts';
 import type { Storage } from '../storage/storage.ts';

@@ -3,7 +3,8 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import webpush from 'web-push';
 import { describe, expect, it } from 'vitest';
-import { parsePushAllow, PushEndpoints, type ResolvedAddress } from './endpoints.ts';
+import { parsePushAllow } from '../config/push-allow.ts';
+import { PushEndpoints, type ResolvedAddress } from './endpoints.ts';
 import { PushSender, type PushRequest } from './sender.ts';
 
 /** An https agent that records where each connection would go, and connects nowhere. */

@@ -7,7 +7,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import webpush from 'web-push';
-import { ConfigError, secretAdvice } from '../config.ts';
+import { secretAdvice } from '../config/secrets.ts';
+import { ConfigError } from '../config/values.ts';
 import { writeFileDurably } from '../storage/durable-files.ts';
 
 export interface Vapid {
