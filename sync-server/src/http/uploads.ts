@@ -127,7 +127,7 @@ export function registerUploads(app: FastifyInstance, routes: RouteBook, { media
       withBody(request, reply, async () => {
         const who = await caller(request);
         const query = parseBody(OneShotUploadQuery, request.query);
-        return uploads.oneShot(who, query, request.raw, contentLength(request));
+        return media.oneShot.receive(who, query, request.raw, contentLength(request));
       }),
   );
 }

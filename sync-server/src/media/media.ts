@@ -1,5 +1,6 @@
 /**
- * Media as the HTTP layer sees it: the uploads, and who may read what.
+ * Media as the HTTP layer sees it: the uploads (resumable and one-shot), and
+ * who may read what.
  *
  * A hash is readable by whoever uploaded it and by both members of every
  * conversation with an accepted message that references it, provided its
@@ -12,20 +13,24 @@ import { Refusal } from '../errors.ts';
 import type { Log } from '../log.ts';
 import type { DiskWatch } from '../storage/disk.ts';
 import type { MediaRecord, Storage } from '../storage/storage.ts';
+import { OneShotUploads } from './one-shot.ts';
 import { Quotas, type MediaLimits } from './quotas.ts';
 import { MediaStore } from './store.ts';
-import { Uploads } from './uploads.ts';
+import { Uploads, uploadsDir } from './uploads.ts';
 
 export class Media {
   private constructor(
     readonly uploads: Uploads,
+    readonly oneShot: OneShotUploads,
     private readonly store: MediaStore,
     private readonly storage: Storage,
   ) {}
 
   static async open(dataDir: string, storage: Storage, log: Log, { limits, disk }: { limits: MediaLimits; disk: DiskWatch }): Promise<Media> {
     const store = await MediaStore.open(dataDir);
-    return new Media(await Uploads.open(dataDir, storage, store, new Quotas(storage, disk, limits), log), store, storage);
+    const quotas = new Quotas(storage, disk, limits);
+    const uploads = await Uploads.open(dataDir, storage, store, quotas, log);
+    return new Media(uploads, new OneShotUploads(storage, store, quotas, uploadsDir(dataDir)), store, storage);
   }
 
   /** The record and file of `hash`, if `user` may read it; media-not-found otherwise. */

@@ -1,5 +1,5 @@
 /**
- * Uploads that survive bad networks. An upload is a row (who, for whom, the
+ * Uploads that survive bad networks (one-shot.ts takes a file in one request). An upload is a row (who, for whom, the
  * declared size, type and SHA-256, how much has arrived) and a temp file
  * `<data>/uploads/<random id>`; both outlive a restart, so a client resumes
  * from `received` whatever happened. Bytes are streamed to disk and counted as
@@ -10,37 +10,24 @@
  * An upload that receives nothing for PARLEY_UPLOAD_EXPIRY_MS is deleted
  * with its file (a sweep at start and every half of that, at most hourly);
  * the client, told upload-not-found, starts again. What a user may start and
- * store is decided by quotas.ts.
- *
- * One request works on an upload at a time. A newer one stops the one in
- * progress (on a bad network the client retries while the server still reads
- * the dead request), waits for it to record what it wrote, and then checks
- * its offset against that.
+ * store is decided by quotas.ts; one request at a time works on an upload
+ * (upload-turns.ts).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import {
-  MEDIA_LIMITS,
-  mediaUrl,
-  UPLOAD_CHUNK_BYTES,
-  UserId,
-  type OneShotUploadQuery,
-  type UploadCreate,
-  type UploadDone,
-  type UploadStatus,
-} from '@parley/protocol';
-import type { z } from 'zod';
+import { MEDIA_LIMITS, mediaUrl, UPLOAD_CHUNK_BYTES, UserId, type UploadCreate, type UploadDone, type UploadStatus } from '@parley/protocol';
 import { Refusal } from '../errors.ts';
 import type { Log } from '../log.ts';
 import type { MediaRecord, Storage, UploadRecord } from '../storage/storage.ts';
 import { normaliseMime } from './headers.ts';
 import type { Quotas } from './quotas.ts';
-import { receive, type Receiving } from './receive.ts';
+import { receive } from './receive.ts';
 import { UploadRefusal } from './refusal.ts';
 import { makeDirectory, sha256File, syncPath, type MediaStore } from './store.ts';
+import { UploadTurns } from './upload-turns.ts';
 
 /** The sweep runs every half expiry, so an upload goes at most 1.5 expiries after its last byte; at most hourly, at least every 50 ms (tests). */
 const sweepEvery = (expiryMs: number): number => Math.max(50, Math.min(3600_000, Math.floor(expiryMs / 2)));
@@ -52,23 +39,21 @@ export interface Caller {
   device: string;
 }
 
-/** The request working on an upload. */
-interface Turn {
-  stopped: boolean;
-  receiving: Receiving | null;
-  /** Bytes held when this request started writing. */
-  base: number;
-  /** Bytes held once it stopped writing (while it records them). */
-  reached: number | null;
-  /** Settles when the request has recorded what it wrote and let go. */
-  over: Promise<void>;
-}
+/** Where uploads in progress keep their bytes: resumable ones under their id, one-shot ones (one-shot.ts) as `<random>.part`. */
+export const uploadsDir = (dataDir: string): string => join(dataDir, 'uploads');
 
 export const doneOf = (media: MediaRecord): UploadDone => ({ media: { hash: media.hash, size: media.size, mime: media.mime }, url: mediaUrl(media.hash) });
+
+/** Refuses an upload for a conversation with someone who is not a user, or with the uploader. */
+export async function checkPeer(storage: Storage, user: string, peer: string): Promise<void> {
+  if (peer === user) throw new Refusal('bad-request', 'the peer is the other member of a conversation, not the uploader');
+  if (!UserId.safeParse(peer).success || (await storage.getUser(peer)) === undefined) throw new Refusal('user-not-found', `no user ${peer}`);
+}
+
 const statusOf = (upload: UploadRecord, received: number): UploadStatus => ({ id: upload.id, size: upload.size, received, chunkSize: UPLOAD_CHUNK_BYTES });
 
 export class Uploads {
-  private readonly turns = new Map<string, Turn>();
+  private readonly turns = new UploadTurns();
   private sweeper: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -81,7 +66,7 @@ export class Uploads {
 
   /** Opens `<data>/uploads`, dropping expired uploads and files no upload owns (a one-shot upload cut by a restart). */
   static async open(dataDir: string, storage: Storage, store: MediaStore, quotas: Quotas, log: Log): Promise<Uploads> {
-    const dir = join(dataDir, 'uploads');
+    const dir = uploadsDir(dataDir);
     await makeDirectory(dir);
     const uploads = new Uploads(storage, store, quotas, dir, log);
     await uploads.sweep(true);
@@ -95,7 +80,7 @@ export class Uploads {
   /** Starts an upload; a hash the caller may read already is done at once. */
   async create(caller: Caller, request: UploadCreate): Promise<{ done: UploadDone } | { status: UploadStatus }> {
     if (request.size > MEDIA_LIMITS[request.kind]) throw new UploadRefusal('media-too-large', null, `${request.size} bytes for a ${request.kind}`);
-    await this.checkPeer(caller.user, request.peer);
+    await checkPeer(this.storage, caller.user, request.peer);
     // Only for someone who may read it: anyone else proves they hold the bytes by sending them.
     const stored = await this.storage.getMedia(request.sha256);
     if (stored !== undefined && (await this.storage.mayReadMedia(stored.hash, caller.user)) && (await this.store.has(stored.hash))) {
@@ -128,7 +113,7 @@ export class Uploads {
   /** How much of the upload the server holds (counting a request still writing). */
   async status(caller: Caller, id: string): Promise<UploadStatus> {
     const upload = await this.own(caller.user, id);
-    const turn = this.turns.get(id);
+    const turn = this.turns.current(id);
     if (turn?.receiving != null) return statusOf(upload, turn.base + turn.receiving.bytes());
     if (turn?.reached != null) return statusOf(upload, turn.reached);
     return statusOf(upload, await this.held(upload));
@@ -136,7 +121,7 @@ export class Uploads {
 
   /** Appends `body` at `offset` (which must be what the server holds); `length` is the declared Content-Length. */
   async put(caller: Caller, id: string, offset: number, body: Readable, length: number | undefined): Promise<UploadStatus> {
-    const { turn, release } = await this.take(this.checkId(id));
+    const { turn, release } = await this.turns.take(this.checkId(id));
     try {
       const upload = await this.own(caller.user, id);
       const received = await this.held(upload);
@@ -169,7 +154,7 @@ export class Uploads {
 
   /** Checks the bytes against the declared SHA-256 and stores them under it. */
   async complete(caller: Caller, id: string): Promise<UploadDone> {
-    const { release } = await this.take(this.checkId(id));
+    const { release } = await this.turns.take(this.checkId(id));
     try {
       const upload = await this.own(caller.user, id);
       const file = this.fileOf(id);
@@ -199,7 +184,7 @@ export class Uploads {
   }
 
   async cancel(caller: Caller, id: string): Promise<void> {
-    const { release } = await this.take(this.checkId(id));
+    const { release } = await this.turns.take(this.checkId(id));
     try {
       await this.own(caller.user, id);
       await this.forget(id);
@@ -208,45 +193,10 @@ export class Uploads {
     }
   }
 
-  /**
-   * One request, not resumable, of any length: counted against the kind's
-   * limit as it arrives and hashed on the way to disk.
-   */
-  async oneShot(caller: Caller, query: z.output<typeof OneShotUploadQuery>, body: Readable, length: number | undefined): Promise<UploadDone> {
-    const limit = MEDIA_LIMITS[query.kind];
-    if (length !== undefined && length > limit) throw new UploadRefusal('media-too-large', null, `${length} bytes for a ${query.kind}`);
-    await this.checkPeer(caller.user, query.peer);
-    // Without a Content-Length it may be as long as its kind allows.
-    return this.quotas.streamingOneShot(caller.user, query.sha256 ?? null, length ?? limit, async () => {
-      const temp = join(this.dir, `${randomBytes(16).toString('hex')}.part`);
-      const hash = createHash('sha256');
-      try {
-        const result = await receive(body, createWriteStream(temp, { flags: 'wx' }), limit, (chunk) => hash.update(chunk)).done;
-        this.quotas.wrote();
-        if (result.outcome === 'over') throw new UploadRefusal('media-too-large', null, `more than ${limit} bytes for a ${query.kind}`);
-        if (result.outcome === 'cut') throw new Refusal('bad-request', 'the body broke off');
-        const sha256 = hash.digest('hex');
-        if (query.sha256 !== undefined && query.sha256 !== sha256) throw new UploadRefusal('hash-mismatch', null);
-        await syncPath(temp);
-        return await this.quotas.alone(caller.user, async () => {
-          await this.quotas.checkStored(caller.user, sha256, result.bytes);
-          await this.store.adopt(temp, sha256);
-          const media: MediaRecord = { hash: sha256, size: result.bytes, mime: normaliseMime(query.mime), kind: query.kind, name: query.name ?? null, created: Date.now() };
-          await this.storage.addMedia(media, caller.user, null);
-          return doneOf((await this.storage.getMedia(sha256)) ?? media);
-        });
-      } finally {
-        await rm(temp, { force: true });
-      }
-    });
-  }
-
   /** Stops the sweeper and every request in progress; settles once each has recorded what it wrote. */
   async close(): Promise<void> {
     clearInterval(this.sweeper);
-    const turns = [...this.turns.values()];
-    for (const turn of turns) stopTurn(turn);
-    await Promise.all(turns.map((turn) => turn.over));
+    await this.turns.stopAll();
   }
 
   private async record(upload: UploadRecord): Promise<UploadDone> {
@@ -254,11 +204,6 @@ export class Uploads {
     await this.storage.addMedia(media, upload.user, upload.id);
     // A hash stored before keeps its first record (its type and name).
     return doneOf((await this.storage.getMedia(upload.sha256)) ?? media);
-  }
-
-  private async checkPeer(user: string, peer: string): Promise<void> {
-    if (peer === user) throw new Refusal('bad-request', 'the peer is the other member of a conversation, not the uploader');
-    if (!UserId.safeParse(peer).success || (await this.storage.getUser(peer)) === undefined) throw new Refusal('user-not-found', `no user ${peer}`);
   }
 
   private checkId(id: string): string {
@@ -292,30 +237,10 @@ export class Uploads {
     await rm(this.fileOf(id), { force: true });
   }
 
-  /** Waits for the upload's previous request to stop and record what it wrote; `release` when done. */
-  private async take(id: string): Promise<{ turn: Turn; release: () => void }> {
-    let release: () => void = () => undefined;
-    const over = new Promise<void>((resolve) => (release = resolve));
-    const turn: Turn = { stopped: false, receiving: null, base: 0, reached: null, over };
-    const previous = this.turns.get(id);
-    this.turns.set(id, turn);
-    if (previous !== undefined) {
-      stopTurn(previous);
-      await previous.over;
-    }
-    return {
-      turn,
-      release: () => {
-        if (this.turns.get(id) === turn) this.turns.delete(id);
-        release();
-      },
-    };
-  }
-
   private async sweep(atStart: boolean): Promise<void> {
     const live = new Set<string>();
     for (const upload of await this.storage.uploads()) {
-      if (this.idle(upload) && !this.turns.has(upload.id) && (await this.expire(upload.id))) continue;
+      if (this.idle(upload) && this.turns.current(upload.id) === undefined && (await this.expire(upload.id))) continue;
       live.add(upload.id);
     }
     // Only at start is no request writing a file that has no row yet.
@@ -333,7 +258,7 @@ export class Uploads {
    * finds it gone); false if it is in use again.
    */
   private async expire(id: string): Promise<boolean> {
-    const { turn, release } = await this.take(id);
+    const { turn, release } = await this.turns.take(id);
     try {
       const upload = await this.storage.getUpload(id);
       if (upload === undefined) return true;
@@ -345,11 +270,6 @@ export class Uploads {
       release();
     }
   }
-}
-
-function stopTurn(turn: Turn): void {
-  turn.stopped = true;
-  turn.receiving?.stop();
 }
 
 async function isFile(path: string): Promise<boolean> {
