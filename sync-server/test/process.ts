@@ -28,9 +28,11 @@ export function killProcesses(): void {
  * Starts a server process on `dataDir` (port 0, 127.0.0.1); resolves once it
  * prints its listening line, rejects if it exits first (with what it printed).
  * `env` adds to or overrides the environment; `shell`: a shell command run
- * before `exec node …` (e.g. `ulimit -f 4000`).
+ * before `exec node …` (e.g. `ulimit -f 4000`); `compiled`: the build that
+ * `npm start` runs (sync-server/dist, see `npm run build:server`) instead of
+ * the TypeScript under tsx.
  */
-export function startProcess(dataDir: string, options: { env?: Record<string, string>; shell?: string } = {}): Promise<ServerProcess> {
+export function startProcess(dataDir: string, options: { env?: Record<string, string>; shell?: string; compiled?: boolean } = {}): Promise<ServerProcess> {
   const env = {
     ...process.env,
     PARLEY_PORT: '0',
@@ -43,7 +45,7 @@ export function startProcess(dataDir: string, options: { env?: Record<string, st
     PARLEY_MESSAGE_BURST: '100000',
     ...options.env,
   };
-  const node = [process.execPath, '--import', 'tsx', 'sync-server/src/main.ts'];
+  const node = [process.execPath, ...(options.compiled === true ? ['--conditions=parley-compiled', 'sync-server/dist/main.js'] : ['--import', 'tsx', 'sync-server/src/main.ts'])];
   const child =
     options.shell === undefined
       ? spawn(node[0] ?? 'node', node.slice(1), { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] })
