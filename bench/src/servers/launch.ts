@@ -62,18 +62,20 @@ export interface LaunchOptions {
   repoRoot?: string;
   /** More environment for the server (e.g. a limit a workload legitimately exceeds). */
   env?: Record<string, string>;
+  /** Parley's build (sync-server/dist, `npm run build:server`), as `npm start` runs it, instead of its TypeScript under tsx. */
+  compiled?: boolean;
 }
 
 export async function launchServer(kind: ServerKind, options: LaunchOptions = {}): Promise<RunningServer> {
   installExitHook();
   const dataDir = options.dataDir ?? freshDataDir(kind);
-  const nodeArgs = ['--import', 'tsx'];
+  const nodeArgs = kind === 'parley' && options.compiled === true ? ['--conditions=parley-compiled'] : ['--import', 'tsx'];
   if (options.cpuProfDir !== undefined) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', options.cpuProfDir);
   let entry: string;
   const env: NodeJS.ProcessEnv = { ...process.env };
   const root = options.repoRoot ?? REPO_ROOT;
   if (kind === 'parley') {
-    entry = join(root, 'sync-server/src/main.ts');
+    entry = join(root, options.compiled === true ? 'sync-server/dist/main.js' : 'sync-server/src/main.ts');
     Object.assign(env, { PARLEY_PORT: '0', PARLEY_HOST: '127.0.0.1', PARLEY_DATA_DIR: dataDir, PARLEY_LOG_LEVEL: 'warn', NODE_ENV: 'production' });
     // A load generator's user sends faster than any person (W1 at 30,000/s over 2,000 users is 15 a second each):
     // the per-user message rate (PARLEY_MESSAGE_RATE, default 5/s) would measure the limiter, not the accept path.
