@@ -67,10 +67,10 @@ export const STORE_METHODS = {
 } as const satisfies { [S in StoreName]: readonly (keyof StoreSet[S])[] };
 
 type Listed<S extends StoreName> = (typeof STORE_METHODS)[S][number];
-type Unlisted = { [S in StoreName]: Exclude<keyof StoreSet[S], Listed<S>> }[StoreName];
-type TwiceListed = { [S in StoreName]: Listed<S> & { [T in Exclude<StoreName, S>]: Listed<T> }[Exclude<StoreName, S>] }[StoreName];
+/** The methods of the stores no list names, and those two lists name. */
+type Misnamed = { [S in StoreName]: Exclude<keyof StoreSet[S], Listed<S>> | (Listed<S> & { [T in Exclude<StoreName, S>]: Listed<T> }[Exclude<StoreName, S>]) }[StoreName];
 // A method left out would be missing from every composed storage; one listed twice would go to one store only.
-const _everyMethodOnce: [Unlisted | TwiceListed] extends [never] ? true : Unlisted | TwiceListed = true;
+const _everyMethodOnce: [Misnamed] extends [never] ? true : Misnamed = true;
 
 /** The store that owns each method. */
 export const STORE_OF: ReadonlyMap<string, StoreName> = new Map(
@@ -86,7 +86,7 @@ for (const [method, store] of STORE_OF) {
   Object.defineProperty(Composed.prototype, method, {
     value: function (this: Composed, ...args: unknown[]): unknown {
       const target = this.stores[store] as unknown as Record<string, AnyMethod>;
-      return target[method]?.apply(target, args);
+      return target[method]?.call(target, ...args);
     },
     writable: true,
     configurable: true,
