@@ -59,9 +59,9 @@ export function routedStores(route: (store: StoreName, method: string) => AnyMet
 }
 
 /** `run()` as a promise: its result, or its throw as a rejection. */
-export function settled(run: () => unknown): Promise<never> {
+export function settled(run: () => unknown): Promise<unknown> {
   try {
-    return Promise.resolve(run()) as Promise<never>;
+    return Promise.resolve(run());
   } catch (error) {
     return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
