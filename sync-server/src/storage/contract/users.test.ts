@@ -1,0 +1,45 @@
+/** The users store's contract. */
+import { expect, it } from 'vitest';
+import type { UserRecord } from '../storage.ts';
+import { describeStore } from './backends.ts';
+
+const alice: UserRecord = { id: 'alice', passwordHash: 'h', nickname: 'Alice', avatar: null, role: 'user', created: 1 };
+
+describeStore('users', (open) => {
+  it('creates a user once and updates its profile', async () => {
+    const s = open();
+    expect(await s.createUser(alice)).toBe(true);
+    expect(await s.createUser({ ...alice, nickname: 'Other' })).toBe(false);
+    expect(await s.getUser('alice')).toEqual(alice);
+    expect(await s.updateUser('alice', { nickname: 'Al' })).toEqual({ ...alice, nickname: 'Al' });
+    expect(await s.updateUser('nobody', { nickname: 'x' })).toBeUndefined();
+    expect(await s.getUser('nobody')).toBeUndefined();
+  });
+
+  it('keeps user ids unique regardless of case, each keeping its own case', async () => {
+    const s = open();
+    expect(await s.createUser({ ...alice, id: 'Alice' })).toBe(true);
+    expect(await s.createUser(alice)).toBe(false);
+    expect(await s.createUser({ ...alice, id: 'ALICE' })).toBe(false);
+    expect(await s.getUser('alice')).toBeUndefined();
+    expect(await s.getUser('Alice')).toMatchObject({ id: 'Alice' });
+    expect(await s.findUser('aLiCe')).toMatchObject({ id: 'Alice' });
+    expect(await s.findUser('bob')).toBeUndefined();
+  });
+
+  it('changes a password hash with the profile patch', async () => {
+    const s = open();
+    await s.createUser(alice);
+    expect((await s.updateUser('alice', { passwordHash: 'h2' }))?.passwordHash).toBe('h2');
+    expect((await s.getUser('alice'))?.nickname).toBe('Alice');
+  });
+
+  it("tells whether a URL is some user's avatar", async () => {
+    const s = open();
+    await s.createUser(alice);
+    expect(await s.isAvatar('/api/v1/media/a')).toBe(false);
+    await s.updateUser('alice', { avatar: '/api/v1/media/a' });
+    expect(await s.isAvatar('/api/v1/media/a')).toBe(true);
+    expect(await s.isAvatar('/api/v1/media/b')).toBe(false);
+  });
+});

@@ -1,0 +1,81 @@
+/** Users and sessions, in memory. */
+import { userIdKey } from '@parley/protocol';
+import type { SessionRecord, SessionStore, UserPatch, UserRecord, UserStore } from '../stores/accounts.ts';
+
+export class MemoryUsers implements UserStore {
+  private readonly users = new Map<string, UserRecord>();
+  /** userIdKey(id) → id: ids are unique regardless of case. */
+  private readonly userIds = new Map<string, string>();
+
+  createUser(user: UserRecord): Promise<boolean> {
+    const key = userIdKey(user.id);
+    if (this.userIds.has(key)) return Promise.resolve(false);
+    this.users.set(user.id, { ...user });
+    this.userIds.set(key, user.id);
+    return Promise.resolve(true);
+  }
+
+  getUser(id: string): Promise<UserRecord | undefined> {
+    const user = this.users.get(id);
+    return Promise.resolve(user && { ...user });
+  }
+
+  findUser(id: string): Promise<UserRecord | undefined> {
+    return this.getUser(this.userIds.get(userIdKey(id)) ?? id);
+  }
+
+  updateUser(id: string, patch: UserPatch): Promise<UserRecord | undefined> {
+    const user = this.users.get(id);
+    if (user === undefined) return Promise.resolve(undefined);
+    if (patch.nickname !== undefined) user.nickname = patch.nickname;
+    if (patch.avatar !== undefined) user.avatar = patch.avatar;
+    if (patch.passwordHash !== undefined) user.passwordHash = patch.passwordHash;
+    return Promise.resolve({ ...user });
+  }
+
+  isAvatar(url: string): Promise<boolean> {
+    return Promise.resolve([...this.users.values()].some((u) => u.avatar === url));
+  }
+}
+
+export class MemorySessions implements SessionStore {
+  private readonly rows = new Map<string, SessionRecord>();
+
+  sessions(): Promise<SessionRecord[]> {
+    return Promise.resolve([...this.rows.values()].map((s) => ({ ...s })));
+  }
+
+  sessionsOf(user: string): Promise<SessionRecord[]> {
+    const rows = [...this.rows.values()].filter((s) => s.user === user).sort((a, b) => a.created - b.created);
+    return Promise.resolve(rows.map((s) => ({ ...s })));
+  }
+
+  getSession(id: string): Promise<SessionRecord | undefined> {
+    const row = this.rows.get(id);
+    return Promise.resolve(row && { ...row });
+  }
+
+  putSession(session: SessionRecord): Promise<void> {
+    this.rows.set(session.id, { ...session });
+    return Promise.resolve();
+  }
+
+  rotateSession(id: string, expected: string, next: string, lastUsed: number): Promise<boolean> {
+    const row = this.rows.get(id);
+    if (row?.refreshHash !== expected) return Promise.resolve(false);
+    row.refreshHash = next;
+    row.lastUsed = lastUsed;
+    return Promise.resolve(true);
+  }
+
+  touchSession(id: string, lastUsed: number): Promise<void> {
+    const row = this.rows.get(id);
+    if (row !== undefined) row.lastUsed = Math.max(row.lastUsed, lastUsed);
+    return Promise.resolve();
+  }
+
+  deleteSessions(ids: readonly string[]): Promise<void> {
+    for (const id of ids) this.rows.delete(id);
+    return Promise.resolve();
+  }
+}

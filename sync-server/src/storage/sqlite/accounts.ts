@@ -1,0 +1,137 @@
+/** Users and sessions in SQLite: `users` (ids unique regardless of ASCII case: see sqlite-db.ts) and `sessions`. */
+import type Database from 'better-sqlite3';
+import type { SessionRecord, SessionStore, UserPatch, UserRecord, UserStore } from '../stores/accounts.ts';
+import type { Sync } from './stores.ts';
+
+interface UserRow {
+  id: string;
+  password_hash: string | null;
+  nickname: string;
+  avatar: string | null;
+  role: string;
+  created: number;
+}
+
+const toUser = (row: UserRow): UserRecord => ({
+  id: row.id,
+  passwordHash: row.password_hash,
+  nickname: row.nickname,
+  avatar: row.avatar,
+  role: row.role === 'admin' ? 'admin' : 'user',
+  created: row.created,
+});
+
+interface SessionRow {
+  id: string;
+  user: string;
+  device: string;
+  label: string;
+  created: number;
+  last_used: number;
+  refresh_hash: string;
+}
+
+const toSession = (row: SessionRow): SessionRecord => ({
+  id: row.id,
+  user: row.user,
+  device: row.device,
+  label: row.label,
+  created: row.created,
+  lastUsed: row.last_used,
+  refreshHash: row.refresh_hash,
+});
+
+export class SqliteUsers implements Sync<UserStore> {
+  private readonly stmt;
+
+  constructor(private readonly db: Database.Database) {
+    this.stmt = {
+      // Checked here, not only by the index: a file with case clashes has a plain one (see migrateUserIdCase).
+      insert: db.prepare<[string, string | null, string, string | null, string, number, string]>(
+        'INSERT INTO users (id, password_hash, nickname, avatar, role, created) SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = ? COLLATE NOCASE)',
+      ),
+      get: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?'),
+      find: db.prepare<[string, string], UserRow>('SELECT * FROM users WHERE id = ? COLLATE NOCASE ORDER BY id = ? DESC LIMIT 1'),
+      isAvatar: db.prepare<[string], { ok: number }>('SELECT EXISTS (SELECT 1 FROM users WHERE avatar = ?) AS ok'),
+      setNickname: db.prepare<[string, string]>('UPDATE users SET nickname = ? WHERE id = ?'),
+      setAvatar: db.prepare<[string, string]>('UPDATE users SET avatar = ? WHERE id = ?'),
+      setPassword: db.prepare<[string, string]>('UPDATE users SET password_hash = ? WHERE id = ?'),
+    };
+  }
+
+  createUser(u: UserRecord): boolean {
+    return this.stmt.insert.run(u.id, u.passwordHash, u.nickname, u.avatar, u.role, u.created, u.id).changes === 1;
+  }
+
+  getUser(id: string): UserRecord | undefined {
+    const row = this.stmt.get.get(id);
+    return row && toUser(row);
+  }
+
+  findUser(id: string): UserRecord | undefined {
+    const row = this.stmt.find.get(id, id);
+    return row && toUser(row);
+  }
+
+  updateUser(id: string, patch: UserPatch): UserRecord | undefined {
+    return this.db.transaction(() => {
+      if (patch.nickname !== undefined) this.stmt.setNickname.run(patch.nickname, id);
+      if (patch.avatar !== undefined) this.stmt.setAvatar.run(patch.avatar, id);
+      if (patch.passwordHash !== undefined) this.stmt.setPassword.run(patch.passwordHash, id);
+      return this.getUser(id);
+    })();
+  }
+
+  isAvatar(url: string): boolean {
+    return this.stmt.isAvatar.get(url)?.ok === 1;
+  }
+}
+
+export class SqliteSessions implements Sync<SessionStore> {
+  private readonly stmt;
+
+  constructor(private readonly db: Database.Database) {
+    this.stmt = {
+      all: db.prepare<[], SessionRow>('SELECT * FROM sessions'),
+      of: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE user = ? ORDER BY created'),
+      get: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id = ?'),
+      put: db.prepare<[SessionRow]>(
+        'INSERT OR REPLACE INTO sessions (id, user, device, label, created, last_used, refresh_hash) VALUES (@id, @user, @device, @label, @created, @last_used, @refresh_hash)',
+      ),
+      rotate: db.prepare<[string, number, string, string]>('UPDATE sessions SET refresh_hash = ?, last_used = ? WHERE id = ? AND refresh_hash = ?'),
+      touch: db.prepare<[number, string]>('UPDATE sessions SET last_used = MAX(last_used, ?) WHERE id = ?'),
+      delete: db.prepare<[string]>('DELETE FROM sessions WHERE id = ?'),
+    };
+  }
+
+  sessions(): SessionRecord[] {
+    return this.stmt.all.all().map(toSession);
+  }
+
+  sessionsOf(user: string): SessionRecord[] {
+    return this.stmt.of.all(user).map(toSession);
+  }
+
+  getSession(id: string): SessionRecord | undefined {
+    const row = this.stmt.get.get(id);
+    return row && toSession(row);
+  }
+
+  putSession(s: SessionRecord): void {
+    this.stmt.put.run({ id: s.id, user: s.user, device: s.device, label: s.label, created: s.created, last_used: s.lastUsed, refresh_hash: s.refreshHash });
+  }
+
+  rotateSession(id: string, expected: string, next: string, lastUsed: number): boolean {
+    return this.stmt.rotate.run(next, lastUsed, id, expected).changes === 1;
+  }
+
+  touchSession(id: string, lastUsed: number): void {
+    this.stmt.touch.run(lastUsed, id);
+  }
+
+  deleteSessions(ids: readonly string[]): void {
+    this.db.transaction(() => {
+      for (const id of ids) this.stmt.delete.run(id);
+    })();
+  }
+}

@@ -1,0 +1,67 @@
+/** Users and their sign-ins (sessions). */
+
+export interface UserRecord {
+  id: string;
+  /** scrypt hash (see auth/passwords.ts); null for users created by an app token. */
+  passwordHash: string | null;
+  nickname: string;
+  avatar: string | null;
+  role: 'user' | 'admin';
+  /** ms since the epoch */
+  created: number;
+}
+
+export type UserPatch = { nickname?: string | undefined; avatar?: string | undefined; passwordHash?: string | undefined };
+
+/**
+ * A device's sign-in (auth/sessions.ts). Access tokens name it (`sid`); its
+ * refresh token is stored only as a hash. Revoking it deletes the row.
+ */
+export interface SessionRecord {
+  /** Random, never chosen by a client. */
+  id: string;
+  user: string;
+  device: string;
+  /** A short name for the user's list of devices, from the User-Agent of the sign-in. */
+  label: string;
+  /** ms since the epoch */
+  created: number;
+  /** ms since the epoch; coarse (written at most about once a minute). */
+  lastUsed: number;
+  /** SHA-256 (hex) of the current refresh token. */
+  refreshHash: string;
+}
+
+export interface UserStore {
+  /** false when the id is taken, in any ASCII case: ids are unique regardless of case (`Bob` is taken when `bob` exists). */
+  createUser(user: UserRecord): Promise<boolean>;
+  /** The user with exactly this id. */
+  getUser(id: string): Promise<UserRecord | undefined>;
+  /**
+   * The user whose id is `id` regardless of ASCII case (sign-in); the exact
+   * id first, for a database from before ids were unique regardless of case.
+   */
+  findUser(id: string): Promise<UserRecord | undefined>;
+  /** The user as patched; undefined when there is none. */
+  updateUser(id: string, patch: UserPatch): Promise<UserRecord | undefined>;
+  /** Whether some user's avatar is `url` (`/api/v1/media/<hash>`): avatars are readable by anyone signed in. */
+  isAvatar(url: string): Promise<boolean>;
+}
+
+export interface SessionStore {
+  /** Every session (loaded once at start: the server keeps the live ids in memory). */
+  sessions(): Promise<SessionRecord[]>;
+  /** `user`'s sessions, oldest first. */
+  sessionsOf(user: string): Promise<SessionRecord[]>;
+  getSession(id: string): Promise<SessionRecord | undefined>;
+  putSession(session: SessionRecord): Promise<void>;
+  /**
+   * Replaces the refresh hash of session `id` only while it is still
+   * `expected` (so one refresh token rotates once, however many requests
+   * race with it); true when it did.
+   */
+  rotateSession(id: string, expected: string, next: string, lastUsed: number): Promise<boolean>;
+  /** Moves `lastUsed` forward (never back: touches may arrive out of order). */
+  touchSession(id: string, lastUsed: number): Promise<void>;
+  deleteSessions(ids: readonly string[]): Promise<void>;
+}
