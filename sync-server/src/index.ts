@@ -135,6 +135,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
         await app.close();
         await push.close();
         await hub.close();
+        log.info({ event: 'stopped', ...hub.commit.counts }, 'storage commits since start');
         disk.close();
         await storage.close();
         lock?.release();

@@ -32,6 +32,8 @@ export class GroupCommit {
   private scheduled = false;
   private idleWaiters: (() => void)[] = [];
   private readonly hooks: (() => void)[] = [];
+  /** Transactions committed and writes they held, since start (the bench and the stop log line read them). */
+  readonly counts = { commits: 0, writes: 0 };
 
   constructor(
     private readonly storage: Storage,
@@ -95,6 +97,10 @@ export class GroupCommit {
     const all = batch.flatMap((p) => p.writes);
     try {
       const ids = all.length === 0 ? [] : await this.storage.commit(all);
+      if (all.length > 0) {
+        this.counts.commits++;
+        this.counts.writes += all.length;
+      }
       let at = 0;
       for (const p of batch) {
         p.resolve(ids.slice(at, at + p.writes.length));
