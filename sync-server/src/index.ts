@@ -83,6 +83,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     updateBudget: { maxBytes: config.maxUpdateBytes, maxStructs: config.maxUpdateStructs },
     writeRate: { rate: config.messageRate, burst: config.messageBurst },
     maxFrameBytes: config.maxFrameBytes,
+    commitWindowUs: config.commitWindowUs,
     health: new StorageHealth(storage, { retryMs: config.storageRetryMs, resumeFreeBytes: config.storageResumeFreeBytes, freeBytes: () => disk.freeBytes() }, log),
   });
   const push = await PushService.start({ config, storage, hub, log, ...(options.resolver === undefined ? {} : { resolver: options.resolver }) });

@@ -97,6 +97,8 @@ export interface HubOptions {
   maxFrameBytes?: number;
   /** Whether the storage takes writes, and how it is probed after a failed commit (storage/health.ts); by default probed each second with no free-space check. */
   health?: StorageHealth;
+  /** The group commit's window, µs (PARLEY_COMMIT_WINDOW_US); 0 by default. */
+  commitWindowUs?: number;
 }
 
 /** What one user holds open: connections, and connections per document. */
@@ -209,7 +211,7 @@ export class SyncHub implements UpdateSink {
       for (const user of users) void this.reflectRelations(user);
     };
     this.health = options.health ?? new StorageHealth(storage, { retryMs: 1000, resumeFreeBytes: 0 }, log);
-    this.commit = new GroupCommit(storage, this.health);
+    this.commit = new GroupCommit(storage, this.health, options.commitWindowUs ?? 0);
     this.commit.beforeFlush(() => this.flushInboxes());
     this.registry = new DocRegistry(
       storage,
