@@ -16,6 +16,7 @@ export type Stage = (typeof STAGES)[number];
 interface Frame {
   functionName: string;
   url: string;
+  lineNumber?: number;
 }
 interface ProfileNode {
   id: number;
@@ -33,6 +34,8 @@ interface CpuProfile {
 export interface StageTimes {
   /** Microseconds of samples per stage (idle excluded). */
   stages: Record<Stage, number>;
+  /** Per stage, microseconds of self time per function (`name file:line`), to see what a stage is made of. */
+  functions: Record<Stage, Map<string, number>>;
   /** Busy (not idle) microseconds in the window. */
   busy: number;
   /** Microseconds the window covered in this profile. */
@@ -58,7 +61,9 @@ export function stageOfFrame({ functionName: name, url }: Frame): Stage | null {
   if (url.includes('/zod/') || /\/protocol\/src\/(validate|schemas)/.test(url)) return 'validate';
   const own = /\/sync-server\/src\/(.+)\.ts$/.exec(url)?.[1];
   if (own === undefined) return null;
-  if (own.startsWith('storage/')) return 'commit';
+  // The storage's reads (sqlite-db.ts on the main thread's connection) are not the commit: they stay in "other".
+  if (own === 'storage/group-commit' || own === 'storage/write-codec') return 'commit';
+  if (own === 'storage/sqlite') return /^(commit|call|poll|settle)$/.test(name) ? 'commit' : null;
   if (own === 'sync/frames' || own.startsWith('http/socket')) return fanOutOrDecode(own, name);
   if (own === 'sync/connection') return name === 'send' || name === 'sendControl' ? 'fan-out' : /^receive/.test(name) ? 'decode' : null;
   if (own === 'sync/live-doc') return name === 'persist' ? 'commit' : name === 'broadcast' ? 'fan-out' : name === 'accept' || name === 'capture' || name === 'transactAsServer' || name === 'write' ? 'apply' : null;
@@ -106,6 +111,7 @@ export function stageTimes(file: string, from: number, to: number): StageTimes {
     return stage;
   };
   const stages = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>;
+  const functions = Object.fromEntries(STAGES.map((s) => [s, new Map<string, number>()])) as Record<Stage, Map<string, number>>;
   let busy = 0;
   let t = profile.startTime;
   profile.samples.forEach((id, i) => {
@@ -117,8 +123,18 @@ export function stageTimes(file: string, from: number, to: number): StageTimes {
     if (stage === 'idle') return;
     stages[stage] += delta;
     busy += delta;
+    const name = functionLabel(node.callFrame);
+    functions[stage].set(name, (functions[stage].get(name) ?? 0) + delta);
   });
-  return { stages, busy, span: Math.max(0, Math.min(to, profile.endTime) - Math.max(from, profile.startTime)) };
+  return { stages, functions, busy, span: Math.max(0, Math.min(to, profile.endTime) - Math.max(from, profile.startTime)) };
+}
+
+/** `name file:line` of a frame, the file short: a package's path, or Parley's from its package folder. */
+function functionLabel({ functionName, url, lineNumber }: Frame): string {
+  const name = functionName || '(anonymous)';
+  if (url === '') return name;
+  const file = /node_modules\/(.+)$/.exec(url)?.[1] ?? /\/((?:sync-server|protocol)\/src\/.+)$/.exec(url)?.[1] ?? url;
+  return `${name} ${file}:${(lineNumber ?? 0) + 1}`;
 }
 
 /** Whether a profile is the storage worker's (its code ran in it) rather than the main thread's or tsx's loader's. */

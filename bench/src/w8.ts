@@ -51,6 +51,8 @@ interface W8Run {
   step: StepResult;
   /** Main thread, µs per accepted message, per stage. */
   perMessage: Record<Stage, number>;
+  /** Per stage, its three largest functions by self time, µs per accepted message. */
+  topFunctions: Record<Stage, [string, number][]>;
   mainBusyPerMessage: number;
   /** The storage worker's busy µs per message (fsync waits included), or null without its profile. */
   workerPerMessage: number | null;
@@ -114,11 +116,21 @@ async function once(label: 'base' | 'this', root: string, sizes: W8Sizes, loadge
     const messages = (step.accepted * (to - from)) / 1e6;
     const per = (micros: number): number => (messages > 0 ? micros / messages : 0);
     const perMessage = Object.fromEntries(STAGES.map((s) => [s, per(measured.stages[s])])) as Record<Stage, number>;
+    const topFunctions = Object.fromEntries(
+      STAGES.map((s) => [
+        s,
+        [...measured.functions[s]]
+          .sort((x, y) => y[1] - x[1])
+          .slice(0, 3)
+          .map(([name, micros]): [string, number] => [name, per(micros)]),
+      ]),
+    ) as Record<Stage, [string, number][]>;
     const seen = counts();
     const run: W8Run = {
       label,
       step,
       perMessage,
+      topFunctions,
       mainBusyPerMessage: per(measured.busy),
       workerPerMessage: worker === undefined ? null : per(stageTimes(worker, from, to).busy),
       processPerMessage: step.accepted > 0 ? (step.serverCpu * 1e6) / step.accepted : 0,
@@ -160,6 +172,10 @@ function render(runs: readonly W8Run[], sizes: W8Sizes, base: string | null, arg
     row('accepted msg/s', (r) => r.step.accepted),
     row('delivery p99, ms', (r) => r.step.delivery.p99, 1),
     row('writes per commit (server life)', (r) => r.writesPerCommit, 1),
+    '',
+    `What each stage is made of (${labels.at(-1) === 'this' ? 'this checkout' : 'base'}, first round; self time, µs per accepted message):`,
+    '',
+    ...STAGES.map((s) => `- ${s}: ${(of(labels.at(-1) ?? 'this')[0]?.topFunctions[s] ?? []).map(([name, us]) => `\`${name}\` ${us.toFixed(0)}`).join(', ')}`),
     '<!-- /W8 -->',
   ].join('\n');
 }
