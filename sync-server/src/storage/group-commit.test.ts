@@ -7,24 +7,30 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../config.ts';
 import { createLog } from '../log.ts';
 import { GroupCommit } from './group-commit.ts';
 import { StorageHealth } from './health.ts';
 import { SqliteStorage } from './sqlite.ts';
 import type { Write } from './storage.ts';
 
-const opened: { storage: SqliteStorage; dir: string }[] = [];
+const opened: SqliteStorage[] = [];
+const dirs: string[] = [];
 afterEach(async () => {
-  for (const { storage, dir } of opened.splice(0)) {
-    await storage.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  for (const storage of opened.splice(0)) await storage.close();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-async function groupCommit(windowUs: number): Promise<GroupCommit> {
+function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'parley-group-commit-'));
+  dirs.push(dir);
+  return dir;
+}
+
+async function groupCommit(windowUs: number): Promise<GroupCommit> {
+  const dir = tempDir();
   const storage = await SqliteStorage.open(join(dir, 'parley.db'));
-  opened.push({ storage, dir });
+  opened.push(storage);
   return new GroupCommit(storage, new StorageHealth(storage, { retryMs: 1000, resumeFreeBytes: 0 }, createLog('silent')), windowUs);
 }
 
@@ -59,5 +65,10 @@ describe('the commit window', () => {
     await commit.write(update(1));
     expect(performance.now() - started).toBeLessThan(WINDOW_US / 1000 / 2);
     expect(commit.counts).toEqual({ commits: 1, writes: 1 });
+  });
+
+  it('defaults to 1 ms (PARLEY_COMMIT_WINDOW_US), and refuses a negative one', () => {
+    expect(loadConfig({ PARLEY_DATA_DIR: tempDir() }).commitWindowUs).toBe(1000);
+    expect(() => loadConfig({ PARLEY_DATA_DIR: tempDir(), PARLEY_COMMIT_WINDOW_US: '-1' })).toThrow(/PARLEY_COMMIT_WINDOW_US/);
   });
 });
