@@ -96,13 +96,23 @@ export class GroupCommit {
   private schedule(): void {
     if (this.scheduled || this.inFlight) return;
     this.scheduled = true;
-    const take = (): void => {
-      this.scheduled = false;
-      void this.flush();
-    };
-    const waitMs = this.lastTaken + this.windowUs / 1000 - performance.now();
-    if (waitMs <= 0) setImmediate(take);
-    else setTimeout(take, waitMs);
+    if (this.untilDue() <= 0) setImmediate(this.take);
+    else this.waitForWindow();
+  }
+
+  private readonly take = (): void => {
+    this.scheduled = false;
+    void this.flush();
+  };
+
+  /** Node's timers run on a clock read once per loop turn, so one may fire early: what is left is waited for again. */
+  private waitForWindow(): void {
+    setTimeout(() => (this.untilDue() <= 0 ? this.take() : this.waitForWindow()), this.untilDue());
+  }
+
+  /** Milliseconds until the window since the last batch has passed (0 or less: it has). */
+  private untilDue(): number {
+    return this.lastTaken + this.windowUs / 1000 - performance.now();
   }
 
   private async flush(): Promise<void> {
