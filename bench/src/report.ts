@@ -209,3 +209,11 @@ export function withSection(results: string, section: string, marker: string): s
   if (steps !== -1) return `${results.slice(0, steps)}${section}\n\n${results.slice(steps)}`;
   return `${results.trimEnd()}\n\n${section}\n`;
 }
+
+/** `next` with the `marker` section of `previous` carried over (a workload run on its own, such as W8, survives a full run). */
+export function carrySection(previous: string, next: string, marker: string): string {
+  const [startTag, endTag] = [`<!-- ${marker} -->`, `<!-- /${marker} -->`];
+  const start = previous.indexOf(startTag);
+  const end = previous.indexOf(endTag);
+  return start !== -1 && end > start ? withSection(next, previous.slice(start, end + endTag.length), marker) : next;
+}

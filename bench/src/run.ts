@@ -11,14 +11,16 @@
  *   section in the last RESULTS file. Then W6 (the web client in Chromium,
  *   w6.ts; `--w6-only` likewise). In the full run, a last Parley run
  *   under `node --cpu-prof` at the rate where W1 stopped, for the profile.
+ * W8 (CPU per message by stage, before and after) is its own script,
+ * `npm run bench:w8` (w8.ts); a full run keeps its last section.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DocStats, IdleResult, RampResult, StepResult } from './loadgen/jobs.ts';
 import { LoadGen } from './loadgen/client.ts';
 import { summarizeProfile, type ProfileSummary } from './profile.ts';
-import { renderChart, renderResults, type ServerResult } from './report.ts';
+import { carrySection, renderChart, renderResults, type ServerResult } from './report.ts';
 import { diskUsage } from './storage.ts';
 import { launchServer, SERVER_KINDS, type RunningServer, type ServerKind } from './servers/launch.ts';
 import { renderW4, runW4, W4_FULL, W4_QUICK, withW4 } from './w4.ts';
@@ -146,7 +148,10 @@ async function main(): Promise<void> {
   writeFileSync(join(BENCH_DIR, chartName), renderChart(results, sizes.p99LimitMs));
   const rendered = renderResults({ results, sizes, quick, seconds, chartName, profile, args });
   const withFour = w4 === null ? rendered : withW4(rendered, renderW4(w4, quick));
-  writeFileSync(join(BENCH_DIR, `RESULTS${suffix}.md`), w6 === null ? withFour : withW6(withFour, renderW6(w6, quick)));
+  const file = join(BENCH_DIR, `RESULTS${suffix}.md`);
+  const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  // W8 (npm run bench:w8) runs on its own: its last table stays.
+  writeFileSync(file, carrySection(previous, w6 === null ? withFour : withW6(withFour, renderW6(w6, quick)), 'W8'));
   log(`done in ${seconds.toFixed(0)} s: bench/RESULTS${suffix}.md, bench/${chartName}`);
 }
 

@@ -84,6 +84,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     updateBudget: { maxBytes: config.maxUpdateBytes, maxStructs: config.maxUpdateStructs },
     writeRate: { rate: config.messageRate, burst: config.messageBurst },
     maxFrameBytes: config.maxFrameBytes,
+    commitWindowUs: config.commitWindowUs,
     health: new StorageHealth(storage, { retryMs: config.storageRetryMs, resumeFreeBytes: config.storageResumeFreeBytes, freeBytes: () => disk.freeBytes() }, log),
   });
   const push = await PushService.start({ config, storage, hub, log, ...(options.resolver === undefined ? {} : { resolver: options.resolver }) });
@@ -136,6 +137,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
         await app.close();
         await push.close();
         await hub.close();
+        log.info({ event: 'stopped', ...hub.commit.counts }, 'storage commits since start');
         disk.close();
         await storage.close();
         lock?.release();

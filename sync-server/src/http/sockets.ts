@@ -5,7 +5,8 @@
  *   upgrade → verify the token (no sync frame before that)
  *   → hub.open(path, user): a connection, or a refusal
  *   → refusal: one `refused` control frame, then close 4401/4403/4404/4429
- *   → frames in: connection.receive(bytes); bytes out: socket.send
+ *   → frames in: connection.receive(bytes); bytes out: one write per socket
+ *     per tick, each frame encoded once for all its receivers (socket-writer.ts)
  *   → its session revoked (sign-out): `refused` session-revoked, close 4401
  *   → its document dropped after a failure (a commit that failed, an update
  *     that could not be applied): `refused` with the code, close 4503, and
@@ -29,24 +30,15 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { CLOSE_CODES, CLOSE_MALFORMED, errorMessage, RESYNC_REFUSALS, SYNC_PATH_PREFIX, type ErrorCode } from '@parley/protocol';
+import { CLOSE_CODES, CLOSE_MALFORMED, errorMessage, SYNC_PATH_PREFIX, type ErrorCode } from '@parley/protocol';
 import type { Sessions } from '../auth/sessions.ts';
 import type { Tokens } from '../auth/tokens.ts';
+import { closeCodeOf } from '../errors.ts';
 import type { Log } from '../log.ts';
 import { controlMessage } from '../sync/frames.ts';
 import type { SyncHub } from '../sync/hub.ts';
 import { retryAfterSeconds, type RateLimits } from './rate-limits.ts';
-
-const closeCodeOf = (code: ErrorCode): number =>
-  RESYNC_REFUSALS.includes(code)
-    ? CLOSE_CODES.resync
-    : code.startsWith('token-') || code === 'session-revoked'
-    ? CLOSE_CODES.unauthorized
-    : code === 'not-found'
-      ? CLOSE_CODES.notFound
-      : code === 'too-many-sockets' || code === 'too-many-docs' || code === 'rate-limited'
-        ? CLOSE_CODES.tooMany
-        : CLOSE_CODES.forbidden;
+import { SocketWriter } from './socket-writer.ts';
 
 const toBytes = (data: RawData): Uint8Array =>
   Array.isArray(data) ? new Uint8Array(Buffer.concat(data)) : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -78,7 +70,10 @@ export interface Sockets {
 }
 
 export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, sessions: Sessions, log: Log, options: SocketOptions, limits: RateLimits): Sockets {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes });
+  // No compression: frames are written beside ws (socket-writer.ts), which is sound only while ws queues nothing itself.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, perMessageDeflate: false });
+  /** Each socket's frames out: one write per tick. */
+  const writers = new WeakMap<WebSocket, SocketWriter>();
   const heartbeat = watchLiveness(wss, options.pingIntervalMs);
   /** The open sockets of each session, closed at once when it is revoked. */
   const bySession = new Map<string, Set<WebSocket>>();
@@ -108,8 +103,14 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, sess
   });
 
   function refuse(ws: WebSocket, code: ErrorCode, retryAfter?: number): void {
-    ws.send(controlMessage({ type: 'refused', code, message: errorMessage(code), ...(retryAfter === undefined ? {} : { retryAfter }) }));
-    ws.close(closeCodeOf(code), code);
+    writers.get(ws)?.send(controlMessage({ type: 'refused', code, message: errorMessage(code), ...(retryAfter === undefined ? {} : { retryAfter }) }));
+    closeAfterQueued(ws, closeCodeOf(code), code);
+  }
+
+  /** Closes `ws` after the frames queued for it in this tick, so its close frame comes last. */
+  function closeAfterQueued(ws: WebSocket, code: number, reason: string): void {
+    writers.get(ws)?.flush();
+    ws.close(code, reason);
   }
 
   /** Upgrades per user (after the token is verified): true when this one was refused with `rate-limited`. */
@@ -127,8 +128,8 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, sess
    * a few small frames wait ahead of it: the cap is for a socket that does not
    * take what it is sent, and bounds it at the cap plus one frame.
    */
-  function tooFarBehind(ws: WebSocket): boolean {
-    return ws.bufferedAmount > options.maxSocketBufferBytes;
+  function tooFarBehind(ws: WebSocket, writer: SocketWriter): boolean {
+    return ws.bufferedAmount + writer.queued > options.maxSocketBufferBytes;
   }
 
   function closeAsTooSlow(ws: WebSocket, who: { doc: string; user: string; device: string }): void {
@@ -136,13 +137,15 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, sess
       { event: 'socket-too-slow', ...who, bufferedBytes: ws.bufferedAmount, maxSocketBufferBytes: options.maxSocketBufferBytes },
       'sync socket closed: it did not take what the server sent (PARLEY_MAX_SOCKET_BUFFER_BYTES); its client reconnects and syncs again',
     );
-    ws.close(CLOSE_CODES.tooSlow, 'socket-too-slow');
+    closeAfterQueued(ws, CLOSE_CODES.tooSlow, 'socket-too-slow');
     const cut = setTimeout(() => ws.terminate(), SLOW_CLOSE_GRACE_MS);
     cut.unref();
     ws.once('close', () => clearTimeout(cut));
   }
 
   function serve(ws: WebSocket, socket: Duplex, path: string, token: string | null): void {
+    const writer = new SocketWriter(socket, () => ws.readyState === ws.OPEN);
+    writers.set(ws, writer);
     // Frames that arrive while the token is checked and the document loads wait here.
     const early: Uint8Array[] = [];
     let receive: ((bytes: Uint8Array) => void) | null = null;
@@ -180,25 +183,16 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, sess
         open.delete(ws);
         if (open.size === 0 && bySession.get(auth.session) === open) bySession.delete(auth.session);
       });
-      // Frames sent in one tick (a broadcast after a group commit, an update
-      // and its ack) leave in one write: the first corks the socket until the
-      // tick ends. ws corks and uncorks around each frame itself; corks nest.
-      let corked = false;
-      const uncork = (): void => {
-        corked = false;
-        socket.uncork();
-      };
       const send = (bytes: Uint8Array): void => {
         if (ws.readyState !== ws.OPEN) return;
-        if (tooFarBehind(ws)) return closeAsTooSlow(ws, { doc: path, user: auth.user, device: auth.device });
-        if (!corked) {
-          corked = true;
-          socket.cork();
-          process.nextTick(uncork);
-        }
-        ws.send(bytes);
+        if (tooFarBehind(ws, writer)) return closeAsTooSlow(ws, { doc: path, user: auth.user, device: auth.device });
+        writer.send(bytes);
       };
-      const opened = await hub.open(path, auth.user, auth.device, { send, drained: () => drained(socket) }, (code) => {
+      const isDrained = (): Promise<void> => {
+        writer.flush();
+        return drained(socket);
+      };
+      const opened = await hub.open(path, auth.user, auth.device, { send, drained: isDrained }, (code) => {
         if (ws.readyState === ws.OPEN) refuse(ws, code);
       });
       if (!opened.ok) {
@@ -214,14 +208,14 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, sess
         connection.receive(bytes);
         if (connection.malformed >= options.maxMalformedFrames) {
           log.debug({ doc: path, user: auth.user, malformed: connection.malformed }, 'socket closed: too many malformed frames');
-          ws.close(CLOSE_MALFORMED, 'malformed frames');
+          closeAfterQueued(ws, CLOSE_MALFORMED, 'malformed frames');
         }
       };
       if (ws.readyState !== ws.OPEN) return;
       for (const bytes of early.splice(0)) receive(bytes);
     })().catch((error: unknown) => {
       log.error({ err: error, path }, 'sync connection failed');
-      if (ws.readyState === ws.OPEN) ws.close(1011, 'internal');
+      if (ws.readyState === ws.OPEN) closeAfterQueued(ws, 1011, 'internal');
     });
   }
 
@@ -229,7 +223,7 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, sess
     close: () =>
       new Promise((resolve) => {
         heartbeat.stop();
-        for (const ws of wss.clients) ws.close(1001, 'server shutting down');
+        for (const ws of wss.clients) closeAfterQueued(ws, 1001, 'server shutting down');
         wss.close(() => resolve());
       }),
   };

@@ -72,6 +72,8 @@ export interface HubOptions {
   maxFrameBytes?: number;
   /** Whether the storage takes writes, and how it is probed after a failed commit (storage/health.ts); by default probed each second with no free-space check. */
   health?: StorageHealth;
+  /** The group commit's window, µs (PARLEY_COMMIT_WINDOW_US); 0 by default. */
+  commitWindowUs?: number;
 }
 
 /** The defaults of PARLEY_MAX_UPDATE_BYTES and PARLEY_MAX_UPDATE_STRUCTS (config.ts says why). */
@@ -126,7 +128,7 @@ export class SyncHub {
       for (const user of users) void this.inboxes.reflectRelations(user);
     };
     this.health = options.health ?? new StorageHealth(storage, { retryMs: 1000, resumeFreeBytes: 0 }, log);
-    this.commit = new GroupCommit(storage, this.health);
+    this.commit = new GroupCommit(storage, this.health, options.commitWindowUs ?? 0);
     this.commit.beforeFlush(() => this.inboxes.flush());
     this.registry = new DocRegistry(
       storage,
