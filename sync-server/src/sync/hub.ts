@@ -3,7 +3,7 @@
  * client update. The accept path is synchronous from validation to queueing
  * the commit, so updates are judged against, and stamped in, acceptance order:
  *
- *   validateUpdate → apply the update (one transaction), then the server's
+ *   validateUpdate (the one decode) → apply its decoded structs (one transaction), then the server's
  *   writes on it (claim client ids, stamp seq; a second one)
  *   → queued in the group commit; both inboxes are updated once per batch,
  *     in the same transaction
@@ -31,6 +31,7 @@ import {
   SERVER_ROOTS,
   validateUpdate,
   type ControlFrame,
+  type DecodedUpdate,
   DEFAULT_SYNC_LIMITS,
   type ErrorCode,
   type ProfileEntry,
@@ -61,7 +62,7 @@ interface PendingEntry {
   now: number;
 }
 
-type UpdateMeta = ReturnType<typeof Y.parseUpdateMeta>;
+type UpdateMeta = DecodedUpdate['meta'];
 
 /** A message of an exported history page; `message` is null once recalled. */
 export interface ExportedMessage extends IndexedMessage {
@@ -381,7 +382,7 @@ export class SyncHub implements UpdateSink {
     if (this.refusedForSpace(live, connection, verdict.messages)) return;
     if (!this.withinRate(live, connection, verdict)) return;
 
-    const meta = Y.parseUpdateMeta(update);
+    const meta = verdict.decoded.meta;
     const position = ackPosition(meta, live.doc);
     for (const message of verdict.messages) {
       const decision = this.permit(message.from, message.to, false);
@@ -425,7 +426,7 @@ export class SyncHub implements UpdateSink {
     try {
       committed = live.accept(
         connection,
-        update,
+        verdict.decoded,
         () => {
           const clients = live.doc.getMap(SERVER_ROOTS.clients);
           for (const id of verdict.newClients) clients.set(String(id), { user });
