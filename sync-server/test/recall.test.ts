@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { conversationPath, inboxPath, segmentOf, type InboxEntry, type Message } from '@parley/protocol';
-import type { ConversationEvent } from '../src/sync/hub.ts';
+import type { ConversationEvent } from '../src/sync/events.ts';
 import { acks, cleanup, message, openDoc, rejects, send, signUp, startServer, synced, waitFor, type Client, type TestServer } from './helpers.ts';
 
 afterEach(cleanup);
@@ -88,7 +88,7 @@ describe('recall by the sender', () => {
     send(a, m);
     await waitFor(() => acks(a).includes(m.id), 'ack');
     expect(allBytes(server.dataDir)).toContain(word);
-    await server.parley.hub.recall('alice', 'bob', m.id, '@admin');
+    await server.parley.hub.recalls.recall('alice', 'bob', m.id, '@admin');
     expect(allBytes(server.dataDir)).not.toContain(word);
     await waitFor(() => a.doc.getMap('recalls').has(m.id), 'recall marker');
   });

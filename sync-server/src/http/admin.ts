@@ -98,8 +98,8 @@ export function registerAdmin(
   };
 
   const send = async (message: Message, syncToSender: boolean): Promise<{ id: string; seq: number }> => {
-    if (hub.permit(message.from, message.to, true) !== 'ok') throw new Error('an admin send is always permitted');
-    return { id: message.id, seq: await hub.serverSend(message, syncToSender) };
+    if (hub.accept.permit(message.from, message.to, true) !== 'ok') throw new Error('an admin send is always permitted');
+    return { id: message.id, seq: await hub.writes.serverSend(message, syncToSender) };
   };
 
   /** Sends to each recipient in turn; one recipient's refusal does not stop the others. */
@@ -237,7 +237,7 @@ export function registerAdmin(
         if (bodyBytes(m.body) > LIMITS.bodyBytes) throw new Refusal('body-too-long');
         return parseBody(Message, { ...m, profile: profiles.get(m.from) });
       });
-      return hub.importMessages(messages, b.live);
+      return hub.writes.importMessages(messages, b.live);
     },
   );
 
@@ -246,7 +246,7 @@ export function registerAdmin(
     async (request) => {
       await admin(request);
       const q = parseBody(HistoryQuery, request.query);
-      const messages = await hub.history(q.a, q.b, { from: q.from, to: q.to, cursor: q.cursor, limit: q.limit + 1 });
+      const messages = await hub.history.page(q.a, q.b, { from: q.from, to: q.to, cursor: q.cursor, limit: q.limit + 1 });
       const complete = messages.length <= q.limit;
       const page = messages.slice(0, q.limit);
       return { messages: page, next: complete ? null : (page.at(-1)?.seq ?? null), complete };
@@ -258,7 +258,7 @@ export function registerAdmin(
     async (request) => {
       const actor = await admin(request);
       const { a, b, id } = parseBody(RecallBody, request.body);
-      await hub.recall(a, b, id, actor);
+      await hub.recalls.recall(a, b, id, actor);
       return { ok: true as const };
     },
   );

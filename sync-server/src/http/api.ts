@@ -179,7 +179,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): RouteBook {
     const patch = parseBody(UpdateProfileRequest, request.body ?? {});
     await checkAvatar(deps.storage, patch.avatar, user);
     const profile = await accounts.updateProfile(user, patch);
-    await hub.profileChanged(profile);
+    await hub.inboxes.profileChanged(profile);
     return profile;
   });
 

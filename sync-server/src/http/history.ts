@@ -26,7 +26,7 @@ export function registerHistory(routes: RouteBook, { hub, accounts, caller }: { 
       if (!peer.success || peer.data === user) throw new Refusal('user-not-found');
       await accounts.profile(peer.data); // user-not-found otherwise
       const q = parseBody(MemberHistoryQuery, request.query);
-      const messages = await hub.history(user, peer.data, { from: q.from, to: q.to, cursor: q.cursor, limit: q.limit + 1 });
+      const messages = await hub.history.page(user, peer.data, { from: q.from, to: q.to, cursor: q.cursor, limit: q.limit + 1 });
       const complete = messages.length <= q.limit;
       const page = messages.slice(0, q.limit);
       return { messages: page, next: complete ? null : (page.at(-1)?.seq ?? null), complete };
@@ -46,7 +46,7 @@ export function registerHistory(routes: RouteBook, { hub, accounts, caller }: { 
       const peer = UserId.safeParse((request.params as { peer?: string }).peer);
       if (!peer.success || peer.data === user) throw new Refusal('user-not-found');
       await accounts.profile(peer.data); // user-not-found otherwise
-      return { segments: await hub.segments(user, peer.data) };
+      return { segments: await hub.history.segments(user, peer.data) };
     },
   );
 }

@@ -6,7 +6,7 @@
  */
 import { mediaOf } from '@parley/protocol';
 import type { Write } from '../storage/storage.ts';
-import type { MessageWrites } from '../sync/hub.ts';
+import type { MessageWrites } from '../sync/events.ts';
 
 export const mediaReferences: MessageWrites = (message, conversation) => {
   const hashes = new Set(mediaOf(message.body).map((ref) => ref.hash));

@@ -10,7 +10,7 @@ import { pushTopic, type Message, type ProfileEntry, type PushPayload } from '@p
 import { profileOf } from '../auth/accounts.ts';
 import type { Log } from '../log.ts';
 import type { Storage } from '../storage/storage.ts';
-import type { ConversationEvent, HubObserver } from '../sync/hub.ts';
+import type { ConversationEvent, HubObserver } from '../sync/events.ts';
 import type { MuteMirror } from './mutes.ts';
 import { fullPayload } from './payload.ts';
 import type { NewPush, PushQueue } from './queue.ts';
