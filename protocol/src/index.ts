@@ -3,6 +3,7 @@ export * from './limits.ts';
 export * from './paths.ts';
 export * from './schemas.ts';
 export * from './validate.ts';
+export * from './integrate.ts';
 export * from './scan.ts';
 export * from './split.ts';
 export * from './wire.ts';

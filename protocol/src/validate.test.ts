@@ -185,7 +185,9 @@ describe('validateUpdate: acceptances', () => {
   test('accepts a new message from a member and reports it and its new client id', () => {
     const server = new Server();
     const alice = device(server, ALICE);
-    const verdict = server.accept('alice', send(alice, message('m1')));
+    const update = send(alice, message('m1'));
+    const meta = Y.parseUpdateMeta(update);
+    const { decoded, ...verdict } = server.accept('alice', update);
     expect(verdict).toEqual({
       ok: true,
       newClients: [ALICE],
@@ -199,6 +201,11 @@ describe('validateUpdate: acceptances', () => {
       reactions: [],
       empty: false,
     });
+    // Handed on, so that the server does not decode it again: what Y.parseUpdateMeta would read, and the structs to apply.
+    expect(decoded.bytes).toBe(update);
+    expect(decoded.meta).toEqual(meta);
+    expect(decoded.order.map((struct) => struct.id)).toEqual([Y.createID(ALICE, 0)]);
+    expect(decoded.ds.clients.size).toBe(0);
     expect(claimOf(server.doc, ALICE)).toBe('alice');
   });
 

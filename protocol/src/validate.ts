@@ -29,7 +29,9 @@
  *
  * This works from the decoded structs alone (a new map key carries its root
  * and key; an overwrite carries an `origin` that is looked up), so the server
- * never clones a document to judge an update.
+ * never clones a document to judge an update. An accepted update's decoded
+ * structs are handed on (`decoded`), so that the server applies, stores and
+ * acknowledges it without decoding the same bytes again (integrate.ts).
  */
 import * as decoding from 'lib0/decoding';
 import * as Y from 'yjs';
@@ -74,6 +76,26 @@ export interface AcceptedReceipt {
   seq: number;
 }
 
+/**
+ * An accepted update as the validator decoded it: what the server needs to
+ * apply it (integrate.ts), store it and name it in its `ack`, with no second
+ * decode. Its structs are the ones Yjs integrates: applying them changes them,
+ * so it is applied once, to the document it was judged against, before any
+ * other change to that document.
+ */
+export interface DecodedUpdate {
+  /** The update's bytes, as the client sent them. */
+  bytes: Uint8Array;
+  /** Its structs in the order Yjs integrates them (Skips left out), the ones the server holds already among them. */
+  order: (Y.Item | Y.GC)[];
+  /** Its deletions, as Yjs decodes them. */
+  ds: DeleteSet;
+  /** Per client section, the first clock and the clock after the last struct, as Y.parseUpdateMeta gives them. */
+  meta: { from: Map<number, number>; to: Map<number, number> };
+}
+
+type DeleteSet = ReturnType<typeof Y.decodeUpdate>['ds'];
+
 export type Verdict =
   | {
       ok: true;
@@ -95,6 +117,7 @@ export type Verdict =
       reactions: Reaction[];
       /** True when the update held nothing the server lacked. */
       empty: boolean;
+      decoded: DecodedUpdate;
     }
   | { ok: false; code: ErrorCode; detail: string; msgIds: string[] };
 
@@ -364,7 +387,8 @@ function judge(
   }
 
   // Every reference must resolve as Yjs integrates the update, or it throws half-way or keeps structs pending.
-  const after = replayIntegration(structs, store);
+  const order: (Y.Item | Y.GC)[] = [];
+  const after = replayIntegration(structs, store, order);
 
   function judgeItem(item: Y.Item, { root, key, replaces }: Placement): void {
     if (item.content instanceof Y.ContentType) refuse('nested-type', 'nested shared types are not allowed');
@@ -536,7 +560,23 @@ function judge(
   }
 
   verdict.newClients = [...newClients];
-  return { ok: true, ...verdict, empty };
+  return { ok: true, ...verdict, empty, decoded: { bytes: update, order, ds, meta: sectionClocks(structs) } };
+}
+
+/**
+ * Per client section, the clock of its first struct and the clock after its
+ * last, Skips counted: what Y.parseUpdateMeta reads from the bytes, taken
+ * from the structs decoded here instead.
+ */
+function sectionClocks(structs: readonly DecodedStruct[]): { from: Map<number, number>; to: Map<number, number> } {
+  const from = new Map<number, number>();
+  const to = new Map<number, number>();
+  for (const struct of structs) {
+    const { client, clock } = struct.id;
+    if (!from.has(client)) from.set(client, clock);
+    to.set(client, clock + struct.length);
+  }
+  return { from, to };
 }
 
 /**
@@ -634,9 +674,10 @@ function checkSections(update: Uint8Array, structs: readonly DecodedStruct[]): v
  * reached yet: Yjs does not wait for those). Structs the server holds are
  * replayed too: Yjs resolves their references before it skips them.
  * Linear: each struct is taken from its client once and pushed at most once.
- * Returns each client's next clock after the update.
+ * Returns each client's next clock after the update; `order` receives the
+ * structs in the order Yjs integrates them (or, held already, skips them).
  */
-function replayIntegration(structs: readonly DecodedStruct[], store: Y.Doc['store']): Map<number, number> {
+function replayIntegration(structs: readonly DecodedStruct[], store: Y.Doc['store'], order: (Y.Item | Y.GC)[]): Map<number, number> {
   const byClient = new Map<number, { i: number; refs: DecodedStruct[] }>();
   for (const struct of structs) {
     const refs = byClient.get(struct.id.client);
@@ -679,6 +720,7 @@ function replayIntegration(structs: readonly DecodedStruct[], store: Y.Doc['stor
       if (head instanceof Y.Item) {
         for (const ref of references(head)) if (ref.client === client && ref.clock >= stateOf(client)) pending(`a clock of its own client ${client} not reached`);
       }
+      order.push(head);
       if (clock + head.length > stateOf(client)) state.set(client, clock + head.length);
     }
     if (stack.length > 0) head = stack.pop();

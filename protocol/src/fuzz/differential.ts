@@ -5,7 +5,9 @@
  * server does not have (`store.pendingStructs`), no deletion left pending
  * (`store.pendingDs`). Beyond those, what the validator promises must hold in
  * the document Yjs made: each accepted message is there, no recall marker is
- * gone, no item of the other user (or the server) was deleted.
+ * gone, no item of the other user (or the server) was deleted. And the
+ * server's way of applying it, from the structs the validator decoded
+ * (integrate.ts), leaves the same document as Y.applyUpdate, byte for byte.
  *
  * Case `i` of seed `s` is built from its own PRNG (seeded from `s` and `i`)
  * against a world built from `s` and `i / CASES_PER_WORLD`, so any case can be
@@ -14,6 +16,7 @@
 import * as prng from 'lib0/prng';
 import * as Y from 'yjs';
 import type { Message } from '../schemas.ts';
+import { integrateDecoded } from '../integrate.ts';
 import { claimOf, validateUpdate } from '../validate.ts';
 import { makeCase, type FuzzCase } from './mutate.ts';
 import { buildWorld, CONVERSATION, NOW, type World } from './world.ts';
@@ -76,6 +79,8 @@ export function judgeCase(world: World, fuzz: FuzzCase, tally: { accepted: numbe
     }
     const recalls = doc.getMap('recalls');
     for (const key of recallsBefore) if (!recalls.has(key)) return { kind: 'recall-undone', detail: `recall ${key} is gone` };
+    const decodedApply = sameAsIntegrated(world, verdict.decoded, doc);
+    if (decodedApply !== null) return { kind: 'integrate-differs', detail: decodedApply };
     for (const [client, structs] of world.doc.store.clients) {
       const owner = claimOf(world.doc, client);
       if (owner === fuzz.user) continue;
@@ -88,6 +93,35 @@ export function judgeCase(world: World, fuzz: FuzzCase, tally: { accepted: numbe
   } finally {
     doc.destroy();
   }
+}
+
+/** Why applying `decoded` to a copy of the world differs from `expected` (Y.applyUpdate's result), or null. */
+function sameAsIntegrated(world: World, decoded: Parameters<typeof integrateDecoded>[1], expected: Y.Doc): string | null {
+  const doc = world.copy();
+  try {
+    // Its own update event too: what LiveDoc stores when it must encode an update again.
+    let emitted: Uint8Array | null = null;
+    doc.on('update', (update: Uint8Array) => (emitted = update));
+    integrateDecoded(doc, decoded, null);
+    const reference = world.copy();
+    let referenceEmitted: Uint8Array | null = null;
+    reference.on('update', (update: Uint8Array) => (referenceEmitted = update));
+    Y.applyUpdate(reference, decoded.bytes);
+    reference.destroy();
+    if (!equalBytes(Y.encodeStateAsUpdate(doc), Y.encodeStateAsUpdate(expected))) return 'the document differs from the one Y.applyUpdate made';
+    if ((emitted === null) !== (referenceEmitted === null) || (emitted !== null && referenceEmitted !== null && !equalBytes(emitted, referenceEmitted))) {
+      return 'its update event differs from the one Y.applyUpdate emits';
+    }
+    return null;
+  } catch (e) {
+    return `integrating threw: ${String(e)}`;
+  } finally {
+    doc.destroy();
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 
 /** Runs `cases` cases of `seed` from case `from`; keeps the first `keep` failures whole. */

@@ -3,8 +3,9 @@
  * stamped and queued in the group commit, synchronously from validation to
  * queueing, so updates are judged against, and stamped in, acceptance order:
  *
- *   validateUpdate → apply the update (one transaction), then the server's
- *   writes on it (claim client ids, stamp seq; a second one)
+ *   validateUpdate (the only decode of the update) → apply its decoded
+ *   structs (one transaction), then the server's writes on it (claim client
+ *   ids, stamp seq; a second one)
  *   → queued in the group commit; both inboxes are updated once per batch,
  *     in the same transaction (inbox-projection.ts)
  *   → after commit: broadcast (the sender gets only the server's part),
@@ -18,6 +19,7 @@ import {
   decide,
   errorMessage,
   type Decision,
+  type DecodedUpdate,
   type Message,
   SERVER_ROOTS,
   validateUpdate,
@@ -37,7 +39,7 @@ import { ApplyFailedError, type LiveDoc } from './live-doc.ts';
 import type { LoadedConversations } from './loaded.ts';
 import { eraseContent, type Recalled, type Recalls } from './recall.ts';
 
-type UpdateMeta = ReturnType<typeof Y.parseUpdateMeta>;
+type UpdateMeta = DecodedUpdate['meta'];
 
 /** The accept path's limits, resolved from HubOptions (hub.ts says what each is). */
 export interface AcceptLimits {
@@ -101,7 +103,7 @@ export class AcceptPath implements UpdateSink {
     if (this.parts.checks.refusedForSpace(live, connection, verdict.messages)) return;
     if (!this.parts.checks.withinRate(live, connection, verdict)) return;
 
-    const meta = Y.parseUpdateMeta(update);
+    const meta = verdict.decoded.meta;
     const position = ackPosition(meta, live.doc);
     for (const message of verdict.messages) {
       const decision = this.permit(message.from, message.to, false);
@@ -145,7 +147,7 @@ export class AcceptPath implements UpdateSink {
     try {
       committed = live.accept(
         connection,
-        update,
+        verdict.decoded,
         () => {
           const clients = live.doc.getMap(SERVER_ROOTS.clients);
           for (const id of verdict.newClients) clients.set(String(id), { user });

@@ -15,7 +15,7 @@
  */
 import * as Y from 'yjs';
 import * as awarenessProtocol from 'y-protocols/awareness';
-import { claimOf, SERVER_CLAIM, SERVER_ROOTS, type DocPath, type ErrorCode } from '@parley/protocol';
+import { claimOf, integrateDecoded, SERVER_CLAIM, SERVER_ROOTS, type DecodedUpdate, type DocPath, type ErrorCode } from '@parley/protocol';
 import type { Log } from '../log.ts';
 import type { GroupCommit } from '../storage/group-commit.ts';
 import { StorageFaultError, type StorageFaultCode } from '../storage/health.ts';
@@ -148,7 +148,8 @@ export class LiveDoc {
   }
 
   /**
-   * Accepts a client's (validated) update from `sender`: applies it in one
+   * Accepts a client's update from `sender`, as the validator decoded it
+   * (applied from its structs, not decoded again): applies it in one
    * transaction and the server's own writes on it (`serverChange`: claims,
    * sequence stamps) in a second, and queues both, merged, as one log row with
    * `extra` in the group commit. After the commit every other connection gets
@@ -165,7 +166,7 @@ export class LiveDoc {
    */
   accept(
     sender: Peer,
-    clientUpdate: Uint8Array,
+    clientUpdate: DecodedUpdate,
     serverChange: () => void,
     extra: readonly Write[],
     avoidClients: readonly number[],
@@ -177,11 +178,11 @@ export class LiveDoc {
     let applied: Part | null;
     let server: Part | null;
     try {
-      if (exactClients === null) applied = this.capture(() => Y.applyUpdate(this.doc, clientUpdate, SERVER_ORIGIN));
+      if (exactClients === null) applied = this.capture(() => integrateDecoded(this.doc, clientUpdate, SERVER_ORIGIN));
       else {
         // No 'update' listener, so Yjs does not encode this transaction at all.
-        Y.applyUpdate(this.doc, clientUpdate, SERVER_ORIGIN);
-        applied = { update: clientUpdate, clients: exactClients };
+        integrateDecoded(this.doc, clientUpdate, SERVER_ORIGIN);
+        applied = { update: clientUpdate.bytes, clients: exactClients };
       }
       server = this.capture(() => this.transactAsServer(serverChange));
     } catch (error) {
