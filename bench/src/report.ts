@@ -180,7 +180,7 @@ export function renderResults({ results, sizes, quick, seconds, chartName, profi
 
   lines.push('## Commands', '', '```sh', 'npm install', 'npm run bench            # this file, bench/chart.svg (< 10 min)', 'npm run bench -- --quick # smoke test: bench/RESULTS.quick.md (< 60 s)', 'npm run bench -- --only=parley   # one server (comma-separated kinds: parley,yws,hocuspocus)', '```', '');
   lines.push('Each server is its own child process, on a fresh temp data dir, port 0:', '');
-  lines.push('- Parley: `node --import tsx sync-server/src/main.ts` with `PARLEY_PORT=0 PARLEY_HOST=127.0.0.1 PARLEY_DATA_DIR=<tmp> PARLEY_LOG_LEVEL=warn NODE_ENV=production` (the profile run adds `--cpu-prof --cpu-prof-dir bench/profiles`)');
+  lines.push('- Parley: its build, as `npm start` runs it (`npm run build:server`, then `node --conditions=parley-compiled sync-server/dist/main.js`), with `PARLEY_PORT=0 PARLEY_HOST=127.0.0.1 PARLEY_DATA_DIR=<tmp> PARLEY_LOG_LEVEL=warn NODE_ENV=production` (the profile run adds `--cpu-prof --cpu-prof-dir bench/profiles`)');
   lines.push('- bare: `node --import tsx bench/src/servers/ywebsocket.ts` (`setupWSConnection` of @y/websocket-server/utils, no persistence)');
   lines.push('- Hocuspocus: `node --import tsx bench/src/servers/hocuspocus.ts` (`new Server({extensions: [new SQLite({database})], onAuthenticate})`)');
   lines.push('- load generator: `node --import tsx bench/src/loadgen/main.ts`, forked by the harness, driven over IPC', '');

@@ -58,8 +58,8 @@ export function stageOfFrame({ functionName: name, url }: Frame): Stage | null {
   if (url.includes('/yjs/')) return YJS_DECODE.test(name) ? 'decode' : null;
   if (url.includes('/ws/lib/receiver')) return 'decode';
   if (url.includes('/ws/lib/') && /sender|websocket\.js/.test(url)) return 'fan-out';
-  if (url.includes('/zod/') || /\/protocol\/src\/(validate|schemas)/.test(url)) return 'validate';
-  const own = /\/sync-server\/src\/(.+)\.ts$/.exec(url)?.[1];
+  if (url.includes('/zod/') || /\/protocol\/(?:src|dist)\/(validate|schemas)\./.test(url)) return 'validate';
+  const own = /\/sync-server\/(?:src|dist)\/(.+)\.[jt]s$/.exec(url)?.[1];
   if (own === undefined) return null;
   // The storage's reads (sqlite-db.ts on the main thread's connection) are not the commit: they stay in "other".
   if (own === 'storage/group-commit' || own === 'storage/write-codec') return 'commit';
@@ -133,7 +133,7 @@ export function stageTimes(file: string, from: number, to: number): StageTimes {
 function functionLabel({ functionName, url, lineNumber }: Frame): string {
   const name = functionName || '(anonymous)';
   if (url === '') return name;
-  const file = /node_modules\/(.+)$/.exec(url)?.[1] ?? /\/((?:sync-server|protocol)\/src\/.+)$/.exec(url)?.[1] ?? url;
+  const file = /node_modules\/(.+)$/.exec(url)?.[1] ?? /\/((?:sync-server|protocol)\/(?:src|dist)\/.+)$/.exec(url)?.[1] ?? url;
   return `${name} ${file}:${(lineNumber ?? 0) + 1}`;
 }
 

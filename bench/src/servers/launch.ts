@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -62,20 +62,34 @@ export interface LaunchOptions {
   repoRoot?: string;
   /** More environment for the server (e.g. a limit a workload legitimately exceeds). */
   env?: Record<string, string>;
-  /** Parley's build (sync-server/dist, `npm run build:server`), as `npm start` runs it, instead of its TypeScript under tsx. */
+  /**
+   * Parley's build (sync-server/dist, `npm run build:server`), as `npm start`
+   * runs it, instead of its TypeScript under tsx. By default the build when
+   * the checkout has one (the bench's npm scripts build this checkout's first;
+   * a checkout from before the build existed runs under tsx, as its `npm
+   * start` did).
+   */
   compiled?: boolean;
+}
+
+const BUILT_ENTRY = 'sync-server/dist/main.js';
+
+/** Whether a checkout of Parley has its server built (`npm run build:server`). */
+export function isBuilt(root: string): boolean {
+  return existsSync(join(root, BUILT_ENTRY));
 }
 
 export async function launchServer(kind: ServerKind, options: LaunchOptions = {}): Promise<RunningServer> {
   installExitHook();
   const dataDir = options.dataDir ?? freshDataDir(kind);
-  const nodeArgs = kind === 'parley' && options.compiled === true ? ['--conditions=parley-compiled'] : ['--import', 'tsx'];
+  const root = options.repoRoot ?? REPO_ROOT;
+  const compiled = kind === 'parley' && (options.compiled ?? isBuilt(root));
+  const nodeArgs = compiled ? ['--conditions=parley-compiled'] : ['--import', 'tsx'];
   if (options.cpuProfDir !== undefined) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', options.cpuProfDir);
   let entry: string;
   const env: NodeJS.ProcessEnv = { ...process.env };
-  const root = options.repoRoot ?? REPO_ROOT;
   if (kind === 'parley') {
-    entry = join(root, options.compiled === true ? 'sync-server/dist/main.js' : 'sync-server/src/main.ts');
+    entry = join(root, compiled ? BUILT_ENTRY : 'sync-server/src/main.ts');
     Object.assign(env, { PARLEY_PORT: '0', PARLEY_HOST: '127.0.0.1', PARLEY_DATA_DIR: dataDir, PARLEY_LOG_LEVEL: 'warn', NODE_ENV: 'production' });
     // A load generator's user sends faster than any person (W1 at 30,000/s over 2,000 users is 15 a second each):
     // the per-user message rate (PARLEY_MESSAGE_RATE, default 5/s) would measure the limiter, not the accept path.
