@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { MEDIA_HASH_PATTERN } from '@parley/protocol';
+import { mediaFile } from '../storage/media-files.ts';
 
 export class MediaStore {
   private constructor(private readonly root: string) {}
@@ -44,12 +44,6 @@ export class MediaStore {
     // The rename is durable once its directory is.
     await syncPath(dirname(target));
   }
-}
-
-/** Where the store under `root` (`<data>/media`) keeps a hash's bytes. */
-export function mediaFile(root: string, hash: string): string {
-  if (!MEDIA_HASH_PATTERN.test(hash)) throw new Error(`not a media hash: ${JSON.stringify(hash)}`);
-  return join(root, hash.slice(0, 2), hash.slice(2, 4), hash);
 }
 
 /** The SHA-256 (hex) of a file, streamed. */

@@ -19,9 +19,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { mediaFile } from '../media/store.ts';
 import { DATABASE_FILE, DataDirError, databaseProblems, describeProblems, lockDataDir, SECRET_FILES, writeMarker } from './data-dir.ts';
 import { makeDirectoryDurably, fsyncPath, writeFileDurably } from './durable-files.ts';
+import { mediaFile } from './media-files.ts';
 import { dataDirId, openDatabase } from './sqlite-db.ts';
 
 export interface BackupDone {

@@ -1,7 +1,7 @@
 /** Users and sessions in SQLite: `users` (ids unique regardless of ASCII case: see sqlite-db.ts) and `sessions`. */
 import type Database from 'better-sqlite3';
 import type { SessionRecord, SessionStore, UserPatch, UserRecord, UserStore } from '../stores/accounts.ts';
-import type { Sync } from './stores.ts';
+import type { Sync } from './sync.ts';
 
 interface UserRow {
   id: string;

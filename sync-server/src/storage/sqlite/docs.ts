@@ -8,7 +8,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type Database from 'better-sqlite3';
 import type { CommitPart, DocSnapshot, DocStore, StoredDoc, Write } from '../stores/docs.ts';
 import { decodeWrites } from '../write-codec.ts';
-import type { Sync } from './stores.ts';
+import type { Sync } from './sync.ts';
 
 const CODEC_DEFLATE = 1;
 

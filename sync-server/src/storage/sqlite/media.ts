@@ -11,7 +11,7 @@ import type { MediaKind } from '@parley/protocol';
 import type { CommitPart, Write } from '../stores/docs.ts';
 import type { MediaRecord, MediaStore, UploadRecord } from '../stores/media.ts';
 import { membersOf } from '../stores/messages.ts';
-import type { Sync } from './stores.ts';
+import type { Sync } from './sync.ts';
 
 /** An uploads row: an UploadRecord whose kind SQLite holds as plain text. */
 type UploadRow = Omit<UploadRecord, 'kind'> & { kind: string };

@@ -9,7 +9,7 @@
 import type Database from 'better-sqlite3';
 import type { CommitPart, Write } from '../stores/docs.ts';
 import { membersOf, type IndexedMessage, type MessageIndex, type SegmentRow } from '../stores/messages.ts';
-import type { Sync } from './stores.ts';
+import type { Sync } from './sync.ts';
 
 /** Messages a commit adds to one segment of one conversation, and their sequence range. */
 interface SegmentCount {

@@ -1,7 +1,7 @@
 /** Push subscriptions and the push queue in SQLite: `push_subscriptions` (one per user and device) and `push_queue`. */
 import type Database from 'better-sqlite3';
 import type { PushStore, PushSubscriptionRecord, QueuedPush } from '../stores/push.ts';
-import type { Sync } from './stores.ts';
+import type { Sync } from './sync.ts';
 
 interface SubscriptionRow {
   user: string;

@@ -1,7 +1,7 @@
 /** Relations and settings in SQLite: `relations` (directed, keyed by owner, kind and other) and `settings` (JSON by key). */
 import type Database from 'better-sqlite3';
 import type { RelationChange, RelationRow, SocialStore } from '../stores/social.ts';
-import type { Sync } from './stores.ts';
+import type { Sync } from './sync.ts';
 
 export class SqliteSocial implements Sync<SocialStore> {
   private readonly stmt;
