@@ -73,6 +73,16 @@ export interface Config {
   /** PARLEY_PUSH_RETRY_MS, default 1000: the first wait before retrying a push the push service put off (429/5xx); it doubles per attempt. */
   pushRetryMs: number;
   /**
+   * PARLEY_PUSH_CACHE_USERS, default 10000: users whose push subscriptions
+   * (none, for most) the server keeps in memory, the least recently messaged
+   * dropped first, so that deciding a message's push reads no storage. An
+   * entry is about 100 bytes for a user with no subscription and under 1 KB
+   * per subscribed device, so the default costs a few MB and covers the
+   * recipients active at once on a server of this size; a miss costs one
+   * read.
+   */
+  pushCacheUsers: number;
+  /**
    * PARLEY_PING_INTERVAL_MS, default 30000: every sync socket is pinged this
    * often, and one that has not answered the previous ping with a pong is
    * terminated, so that a device whose network died goes offline (presence,
@@ -313,6 +323,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel,
     vapidSubject: vapidSubject(env),
     pushRetryMs: integer(env, 'PARLEY_PUSH_RETRY_MS', 1000, 1, 3600_000),
+    pushCacheUsers: integer(env, 'PARLEY_PUSH_CACHE_USERS', 10_000, 1, 10_000_000),
     pushAllow: pushAllow(env),
     recallWindowMs: integer(env, 'PARLEY_RECALL_WINDOW_MS', 2 * 60_000, 0, 30 * 24 * 3600_000),
     maxClockSkewMs: integer(env, 'PARLEY_MAX_CLOCK_SKEW_MS', 5 * 60_000, 0, 24 * 3600_000),

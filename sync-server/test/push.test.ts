@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   API_PREFIX,
   conversationPath,
@@ -21,12 +21,14 @@ import { loadConfig } from '../src/config.ts';
 import { ConfigError, DEFAULT_VAPID_SUBJECT } from '../src/config/values.ts';
 import { startParley } from '../src/index.ts';
 import type { Resolver } from '../src/push/endpoints.ts';
+import { SqlitePush } from '../src/storage/sqlite/push.ts';
 import { FakePushService } from './push-service.ts';
 import { acks, api, cleanup, message, openDoc, send, signUp, startServer, synced, tempDir, thisSegment, waitFor, type Client, type TestServer } from './helpers.ts';
 
 let service: FakePushService | undefined;
 
 afterEach(async () => {
+  vi.restoreAllMocks();
   await cleanup();
   await service?.close();
   service = undefined;
@@ -242,6 +244,81 @@ describe('who gets a push', () => {
     expect(recall?.payload.message.body).toBeUndefined();
     expect(recall?.headers.topic).toBe(pushTopic('alice'));
     expect(recall?.headers.urgency).toBe('normal');
+  });
+});
+
+/**
+ * Counts the server's reads of each user's subscriptions. Call before the
+ * server starts: the SQLite storage binds its read methods when it opens.
+ */
+function countSubscriptionReads(): (user: string) => number {
+  const reads = vi.spyOn(SqlitePush.prototype, 'pushSubscriptionsOf');
+  return (user) => reads.mock.calls.filter(([u]) => u === user).length;
+}
+
+/** alice's conversation with `peer`, open and synced. */
+async function conversationWith(server: TestServer, alice: Session, peer: string): Promise<Client> {
+  const conversation = openDoc(server, conversationPath('alice', peer, thisSegment()), alice.accessToken);
+  await synced(conversation);
+  return conversation;
+}
+
+describe('deciding a push without a storage read', () => {
+  it('reads the subscriptions of a recipient once: none more for one without any, nor for one whose devices are all online', async () => {
+    const readsOf = countSubscriptionReads();
+    const { server, service, alice, phone, laptop, conversation } = await setup();
+    await signUp(server.url, 'carol');
+    const toCarol = await conversationWith(server, alice, 'carol');
+    for (let i = 0; i < 10; i++) await sendAndSettle(server, toCarol, `carol ${i}`, { to: 'carol' });
+    expect(readsOf('carol')).toBe(1);
+
+    await online(server, phone);
+    await online(server, laptop);
+    const before = readsOf('bob');
+    for (let i = 0; i < 10; i++) await sendAndSettle(server, conversation, `bob ${i}`);
+    expect(readsOf('bob') - before).toBe(1);
+    expect(service.received).toEqual([]);
+  });
+
+  it('sees a subscription added, removed, or its endpoint taken by another user at the next message', async () => {
+    const { server, service, phone, conversation } = await setup();
+    const ids = (name: string) => service.to(name).map((r) => r.payload.message.id);
+    const first = await sendAndSettle(server, conversation, 'first');
+    expect((await subscription(server, 'DELETE', phone.accessToken)).status).toBe(204);
+    const second = await sendAndSettle(server, conversation, 'second');
+    expect([ids('phone'), ids('laptop')]).toEqual([[first.id], [first.id, second.id]]);
+
+    await subscribe(server, phone.accessToken, service.subscription('phone'));
+    const third = await sendAndSettle(server, conversation, 'third');
+    expect(ids('phone')).toEqual([first.id, third.id]);
+
+    // carol's browser now holds the laptop's endpoint: storing it drops bob's laptop subscription.
+    const carol = await signUp(server.url, 'carol');
+    await subscribe(server, carol.accessToken, service.subscription('laptop'));
+    const fourth = await sendAndSettle(server, conversation, 'fourth');
+    expect([ids('phone'), ids('laptop')]).toEqual([
+      [first.id, third.id, fourth.id],
+      [first.id, second.id, third.id],
+    ]);
+    expect(service.errors).toEqual([]);
+  });
+
+  it('keeps the subscriptions of at most PARLEY_PUSH_CACHE_USERS recipients, the least recently messaged dropped first', async () => {
+    const readsOf = countSubscriptionReads();
+    const server = await startServer({ env: { ...PUSH_ENV, PARLEY_PUSH_CACHE_USERS: '2' } });
+    const alice = await signUp(server.url, 'alice');
+    const to = new Map<string, Client>();
+    for (const peer of ['carol', 'dave', 'erin']) {
+      await signUp(server.url, peer);
+      to.set(peer, await conversationWith(server, alice, peer));
+    }
+    for (const peer of ['carol', 'dave', 'carol', 'erin', 'dave', 'erin']) {
+      const conversation = to.get(peer);
+      if (conversation === undefined) throw new Error(peer);
+      await sendAndSettle(server, conversation, `to ${peer}`, { to: peer });
+    }
+    // carol was messaged after dave, so erin dropped dave; dave then dropped carol.
+    expect([readsOf('carol'), readsOf('dave'), readsOf('erin')]).toEqual([1, 2, 1]);
   });
 });
 

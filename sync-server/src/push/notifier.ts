@@ -14,9 +14,11 @@ import type { ConversationEvent, HubObserver } from '../sync/events.ts';
 import type { MuteMirror } from './mutes.ts';
 import { fullPayload } from './payload.ts';
 import type { NewPush, PushQueue } from './queue.ts';
+import type { PushSubscriptions } from './subscriptions.ts';
 
 export interface NotifierDeps {
   storage: Storage;
+  subscriptions: PushSubscriptions;
   mutes: MuteMirror;
   queue: PushQueue;
   log: Log;
@@ -72,12 +74,13 @@ export class PushNotifier implements HubObserver {
   }
 
   private async decide({ kind, doc, message, seq, unread }: Announcement): Promise<void> {
-    const { storage, mutes, queue } = this.deps;
+    const { subscriptions: all, mutes, queue } = this.deps;
     const recipient = message.to;
-    const subscriptions = await storage.pushSubscriptionsOf(recipient);
+    // From memory for a recipient seen lately, with or without subscriptions: no storage read per message.
+    const subscriptions = await all.of(recipient);
     if (subscriptions.length === 0) return;
-    const online = new Set(this.deps.devicesOnline(recipient));
-    const offline = subscriptions.filter((s) => !online.has(s.device));
+    const online = this.deps.devicesOnline(recipient);
+    const offline = subscriptions.filter((s) => !online.includes(s.device));
     if (offline.length === 0) return;
     if (await mutes.isMuted(recipient, message.from)) return;
     const sender = await this.senderOf(message);

@@ -18,13 +18,14 @@ import { PushNotifier } from './notifier.ts';
 import { PushQueue } from './queue.ts';
 import { PushSender } from './sender.ts';
 import { subscriptionRecord } from './subscription.ts';
+import { PushSubscriptions } from './subscriptions.ts';
 import { loadVapid } from './vapid.ts';
 
 export class PushService {
   private constructor(
     /** The VAPID public key browsers subscribe with. */
     readonly publicKey: string,
-    private readonly storage: Storage,
+    private readonly subscriptions: PushSubscriptions,
     private readonly hub: SyncHub,
     private readonly notifier: PushNotifier,
     private readonly queue: PushQueue,
@@ -38,17 +39,19 @@ export class PushService {
     if (config.vapidSubject === DEFAULT_VAPID_SUBJECT) log.info({ subject: vapid.subject }, 'PARLEY_VAPID_SUBJECT is not set: push services see a placeholder contact');
     const endpoints = new PushEndpoints(config.pushAllow, resolver);
     const sender = new PushSender(vapid, endpoints);
+    const subscriptions = new PushSubscriptions(storage, config.pushCacheUsers);
     const queue = new PushQueue({
       storage,
+      subscriptions,
       sender,
       log,
       retryBaseMs: config.pushRetryMs,
       online: (user, device) => hub.devicesOnline(user).includes(device),
     });
-    const notifier = new PushNotifier({ storage, queue, log, mutes: new MuteMirror(hub.registry), devicesOnline: (user) => hub.devicesOnline(user) });
+    const notifier = new PushNotifier({ storage, subscriptions, queue, log, mutes: new MuteMirror(hub.registry), devicesOnline: (user) => hub.devicesOnline(user) });
     hub.observe(notifier);
     await queue.start();
-    return new PushService(vapid.publicKey, storage, hub, notifier, queue, sender, endpoints);
+    return new PushService(vapid.publicKey, subscriptions, hub, notifier, queue, sender, endpoints);
   }
 
   /** Creates or replaces the subscription of the caller's device; refuses keys that cannot encrypt and an endpoint it may not POST to. */
@@ -61,12 +64,12 @@ export class PushService {
       // A name that does not resolve now: nothing to judge, so nothing is stored.
       throw new Refusal('push-endpoint-forbidden', `its host does not resolve (${(error as Error).message})`);
     }
-    await this.storage.putPushSubscription(record);
+    await this.subscriptions.put(record);
   }
 
   /** The device gets no more pushes (sign-out). */
   async unsubscribe(user: string, device: string): Promise<void> {
-    await this.storage.deletePushSubscription(user, device);
+    await this.subscriptions.delete(user, device);
   }
 
   /** Settles once every push decided so far is sent or given up (tests). */

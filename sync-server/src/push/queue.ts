@@ -26,6 +26,7 @@ import type { QueuedPush, Storage } from '../storage/storage.ts';
 import { MAX_ATTEMPTS, retryAfterMs, retryDelay } from './backoff.ts';
 import { payloadFor } from './payload.ts';
 import type { PushResponse, PushSender } from './sender.ts';
+import type { PushSubscriptions } from './subscriptions.ts';
 
 /** Requests to push services at once, over all devices. */
 export const MAX_IN_FLIGHT = 16;
@@ -34,6 +35,7 @@ export type NewPush = Pick<QueuedPush, 'user' | 'device' | 'payload' | 'urgency'
 
 export interface QueueDeps {
   storage: Storage;
+  subscriptions: PushSubscriptions;
   sender: PushSender;
   log: Log;
   /** The first wait after a put-off attempt, ms. */
@@ -160,13 +162,13 @@ export class PushQueue {
   }
 
   private async attempt(push: QueuedPush): Promise<void> {
-    const { storage, log } = this.deps;
+    const { storage, subscriptions, log } = this.deps;
     const now = Date.now();
     const expires = push.created + PUSH_TTL_SECONDS * 1000;
     const about = { user: push.user, device: push.device, push: push.id };
     if (now >= expires) return this.finish(push, 'expired');
     if (this.deps.online(push.user, push.device)) return this.finish(push, 'device online');
-    const subscription = (await storage.pushSubscriptionsOf(push.user)).find((s) => s.device === push.device);
+    const subscription = (await subscriptions.of(push.user)).find((s) => s.device === push.device);
     if (subscription === undefined) return this.finish(push, 'no subscription');
     const body = payloadFor(PushPayload.parse(JSON.parse(push.payload)), subscription.previews);
     if (body === null) {
@@ -195,7 +197,7 @@ export class PushQueue {
       if (this.closed) return; // stopped: the row stays for the next start
       if (error instanceof Refusal && error.code === 'push-endpoint-forbidden') {
         // Never sent anywhere; dropped as a gone subscription is.
-        await storage.deletePushSubscription(push.user, push.device, subscription.endpoint);
+        await subscriptions.delete(push.user, push.device, subscription.endpoint);
         log.warn({ ...about, why: error.message }, 'push endpoint forbidden; subscription deleted');
         return this.finish(push);
       }
@@ -209,7 +211,7 @@ export class PushQueue {
     if (status >= 200 && status < 300) return this.finish(push);
     if (status === 404 || status === 410) {
       // Only this endpoint: the device may have subscribed again meanwhile.
-      await storage.deletePushSubscription(push.user, push.device, subscription.endpoint);
+      await subscriptions.delete(push.user, push.device, subscription.endpoint);
       log.info({ ...about, status }, 'push subscription expired; deleted');
       return this.finish(push);
     }
