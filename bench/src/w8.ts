@@ -14,7 +14,9 @@
  * never blocks; the storage worker's profile counts its fsync waits as busy,
  * so it is shown apart, beside the worker's CPU as /proc counts it for its
  * thread (the main thread's too, as a check on its profile): the busy figure
- * is mostly waiting, and read as CPU it overstates the worker several times. The process's CPU (from /proc: every thread, V8's
+ * includes every fsync wait, so it is not the worker's CPU. Both /proc figures
+ * include what `--cpu-prof` itself costs each thread; thread-cpu.ts measures
+ * them without it. The process's CPU (from /proc: every thread, V8's
  * garbage collector threads included) is the total to read the stages
  * against. Commits are counted by the server itself (its `stopped` log line;
  * a checkout without the counter shows "–").
