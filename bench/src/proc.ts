@@ -2,7 +2,7 @@
  * CPU and memory of a process, read from /proc (Linux): the harness measures
  * each server from outside, so no server needs code of ours inside it.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ; 100 on every Linux we run on). */
 const TICKS = 100;
@@ -32,4 +32,47 @@ export function sampleProc(pid: number): ProcSample {
 export function cpuCores(from: ProcSample, to: ProcSample): number {
   const seconds = (to.at - from.at) / 1000;
   return seconds > 0 ? (to.cpu - from.cpu) / seconds : 0;
+}
+
+/** A process's threads at one moment, by thread id (/proc/<pid>/task). */
+export interface ThreadsSample {
+  /** Date.now() when read, to match a step's window (StepResult.windowStart). */
+  at: number;
+  threads: Map<number, { cpu: number; storageWrites: number }>;
+}
+
+/** Each thread's user + system CPU seconds and the bytes it has written towards storage (`write_bytes` of its io file). */
+export function sampleThreads(pid: number): ThreadsSample {
+  const at = Date.now();
+  const threads = new Map<number, { cpu: number; storageWrites: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const io = readFileSync(`/proc/${pid}/task/${tid}/io`, 'utf8');
+      const storageWrites = Number(/^write_bytes:\s+(\d+)/m.exec(io)?.[1] ?? 0);
+      threads.set(Number(tid), { cpu: (Number(fields[11]) + Number(fields[12])) / TICKS, storageWrites });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return { at, threads };
+}
+
+/**
+ * CPU seconds between two samples of the main thread (its id is the
+ * process's) and of the storage worker: the thread, other than the main one,
+ * that wrote the most to storage meanwhile (the SQLite writer; Node and V8
+ * name their threads alike, so the name cannot tell it). Null when no other
+ * thread wrote.
+ */
+export function mainAndWriterCpu(pid: number, from: ThreadsSample, to: ThreadsSample): { main: number; writer: number | null } {
+  const spent = (tid: number): number => (to.threads.get(tid)?.cpu ?? 0) - (from.threads.get(tid)?.cpu ?? 0);
+  let writer: number | null = null;
+  let most = 0;
+  for (const [tid, t] of to.threads) {
+    const written = t.storageWrites - (from.threads.get(tid)?.storageWrites ?? 0);
+    if (tid !== pid && written > most) [writer, most] = [tid, written];
+  }
+  return { main: spent(pid), writer: writer === null ? null : spent(writer) };
 }

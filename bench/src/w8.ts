@@ -12,7 +12,11 @@
  *
  * The main thread's profile is busy time, which is CPU time on a thread that
  * never blocks; the storage worker's profile counts its fsync waits as busy,
- * so it is shown apart. The process's CPU (from /proc: every thread, V8's
+ * so it is shown apart, beside the worker's CPU as /proc counts it for its
+ * thread (the main thread's too, as a check on its profile): the busy figure
+ * includes every fsync wait, so it is not the worker's CPU. Both /proc figures
+ * include what `--cpu-prof` itself costs each thread; thread-cpu.ts measures
+ * them without it. The process's CPU (from /proc: every thread, V8's
  * garbage collector threads included) is the total to read the stages
  * against. Commits are counted by the server itself (its `stopped` log line;
  * a checkout without the counter shows "–").
@@ -24,6 +28,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { LoadGen } from './loadgen/client.ts';
 import type { StepResult } from './loadgen/jobs.ts';
+import { mainAndWriterCpu, sampleThreads, type ThreadsSample } from './proc.ts';
 import { withSection } from './report.ts';
 import { launchServer, REPO_ROOT } from './servers/launch.ts';
 import { isStorageWorker, profileStart, STAGES, stageTimes, type Stage } from './stages.ts';
@@ -58,6 +63,8 @@ interface W8Run {
   workerPerMessage: number | null;
   /** The whole process's CPU, µs per accepted message (/proc). */
   processPerMessage: number;
+  /** The main thread's and the storage worker's CPU, µs per accepted message (/proc, per thread; no fsync waits), or null when unread. */
+  threadsPerMessage: { main: number; writer: number | null } | null;
   /** Over the server's life: writes per commit, or null when the checkout does not count them. */
   writesPerCommit: number | null;
 }
@@ -92,12 +99,22 @@ async function once(label: 'base' | 'this', root: string, sizes: W8Sizes, loadge
   const server = await launchServer('parley', { repoRoot: root, cpuProfDir: profDir, env: { PARLEY_LOG_LEVEL: 'info' } });
   const counts = watchCommitCounts(server.child.stdout!);
   let step: StepResult;
+  // Sampled through the step, to cut to its measured window afterwards.
+  const threadSamples: ThreadsSample[] = [];
+  const sampler = setInterval(() => {
+    try {
+      threadSamples.push(sampleThreads(server.pid));
+    } catch {
+      // The server is gone; the step reports that.
+    }
+  }, 100);
   try {
     const target = { kind: 'parley' as const, wsBase: server.wsBase, pid: server.pid, dataDir: server.dataDir };
     await loadgen.run({ type: 'connect', target, conversations: sizes.conversations, devicesPerUser: sizes.devicesPerUser, concurrency: sizes.concurrency });
     step = (await loadgen.run({ type: 'fixed', rate: sizes.rate, warmupMs: sizes.warmupMs, measureMs: sizes.measureMs, drainMs: sizes.drainMs })).result;
     await loadgen.run({ type: 'disconnect' });
   } finally {
+    clearInterval(sampler);
     // A clean exit (SIGTERM → close → exit) is what makes Node write the profiles.
     await server.stop(60_000);
     rmSync(server.dataDir, { recursive: true, force: true });
@@ -126,6 +143,7 @@ async function once(label: 'base' | 'this', root: string, sizes: W8Sizes, loadge
       ]),
     ) as Record<Stage, [string, number][]>;
     const seen = counts();
+    const threads = threadCpu(server.pid, threadSamples, step.windowStart + TRIM_MS, step.windowEnd - TRIM_MS, step.accepted);
     const run: W8Run = {
       label,
       step,
@@ -134,15 +152,28 @@ async function once(label: 'base' | 'this', root: string, sizes: W8Sizes, loadge
       mainBusyPerMessage: per(measured.busy),
       workerPerMessage: worker === undefined ? null : per(stageTimes(worker, from, to).busy),
       processPerMessage: step.accepted > 0 ? (step.serverCpu * 1e6) / step.accepted : 0,
+      threadsPerMessage: threads,
       writesPerCommit: seen === null || seen.commits === 0 ? null : seen.writes / seen.commits,
     };
     log(
-      `${label}: accepted ${step.accepted.toFixed(0)}/s, p99 ${step.delivery.p99.toFixed(1)} ms, process ${run.processPerMessage.toFixed(0)} µs/msg, main busy ${run.mainBusyPerMessage.toFixed(0)} µs/msg (${STAGES.map((s) => `${s} ${perMessage[s].toFixed(0)}`).join(', ')})`,
+      `${label}: accepted ${step.accepted.toFixed(0)}/s, p99 ${step.delivery.p99.toFixed(1)} ms, process ${run.processPerMessage.toFixed(0)} µs/msg, storage worker CPU ${threads?.writer?.toFixed(0) ?? '–'} µs/msg, main busy ${run.mainBusyPerMessage.toFixed(0)} µs/msg (${STAGES.map((s) => `${s} ${perMessage[s].toFixed(0)}`).join(', ')})`,
     );
     return run;
   } finally {
     rmSync(profDir, { recursive: true, force: true });
   }
+}
+
+/** Main thread and storage worker CPU, µs per accepted message, between the samples nearest `from` and `to` (Date.now()). */
+function threadCpu(pid: number, samples: readonly ThreadsSample[], from: number, to: number, acceptedPerSecond: number): W8Run['threadsPerMessage'] {
+  const nearest = (t: number): ThreadsSample | undefined => samples.reduce<ThreadsSample | undefined>((best, s) => (best === undefined || Math.abs(s.at - t) < Math.abs(best.at - t) ? s : best), undefined);
+  const first = nearest(from);
+  const last = nearest(to);
+  if (first === undefined || last === undefined || last.at <= first.at) return null;
+  const messages = (acceptedPerSecond * (last.at - first.at)) / 1000;
+  if (messages <= 0) return null;
+  const cpu = mainAndWriterCpu(pid, first, last);
+  return { main: (cpu.main * 1e6) / messages, writer: cpu.writer === null ? null : (cpu.writer * 1e6) / messages };
 }
 
 function render(runs: readonly W8Run[], sizes: W8Sizes, base: string | null, args: readonly string[], load: [number, number]): string {
@@ -167,7 +198,9 @@ function render(runs: readonly W8Run[], sizes: W8Sizes, base: string | null, arg
     `| --- | ${labels.map(() => '---:').join(' | ')} |`,
     ...STAGES.map((s) => row(s, (r) => r.perMessage[s])),
     row('**main thread, busy**', (r) => r.mainBusyPerMessage),
+    row('main thread CPU (/proc: its thread)', (r) => r.threadsPerMessage?.main ?? null),
     row('storage worker, busy (fsync waits included)', (r) => r.workerPerMessage),
+    row('**storage worker CPU (/proc: its thread)**', (r) => r.threadsPerMessage?.writer ?? null),
     row('**whole process CPU (/proc: every thread)**', (r) => r.processPerMessage),
     row('accepted msg/s', (r) => r.step.accepted),
     row('delivery p99, ms', (r) => r.step.delivery.p99, 1),
