@@ -71,9 +71,10 @@ const peerOf = (i: number): string => `w4p${String(i).padStart(3, '0')}`;
 export async function runW4(sizes: W4Sizes, log: (line: string) => void): Promise<W4Result> {
   const loadBefore = loadavg()[0] ?? 0;
   // The harness's device keeps its inbox and every conversation it synced connected until the run
-  // ends (101 documents in the full size), past PARLEY_MAX_DOCS_PER_USER's default of 100, which
-  // came after W4 was written; the web client lets go of documents it is done with.
-  const server = await launchServer('parley', { env: { PARLEY_MAX_DOCS_PER_USER: '1000' } });
+  // ends (101 documents in the full size), and reconnects all of them seven times within about a
+  // minute: past the defaults of PARLEY_MAX_DOCS_PER_USER (100) and PARLEY_SOCKET_UPGRADES_PER_USER
+  // (300 a minute), which came after W4 was written; the web client lets go of documents it is done with.
+  const server = await launchServer('parley', { env: { PARLEY_MAX_DOCS_PER_USER: '1000', PARLEY_SOCKET_UPGRADES_PER_USER: '100000' } });
   try {
     const http = `http://127.0.0.1:${server.port}/api/v1`;
     const adminKey = readFileSync(join(server.dataDir, 'admin-key'), 'utf8').trim();
