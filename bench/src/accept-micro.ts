@@ -23,23 +23,15 @@ import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as decoding from 'lib0/decoding';
-import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
-import { API_PREFIX, conversationPath, MESSAGE_CONTROL, MESSAGE_SYNC, parseControlFrame, segmentOf, type Message } from '@parley/protocol';
+import { API_PREFIX, conversationPath, MESSAGE_CONTROL, parseControlFrame, segmentOf, type Message } from '@parley/protocol';
 import { loadConfig, startParley, type Parley } from '@parley/sync-server';
+import { updateFrame } from './client/frames.ts';
 
 const updates = Number(process.argv[2] ?? 20_000);
 const conversationCount = Number(process.argv[3] ?? 50);
 const profileTo = process.argv[4];
 const ADMIN_KEY = 'accept-micro-admin-key-0123456789abcdef';
-
-function updateFrame(update: Uint8Array): Uint8Array {
-  const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, MESSAGE_SYNC);
-  encoding.writeVarUint(encoder, 2);
-  encoding.writeVarUint8Array(encoder, update);
-  return encoding.toUint8Array(encoder);
-}
 
 /** Counts the answers (`ack`, `reject`) the senders' connections receive. */
 class Acks {

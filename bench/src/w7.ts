@@ -15,18 +15,11 @@ import WebSocket from 'ws';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
-import { conversationPath, MESSAGE_CONTROL, MESSAGE_SYNC, parseControlFrame, segmentOf, type ControlFrame } from '@parley/protocol';
+import { conversationPath, MESSAGE_CONTROL, parseControlFrame, segmentOf, type ControlFrame } from '@parley/protocol';
 import { launchServer } from './servers/launch.ts';
+import { updateFrame } from './client/frames.ts';
 import { Samples } from './stats.ts';
 import { mintAccessToken, readJwtSecret } from './tokens.ts';
-
-function updateFrame(update: Uint8Array): Uint8Array {
-  const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, MESSAGE_SYNC);
-  encoding.writeVarUint(encoder, 2);
-  encoding.writeVarUint8Array(encoder, update);
-  return encoding.toUint8Array(encoder);
-}
 
 /** One update of `items` tiny new keys in `messages`, encoded as Yjs v1. */
 function attack(items: number): Uint8Array {
