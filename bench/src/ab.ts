@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { LoadGen } from './loadgen/client.ts';
 import type { StepResult } from './loadgen/jobs.ts';
 import { launchServer, REPO_ROOT } from './servers/launch.ts';
+import { median } from './stats.ts';
 
 const SIZES = {
   conversations: 200,
@@ -30,12 +31,6 @@ interface Run {
   best: StepResult;
   fixed: StepResult;
 }
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-};
 
 const log = (line: string): void => {
   process.stderr.write(`[ab ${new Date().toISOString().slice(11, 19)}] ${line}\n`);

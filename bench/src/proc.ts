@@ -76,3 +76,47 @@ export function mainAndWriterCpu(pid: number, from: ThreadsSample, to: ThreadsSa
   }
   return { main: spent(pid), writer: writer === null ? null : spent(writer) };
 }
+
+/**
+ * Samples a process's threads every `everyMs` until stopped, so that a
+ * step's measured window (known only once the step is over) can be cut out
+ * of them afterwards.
+ */
+export class ThreadSampler {
+  private readonly samples: ThreadsSample[] = [];
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly pid: number,
+    everyMs = 100,
+  ) {
+    this.timer = setInterval(() => {
+      try {
+        this.samples.push(sampleThreads(pid));
+      } catch {
+        // The process is gone; the step reports that.
+      }
+    }, everyMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /**
+   * The main thread's and the storage worker's CPU, µs per message, between
+   * the samples nearest `from` and `to` (Date.now()) at `acceptedPerSecond`;
+   * null when the samples do not span the window.
+   */
+  perMessage(from: number, to: number, acceptedPerSecond: number): { main: number; writer: number | null } | null {
+    const nearest = (t: number): ThreadsSample | undefined =>
+      this.samples.reduce<ThreadsSample | undefined>((best, s) => (best === undefined || Math.abs(s.at - t) < Math.abs(best.at - t) ? s : best), undefined);
+    const first = nearest(from);
+    const last = nearest(to);
+    if (first === undefined || last === undefined || last.at <= first.at) return null;
+    const messages = (acceptedPerSecond * (last.at - first.at)) / 1000;
+    if (messages <= 0) return null;
+    const cpu = mainAndWriterCpu(this.pid, first, last);
+    return { main: (cpu.main * 1e6) / messages, writer: cpu.writer === null ? null : (cpu.writer * 1e6) / messages };
+  }
+}

@@ -37,3 +37,10 @@ export function summarize(samples: Samples): Latency {
   const [p50 = Number.NaN, p99 = Number.NaN, p999 = Number.NaN, max = Number.NaN] = samples.percentiles([50, 99, 99.9, 100]);
   return { count: samples.count, p50, p99, p999, max };
 }
+
+/** The median of a few values (the rounds of an A/B comparison); 0 for none. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}

@@ -12,8 +12,9 @@
  */
 import { resolve } from 'node:path';
 import { LoadGen } from './loadgen/client.ts';
-import { mainAndWriterCpu, sampleThreads, type ThreadsSample } from './proc.ts';
+import { ThreadSampler } from './proc.ts';
 import { launchServer, REPO_ROOT } from './servers/launch.ts';
+import { median } from './stats.ts';
 
 interface Run {
   label: string;
@@ -22,37 +23,21 @@ interface Run {
   worker: number | null;
 }
 
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-};
-
 async function once(label: string, root: string, rate: number, measureMs: number, loadgen: LoadGen): Promise<Run> {
   const server = await launchServer('parley', { repoRoot: root });
-  const samples: ThreadsSample[] = [];
-  const sampler = setInterval(() => {
-    try {
-      samples.push(sampleThreads(server.pid));
-    } catch {
-      // The server is gone; the step reports that.
-    }
-  }, 100);
+  const sampler = new ThreadSampler(server.pid);
   try {
     const target = { kind: 'parley' as const, wsBase: server.wsBase, pid: server.pid, dataDir: server.dataDir };
     await loadgen.run({ type: 'connect', target, conversations: 200, devicesPerUser: 2, concurrency: 100 });
     const step = (await loadgen.run({ type: 'fixed', rate, warmupMs: 1000, measureMs, drainMs: 3000 })).result;
     await loadgen.run({ type: 'disconnect' });
-    const nearest = (t: number): ThreadsSample => samples.reduce((best, s) => (Math.abs(s.at - t) < Math.abs(best.at - t) ? s : best));
-    const first = nearest(step.windowStart);
-    const last = nearest(step.windowEnd);
-    const messages = (step.accepted * (last.at - first.at)) / 1000;
-    const cpu = mainAndWriterCpu(server.pid, first, last);
-    const run = { label, accepted: step.accepted, main: (cpu.main * 1e6) / messages, worker: cpu.writer === null ? null : (cpu.writer * 1e6) / messages };
+    const cpu = sampler.perMessage(step.windowStart, step.windowEnd, step.accepted);
+    if (cpu === null) throw new Error(`${label}: the thread samples do not span the measured window`);
+    const run = { label, accepted: step.accepted, main: cpu.main, worker: cpu.writer };
     process.stderr.write(`${label}: accepted ${run.accepted.toFixed(0)}/s, main ${run.main.toFixed(0)} µs/msg, storage worker ${run.worker?.toFixed(1) ?? '–'} µs/msg\n`);
     return run;
   } finally {
-    clearInterval(sampler);
+    sampler.stop();
     await server.stop(60_000);
   }
 }

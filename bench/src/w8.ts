@@ -28,8 +28,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { LoadGen } from './loadgen/client.ts';
 import type { StepResult } from './loadgen/jobs.ts';
-import { mainAndWriterCpu, sampleThreads, type ThreadsSample } from './proc.ts';
+import { ThreadSampler } from './proc.ts';
 import { withSection } from './report.ts';
+import { median } from './stats.ts';
 import { launchServer, REPO_ROOT } from './servers/launch.ts';
 import { isStorageWorker, profileStart, STAGES, stageTimes, type Stage } from './stages.ts';
 
@@ -73,12 +74,6 @@ const log = (line: string): void => {
   process.stderr.write(`[w8 ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 };
 
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-};
-
 /** The `stopped` line's commit counts, from the server's stdout (JSON log lines). */
 function watchCommitCounts(stdout: NodeJS.ReadableStream): () => { commits: number; writes: number } | null {
   let counts: { commits: number; writes: number } | null = null;
@@ -100,21 +95,14 @@ async function once(label: 'base' | 'this', root: string, sizes: W8Sizes, loadge
   const counts = watchCommitCounts(server.child.stdout!);
   let step: StepResult;
   // Sampled through the step, to cut to its measured window afterwards.
-  const threadSamples: ThreadsSample[] = [];
-  const sampler = setInterval(() => {
-    try {
-      threadSamples.push(sampleThreads(server.pid));
-    } catch {
-      // The server is gone; the step reports that.
-    }
-  }, 100);
+  const sampler = new ThreadSampler(server.pid);
   try {
     const target = { kind: 'parley' as const, wsBase: server.wsBase, pid: server.pid, dataDir: server.dataDir };
     await loadgen.run({ type: 'connect', target, conversations: sizes.conversations, devicesPerUser: sizes.devicesPerUser, concurrency: sizes.concurrency });
     step = (await loadgen.run({ type: 'fixed', rate: sizes.rate, warmupMs: sizes.warmupMs, measureMs: sizes.measureMs, drainMs: sizes.drainMs })).result;
     await loadgen.run({ type: 'disconnect' });
   } finally {
-    clearInterval(sampler);
+    sampler.stop();
     // A clean exit (SIGTERM → close → exit) is what makes Node write the profiles.
     await server.stop(60_000);
     rmSync(server.dataDir, { recursive: true, force: true });
@@ -143,7 +131,7 @@ async function once(label: 'base' | 'this', root: string, sizes: W8Sizes, loadge
       ]),
     ) as Record<Stage, [string, number][]>;
     const seen = counts();
-    const threads = threadCpu(server.pid, threadSamples, step.windowStart + TRIM_MS, step.windowEnd - TRIM_MS, step.accepted);
+    const threads = sampler.perMessage(step.windowStart + TRIM_MS, step.windowEnd - TRIM_MS, step.accepted);
     const run: W8Run = {
       label,
       step,
@@ -162,18 +150,6 @@ async function once(label: 'base' | 'this', root: string, sizes: W8Sizes, loadge
   } finally {
     rmSync(profDir, { recursive: true, force: true });
   }
-}
-
-/** Main thread and storage worker CPU, µs per accepted message, between the samples nearest `from` and `to` (Date.now()). */
-function threadCpu(pid: number, samples: readonly ThreadsSample[], from: number, to: number, acceptedPerSecond: number): W8Run['threadsPerMessage'] {
-  const nearest = (t: number): ThreadsSample | undefined => samples.reduce<ThreadsSample | undefined>((best, s) => (best === undefined || Math.abs(s.at - t) < Math.abs(best.at - t) ? s : best), undefined);
-  const first = nearest(from);
-  const last = nearest(to);
-  if (first === undefined || last === undefined || last.at <= first.at) return null;
-  const messages = (acceptedPerSecond * (last.at - first.at)) / 1000;
-  if (messages <= 0) return null;
-  const cpu = mainAndWriterCpu(pid, first, last);
-  return { main: (cpu.main * 1e6) / messages, writer: cpu.writer === null ? null : (cpu.writer * 1e6) / messages };
 }
 
 function render(runs: readonly W8Run[], sizes: W8Sizes, base: string | null, args: readonly string[], load: [number, number]): string {
