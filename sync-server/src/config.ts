@@ -284,6 +284,15 @@ export interface Config {
    * it, for a database too large to wait for (check it with a backup then).
    */
   startupCheck: StartupCheck;
+  /**
+   * PARLEY_REDIS_URL, default unset (one process): `redis://host:port`, with
+   * PARLEY_DATABASE_URL, makes this process one of a cluster that shares
+   * sockets, presence, rate limits and the push queue through Redis
+   * (cluster/). Redis holds nothing durable.
+   */
+  redisUrl: string | null;
+  /** PARLEY_REDIS_PREFIX, default `parley:`: every key and channel of this cluster starts with it, so clusters can share one Redis. */
+  redisPrefix: string;
 }
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -357,6 +366,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     messageRate: integer(env, 'PARLEY_MESSAGE_RATE', 5, 1, 100_000),
     messageBurst: integer(env, 'PARLEY_MESSAGE_BURST', DEFAULT_SYNC_LIMITS.writeBurst, 1, 1_000_000),
     startupCheck: startupCheck(env),
+    redisUrl: env.PARLEY_REDIS_URL === undefined || env.PARLEY_REDIS_URL === '' ? null : env.PARLEY_REDIS_URL,
+    redisPrefix: env.PARLEY_REDIS_PREFIX ?? 'parley:',
   };
   return {
     ...settings,
