@@ -140,7 +140,7 @@ export class ClusterState {
         return;
       }
       case 'online-all':
-        this.online.set(message.from, new Map(message.devices.map(([user, devices]): [string, Set<string>] => [user, new Set(devices)])));
+        this.online.set(message.from, new Map(message.devices.map(([user, devices]): [string, Set<string>] => [user, new Set<string>(devices)])));
         return;
       case 'relations':
         this.hub.relationsChangedElsewhere(message.users).catch((err: unknown) => this.log.error({ err }, 'cluster: relations not read again'));
