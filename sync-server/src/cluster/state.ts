@@ -128,10 +128,10 @@ export class ClusterState {
         return;
       case 'online': {
         let byUser = this.online.get(message.from);
-        if (byUser === undefined) this.online.set(message.from, (byUser = new Map()));
+        if (byUser === undefined) this.online.set(message.from, (byUser = new Map<string, Set<string>>()));
         let devices = byUser.get(message.user);
         if (message.on) {
-          if (devices === undefined) byUser.set(message.user, (devices = new Set()));
+          if (devices === undefined) byUser.set(message.user, (devices = new Set<string>()));
           devices.add(message.device);
         } else if (devices !== undefined) {
           devices.delete(message.device);
