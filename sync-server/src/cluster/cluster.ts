@@ -28,12 +28,33 @@ export interface ClusterNode {
   close(): Promise<void>;
 }
 
+/**
+ * The server's own writes (admin sends and imports, admin recalls) run on
+ * the leader of the conversation they write: here when this process leads
+ * it, forwarded otherwise (Replicas.onLeader). Callers keep calling
+ * `hub.writes` and `hub.recalls` as on one process.
+ */
+function routeServerWrites(hub: SyncHub, replicas: Replicas): void {
+  const writes = hub.writes;
+  const recalls = hub.recalls;
+  const serverSend = writes.serverSend.bind(writes);
+  const importMessages = writes.importMessages.bind(writes);
+  const recall = recalls.recall.bind(recalls);
+  replicas.handle('serverSend', serverSend);
+  replicas.handle('importMessages', importMessages);
+  replicas.handle('recall', recall);
+  writes.serverSend = (...args) => replicas.onLeader('serverSend', args);
+  writes.importMessages = (...args) => replicas.onLeader('importMessages', args);
+  recalls.recall = (...args) => replicas.onLeader('recall', args);
+}
+
 export async function joinCluster(settings: ClusterSettings, hub: SyncHub, sessions: Sessions, log: Log): Promise<ClusterNode> {
   const bus = await RedisBus.connect(settings.redisUrl, settings.redisPrefix, log);
   let replicas: Replicas | null = null;
   const leases = await DocLeases.open(settings.databaseUrl, bus.node, log, () => replicas?.leasesLost());
   replicas = new Replicas(bus, leases, hub.registry, hub.accept, log, { sweepMs: settings.sweepMs });
   hub.joinCluster(replicas);
+  routeServerWrites(hub, replicas);
   const state = new ClusterState(bus, hub, sessions, log, settings.heartbeatMs);
   log.info({ event: 'cluster-joined', node: bus.node }, 'cluster: this process joined');
   return {

@@ -26,11 +26,11 @@
  * answered is sent again by its client on that reconnect; one it committed
  * is in storage (its fencing token kept any later commit of it out).
  */
-import type { DocPath } from '@parley/protocol';
-import type { ControlFrame } from '@parley/protocol';
+import type { ControlFrame, DocPath, ErrorCode } from '@parley/protocol';
+import { Refusal } from '../errors.ts';
 import type { Log } from '../log.ts';
 import type { Connection, UpdateSink, Writer } from '../sync/connection.ts';
-import type { LiveDoc, Replication } from '../sync/live-doc.ts';
+import { LedElsewhereError, type LiveDoc, type Replication } from '../sync/live-doc.ts';
 import type { DocRegistry, Placement } from '../sync/registry.ts';
 import type { Bus } from './bus.ts';
 import type { DocLeases } from './leases.ts';
@@ -49,7 +49,17 @@ type NodeMessage =
   /** The leader's answer to a forwarded update, for the writer's socket. */
   | { t: 'control'; conn: number; frame: ControlFrame }
   /** The process asked leads the document no more: the follower drops its copy. */
-  | { t: 'moved'; path: string };
+  | { t: 'moved'; path: string }
+  /** A server write (an admin send, a recall) for the leader of `path` to make. */
+  | { t: 'call'; id: number; from: string; path: string; op: string; args: unknown[] }
+  | { t: 'answer'; id: number; ok: true; value: unknown }
+  | { t: 'answer'; id: number; ok: false; code: ErrorCode; message: string };
+
+/** How long a server write forwarded to a leader may take before it is refused `doc-moved` (the caller may try again). */
+const CALL_TIMEOUT_MS = 10_000;
+
+/** A server write that the leader of a document runs (registered by cluster.ts). */
+export type LeaderCall = (...args: never[]) => Promise<unknown>;
 
 interface Entry {
   path: string;
@@ -73,6 +83,9 @@ export class Replicas implements Placement, UpdateSink {
   private readonly writers = new Map<number, Writer>();
   private readonly writerIds = new WeakMap<Writer, number>();
   private nextWriter = 1;
+  private readonly calls = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }>();
+  private nextCall = 1;
+  private readonly handlers = new Map<string, LeaderCall>();
   private readonly sweeper: NodeJS.Timeout;
   private sweeping = false;
   private readonly stopListening: () => void;
@@ -168,6 +181,64 @@ export class Replicas implements Placement, UpdateSink {
     this.bus.publish(`node:${entry.leader}`, JSON.stringify(message));
   }
 
+  /** Names a server write that a follower may ask a document's leader to make (`onLeader`). */
+  handle(op: string, run: LeaderCall): void {
+    this.handlers.set(op, run);
+  }
+
+  /**
+   * Runs server write `op` here, or, when it writes a document led by
+   * another process (LedElsewhereError), on that process: its answer, or
+   * its refusal. One hop only: the leader runs it as its own.
+   */
+  async onLeader<T>(op: string, args: unknown[]): Promise<T> {
+    const run = this.handlers.get(op) as ((...a: unknown[]) => Promise<T>) | undefined;
+    if (run === undefined) throw new Error(`no cluster call named ${op}`);
+    try {
+      return await run(...args);
+    } catch (error) {
+      if (!(error instanceof LedElsewhereError)) throw error;
+      return (await this.call(error.path, op, args)) as T;
+    }
+  }
+
+  private async call(path: string, op: string, args: unknown[]): Promise<unknown> {
+    let leader: string | null = null;
+    for (const entry of this.entries.values()) if (entry.path === path && entry.leader !== null) leader = entry.leader;
+    leader ??= await this.leases.leaderOf(path);
+    if (leader === null) throw new Refusal('doc-moved');
+    const id = this.nextCall++;
+    // JSON would send a trailing undefined (a default argument) as null, which is not the default.
+    const sent = [...args];
+    while (sent.length > 0 && sent.at(-1) === undefined) sent.pop();
+    const answer = new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.calls.delete(id);
+        reject(new Refusal('doc-moved', `the leader of ${path} did not answer`));
+      }, CALL_TIMEOUT_MS);
+      this.calls.set(id, { resolve, reject, timer });
+    });
+    this.bus.publish(`node:${leader}`, JSON.stringify({ t: 'call', id, from: this.bus.node, path, op, args: sent } satisfies NodeMessage));
+    return answer;
+  }
+
+  private answer(message: Extract<NodeMessage, { t: 'call' }>): void {
+    const reply = (answer: NodeMessage): void => this.bus.publish(`node:${message.from}`, JSON.stringify(answer));
+    const run = this.handlers.get(message.op) as ((...a: unknown[]) => Promise<unknown>) | undefined;
+    if (run === undefined) {
+      reply({ t: 'answer', id: message.id, ok: false, code: 'internal', message: `no cluster call named ${message.op}` });
+      return;
+    }
+    run(...message.args).then(
+      (value) => reply({ t: 'answer', id: message.id, ok: true, value: value ?? null }),
+      (error: unknown) => {
+        const code: ErrorCode = error instanceof Refusal ? error.code : error instanceof LedElsewhereError ? 'doc-moved' : 'internal';
+        if (code === 'internal') this.log.error({ err: error, op: message.op }, 'cluster: a forwarded server write failed');
+        reply({ t: 'answer', id: message.id, ok: false, code, message: error instanceof Error ? error.message : String(error) });
+      },
+    );
+  }
+
   /** A connection here closed: the leader's answers to it have nowhere to go. */
   closed(connection: Connection): void {
     const id = this.writerIds.get(connection);
@@ -176,6 +247,11 @@ export class Replicas implements Placement, UpdateSink {
 
   close(): void {
     clearInterval(this.sweeper);
+    for (const call of this.calls.values()) {
+      clearTimeout(call.timer);
+      call.reject(new Refusal('doc-moved', 'this process is stopping'));
+    }
+    this.calls.clear();
     this.stopListening();
     for (const entry of this.entries.values()) entry.unsubscribe();
   }
@@ -218,6 +294,18 @@ export class Replicas implements Placement, UpdateSink {
       case 'control':
         this.writers.get(message.conn)?.sendControl(message.frame);
         return;
+      case 'call':
+        this.answer(message);
+        return;
+      case 'answer': {
+        const call = this.calls.get(message.id);
+        if (call === undefined) return;
+        this.calls.delete(message.id);
+        clearTimeout(call.timer);
+        if (message.ok) call.resolve(message.value);
+        else call.reject(new Refusal(message.code, message.message));
+        return;
+      }
       case 'moved':
         for (const entry of this.entries.values()) {
           if (entry.path === message.path && entry.replication.role === 'follower' && entry.live !== null) this.registry.reset(entry.live, 'doc-moved');

@@ -54,6 +54,17 @@ export class ApplyFailedError extends Error {
   }
 }
 
+/**
+ * A write to a document this process follows in a cluster: only its leader
+ * writes it, so the operation must run there (cluster/ forwards it).
+ */
+export class LedElsewhereError extends Error {
+  constructor(readonly path: string) {
+    super(`${path} is led by another process of the cluster`);
+    this.name = 'LedElsewhereError';
+  }
+}
+
 const SERVER_ORIGIN = Symbol('parley-server');
 /** The origin of what another process of the cluster wrote or announced (cluster/replicas.ts): it is not published again. */
 export const REPLICA_ORIGIN = Symbol('parley-replica');
@@ -181,7 +192,7 @@ export class LiveDoc {
    * storage is in fault.
    */
   write(change: () => void, extra: readonly Write[] = [], avoidClients: readonly number[] = []): Promise<void> {
-    const refused = this.commit.refusing() ?? this.gone();
+    const refused = this.commit.refusing() ?? this.gone() ?? this.ledElsewhere();
     if (refused !== null) return Promise.reject(refused);
     this.ensureServerClientId(avoidClients);
     const update = this.capture(() => this.transactAsServer(change))?.update ?? null;
@@ -213,7 +224,7 @@ export class LiveDoc {
     avoidClients: readonly number[],
     exactClients: readonly number[] | null = null,
   ): Promise<void> {
-    const refused = this.commit.refusing() ?? this.gone();
+    const refused = this.commit.refusing() ?? this.gone() ?? this.ledElsewhere();
     if (refused !== null) throw refused;
     this.ensureServerClientId(avoidClients);
     let applied: Part | null;
@@ -324,6 +335,10 @@ export class LiveDoc {
   /** A document out of memory takes no write: it would be stored from a copy nobody reads (after a reset, one that storage does not hold). */
   private gone(): Error | null {
     return this.destroyed ? new Error(`${this.path} is no longer loaded`) : null;
+  }
+
+  private ledElsewhere(): Error | null {
+    return this.replication?.role === 'follower' ? new LedElsewhereError(this.path) : null;
   }
 
   /**
