@@ -399,6 +399,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     clusterSweepMs: integer(env, 'PARLEY_CLUSTER_SWEEP_MS', 1000, 10, 60_000),
     clusterHeartbeatMs: integer(env, 'PARLEY_CLUSTER_HEARTBEAT_MS', 1000, 10, 60_000),
   };
+  if (settings.redisUrl !== null && settings.databaseUrl === null) {
+    throw new ConfigError('PARLEY_REDIS_URL runs this process in a cluster, which keeps its data in PostgreSQL: set PARLEY_DATABASE_URL too (docs/deploy.md)');
+  }
   return {
     ...settings,
     appSecret: env.PARLEY_APP_SECRET !== undefined && env.PARLEY_APP_SECRET !== '' ? env.PARLEY_APP_SECRET : fileSecret(dataDir, 'app-secret'),
