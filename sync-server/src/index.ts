@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { Accounts } from './auth/accounts.ts';
+import type { Bus } from './cluster/bus.ts';
 import { Sessions } from './auth/sessions.ts';
 import { Tokens } from './auth/tokens.ts';
 import type { Config } from './config.ts';
@@ -62,7 +63,11 @@ async function openDataDir(config: Config): Promise<{ storage: SqliteStorage; lo
   }
 }
 
-export async function startParley(config: Config, options: { storage?: Storage; logTo?: LogDestination; resolver?: Resolver } = {}): Promise<Parley> {
+/**
+ * `bus`: this process is one of a cluster (config.redisUrl); the caller
+ * connects it, and closes it after `close()`.
+ */
+export async function startParley(config: Config, options: { storage?: Storage; logTo?: LogDestination; resolver?: Resolver; bus?: Bus } = {}): Promise<Parley> {
   const log = createLog(config.logLevel, options.logTo);
   const { storage, lock } = options.storage === undefined ? await openDataDir(config) : { storage: options.storage, lock: null };
   if (storage instanceof SqliteStorage) {
@@ -87,7 +92,14 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     commitWindowUs: config.commitWindowUs,
     health: new StorageHealth(storage, { retryMs: config.storageRetryMs, resumeFreeBytes: config.storageResumeFreeBytes, freeBytes: () => disk.freeBytes() }, log),
   });
-  const push = await PushService.start({ config, storage, hub, log, ...(options.resolver === undefined ? {} : { resolver: options.resolver }) });
+  const push = await PushService.start({
+    config,
+    storage,
+    hub,
+    log,
+    ...(options.resolver === undefined ? {} : { resolver: options.resolver }),
+    ...(options.bus === undefined ? {} : { bus: options.bus }),
+  });
   const uploadLimits = { quotaBytes: config.mediaQuotaBytes, maxPending: config.maxPendingUploads, maxPendingBytes: config.maxPendingUploadBytes, expiryMs: config.uploadExpiryMs };
   const media = await Media.open(config.dataDir, storage, log, { limits: uploadLimits, disk });
   hub.alsoWrite(mediaReferences);
