@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { Accounts } from './auth/accounts.ts';
 import type { Bus } from './cluster/bus.ts';
+import { SharedWriteRate } from './cluster/write-rate.ts';
 import { Sessions } from './auth/sessions.ts';
 import { Tokens } from './auth/tokens.ts';
 import type { Config } from './config.ts';
@@ -79,6 +80,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
   const tokens = new Tokens(config.jwtSecret, config.appSecret, config.accessTokenTtl, sessions);
   const accounts = new Accounts(storage, tokens, sessions);
   const disk = await DiskWatch.start(config.dataDir, config.minFreeDiskBytes, log);
+  const sharedWriteRate = options.bus === undefined ? undefined : new SharedWriteRate(config.messageRate, config.messageBurst, options.bus);
   const hub = new SyncHub(storage, config.unloadAfterMs, log, {
     storageFull: () => disk.full(),
     recallWindowMs: config.recallWindowMs,
@@ -87,7 +89,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     maxDocsPerUser: config.maxDocsPerUser,
     awareness: { maxBytes: config.maxAwarenessBytes, maxClients: config.maxAwarenessClients },
     updateBudget: { maxBytes: config.maxUpdateBytes, maxStructs: config.maxUpdateStructs },
-    writeRate: { rate: config.messageRate, burst: config.messageBurst },
+    writeRate: { rate: config.messageRate, burst: config.messageBurst, ...(sharedWriteRate === undefined ? {} : { buckets: sharedWriteRate }) },
     maxFrameBytes: config.maxFrameBytes,
     commitWindowUs: config.commitWindowUs,
     health: new StorageHealth(storage, { retryMs: config.storageRetryMs, resumeFreeBytes: config.storageResumeFreeBytes, freeBytes: () => disk.freeBytes() }, log),
@@ -109,7 +111,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
       if (!sessions.signedIn(user, device)) push.unsubscribe(user, device).catch((err: unknown) => log.warn({ err }, 'push: a signed-out device kept its subscription'));
     }
   });
-  const limits = new RateLimits(config);
+  const limits = new RateLimits(config, options.bus);
   const { app, sockets, registered } = await createHttpServer({
     accounts,
     tokens,
@@ -149,6 +151,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
         await app.close();
         await push.close();
         await hub.close();
+        sharedWriteRate?.close();
         log.info({ event: 'stopped', ...hub.commit.counts }, 'storage commits since start');
         disk.close();
         await storage.close();
