@@ -4,8 +4,6 @@
  */
 import { join } from 'node:path';
 import { Accounts } from './auth/accounts.ts';
-import type { Bus } from './cluster/bus.ts';
-import { SharedWriteRate } from './cluster/write-rate.ts';
 import { Sessions } from './auth/sessions.ts';
 import { Tokens } from './auth/tokens.ts';
 import type { Config } from './config.ts';
@@ -19,9 +17,12 @@ import { PushService } from './push/push.ts';
 import { checkDatabase, DATABASE_FILE, lockDataDir, matchMarker, type DataDirLock } from './storage/data-dir.ts';
 import { DiskWatch } from './storage/disk.ts';
 import { StorageHealth } from './storage/health.ts';
+import { PostgresStorage } from './storage/postgres.ts';
 import { SqliteStorage } from './storage/sqlite.ts';
 import type { Storage } from './storage/storage.ts';
 import { SyncHub } from './sync/hub.ts';
+import { joinCluster, type ClusterNode } from './cluster/cluster.ts';
+import { SharedWriteRate } from './cluster/write-rate.ts';
 
 export { loadConfig, type Config } from './config.ts';
 export { ConfigError } from './config/values.ts';
@@ -65,12 +66,25 @@ async function openDataDir(config: Config): Promise<{ storage: SqliteStorage; lo
 }
 
 /**
- * `bus`: this process is one of a cluster (config.redisUrl); the caller
- * connects it, and closes it after `close()`.
+ * The storage the config names: PostgreSQL (migrated to this version's
+ * schema) when PARLEY_DATABASE_URL is set; else the data dir's SQLite file,
+ * with the data dir's lock, which keeps a second server off it. PostgreSQL
+ * is shared by design: no lock, and no marker (the data dir then holds only
+ * media and secrets).
  */
-export async function startParley(config: Config, options: { storage?: Storage; logTo?: LogDestination; resolver?: Resolver; bus?: Bus } = {}): Promise<Parley> {
+async function openStorage(config: Config, log: Log): Promise<{ storage: Storage; lock: DataDirLock | null }> {
+  if (config.databaseUrl === null) return openDataDir(config);
+  const storage = await PostgresStorage.open({
+    url: config.databaseUrl,
+    max: config.databasePool,
+    onError: (err) => log.warn({ err, event: 'database-connection-lost' }, 'PostgreSQL: an idle connection failed; the pool opens a new one when needed'),
+  });
+  return { storage, lock: null };
+}
+
+export async function startParley(config: Config, options: { storage?: Storage; logTo?: LogDestination; resolver?: Resolver } = {}): Promise<Parley> {
   const log = createLog(config.logLevel, options.logTo);
-  const { storage, lock } = options.storage === undefined ? await openDataDir(config) : { storage: options.storage, lock: null };
+  const { storage, lock } = options.storage === undefined ? await openStorage(config, log) : { storage: options.storage, lock: null };
   if (storage instanceof SqliteStorage) {
     for (const ids of storage.userIdClashes()) {
       log.warn({ event: 'user-id-clash', ids }, 'user ids that differ only in case: each signs in by its exact id; new ids in any of these cases are refused');
@@ -80,7 +94,8 @@ export async function startParley(config: Config, options: { storage?: Storage; 
   const tokens = new Tokens(config.jwtSecret, config.appSecret, config.accessTokenTtl, sessions);
   const accounts = new Accounts(storage, tokens, sessions);
   const disk = await DiskWatch.start(config.dataDir, config.minFreeDiskBytes, log);
-  const sharedWriteRate = options.bus === undefined ? undefined : new SharedWriteRate(config.messageRate, config.messageBurst, options.bus);
+  // Shared once the cluster's bus is up, before any socket can write.
+  const sharedWriteRate = config.redisUrl === null || config.databaseUrl === null ? undefined : new SharedWriteRate(config.messageRate, config.messageBurst);
   const hub = new SyncHub(storage, config.unloadAfterMs, log, {
     storageFull: () => disk.full(),
     recallWindowMs: config.recallWindowMs,
@@ -94,13 +109,24 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     commitWindowUs: config.commitWindowUs,
     health: new StorageHealth(storage, { retryMs: config.storageRetryMs, resumeFreeBytes: config.storageResumeFreeBytes, freeBytes: () => disk.freeBytes() }, log),
   });
+  // Before anything can open a document: every document loads under the cluster's placement.
+  const cluster: ClusterNode | null =
+    config.redisUrl === null || config.databaseUrl === null
+      ? null
+      : await joinCluster(
+          { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, sweepMs: config.clusterSweepMs, heartbeatMs: config.clusterHeartbeatMs },
+          hub,
+          sessions,
+          log,
+        );
+  if (cluster !== null) sharedWriteRate?.join(cluster.bus);
   const push = await PushService.start({
     config,
     storage,
     hub,
     log,
     ...(options.resolver === undefined ? {} : { resolver: options.resolver }),
-    ...(options.bus === undefined ? {} : { bus: options.bus }),
+    ...(cluster === null ? {} : { bus: cluster.bus }),
   });
   const uploadLimits = { quotaBytes: config.mediaQuotaBytes, maxPending: config.maxPendingUploads, maxPendingBytes: config.maxPendingUploadBytes, expiryMs: config.uploadExpiryMs };
   const media = await Media.open(config.dataDir, storage, log, { limits: uploadLimits, disk });
@@ -111,7 +137,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
       if (!sessions.signedIn(user, device)) push.unsubscribe(user, device).catch((err: unknown) => log.warn({ err }, 'push: a signed-out device kept its subscription'));
     }
   });
-  const limits = new RateLimits(config, options.bus);
+  const limits = new RateLimits(config, cluster?.bus);
   const { app, sockets, registered } = await createHttpServer({
     accounts,
     tokens,
@@ -152,6 +178,8 @@ export async function startParley(config: Config, options: { storage?: Storage; 
         await push.close();
         await hub.close();
         sharedWriteRate?.close();
+        // After the hub let go of its documents (their leases), so the other processes take them over at once.
+        await cluster?.close();
         log.info({ event: 'stopped', ...hub.commit.counts }, 'storage commits since start');
         disk.close();
         await storage.close();

@@ -1,7 +1,8 @@
 /**
  * The push queue and the subscription cache shared by the processes of a
- * cluster: several PushQueues on one real SQLite database (each a process,
- * with its own claims), a real Redis bus between them, pushing to the local
+ * cluster: several PushQueues on one real database (SQLite, and PostgreSQL
+ * when it is reachable: each a process with its own connection and claims),
+ * a real Redis bus between them, pushing to the local
  * push service that verifies and decrypts every request. Each push is
  * delivered exactly once, whichever process is alive.
  */
@@ -18,11 +19,13 @@ import { PushSender } from '../src/push/sender.ts';
 import { subscriptionRecord } from '../src/push/subscription.ts';
 import { PushSubscriptions } from '../src/push/subscriptions.ts';
 import { loadVapid } from '../src/push/vapid.ts';
+import { PostgresStorage } from '../src/storage/postgres.ts';
 import { SqliteStorage } from '../src/storage/sqlite.ts';
 import type { Storage } from '../src/storage/storage.ts';
 import { cleanup, tempDir, waitFor } from './helpers.ts';
 import { FakePushService } from './push-service.ts';
-import { buses, closeBuses, redisReachable } from './redis-bus.ts';
+import { buses, closeBuses } from './redis-bus.ts';
+import { freshSchema, postgresUrl, redisUrl } from './services.ts';
 
 const DEVICES = ['d0', 'd1', 'd2', 'd3'];
 
@@ -43,15 +46,36 @@ afterEach(async () => {
   await cleanup();
 });
 
-/** The local push service, a data dir, and bob's devices subscribed at it in a fresh SQLite database. */
-async function setup(claimMs: number) {
+/** The database the processes share: how a process connects to it, and how it goes after the test. */
+type Database = (dataDir: string) => Promise<{ connect: () => Promise<Storage>; drop: () => Promise<void> }>;
+
+/** A SQLite file, each process with a connection (and writer thread) of its own. */
+const sqlite: Database = (dataDir) => {
+  const file = join(dataDir, 'parley.db');
+  return Promise.resolve({ connect: () => SqliteStorage.open(file), drop: () => Promise.resolve() });
+};
+
+/** A fresh PostgreSQL schema, each process with a pool of its own. */
+const postgres =
+  (url: string): Database =>
+  async () => {
+    const { schema, drop } = await freshSchema(url);
+    return { connect: () => PostgresStorage.open({ url, max: 4, schema }), drop };
+  };
+
+const pgUrl = postgresUrl();
+const DATABASES: [string, Database][] = [['sqlite', sqlite], ...(pgUrl === null ? [] : [['postgres', postgres(pgUrl)] as [string, Database]])];
+
+/** The local push service, a data dir, and bob's devices subscribed at it in a fresh database. */
+async function setup(claimMs: number, database: Database = sqlite) {
   service = await FakePushService.start();
   const dataDir = tempDir();
   const config = loadConfig({ PARLEY_DATA_DIR: dataDir, PARLEY_PUSH_ALLOW: service.url, PARLEY_VAPID_SUBJECT: 'mailto:ops@parley.example', PARLEY_PUSH_CLAIM_MS: String(claimMs) });
-  const file = join(dataDir, 'parley.db');
+  const { connect, drop } = await database(dataDir);
+  opened.push(drop);
   /** A connection to the database, as each process has its own. */
   const storage = async (): Promise<Storage> => {
-    const s = await SqliteStorage.open(file);
+    const s = await connect();
     opened.push(() => s.close());
     return s;
   };
@@ -124,9 +148,9 @@ async function eventually(condition: () => Promise<boolean>, what: string): Prom
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
 
-describe.skipIf(!(await redisReachable()))('the push queue of a cluster', () => {
+describe.skipIf(redisUrl() === null).each(DATABASES)('the push queue of a cluster on %s', (_name, database) => {
   it('delivers a burst queued on two processes, and a dead process\'s rows both sweep for, each exactly once', async () => {
-    const { service, first, node } = await setup(2000);
+    const { service, first, node } = await setup(2000, database);
     // 40 rows of a process that died long ago: free for the first sweep of either.
     await first.enqueuePushes(range(0, 40).map((n) => ({ ...push(n), created: Date.now(), attempts: 0, due: Date.now() })), 'dead', 0);
     const [busA, busB] = await buses(2);
@@ -142,7 +166,7 @@ describe.skipIf(!(await redisReachable()))('the push queue of a cluster', () => 
 
   it('sends the rows of a process that died mid-way once its claims run out, and not before', async () => {
     const claimMs = 600;
-    const { service, storage, node } = await setup(claimMs);
+    const { service, storage, node } = await setup(claimMs, database);
     const [busA, busB] = await buses(2);
     const storageA = await storage();
     const a = await node(storageA, busA);
@@ -164,6 +188,9 @@ describe.skipIf(!(await redisReachable()))('the push queue of a cluster', () => 
     expect([...deliveries(service).values()].every((count) => count === 1)).toBe(true);
   });
 
+});
+
+describe.skipIf(redisUrl() === null)('the push queue of a cluster', () => {
   it('hands the rows of a process that stops over to the others at their next sweep, well before its claims would run out', async () => {
     const claimMs = 1500;
     const { service, first, node } = await setup(claimMs);

@@ -40,20 +40,23 @@ export class SharedWriteRate implements WriteRate {
   /** Taken here since the last message, by user. */
   private taken = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
-  private readonly unsubscribe: () => void;
+  private bus: Bus | undefined;
+  private unsubscribe: () => void = () => undefined;
 
-  constructor(
-    rate: number,
-    burst: number,
-    private readonly bus: Bus,
-  ) {
+  /** A bucket of this process's until `join`: the hub is built before the cluster's bus is up, and no socket writes before. */
+  constructor(rate: number, burst: number) {
     this.local = new MemoryWriteRate(rate, burst);
+  }
+
+  /** Shares from now on through `bus`. */
+  join(bus: Bus): void {
+    this.bus = bus;
     this.unsubscribe = bus.subscribe(CHANNEL, (message) => this.heard(message));
   }
 
   take(user: string, writes: number, now = Date.now()): { ok: true } | { ok: false; retryAfterMs: number } {
     const result = this.local.take(user, writes, now);
-    if (result.ok && writes > 0) {
+    if (result.ok && writes > 0 && this.bus !== undefined) {
       this.taken.set(user, (this.taken.get(user) ?? 0) + writes);
       if (this.timer === undefined) {
         this.timer = setTimeout(() => this.share(), SHARE_EVERY_MS);
@@ -72,7 +75,7 @@ export class SharedWriteRate implements WriteRate {
 
   private share(): void {
     this.timer = undefined;
-    if (this.taken.size === 0) return;
+    if (this.taken.size === 0 || this.bus === undefined) return;
     const message: Taken = { node: this.bus.node, taken: [...this.taken] };
     this.taken = new Map();
     this.bus.publish(CHANNEL, JSON.stringify(message));
@@ -80,7 +83,7 @@ export class SharedWriteRate implements WriteRate {
 
   private heard(message: Buffer): void {
     const parsed: unknown = JSON.parse(message.toString());
-    if (!isTaken(parsed) || parsed.node === this.bus.node) return;
+    if (!isTaken(parsed) || parsed.node === this.bus?.node) return;
     const now = Date.now();
     for (const [user, writes] of parsed.taken) this.local.charge(user, writes, now);
   }

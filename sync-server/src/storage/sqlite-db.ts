@@ -165,6 +165,12 @@ CREATE TABLE IF NOT EXISTS push_queue (
   claimed_by TEXT NOT NULL DEFAULT '',
   claim_until INTEGER NOT NULL DEFAULT 0
 );
+-- The fencing tokens of a document's authority (DocStore.lead); one process writes a SQLite file, so they are only counted.
+CREATE TABLE IF NOT EXISTS doc_leaders (
+  doc TEXT PRIMARY KEY,
+  token INTEGER NOT NULL,
+  node TEXT NOT NULL
+) WITHOUT ROWID;
 `;
 
 /** Free pages given back per background step: 512 KB, a short write transaction. */

@@ -69,7 +69,7 @@ export interface PushStore {
   claimPushes(node: string, now: number, claimUntil: number, limit: number, all?: boolean): Promise<QueuedPush[]>;
   /**
    * Extends `node`'s claim on the pushes `ids` to `claimUntil`; resolves with
-   * the ids it still held (a push it lost was taken by another process after
+   * the ids it still held, in any order (a push it lost was taken by another process after
    * its claim ran out, or dropped: the caller forgets it).
    */
   renewPushClaims(node: string, ids: readonly number[], claimUntil: number): Promise<number[]>;
