@@ -129,7 +129,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     ...(cluster === null ? {} : { bus: cluster.bus }),
   });
   const uploadLimits = { quotaBytes: config.mediaQuotaBytes, maxPending: config.maxPendingUploads, maxPendingBytes: config.maxPendingUploadBytes, expiryMs: config.uploadExpiryMs };
-  const media = await Media.open(config.dataDir, storage, log, { limits: uploadLimits, disk });
+  const media = await Media.open(config.dataDir, storage, log, { limits: uploadLimits, disk, shared: cluster !== null });
   hub.alsoWrite(mediaReferences);
   // A signed-out device gets no more pushes (unless it signed in again meanwhile).
   sessions.onRevoke((revoked) => {

@@ -6,7 +6,13 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SERVER_ROOTS, conversationPath, inboxPath, type Session } from '@parley/protocol';
+import { randomBytes } from 'node:crypto';
 import { startCluster, type TestCluster } from './cluster.ts';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { getMedia, MediaClient, sha256, streamTo } from './media-client.ts';
+import { startProcess } from './process.ts';
 import { acks, api, cleanup, message, openDoc, send, sessionIdOf, signUp, synced, thisSegment, waitFor, type Client, type TestServer } from './helpers.ts';
 import { killProcesses } from './process.ts';
 import { postgresUrl, redisUrl } from './services.ts';
@@ -157,5 +163,57 @@ describe.runIf(postgres !== null && redis !== null)('a cluster of three processe
     const signedOut = await api(p2.url, 'DELETE', `/me/sessions/${sessionIdOf(carol1)}`, undefined, carol2.accessToken);
     expect(signedOut.status).toBe(204);
     await waitFor(() => a1.closeCode !== null, "carol's first device's socket closes on process 1");
+  });
+
+  it('serves every upload from every process, resumes an upload on another one, and a process starting keeps the others\' uploads', async () => {
+    const [p1, p2, p3] = cluster.processes.map((p) => p.server) as [TestServer, TestServer, TestServer];
+    const erin = await signUp(p1.url, 'erin', 'e1');
+    const frank = await signUp(p2.url, 'frank', 'f1');
+    // Two and a half chunks: the first chunk goes to process 1, the rest to process 2.
+    const bytes = new Uint8Array(randomBytes(2.5 * 1024 * 1024));
+    const on1 = new MediaClient(p1.url, erin.accessToken);
+    const created = await on1.create(bytes, { kind: 'file', peer: 'frank', mime: 'application/octet-stream', name: 'big.bin' });
+    expect(created.status).toBe(201);
+    const first = await on1.put(created.body.id, 0, bytes.subarray(0, created.body.chunkSize));
+    expect(first.status).toBe(200);
+
+    // A one-shot upload is half sent to process 3 (its file in the shared dir has no row yet) when a fourth process
+    // starts on the same data dir: the new process must leave that file alone, and the upload ends whole.
+    let open = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const half = Buffer.alloc(1024 * 1024, 0x62);
+    let pushed = 0;
+    const body = Object.assign(
+      new Readable({
+        read() {
+          if (pushed === 2) return void this.push(null);
+          pushed++;
+          if (pushed === 1) this.push(half);
+          else void gate.then(() => this.push(half));
+        },
+      }),
+      { produced: () => pushed * half.length },
+    );
+    const oneShot = streamTo(p3.url, '/media?kind=file&peer=frank&mime=application/octet-stream&name=two.bin', erin.accessToken, body);
+    await waitFor(() => readdirSync(join(cluster.dataDir, 'uploads')).some((name) => name.endsWith('.part')), 'the one-shot upload under way');
+    const fourth = await startProcess(cluster.dataDir, { env: cluster.env });
+    open();
+    const shot = await oneShot;
+    expect(shot.status).toBe(201);
+    expect((shot.body as { media?: { hash: string } }).media?.hash).toBe(sha256(Buffer.concat([half, half])));
+    const on2 = new MediaClient(p2.url, erin.accessToken);
+    await on2.resume(created.body.id, bytes);
+    const done = await new MediaClient(fourth.server.url, erin.accessToken).complete(created.body.id);
+    expect(done.status).toBe(200);
+    expect(done.body.media.hash).toBe(sha256(bytes));
+
+    // Sent to frank from process 1; he reads it from process 3.
+    const path = conversationPath('erin', 'frank', thisSegment());
+    const e1 = await connect(p1, path, erin.accessToken);
+    send(e1, message('erin', 'frank', '', { type: 'file', body: [{ type: 'file', media: done.body.media, name: 'big.bin' }] }));
+    await waitFor(() => acks(e1).length === 1, 'the file message acknowledged');
+    const read = await getMedia(p3.url, done.body.media.hash, { token: frank.accessToken });
+    expect(read.status).toBe(200);
+    expect(sha256(read.bytes)).toBe(sha256(bytes));
   });
 });
