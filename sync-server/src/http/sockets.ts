@@ -11,6 +11,8 @@
  *   → its document dropped after a failure (a commit that failed, an update
  *     that could not be applied): `refused` with the code, close 4503, and
  *     the client reconnects and syncs again
+ *   → the process stops (SIGTERM, after PARLEY_DRAIN_MS): close 1012, and the
+ *     client reconnects at once, to another process behind a proxy
  *
  * Liveness: every socket is pinged each `pingIntervalMs`; one that has not
  * answered the previous ping is terminated, and its close detaches it from
@@ -30,7 +32,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { CLOSE_CODES, CLOSE_MALFORMED, errorMessage, SYNC_PATH_PREFIX, type ErrorCode } from '@parley/protocol';
+import { CLOSE_CODES, CLOSE_MALFORMED, CLOSE_SERVICE_RESTART, errorMessage, SYNC_PATH_PREFIX, type ErrorCode } from '@parley/protocol';
 import type { Sessions } from '../auth/sessions.ts';
 import type { Tokens } from '../auth/tokens.ts';
 import { closeCodeOf } from '../errors.ts';
@@ -65,7 +67,7 @@ export interface SocketOptions {
 const SLOW_CLOSE_GRACE_MS = 1000;
 
 export interface Sockets {
-  /** Closes every socket (going away) and stops accepting new ones. */
+  /** Closes every socket (1012 service restart: its client reconnects at once, through a proxy to another process) and stops accepting new ones. */
   close(): Promise<void>;
 }
 
@@ -223,7 +225,7 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, sess
     close: () =>
       new Promise((resolve) => {
         heartbeat.stop();
-        for (const ws of wss.clients) closeAfterQueued(ws, 1001, 'server shutting down');
+        for (const ws of wss.clients) closeAfterQueued(ws, CLOSE_SERVICE_RESTART, 'server restarting');
         wss.close(() => resolve());
       }),
   };
