@@ -304,6 +304,15 @@ export interface Config {
   redisUrl: string | null;
   /** PARLEY_REDIS_PREFIX, default `parley:`: every key and channel of this cluster starts with it, so clusters can share one Redis. */
   redisPrefix: string;
+  /**
+   * PARLEY_CLUSTER_SWEEP_MS, default 1000: how often a process checks whether
+   * the leaders of the documents it follows are still there, and takes over
+   * those whose leader died (their lease is free as soon as its process is).
+   * A dead leader's documents take writes again within about this long.
+   */
+  clusterSweepMs: number;
+  /** PARLEY_CLUSTER_HEARTBEAT_MS, default 1000: each process's heartbeat; one silent for 3.5 of them is gone, and its devices offline. */
+  clusterHeartbeatMs: number;
 }
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -380,6 +389,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     startupCheck: startupCheck(env),
     redisUrl: env.PARLEY_REDIS_URL === undefined || env.PARLEY_REDIS_URL === '' ? null : env.PARLEY_REDIS_URL,
     redisPrefix: env.PARLEY_REDIS_PREFIX ?? 'parley:',
+    clusterSweepMs: integer(env, 'PARLEY_CLUSTER_SWEEP_MS', 1000, 10, 60_000),
+    clusterHeartbeatMs: integer(env, 'PARLEY_CLUSTER_HEARTBEAT_MS', 1000, 10, 60_000),
   };
   return {
     ...settings,

@@ -105,6 +105,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   'storage-unavailable': 503,
   // The readiness endpoint's reason while the process shuts down: a proxy sends nothing new to it.
   draining: 503,
+  'doc-moved': 503,
   'quota-exceeded': 413,
   'too-many-uploads': 429,
   'avatar-invalid': 400,
@@ -145,6 +146,7 @@ const SOCKET_CLOSE: Partial<Record<ErrorCode, CloseCode>> = {
   'rate-limited': CLOSE_CODES.tooMany,
   'storage-full': CLOSE_CODES.resync,
   'storage-unavailable': CLOSE_CODES.resync,
+  'doc-moved': CLOSE_CODES.resync,
   internal: CLOSE_CODES.resync,
   'socket-too-slow': CLOSE_CODES.tooSlow,
 };

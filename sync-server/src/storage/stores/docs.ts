@@ -43,7 +43,13 @@ export type Write =
    * members may no longer read it through this conversation (an uploader
    * still may, as uploader), and a reference waiting for the upload goes too.
    */
-  | { kind: 'media-unref'; hash: string; conversation: string };
+  | { kind: 'media-unref'; hash: string; conversation: string }
+  /**
+   * Cluster: the commit holds writes of `doc` by its leader of `token`
+   * (DocStore.lead): it fails whole, writing nothing (FencedError), when the
+   * document has had a newer leader since. One process alone writes none.
+   */
+  | { kind: 'fence'; doc: string; token: number };
 
 export interface DocStore {
   loadDoc(doc: string): Promise<StoredDoc>;
