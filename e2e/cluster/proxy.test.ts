@@ -56,7 +56,7 @@ async function signUp(url: string, user: string): Promise<Session> {
   return (await response.json()) as Session;
 }
 
-/** A y-websocket client on alice's conversation with bob; its last close code is kept. */
+/** A y-websocket client on alice's conversation with bob; the code of the first close it sees is kept (its reconnects may fail later). */
 function syncClient(wsUrl: string, token: string): { provider: WebsocketProvider; closeCode: () => number | null } {
   const doc = new Y.Doc();
   const provider = new WebsocketProvider(wsUrl, conversationPath('alice', 'bob', segmentOf(Date.now())), doc, {
@@ -68,7 +68,7 @@ function syncClient(wsUrl: string, token: string): { provider: WebsocketProvider
   provider.messageHandlers[MESSAGE_CONTROL] = () => undefined;
   let code: number | null = null;
   provider.on('connection-close', (event: CloseEvent | null) => {
-    if (event !== null) code = event.code;
+    if (event !== null) code ??= event.code;
   });
   cleanups.push(() => {
     provider.destroy();
@@ -115,7 +115,8 @@ it('passes HTTP and WebSocket upgrades to the servers, and after a server stops 
 
 it('takes a draining server out of rotation before it closes its sockets, which then close with 1012', async () => {
   const a = await parley();
-  const b = await parley({ PARLEY_DRAIN_MS: '1000' });
+  // Long enough for two failed checks 100 ms apart on a loaded machine.
+  const b = await parley({ PARLEY_DRAIN_MS: '2000' });
   const proxy = await proxyFor(a, b);
   await signUp(b.url, 'bob');
   const alice = await signUp(b.url, 'alice');

@@ -62,7 +62,8 @@ export interface SocketOptions {
  * How long a socket closed as too slow has to take the close frame (queued
  * behind everything it did not read) before the connection is cut and its
  * buffers freed: a client that is merely slow learns why; one that reads
- * nothing costs no more than this long.
+ * nothing costs no more than this long. At shutdown, how long the clients
+ * have to answer the close frame.
  */
 const SLOW_CLOSE_GRACE_MS = 1000;
 
@@ -222,12 +223,22 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, sess
   }
 
   return {
-    close: () =>
-      new Promise((resolve) => {
-        heartbeat.stop();
-        for (const ws of wss.clients) closeAfterQueued(ws, CLOSE_SERVICE_RESTART, 'server restarting');
-        wss.close(() => resolve());
-      }),
+    close: async () => {
+      heartbeat.stop();
+      const open = [...wss.clients];
+      const closed = Promise.all(open.map((ws) => new Promise<void>((resolve) => (ws.readyState === ws.CLOSED ? resolve() : ws.once('close', () => resolve())))));
+      for (const ws of open) closeAfterQueued(ws, CLOSE_SERVICE_RESTART, 'server restarting');
+      // Waits for each client to answer the close frame (the closing handshake): a process that exited
+      // before would leave the client's answer unread, and its kernel would then reset the connection,
+      // which can drop the close frame before the client reads it (the client sees 1006, not 1012).
+      // A client that does not answer within the grace is cut.
+      const cut = setTimeout(() => {
+        for (const ws of open) ws.terminate();
+      }, SLOW_CLOSE_GRACE_MS);
+      await closed;
+      clearTimeout(cut);
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
   };
 }
 
