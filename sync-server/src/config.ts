@@ -89,6 +89,15 @@ export interface Config {
   /** PARLEY_PUSH_RETRY_MS, default 1000: the first wait before retrying a push the push service put off (429/5xx); it doubles per attempt. */
   pushRetryMs: number;
   /**
+   * PARLEY_PUSH_CLAIM_MS, default 30000: how long a process's claim on the
+   * pushes it sends lasts; it renews them every third of that. A process
+   * that dies leaves its pushes to the others once its claims run out, so
+   * this is how late a dead process's pushes arrive at worst; shorter costs
+   * more storage writes (one renewal per process per third). A process alone
+   * takes every push at start, whatever its claim.
+   */
+  pushClaimMs: number;
+  /**
    * PARLEY_PUSH_CACHE_USERS, default 10000: users whose push subscriptions
    * (none, for most) the server keeps in memory, the least recently messaged
    * dropped first, so that deciding a message's push reads no storage. An
@@ -371,6 +380,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel,
     vapidSubject: vapidSubject(env),
     pushRetryMs: integer(env, 'PARLEY_PUSH_RETRY_MS', 1000, 1, 3600_000),
+    pushClaimMs: integer(env, 'PARLEY_PUSH_CLAIM_MS', 30_000, 30, 3600_000),
     pushCacheUsers: integer(env, 'PARLEY_PUSH_CACHE_USERS', 10_000, 1, 10_000_000),
     pushAllow: pushAllow(env),
     recallWindowMs: integer(env, 'PARLEY_RECALL_WINDOW_MS', 2 * 60_000, 0, 30 * 24 * 3600_000),
@@ -411,6 +421,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     clusterSweepMs: integer(env, 'PARLEY_CLUSTER_SWEEP_MS', 1000, 10, 60_000),
     clusterHeartbeatMs: integer(env, 'PARLEY_CLUSTER_HEARTBEAT_MS', 1000, 10, 60_000),
   };
+  if (settings.redisUrl !== null && settings.databaseUrl === null) {
+    throw new ConfigError('PARLEY_REDIS_URL runs this process in a cluster, which keeps its data in PostgreSQL: set PARLEY_DATABASE_URL too (docs/deploy.md)');
+  }
   return {
     ...settings,
     appSecret: env.PARLEY_APP_SECRET !== undefined && env.PARLEY_APP_SECRET !== '' ? env.PARLEY_APP_SECRET : fileSecret(dataDir, 'app-secret'),

@@ -22,6 +22,8 @@ import { PostgresStorage } from './storage/postgres.ts';
 import { SqliteStorage } from './storage/sqlite.ts';
 import type { Storage } from './storage/storage.ts';
 import { SyncHub } from './sync/hub.ts';
+import { joinCluster, type ClusterNode } from './cluster/cluster.ts';
+import { SharedWriteRate } from './cluster/write-rate.ts';
 
 export { loadConfig, type Config } from './config.ts';
 export { ConfigError } from './config/values.ts';
@@ -100,6 +102,8 @@ export async function startParley(config: Config, options: { storage?: Storage; 
   const tokens = new Tokens(config.jwtSecret, config.appSecret, config.accessTokenTtl, sessions);
   const accounts = new Accounts(storage, tokens, sessions);
   const disk = await DiskWatch.start(config.dataDir, config.minFreeDiskBytes, log);
+  // Shared once the cluster's bus is up, before any socket can write.
+  const sharedWriteRate = config.redisUrl === null || config.databaseUrl === null ? undefined : new SharedWriteRate(config.messageRate, config.messageBurst);
   const hub = new SyncHub(storage, config.unloadAfterMs, log, {
     storageFull: () => disk.full(),
     recallWindowMs: config.recallWindowMs,
@@ -108,12 +112,30 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     maxDocsPerUser: config.maxDocsPerUser,
     awareness: { maxBytes: config.maxAwarenessBytes, maxClients: config.maxAwarenessClients },
     updateBudget: { maxBytes: config.maxUpdateBytes, maxStructs: config.maxUpdateStructs },
-    writeRate: { rate: config.messageRate, burst: config.messageBurst },
+    writeRate: { rate: config.messageRate, burst: config.messageBurst, ...(sharedWriteRate === undefined ? {} : { buckets: sharedWriteRate }) },
     maxFrameBytes: config.maxFrameBytes,
     commitWindowUs: config.commitWindowUs,
     health: new StorageHealth(storage, { retryMs: config.storageRetryMs, resumeFreeBytes: config.storageResumeFreeBytes, freeBytes: () => disk.freeBytes() }, log),
   });
-  const push = await PushService.start({ config, storage, hub, log, ...(options.resolver === undefined ? {} : { resolver: options.resolver }) });
+  // Before anything can open a document: every document loads under the cluster's placement.
+  const cluster: ClusterNode | null =
+    config.redisUrl === null || config.databaseUrl === null
+      ? null
+      : await joinCluster(
+          { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, sweepMs: config.clusterSweepMs, heartbeatMs: config.clusterHeartbeatMs },
+          hub,
+          sessions,
+          log,
+        );
+  if (cluster !== null) sharedWriteRate?.join(cluster.bus);
+  const push = await PushService.start({
+    config,
+    storage,
+    hub,
+    log,
+    ...(options.resolver === undefined ? {} : { resolver: options.resolver }),
+    ...(cluster === null ? {} : { bus: cluster.bus }),
+  });
   const uploadLimits = { quotaBytes: config.mediaQuotaBytes, maxPending: config.maxPendingUploads, maxPendingBytes: config.maxPendingUploadBytes, expiryMs: config.uploadExpiryMs };
   const media = await Media.open(config.dataDir, storage, log, { limits: uploadLimits, disk });
   hub.alsoWrite(mediaReferences);
@@ -123,7 +145,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
       if (!sessions.signedIn(user, device)) push.unsubscribe(user, device).catch((err: unknown) => log.warn({ err }, 'push: a signed-out device kept its subscription'));
     }
   });
-  const limits = new RateLimits(config);
+  const limits = new RateLimits(config, cluster?.bus);
   const drain = new Drain();
   const { app, sockets, registered } = await createHttpServer({
     accounts,
@@ -160,6 +182,9 @@ export async function startParley(config: Config, options: { storage?: Storage; 
       await app.close();
       await push.close();
       await hub.close();
+      sharedWriteRate?.close();
+      // After the hub let go of its documents (their leases), so the other processes take them over at once.
+      await cluster?.close();
       log.info({ event: 'stopped', ...hub.commit.counts }, 'storage commits since start');
       disk.close();
       await storage.close();

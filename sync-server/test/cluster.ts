@@ -4,11 +4,11 @@
  * data dir (media, generated secrets) as docs/deploy.md says a cluster does.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { tempDir } from './helpers.ts';
 import { startProcess, type ServerProcess } from './process.ts';
 
 export interface TestCluster {
@@ -42,7 +42,8 @@ export async function startCluster(postgres: string, redis: string, size: number
     await admin.end();
   }
   const prefix = `test-${randomBytes(6).toString('hex')}:`;
-  const dataDir = tempDir();
+  // Its own, removed by `remove`: the cluster may outlive one test's cleanups.
+  const dataDir = mkdtempSync(join(tmpdir(), 'parley-cluster-'));
   const databaseUrl = withSchema(postgres, schema);
   const clusterEnv = {
     PARLEY_DATABASE_URL: databaseUrl,
@@ -74,6 +75,7 @@ export async function startCluster(postgres: string, redis: string, size: number
       } finally {
         await client.end();
       }
+      rmSync(dataDir, { recursive: true, force: true });
       const keys = new Redis(redis);
       try {
         const found = await keys.keys(`${prefix}*`);
@@ -85,6 +87,6 @@ export async function startCluster(postgres: string, redis: string, size: number
   };
   // The first one alone: it makes the schema and the data dir's secrets, which the others then read.
   await cluster.add();
-  for (let i = 1; i < size; i++) await cluster.add();
+  await Promise.all(Array.from({ length: size - 1 }, () => cluster.add()));
   return cluster;
 }
