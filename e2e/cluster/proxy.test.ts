@@ -18,6 +18,9 @@ import { API_PREFIX, CLOSE_CODES, CLOSE_SERVICE_RESTART, conversationPath, MESSA
 import { loadConfig, startParley, type Parley } from '@parley/sync-server';
 import { Proxy } from './proxy.ts';
 
+/** A test's time limit: each starts servers in a second or two, several times that on a loaded machine. */
+const SLOW_MACHINE_MS = 60_000;
+
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -111,7 +114,7 @@ it('passes HTTP and WebSocket upgrades to the servers, and after a server stops 
   const alice = await signUp(proxy.url, 'alice');
   const client = syncClient(proxy.wsUrl, alice.accessToken);
   await until(() => client.provider.synced, 'a sync through the proxy');
-});
+}, SLOW_MACHINE_MS);
 
 it('takes a draining server out of rotation before it closes its sockets, which then close with 1012', async () => {
   const a = await parley();
@@ -133,7 +136,7 @@ it('takes a draining server out of rotation before it closes its sockets, which 
   await stopped;
   await until(() => client.closeCode() !== null, 'the socket to close');
   expect(client.closeCode()).toBe(CLOSE_SERVICE_RESTART);
-});
+}, SLOW_MACHINE_MS);
 
 it('starts on another port when the one it picked is taken meanwhile', async () => {
   const a = await parley();
@@ -160,4 +163,4 @@ it('starts on another port when the one it picked is taken meanwhile', async () 
   expect(picked[0]).toBe(taken);
   expect(proxy.port).not.toBe(taken);
   expect(await get(proxy.url, '/health')).toBe(200);
-});
+}, SLOW_MACHINE_MS);
