@@ -22,6 +22,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Message, Session } from '@parley/protocol';
 import { type ParleyServer, REPO_ROOT, startServer } from './server.ts';
+import { ServicesMissing, startCluster } from './cluster/cluster.ts';
 
 /** Where the specs' screenshots go (committed: they show each screen on a phone and a desktop). */
 const SCREENSHOTS = path.join(REPO_ROOT, 'e2e', 'screenshots');
@@ -400,11 +401,25 @@ export class Parley {
   }
 }
 
-export const test = base.extend<{ parley: Parley; serverEnv: Record<string, string> }>({
+export const test = base.extend<{ parley: Parley; serverEnv: Record<string, string>; cluster: boolean }>({
   /** More server settings for the specs of a file or describe block: `test.use({ serverEnv: {PARLEY_…: '…'} })`. */
   serverEnv: [{}, { option: true }],
-  parley: async ({ browser, serverEnv }, use, testInfo) => {
-    const parley = new Parley(await startServer(serverEnv), browser);
+  /** Runs the test against a cluster of three processes behind HAProxy (e2e/cluster/cluster.ts) instead of one process: the `cluster` project. */
+  cluster: [false, { option: true }],
+  parley: async ({ browser, serverEnv, cluster }, use, testInfo) => {
+    let server: ParleyServer;
+    if (!cluster) server = await startServer(serverEnv);
+    else {
+      try {
+        // Behind one proxy: the client's address is the one HAProxy forwards.
+        server = await startCluster({ PARLEY_TRUST_PROXY: '1', ...serverEnv });
+      } catch (error) {
+        if (!(error instanceof ServicesMissing) || process.env['PARLEY_REQUIRE_SERVICES'] === '1') throw error;
+        testInfo.skip(true, error.message);
+        return;
+      }
+    }
+    const parley = new Parley(server, browser);
     try {
       await use(parley);
     } finally {

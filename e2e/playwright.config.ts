@@ -14,7 +14,7 @@ import { defineConfig } from '@playwright/test';
 
 const CI = Boolean(process.env['CI']);
 
-export default defineConfig({
+export default defineConfig<{ cluster: boolean }>({
   testDir: './specs',
   outputDir: '../test-results',
   globalSetup: './global-setup.ts',
@@ -48,6 +48,8 @@ export default defineConfig({
   },
   projects: [
     { name: 'app', testIgnore: /npm-start\.spec\.ts/, teardown: 'npm-start' },
+    // The chat spec, unchanged, against three processes on PostgreSQL and Redis behind HAProxy (deploy/haproxy.cfg).
+    { name: 'cluster', testMatch: /chat\.spec\.ts/, use: { cluster: true } },
     { name: 'npm-start', testMatch: /npm-start\.spec\.ts/ },
   ],
 });

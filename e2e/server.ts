@@ -144,12 +144,13 @@ export const SERVER_ENTRY = path.join(REPO_ROOT, 'sync-server/dist/main.js');
 /**
  * Starts the compiled server, as `npm start` does (`node
  * --conditions=parley-compiled sync-server/dist/main.js`), on port 0 with a
- * fresh data directory; `extraEnv` sets more of its PARLEY_* settings. Not
+ * fresh data directory (or `dataDir`, which it then leaves in place: a
+ * cluster's processes share one); `extraEnv` sets more of its PARLEY_* settings. Not
  * through tsx: a test starts at least one server, and compiling the source
  * again each time cost about 1.5 s of CPU per start.
  */
-export async function startServer(extraEnv: Readonly<Record<string, string>> = {}): Promise<ParleyServer> {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'parley-e2e-'));
+export async function startServer(extraEnv: Readonly<Record<string, string>> = {}, shared?: { dataDir: string }): Promise<ParleyServer> {
+  const dataDir = shared?.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'parley-e2e-')));
   const env: NodeJS.ProcessEnv = { ...withoutParleyEnv(process.env) };
   env['PARLEY_PORT'] = '0';
   env['PARLEY_DATA_DIR'] = dataDir;
@@ -161,7 +162,7 @@ export async function startServer(extraEnv: Readonly<Record<string, string>> = {
   const child = new Child(process.execPath, ['--conditions=parley-compiled', SERVER_ENTRY], { cwd: REPO_ROOT, env });
   const dispose = async (): Promise<void> => {
     await child.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    if (shared === undefined) await rm(dataDir, { recursive: true, force: true });
   };
   try {
     const port = await child.waitForLine(listeningPort, 30_000, 'listening line');
