@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { startProcess, type ServerProcess } from './process.ts';
+import { freshSchema } from './service-probes.ts';
 
 export interface TestCluster {
   databaseUrl: string;
@@ -25,26 +25,12 @@ export interface TestCluster {
   remove(): Promise<void>;
 }
 
-/** `url` with its connections' search_path set to `schema`. */
-export function withSchema(url: string, schema: string): string {
-  const parsed = new URL(url);
-  parsed.searchParams.set('options', `-c search_path=${schema}`);
-  return parsed.toString();
-}
-
 export async function startCluster(postgres: string, redis: string, size: number, env: Record<string, string> = {}): Promise<TestCluster> {
-  const schema = `cluster_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: postgres });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE SCHEMA ${schema}`);
-  } finally {
-    await admin.end();
-  }
+  const schema = await freshSchema(postgres);
   const prefix = `test-${randomBytes(6).toString('hex')}:`;
   // Its own, removed by `remove`: the cluster may outlive one test's cleanups.
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-cluster-'));
-  const databaseUrl = withSchema(postgres, schema);
+  const databaseUrl = schema.url;
   const clusterEnv = {
     PARLEY_DATABASE_URL: databaseUrl,
     PARLEY_REDIS_URL: redis,
@@ -68,13 +54,7 @@ export async function startCluster(postgres: string, redis: string, size: number
       return p;
     },
     remove: async () => {
-      const client = new pg.Client({ connectionString: postgres });
-      await client.connect();
-      try {
-        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      } finally {
-        await client.end();
-      }
+      await schema.drop();
       rmSync(dataDir, { recursive: true, force: true });
       const keys = new Redis(redis);
       try {
