@@ -68,20 +68,32 @@ export class DocLeases {
 
   /**
    * Of `paths` (documents led elsewhere), takes every lease nobody holds any
-   * more (its leader died or let go), in one round trip; answers those taken.
+   * more (its leader died or let go), in one round trip, and reads who leads
+   * the others now: the leases taken, and the leader of each other path.
    */
-  sweep(paths: readonly string[]): Promise<Map<string, Lease>> {
+  sweep(paths: readonly string[]): Promise<{ taken: Map<string, Lease>; leaders: Map<string, string | null> }> {
     return this.serial(async () => {
       const taken = new Map<string, Lease>();
+      const leaders = new Map<string, string | null>();
       const free = paths.filter((p) => !this.held.has(p));
-      if (free.length === 0) return taken;
-      const locked = await this.client.query<{ path: string }>('SELECT p AS path FROM unnest($1::text[]) AS p WHERE pg_try_advisory_lock(hashtextextended(p, 0))', [free]);
-      for (const { path } of locked.rows) {
+      if (free.length === 0) return { taken, leaders };
+      const result = await this.client.query<{ path: string; locked: boolean }>(
+        'SELECT p AS path, pg_try_advisory_lock(hashtextextended(p, 0)) AS locked FROM unnest($1::text[]) WITH ORDINALITY AS t(p, n) ORDER BY n',
+        [free],
+      );
+      for (const { path, locked } of result.rows) {
+        if (!locked) continue;
         const lease = { token: await this.raiseToken(path) };
         this.held.set(path, lease);
         taken.set(path, lease);
       }
-      return taken;
+      const others = free.filter((p) => !taken.has(p));
+      if (others.length > 0) {
+        const current = await this.client.query<{ doc: string; node: string }>('SELECT doc, node FROM doc_leaders WHERE doc = ANY($1::text[])', [others]);
+        for (const path of others) leaders.set(path, null);
+        for (const { doc, node } of current.rows) leaders.set(doc, node);
+      }
+      return { taken, leaders };
     });
   }
 

@@ -333,7 +333,15 @@ export class Replicas implements Placement, UpdateSink {
     try {
       const followed = (only ?? [...this.entries.values()]).filter((e) => e.replication.role === 'follower' && e.live !== null && !e.live.destroyed);
       if (followed.length === 0) return;
-      const taken = await this.leases.sweep([...new Set(followed.map((e) => e.path))]);
+      const { taken, leaders } = await this.leases.sweep([...new Set(followed.map((e) => e.path))]);
+      // Led by another process than the one this copy forwards to (the old one died, a third took over): the
+      // writes forwarded to the old one may be lost, so the copy is dropped and its writers send them again.
+      for (const entry of followed) {
+        const leader = leaders.get(entry.path);
+        if (leader === undefined || leader === entry.leader || entry.live === null) continue;
+        this.log.info({ doc: entry.path, leader }, 'cluster: a document followed here has a new leader');
+        this.registry.reset(entry.live, 'doc-moved');
+      }
       for (const path of taken.keys()) {
         this.log.info({ doc: path, token: taken.get(path)?.token }, 'cluster: took the lease of a document whose leader is gone');
         for (const entry of followed) if (entry.path === path && entry.live !== null) this.registry.reset(entry.live, 'doc-moved');
