@@ -155,6 +155,8 @@ export async function startServer(extraEnv: Readonly<Record<string, string>> = {
   env['PARLEY_DATA_DIR'] = dataDir;
   env['PARLEY_STATIC_DIR'] = STATIC_DIR;
   env['PARLEY_LOG_LEVEL'] = 'warn';
+  // Stopped with SIGTERM after each test: no proxy needs the drain (a cluster spec may set one).
+  env['PARLEY_DRAIN_MS'] = '0';
   Object.assign(env, extraEnv);
   const child = new Child(process.execPath, ['--conditions=parley-compiled', SERVER_ENTRY], { cwd: REPO_ROOT, env });
   const dispose = async (): Promise<void> => {

@@ -165,10 +165,12 @@ export const ProfileResult = ProfileEntry;
  * writes; 503 `{ready: false, reasons}` while it refuses them, one reason per
  * cause: a commit failed (`storage-full`, `storage-unavailable`, `since` the
  * first failure, until a probe commits), or free disk space is below the
- * reserve (`storage-full`, new messages and uploads refused).
+ * reserve (`storage-full`, new messages and uploads refused), or the process
+ * was asked to stop (`draining`, from the signal until it exits: a proxy's
+ * health check sees it and sends new requests and sockets elsewhere).
  */
 export const ReadyReason = z.object({
-  code: z.enum(['storage-full', 'storage-unavailable']),
+  code: z.enum(['storage-full', 'storage-unavailable', 'draining']),
   /** ms since the epoch */
   since: z.number().int(),
   message: z.string(),

@@ -75,6 +75,7 @@ export const ERROR_MESSAGES = {
   'media-not-found': 'There is no such media, or you may not see it: only its uploader and the two members of a conversation it was sent in can.',
   'storage-full': 'The server is low on storage space, so it cannot take this now. Nothing was lost; try again later.',
   'storage-unavailable': 'The server cannot write to its storage right now, so it cannot take this now. Nothing was lost; try again later.',
+  draining: 'This server process is shutting down (a restart or an upgrade) and takes no new connections. The app reconnects, to another process if there are several; nothing is lost.',
   'doc-moved': 'This conversation is now served by another process of this server. Nothing was lost: the app reconnects and syncs by itself.',
   'quota-exceeded': "Your media storage on this server is full (media you sent stays stored). Ask the server's operator for more space.",
   'too-many-uploads': 'Too many uploads are in progress for this account, or they declare too many bytes together. Finish or cancel some first (abandoned ones expire).',

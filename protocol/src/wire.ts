@@ -69,6 +69,15 @@ export const RESYNC_REFUSALS: readonly ErrorCode[] = ['storage-full', 'storage-u
 export const CLOSE_MALFORMED = 1002;
 
 /**
+ * RFC 6455's "service restart": the server process is shutting down (SIGTERM,
+ * after it drained: PARLEY_DRAIN_MS) and closes every sync socket with this.
+ * Not a refusal, so no `refused` frame comes before it: y-websocket (and
+ * Parley's web client) reconnect at once on anything outside 4400-4499, and
+ * a proxy in front sends the new socket to a process that stays.
+ */
+export const CLOSE_SERVICE_RESTART = 1012;
+
+/**
  * What the server takes from one client (the `limits` frame, sent at open,
  * before its sync step 1); a client that has not heard them assumes these,
  * the server's defaults. A client sends its updates in pieces within them

@@ -124,6 +124,17 @@ export interface Config {
    */
   handshakeTimeoutMs: number;
   /**
+   * PARLEY_DRAIN_MS, default 5000: on SIGTERM or SIGINT the process first
+   * answers readiness with 503 `draining` for this long, still serving what
+   * it holds, so that a proxy's health check (deploy/haproxy.cfg checks every
+   * second and takes a process out after two failures) stops sending it new
+   * requests and sockets; then it closes its sockets (1012, the clients
+   * reconnect at once, to another process) and stops. Five seconds covers two
+   * or three failed checks; 0 stops at once (a single process with no proxy,
+   * tests). A second signal skips what is left of the wait.
+   */
+  drainMs: number;
+  /**
    * PARLEY_MAX_SOCKETS_PER_USER, default 200: sync sockets one account may
    * hold open at once, over all its devices and tabs. A tab of the web app
    * holds about 4 when idle (inbox, prefs, the open conversation's two
@@ -377,6 +388,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxMessageAgeMs: integer(env, 'PARLEY_MAX_MESSAGE_AGE_MS', 30 * 24 * 3600_000, 60_000, 3650 * 24 * 3600_000),
     pingIntervalMs: integer(env, 'PARLEY_PING_INTERVAL_MS', 30_000, 10, 3600_000),
     handshakeTimeoutMs: integer(env, 'PARLEY_HANDSHAKE_TIMEOUT_MS', 10_000, 10, 120_000),
+    drainMs: integer(env, 'PARLEY_DRAIN_MS', 5000, 0, 10 * 60_000),
     maxSocketsPerUser: integer(env, 'PARLEY_MAX_SOCKETS_PER_USER', 200, 1, 1_000_000),
     maxDocsPerUser: integer(env, 'PARLEY_MAX_DOCS_PER_USER', 100, 1, 1_000_000),
     maxMalformedFrames: integer(env, 'PARLEY_MAX_MALFORMED_FRAMES', 10, 1, 1_000_000),

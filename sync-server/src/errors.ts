@@ -103,6 +103,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   'media-not-found': 404,
   'storage-full': 507,
   'storage-unavailable': 503,
+  // The readiness endpoint's reason while the process shuts down: a proxy sends nothing new to it.
+  draining: 503,
   'doc-moved': 503,
   'quota-exceeded': 413,
   'too-many-uploads': 429,

@@ -8,6 +8,7 @@ import { Sessions } from './auth/sessions.ts';
 import { Tokens } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import { RateLimits } from './http/rate-limits.ts';
+import { Drain } from './http/drain.ts';
 import { createHttpServer, type RegisteredRoute } from './http/server.ts';
 import { createLog, type Log, type LogDestination } from './log.ts';
 import { Media } from './media/media.ts';
@@ -41,6 +42,13 @@ export interface Parley {
   log: Log;
   /** Stops accepting, closes sockets, flushes the group commit and the push decisions, closes storage. */
   close(): Promise<void>;
+  /**
+   * A graceful stop (main.ts, on SIGTERM/SIGINT): readiness says `draining`
+   * at once, the process keeps serving for PARLEY_DRAIN_MS so that a proxy's
+   * health check takes it out of rotation, then close(). Calling close()
+   * meanwhile cuts the wait short.
+   */
+  stop(): Promise<void>;
 }
 
 /**
@@ -129,7 +137,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     ...(cluster === null ? {} : { bus: cluster.bus }),
   });
   const uploadLimits = { quotaBytes: config.mediaQuotaBytes, maxPending: config.maxPendingUploads, maxPendingBytes: config.maxPendingUploadBytes, expiryMs: config.uploadExpiryMs };
-  const media = await Media.open(config.dataDir, storage, log, { limits: uploadLimits, disk });
+  const media = await Media.open(config.dataDir, storage, log, { limits: uploadLimits, disk, shared: cluster !== null });
   hub.alsoWrite(mediaReferences);
   // A signed-out device gets no more pushes (unless it signed in again meanwhile).
   sessions.onRevoke((revoked) => {
@@ -138,6 +146,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     }
   });
   const limits = new RateLimits(config, cluster?.bus);
+  const drain = new Drain();
   const { app, sockets, registered } = await createHttpServer({
     accounts,
     tokens,
@@ -153,6 +162,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     sockets: config,
     disk,
     trustProxy: config.trustProxy,
+    drain,
   });
   await hub.settings.load();
   await app.listen({ port: config.port, host: config.host });
@@ -160,6 +170,27 @@ export async function startParley(config: Config, options: { storage?: Storage; 
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   let closing: Promise<void> | null = null;
+  /** Ends a drain under way (stop) early: close() was called. */
+  let endDrain = (): void => undefined;
+  const close = (): Promise<void> => {
+    drain.start();
+    endDrain();
+    return (closing ??= (async () => {
+      await sockets.close();
+      // Uploads in flight stop and record what they wrote, so the HTTP server need not wait for them.
+      await media.close();
+      await app.close();
+      await push.close();
+      await hub.close();
+      sharedWriteRate?.close();
+      // After the hub let go of its documents (their leases), so the other processes take them over at once.
+      await cluster?.close();
+      log.info({ event: 'stopped', ...hub.commit.counts }, 'storage commits since start');
+      disk.close();
+      await storage.close();
+      lock?.release();
+    })());
+  };
   return {
     port,
     url: `http://${host}:${port}`,
@@ -169,21 +200,20 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     sessions,
     routes: registered,
     log,
-    close: () =>
-      (closing ??= (async () => {
-        await sockets.close();
-        // Uploads in flight stop and record what they wrote, so the HTTP server need not wait for them.
-        await media.close();
-        await app.close();
-        await push.close();
-        await hub.close();
-        sharedWriteRate?.close();
-        // After the hub let go of its documents (their leases), so the other processes take them over at once.
-        await cluster?.close();
-        log.info({ event: 'stopped', ...hub.commit.counts }, 'storage commits since start');
-        disk.close();
-        await storage.close();
-        lock?.release();
-      })()),
+    close,
+    stop: async () => {
+      drain.start();
+      log.info({ event: 'draining', drainMs: config.drainMs }, 'readiness says draining; closing after PARLEY_DRAIN_MS');
+      if (closing === null) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, config.drainMs);
+          endDrain = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+      await close();
+    },
   };
 }

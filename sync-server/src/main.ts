@@ -1,6 +1,8 @@
 /**
  * The server process: parse the configuration, start, stop cleanly on
- * SIGTERM/SIGINT. A start refused for a reason the operator can act on (a bad
+ * SIGTERM/SIGINT (draining first: readiness 503 for PARLEY_DRAIN_MS, so a
+ * proxy moves traffic away, then sockets closed with 1012 and storage
+ * flushed; exit 0). A start refused for a reason the operator can act on (a bad
  * setting, a damaged data dir) exits 2 with one sentence that says what to do;
  * anything else is a bug and exits 1 with its stack.
  */
@@ -11,9 +13,8 @@ async function main(): Promise<void> {
   // One JSON line that scripts and tests wait for (printed whatever the log level).
   process.stdout.write(`${JSON.stringify({ event: 'listening', port: parley.port, url: parley.url })}\n`);
 
-  const stop = (signal: string): void => {
-    parley.log.info({ event: 'stopping', signal });
-    parley.close().then(
+  const exitWhen = (stopped: Promise<void>): void => {
+    stopped.then(
       () => process.exit(0),
       (error: unknown) => {
         parley.log.error({ err: error }, 'unclean shutdown');
@@ -21,8 +22,16 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  // The first signal drains (PARLEY_DRAIN_MS) and then closes; a second one (an impatient
+  // Ctrl-C, a supervisor's repeat) closes at once, still in order: commits flushed, storage closed.
+  let signals = 0;
+  const stop = (signal: string): void => {
+    signals += 1;
+    parley.log.info({ event: 'stopping', signal, drain: signals === 1 });
+    exitWhen(signals === 1 ? parley.stop() : parley.close());
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }
 
 main().catch((error: unknown) => {

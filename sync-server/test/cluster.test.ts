@@ -8,7 +8,13 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SERVER_ROOTS, conversationPath, inboxPath, type Session } from '@parley/protocol';
+import { randomBytes } from 'node:crypto';
 import { startCluster, type TestCluster } from './cluster.ts';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { getMedia, MediaClient, sha256, streamTo } from './media-client.ts';
+import { startProcess } from './process.ts';
 import { acks, api, cleanup, message, openDoc, send, sessionIdOf, signUp, synced, thisSegment, waitFor, type Client, type TestServer } from './helpers.ts';
 import { killProcesses } from './process.ts';
 import { FakePushService } from './push-service.ts';
@@ -165,37 +171,89 @@ describe.runIf(postgres !== null && redis !== null)('a cluster of three processe
     await waitFor(() => a1.closeCode !== null, "carol's first device's socket closes on process 1");
   });
 
-  it('pushes each message once to an offline device, whichever process queued it, and none while it is online on another', async () => {
+  it('serves every upload from every process, resumes an upload on another one, and a process starting keeps the others\' uploads', async () => {
     const [p1, p2, p3] = cluster.processes.map((p) => p.server) as [TestServer, TestServer, TestServer];
     const erin = await signUp(p1.url, 'erin', 'e1');
-    const frank = await signUp(p2.url, 'frank', 'phone');
+    const frank = await signUp(p2.url, 'frank', 'f1');
+    // Two and a half chunks: the first chunk goes to process 1, the rest to process 2.
+    const bytes = new Uint8Array(randomBytes(2.5 * 1024 * 1024));
+    const on1 = new MediaClient(p1.url, erin.accessToken);
+    const created = await on1.create(bytes, { kind: 'file', peer: 'frank', mime: 'application/octet-stream', name: 'big.bin' });
+    expect(created.status).toBe(201);
+    const first = await on1.put(created.body.id, 0, bytes.subarray(0, created.body.chunkSize));
+    expect(first.status).toBe(200);
+
+    // A one-shot upload is half sent to process 3 (its file in the shared dir has no row yet) when a fourth process
+    // starts on the same data dir: the new process must leave that file alone, and the upload ends whole.
+    let open = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const half = Buffer.alloc(1024 * 1024, 0x62);
+    let pushed = 0;
+    const body = Object.assign(
+      new Readable({
+        read() {
+          if (pushed === 2) return void this.push(null);
+          pushed++;
+          if (pushed === 1) this.push(half);
+          else void gate.then(() => this.push(half));
+        },
+      }),
+      { produced: () => pushed * half.length },
+    );
+    const oneShot = streamTo(p3.url, '/media?kind=file&peer=frank&mime=application/octet-stream&name=two.bin', erin.accessToken, body);
+    await waitFor(() => readdirSync(join(cluster.dataDir, 'uploads')).some((name) => name.endsWith('.part')), 'the one-shot upload under way');
+    const fourth = await startProcess(cluster.dataDir, { env: cluster.env });
+    open();
+    const shot = await oneShot;
+    expect(shot.status).toBe(201);
+    expect((shot.body as { media?: { hash: string } }).media?.hash).toBe(sha256(Buffer.concat([half, half])));
+    const on2 = new MediaClient(p2.url, erin.accessToken);
+    await on2.resume(created.body.id, bytes);
+    const done = await new MediaClient(fourth.server.url, erin.accessToken).complete(created.body.id);
+    expect(done.status).toBe(200);
+    expect(done.body.media.hash).toBe(sha256(bytes));
+
+    // Sent to frank from process 1; he reads it from process 3.
+    const path = conversationPath('erin', 'frank', thisSegment());
+    const e1 = await connect(p1, path, erin.accessToken);
+    send(e1, message('erin', 'frank', '', { type: 'file', body: [{ type: 'file', media: done.body.media, name: 'big.bin' }] }));
+    await waitFor(() => acks(e1).length === 1, 'the file message acknowledged');
+    const read = await getMedia(p3.url, done.body.media.hash, { token: frank.accessToken });
+    expect(read.status).toBe(200);
+    expect(sha256(read.bytes)).toBe(sha256(bytes));
+  });
+
+  it('pushes each message once to an offline device, whichever process queued it, and none while it is online on another', async () => {
+    const [p1, p2, p3] = cluster.processes.map((p) => p.server) as [TestServer, TestServer, TestServer];
+    const gina = await signUp(p1.url, 'gina', 'g1');
+    const hank = await signUp(p2.url, 'hank', 'phone');
     const subscribed = await fetch(`${p3.url}/api/v1/push/subscription`, {
       method: 'PUT',
-      headers: { authorization: `Bearer ${frank.accessToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify(service.subscription('frank-phone')),
+      headers: { authorization: `Bearer ${hank.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(service.subscription('hank-phone')),
     });
     expect(subscribed.status).toBe(204);
-    const conversation = await connect(p1, conversationPath('erin', 'frank', thisSegment()), erin.accessToken);
-    const pushed = (): string[] => service.to('frank-phone').filter((r) => r.status === 201).map((r) => r.payload.message.id);
+    const conversation = await connect(p1, conversationPath('gina', 'hank', thisSegment()), gina.accessToken);
+    const pushed = (): string[] => service.to('hank-phone').filter((r) => r.status === 201).map((r) => r.payload.message.id);
 
-    const burst = Array.from({ length: 8 }, (_, i) => message('erin', 'frank', `burst ${i}`));
+    const burst = Array.from({ length: 8 }, (_, i) => message('gina', 'hank', `burst ${i}`));
     for (const m of burst) send(conversation, m);
     await waitFor(() => pushed().length >= burst.length, 'a push for every message', 10_000);
     expect(pushed().sort()).toEqual(burst.map((m) => m.id).sort());
 
-    // frank's phone online on process 2: seen by every process, so erin's next message is not pushed.
+    // hank's phone online on process 2: seen by every process, so gina's next message is not pushed.
     const adminKey = cluster.adminKey();
     const onlineSeenBy = async (server: TestServer): Promise<string[]> =>
-      (await api<{ devices: string[] }>(server.url, 'GET', '/admin/users/frank/online', undefined, adminKey)).body.devices;
-    const inbox = await connect(p2, inboxPath('frank'), frank.accessToken);
+      (await api<{ devices: string[] }>(server.url, 'GET', '/admin/users/hank/online', undefined, adminKey)).body.devices;
+    const inbox = await connect(p2, inboxPath('hank'), hank.accessToken);
     for (const server of [p1, p2, p3]) expect(await until(() => onlineSeenBy(server), (devices) => devices.includes('phone'))).toContain('phone');
-    const whileOnline = message('erin', 'frank', 'while online');
+    const whileOnline = message('gina', 'hank', 'while online');
     send(conversation, whileOnline);
     await waitFor(() => acks(conversation).includes(whileOnline.id), 'the message acknowledged');
     inbox.destroy();
     for (const server of [p1, p2, p3]) expect(await until(() => onlineSeenBy(server), (devices) => !devices.includes('phone'))).not.toContain('phone');
     // Offline again: the next one is pushed, after anything the one before it would have caused.
-    const afterwards = message('erin', 'frank', 'offline again');
+    const afterwards = message('gina', 'hank', 'offline again');
     send(conversation, afterwards);
     await waitFor(() => pushed().includes(afterwards.id), 'the push of the message sent offline again', 10_000);
     expect(pushed()).not.toContain(whileOnline.id);

@@ -43,6 +43,8 @@ export function startProcess(dataDir: string, options: { env?: Record<string, st
     PARLEY_SIGNUPS_PER_ADDRESS: '1000',
     PARLEY_MESSAGE_RATE: '100000',
     PARLEY_MESSAGE_BURST: '100000',
+    // No proxy watches these processes: SIGTERM stops them at once (shutdown.test.ts sets a drain).
+    PARLEY_DRAIN_MS: '0',
     ...options.env,
   };
   const node = [process.execPath, ...(options.compiled === true ? ['--conditions=parley-compiled', 'sync-server/dist/main.js'] : ['--import', 'tsx', 'sync-server/src/main.ts'])];

@@ -90,7 +90,8 @@ export async function launchServer(kind: ServerKind, options: LaunchOptions = {}
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (kind === 'parley') {
     entry = join(root, compiled ? BUILT_ENTRY : 'sync-server/src/main.ts');
-    Object.assign(env, { PARLEY_PORT: '0', PARLEY_HOST: '127.0.0.1', PARLEY_DATA_DIR: dataDir, PARLEY_LOG_LEVEL: 'warn', NODE_ENV: 'production' });
+    // PARLEY_DRAIN_MS 0: no proxy watches a bench server, so SIGTERM closes it at once.
+    Object.assign(env, { PARLEY_PORT: '0', PARLEY_HOST: '127.0.0.1', PARLEY_DATA_DIR: dataDir, PARLEY_LOG_LEVEL: 'warn', NODE_ENV: 'production', PARLEY_DRAIN_MS: '0' });
     // A load generator's user sends faster than any person (W1 at 30,000/s over 2,000 users is 15 a second each):
     // the per-user message rate (PARLEY_MESSAGE_RATE, default 5/s) would measure the limiter, not the accept path.
     Object.assign(env, { PARLEY_MESSAGE_RATE: '100000', PARLEY_MESSAGE_BURST: '100000', ...options.env });

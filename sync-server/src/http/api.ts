@@ -21,6 +21,7 @@ import type { Accounts } from '../auth/accounts.ts';
 import { Refusal } from '../errors.ts';
 import { checkAvatar } from '../auth/avatar.ts';
 import type { RateLimits } from './rate-limits.ts';
+import type { Drain } from './drain.ts';
 import { labelOf, type Sessions } from '../auth/sessions.ts';
 import type { Tokens } from '../auth/tokens.ts';
 import type { Media } from '../media/media.ts';
@@ -50,6 +51,8 @@ export interface ApiDeps {
   media: Media;
   disk: DiskWatch;
   limits: RateLimits;
+  /** Set once the process is asked to stop: readiness then says `draining`. */
+  drain: Drain;
 }
 
 
@@ -66,13 +69,18 @@ async function limitedSignIn(limits: RateLimits, accounts: Accounts, body: z.inf
   }
 }
 
-/** Why the server refuses writes now, if it does: a storage fault (a failed commit, until a probe commits), free space below the reserve. */
-function readiness(hub: SyncHub, disk: DiskWatch): ReadyResult {
+/**
+ * Why the server refuses writes now, or is about to stop taking them: a
+ * storage fault (a failed commit, until a probe commits), free space below
+ * the reserve, a shutdown under way (draining).
+ */
+function readiness(hub: SyncHub, disk: DiskWatch, drain: Drain): ReadyResult {
   const reasons: ReadyResult['reasons'] = [];
   const fault = hub.health.fault;
   if (fault !== null) reasons.push({ code: fault.code, since: fault.since, message: `${errorMessage(fault.code)} (${fault.detail})` });
   const below = disk.fullSince();
   if (below !== null) reasons.push({ code: 'storage-full', since: below, message: `Free disk space is below the reserve (PARLEY_MIN_FREE_DISK_BYTES, ${disk.reserve} bytes): new messages and uploads are refused.` });
+  if (drain.since !== null) reasons.push({ code: 'draining', since: drain.since, message: errorMessage('draining') });
   return { ready: reasons.length === 0, reasons };
 }
 
@@ -97,12 +105,12 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): RouteBook {
     {
       method: 'GET',
       url: `${API_PREFIX}/ready`,
-      summary: 'Readiness: whether the server takes writes (503 with the reasons while it refuses them)',
+      summary: 'Readiness: whether the server takes writes and new sockets (503 with the reasons while it refuses them or is shutting down)',
       auth: 'none',
       response: ReadyResult,
     },
     (_request, reply) => {
-      const ready = readiness(hub, deps.disk);
+      const ready = readiness(hub, deps.disk, deps.drain);
       return Promise.resolve(reply.status(ready.ready ? 200 : 503).send(ready));
     },
   );

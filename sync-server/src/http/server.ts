@@ -11,6 +11,7 @@ import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
 import { registerApi } from './api.ts';
 import type { RateLimits } from './rate-limits.ts';
+import type { Drain } from './drain.ts';
 import { installErrorFunnel } from './errors.ts';
 import { installSecurityHeaders } from './headers.ts';
 import type { RouteBook } from './routes.ts';
@@ -35,6 +36,8 @@ export interface HttpDeps {
   limits: RateLimits;
   /** Reverse proxies in front (0: none); request.ip is the client address they forward. */
   trustProxy: number;
+  /** Set when the process is asked to stop (readiness says `draining`). */
+  drain: Drain;
 }
 
 /** A route as fastify registered it (the OpenAPI test compares these with the document). */

@@ -11,6 +11,8 @@
  *   → its document dropped after a failure (a commit that failed, an update
  *     that could not be applied): `refused` with the code, close 4503, and
  *     the client reconnects and syncs again
+ *   → the process stops (SIGTERM, after PARLEY_DRAIN_MS): close 1012, and the
+ *     client reconnects at once, to another process behind a proxy
  *
  * Liveness: every socket is pinged each `pingIntervalMs`; one that has not
  * answered the previous ping is terminated, and its close detaches it from
@@ -30,7 +32,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { CLOSE_CODES, CLOSE_MALFORMED, errorMessage, SYNC_PATH_PREFIX, type ErrorCode } from '@parley/protocol';
+import { CLOSE_CODES, CLOSE_MALFORMED, CLOSE_SERVICE_RESTART, errorMessage, SYNC_PATH_PREFIX, type ErrorCode } from '@parley/protocol';
 import type { Sessions } from '../auth/sessions.ts';
 import type { Tokens } from '../auth/tokens.ts';
 import { closeCodeOf } from '../errors.ts';
@@ -60,12 +62,13 @@ export interface SocketOptions {
  * How long a socket closed as too slow has to take the close frame (queued
  * behind everything it did not read) before the connection is cut and its
  * buffers freed: a client that is merely slow learns why; one that reads
- * nothing costs no more than this long.
+ * nothing costs no more than this long. At shutdown, how long the clients
+ * have to answer the close frame.
  */
 const SLOW_CLOSE_GRACE_MS = 1000;
 
 export interface Sockets {
-  /** Closes every socket (going away) and stops accepting new ones. */
+  /** Closes every socket (1012 service restart: its client reconnects at once, through a proxy to another process) and stops accepting new ones. */
   close(): Promise<void>;
 }
 
@@ -220,12 +223,22 @@ export function attachSockets(server: Server, hub: SyncHub, tokens: Tokens, sess
   }
 
   return {
-    close: () =>
-      new Promise((resolve) => {
-        heartbeat.stop();
-        for (const ws of wss.clients) closeAfterQueued(ws, 1001, 'server shutting down');
-        wss.close(() => resolve());
-      }),
+    close: async () => {
+      heartbeat.stop();
+      const open = [...wss.clients];
+      const closed = Promise.all(open.map((ws) => new Promise<void>((resolve) => (ws.readyState === ws.CLOSED ? resolve() : ws.once('close', () => resolve())))));
+      for (const ws of open) closeAfterQueued(ws, CLOSE_SERVICE_RESTART, 'server restarting');
+      // Waits for each client to answer the close frame (the closing handshake): a process that exited
+      // before would leave the client's answer unread, and its kernel would then reset the connection,
+      // which can drop the close frame before the client reads it (the client sees 1006, not 1012).
+      // A client that does not answer within the grace is cut.
+      const cut = setTimeout(() => {
+        for (const ws of open) ws.terminate();
+      }, SLOW_CLOSE_GRACE_MS);
+      await closed;
+      clearTimeout(cut);
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
   };
 }
 

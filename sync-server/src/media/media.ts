@@ -26,10 +26,11 @@ export class Media {
     private readonly storage: Storage,
   ) {}
 
-  static async open(dataDir: string, storage: Storage, log: Log, { limits, disk }: { limits: MediaLimits; disk: DiskWatch }): Promise<Media> {
+  /** `shared`: other processes of a cluster use the same data dir (docs/deploy.md), and write uploads in it too. */
+  static async open(dataDir: string, storage: Storage, log: Log, { limits, disk, shared = false }: { limits: MediaLimits; disk: DiskWatch; shared?: boolean }): Promise<Media> {
     const store = await MediaStore.open(dataDir);
     const quotas = new Quotas(storage, disk, limits);
-    const uploads = await Uploads.open(dataDir, storage, store, quotas, log);
+    const uploads = await Uploads.open(dataDir, storage, store, quotas, log, shared);
     return new Media(uploads, new OneShotUploads(storage, store, quotas, uploadsDir(dataDir)), store, storage);
   }
 

@@ -62,13 +62,15 @@ export class Uploads {
     private readonly quotas: Quotas,
     private readonly dir: string,
     private readonly log: Log,
+    /** Other processes of a cluster write uploads in `dir` too. */
+    private readonly shared: boolean,
   ) {}
 
   /** Opens `<data>/uploads`, dropping expired uploads and files no upload owns (a one-shot upload cut by a restart). */
-  static async open(dataDir: string, storage: Storage, store: MediaStore, quotas: Quotas, log: Log): Promise<Uploads> {
+  static async open(dataDir: string, storage: Storage, store: MediaStore, quotas: Quotas, log: Log, shared = false): Promise<Uploads> {
     const dir = uploadsDir(dataDir);
     await makeDirectory(dir);
-    const uploads = new Uploads(storage, store, quotas, dir, log);
+    const uploads = new Uploads(storage, store, quotas, dir, log, shared);
     await uploads.sweep(true);
     uploads.sweeper = setInterval(() => {
       uploads.sweep(false).catch((error: unknown) => log.error({ err: error }, 'upload sweep failed'));
@@ -243,9 +245,15 @@ export class Uploads {
       if (this.idle(upload) && this.turns.current(upload.id) === undefined && (await this.expire(upload.id))) continue;
       live.add(upload.id);
     }
-    // Only at start is no request writing a file that has no row yet.
+    // Only at start is no request writing a file that has no row yet; in a cluster's shared data dir another
+    // process may be, so there only a file untouched for longer than an upload may idle is left over.
     if (!atStart) return;
-    for (const name of await readdir(this.dir)) if (!live.has(name)) await rm(join(this.dir, name), { force: true, recursive: true });
+    for (const name of await readdir(this.dir)) {
+      if (live.has(name)) continue;
+      const path = join(this.dir, name);
+      if (this.shared && Date.now() - ((await stat(path).catch(() => null))?.mtimeMs ?? 0) <= this.quotas.limits.expiryMs) continue;
+      await rm(path, { force: true, recursive: true });
+    }
   }
 
   private idle(upload: UploadRecord): boolean {

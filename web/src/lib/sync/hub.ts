@@ -32,6 +32,7 @@ import {
   prefsPath,
   receiptKey,
   segmentOf,
+  CLOSE_SERVICE_RESTART,
   RESYNC_REFUSALS,
   type ControlFrame,
   type ErrorCode,
@@ -442,9 +443,11 @@ export class SyncHub {
       if (status === 'connected') this.#ctx.reachable(true);
       catchingUp(status === 'connected' && !provider.synced);
     };
-    // A close we did not ask for (event null is our own) and that is no refusal (44xx) means the server is out of reach.
+    // A close we did not ask for (event null is our own) that is no refusal (44xx) means the server is out of reach,
+    // unless its process is restarting (1012): y-websocket reconnects at once, through a proxy to another process,
+    // and a failed attempt says unreachable then (connection-error).
     const onClose = (event: CloseEvent | null): void => {
-      if (event !== null && !(event.code >= 4400 && event.code < 4500)) this.#ctx.reachable(false);
+      if (event !== null && !(event.code >= 4400 && event.code < 4500) && event.code !== CLOSE_SERVICE_RESTART) this.#ctx.reachable(false);
       catchingUp(false);
     };
     const onError = (): void => this.#ctx.reachable(false);
