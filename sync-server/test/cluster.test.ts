@@ -2,7 +2,9 @@
  * Three Parley processes on one PostgreSQL and one Redis: alice's two
  * devices on two of them and bob on the third exchange messages, receipts,
  * edits, recalls, presence and typing, and every device ends with the same
- * messages in the same order; "online" and sign-out hold across processes.
+ * messages in the same order; "online" and sign-out hold across processes,
+ * and a push goes out once (to the local push service, which decrypts it),
+ * whichever process queued it, and not at all to a device online elsewhere.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SERVER_ROOTS, conversationPath, inboxPath, type Session } from '@parley/protocol';
@@ -15,6 +17,7 @@ import { getMedia, MediaClient, sha256, streamTo } from './media-client.ts';
 import { startProcess } from './process.ts';
 import { acks, api, cleanup, message, openDoc, send, sessionIdOf, signUp, synced, thisSegment, waitFor, type Client, type TestServer } from './helpers.ts';
 import { killProcesses } from './process.ts';
+import { FakePushService } from './push-service.ts';
 import { postgresUrl, redisUrl } from './services.ts';
 
 const postgres = postgresUrl();
@@ -54,13 +57,16 @@ function ordered(client: Client): { ids: string[]; seqs: number[] } {
 describe.runIf(postgres !== null && redis !== null)('a cluster of three processes', { timeout: 60_000 }, () => {
   // One cluster for both tests (each with users of its own): starting three processes is most of the time.
   let cluster: TestCluster;
+  let service: FakePushService;
   beforeAll(async () => {
-    cluster = await startCluster(postgres ?? '', redis ?? '', 3);
+    service = await FakePushService.start();
+    cluster = await startCluster(postgres ?? '', redis ?? '', 3, { PARLEY_PUSH_ALLOW: service.url, PARLEY_VAPID_SUBJECT: 'mailto:ops@parley.example', PARLEY_PUSH_RETRY_MS: '5' });
   }, 60_000);
   afterEach(cleanup);
   afterAll(async () => {
     killProcesses();
     await cluster.remove();
+    await service.close();
   });
 
   it('keeps alice on two processes and bob on a third in one conversation, in one order', async () => {
@@ -215,5 +221,43 @@ describe.runIf(postgres !== null && redis !== null)('a cluster of three processe
     const read = await getMedia(p3.url, done.body.media.hash, { token: frank.accessToken });
     expect(read.status).toBe(200);
     expect(sha256(read.bytes)).toBe(sha256(bytes));
+  });
+
+  it('pushes each message once to an offline device, whichever process queued it, and none while it is online on another', async () => {
+    const [p1, p2, p3] = cluster.processes.map((p) => p.server) as [TestServer, TestServer, TestServer];
+    const gina = await signUp(p1.url, 'gina', 'g1');
+    const hank = await signUp(p2.url, 'hank', 'phone');
+    const subscribed = await fetch(`${p3.url}/api/v1/push/subscription`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${hank.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(service.subscription('hank-phone')),
+    });
+    expect(subscribed.status).toBe(204);
+    const conversation = await connect(p1, conversationPath('gina', 'hank', thisSegment()), gina.accessToken);
+    const pushed = (): string[] => service.to('hank-phone').filter((r) => r.status === 201).map((r) => r.payload.message.id);
+
+    const burst = Array.from({ length: 8 }, (_, i) => message('gina', 'hank', `burst ${i}`));
+    for (const m of burst) send(conversation, m);
+    await waitFor(() => pushed().length >= burst.length, 'a push for every message', 10_000);
+    expect(pushed().sort()).toEqual(burst.map((m) => m.id).sort());
+
+    // hank's phone online on process 2: seen by every process, so gina's next message is not pushed.
+    const adminKey = cluster.adminKey();
+    const onlineSeenBy = async (server: TestServer): Promise<string[]> =>
+      (await api<{ devices: string[] }>(server.url, 'GET', '/admin/users/hank/online', undefined, adminKey)).body.devices;
+    const inbox = await connect(p2, inboxPath('hank'), hank.accessToken);
+    for (const server of [p1, p2, p3]) expect(await until(() => onlineSeenBy(server), (devices) => devices.includes('phone'))).toContain('phone');
+    const whileOnline = message('gina', 'hank', 'while online');
+    send(conversation, whileOnline);
+    await waitFor(() => acks(conversation).includes(whileOnline.id), 'the message acknowledged');
+    inbox.destroy();
+    for (const server of [p1, p2, p3]) expect(await until(() => onlineSeenBy(server), (devices) => !devices.includes('phone'))).not.toContain('phone');
+    // Offline again: the next one is pushed, after anything the one before it would have caused.
+    const afterwards = message('gina', 'hank', 'offline again');
+    send(conversation, afterwards);
+    await waitFor(() => pushed().includes(afterwards.id), 'the push of the message sent offline again', 10_000);
+    expect(pushed()).not.toContain(whileOnline.id);
+    expect(pushed()).toHaveLength(burst.length + 1);
+    expect(service.errors).toEqual([]);
   });
 });

@@ -57,7 +57,7 @@ export class PushService {
       node: bus?.node ?? randomBytes(8).toString('hex'),
       claimMs: config.pushClaimMs,
       ...(bus === undefined ? {} : { bus }),
-      // cluster: the lead answers this across processes.
+      // On every process of a cluster (cluster/state.ts keeps the others' devices in memory).
       online: (user, device) => hub.devicesOnline(user).includes(device),
     });
     const notifier = new PushNotifier({ storage, subscriptions, queue, log, mutes: new MuteMirror(hub.registry), devicesOnline: (user) => hub.devicesOnline(user) });

@@ -121,8 +121,10 @@ export class PushQueue {
       });
     } else {
       this.unsubscribe = bus.subscribe(FORGET_CHANNEL, (message) => {
-        const [from, id] = message.toString().split('\n');
-        if (from !== node && id !== undefined) this.forgetHere(id);
+        // `<node>\n<message id>`: the node first, since the id is the client's.
+        const text = message.toString();
+        const at = text.indexOf('\n');
+        if (at > 0 && text.slice(0, at) !== node) this.forgetHere(text.slice(at + 1));
       });
       await this.sweep();
     }
