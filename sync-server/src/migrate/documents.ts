@@ -1,0 +1,106 @@
+/**
+ * The documents of `npm run migrate`. Each SQLite document (its snapshot and
+ * log rows) is loaded into a Y.Doc as the server loads it, and written to
+ * PostgreSQL as ONE row: a snapshot of its whole state
+ * (`Y.encodeStateAsUpdate`), deflated as the server's compaction stores it,
+ * claiming no log row (`upto` 0). Not the rows themselves, because:
+ * - log row ids are the SQLite file's own; a snapshot's `upto` names them,
+ *   and the same numbers mean other rows (or none) in PostgreSQL's sequence,
+ *   where a stale `upto` would make the server keep a snapshot over newer
+ *   compactions;
+ * - a loaded document is garbage-collected: deleted content in log rows not
+ *   yet compacted is not carried over;
+ * - one row per document is what the checksum compares anyway.
+ *
+ * A document PostgreSQL already has (a second run) is merged: what SQLite
+ * holds beyond it is appended as one log row (Yjs merges are idempotent, so
+ * nothing is written when it holds everything). If PostgreSQL holds what
+ * SQLite does not, a server wrote it there since: the document is left
+ * alone and reported, and the run stops before the tables.
+ */
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import * as Y from 'yjs';
+import { docChecksum, loadParts, type DocParts } from './checksum.ts';
+import type { SqliteSource } from './source.ts';
+import type { PostgresTarget } from './target.ts';
+
+/** Snapshot `codec` 1: deflate-raw, as both backends store compacted snapshots (storage/sqlite/docs.ts). */
+const CODEC_DEFLATE = 1;
+
+/** Documents per PostgreSQL transaction: a few round trips for many small documents, and memory for a few large ones. */
+const BATCH = 100;
+
+export interface DocumentsCopy {
+  /** Each SQLite document's checksum, for the verification. */
+  checksums: Map<string, string>;
+  /** Documents written as a new snapshot. */
+  created: number;
+  /** Documents PostgreSQL had, with SQLite's changes appended. */
+  merged: number;
+  /** Documents PostgreSQL holds more of than SQLite: not written. */
+  diverged: string[];
+}
+
+export async function copyDocuments(source: SqliteSource, target: PostgresTarget, log: (line: string) => void): Promise<DocumentsCopy> {
+  const names = source.documentNames();
+  const result: DocumentsCopy = { checksums: new Map(), created: 0, merged: 0, diverged: [] };
+  for (let at = 0; at < names.length; at += BATCH) {
+    const batch = names.slice(at, at + BATCH);
+    const stored = await loadTargetDocs(target, batch);
+    const snapshots: [string, Uint8Array][] = [];
+    const updates: [string, Uint8Array][] = [];
+    for (const name of batch) {
+      const doc = loadParts(source.loadDoc(name));
+      const checksum = docChecksum(doc);
+      result.checksums.set(name, checksum);
+      const parts = stored.get(name);
+      if (parts === undefined) {
+        snapshots.push([name, deflateRawSync(Y.encodeStateAsUpdate(doc))]);
+      } else {
+        const there = loadParts(parts);
+        if (docChecksum(there) !== checksum) {
+          const missing = Y.encodeStateAsUpdate(doc, Y.encodeStateVector(there));
+          Y.applyUpdate(there, missing);
+          if (docChecksum(there) === checksum) updates.push([name, missing]);
+          else result.diverged.push(name);
+        }
+        there.destroy();
+      }
+      doc.destroy();
+    }
+    await target.transaction(async (client) => {
+      for (const [doc, data] of snapshots) await client.query('INSERT INTO snapshots (doc, data, upto, codec) VALUES ($1, $2, 0, $3)', [doc, data, CODEC_DEFLATE]);
+      for (const [doc, data] of updates) await client.query('INSERT INTO updates (doc, data) VALUES ($1, $2)', [doc, data]);
+    });
+    result.created += snapshots.length;
+    result.merged += updates.length;
+    log(`documents: ${Math.min(at + BATCH, names.length)} of ${names.length} read`);
+  }
+  return result;
+}
+
+/** The name of every document PostgreSQL holds, sorted. */
+export async function targetDocumentNames(target: PostgresTarget): Promise<string[]> {
+  const { rows } = await target.query<{ doc: string }>('SELECT doc FROM snapshots UNION SELECT doc FROM updates ORDER BY doc');
+  return rows.map((r) => r.doc);
+}
+
+/**
+ * The stored parts of the documents in `names` that PostgreSQL has: the
+ * snapshot and every log row, in id order, as the PostgreSQL backend loads
+ * a document (all rows, not only those after `upto`: ids of concurrent
+ * writers may become visible out of order).
+ */
+export async function loadTargetDocs(target: PostgresTarget, names: readonly string[]): Promise<Map<string, DocParts>> {
+  const found = new Map<string, { snapshot: Uint8Array | null; updates: { data: Uint8Array }[] }>();
+  const entry = (doc: string): { snapshot: Uint8Array | null; updates: { data: Uint8Array }[] } => {
+    let parts = found.get(doc);
+    if (parts === undefined) found.set(doc, (parts = { snapshot: null, updates: [] }));
+    return parts;
+  };
+  const snapshots = await target.query<{ doc: string; data: Buffer; codec: number }>('SELECT doc, data, codec FROM snapshots WHERE doc = ANY($1)', [names]);
+  for (const row of snapshots.rows) entry(row.doc).snapshot = new Uint8Array(row.codec === CODEC_DEFLATE ? inflateRawSync(row.data) : row.data);
+  const updates = await target.query<{ doc: string; data: Buffer }>('SELECT doc, data FROM updates WHERE doc = ANY($1) ORDER BY doc, id', [names]);
+  for (const row of updates.rows) entry(row.doc).updates.push({ data: new Uint8Array(row.data) });
+  return found;
+}
