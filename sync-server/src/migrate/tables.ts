@@ -53,6 +53,7 @@ export const NOT_COPIED: Readonly<Record<string, string>> = {
   snapshots: 'documents: copied as documents (documents.ts)',
   probe: "the storage probe's scratch row",
   meta: "facts about the SQLite file itself (its data dir's id)",
+  doc_leaders: "the fencing tokens of a cluster's document authorities: the PostgreSQL servers take their own",
 };
 
 /** What one table's copy changed in PostgreSQL. */
