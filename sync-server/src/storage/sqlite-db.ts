@@ -163,6 +163,12 @@ CREATE TABLE IF NOT EXISTS push_queue (
   attempts INTEGER NOT NULL,
   due INTEGER NOT NULL
 );
+-- The fencing tokens of a document's authority (DocStore.lead); one process writes a SQLite file, so they are only counted.
+CREATE TABLE IF NOT EXISTS doc_leaders (
+  doc TEXT PRIMARY KEY,
+  token INTEGER NOT NULL,
+  node TEXT NOT NULL
+) WITHOUT ROWID;
 `;
 
 /** Free pages given back per background step: 512 KB, a short write transaction. */

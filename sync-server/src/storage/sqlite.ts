@@ -23,7 +23,7 @@ import { encodeWrites } from './write-codec.ts';
 
 /** The methods that run on this thread's reader connection; every other one is a write, run by the worker. */
 const READS: { [S in StoreName]: readonly (keyof StoreSet[S])[] } = {
-  docs: ['loadDoc', 'logLength'],
+  docs: ['loadDoc', 'logLength', 'leaderOf'],
   messages: ['lastSeq', 'countMessagesAfter', 'peersOf', 'segmentsOf', 'messagesOf'],
   users: ['getUser', 'findUser', 'isAvatar'],
   sessions: ['sessions', 'sessionsOf', 'getSession'],

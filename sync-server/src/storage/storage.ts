@@ -2,8 +2,8 @@
  * The storage of the sync server: seven small stores, by concern, each with
  * its own contract suite (contract/) that every backend passes. SQLite is the
  * default backend (sqlite.ts: its stores in sqlite/, writes in a worker
- * thread); memory is its twin for unit tests (memory.ts, memory/). A
- * PostgreSQL backend implements the same stores.
+ * thread); memory is its twin for unit tests (memory.ts, memory/);
+ * PostgreSQL (postgres.ts, postgres/) serves several processes at once.
  *
  * Callers hold one `Storage`, the composition of the stores: one generic
  * composer (`ComposedStorage`) forwards each method, by the list in
@@ -17,7 +17,8 @@ import type { PushStore } from './stores/push.ts';
 import type { SessionStore, UserStore } from './stores/accounts.ts';
 import type { SocialStore } from './stores/social.ts';
 
-export type { DocSnapshot, DocStore, StoredDoc, StoredUpdate, Write } from './stores/docs.ts';
+export type { DocLeader, DocSnapshot, DocStore, StoredDoc, StoredUpdate, Write } from './stores/docs.ts';
+export { FencedError } from './stores/docs.ts';
 export type { IndexedMessage, MessageIndex, SegmentRow } from './stores/messages.ts';
 export { membersOf } from './stores/messages.ts';
 export type { SessionRecord, SessionStore, UserPatch, UserRecord, UserStore } from './stores/accounts.ts';
@@ -57,7 +58,7 @@ export interface Storage extends StoreMethods {
  * name every method of every store, and no method twice across stores.
  */
 export const STORE_METHODS = {
-  docs: ['loadDoc', 'commit', 'probe', 'compact', 'erase', 'logLength'],
+  docs: ['loadDoc', 'commit', 'probe', 'compact', 'erase', 'logLength', 'lead', 'leaderOf'],
   messages: ['lastSeq', 'countMessagesAfter', 'peersOf', 'segmentsOf', 'messagesOf'],
   users: ['createUser', 'getUser', 'findUser', 'updateUser', 'isAvatar'],
   sessions: ['sessions', 'sessionsOf', 'getSession', 'putSession', 'rotateSession', 'touchSession', 'deleteSessions'],

@@ -13,6 +13,7 @@ const LAST_SEQ = 1;
 const MESSAGE = 2;
 const MEDIA_REF = 3;
 const MEDIA_UNREF = 4;
+const FENCE = 5;
 
 export function encodeWrites(writes: readonly Write[]): Uint8Array {
   const e = encoding.createEncoder();
@@ -49,6 +50,11 @@ export function encodeWrites(writes: readonly Write[]): Uint8Array {
         encoding.writeVarString(e, w.hash);
         encoding.writeVarString(e, w.conversation);
         break;
+      case 'fence':
+        encoding.writeVarUint(e, FENCE);
+        encoding.writeVarString(e, w.doc);
+        encoding.writeFloat64(e, w.token);
+        break;
     }
   }
   return encoding.toUint8Array(e);
@@ -84,6 +90,9 @@ export function decodeWrites(bytes: Uint8Array): Write[] {
         break;
       case MEDIA_UNREF:
         writes.push({ kind: 'media-unref', hash: decoding.readVarString(d), conversation: decoding.readVarString(d) });
+        break;
+      case FENCE:
+        writes.push({ kind: 'fence', doc: decoding.readVarString(d), token: decoding.readFloat64(d) });
         break;
       default:
         throw new Error(`unknown write kind ${kind}`);

@@ -1,19 +1,25 @@
 /**
  * The backends every store's contract suite runs against: memory, SQLite on
- * this thread (the stores of sqlite/ called directly), and SQLite as the
- * server runs it (reads here, writes through the worker thread).
+ * this thread (the stores of sqlite/ called directly), SQLite as the server
+ * runs it (reads here, writes through the worker thread), and PostgreSQL
+ * when it is reachable (sync-server/test/services.ts), each test in a fresh
+ * schema of its own, dropped after it.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe } from 'vitest';
+import pg from 'pg';
+import { afterEach, beforeEach, describe } from 'vitest';
+import { postgresUrl } from '../../../test/services.ts';
 import { MemoryStorage } from '../memory.ts';
+import { PostgresStorage } from '../postgres.ts';
 import { openDatabase } from '../sqlite-db.ts';
 import { inProcessStorage } from '../sqlite/stores.ts';
 import { SqliteStorage } from '../sqlite.ts';
 import type { Storage } from '../storage.ts';
 
-type Opened = { storage: Storage; cleanup: () => void };
+type Opened = { storage: Storage; cleanup: () => void | Promise<void> };
 
 /** A fresh SQLite file in a directory of its own, and the storage `open` makes of it. */
 function sqliteFile(open: (file: string) => Storage): Opened {
@@ -21,23 +27,54 @@ function sqliteFile(open: (file: string) => Storage): Opened {
   return { storage: open(join(dir, 'parley.db')), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export const BACKENDS: [string, () => Opened][] = [
+/** Runs one statement on its own connection (creating and dropping test schemas). */
+export async function adminQuery(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A new schema with a random name on `url`, and a function that drops it with everything in it. */
+export async function freshSchema(url: string): Promise<{ schema: string; drop: () => Promise<void> }> {
+  const schema = `parley_test_${randomBytes(8).toString('hex')}`;
+  await adminQuery(url, `CREATE SCHEMA ${schema}`);
+  return { schema, drop: () => adminQuery(url, `DROP SCHEMA ${schema} CASCADE`) };
+}
+
+/** A PostgresStorage (migrated) in a fresh schema. */
+async function postgresSchema(url: string): Promise<Opened> {
+  const { schema, drop } = await freshSchema(url);
+  const storage = await PostgresStorage.open({ url, max: 4, schema });
+  return { storage, cleanup: drop };
+}
+
+const pgUrl = postgresUrl();
+
+export const BACKENDS: [string, () => Opened | Promise<Opened>][] = [
   ['memory', () => ({ storage: new MemoryStorage(), cleanup: () => undefined })],
   ['sqlite', () => sqliteFile((file) => inProcessStorage(openDatabase(file)))],
   ['sqlite with its worker', () => sqliteFile((file) => new SqliteStorage(file))],
+  ...(pgUrl === null ? [] : [['postgres', () => postgresSchema(pgUrl)] satisfies [string, () => Promise<Opened>]]),
 ];
 
-/** Runs `suite` against every backend; its `open` gives each test a fresh storage, closed and removed after it. */
+/** Runs `suite` against every backend; its `open` gives each test a fresh storage (opened before the test), closed and removed after it. */
 export function describeStore(store: string, suite: (open: () => Storage) => void): void {
   describe.each(BACKENDS)(`the ${store} store, %s`, (_name, make) => {
     let current: Opened | undefined;
+    beforeEach(async () => {
+      current = await make();
+    });
     afterEach(async () => {
       await current?.storage.close();
-      current?.cleanup();
+      await current?.cleanup();
       current = undefined;
     });
     suite(() => {
-      current = make();
+      if (current === undefined) throw new Error('open() is for inside a test');
       return current.storage;
     });
   });

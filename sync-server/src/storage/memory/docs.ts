@@ -1,5 +1,5 @@
-/** Documents and their log, in memory. */
-import type { CommitPart, DocSnapshot, DocStore, StoredDoc, Write } from '../stores/docs.ts';
+/** Documents and their log, in memory. One process is the only writer: `fence` writes are ignored. */
+import type { CommitPart, DocLeader, DocSnapshot, DocStore, StoredDoc, Write } from '../stores/docs.ts';
 
 export class MemoryDocs implements DocStore {
   /** While set, `commit` and `probe` fail with it (for the tests of a failing disk); nothing of a failed commit is kept. */
@@ -7,6 +7,7 @@ export class MemoryDocs implements DocStore {
   private nextId = 1;
   private readonly logs = new Map<string, { id: number; data: Uint8Array }[]>();
   private readonly snapshots = new Map<string, { data: Uint8Array; upto: number }>();
+  private readonly leaders = new Map<string, DocLeader>();
 
   /** `parts`: the stores that own the writes other than `update` (see CommitPart). */
   constructor(private readonly parts: readonly CommitPart[]) {}
@@ -44,6 +45,17 @@ export class MemoryDocs implements DocStore {
 
   logLength(doc: string): Promise<number> {
     return Promise.resolve(this.logs.get(doc)?.length ?? 0);
+  }
+
+  lead(doc: string, node: string): Promise<number> {
+    const token = (this.leaders.get(doc)?.token ?? 0) + 1;
+    this.leaders.set(doc, { node, token });
+    return Promise.resolve(token);
+  }
+
+  leaderOf(doc: string): Promise<DocLeader | null> {
+    const leader = this.leaders.get(doc);
+    return Promise.resolve(leader === undefined ? null : { ...leader });
   }
 
   private append(doc: string, data: Uint8Array): number {

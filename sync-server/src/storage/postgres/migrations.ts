@@ -12,7 +12,8 @@
  * Column names follow SQLite's, except `user`, which in PostgreSQL is the
  * function `current_user` when left unquoted: it is `user_id` here.
  */
-import type { Pool } from 'pg';
+import type pg from 'pg';
+import { transaction } from './db.ts';
 
 export interface Migration {
   version: number;
@@ -190,28 +191,20 @@ export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
  * lacks, each in its own transaction; resolves with the versions run here
  * (empty when another process ran them, or none were missing).
  */
-export async function migrate(pool: Pool, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
   const ran: number[] = [];
   for (const migration of migrations) {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
+    const applied = await transaction(pool, async (client) => {
       // Per schema, so that test schemas on one database do not wait for each other.
       await client.query("SELECT pg_advisory_xact_lock(hashtext('parley_schema:' || current_schema()))");
       await client.query('CREATE TABLE IF NOT EXISTS parley_schema (version INTEGER PRIMARY KEY, applied BIGINT NOT NULL)');
-      const done = await client.query<{ version: number }>('SELECT version FROM parley_schema WHERE version = $1', [migration.version]);
-      if (done.rowCount === 0) {
-        await client.query(migration.sql);
-        await client.query('INSERT INTO parley_schema (version, applied) VALUES ($1, $2)', [migration.version, Date.now()]);
-        ran.push(migration.version);
-      }
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+      const done = await client.query('SELECT 1 FROM parley_schema WHERE version = $1', [migration.version]);
+      if (done.rowCount !== 0) return false;
+      await client.query(migration.sql);
+      await client.query('INSERT INTO parley_schema (version, applied) VALUES ($1, $2)', [migration.version, Date.now()]);
+      return true;
+    });
+    if (applied) ran.push(migration.version);
   }
   return ran;
 }

@@ -2,11 +2,12 @@
  * Documents and their log in SQLite: `updates` (the log) and `snapshots`.
  * Snapshots are stored deflated (`codec` 1; 0 is a plain Yjs update): a
  * conversation's encoded state is mostly JSON keys and text and shrinks to a
- * fraction; the log rows, short lived, stay plain.
+ * fraction; the log rows, short lived, stay plain. One process writes the
+ * file: `fence` writes are ignored, and `doc_leaders` only counts tokens.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type Database from 'better-sqlite3';
-import type { CommitPart, DocSnapshot, DocStore, StoredDoc, Write } from '../stores/docs.ts';
+import type { CommitPart, DocLeader, DocSnapshot, DocStore, StoredDoc, Write } from '../stores/docs.ts';
 import { decodeWrites } from '../write-codec.ts';
 import type { Sync } from './sync.ts';
 
@@ -33,6 +34,10 @@ export class SqliteDocs implements Sync<DocStore> {
         'INSERT INTO snapshots (doc, data, upto, codec) VALUES (?, ?, ?, ?) ON CONFLICT (doc) DO UPDATE SET data = excluded.data, upto = excluded.upto, codec = excluded.codec',
       ),
       dropLog: db.prepare<[string, number]>('DELETE FROM updates WHERE doc = ? AND id <= ?'),
+      lead: db.prepare<[string, string], { token: number }>(
+        'INSERT INTO doc_leaders (doc, token, node) VALUES (?, 1, ?) ON CONFLICT (doc) DO UPDATE SET token = token + 1, node = excluded.node RETURNING token',
+      ),
+      leaderOf: db.prepare<[string], DocLeader>('SELECT node, token FROM doc_leaders WHERE doc = ?'),
     });
     this.commitTx = db.transaction((writes: readonly Write[]) => {
       const ids = writes.map((w) => (w.kind === 'update' ? Number(s.append.run(w.doc, w.data).lastInsertRowid) : 0));
@@ -103,5 +108,15 @@ export class SqliteDocs implements Sync<DocStore> {
 
   logLength(doc: string): number {
     return this.stmt.logLength.get(doc)?.n ?? 0;
+  }
+
+  lead(doc: string, node: string): number {
+    const row = this.stmt.lead.get(doc, node);
+    if (row === undefined) throw new Error('lead: the upsert returned no token');
+    return row.token;
+  }
+
+  leaderOf(doc: string): DocLeader | null {
+    return this.stmt.leaderOf.get(doc) ?? null;
   }
 }

@@ -4,6 +4,11 @@
  * per call, so a group commit is one call). A commit also carries the other
  * stores' share of an accepted message (its index row, its media
  * references), so that they are durable exactly when the update is.
+ *
+ * In a cluster each document has one authority at a time (`lead`), and its
+ * commits carry a `fence` write: a backend shared by several processes
+ * refuses a commit whose token is stale, so a process that lost a document
+ * can never write to it.
  */
 
 export interface StoredUpdate {
@@ -43,7 +48,35 @@ export type Write =
    * members may no longer read it through this conversation (an uploader
    * still may, as uploader), and a reference waiting for the upload goes too.
    */
-  | { kind: 'media-unref'; hash: string; conversation: string };
+  | { kind: 'media-unref'; hash: string; conversation: string }
+  /**
+   * The commit is valid only while `doc`'s authority token is still `token`
+   * (see `lead`): a backend shared by several processes checks it inside the
+   * commit's transaction and fails the whole commit with a FencedError when
+   * another process has taken the document since. A single-process backend
+   * (memory, SQLite) has no other writer and ignores it.
+   */
+  | { kind: 'fence'; doc: string; token: number };
+
+/**
+ * A commit refused whole because it carried a fence whose token is no longer
+ * its document's (another process leads it now): nothing of it was written.
+ */
+export class FencedError extends Error {
+  constructor(
+    readonly doc: string,
+    readonly token: number,
+  ) {
+    super(`storage: ${doc} is no longer led with token ${token}; the commit was refused and nothing was written`);
+    this.name = 'FencedError';
+  }
+}
+
+/** Who leads a document now, and the fencing token its commits carry. */
+export interface DocLeader {
+  node: string;
+  token: number;
+}
 
 export interface DocStore {
   loadDoc(doc: string): Promise<StoredDoc>;
@@ -75,6 +108,14 @@ export interface DocStore {
   erase(docs: readonly DocSnapshot[]): Promise<void>;
   /** Log rows not yet compacted. */
   logLength(doc: string): Promise<number>;
+  /**
+   * Makes `node` the authority of `doc`: a new token, greater than every one
+   * handed out for it before, that its commits carry in a `fence` write;
+   * commits fenced with an older token fail from now on.
+   */
+  lead(doc: string, node: string): Promise<number>;
+  /** The authority of `doc` as last taken with `lead`; null when none ever was. */
+  leaderOf(doc: string): Promise<DocLeader | null>;
 }
 
 /**

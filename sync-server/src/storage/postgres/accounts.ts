@@ -1,0 +1,122 @@
+/**
+ * Users and sessions in PostgreSQL: `users` (ids unique regardless of ASCII
+ * case: a unique index on lower(id), see migrations.ts) and `sessions`.
+ */
+import type pg from 'pg';
+import type { SessionRecord, SessionStore, UserPatch, UserRecord, UserStore } from '../stores/accounts.ts';
+
+interface UserRow {
+  id: string;
+  password_hash: string | null;
+  nickname: string;
+  avatar: string | null;
+  role: string;
+  created: number;
+}
+
+const toUser = (row: UserRow): UserRecord => ({
+  id: row.id,
+  passwordHash: row.password_hash,
+  nickname: row.nickname,
+  avatar: row.avatar,
+  role: row.role === 'admin' ? 'admin' : 'user',
+  created: row.created,
+});
+
+interface SessionRow {
+  id: string;
+  user_id: string;
+  device: string;
+  label: string;
+  created: number;
+  last_used: number;
+  refresh_hash: string;
+}
+
+const toSession = (row: SessionRow): SessionRecord => ({
+  id: row.id,
+  user: row.user_id,
+  device: row.device,
+  label: row.label,
+  created: row.created,
+  lastUsed: row.last_used,
+  refreshHash: row.refresh_hash,
+});
+
+export class PgUsers implements UserStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  /** The unique index on lower(id) decides, also between processes signing up the same id at once. */
+  async createUser(u: UserRecord): Promise<boolean> {
+    const result = await this.pool.query(
+      'INSERT INTO users (id, password_hash, nickname, avatar, role, created) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
+      [u.id, u.passwordHash, u.nickname, u.avatar, u.role, u.created],
+    );
+    return result.rowCount === 1;
+  }
+
+  async getUser(id: string): Promise<UserRecord | undefined> {
+    const { rows } = await this.pool.query<UserRow>('SELECT * FROM users WHERE id = $1', [id]);
+    return rows[0] && toUser(rows[0]);
+  }
+
+  async findUser(id: string): Promise<UserRecord | undefined> {
+    const { rows } = await this.pool.query<UserRow>('SELECT * FROM users WHERE lower(id) = lower($1) ORDER BY id = $1 DESC LIMIT 1', [id]);
+    return rows[0] && toUser(rows[0]);
+  }
+
+  /** One statement: a field the patch leaves out (undefined, sent as NULL) keeps its value; none of them is ever set to NULL by a patch. */
+  async updateUser(id: string, patch: UserPatch): Promise<UserRecord | undefined> {
+    const { rows } = await this.pool.query<UserRow>(
+      'UPDATE users SET nickname = COALESCE($2, nickname), avatar = COALESCE($3, avatar), password_hash = COALESCE($4, password_hash) WHERE id = $1 RETURNING *',
+      [id, patch.nickname ?? null, patch.avatar ?? null, patch.passwordHash ?? null],
+    );
+    return rows[0] && toUser(rows[0]);
+  }
+
+  async isAvatar(url: string): Promise<boolean> {
+    const { rows } = await this.pool.query<{ ok: boolean }>('SELECT EXISTS (SELECT 1 FROM users WHERE avatar = $1) AS ok', [url]);
+    return rows[0]?.ok === true;
+  }
+}
+
+export class PgSessions implements SessionStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async sessions(): Promise<SessionRecord[]> {
+    const { rows } = await this.pool.query<SessionRow>('SELECT * FROM sessions');
+    return rows.map(toSession);
+  }
+
+  async sessionsOf(user: string): Promise<SessionRecord[]> {
+    const { rows } = await this.pool.query<SessionRow>('SELECT * FROM sessions WHERE user_id = $1 ORDER BY created', [user]);
+    return rows.map(toSession);
+  }
+
+  async getSession(id: string): Promise<SessionRecord | undefined> {
+    const { rows } = await this.pool.query<SessionRow>('SELECT * FROM sessions WHERE id = $1', [id]);
+    return rows[0] && toSession(rows[0]);
+  }
+
+  async putSession(s: SessionRecord): Promise<void> {
+    await this.pool.query(
+      'INSERT INTO sessions (id, user_id, device, label, created, last_used, refresh_hash) VALUES ($1, $2, $3, $4, $5, $6, $7) ' +
+        'ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, device = excluded.device, label = excluded.label, created = excluded.created, ' +
+        'last_used = excluded.last_used, refresh_hash = excluded.refresh_hash',
+      [s.id, s.user, s.device, s.label, s.created, s.lastUsed, s.refreshHash],
+    );
+  }
+
+  async rotateSession(id: string, expected: string, next: string, lastUsed: number): Promise<boolean> {
+    const result = await this.pool.query('UPDATE sessions SET refresh_hash = $1, last_used = $2 WHERE id = $3 AND refresh_hash = $4', [next, lastUsed, id, expected]);
+    return result.rowCount === 1;
+  }
+
+  async touchSession(id: string, lastUsed: number): Promise<void> {
+    await this.pool.query('UPDATE sessions SET last_used = GREATEST(last_used, $1) WHERE id = $2', [lastUsed, id]);
+  }
+
+  async deleteSessions(ids: readonly string[]): Promise<void> {
+    if (ids.length > 0) await this.pool.query('DELETE FROM sessions WHERE id = ANY($1::text[])', [ids]);
+  }
+}
