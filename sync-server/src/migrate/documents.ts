@@ -43,7 +43,10 @@ export interface DocumentsCopy {
 
 export async function copyDocuments(source: SqliteSource, target: PostgresTarget, log: (line: string) => void): Promise<DocumentsCopy> {
   const names = source.documentNames();
-  const result: DocumentsCopy = { checksums: new Map(), created: 0, merged: 0, diverged: [] };
+  const known = new Set(names);
+  // A document only PostgreSQL has was written there by a server: nothing is written then.
+  const result: DocumentsCopy = { checksums: new Map(), created: 0, merged: 0, diverged: (await targetDocumentNames(target)).filter((name) => !known.has(name)) };
+  if (result.diverged.length > 0) return result;
   for (let at = 0; at < names.length; at += BATCH) {
     const batch = names.slice(at, at + BATCH);
     const stored = await loadTargetDocs(target, batch);
