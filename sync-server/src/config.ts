@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_SYNC_LIMITS } from '@parley/protocol';
 import type { PushAllowList } from './config/push-allow.ts';
 import { fileSecret } from './config/secrets.ts';
-import { ConfigError, frameAndUpdate, GiB, integer, MiB, pushAllow, startupCheck, vapidSubject } from './config/values.ts';
+import { ConfigError, databaseUrl, frameAndUpdate, GiB, integer, MiB, pushAllow, startupCheck, vapidSubject } from './config/values.ts';
 import { LOG_LEVELS, type LogLevel } from './log.ts';
 import { checkDatabasePresent, type StartupCheck } from './storage/data-dir.ts';
 import { makeDirectoryDurably } from './storage/durable-files.ts';
@@ -23,8 +23,24 @@ export interface Config {
   port: number;
   /** PARLEY_HOST, default 0.0.0.0 so that phones on the LAN reach a dev server. */
   host: string;
-  /** PARLEY_DATA_DIR, default ./data: the SQLite file and the generated secrets. */
+  /** PARLEY_DATA_DIR, default ./data: the SQLite file (unless PARLEY_DATABASE_URL is set), media and the generated secrets. */
   dataDir: string;
+  /**
+   * PARLEY_DATABASE_URL, default unset: the PostgreSQL database
+   * (postgres://user:password@host:port/database) that holds the durable
+   * state instead of the SQLite file in the data dir, so that several
+   * processes can share it. Unset, one process on SQLite: nothing else to
+   * install or run. Its schema is migrated at start (storage/postgres/).
+   */
+  databaseUrl: string | null;
+  /**
+   * PARLEY_DATABASE_POOL, default 10: PostgreSQL connections this process
+   * opens at most. A group commit holds one while it commits and reads take
+   * one each for a few rows by key, so a handful carries a busy process; the
+   * sum over every process must stay under the server's max_connections
+   * (100 by default).
+   */
+  databasePool: number;
   /** PARLEY_APP_SECRET: signs app tokens; default generated once into <data>/app-secret. */
   appSecret: string;
   /** PARLEY_ADMIN_KEY: authenticates the admin API (`Authorization: Bearer` or `X-Admin-Key`); default generated once into <data>/admin-key. */
@@ -296,8 +312,9 @@ export function dataDirOf(env: NodeJS.ProcessEnv): string {
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const dataDir = dataDirOf(env);
   makeDirectoryDurably(dataDir);
-  // Before any secret is generated: generated secrets beside no database are a lost database.
-  checkDatabasePresent(dataDir);
+  const database = databaseUrl(env);
+  // Before any secret is generated: generated secrets beside no database are a lost database (on SQLite; PostgreSQL keeps no file here).
+  if (database === null) checkDatabasePresent(dataDir);
   const logLevel = (env.PARLEY_LOG_LEVEL ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`PARLEY_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   if (env.PARLEY_APP_SECRET !== undefined && env.PARLEY_APP_SECRET !== '' && env.PARLEY_APP_SECRET.length < 16) throw new ConfigError('PARLEY_APP_SECRET must be at least 16 characters');
@@ -316,6 +333,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     port: integer(env, 'PARLEY_PORT', 8080, 0, 65535),
     host: env.PARLEY_HOST ?? '0.0.0.0',
     dataDir,
+    databaseUrl: database,
+    databasePool: integer(env, 'PARLEY_DATABASE_POOL', 10, 1, 1000),
     staticDir,
     unloadAfterMs: integer(env, 'PARLEY_UNLOAD_AFTER_MS', 30_000, 0, 24 * 3600_000),
     accessTokenTtl: integer(env, 'PARLEY_ACCESS_TOKEN_TTL', 3600, 1, 30 * 24 * 3600),

@@ -17,6 +17,7 @@ import { PushService } from './push/push.ts';
 import { checkDatabase, DATABASE_FILE, lockDataDir, matchMarker, type DataDirLock } from './storage/data-dir.ts';
 import { DiskWatch } from './storage/disk.ts';
 import { StorageHealth } from './storage/health.ts';
+import { PostgresStorage } from './storage/postgres.ts';
 import { SqliteStorage } from './storage/sqlite.ts';
 import type { Storage } from './storage/storage.ts';
 import { SyncHub } from './sync/hub.ts';
@@ -62,9 +63,26 @@ async function openDataDir(config: Config): Promise<{ storage: SqliteStorage; lo
   }
 }
 
+/**
+ * The storage the config names: PostgreSQL (migrated to this version's
+ * schema) when PARLEY_DATABASE_URL is set; else the data dir's SQLite file,
+ * with the data dir's lock, which keeps a second server off it. PostgreSQL
+ * is shared by design: no lock, and no marker (the data dir then holds only
+ * media and secrets).
+ */
+async function openStorage(config: Config, log: Log): Promise<{ storage: Storage; lock: DataDirLock | null }> {
+  if (config.databaseUrl === null) return openDataDir(config);
+  const storage = await PostgresStorage.open({
+    url: config.databaseUrl,
+    max: config.databasePool,
+    onError: (err) => log.warn({ err, event: 'database-connection-lost' }, 'PostgreSQL: an idle connection failed; the pool opens a new one when needed'),
+  });
+  return { storage, lock: null };
+}
+
 export async function startParley(config: Config, options: { storage?: Storage; logTo?: LogDestination; resolver?: Resolver } = {}): Promise<Parley> {
   const log = createLog(config.logLevel, options.logTo);
-  const { storage, lock } = options.storage === undefined ? await openDataDir(config) : { storage: options.storage, lock: null };
+  const { storage, lock } = options.storage === undefined ? await openStorage(config, log) : { storage: options.storage, lock: null };
   if (storage instanceof SqliteStorage) {
     for (const ids of storage.userIdClashes()) {
       log.warn({ event: 'user-id-clash', ids }, 'user ids that differ only in case: each signs in by its exact id; new ids in any of these cases are refused');

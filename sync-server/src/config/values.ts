@@ -46,6 +46,23 @@ export function vapidSubject(env: NodeJS.ProcessEnv): string {
   return raw;
 }
 
+/** PARLEY_DATABASE_URL: a postgres:// (or postgresql://) URL, or null when unset (SQLite in the data dir). */
+export function databaseUrl(env: NodeJS.ProcessEnv): string | null {
+  const raw = env.PARLEY_DATABASE_URL;
+  if (raw === undefined || raw === '') return null;
+  let url: URL | null = null;
+  try {
+    url = new URL(raw);
+  } catch {
+    // refused below
+  }
+  if (url === null || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') || url.hostname === '') {
+    // Not echoed: the URL may hold a password.
+    throw new ConfigError('PARLEY_DATABASE_URL must be a postgres://user[:password]@host[:port]/database URL');
+  }
+  return raw;
+}
+
 const STARTUP_CHECKS: readonly StartupCheck[] = ['quick', 'full', 'off'];
 
 export function startupCheck(env: NodeJS.ProcessEnv): StartupCheck {

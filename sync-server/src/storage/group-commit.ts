@@ -26,10 +26,12 @@
  * depends on its earlier ones), so committing them would store structs that
  * depend on lost ones. The storage is then in fault (storage/health.ts) and
  * every write is refused at once, with the fault's code, until a probe
- * commits; the callers (LiveDoc) drop what they applied.
+ * commits; the callers (LiveDoc) drop what they applied. A batch refused by
+ * a fence (stores/docs.ts: another process leads one of its documents now)
+ * fails the same way, with the FencedError, but puts the storage in no fault.
  */
 import { StorageFaultError, type StorageHealth } from './health.ts';
-import type { Storage, Write } from './storage.ts';
+import { FencedError, type Storage, type Write } from './storage.ts';
 
 interface Pending {
   writes: readonly Write[];
@@ -64,7 +66,8 @@ export class GroupCommit {
   /**
    * Resolves with the row id of each `update` write (0 for others) once
    * durable. Rejects with a StorageFaultError when the storage is in fault
-   * (at once) or when its batch, or one before it, fails.
+   * (at once) or when its batch, or one before it, fails; with a
+   * FencedError when a fence in its batch is stale.
    */
   write(writes: readonly Write[]): Promise<number[]> {
     const refused = this.refusing();
@@ -140,7 +143,8 @@ export class GroupCommit {
         at += p.writes.length;
       }
     } catch (error) {
-      const refused = new StorageFaultError(this.health.failed(error));
+      // A fenced commit (another process leads one of its documents now) is no fault of the storage, which takes writes still.
+      const refused = error instanceof FencedError ? error : new StorageFaultError(this.health.failed(error));
       // Everything queued meanwhile stands on the failed writes: it fails with them.
       const behind = this.queue;
       this.queue = [];

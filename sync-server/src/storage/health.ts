@@ -39,13 +39,15 @@ export class StorageFaultError extends Error {
 /**
  * SQLite says a full disk as SQLITE_FULL (from ENOSPC); a file over its size
  * limit (EFBIG, `ulimit -f`) may reach it as an I/O error, with the system's
- * code in the message. Everything else is an unavailable disk.
+ * code in the message; PostgreSQL says it as SQLSTATE 53100. Everything else
+ * (a lost connection too) is an unavailable storage.
  */
 export function faultCodeOf(error: unknown): StorageFaultCode {
   const raw = (error as { code?: unknown } | null)?.code;
   const code = typeof raw === 'string' ? raw : '';
   const message = error instanceof Error ? error.message : String(error);
-  if (/^(SQLITE_FULL|ENOSPC|EFBIG|EDQUOT)$/.test(code) || /ENOSPC|EFBIG|EDQUOT|database or disk is full|no space left/i.test(message)) return 'storage-full';
+  // 53100: PostgreSQL's disk_full.
+  if (/^(SQLITE_FULL|ENOSPC|EFBIG|EDQUOT|53100)$/.test(code) || /ENOSPC|EFBIG|EDQUOT|database or disk is full|no space left/i.test(message)) return 'storage-full';
   return 'storage-unavailable';
 }
 

@@ -54,16 +54,24 @@ async function postgresSchema(url: string): Promise<Opened> {
 
 const pgUrl = postgresUrl();
 
-export const BACKENDS: [string, () => Opened | Promise<Opened>][] = [
-  ['memory', () => ({ storage: new MemoryStorage(), cleanup: () => undefined })],
-  ['sqlite', () => sqliteFile((file) => inProcessStorage(openDatabase(file)))],
-  ['sqlite with its worker', () => sqliteFile((file) => new SqliteStorage(file))],
-  ...(pgUrl === null ? [] : [['postgres', () => postgresSchema(pgUrl)] satisfies [string, () => Promise<Opened>]]),
+/** A backend under test; `shared`: several processes may write it at once (it checks `fence` writes). */
+export interface Backend {
+  name: string;
+  shared: boolean;
+  make: () => Opened | Promise<Opened>;
+}
+
+export const BACKENDS: Backend[] = [
+  { name: 'memory', shared: false, make: () => ({ storage: new MemoryStorage(), cleanup: () => undefined }) },
+  { name: 'sqlite', shared: false, make: () => sqliteFile((file) => inProcessStorage(openDatabase(file))) },
+  { name: 'sqlite with its worker', shared: false, make: () => sqliteFile((file) => new SqliteStorage(file)) },
+  ...(pgUrl === null ? [] : [{ name: 'postgres', shared: true, make: () => postgresSchema(pgUrl) }]),
 ];
 
 /** Runs `suite` against every backend; its `open` gives each test a fresh storage (opened before the test), closed and removed after it. */
-export function describeStore(store: string, suite: (open: () => Storage) => void): void {
-  describe.each(BACKENDS)(`the ${store} store, %s`, (_name, make) => {
+export function describeStore(store: string, suite: (open: () => Storage, backend: Backend) => void): void {
+  describe.each(BACKENDS)(`the ${store} store, $name`, (backend) => {
+    const { make } = backend;
     let current: Opened | undefined;
     beforeEach(async () => {
       current = await make();
@@ -76,6 +84,6 @@ export function describeStore(store: string, suite: (open: () => Storage) => voi
     suite(() => {
       if (current === undefined) throw new Error('open() is for inside a test');
       return current.storage;
-    });
+    }, backend);
   });
 }

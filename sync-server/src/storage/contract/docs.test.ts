@@ -3,11 +3,12 @@ import { expect, it } from 'vitest';
 import { createLog } from '../../log.ts';
 import { GroupCommit } from '../group-commit.ts';
 import { StorageHealth } from '../health.ts';
+import { FencedError } from '../storage.ts';
 import { describeStore } from './backends.ts';
 
 const bytes = (...b: number[]): Uint8Array => new Uint8Array(b);
 
-describeStore('docs', (open) => {
+describeStore('docs', (open, backend) => {
   it('loads an unknown document as empty', async () => {
     expect(await open().loadDoc('inbox/x')).toEqual({ snapshot: null, updates: [], lastId: 0 });
   });
@@ -80,4 +81,75 @@ describeStore('docs', (open) => {
     expect((await s.loadDoc('g')).updates.map((u) => [...u.data])).toEqual([[1], [2], [3]]);
     await group.idle();
   });
+
+  it('hands out a greater token each time a document is led, and tells who leads it', async () => {
+    const s = open();
+    expect(await s.leaderOf('d')).toBeNull();
+    const first = await s.lead('d', 'node-1');
+    expect(await s.leaderOf('d')).toEqual({ node: 'node-1', token: first });
+    const second = await s.lead('d', 'node-2');
+    expect(second).toBeGreaterThan(first);
+    expect(await s.leaderOf('d')).toEqual({ node: 'node-2', token: second });
+    expect(await s.leaderOf('e')).toBeNull();
+    expect(await s.lead('e', 'node-1')).toBeGreaterThan(0);
+  });
+
+  it('commits writes fenced with the current token', async () => {
+    const s = open();
+    const token = await s.lead('d', 'node-1');
+    await s.commit([
+      { kind: 'fence', doc: 'd', token },
+      { kind: 'update', doc: 'd', data: bytes(1) },
+      { kind: 'last-seq', conversation: 'a/b', seq: 1 },
+    ]);
+    expect((await s.loadDoc('d')).updates.map((u) => [...u.data])).toEqual([[1]]);
+    expect(await s.lastSeq('a/b')).toBe(1);
+  });
+
+  if (backend.shared) {
+    it('refuses a whole commit whose fence token is stale, and writes none of it', async () => {
+      const s = open();
+      const stale = await s.lead('d', 'node-1');
+      await s.lead('d', 'node-2');
+      const commit = s.commit([
+        { kind: 'update', doc: 'e', data: bytes(1) },
+        { kind: 'fence', doc: 'd', token: stale },
+        { kind: 'update', doc: 'd', data: bytes(2) },
+        { kind: 'last-seq', conversation: 'a/b', seq: 1 },
+        { kind: 'message', conversation: 'a/b', seq: 1, id: 'm1', from: 'a', ts: 1, segment: '1970-01' },
+      ]);
+      await expect(commit).rejects.toBeInstanceOf(FencedError);
+      await expect(commit).rejects.toMatchObject({ doc: 'd', token: stale });
+      expect(await s.loadDoc('d')).toEqual({ snapshot: null, updates: [], lastId: 0 });
+      expect(await s.loadDoc('e')).toEqual({ snapshot: null, updates: [], lastId: 0 });
+      expect(await s.lastSeq('a/b')).toBe(0);
+      expect(await s.segmentsOf('a/b')).toEqual([]);
+      // A document no one ever led has no current token either.
+      await expect(s.commit([{ kind: 'fence', doc: 'never-led', token: 1 }])).rejects.toBeInstanceOf(FencedError);
+    });
+
+    it('fails a group commit refused by a fence with the FencedError, and the storage stays in no fault', async () => {
+      const s = open();
+      const health = new StorageHealth(s, { retryMs: 1000, resumeFreeBytes: 0 }, createLog('silent'));
+      const group = new GroupCommit(s, health);
+      const stale = await s.lead('d', 'node-1');
+      const token = await s.lead('d', 'node-2');
+      await expect(group.write([{ kind: 'fence', doc: 'd', token: stale }, { kind: 'update', doc: 'd', data: bytes(1) }])).rejects.toBeInstanceOf(FencedError);
+      expect(health.fault).toBeNull();
+      await group.write([{ kind: 'fence', doc: 'd', token }, { kind: 'update', doc: 'd', data: bytes(2) }]);
+      expect((await s.loadDoc('d')).updates.map((u) => [...u.data])).toEqual([[2]]);
+      await group.idle();
+    });
+  } else {
+    it('takes a commit whatever its fence says: one process is the only writer', async () => {
+      const s = open();
+      const stale = await s.lead('d', 'node-1');
+      await s.lead('d', 'node-2');
+      await s.commit([
+        { kind: 'fence', doc: 'd', token: stale },
+        { kind: 'update', doc: 'd', data: bytes(2) },
+      ]);
+      expect((await s.loadDoc('d')).updates.map((u) => [...u.data])).toEqual([[2]]);
+    });
+  }
 });
