@@ -1,0 +1,194 @@
+/**
+ * `npm run migrate` end to end: an install made on SQLite through a real
+ * server (accounts, a friendship, a block, a setting, messages with a media
+ * reference and a recall, a push subscription with pushes queued, an upload
+ * in progress) is moved into a fresh PostgreSQL schema, and a server on
+ * PostgreSQL over the same data dir shows the same history through the HTTP
+ * API and a WebSocket sync, serves the media, and resumes the queued push.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { conversationPath, UPLOAD_CHUNK_BYTES, type Message } from '@parley/protocol';
+import { migrate, MigrateError, type MigrateSummary } from '../src/migrate/migrate.ts';
+import { freshSchema } from '../src/storage/contract/backends.ts';
+import { DataDirError } from '../src/storage/data-dir.ts';
+import { acks, api, cleanup, message, openDoc, send, signUp, startServer, synced, tempDir, thisSegment, waitFor, type TestServer } from './helpers.ts';
+import { getMedia, MediaClient } from './media-client.ts';
+import { runTool, killProcesses } from './process.ts';
+import { FakePushService } from './push-service.ts';
+import { postgresUrl } from './services.ts';
+
+afterEach(async () => {
+  await cleanup();
+  killProcesses();
+});
+
+type Page = { messages: { id: string; seq: number; message: Message | null }[] };
+
+const databaseUrl = postgresUrl();
+
+/** A fresh schema on the test database, dropped after the test, as a URL that puts it first on the search_path. */
+async function schemaUrl(base: string, drops: (() => Promise<void>)[]): Promise<string> {
+  const { schema, drop } = await freshSchema(base);
+  drops.push(drop);
+  const url = new URL(base);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return url.toString();
+}
+
+/** What the tests compare: both members' history pages, as the HTTP API gives them. */
+async function histories(server: TestServer, tokens: { alice: string; bob: string }): Promise<Page[]> {
+  const alice = await api<Page>(server.url, 'GET', '/conversations/bob/history', undefined, tokens.alice);
+  const bob = await api<Page>(server.url, 'GET', '/conversations/alice/history', undefined, tokens.bob);
+  expect([alice.status, bob.status]).toEqual([200, 200]);
+  return [alice.body, bob.body];
+}
+
+async function countRows(url: string, table: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string }>(`SELECT COUNT(*) AS n FROM ${table}`);
+    return Number(rows[0]?.n);
+  } finally {
+    await client.end();
+  }
+}
+
+const unchanged = (summary: MigrateSummary): boolean => summary.counts.every((c) => c.written === 0 && c.deleted === 0);
+
+describe.runIf(databaseUrl !== null)('npm run migrate (SQLite to PostgreSQL)', () => {
+  const drops: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const drop of drops.splice(0)) await drop();
+  });
+
+  it('moves an install made through a real server, which then shows the same history on PostgreSQL; a second run changes nothing', async () => {
+    const service = await FakePushService.start();
+    drops.push(() => service.close());
+    const env = { PARLEY_PUSH_RETRY_MS: '5', PARLEY_VAPID_SUBJECT: 'mailto:ops@parley.example', PARLEY_PUSH_ALLOW: service.url };
+    const sqlite = await startServer({ env });
+    const alice = await signUp(sqlite.url, 'alice');
+    const bob = await signUp(sqlite.url, 'bob', 'phone');
+    const carol = await signUp(sqlite.url, 'carol');
+    const admin = (method: string, path: string, body?: unknown) => api(sqlite.url, method, `/admin${path}`, body, sqlite.config.adminKey);
+    expect((await api(sqlite.url, 'POST', '/friends/requests', { to: 'bob' }, alice.accessToken)).status).toBe(201);
+    expect((await api(sqlite.url, 'POST', '/friends/requests/alice/accept', undefined, bob.accessToken)).status).toBe(200);
+    expect((await api(sqlite.url, 'PUT', '/blocklist/alice', undefined, carol.accessToken)).status).toBe(200);
+    expect((await admin('PUT', '/settings', { blockKeepsFriendship: true })).status).toBe(200);
+    // bob's phone is subscribed and offline; its push service holds every request, so pushes stay queued.
+    service.answer('phone', 'hold', 'hold', 'hold', 'hold');
+    const subscribed = await fetch(`${sqlite.url}/api/v1/push/subscription`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${bob.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(service.subscription('phone')),
+    });
+    expect(subscribed.status).toBe(204);
+
+    const media = new MediaClient(sqlite.url, alice.accessToken);
+    const picture = randomBytes(3000);
+    const { media: ref } = await media.upload(picture, { kind: 'image', peer: 'bob', mime: 'image/png' });
+    // An upload left half-way, to resume on PostgreSQL.
+    const partial = randomBytes(UPLOAD_CHUNK_BYTES + 10);
+    const started = await media.create(partial, { kind: 'file', peer: 'bob', mime: 'application/octet-stream', name: 'notes.bin' });
+    expect((await media.put(started.body.id, 0, partial.subarray(0, UPLOAD_CHUNK_BYTES))).status).toBe(200);
+
+    const path = conversationPath('alice', 'bob', thisSegment());
+    const conversation = openDoc(sqlite, path, alice.accessToken);
+    await synced(conversation);
+    const sent = [
+      message('alice', 'bob', 'hello bob'),
+      message('alice', 'bob', '', { type: 'image', body: [{ type: 'image', format: 'png', original: { media: ref, width: 10, height: 10 }, thumbnail: { media: ref, width: 5, height: 5 } }] }),
+      message('alice', 'bob', 'sent by mistake'),
+    ];
+    for (const m of sent) send(conversation, m);
+    await waitFor(() => sent.every((m) => acks(conversation).includes(m.id)), 'the acks');
+    const recalled = sent[2]?.id ?? '';
+    const ackFrames = () => conversation.frames.filter((f) => f.type === 'ack').length;
+    const acked = ackFrames();
+    conversation.doc.transact(() => {
+      conversation.doc.getMap('recalls').set(recalled, { by: 'alice', ts: Date.now() });
+      conversation.doc.getMap('messages').delete(recalled);
+    });
+    await waitFor(() => ackFrames() > acked, 'the ack of the recall');
+    await waitFor(() => service.to('phone').length === 1, 'the first push, held by the push service');
+    const before = await histories(sqlite, { alice: alice.accessToken, bob: bob.accessToken });
+    expect(before[1]?.messages.map((m) => [m.id, m.message === null])).toEqual([
+      [sent[0]?.id, false],
+      [sent[1]?.id, false],
+      [recalled, true],
+    ]);
+    conversation.destroy();
+    await sqlite.parley.close();
+
+    const url = await schemaUrl(databaseUrl ?? '', drops);
+    const lines: string[] = [];
+    const first = await migrate({ from: sqlite.dataDir, to: url, log: (line) => lines.push(line) });
+    expect(first.problems).toEqual([]);
+    expect(first.ok).toBe(true);
+    const count = (table: string) => first.counts.find((c) => c.table === table);
+    for (const [table, rows] of Object.entries({ users: 3, relations: 3, settings: 1, msg_index: 3, push_subscriptions: 1, uploads: 1, media: 1, media_refs: 1 })) {
+      expect(count(table), table).toMatchObject({ sqlite: rows, postgres: rows, written: rows });
+    }
+    expect(count('push_queue')?.postgres).toBeGreaterThan(0);
+    expect(count('sessions')?.postgres).toBe(3);
+    expect(count('documents')?.postgres).toBeGreaterThanOrEqual(4);
+    expect(first.documents.mismatched).toEqual([]);
+    expect(first.media).toMatchObject({ files: 1, missing: 0 });
+
+    // The same data dir (media, secrets) on PostgreSQL: the sessions, history, media and queued pushes carry over.
+    const onPg = await startServer({ dataDir: sqlite.dataDir, env: { ...env, PARLEY_DATABASE_URL: url } });
+    expect(await histories(onPg, { alice: alice.accessToken, bob: bob.accessToken })).toEqual(before);
+    const reader = openDoc(onPg, path, bob.accessToken);
+    await synced(reader);
+    expect([...reader.doc.getMap('messages').keys()].sort()).toEqual([sent[0]?.id, sent[1]?.id].sort());
+    expect(reader.doc.getMap('recalls').has(recalled)).toBe(true);
+    const served = await getMedia(onPg.url, ref.hash, { token: bob.accessToken });
+    expect(served.status).toBe(200);
+    expect(Buffer.from(served.bytes).equals(picture)).toBe(true);
+    const resumed = new MediaClient(onPg.url, alice.accessToken);
+    expect((await resumed.status(started.body.id)).body.received).toBe(UPLOAD_CHUNK_BYTES);
+    expect((await api<{ blocked: { id: string }[] }>(onPg.url, 'GET', '/blocklist', undefined, carol.accessToken)).body.blocked.map((b) => b.id)).toEqual(['alice']);
+    expect((await api<{ friends: { id: string }[] }>(onPg.url, 'GET', '/friends', undefined, alice.accessToken)).body.friends.map((f) => f.id)).toEqual(['bob']);
+    await waitFor(() => service.to('phone').length === 2, 'the queued push, resumed from PostgreSQL');
+    expect(service.to('phone').map((r) => r.payload.message.id)).toEqual([sent[0]?.id, sent[0]?.id]);
+    reader.destroy();
+    await onPg.parley.close();
+
+    const second = await migrate({ from: sqlite.dataDir, to: url });
+    expect(second.ok).toBe(true);
+    expect(unchanged(second)).toBe(true);
+    expect(second.counts.map((c) => [c.table, c.postgres])).toEqual(first.counts.map((c) => [c.table, c.postgres]));
+  });
+
+  it('refuses a data dir a server holds, and a database that a PostgreSQL server has written to since', async () => {
+    const url = await schemaUrl(databaseUrl ?? '', drops);
+    await expect(migrate({ from: tempDir(), to: url })).rejects.toThrow(/parley\.db does not exist/);
+    const sqlite = await startServer();
+    const alice = await signUp(sqlite.url, 'alice');
+    await signUp(sqlite.url, 'bob');
+    await expect(migrate({ from: sqlite.dataDir, to: url })).rejects.toThrow(DataDirError);
+    await sqlite.parley.close();
+    // The command as an operator runs it.
+    const done = await runTool('migrate', ['--from', sqlite.dataDir, '--to', url]);
+    expect(done.stderr).toBe('');
+    expect(done.code).toBe(0);
+    expect(done.stdout).toContain('verified: every count and every document checksum is equal.');
+    expect(done.stdout).toContain(`they stay in ${sqlite.dataDir}/media`);
+
+    const onPg = await startServer({ dataDir: sqlite.dataDir, env: { PARLEY_DATABASE_URL: url } });
+    const conversation = openDoc(onPg, conversationPath('alice', 'bob', thisSegment()), alice.accessToken);
+    await synced(conversation);
+    const m = message('alice', 'bob', 'written on PostgreSQL');
+    send(conversation, m);
+    await waitFor(() => acks(conversation).includes(m.id), 'the ack');
+    conversation.destroy();
+    await onPg.parley.close();
+    // Migrating again would undo that message: refused, and the message stays.
+    const refused: unknown = await migrate({ from: sqlite.dataDir, to: url }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(MigrateError);
+    expect((refused as Error).message).toMatch(/a PostgreSQL server has used this database/);
+    expect(await countRows(url, 'msg_index')).toBe(1);
+  });
+});
