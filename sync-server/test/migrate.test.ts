@@ -162,12 +162,23 @@ describe.runIf(databaseUrl !== null)('npm run migrate (SQLite to PostgreSQL)', (
     expect(second.counts.map((c) => [c.table, c.postgres])).toEqual(first.counts.map((c) => [c.table, c.postgres]));
   });
 
-  it('refuses a data dir a server holds, and a database that a PostgreSQL server has written to since', async () => {
+  it('catches up with a SQLite install that changed since the last run, and refuses a data dir a server holds or a database written to on PostgreSQL', async () => {
     const url = await schemaUrl(databaseUrl ?? '', drops);
     await expect(migrate({ from: tempDir(), to: url })).rejects.toThrow(/parley\.db does not exist/);
     const sqlite = await startServer();
     const alice = await signUp(sqlite.url, 'alice');
     await signUp(sqlite.url, 'bob');
+    await api(sqlite.url, 'POST', '/admin/friends', { user: 'alice', friends: ['bob'], bothWays: true }, sqlite.config.adminKey);
+    const path = conversationPath('alice', 'bob', thisSegment());
+    const sendOne = async (server: TestServer, text: string): Promise<void> => {
+      const conversation = openDoc(server, path, alice.accessToken);
+      await synced(conversation);
+      const m = message('alice', 'bob', text);
+      send(conversation, m);
+      await waitFor(() => acks(conversation).includes(m.id), 'the ack');
+      conversation.destroy();
+    };
+    await sendOne(sqlite, 'first');
     await expect(migrate({ from: sqlite.dataDir, to: url })).rejects.toThrow(DataDirError);
     await sqlite.parley.close();
     // The command as an operator runs it.
@@ -177,18 +188,25 @@ describe.runIf(databaseUrl !== null)('npm run migrate (SQLite to PostgreSQL)', (
     expect(done.stdout).toContain('verified: every count and every document checksum is equal.');
     expect(done.stdout).toContain(`they stay in ${sqlite.dataDir}/media`);
 
+    // The SQLite install ran again: a message more, a friendship less. The next run merges the one and deletes the other.
+    const again = await startServer({ dataDir: sqlite.dataDir });
+    await sendOne(again, 'second');
+    expect((await api(again.url, 'DELETE', '/friends/bob', undefined, alice.accessToken)).status).toBe(200);
+    await again.parley.close();
+    const caughtUp = await migrate({ from: sqlite.dataDir, to: url });
+    expect(caughtUp.problems).toEqual([]);
+    const change = (table: string) => caughtUp.counts.find((c) => c.table === table);
+    expect(change('relations')).toMatchObject({ sqlite: 0, postgres: 0, deleted: 2 });
+    expect(change('msg_index')).toMatchObject({ sqlite: 2, postgres: 2, written: 1 });
+    expect(change('documents')?.written).toBeGreaterThanOrEqual(1);
+
     const onPg = await startServer({ dataDir: sqlite.dataDir, env: { PARLEY_DATABASE_URL: url } });
-    const conversation = openDoc(onPg, conversationPath('alice', 'bob', thisSegment()), alice.accessToken);
-    await synced(conversation);
-    const m = message('alice', 'bob', 'written on PostgreSQL');
-    send(conversation, m);
-    await waitFor(() => acks(conversation).includes(m.id), 'the ack');
-    conversation.destroy();
+    await sendOne(onPg, 'written on PostgreSQL');
     await onPg.parley.close();
     // Migrating again would undo that message: refused, and the message stays.
     const refused: unknown = await migrate({ from: sqlite.dataDir, to: url }).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(MigrateError);
     expect((refused as Error).message).toMatch(/a PostgreSQL server has used this database/);
-    expect(await countRows(url, 'msg_index')).toBe(1);
+    expect(await countRows(url, 'msg_index')).toBe(3);
   });
 });
