@@ -45,16 +45,18 @@ async function histories(server: TestServer, tokens: { alice: string; bob: strin
   return [alice.body, bob.body];
 }
 
-async function countRows(url: string, table: string): Promise<number> {
+/** Runs one statement on the migrated schema; resolves with its rows. */
+async function sql(url: string, statement: string): Promise<Record<string, unknown>[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows } = await client.query<{ n: string }>(`SELECT COUNT(*) AS n FROM ${table}`);
-    return Number(rows[0]?.n);
+    return (await client.query(statement)).rows as Record<string, unknown>[];
   } finally {
     await client.end();
   }
 }
+
+const countRows = async (url: string, table: string): Promise<number> => Number((await sql(url, `SELECT COUNT(*) AS n FROM ${table}`))[0]?.n);
 
 const unchanged = (summary: MigrateSummary): boolean => summary.counts.every((c) => c.written === 0 && c.deleted === 0);
 
@@ -199,6 +201,12 @@ describe.runIf(databaseUrl !== null)('npm run migrate (SQLite to PostgreSQL)', (
     expect(change('relations')).toMatchObject({ sqlite: 0, postgres: 0, deleted: 2 });
     expect(change('msg_index')).toMatchObject({ sqlite: 2, postgres: 2, written: 1 });
     expect(change('documents')?.written).toBeGreaterThanOrEqual(1);
+
+    // An account only PostgreSQL has (signed up there): refused before any table changes.
+    await sql(url, "INSERT INTO users (id, nickname, created) VALUES ('dave', 'dave', 1)");
+    await expect(migrate({ from: sqlite.dataDir, to: url })).rejects.toThrow(/users holds 1 rows the SQLite install does not/);
+    expect(await sql(url, 'SELECT id FROM users ORDER BY id')).toEqual([{ id: 'alice' }, { id: 'bob' }, { id: 'dave' }]);
+    await sql(url, "DELETE FROM users WHERE id = 'dave'");
 
     const onPg = await startServer({ dataDir: sqlite.dataDir, env: { PARLEY_DATABASE_URL: url } });
     await sendOne(onPg, 'written on PostgreSQL');

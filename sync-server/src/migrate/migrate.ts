@@ -81,7 +81,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateSummary> 
       if (docs.diverged.length > 0) {
         throw new MigrateError(
           `${docs.diverged.length} documents in PostgreSQL hold writes the SQLite install does not (${docs.diverged.slice(0, 3).join(', ')}${docs.diverged.length > 3 ? ', …' : ''}): ` +
-            'a PostgreSQL server has used this database since it was migrated to, and migrating again would undo what it wrote. The tables were not changed',
+            'a PostgreSQL server has used this database (since it was migrated to, or it holds another install), and migrating again would undo what it wrote. The tables were not changed',
         );
       }
       log(`documents: ${docs.created} written, ${docs.merged} merged, ${docs.checksums.size - docs.created - docs.merged} already equal`);

@@ -103,9 +103,10 @@ export class SqliteSource {
   /** Ends the read transaction, closes the file and lets servers in again. */
   close(): void {
     try {
+      // Only read: ending the transaction either way is the same, and close ends it anyway.
       if (this.db.inTransaction) this.db.exec('COMMIT');
-      this.db.close();
     } finally {
+      this.db.close();
       this.lock.release();
     }
   }

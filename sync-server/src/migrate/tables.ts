@@ -111,7 +111,7 @@ export async function copyTable(source: SqliteSource, target: PostgresTarget, sp
       const only = Number(rows[0]?.n ?? 0);
       if (only > 0) {
         throw new MigrateError(
-          `PostgreSQL's ${spec.table} holds ${only} rows the SQLite install does not: this database has been used by a PostgreSQL server since it was migrated to, and migrating again would undo what it wrote. Nothing in the tables was changed`,
+          `PostgreSQL's ${spec.table} holds ${only} rows the SQLite install does not: a PostgreSQL server has used this database (since it was migrated to, or it holds another install), and migrating again would undo what it wrote. The tables were not changed`,
         );
       }
     }

@@ -20,7 +20,8 @@ export class PostgresTarget {
 
   static async open(url: string): Promise<PostgresTarget> {
     // Two connections: one copies while the other is free for a count; nothing here needs more.
-    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    // A host that does not answer fails the run in seconds instead of hanging it.
+    const pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 10_000 });
     // An idle connection's error (the server restarting) fails the next query instead of the process.
     pool.on('error', () => undefined);
     try {
