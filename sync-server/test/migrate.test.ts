@@ -134,6 +134,9 @@ describe.runIf(databaseUrl !== null)('npm run migrate (SQLite to PostgreSQL)', (
       expect(count(table), table).toMatchObject({ sqlite: rows, postgres: rows, written: rows });
     }
     expect(count('push_queue')?.postgres).toBeGreaterThan(0);
+    // The queue's ids came from SQLite: PostgreSQL's sequence is past them, so the next push gets a new one.
+    const [ids] = await sql(url, "SELECT pg_sequence_last_value(pg_get_serial_sequence('push_queue', 'id')::regclass) AS last, (SELECT MAX(id) FROM push_queue) AS max");
+    expect(Number(ids?.last)).toBeGreaterThanOrEqual(Number(ids?.max));
     expect(count('sessions')?.postgres).toBe(3);
     expect(count('documents')?.postgres).toBeGreaterThanOrEqual(4);
     expect(first.documents.mismatched).toEqual([]);
