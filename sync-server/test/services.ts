@@ -10,9 +10,11 @@
  *
  * PARLEY_TEST_DATABASE_URL (default postgres://root@127.0.0.1:5432/test) and
  * PARLEY_TEST_REDIS_URL (default redis://127.0.0.1:6379) say where they are.
- * Each test works in its own schema or key prefix there (never the whole
- * database), so runs and other users of the same server do not collide.
+ * Each test works in its own schema (`freshSchema`) or key prefix there
+ * (never the whole database), so runs and other users of the same server do
+ * not collide.
  */
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { inject } from 'vitest';
@@ -68,6 +70,35 @@ export async function setup(project: TestProject): Promise<void> {
   for (const line of missing) console.warn(line);
   project.provide('postgresUrl', pgError === null ? database : null);
   project.provide('redisUrl', redisError === null ? redis : null);
+}
+
+/** Runs one statement on a connection of its own. */
+async function adminQuery(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface TestSchema {
+  /** Its random name. */
+  schema: string;
+  /** `url` whose connections work in this schema (search_path set through the URL's `options`): what a server under test is given. */
+  url: string;
+  /** Drops it with everything in it. */
+  drop: () => Promise<void>;
+}
+
+/** A new, empty schema with a random name on the PostgreSQL at `url`. */
+export async function freshSchema(url: string): Promise<TestSchema> {
+  const schema = `parley_test_${randomBytes(8).toString('hex')}`;
+  await adminQuery(url, `CREATE SCHEMA ${schema}`);
+  const scoped = new URL(url);
+  scoped.searchParams.set('options', `-c search_path=${schema}`);
+  return { schema, url: scoped.toString(), drop: () => adminQuery(url, `DROP SCHEMA ${schema} CASCADE`) };
 }
 
 const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value === '' ? undefined : value);

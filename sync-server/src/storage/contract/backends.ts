@@ -5,13 +5,11 @@
  * when it is reachable (sync-server/test/services.ts), each test in a fresh
  * schema of its own, dropped after it.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterEach, beforeEach, describe } from 'vitest';
-import { postgresUrl } from '../../../test/services.ts';
+import { freshSchema, postgresUrl } from '../../../test/services.ts';
 import { MemoryStorage } from '../memory.ts';
 import { PostgresStorage } from '../postgres.ts';
 import { openDatabase } from '../sqlite-db.ts';
@@ -25,24 +23,6 @@ type Opened = { storage: Storage; cleanup: () => void | Promise<void> };
 function sqliteFile(open: (file: string) => Storage): Opened {
   const dir = mkdtempSync(join(tmpdir(), 'parley-storage-'));
   return { storage: open(join(dir, 'parley.db')), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-/** Runs one statement on its own connection (creating and dropping test schemas). */
-export async function adminQuery(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-/** A new schema with a random name on `url`, and a function that drops it with everything in it. */
-export async function freshSchema(url: string): Promise<{ schema: string; drop: () => Promise<void> }> {
-  const schema = `parley_test_${randomBytes(8).toString('hex')}`;
-  await adminQuery(url, `CREATE SCHEMA ${schema}`);
-  return { schema, drop: () => adminQuery(url, `DROP SCHEMA ${schema} CASCADE`) };
 }
 
 /** A PostgresStorage (migrated) in a fresh schema. */

@@ -21,6 +21,8 @@ export interface PoolOptions {
   max: number;
   /** Runs the pool's connections with this schema first on their search_path (tests: a fresh schema each). */
   schema?: string;
+  /** The connections' application_name, as pg_stat_activity shows them; default `parley`. */
+  name?: string;
   /** An idle connection failed (the server restarted, the network dropped): the pool drops it and makes a new one when needed. */
   onError?: (error: Error) => void;
 }
@@ -30,6 +32,7 @@ export function openPool(options: PoolOptions): pg.Pool {
     connectionString: options.url,
     max: options.max,
     types,
+    application_name: options.name ?? 'parley',
     // A lost server fails a request in seconds instead of queueing it for ever.
     connectionTimeoutMillis: 10_000,
     ...(options.schema === undefined ? {} : { options: `-c search_path=${pg.escapeIdentifier(options.schema)}` }),

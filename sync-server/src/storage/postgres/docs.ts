@@ -103,7 +103,7 @@ export class PgDocs implements DocStore {
   /**
    * Compacts every document in one transaction. The deleted rows leave the
    * tables at once; PostgreSQL reclaims their space when (auto)vacuum
-   * passes, not at COMMIT (see docs/deploy.md on erasure).
+   * passes, not at COMMIT (docs/architecture.md, "Recall erases").
    */
   async erase(docs: readonly DocSnapshot[]): Promise<void> {
     const deflated = await Promise.all(docs.map((d) => deflate(d.snapshot)));
