@@ -11,13 +11,12 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { conversationPath, UPLOAD_CHUNK_BYTES, type Message } from '@parley/protocol';
 import { migrate, MigrateError, type MigrateSummary } from '../src/migrate/migrate.ts';
-import { freshSchema } from '../src/storage/contract/backends.ts';
 import { DataDirError } from '../src/storage/data-dir.ts';
 import { acks, api, cleanup, message, openDoc, send, signUp, startServer, synced, tempDir, thisSegment, waitFor, type TestServer } from './helpers.ts';
 import { getMedia, MediaClient } from './media-client.ts';
 import { runTool, killProcesses } from './process.ts';
 import { FakePushService } from './push-service.ts';
-import { postgresUrl } from './services.ts';
+import { freshSchema, postgresUrl } from './services.ts';
 
 afterEach(async () => {
   await cleanup();
@@ -28,13 +27,11 @@ type Page = { messages: { id: string; seq: number; message: Message | null }[] }
 
 const databaseUrl = postgresUrl();
 
-/** A fresh schema on the test database, dropped after the test, as a URL that puts it first on the search_path. */
+/** A fresh schema on the test database, dropped after the test: its URL puts it first on the search_path. */
 async function schemaUrl(base: string, drops: (() => Promise<void>)[]): Promise<string> {
-  const { schema, drop } = await freshSchema(base);
+  const { url, drop } = await freshSchema(base);
   drops.push(drop);
-  const url = new URL(base);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  return url.toString();
+  return url;
 }
 
 /** What the tests compare: both members' history pages, as the HTTP API gives them. */
