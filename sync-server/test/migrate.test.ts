@@ -18,9 +18,13 @@ import { runTool, killProcesses } from './process.ts';
 import { FakePushService } from './push-service.ts';
 import { freshSchema, postgresUrl } from './services.ts';
 
+/** Dropped after each test, once its servers are closed: its schemas, its push service. */
+const drops: (() => Promise<void>)[] = [];
+
 afterEach(async () => {
   await cleanup();
   killProcesses();
+  for (const drop of drops.splice(0)) await drop();
 });
 
 type Page = { messages: { id: string; seq: number; message: Message | null }[] };
@@ -28,7 +32,7 @@ type Page = { messages: { id: string; seq: number; message: Message | null }[] }
 const databaseUrl = postgresUrl();
 
 /** A fresh schema on the test database, dropped after the test: its URL puts it first on the search_path. */
-async function schemaUrl(base: string, drops: (() => Promise<void>)[]): Promise<string> {
+async function schemaUrl(base: string): Promise<string> {
   const { url, drop } = await freshSchema(base);
   drops.push(drop);
   return url;
@@ -58,11 +62,6 @@ const countRows = async (url: string, table: string): Promise<number> => Number(
 const unchanged = (summary: MigrateSummary): boolean => summary.counts.every((c) => c.written === 0 && c.deleted === 0);
 
 describe.runIf(databaseUrl !== null)('npm run migrate (SQLite to PostgreSQL)', () => {
-  const drops: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const drop of drops.splice(0)) await drop();
-  });
-
   it('moves an install made through a real server, which then shows the same history on PostgreSQL; a second run changes nothing', async () => {
     const service = await FakePushService.start();
     drops.push(() => service.close());
@@ -121,7 +120,7 @@ describe.runIf(databaseUrl !== null)('npm run migrate (SQLite to PostgreSQL)', (
     conversation.destroy();
     await sqlite.parley.close();
 
-    const url = await schemaUrl(databaseUrl ?? '', drops);
+    const url = await schemaUrl(databaseUrl ?? '');
     const lines: string[] = [];
     const first = await migrate({ from: sqlite.dataDir, to: url, log: (line) => lines.push(line) });
     expect(first.problems).toEqual([]);
@@ -165,7 +164,7 @@ describe.runIf(databaseUrl !== null)('npm run migrate (SQLite to PostgreSQL)', (
   });
 
   it('catches up with a SQLite install that changed since the last run, and refuses a data dir a server holds or a database written to on PostgreSQL', async () => {
-    const url = await schemaUrl(databaseUrl ?? '', drops);
+    const url = await schemaUrl(databaseUrl ?? '');
     await expect(migrate({ from: tempDir(), to: url })).rejects.toThrow(/parley\.db does not exist/);
     const sqlite = await startServer();
     const alice = await signUp(sqlite.url, 'alice');
