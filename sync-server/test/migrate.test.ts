@@ -7,6 +7,7 @@
  * API and a WebSocket sync, serves the media, and resumes the queued push.
  */
 import { randomBytes } from 'node:crypto';
+import { inflateRawSync } from 'node:zlib';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { conversationPath, UPLOAD_CHUNK_BYTES, type Message } from '@parley/protocol';
@@ -137,6 +138,11 @@ describe.runIf(databaseUrl !== null)('npm run migrate (SQLite to PostgreSQL)', (
     expect(count('documents')?.postgres).toBeGreaterThanOrEqual(4);
     expect(first.documents.mismatched).toEqual([]);
     expect(first.media).toMatchObject({ files: 1, missing: 0 });
+    // The recalled text is in no row: the documents travel as loaded, deleted content collected.
+    const rows = await sql(url, 'SELECT data, codec FROM snapshots UNION ALL SELECT data, 0 FROM updates');
+    const stored = rows.map((r) => (r.codec === 1 ? inflateRawSync(r.data as Buffer) : (r.data as Buffer)).toString('latin1'));
+    expect(stored.join('')).toContain('hello bob');
+    expect(stored.join('')).not.toContain('sent by mistake');
 
     // The same data dir (media, secrets) on PostgreSQL: the sessions, history, media and queued pushes carry over.
     const onPg = await startServer({ dataDir: sqlite.dataDir, env: { ...env, PARLEY_DATABASE_URL: url } });
