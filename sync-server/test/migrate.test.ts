@@ -7,12 +7,15 @@
  * API and a WebSocket sync, serves the media, and resumes the queued push.
  */
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
 import { conversationPath, UPLOAD_CHUNK_BYTES, type Message } from '@parley/protocol';
 import { migrate, MigrateError, type MigrateSummary } from '../src/migrate/migrate.ts';
-import { DataDirError } from '../src/storage/data-dir.ts';
+import { DATABASE_FILE, DataDirError } from '../src/storage/data-dir.ts';
+import { openDatabase } from '../src/storage/sqlite-db.ts';
 import { acks, api, cleanup, message, openDoc, send, signUp, startServer, synced, tempDir, thisSegment, waitFor, type TestServer } from './helpers.ts';
 import { getMedia, MediaClient } from './media-client.ts';
 import { runTool, killProcesses } from './process.ts';
@@ -222,4 +225,23 @@ describe.runIf(databaseUrl !== null)('npm run migrate (SQLite to PostgreSQL)', (
     expect((refused as Error).message).toMatch(/a PostgreSQL server has used this database/);
     expect(await countRows(url, 'msg_index')).toBe(3);
   });
+
+  it('refuses a SQLite file with a table or a column it does not know, rather than leave data behind', async () => {
+    const url = await schemaUrl(databaseUrl ?? '');
+    const dataDir = tempDir();
+    const db = openDatabase(join(dataDir, DATABASE_FILE));
+    const prefs = new Y.Doc();
+    prefs.getMap('drafts').set('bob', { text: 'see you' });
+    db.prepare('INSERT INTO updates (doc, data) VALUES (?, ?)').run('prefs/alice', Y.encodeStateAsUpdate(prefs));
+    db.exec('CREATE TABLE reminders (id TEXT PRIMARY KEY)');
+    await expect(migrate({ from: dataDir, to: url })).rejects.toThrow(/tables this migrate does not know \(reminders\)/);
+    db.exec("DROP TABLE reminders; ALTER TABLE settings ADD COLUMN scope TEXT NOT NULL DEFAULT 'all'");
+    await expect(migrate({ from: dataDir, to: url })).rejects.toThrow(/table settings differs between the two schemas \(only in PostgreSQL: none; only in SQLite: scope\)/);
+    // Not even the document went over.
+    expect(await countRows(url, 'snapshots')).toBe(0);
+    db.exec('ALTER TABLE settings DROP COLUMN scope');
+    db.close();
+    expect((await migrate({ from: dataDir, to: url })).counts.find((c) => c.table === 'documents')).toMatchObject({ sqlite: 1, postgres: 1 });
+  });
 });
+

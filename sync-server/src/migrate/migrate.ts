@@ -24,8 +24,8 @@ import { docChecksum, loadParts } from './checksum.ts';
 import { copyDocuments, loadTargetDocs, targetDocumentNames } from './documents.ts';
 import { MigrateError } from './errors.ts';
 import { SqliteSource } from './source.ts';
-import { copyTable, NOT_COPIED, TABLES } from './tables.ts';
-import { PostgresTarget, redact } from './target.ts';
+import { copyTable, matchColumns, NOT_COPIED, TABLES, type TableSpec } from './tables.ts';
+import { PostgresTarget, redact, type PgColumn } from './target.ts';
 
 export { MigrateError } from './errors.ts';
 
@@ -77,6 +77,9 @@ export async function migrate(options: MigrateOptions): Promise<MigrateSummary> 
     const target = await PostgresTarget.open(options.to);
     try {
       await checkClaim(target, source.id);
+      // Every table's columns matched before anything is written: a table this version does not know stops the run untouched.
+      const columns = new Map<TableSpec, PgColumn[]>();
+      for (const spec of TABLES) columns.set(spec, await matchColumns(source, target, spec.table));
       const docs = await copyDocuments(source, target, log);
       if (docs.diverged.length > 0) {
         throw new MigrateError(
@@ -87,7 +90,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateSummary> 
       log(`documents: ${docs.created} written, ${docs.merged} merged, ${docs.checksums.size - docs.created - docs.merged} already equal`);
       const counts: CountCheck[] = [];
       for (const spec of TABLES) {
-        const copy = await copyTable(source, target, spec);
+        const copy = await copyTable(source, target, spec, columns.get(spec) ?? []);
         counts.push({ table: spec.table, sqlite: source.count(spec.table), postgres: 0, ...copy });
         log(`${spec.table}: ${copy.written} rows written, ${copy.deleted} deleted`);
       }

@@ -17,7 +17,7 @@ import { MigrateError } from './errors.ts';
 import type { SqliteSource, SqliteValue } from './source.ts';
 import type { PgColumn, PostgresTarget } from './target.ts';
 
-interface TableSpec {
+export interface TableSpec {
   table: string;
   /** The primary key, the same in both schemas. */
   key: readonly string[];
@@ -84,9 +84,8 @@ export async function matchColumns(source: SqliteSource, target: PostgresTarget,
   return pgColumns;
 }
 
-/** Makes PostgreSQL's `spec.table` hold exactly SQLite's rows, in one transaction. */
-export async function copyTable(source: SqliteSource, target: PostgresTarget, spec: TableSpec): Promise<TableCopy> {
-  const columns = await matchColumns(source, target, spec.table);
+/** Makes PostgreSQL's `spec.table` hold exactly SQLite's rows, in one transaction; `columns` as matchColumns gave them. */
+export async function copyTable(source: SqliteSource, target: PostgresTarget, spec: TableSpec, columns: readonly PgColumn[]): Promise<TableCopy> {
   const t = quote(spec.table);
   const list = columns.map((c) => quote(c.name)).join(', ');
   const convert = columns.map((c) => converter(c));
