@@ -21,6 +21,7 @@ import { PostgresStorage } from './storage/postgres.ts';
 import { SqliteStorage } from './storage/sqlite.ts';
 import type { Storage } from './storage/storage.ts';
 import { SyncHub } from './sync/hub.ts';
+import { joinCluster, type ClusterNode } from './cluster/cluster.ts';
 
 export { loadConfig, type Config } from './config.ts';
 export { ConfigError } from './config/values.ts';
@@ -105,6 +106,16 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     commitWindowUs: config.commitWindowUs,
     health: new StorageHealth(storage, { retryMs: config.storageRetryMs, resumeFreeBytes: config.storageResumeFreeBytes, freeBytes: () => disk.freeBytes() }, log),
   });
+  // Before anything can open a document: every document loads under the cluster's placement.
+  const cluster: ClusterNode | null =
+    config.redisUrl === null || config.databaseUrl === null
+      ? null
+      : await joinCluster(
+          { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, sweepMs: config.clusterSweepMs, heartbeatMs: config.clusterHeartbeatMs },
+          hub,
+          sessions,
+          log,
+        );
   const push = await PushService.start({ config, storage, hub, log, ...(options.resolver === undefined ? {} : { resolver: options.resolver }) });
   const uploadLimits = { quotaBytes: config.mediaQuotaBytes, maxPending: config.maxPendingUploads, maxPendingBytes: config.maxPendingUploadBytes, expiryMs: config.uploadExpiryMs };
   const media = await Media.open(config.dataDir, storage, log, { limits: uploadLimits, disk });
@@ -155,6 +166,8 @@ export async function startParley(config: Config, options: { storage?: Storage; 
         await app.close();
         await push.close();
         await hub.close();
+        // After the hub let go of its documents (their leases), so the other processes take them over at once.
+        await cluster?.close();
         log.info({ event: 'stopped', ...hub.commit.counts }, 'storage commits since start');
         disk.close();
         await storage.close();
