@@ -75,6 +75,7 @@ export const ERROR_MESSAGES = {
   'media-not-found': 'There is no such media, or you may not see it: only its uploader and the two members of a conversation it was sent in can.',
   'storage-full': 'The server is low on storage space, so it cannot take this now. Nothing was lost; try again later.',
   'storage-unavailable': 'The server cannot write to its storage right now, so it cannot take this now. Nothing was lost; try again later.',
+  'doc-moved': 'This conversation is now served by another process of this server. Nothing was lost: the app reconnects and syncs by itself.',
   'quota-exceeded': "Your media storage on this server is full (media you sent stays stored). Ask the server's operator for more space.",
   'too-many-uploads': 'Too many uploads are in progress for this account, or they declare too many bytes together. Finish or cancel some first (abandoned ones expire).',
   'avatar-invalid': 'An avatar must be an image uploaded to this server (a /api/v1/media/ address).',

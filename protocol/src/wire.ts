@@ -58,7 +58,7 @@ export const CLOSE_CODES = {
  * server dropped after a failure (closed with CLOSE_CODES.resync): for now,
  * not for good. The client reconnects and syncs again.
  */
-export const RESYNC_REFUSALS: readonly ErrorCode[] = ['storage-full', 'storage-unavailable', 'internal'];
+export const RESYNC_REFUSALS: readonly ErrorCode[] = ['storage-full', 'storage-unavailable', 'internal', 'doc-moved'];
 
 /**
  * RFC 6455's "protocol error": the server closes a socket that sent too many

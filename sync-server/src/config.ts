@@ -300,6 +300,24 @@ export interface Config {
    * it, for a database too large to wait for (check it with a backup then).
    */
   startupCheck: StartupCheck;
+  /**
+   * PARLEY_REDIS_URL, default unset (one process): `redis://host:port`, with
+   * PARLEY_DATABASE_URL, makes this process one of a cluster that shares
+   * sockets, presence, rate limits and the push queue through Redis
+   * (cluster/). Redis holds nothing durable.
+   */
+  redisUrl: string | null;
+  /** PARLEY_REDIS_PREFIX, default `parley:`: every key and channel of this cluster starts with it, so clusters can share one Redis. */
+  redisPrefix: string;
+  /**
+   * PARLEY_CLUSTER_SWEEP_MS, default 1000: how often a process checks whether
+   * the leaders of the documents it follows are still there, and takes over
+   * those whose leader died (their lease is free as soon as its process is).
+   * A dead leader's documents take writes again within about this long.
+   */
+  clusterSweepMs: number;
+  /** PARLEY_CLUSTER_HEARTBEAT_MS, default 1000: each process's heartbeat; one silent for 3.5 of them is gone, and its devices offline. */
+  clusterHeartbeatMs: number;
 }
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -376,7 +394,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     messageRate: integer(env, 'PARLEY_MESSAGE_RATE', 5, 1, 100_000),
     messageBurst: integer(env, 'PARLEY_MESSAGE_BURST', DEFAULT_SYNC_LIMITS.writeBurst, 1, 1_000_000),
     startupCheck: startupCheck(env),
+    redisUrl: env.PARLEY_REDIS_URL === undefined || env.PARLEY_REDIS_URL === '' ? null : env.PARLEY_REDIS_URL,
+    redisPrefix: env.PARLEY_REDIS_PREFIX ?? 'parley:',
+    clusterSweepMs: integer(env, 'PARLEY_CLUSTER_SWEEP_MS', 1000, 10, 60_000),
+    clusterHeartbeatMs: integer(env, 'PARLEY_CLUSTER_HEARTBEAT_MS', 1000, 10, 60_000),
   };
+  if (settings.redisUrl !== null && settings.databaseUrl === null) {
+    throw new ConfigError('PARLEY_REDIS_URL runs this process in a cluster, which keeps its data in PostgreSQL: set PARLEY_DATABASE_URL too (docs/deploy.md)');
+  }
   return {
     ...settings,
     appSecret: env.PARLEY_APP_SECRET !== undefined && env.PARLEY_APP_SECRET !== '' ? env.PARLEY_APP_SECRET : fileSecret(dataDir, 'app-secret'),

@@ -103,6 +103,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   'media-not-found': 404,
   'storage-full': 507,
   'storage-unavailable': 503,
+  'doc-moved': 503,
   'quota-exceeded': 413,
   'too-many-uploads': 429,
   'avatar-invalid': 400,
@@ -143,6 +144,7 @@ const SOCKET_CLOSE: Partial<Record<ErrorCode, CloseCode>> = {
   'rate-limited': CLOSE_CODES.tooMany,
   'storage-full': CLOSE_CODES.resync,
   'storage-unavailable': CLOSE_CODES.resync,
+  'doc-moved': CLOSE_CODES.resync,
   internal: CLOSE_CODES.resync,
   'socket-too-slow': CLOSE_CODES.tooSlow,
 };

@@ -21,6 +21,7 @@ import { PostgresStorage } from './storage/postgres.ts';
 import { SqliteStorage } from './storage/sqlite.ts';
 import type { Storage } from './storage/storage.ts';
 import { SyncHub } from './sync/hub.ts';
+import { joinCluster, type ClusterNode } from './cluster/cluster.ts';
 
 export { loadConfig, type Config } from './config.ts';
 export { ConfigError } from './config/values.ts';
@@ -92,8 +93,11 @@ export async function startParley(config: Config, options: { storage?: Storage; 
   const tokens = new Tokens(config.jwtSecret, config.appSecret, config.accessTokenTtl, sessions);
   const accounts = new Accounts(storage, tokens, sessions);
   const disk = await DiskWatch.start(config.dataDir, config.minFreeDiskBytes, log);
+  // On SQLite the data dir's disk holds every message: its reserve gates them, and a full-disk fault ends only
+  // once room is back there. On PostgreSQL it holds media only; the database's own disk is the database's.
+  const localDatabase = config.databaseUrl === null;
   const hub = new SyncHub(storage, config.unloadAfterMs, log, {
-    storageFull: () => disk.full(),
+    storageFull: () => localDatabase && disk.full(),
     recallWindowMs: config.recallWindowMs,
     tsWindow: { maxSkewMs: config.maxClockSkewMs, maxAgeMs: config.maxMessageAgeMs },
     maxSocketsPerUser: config.maxSocketsPerUser,
@@ -103,8 +107,22 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     writeRate: { rate: config.messageRate, burst: config.messageBurst },
     maxFrameBytes: config.maxFrameBytes,
     commitWindowUs: config.commitWindowUs,
-    health: new StorageHealth(storage, { retryMs: config.storageRetryMs, resumeFreeBytes: config.storageResumeFreeBytes, freeBytes: () => disk.freeBytes() }, log),
+    health: new StorageHealth(
+      storage,
+      { retryMs: config.storageRetryMs, resumeFreeBytes: config.storageResumeFreeBytes, ...(localDatabase ? { freeBytes: () => disk.freeBytes() } : {}) },
+      log,
+    ),
   });
+  // Before anything can open a document: every document loads under the cluster's placement.
+  const cluster: ClusterNode | null =
+    config.redisUrl === null || config.databaseUrl === null
+      ? null
+      : await joinCluster(
+          { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, sweepMs: config.clusterSweepMs, heartbeatMs: config.clusterHeartbeatMs },
+          hub,
+          sessions,
+          log,
+        );
   const push = await PushService.start({ config, storage, hub, log, ...(options.resolver === undefined ? {} : { resolver: options.resolver }) });
   const uploadLimits = { quotaBytes: config.mediaQuotaBytes, maxPending: config.maxPendingUploads, maxPendingBytes: config.maxPendingUploadBytes, expiryMs: config.uploadExpiryMs };
   const media = await Media.open(config.dataDir, storage, log, { limits: uploadLimits, disk });
@@ -155,6 +173,8 @@ export async function startParley(config: Config, options: { storage?: Storage; 
         await app.close();
         await push.close();
         await hub.close();
+        // After the hub let go of its documents (their leases), so the other processes take them over at once.
+        await cluster?.close();
         log.info({ event: 'stopped', ...hub.commit.counts }, 'storage commits since start');
         disk.close();
         await storage.close();

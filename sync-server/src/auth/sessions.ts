@@ -68,6 +68,38 @@ export class Sessions {
     return sessions;
   }
 
+  /** Hears each session created here (a cluster tells the other processes). */
+  onCreate: (session: { id: string; user: string; device: string; lastUsed: number }) => void = () => undefined;
+
+  /**
+   * Reads the live sessions again (a cluster's process after a Redis outage,
+   * when it may have missed others' sign-ins and sign-outs); those gone since
+   * are revoked here as if told.
+   */
+  async reload(): Promise<void> {
+    const now = Date.now();
+    const stored = new Map((await this.storage.sessions()).filter((s) => now - s.lastUsed <= this.idleMs).map((s) => [s.id, s]));
+    const gone: RevokedSession[] = [];
+    for (const [id, s] of [...this.live]) {
+      if (stored.has(id)) continue;
+      this.forget(id);
+      gone.push({ id, user: s.user, device: s.device });
+    }
+    for (const [id, s] of stored) if (!this.live.has(id)) this.remember(id, { user: s.user, device: s.device, lastUsed: s.lastUsed });
+    if (gone.length > 0) this.tell(gone);
+  }
+
+  /** A session another process of the cluster created. */
+  adopt(session: { id: string; user: string; device: string; lastUsed: number }): void {
+    this.remember(session.id, { user: session.user, device: session.device, lastUsed: session.lastUsed });
+  }
+
+  /** Sessions another process revoked (and deletes): forgotten here, and this process's listeners hear of them (its sockets close). */
+  revokedElsewhere(revoked: readonly RevokedSession[]): void {
+    const gone = revoked.filter((r) => this.forget(r.id) !== undefined);
+    if (gone.length > 0) this.tell(gone);
+  }
+
   /** Called with the sessions just revoked, before their rows are deleted. */
   onRevoke(listener: (revoked: readonly RevokedSession[]) => void): void {
     this.listeners.push(listener);
@@ -80,6 +112,7 @@ export class Sessions {
     const now = Date.now();
     await this.storage.putSession({ id, user, device, label, created: now, lastUsed: now, refreshHash: hashOf(refreshToken) });
     this.remember(id, { user, device, lastUsed: now });
+    this.onCreate({ id, user, device, lastUsed: now });
     return { id, refreshToken };
   }
 
@@ -132,14 +165,24 @@ export class Sessions {
   async revoke(ids: readonly string[]): Promise<void> {
     const revoked: RevokedSession[] = [];
     for (const id of ids) {
-      const s = this.live.get(id);
-      if (s === undefined) continue;
-      this.live.delete(id);
-      this.byUser.get(s.user)?.delete(id);
-      if (this.byUser.get(s.user)?.size === 0) this.byUser.delete(s.user);
-      revoked.push({ id, user: s.user, device: s.device });
+      const s = this.forget(id);
+      if (s !== undefined) revoked.push({ id, user: s.user, device: s.device });
     }
     if (revoked.length === 0) return;
+    this.tell(revoked);
+    await this.storage.deleteSessions(revoked.map((r) => r.id));
+  }
+
+  private forget(id: string): Live | undefined {
+    const s = this.live.get(id);
+    if (s === undefined) return undefined;
+    this.live.delete(id);
+    this.byUser.get(s.user)?.delete(id);
+    if (this.byUser.get(s.user)?.size === 0) this.byUser.delete(s.user);
+    return s;
+  }
+
+  private tell(revoked: readonly RevokedSession[]): void {
     for (const listener of this.listeners) {
       try {
         listener(revoked);
@@ -147,7 +190,6 @@ export class Sessions {
         this.log.error({ err }, 'session: a revocation listener failed');
       }
     }
-    await this.storage.deleteSessions(revoked.map((r) => r.id));
   }
 
   /** Revokes every session of `user` but `keep`; resolves with how many. */

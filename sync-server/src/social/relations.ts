@@ -90,6 +90,20 @@ export class Relations {
     this.cache.delete(user);
   }
 
+  /**
+   * Another process of the cluster changed these users' relations: those
+   * kept here are read again (a read under way is read again too), then
+   * `refreshed` hears of them.
+   */
+  async changedElsewhere(users: readonly string[]): Promise<void> {
+    for (const user of users) {
+      if (this.loading.has(user)) this.stale.add(user);
+      if (!this.kept.has(user)) continue;
+      this.cache.delete(user);
+      await this.load(user);
+    }
+  }
+
   /** How many users' relations are in memory (tests, metrics). */
   get size(): number {
     return this.cache.size;

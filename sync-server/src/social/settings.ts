@@ -28,6 +28,15 @@ export class SettingsStore {
     }));
   }
 
+  /** Reads the settings again (another process of the cluster changed them). */
+  reload(): Promise<void> {
+    this.loading = null;
+    return this.load();
+  }
+
+  /** Hears each change made here (a cluster tells the other processes). */
+  onChange: () => void = () => undefined;
+
   get(): Settings {
     return { ...this.current };
   }
@@ -38,6 +47,7 @@ export class SettingsStore {
       if (next[key] !== this.current[key]) await this.storage.putSetting(key, next[key]);
     }
     this.current = next;
+    this.onChange();
     return this.get();
   }
 }

@@ -7,7 +7,7 @@
 import { errorMessage, type Message, scanUpdate, type UpdateBudget, type Verdict } from '@parley/protocol';
 import type { Log } from '../log.ts';
 import type { GroupCommit } from '../storage/group-commit.ts';
-import type { Connection } from './connection.ts';
+import type { Writer } from './connection.ts';
 import type { LiveDoc } from './live-doc.ts';
 import type { Presence } from './presence.ts';
 import type { WriteRate } from './write-rate.ts';
@@ -33,7 +33,7 @@ export class AcceptChecks {
    * client keeps what it wrote and sends it again (the web app shows the
    * messages as not sent, with the reason, and Retry).
    */
-  refusedForStorage(live: LiveDoc, connection: Connection, messages: readonly Message[]): boolean {
+  refusedForStorage(live: LiveDoc, connection: Writer, messages: readonly Message[]): boolean {
     const refused = this.commit.refusing();
     if (refused === null) return false;
     const msgIds = messages.map((m) => m.id);
@@ -48,7 +48,7 @@ export class AcceptChecks {
    * lost. Receipts, reactions and recalls still pass: they are small, and a
    * recall frees space.
    */
-  refusedForSpace(live: LiveDoc, connection: Connection, messages: readonly Message[]): boolean {
+  refusedForSpace(live: LiveDoc, connection: Writer, messages: readonly Message[]): boolean {
     if (messages.length === 0 || !this.limits.storageFull()) return false;
     const msgIds = messages.map((m) => m.id);
     this.log.info({ doc: live.path, user: connection.user, code: 'storage-full' }, 'update rejected');
@@ -62,7 +62,7 @@ export class AcceptChecks {
    * decodes it, so that it costs microseconds and no memory. A malformed one
    * goes on to the validator, which says why.
    */
-  withinBudget(live: LiveDoc, connection: Connection, update: Uint8Array): boolean {
+  withinBudget(live: LiveDoc, connection: Writer, update: Uint8Array): boolean {
     const scan = scanUpdate(update, this.limits.updateBudget);
     if (scan.ok || scan.reason === 'malformed') return true;
     this.log.info({ doc: live.path, user: connection.user, code: 'update-too-large', detail: scan.detail }, 'update rejected');
@@ -76,7 +76,7 @@ export class AcceptChecks {
    * enough, the whole update is refused (`slow-down`) and the client sends it
    * again after `retryAfterMs`.
    */
-  withinRate(live: LiveDoc, connection: Connection, verdict: Extract<Verdict, { ok: true }>): boolean {
+  withinRate(live: LiveDoc, connection: Writer, verdict: Extract<Verdict, { ok: true }>): boolean {
     const writes = verdict.messages.length + verdict.edits.length + verdict.reactions.length + verdict.actions.length;
     const taken = this.limits.writeRate.take(connection.user, writes);
     if (taken.ok) return true;
@@ -95,7 +95,7 @@ export class AcceptChecks {
    * other structs of the update follow the receipt's under the same client
    * id: withholding one from the peer would stall the rest in the peer's copy.
    */
-  refuseWithheldReceipts(live: LiveDoc, connection: Connection, verdict: Extract<Verdict, { ok: true }>): boolean {
+  refuseWithheldReceipts(live: LiveDoc, connection: Writer, verdict: Extract<Verdict, { ok: true }>): boolean {
     const path = live.parsed;
     const { user } = connection;
     if (path.kind !== 'conversation' || verdict.receipts.length === 0 || !this.presence.receiptsWithheld(user, path.a === user ? path.b : path.a)) return false;

@@ -31,7 +31,7 @@ import type { Write } from '../storage/storage.ts';
 import type { Relations } from '../social/relations.ts';
 import type { SettingsStore } from '../social/settings.ts';
 import type { AcceptChecks } from './accept-checks.ts';
-import type { Connection, UpdateSink } from './connection.ts';
+import type { UpdateSink, Writer } from './connection.ts';
 import { conversationEvent, type HubEvents } from './events.ts';
 import type { Stamped } from './inbox.ts';
 import type { InboxProjection } from './inbox-projection.ts';
@@ -88,7 +88,7 @@ export class AcceptPath implements UpdateSink {
   }
 
   /** Judges a client's update and, if it is accepted, applies, stamps and queues it; answers the writer with `ack` after its commit, or `reject`. */
-  submit(live: LiveDoc, connection: Connection, update: Uint8Array): void {
+  submit(live: LiveDoc, connection: Writer, update: Uint8Array): void {
     const { user } = connection;
     if (!this.parts.checks.withinBudget(live, connection, update)) return;
     const verdict = validateUpdate(update, { user, path: live.parsed, doc: live.doc, now: Date.now(), recallWindowMs: this.limits.recallWindowMs, tsWindow: this.limits.tsWindow });

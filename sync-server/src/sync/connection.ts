@@ -36,9 +36,19 @@ export interface Outlet {
   drained(): Promise<void>;
 }
 
+/**
+ * Who wrote an update, as the accept path sees them: a connection here, or,
+ * in a cluster, one on another process whose writes this one leads
+ * (cluster/replicas.ts).
+ */
+export interface Writer {
+  readonly user: string;
+  sendControl(frame: ControlFrame): void;
+}
+
 export interface UpdateSink {
   /** Judges and, if accepted, applies a client's update; answers through `connection`. */
-  submit(live: LiveDoc, connection: Connection, update: Uint8Array): void;
+  submit(live: LiveDoc, connection: Writer, update: Uint8Array): void;
 }
 
 export class Connection implements Peer {

@@ -39,7 +39,7 @@ import { AcceptPath } from './accept.ts';
 import { AcceptChecks } from './accept-checks.ts';
 import { DEFAULT_AWARENESS_LIMITS, type AwarenessLimits } from './awareness.ts';
 import { UserCaps } from './caps.ts';
-import { Connection, type Outlet } from './connection.ts';
+import { Connection, type Outlet, type UpdateSink } from './connection.ts';
 import { HubEvents, type HubObserver, type MessageWrites } from './events.ts';
 import { History } from './history.ts';
 import { InboxProjection } from './inbox-projection.ts';
@@ -47,7 +47,7 @@ import type { LiveDoc } from './live-doc.ts';
 import { LoadedConversations } from './loaded.ts';
 import { Presence } from './presence.ts';
 import { Recalls } from './recall.ts';
-import { DocRegistry } from './registry.ts';
+import { DocRegistry, type Placement } from './registry.ts';
 import { ServerWrites } from './server-writes.ts';
 import { MemoryWriteRate } from './write-rate.ts';
 
@@ -79,6 +79,12 @@ export interface HubOptions {
 /** The defaults of PARLEY_MAX_UPDATE_BYTES and PARLEY_MAX_UPDATE_STRUCTS (config.ts says why). */
 export const DEFAULT_UPDATE_BUDGET: UpdateBudget = { maxBytes: DEFAULT_SYNC_LIMITS.maxUpdateBytes, maxStructs: DEFAULT_SYNC_LIMITS.maxUpdateStructs };
 
+/** The cluster's part in the hub (cluster/replicas.ts): where documents stand, and where writes go. */
+export interface ClusterPart extends Placement, UpdateSink {
+  /** A connection closed: answers to its forwarded writes have nowhere to go. */
+  closed(connection: Connection): void;
+}
+
 export type OpenResult = { ok: true; connection: Connection } | { ok: false; code: ErrorCode };
 
 export class SyncHub {
@@ -102,6 +108,9 @@ export class SyncHub {
   private readonly loadedConversations: LoadedConversations;
   private readonly presence: Presence;
   private readonly caps: UserCaps;
+  /** Where connections' updates go: the accept path, or in a cluster the replicas, which forward a follower's to its leader. */
+  private sink: UpdateSink;
+  private cluster: ClusterPart | null = null;
   /** What each connection is told at open, so that its client sends in pieces the server takes. */
   private readonly limits: Extract<ControlFrame, { type: 'limits' }>;
 
@@ -154,6 +163,14 @@ export class SyncHub {
       recallWindowMs: options.recallWindowMs ?? LIMITS.recallWindowMs,
       tsWindow: options.tsWindow ?? { maxSkewMs: LIMITS.maxClockSkewMs, maxAgeMs: LIMITS.maxMessageAgeMs },
     });
+    this.sink = this.accept;
+  }
+
+  /** Makes this hub one process of a cluster (cluster/); before the first document opens. */
+  joinCluster(cluster: ClusterPart): void {
+    this.cluster = cluster;
+    this.registry.placement = cluster;
+    this.sink = cluster;
   }
 
   observe(observer: HubObserver): void {
@@ -186,7 +203,7 @@ export class SyncHub {
       this.caps.letGo(user, path);
       throw error;
     }
-    const connection = new Connection(live, user, device, out, this.accept, this.log, closeWith);
+    const connection = new Connection(live, user, device, out, this.sink, this.log, closeWith);
     connection.start(this.limits);
     if (parsed.kind === 'inbox') this.presence.connected(user, device);
     return { ok: true, connection };
@@ -199,9 +216,26 @@ export class SyncHub {
    */
   detach(connection: Connection): void {
     connection.close();
+    this.cluster?.closed(connection);
     if (connection.live.parsed.kind === 'inbox') this.presence.disconnected(connection.user, connection.device);
     this.caps.letGo(connection.user, connection.live.path);
     this.registry.release(connection.live);
+  }
+
+  /** Another process of the cluster changed these users' relations: the copies here follow, and presence with them. */
+  async relationsChangedElsewhere(users: readonly string[]): Promise<void> {
+    await this.relations.changedElsewhere(users);
+    this.presence.changed([...users]);
+  }
+
+  /** Another process of the cluster changed a profile: the cache of loaded conversations follows. */
+  profileChangedElsewhere(profile: Parameters<LoadedConversations['profileChanged']>[0]): void {
+    this.loadedConversations.profileChanged(profile);
+  }
+
+  /** Presence across processes (cluster/): devices going online here, and those online elsewhere. */
+  get online(): Pick<Presence, 'onOnline' | 'elsewhere' | 'onlineHere'> {
+    return this.presence;
   }
 
   /** What `user` holds open now: sockets, and distinct documents (the caps count these). */

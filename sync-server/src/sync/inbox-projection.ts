@@ -134,8 +134,12 @@ export class InboxProjection {
   }
 
   /** A user's profile changed: refresh it in the inbox of everyone they talk to. */
+  /** Hears each profile change made here (a cluster tells the other processes, whose caches follow through `loaded`). */
+  onProfile: (profile: ProfileEntry) => void = () => undefined;
+
   async profileChanged(profile: ProfileEntry): Promise<void> {
     this.loaded.profileChanged(profile);
+    this.onProfile(profile);
     for (const peer of await this.storage.peersOf(profile.id)) {
       const inbox = await this.registry.acquire(inboxPath(peer));
       try {

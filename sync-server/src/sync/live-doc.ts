@@ -54,7 +54,38 @@ export class ApplyFailedError extends Error {
   }
 }
 
+/**
+ * A write to a document this process follows in a cluster: only its leader
+ * writes it, so the operation must run there (cluster/ forwards it).
+ */
+export class LedElsewhereError extends Error {
+  constructor(readonly path: string) {
+    super(`${path} is led by another process of the cluster`);
+    this.name = 'LedElsewhereError';
+  }
+}
+
 const SERVER_ORIGIN = Symbol('parley-server');
+/** The origin of what another process of the cluster wrote or announced (cluster/replicas.ts): it is not published again. */
+export const REPLICA_ORIGIN = Symbol('parley-replica');
+
+/**
+ * How a document takes part in a cluster (cluster/replicas.ts); a lone
+ * process leaves it unset. `leader`: this process validates, stamps and
+ * commits its writes, under `fence`; `follower`: another process does, and
+ * this one forwards client writes to it and applies what it publishes;
+ * `shared`: a document only the server writes (an inbox), which every process
+ * may write (Yjs merges), and whose every write is published.
+ */
+export interface Replication {
+  role: 'leader' | 'follower' | 'shared';
+  /** The leader's fencing token (DocStore.lead), carried by each of its commits. */
+  fence: number | null;
+  /** Hears each update of this document once it is durable, to publish it. */
+  published(update: Uint8Array): void;
+  /** Hears each awareness change announced here (not one applied from another process), to publish it. */
+  announced(update: Uint8Array): void;
+}
 
 export class LiveDoc {
   readonly doc = new Y.Doc();
@@ -74,6 +105,8 @@ export class LiveDoc {
   /** Writes queued and not yet committed. */
   pending = 0;
   destroyed = false;
+  /** Cluster only (cluster/replicas.ts): set before the document is handed out. */
+  replication: Replication | null = null;
   private tail: Promise<void> = Promise.resolve();
   /** The last write queued: settles with `lastId` as of its commit (or fails with it). */
   private lastQueued: Promise<number> = Promise.resolve(0);
@@ -99,12 +132,31 @@ export class LiveDoc {
     // Each connection hears of the states it may see (sync/awareness.ts).
     this.awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
       const changed = [...added, ...updated, ...removed];
+      if (origin !== REPLICA_ORIGIN && this.replication !== null && changed.length > 0) {
+        this.replication.announced(awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed));
+      }
       for (const peer of this.connections) {
         if (peer === origin) continue;
         const update = this.presence.updateFor(peer, changed);
         if (update !== null) peer.send(awarenessMessage(update));
       }
     });
+  }
+
+  /**
+   * Applies an update another process of the cluster committed (its leader,
+   * or any for a shared document) and hands it to every connection here.
+   */
+  applyReplicated(update: Uint8Array): void {
+    if (this.destroyed) return;
+    Y.applyUpdate(this.doc, update, REPLICA_ORIGIN);
+    this.broadcast(syncUpdateMessage(update));
+  }
+
+  /** Applies presence another process announced; each connection here hears what it may see. */
+  applyReplicatedAwareness(update: Uint8Array): void {
+    if (this.destroyed) return;
+    awarenessProtocol.applyAwarenessUpdate(this.awareness, update, REPLICA_ORIGIN);
   }
 
   broadcast(bytes: Uint8Array, except?: unknown): void {
@@ -140,7 +192,7 @@ export class LiveDoc {
    * storage is in fault.
    */
   write(change: () => void, extra: readonly Write[] = [], avoidClients: readonly number[] = []): Promise<void> {
-    const refused = this.commit.refusing() ?? this.gone();
+    const refused = this.commit.refusing() ?? this.gone() ?? this.ledElsewhere();
     if (refused !== null) return Promise.reject(refused);
     this.ensureServerClientId(avoidClients);
     const update = this.capture(() => this.transactAsServer(change))?.update ?? null;
@@ -165,14 +217,14 @@ export class LiveDoc {
    * dropped, so what was half-applied goes with it.
    */
   accept(
-    sender: Peer,
+    sender: object,
     clientUpdate: DecodedUpdate,
     serverChange: () => void,
     extra: readonly Write[],
     avoidClients: readonly number[],
     exactClients: readonly number[] | null = null,
   ): Promise<void> {
-    const refused = this.commit.refusing() ?? this.gone();
+    const refused = this.commit.refusing() ?? this.gone() ?? this.ledElsewhere();
     if (refused !== null) throw refused;
     this.ensureServerClientId(avoidClients);
     let applied: Part | null;
@@ -242,6 +294,8 @@ export class LiveDoc {
   private persist(update: Uint8Array | null, extra: readonly Write[], deliver: (bytes: Uint8Array) => void): Promise<void> {
     const writes: Write[] = update === null ? [...extra] : [{ kind: 'update', doc: this.path, data: update }, ...extra];
     if (writes.length === 0) return this.tail;
+    const fence = this.replication?.fence ?? null;
+    if (fence !== null) writes.push({ kind: 'fence', doc: this.path, token: fence });
     this.pending++;
     let durable: (upto: number) => void = () => undefined;
     let lost: (error: unknown) => void = () => undefined;
@@ -259,6 +313,8 @@ export class LiveDoc {
           this.lastId = Math.max(this.lastId, ids[0] ?? 0);
           this.logLength++;
           if (!this.destroyed) deliver(syncUpdateMessage(update));
+          // Durable, so the other processes hear of it even if this copy was dropped meanwhile.
+          this.replication?.published(update);
         }
         // Taken here, before the writes committed with it in the same batch settle.
         durable(this.lastId);
@@ -279,6 +335,10 @@ export class LiveDoc {
   /** A document out of memory takes no write: it would be stored from a copy nobody reads (after a reset, one that storage does not hold). */
   private gone(): Error | null {
     return this.destroyed ? new Error(`${this.path} is no longer loaded`) : null;
+  }
+
+  private ledElsewhere(): Error | null {
+    return this.replication?.role === 'follower' ? new LedElsewhereError(this.path) : null;
   }
 
   /**

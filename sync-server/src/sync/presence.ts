@@ -15,6 +15,10 @@ export class Presence {
   private readonly conversations = new Set<LiveDoc>();
   /** Open inbox connections per user and device: a device is online while its inbox socket is open. */
   private readonly online = new Map<string, Map<string, number>>();
+  /** Hears a device going online or offline here (its first inbox socket opened, its last closed): a cluster tells the others. */
+  onOnline: (user: string, device: string, online: boolean) => void = () => undefined;
+  /** The devices of a user online on the cluster's other processes (none alone). */
+  elsewhere: (user: string) => readonly string[] = () => [];
 
   constructor(
     private readonly relations: Relations,
@@ -72,8 +76,10 @@ export class Presence {
   /** An inbox connection of `user`'s `device` opened. */
   connected(user: string, device: string): void {
     const devices = this.online.get(user) ?? new Map<string, number>();
-    devices.set(device, (devices.get(device) ?? 0) + 1);
+    const n = (devices.get(device) ?? 0) + 1;
+    devices.set(device, n);
     this.online.set(user, devices);
+    if (n === 1) this.onOnline(user, device, true);
   }
 
   /** An inbox connection closed: the device goes offline for push once its last one is gone. */
@@ -81,12 +87,19 @@ export class Presence {
     const devices = this.online.get(user);
     const n = (devices?.get(device) ?? 0) - 1;
     if (n > 0) devices?.set(device, n);
-    else devices?.delete(device);
+    else if (devices?.delete(device) === true) this.onOnline(user, device, false);
     if (devices?.size === 0) this.online.delete(user);
   }
 
-  /** The devices of `user` with an open inbox socket. */
+  /** The devices of `user` with an open inbox socket, here or on the cluster's other processes. */
   devicesOnline(user: string): string[] {
-    return [...(this.online.get(user)?.keys() ?? [])];
+    const here = [...(this.online.get(user)?.keys() ?? [])];
+    const there = this.elsewhere(user);
+    return there.length === 0 ? here : [...new Set([...here, ...there])];
+  }
+
+  /** Every device online here, by user (a process joining the cluster asks for them). */
+  onlineHere(): [string, string[]][] {
+    return [...this.online].map(([user, devices]) => [user, [...devices.keys()]]);
   }
 }

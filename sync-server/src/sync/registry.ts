@@ -13,11 +13,11 @@
  * its writes still in flight have settled).
  */
 import * as Y from 'yjs';
-import { parseDocPath, type ErrorCode } from '@parley/protocol';
+import { parseDocPath, type DocPath, type ErrorCode } from '@parley/protocol';
 import type { Log } from '../log.ts';
 import type { GroupCommit } from '../storage/group-commit.ts';
 import type { Storage } from '../storage/storage.ts';
-import { LiveDoc, type LiveDocEvents } from './live-doc.ts';
+import { LiveDoc, type LiveDocEvents, type Replication } from './live-doc.ts';
 
 /** Log rows after which a loaded document is compacted: loads stay fast, compaction stays rare. */
 export const COMPACT_AFTER = 200;
@@ -30,7 +30,24 @@ export interface RegistryHooks {
   failed: LiveDocEvents['failed'];
 }
 
+/**
+ * Where a document stands in a cluster (cluster/replicas.ts); a lone process
+ * has none. `prepare` runs before the document is read from storage (it
+ * listens for the document's updates first, so none falls between the read
+ * and the first one heard, and a leader takes its lease first, so the read
+ * holds every write of the leaders before it).
+ */
+export interface Placement {
+  prepare(path: string, parsed: DocPath): Promise<Replication>;
+  /** Loaded (before the hub's own `loaded` hook): what was heard meanwhile is applied. */
+  attached(live: LiveDoc): void;
+  /** Out of memory, or never loaded after `prepare`: its writes are all settled (a leader lets go of the lease). */
+  detached(path: string, replication: Replication): void;
+}
+
 export class DocRegistry {
+  /** Set once, before the first document loads, in a cluster. */
+  placement: Placement | null = null;
   private readonly docs = new Map<string, Promise<LiveDoc>>();
   private readonly live = new Set<LiveDoc>();
   /** Paths reset while writes of theirs were in flight: loaded again only once those settled (committed or failed). */
@@ -85,6 +102,9 @@ export class DocRegistry {
     for (const peer of [...live.connections]) peer.drop(code);
     live.destroy();
     this.hooks.unloaded(live);
+    // A leader lets go only once its writes in flight have settled.
+    if (live.pending > 0) void live.committed().then(() => this.detach(live));
+    else this.detach(live);
     this.log.info({ doc: live.path, code, connections: live.connections.size }, 'document dropped from memory after a failure; it loads again from storage');
   }
 
@@ -110,17 +130,28 @@ export class DocRegistry {
     const parsed = parseDocPath(path);
     if (parsed === null) throw new Error(`not a document path: ${path}`);
     await this.draining.get(path);
-    const stored = await this.storage.loadDoc(path);
-    const live = new LiveDoc(path, parsed, stored, this.commit, this.log, {
-      committed: (l) => this.maybeCompact(l),
-      failed: (l, code) => this.hooks.failed(l, code),
-    });
+    const placement = this.placement;
+    const replication = placement === null ? null : await placement.prepare(path, parsed);
+    let live: LiveDoc;
+    try {
+      const stored = await this.storage.loadDoc(path);
+      live = new LiveDoc(path, parsed, stored, this.commit, this.log, {
+        committed: (l) => this.maybeCompact(l),
+        failed: (l, code) => this.hooks.failed(l, code),
+      });
+    } catch (error) {
+      if (replication !== null) placement?.detached(path, replication);
+      throw error;
+    }
+    live.replication = replication;
+    placement?.attached(live);
     this.live.add(live);
     try {
       await this.hooks.loaded(live);
     } catch (error) {
       this.live.delete(live);
       live.destroy();
+      this.detach(live);
       throw error;
     }
     return live;
@@ -139,7 +170,12 @@ export class DocRegistry {
     if (live.logLength > 0) this.compactNow(live);
     live.destroy();
     this.hooks.unloaded(live);
+    this.detach(live);
     this.log.debug({ doc: live.path }, 'unloaded');
+  }
+
+  private detach(live: LiveDoc): void {
+    if (live.replication !== null) this.placement?.detached(live.path, live.replication);
   }
 
   /** After a commit, in the background. */
@@ -160,6 +196,14 @@ export class DocRegistry {
   private compactNow(live: LiveDoc): void {
     // Tried again only after as many rows again (or at unload), not after every commit.
     live.logLength = 0;
+    // In a cluster, a follower's leader compacts; a shared document's copy here may lack rows another process wrote.
+    if (live.replication?.role === 'follower') return;
+    if (live.replication?.role === 'shared') {
+      this.fromStorage(live.path)
+        .then(({ doc, snapshot, upto }) => this.storage.compact(doc, snapshot, upto))
+        .catch((error: unknown) => this.log.error({ err: error, doc: live.path }, 'compaction failed'));
+      return;
+    }
     let snapshot: Uint8Array;
     try {
       snapshot = Y.encodeStateAsUpdate(live.doc);
@@ -191,11 +235,36 @@ export class DocRegistry {
         .filter((live) => !live.destroyed)
         .map(async (live) => {
           live.logLength = 0;
+          // In a cluster, a copy here may lack rows another process wrote: the erasure is of what storage holds.
+          if (live.replication !== null && live.replication.role !== 'leader') {
+            await live.durableThrough();
+            return this.fromStorage(live.path);
+          }
           const snapshot = Y.encodeStateAsUpdate(live.doc);
           return { doc: live.path, snapshot, upto: await live.durableThrough() };
         }),
     );
     if (docs.length > 0) await this.storage.erase(docs);
+  }
+
+  /**
+   * A document as storage holds it now, garbage-collected, and the newest row
+   * it covers. Rows of one document become visible in id order (the
+   * PostgreSQL backend commits a document's rows under a lock of it), so the
+   * rows up to that id are exactly those read.
+   */
+  private async fromStorage(path: string): Promise<{ doc: string; snapshot: Uint8Array; upto: number }> {
+    const stored = await this.storage.loadDoc(path);
+    const doc = new Y.Doc();
+    try {
+      Y.transact(doc, () => {
+        if (stored.snapshot !== null) Y.applyUpdate(doc, stored.snapshot);
+        for (const u of stored.updates) Y.applyUpdate(doc, u.data);
+      });
+      return { doc: path, snapshot: Y.encodeStateAsUpdate(doc), upto: stored.lastId };
+    } finally {
+      doc.destroy();
+    }
   }
 
   /** Unloads everything now (shutdown): compacts what has a log. */
@@ -206,6 +275,7 @@ export class DocRegistry {
       this.live.delete(live);
       if (live.logLength > 0) this.compactNow(live);
       live.destroy();
+      this.detach(live);
     }
   }
 }

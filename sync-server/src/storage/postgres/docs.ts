@@ -9,6 +9,11 @@
  * still stored, not only those above the snapshot's `upto`, and `compact`
  * deletes only rows that exist when it runs: a row the snapshot could not
  * have seen is never hidden (a Yjs update applied twice changes nothing).
+ * And the rows of one document are inserted under a transaction lock of
+ * that document (`appendLog`), so they become visible in id order: a
+ * compaction built from a read that saw rows up to id N (a shared inbox,
+ * compacted from storage in a cluster: sync/registry.ts) can never delete a
+ * row below N that it did not see.
  */
 import { promisify } from 'node:util';
 import { deflateRaw, inflateRaw } from 'node:zlib';
@@ -144,6 +149,10 @@ async function checkFences(client: pg.PoolClient, fences: readonly FenceWrite[])
 
 /** One INSERT for every log row of the commit; their ids in the order of `updates`. */
 async function appendLog(client: pg.PoolClient, updates: readonly UpdateWrite[]): Promise<number[]> {
+  // In one order (sorted) in every transaction, so two commits never wait on each other in a circle. Seed 1:
+  // not the keys of the leases (cluster/leases.ts, seed 0), which the leader's own process holds.
+  const docs = [...new Set(updates.map((u) => u.doc))].sort();
+  await client.query("SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || d, 1)) FROM unnest($1::text[]) WITH ORDINALITY AS t(d, n) ORDER BY n", [docs]);
   const { rows } = await client.query<{ id: number }>(
     'INSERT INTO updates (doc, data) SELECT * FROM unnest($1::text[], $2::bytea[]) RETURNING id',
     [updates.map((u) => u.doc), updates.map((u) => u.data)],
