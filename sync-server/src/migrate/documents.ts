@@ -14,9 +14,10 @@
  *
  * A document PostgreSQL already has (a second run) is merged: what SQLite
  * holds beyond it is appended as one log row (Yjs merges are idempotent, so
- * nothing is written when it holds everything). If PostgreSQL holds what
- * SQLite does not, a server wrote it there since: the document is left
- * alone and reported, and the run stops before the tables.
+ * nothing is written when it holds everything). Those documents are compared
+ * first, before anything is written: if PostgreSQL holds a document, or part
+ * of one, that SQLite lacks, a server wrote it there since, and the run
+ * stops with PostgreSQL untouched.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import * as Y from 'yjs';
@@ -37,51 +38,88 @@ export interface DocumentsCopy {
   created: number;
   /** Documents PostgreSQL had, with SQLite's changes appended. */
   merged: number;
-  /** Documents PostgreSQL holds more of than SQLite: not written. */
+  /** Documents PostgreSQL holds, or holds more of, than SQLite: when any, nothing was written. */
   diverged: string[];
 }
 
 export async function copyDocuments(source: SqliteSource, target: PostgresTarget, log: (line: string) => void): Promise<DocumentsCopy> {
   const names = source.documentNames();
   const known = new Set(names);
-  // A document only PostgreSQL has was written there by a server: nothing is written then.
-  const result: DocumentsCopy = { checksums: new Map(), created: 0, merged: 0, diverged: (await targetDocumentNames(target)).filter((name) => !known.has(name)) };
+  const there = new Set(await targetDocumentNames(target));
+  const result: DocumentsCopy = { checksums: new Map(), created: 0, merged: 0, diverged: [...there].filter((name) => !known.has(name)) };
   if (result.diverged.length > 0) return result;
-  for (let at = 0; at < names.length; at += BATCH) {
-    const batch = names.slice(at, at + BATCH);
-    const stored = await loadTargetDocs(target, batch);
-    const snapshots: [string, Uint8Array][] = [];
-    const updates: [string, Uint8Array][] = [];
-    for (const name of batch) {
-      const doc = loadParts(source.loadDoc(name));
-      const checksum = docChecksum(doc);
-      result.checksums.set(name, checksum);
-      const parts = stored.get(name);
-      if (parts === undefined) {
-        snapshots.push([name, deflateRawSync(Y.encodeStateAsUpdate(doc))]);
-      } else {
-        const there = loadParts(parts);
-        if (docChecksum(there) !== checksum) {
-          const missing = Y.encodeStateAsUpdate(doc, Y.encodeStateVector(there));
-          Y.applyUpdate(there, missing);
-          if (docChecksum(there) === checksum) updates.push([name, missing]);
-          else result.diverged.push(name);
-        }
-        there.destroy();
+
+  const toMerge: string[] = [];
+  await inBatches(
+    names.filter((name) => there.has(name)),
+    async (batch) => {
+      const stored = await loadTargetDocs(target, batch);
+      for (const name of batch) {
+        const merge = compare(source, name, stored.get(name));
+        result.checksums.set(name, merge.checksum);
+        if (merge.update === null) continue;
+        if (merge.diverged) result.diverged.push(name);
+        else toMerge.push(name);
       }
-      doc.destroy();
-    }
-    await target.transaction(async (client) => {
-      for (const [doc, data] of snapshots) await client.query('INSERT INTO snapshots (doc, data, upto, codec) VALUES ($1, $2, 0, $3)', [doc, data, CODEC_DEFLATE]);
-      for (const [doc, data] of updates) await client.query('INSERT INTO updates (doc, data) VALUES ($1, $2)', [doc, data]);
-    });
-    result.created += snapshots.length;
-    result.merged += updates.length;
-    log(`documents: ${Math.min(at + BATCH, names.length)} of ${names.length} read`);
-  }
+    },
+    (done, of) => log(`documents already in PostgreSQL: ${done} of ${of} compared`),
+  );
+  if (result.diverged.length > 0) return result;
+
+  await inBatches(
+    [...names.filter((name) => !there.has(name)), ...toMerge],
+    async (batch) => {
+      const stored = await loadTargetDocs(target, batch);
+      const writes = batch.map((name) => {
+        const parts = stored.get(name);
+        if (parts !== undefined) return { name, merge: compare(source, name, parts).update };
+        const doc = loadParts(source.loadDoc(name));
+        result.checksums.set(name, docChecksum(doc));
+        const snapshot = deflateRawSync(Y.encodeStateAsUpdate(doc));
+        doc.destroy();
+        return { name, snapshot };
+      });
+      await target.transaction(async (client) => {
+        for (const w of writes) {
+          if ('snapshot' in w) await client.query('INSERT INTO snapshots (doc, data, upto, codec) VALUES ($1, $2, 0, $3)', [w.name, w.snapshot, CODEC_DEFLATE]);
+          else if (w.merge !== null) await client.query('INSERT INTO updates (doc, data) VALUES ($1, $2)', [w.name, w.merge]);
+        }
+      });
+      result.created += writes.filter((w) => 'snapshot' in w).length;
+      result.merged += writes.filter((w) => 'merge' in w && w.merge !== null).length;
+    },
+    (done, of) => log(`documents: ${done} of ${of} written`),
+  );
   return result;
 }
 
+/**
+ * A SQLite document against PostgreSQL's copy: its checksum, and `update`,
+ * what SQLite holds beyond the copy (null when the two are equal);
+ * `diverged` when the copy holds something SQLite lacks.
+ */
+function compare(source: SqliteSource, name: string, parts: DocParts | undefined): { checksum: string; update: Uint8Array | null; diverged: boolean } {
+  const doc = loadParts(source.loadDoc(name));
+  const there = loadParts(parts ?? { snapshot: null, updates: [] });
+  try {
+    const checksum = docChecksum(doc);
+    if (docChecksum(there) === checksum) return { checksum, update: null, diverged: false };
+    const update = Y.encodeStateAsUpdate(doc, Y.encodeStateVector(there));
+    Y.applyUpdate(there, update);
+    return { checksum, update, diverged: docChecksum(there) !== checksum };
+  } finally {
+    doc.destroy();
+    there.destroy();
+  }
+}
+
+/** Runs `work` on `names` in batches of BATCH, reporting progress after each. */
+async function inBatches(names: readonly string[], work: (batch: string[]) => Promise<void>, progress: (done: number, of: number) => void): Promise<void> {
+  for (let at = 0; at < names.length; at += BATCH) {
+    await work(names.slice(at, at + BATCH));
+    progress(Math.min(at + BATCH, names.length), names.length);
+  }
+}
 /** The name of every document PostgreSQL holds, sorted. */
 export async function targetDocumentNames(target: PostgresTarget): Promise<string[]> {
   const { rows } = await target.query<{ doc: string }>('SELECT doc FROM snapshots UNION SELECT doc FROM updates ORDER BY doc');

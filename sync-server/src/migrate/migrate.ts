@@ -24,7 +24,7 @@ import { docChecksum, loadParts } from './checksum.ts';
 import { copyDocuments, loadTargetDocs, targetDocumentNames } from './documents.ts';
 import { MigrateError } from './errors.ts';
 import { SqliteSource } from './source.ts';
-import { copyTable, matchColumns, NOT_COPIED, TABLES, type TableSpec } from './tables.ts';
+import { checkAppendOnly, copyTable, matchColumns, NOT_COPIED, TABLES, type TableSpec } from './tables.ts';
 import { PostgresTarget, redact, type PgColumn } from './target.ts';
 
 export { MigrateError } from './errors.ts';
@@ -80,11 +80,12 @@ export async function migrate(options: MigrateOptions): Promise<MigrateSummary> 
       // Every table's columns matched before anything is written: a table this version does not know stops the run untouched.
       const columns = new Map<TableSpec, PgColumn[]>();
       for (const spec of TABLES) columns.set(spec, await matchColumns(source, target, spec.table));
+      await checkAppendOnly(source, target);
       const docs = await copyDocuments(source, target, log);
       if (docs.diverged.length > 0) {
         throw new MigrateError(
           `${docs.diverged.length} documents in PostgreSQL hold writes the SQLite install does not (${docs.diverged.slice(0, 3).join(', ')}${docs.diverged.length > 3 ? ', …' : ''}): ` +
-            'a PostgreSQL server has used this database (since it was migrated to, or it holds another install), and migrating again would undo what it wrote. The tables were not changed',
+            'a PostgreSQL server has used this database (since it was migrated to, or it holds another install), and migrating again would undo what it wrote. Nothing was written',
         );
       }
       log(`documents: ${docs.created} written, ${docs.merged} merged, ${docs.checksums.size - docs.created - docs.merged} already equal`);

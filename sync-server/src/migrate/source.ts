@@ -88,6 +88,12 @@ export class SqliteSource {
       .iterate() as IterableIterator<SqliteValue[]>;
   }
 
+  /** A lookup of rows of `table` by `columns` (a key). */
+  has(table: string, columns: readonly string[]): (values: SqliteValue[]) => boolean {
+    const stmt = this.db.prepare(`SELECT 1 FROM "${table}" WHERE ${columns.map((c) => `"${c}" = ?`).join(' AND ')}`);
+    return (values) => stmt.get(...values) !== undefined;
+  }
+
   /** The name of every stored document (a snapshot, log rows, or both), sorted. */
   documentNames(): string[] {
     return this.db

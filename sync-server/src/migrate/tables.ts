@@ -29,7 +29,7 @@ export interface TableSpec {
   appendOnly?: true;
 }
 
-/** Copied in this order: accounts first, so that a PostgreSQL install already in use is found before anything is changed. */
+/** The tables copied, in this order. */
 export const TABLES: readonly TableSpec[] = [
   { table: 'users', key: ['id'], appendOnly: true },
   { table: 'sessions', key: ['id'] },
@@ -105,15 +105,6 @@ export async function copyTable(source: SqliteSource, target: PostgresTarget, sp
     await client.query('ANALYZE migrate_rows');
 
     const matches = spec.key.map((k) => `s.${quote(k)} = t.${quote(k)}`).join(' AND ');
-    if (spec.appendOnly === true) {
-      const { rows } = await client.query<{ n: string }>(`SELECT COUNT(*) AS n FROM ${t} t WHERE NOT EXISTS (SELECT 1 FROM migrate_rows s WHERE ${matches})`);
-      const only = Number(rows[0]?.n ?? 0);
-      if (only > 0) {
-        throw new MigrateError(
-          `PostgreSQL's ${spec.table} holds ${only} rows the SQLite install does not: a PostgreSQL server has used this database (since it was migrated to, or it holds another install), and migrating again would undo what it wrote. The tables were not changed`,
-        );
-      }
-    }
     const deleted = (await client.query(`DELETE FROM ${t} t WHERE NOT EXISTS (SELECT 1 FROM migrate_rows s WHERE ${matches})`)).rowCount ?? 0;
     const rest = columns.map((c) => c.name).filter((c) => !spec.key.includes(c));
     const onConflict =
@@ -130,6 +121,25 @@ export async function copyTable(source: SqliteSource, target: PostgresTarget, sp
     await advanceSequences(client, spec);
     return { written, deleted };
   });
+}
+
+/**
+ * Refuses, before anything is written, a database whose append-only tables
+ * (accounts) hold rows SQLite lacks: a PostgreSQL server wrote them, and the
+ * mirror would delete them.
+ */
+export async function checkAppendOnly(source: SqliteSource, target: PostgresTarget): Promise<void> {
+  for (const spec of TABLES.filter((t) => t.appendOnly === true)) {
+    const keys = spec.key.map(quote).join(', ');
+    const has = source.has(spec.table, spec.key.map(sqliteName));
+    const { rows } = await target.query<Record<string, SqliteValue>>(`SELECT ${keys} FROM ${quote(spec.table)}`);
+    const only = rows.filter((row) => !has(spec.key.map((k) => row[k] ?? null))).length;
+    if (only > 0) {
+      throw new MigrateError(
+        `PostgreSQL's ${spec.table} holds ${only} rows the SQLite install does not: a PostgreSQL server has used this database (since it was migrated to, or it holds another install), and migrating again would undo what it wrote. Nothing was written`,
+      );
+    }
+  }
 }
 
 async function insertRows(client: pg.PoolClient, list: string, rows: unknown[][]): Promise<void> {
