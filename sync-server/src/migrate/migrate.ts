@@ -6,7 +6,10 @@
  * 1. Takes the data dir's lock (no server or restore may run on it) and
  *    reads it through one read transaction (source.ts).
  * 2. Brings PostgreSQL to the newest schema with the backend's migrations
- *    (target.ts), and refuses a database migrated from another install.
+ *    (target.ts). Refuses, before writing anything, a database migrated
+ *    from another install, a table whose columns differ between the two
+ *    schemas, and a database a PostgreSQL server has used since (accounts,
+ *    documents or parts of documents that SQLite lacks).
  * 3. Copies the documents (documents.ts), then the tables (tables.ts).
  * 4. Verifies, reading PostgreSQL afresh: the rows of every table and the
  *    documents counted on both sides, and every document's checksum
