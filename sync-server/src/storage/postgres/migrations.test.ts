@@ -29,7 +29,8 @@ describe.runIf(url !== null)('the PostgreSQL migrations', () => {
     const [a, b] = await schemaPools(2);
     if (a === undefined || b === undefined) throw new Error('two pools');
     const ran = await Promise.all([migrate(a), migrate(b)]);
-    expect(ran.map((r) => r.length).sort()).toEqual([0, MIGRATIONS.length]);
+    // Each version ran once, by one of them (one may have run some, the other the rest).
+    expect(ran.flat().sort((x, y) => x - y)).toEqual(MIGRATIONS.map((m) => m.version));
     expect(await migrate(a)).toEqual([]);
     expect(await versions(a)).toEqual(MIGRATIONS.map((m) => m.version));
     expect(SCHEMA_VERSION).toBe(MIGRATIONS.at(-1)?.version);
