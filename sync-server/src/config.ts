@@ -89,6 +89,15 @@ export interface Config {
   /** PARLEY_PUSH_RETRY_MS, default 1000: the first wait before retrying a push the push service put off (429/5xx); it doubles per attempt. */
   pushRetryMs: number;
   /**
+   * PARLEY_PUSH_CLAIM_MS, default 30000: how long a process's claim on the
+   * pushes it sends lasts; it renews them every third of that. A process
+   * that dies leaves its pushes to the others once its claims run out, so
+   * this is how late a dead process's pushes arrive at worst; shorter costs
+   * more storage writes (one renewal per process per third). A process alone
+   * takes every push at start, whatever its claim.
+   */
+  pushClaimMs: number;
+  /**
    * PARLEY_PUSH_CACHE_USERS, default 10000: users whose push subscriptions
    * (none, for most) the server keeps in memory, the least recently messaged
    * dropped first, so that deciding a message's push reads no storage. An
@@ -360,6 +369,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel,
     vapidSubject: vapidSubject(env),
     pushRetryMs: integer(env, 'PARLEY_PUSH_RETRY_MS', 1000, 1, 3600_000),
+    pushClaimMs: integer(env, 'PARLEY_PUSH_CLAIM_MS', 30_000, 30, 3600_000),
     pushCacheUsers: integer(env, 'PARLEY_PUSH_CACHE_USERS', 10_000, 1, 10_000_000),
     pushAllow: pushAllow(env),
     recallWindowMs: integer(env, 'PARLEY_RECALL_WINDOW_MS', 2 * 60_000, 0, 30 * 24 * 3600_000),

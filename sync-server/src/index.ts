@@ -22,6 +22,7 @@ import { SqliteStorage } from './storage/sqlite.ts';
 import type { Storage } from './storage/storage.ts';
 import { SyncHub } from './sync/hub.ts';
 import { joinCluster, type ClusterNode } from './cluster/cluster.ts';
+import { SharedWriteRate } from './cluster/write-rate.ts';
 
 export { loadConfig, type Config } from './config.ts';
 export { ConfigError } from './config/values.ts';
@@ -96,6 +97,8 @@ export async function startParley(config: Config, options: { storage?: Storage; 
   // On SQLite the data dir's disk holds every message: its reserve gates them, and a full-disk fault ends only
   // once room is back there. On PostgreSQL it holds media only; the database's own disk is the database's.
   const localDatabase = config.databaseUrl === null;
+  // Shared once the cluster's bus is up, before any socket can write.
+  const sharedWriteRate = config.redisUrl === null || config.databaseUrl === null ? undefined : new SharedWriteRate(config.messageRate, config.messageBurst);
   const hub = new SyncHub(storage, config.unloadAfterMs, log, {
     storageFull: () => localDatabase && disk.full(),
     recallWindowMs: config.recallWindowMs,
@@ -104,7 +107,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     maxDocsPerUser: config.maxDocsPerUser,
     awareness: { maxBytes: config.maxAwarenessBytes, maxClients: config.maxAwarenessClients },
     updateBudget: { maxBytes: config.maxUpdateBytes, maxStructs: config.maxUpdateStructs },
-    writeRate: { rate: config.messageRate, burst: config.messageBurst },
+    writeRate: { rate: config.messageRate, burst: config.messageBurst, ...(sharedWriteRate === undefined ? {} : { buckets: sharedWriteRate }) },
     maxFrameBytes: config.maxFrameBytes,
     commitWindowUs: config.commitWindowUs,
     health: new StorageHealth(
@@ -123,7 +126,15 @@ export async function startParley(config: Config, options: { storage?: Storage; 
           sessions,
           log,
         );
-  const push = await PushService.start({ config, storage, hub, log, ...(options.resolver === undefined ? {} : { resolver: options.resolver }) });
+  if (cluster !== null) sharedWriteRate?.join(cluster.bus);
+  const push = await PushService.start({
+    config,
+    storage,
+    hub,
+    log,
+    ...(options.resolver === undefined ? {} : { resolver: options.resolver }),
+    ...(cluster === null ? {} : { bus: cluster.bus }),
+  });
   const uploadLimits = { quotaBytes: config.mediaQuotaBytes, maxPending: config.maxPendingUploads, maxPendingBytes: config.maxPendingUploadBytes, expiryMs: config.uploadExpiryMs };
   const media = await Media.open(config.dataDir, storage, log, { limits: uploadLimits, disk });
   hub.alsoWrite(mediaReferences);
@@ -133,7 +144,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
       if (!sessions.signedIn(user, device)) push.unsubscribe(user, device).catch((err: unknown) => log.warn({ err }, 'push: a signed-out device kept its subscription'));
     }
   });
-  const limits = new RateLimits(config);
+  const limits = new RateLimits(config, cluster?.bus);
   const { app, sockets, registered } = await createHttpServer({
     accounts,
     tokens,
@@ -173,6 +184,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
         await app.close();
         await push.close();
         await hub.close();
+        sharedWriteRate?.close();
         // After the hub let go of its documents (their leases), so the other processes take them over at once.
         await cluster?.close();
         log.info({ event: 'stopped', ...hub.commit.counts }, 'storage commits since start');

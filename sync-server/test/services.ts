@@ -29,8 +29,8 @@ declare module 'vitest' {
 
 const PROBE_TIMEOUT_MS = 2000;
 
-export const DEFAULT_TEST_DATABASE_URL = 'postgres://root@127.0.0.1:5432/test';
-export const DEFAULT_TEST_REDIS_URL = 'redis://127.0.0.1:6379';
+const DEFAULT_TEST_DATABASE_URL = 'postgres://root@127.0.0.1:5432/test';
+const DEFAULT_TEST_REDIS_URL = 'redis://127.0.0.1:6379';
 
 /** The PostgreSQL the tests may use, or null when it was not reachable at the start of the run. */
 export function postgresUrl(): string | null {

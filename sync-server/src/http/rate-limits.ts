@@ -1,8 +1,12 @@
 /**
  * The rate limits of accounts and sockets, built on rate-limiter-flexible.
  * Every limiter is constructed here and nowhere else: the server keeps them
- * in memory (RateLimiterMemory) while it runs on one node; a cluster swaps
- * these constructors for RateLimiterRedis with the same options.
+ * in memory (RateLimiterMemory) while it runs on one node; in a cluster (a
+ * bus given) they are RateLimiterRedis with the same options, counted in
+ * Redis under the cluster's prefix, so every process sees every attempt.
+ * While Redis is away (not ready), each process counts in its own memory
+ * instead (the library's insurance limiter): limits then hold per process,
+ * not in total, rather than every sign-in waiting for Redis.
  *
  * Sign-in follows the library's login-endpoint recipe (its wiki, "Overall
  * example"): only failures count, each attempt first reads (`get`, cheap)
@@ -20,8 +24,9 @@
  * keys per client address; socket upgrades count per user, after the token is
  * verified (so a refusal never tells an anonymous caller anything).
  */
-import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { userIdKey } from '@parley/protocol';
+import type { Bus } from '../cluster/bus.ts';
 import type { Config } from '../config.ts';
 import { Refusal } from '../errors.ts';
 
@@ -94,8 +99,23 @@ export class RateLimits {
   private readonly adminKeys: RateLimiterAbstract;
   private readonly upgrades: RateLimiterAbstract;
 
-  constructor(private readonly settings: RateLimitSettings) {
-    const limiter = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => new RateLimiterMemory({ keyPrefix, points, duration });
+  constructor(
+    private readonly settings: RateLimitSettings,
+    bus?: Bus,
+  ) {
+    const limiter = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => {
+      const memory = new RateLimiterMemory({ keyPrefix, points, duration });
+      if (bus === undefined) return memory;
+      return new RateLimiterRedis({
+        storeClient: bus.redis,
+        useRedisPackage: false,
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: memory,
+        keyPrefix: `${bus.prefix}${keyPrefix}`,
+        points,
+        duration,
+      });
+    };
     // Consecutive: a failure streak is forgotten after a day without failures, or at once on success.
     this.signInPair = limiter('signin_fail_account_address', settings.signInFailsPerAccountAddress, DAY);
     // How many times the pair was blocked today: the exponent of the next block.

@@ -5,7 +5,9 @@
  *   hub: messages durable / recalled → notifier: which offline devices, muted?
  *   → queue: rows in storage → sender: encrypt, sign, POST → push service
  */
+import { randomBytes } from 'node:crypto';
 import type { PushSubscriptionBody } from '@parley/protocol';
+import type { Bus } from '../cluster/bus.ts';
 import type { Config } from '../config.ts';
 import { DEFAULT_VAPID_SUBJECT } from '../config/values.ts';
 import { Refusal } from '../errors.ts';
@@ -33,19 +35,29 @@ export class PushService {
     private readonly endpoints: PushEndpoints,
   ) {}
 
-  /** Loads (or creates) the keys, listens to the hub, and resumes the pushes a previous run left. */
-  static async start({ config, storage, hub, log, resolver }: { config: Config; storage: Storage; hub: SyncHub; log: Log; resolver?: Resolver }): Promise<PushService> {
+  /**
+   * Loads (or creates) the keys, listens to the hub, and resumes the pushes a
+   * previous run left. With a bus, this process is one of a cluster: the
+   * queue shares its rows with the others, and subscription changes clear
+   * every process's cache.
+   */
+  static async start(options: { config: Config; storage: Storage; hub: SyncHub; log: Log; resolver?: Resolver; bus?: Bus }): Promise<PushService> {
+    const { config, storage, hub, log, resolver, bus } = options;
     const vapid = loadVapid(config.dataDir, config.vapidSubject);
     if (config.vapidSubject === DEFAULT_VAPID_SUBJECT) log.info({ subject: vapid.subject }, 'PARLEY_VAPID_SUBJECT is not set: push services see a placeholder contact');
     const endpoints = new PushEndpoints(config.pushAllow, resolver);
     const sender = new PushSender(vapid, endpoints);
-    const subscriptions = new PushSubscriptions(storage, config.pushCacheUsers);
+    const subscriptions = new PushSubscriptions(storage, config.pushCacheUsers, bus);
     const queue = new PushQueue({
       storage,
       subscriptions,
       sender,
       log,
       retryBaseMs: config.pushRetryMs,
+      node: bus?.node ?? randomBytes(8).toString('hex'),
+      claimMs: config.pushClaimMs,
+      ...(bus === undefined ? {} : { bus }),
+      // cluster: the lead answers this across processes.
       online: (user, device) => hub.devicesOnline(user).includes(device),
     });
     const notifier = new PushNotifier({ storage, subscriptions, queue, log, mutes: new MuteMirror(hub.registry), devicesOnline: (user) => hub.devicesOnline(user) });
@@ -89,6 +101,7 @@ export class PushService {
     await new Promise((resolve) => setImmediate(resolve));
     await this.notifier.idle();
     await this.queue.close();
+    this.subscriptions.close();
     this.sender.close();
   }
 }

@@ -9,21 +9,34 @@
  * Every change goes through here and clears the whole cache: storing one
  * subscription also drops its endpoint from any other user
  * (`putPushSubscription`), so clearing only the caller's entry would not do.
- * This holds for one server process only: with several (PostgreSQL and Redis),
- * a change made by one process must clear the caches of all the others.
+ * In a cluster every change, once written, is also announced on the bus
+ * (`push-subs`), and every other process clears its cache on hearing it, and
+ * after a Redis outage (an announcement may have been lost). Until the
+ * announcement arrives (a few ms) another process may still push to a
+ * subscription just replaced: the push service then answers 404/410 for the
+ * old endpoint, as it does after any unsubscribe it hears of late.
  */
+import type { Bus } from '../cluster/bus.ts';
 import type { PushSubscriptionRecord, Storage } from '../storage/storage.ts';
+
+const CHANNEL = 'push-subs';
 
 export class PushSubscriptions {
   /** By user, least recently used first (a Map keeps insertion order). */
   private readonly byUser = new Map<string, readonly PushSubscriptionRecord[]>();
   /** Counts changes: a read that started before the latest change may hold what it replaced, and is not kept. */
   private changes = 0;
+  private readonly unsubscribe: () => void;
 
   constructor(
     private readonly storage: Storage,
     private readonly maxUsers: number,
-  ) {}
+    private readonly bus?: Bus,
+  ) {
+    // Its own announcements too: harmless, and the cache was cleared already.
+    this.unsubscribe = bus?.subscribe(CHANNEL, () => this.clear()) ?? (() => undefined);
+    bus?.onResync(() => this.clear());
+  }
 
   /** The user's subscriptions, one per device (none for most users). */
   async of(user: string): Promise<readonly PushSubscriptionRecord[]> {
@@ -44,7 +57,7 @@ export class PushSubscriptions {
     try {
       await this.storage.putPushSubscription(subscription);
     } finally {
-      this.clear();
+      this.changed();
     }
   }
 
@@ -53,8 +66,13 @@ export class PushSubscriptions {
     try {
       return await this.storage.deletePushSubscription(user, device, endpoint);
     } finally {
-      this.clear();
+      this.changed();
     }
+  }
+
+  /** Stops hearing the other processes' changes. */
+  close(): void {
+    this.unsubscribe();
   }
 
   private remember(user: string, subscriptions: readonly PushSubscriptionRecord[]): void {
@@ -65,6 +83,11 @@ export class PushSubscriptions {
   }
 
   /** After a change, whether it committed or failed: a failed write may still have committed. */
+  private changed(): void {
+    this.clear();
+    this.bus?.publish(CHANNEL, '');
+  }
+
   private clear(): void {
     this.changes += 1;
     this.byUser.clear();

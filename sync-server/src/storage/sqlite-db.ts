@@ -161,7 +161,9 @@ CREATE TABLE IF NOT EXISTS push_queue (
   topic TEXT NOT NULL,
   created INTEGER NOT NULL,
   attempts INTEGER NOT NULL,
-  due INTEGER NOT NULL
+  due INTEGER NOT NULL,
+  claimed_by TEXT NOT NULL DEFAULT '',
+  claim_until INTEGER NOT NULL DEFAULT 0
 );
 -- The fencing tokens of a document's authority (DocStore.lead); one process writes a SQLite file, so they are only counted.
 CREATE TABLE IF NOT EXISTS doc_leaders (
@@ -203,6 +205,10 @@ export function openDatabase(file: string): Database.Database {
   // Files from before uploads expired by their last write: their uploads were last written when created, as far as anyone knows.
   const uploadColumns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('uploads')").all();
   if (!uploadColumns.some((c) => c.name === 'written')) db.exec('ALTER TABLE uploads ADD COLUMN written INTEGER NOT NULL DEFAULT 0; UPDATE uploads SET written = created');
+  // Files from before the push queue was shared between processes: their pushes are unclaimed.
+  const pushColumns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('push_queue')").all();
+  if (!pushColumns.some((c) => c.name === 'claimed_by')) db.exec("ALTER TABLE push_queue ADD COLUMN claimed_by TEXT NOT NULL DEFAULT ''");
+  if (!pushColumns.some((c) => c.name === 'claim_until')) db.exec('ALTER TABLE push_queue ADD COLUMN claim_until INTEGER NOT NULL DEFAULT 0');
   return db;
 }
 

@@ -63,7 +63,7 @@ export const STORE_METHODS = {
   users: ['createUser', 'getUser', 'findUser', 'updateUser', 'isAvatar'],
   sessions: ['sessions', 'sessionsOf', 'getSession', 'putSession', 'rotateSession', 'touchSession', 'deleteSessions'],
   social: ['relationsOf', 'changeRelations', 'settings', 'putSetting'],
-  push: ['putPushSubscription', 'deletePushSubscription', 'pushSubscriptionsOf', 'enqueuePushes', 'queuedPushes', 'retryPush', 'dropPushes'],
+  push: ['putPushSubscription', 'deletePushSubscription', 'pushSubscriptionsOf', 'enqueuePushes', 'queuedPushes', 'claimPushes', 'renewPushClaims', 'releasePushClaims', 'retryPush', 'dropPushes'],
   media: ['putUpload', 'getUpload', 'uploads', 'uploadsOf', 'setUploadReceived', 'deleteUpload', 'addMedia', 'getMedia', 'mayReadMedia', 'hasUploaded', 'uploadedBytes'],
 } as const satisfies { [S in StoreName]: readonly (keyof StoreSet[S])[] };
 

@@ -49,7 +49,7 @@ import { Presence } from './presence.ts';
 import { Recalls } from './recall.ts';
 import { DocRegistry, type Placement } from './registry.ts';
 import { ServerWrites } from './server-writes.ts';
-import { MemoryWriteRate } from './write-rate.ts';
+import { MemoryWriteRate, type WriteRate } from './write-rate.ts';
 
 export interface HubOptions {
   /** How long after sending a sender may recall a message (PARLEY_RECALL_WINDOW_MS). */
@@ -66,8 +66,13 @@ export interface HubOptions {
   storageFull?: () => boolean;
   /** The most bytes and structs one client update may hold (PARLEY_MAX_UPDATE_BYTES, PARLEY_MAX_UPDATE_STRUCTS). */
   updateBudget?: UpdateBudget;
-  /** New messages, edits, reactions and actions per user: per second and at once (PARLEY_MESSAGE_RATE, PARLEY_MESSAGE_BURST). */
-  writeRate?: { rate: number; burst: number };
+  /**
+   * New messages, edits, reactions and actions per user: per second and at
+   * once (PARLEY_MESSAGE_RATE, PARLEY_MESSAGE_BURST); `buckets` keeps the
+   * tokens (this process's memory by default; a cluster passes buckets
+   * shared with the other processes, cluster/write-rate.ts).
+   */
+  writeRate?: { rate: number; burst: number; buckets?: WriteRate };
   /** The sockets' frame limit (PARLEY_MAX_FRAME_BYTES), which each connection is told with the limits above. */
   maxFrameBytes?: number;
   /** Whether the storage takes writes, and how it is probed after a failed commit (storage/health.ts); by default probed each second with no free-space check. */
@@ -156,7 +161,7 @@ export class SyncHub {
     const checks = new AcceptChecks(log, this.commit, this.presence, {
       storageFull: options.storageFull ?? (() => false),
       updateBudget,
-      writeRate: new MemoryWriteRate(options.writeRate?.rate ?? 5, burst),
+      writeRate: options.writeRate?.buckets ?? new MemoryWriteRate(options.writeRate?.rate ?? 5, burst),
     });
     const parts = { log, settings: this.settings, relations: this.relations, checks, loaded: this.loadedConversations, inboxes: this.inboxes, recalls: this.recalls, events: this.events };
     this.accept = new AcceptPath(parts, {

@@ -27,4 +27,12 @@ describe('the per-user write rate', () => {
     expect(rate.take('alice', 1, 100)).toEqual({ ok: false, retryAfterMs: 8100 });
     expect(rate.take('alice', 1, 8200)).toEqual({ ok: true });
   });
+
+  it('charges writes taken elsewhere, into debt if need be, and refills from there', () => {
+    const rate = new MemoryWriteRate(10, 20);
+    rate.charge('alice', 25, 0);
+    // 5 tokens of debt, and one more needed: 0.6 s at 10/s.
+    expect(rate.take('alice', 1, 0)).toEqual({ ok: false, retryAfterMs: 600 });
+    expect(rate.take('alice', 1, 600)).toEqual({ ok: true });
+  });
 });

@@ -13,9 +13,9 @@
  * plus `rate` per second, plus one update (which the update budget bounds).
  *
  * The check is synchronous because the accept path is: updates are judged,
- * stamped and queued in acceptance order without awaiting anything. Scaled
- * out, a node would lease tokens from a shared store (Redis) behind the same
- * `take`; that is why the bucket sits behind this one small interface.
+ * stamped and queued in acceptance order without awaiting anything. In a
+ * cluster, cluster/write-rate.ts keeps this bucket and charges it with what
+ * the other processes took (told through Redis), behind the same `take`.
  */
 export interface WriteRate {
   /** Takes `writes` tokens of `user`'s bucket, or says how long until they are there. */
@@ -40,6 +40,12 @@ export class MemoryWriteRate implements WriteRate {
   private tokensOf(bucket: Bucket | undefined, now: number): number {
     if (bucket === undefined) return this.burst;
     return Math.min(this.burst, bucket.tokens + ((now - bucket.at) * this.rate) / 1000);
+  }
+
+  /** Takes `writes` tokens whatever the bucket holds: writes another process accepted. The bucket may go into debt. */
+  charge(user: string, writes: number, now = Date.now()): void {
+    if (writes <= 0) return;
+    this.buckets.set(user, { tokens: this.tokensOf(this.buckets.get(user), now) - writes, at: now });
   }
 
   take(user: string, writes: number, now = Date.now()): { ok: true } | { ok: false; retryAfterMs: number } {

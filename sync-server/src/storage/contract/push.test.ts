@@ -2,6 +2,8 @@
 import { expect, it } from 'vitest';
 import { describeStore } from './backends.ts';
 
+const ascending = (ids: number[]): number[] => ids.sort((x, y) => x - y);
+
 describeStore('push', (open) => {
   it('keeps one push subscription per device, and an endpoint for its newest owner only', async () => {
     const s = open();
@@ -28,7 +30,7 @@ describeStore('push', (open) => {
   it('queues pushes in order, puts one off and drops sent ones', async () => {
     const s = open();
     const push = { user: 'bob', device: 'phone', payload: '{"v":1}', urgency: 'high' as const, topic: 't', created: 5, attempts: 0, due: 5 };
-    const ids = await s.enqueuePushes([push, { ...push, device: 'laptop', urgency: 'normal' }]);
+    const ids = await s.enqueuePushes([push, { ...push, device: 'laptop', urgency: 'normal' }], 'node-a', 10);
     expect(ids).toHaveLength(2);
     expect(ids[1]).toBeGreaterThan(ids[0] ?? Infinity);
     await s.retryPush(ids[0] ?? 0, 1, 99);
@@ -38,6 +40,36 @@ describeStore('push', (open) => {
     ]);
     await s.dropPushes([ids[0] ?? 0]);
     expect((await s.queuedPushes()).map((p) => p.id)).toEqual([ids[1]]);
-    expect(await s.enqueuePushes([])).toEqual([]);
+    expect(await s.enqueuePushes([], 'node-a', 10)).toEqual([]);
+  });
+
+  it('gives each due push to one process at a time, and a dead or stopped process\'s pushes to the next claim', async () => {
+    const s = open();
+    const push = { user: 'bob', device: 'phone', payload: '{}', urgency: 'high' as const, topic: 't', created: 5, attempts: 0, due: 5 };
+    // a holds three until 100; the third is put off until 150.
+    const [first = 0, second = 0, later = 0] = await s.enqueuePushes([push, { ...push, device: 'laptop' }, { ...push, due: 150 }], 'a', 100);
+    expect(await s.claimPushes('b', 99, 200, 10)).toEqual([]);
+    // a's claim ran out (a died): b takes the due ones, oldest first, as many as it asks for.
+    expect((await s.claimPushes('b', 100, 200, 1)).map((p) => p.id)).toEqual([first]);
+    expect(await s.claimPushes('b', 100, 200, 10)).toEqual([{ ...push, id: second, device: 'laptop' }]);
+    // a, still alive after all, learns which it lost; b still holds its own.
+    expect(ascending(await s.renewPushClaims('a', [first, second, later], 300))).toEqual([later]);
+    expect(ascending(await s.renewPushClaims('b', [first, second, later], 300))).toEqual([first, second]);
+    // Two claims at once never share a push.
+    await s.releasePushClaims('b');
+    const [c, d] = await Promise.all([s.claimPushes('c', 160, 400, 10), s.claimPushes('d', 160, 400, 10)]);
+    expect([...(c ?? []), ...(d ?? [])].map((p) => p.id).sort((x, y) => x - y)).toEqual([first, second]);
+    // A lone process at start takes everything, due or not, whatever its claim.
+    expect((await s.claimPushes('e', 0, 500, 10, true)).map((p) => p.id)).toEqual([first, second, later]);
+    expect(ascending(await s.renewPushClaims('a', [later], 600))).toEqual([]);
+    expect(ascending(await s.renewPushClaims('e', [later], 600))).toEqual([later]);
+    // A push's claim outlives its retry; a dropped push is no one's.
+    await s.retryPush(later, 1, 700);
+    await s.dropPushes([first]);
+    expect(ascending(await s.renewPushClaims('e', [first, second, later], 800))).toEqual([second, later]);
+    expect(await s.queuedPushes()).toEqual([
+      { ...push, id: second, device: 'laptop' },
+      { ...push, id: later, attempts: 1, due: 700 },
+    ]);
   });
 });

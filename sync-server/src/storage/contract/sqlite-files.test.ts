@@ -72,6 +72,26 @@ describe('sqlite storage files', () => {
     }
   });
 
+  it('opens a file whose push queue predates claims: its pushes are free for the first claim', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-storage-'));
+    try {
+      const file = join(dir, 'parley.db');
+      const old = new Database(file);
+      old.exec(
+        'CREATE TABLE push_queue (id INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL, device TEXT NOT NULL, payload TEXT NOT NULL, ' +
+          'urgency TEXT NOT NULL, topic TEXT NOT NULL, created INTEGER NOT NULL, attempts INTEGER NOT NULL, due INTEGER NOT NULL)',
+      );
+      old.prepare("INSERT INTO push_queue (user, device, payload, urgency, topic, created, attempts, due) VALUES ('bob', 'phone', '{}', 'high', 't', 1, 0, 1)").run();
+      old.close();
+      const s = new SqliteStorage(file);
+      expect(await s.claimPushes('a', 2, 100, 10)).toEqual([{ id: 1, user: 'bob', device: 'phone', payload: '{}', urgency: 'high', topic: 't', created: 1, attempts: 0, due: 1 }]);
+      expect(await s.claimPushes('b', 2, 100, 10)).toEqual([]);
+      await s.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('opens a file whose user ids clash in case, lists the clashes and still refuses new ones', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'parley-storage-'));
     try {

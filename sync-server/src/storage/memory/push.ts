@@ -1,9 +1,9 @@
-/** Push subscriptions and the push queue, in memory. */
+/** Push subscriptions and the push queue (with each push's claim: the process sending it, and until when), in memory. */
 import type { PushStore, PushSubscriptionRecord, QueuedPush } from '../stores/push.ts';
 
 export class MemoryPush implements PushStore {
   private subscriptions: PushSubscriptionRecord[] = [];
-  private readonly queue = new Map<number, QueuedPush>();
+  private readonly queue = new Map<number, { push: QueuedPush; node: string; until: number }>();
   private nextId = 1;
 
   putPushSubscription(sub: PushSubscriptionRecord): Promise<void> {
@@ -22,23 +22,56 @@ export class MemoryPush implements PushStore {
     return Promise.resolve(this.subscriptions.filter((s) => s.user === user).map((s) => ({ ...s })));
   }
 
-  enqueuePushes(pushes: readonly Omit<QueuedPush, 'id'>[]): Promise<number[]> {
+  enqueuePushes(pushes: readonly Omit<QueuedPush, 'id'>[], node: string, claimUntil: number): Promise<number[]> {
     return Promise.resolve(
       pushes.map((p) => {
         const id = this.nextId++;
-        this.queue.set(id, { ...p, id });
+        this.queue.set(id, { push: { ...p, id }, node, until: claimUntil });
         return id;
       }),
     );
   }
 
   queuedPushes(): Promise<QueuedPush[]> {
-    return Promise.resolve([...this.queue.values()].sort((x, y) => x.id - y.id).map((p) => ({ ...p })));
+    return Promise.resolve([...this.queue.values()].map((q) => ({ ...q.push })));
+  }
+
+  claimPushes(node: string, now: number, claimUntil: number, limit: number, all = false): Promise<QueuedPush[]> {
+    const claimed: QueuedPush[] = [];
+    // A Map iterates in insertion order: ids ascending.
+    for (const queued of this.queue.values()) {
+      if (claimed.length >= limit) break;
+      if (!all && (queued.push.due > now || queued.until > now)) continue;
+      queued.node = node;
+      queued.until = claimUntil;
+      claimed.push({ ...queued.push });
+    }
+    return Promise.resolve(claimed);
+  }
+
+  renewPushClaims(node: string, ids: readonly number[], claimUntil: number): Promise<number[]> {
+    return Promise.resolve(
+      ids.filter((id) => {
+        const queued = this.queue.get(id);
+        if (queued?.node !== node) return false;
+        queued.until = claimUntil;
+        return true;
+      }),
+    );
+  }
+
+  releasePushClaims(node: string): Promise<void> {
+    for (const queued of this.queue.values()) {
+      if (queued.node !== node) continue;
+      queued.node = '';
+      queued.until = 0;
+    }
+    return Promise.resolve();
   }
 
   retryPush(id: number, attempts: number, due: number): Promise<void> {
-    const push = this.queue.get(id);
-    if (push !== undefined) this.queue.set(id, { ...push, attempts, due });
+    const queued = this.queue.get(id);
+    if (queued !== undefined) queued.push = { ...queued.push, attempts, due };
     return Promise.resolve();
   }
 

@@ -4,14 +4,15 @@
  * id was drawn before a compaction but committed after it is neither deleted
  * nor hidden; `lead` waits for a commit fenced with the old token that is
  * under way, so none can land after it; ids are unique regardless of case
- * between processes too; and the pool opens at most PARLEY_DATABASE_POOL
- * connections.
+ * between processes too; the pool gets over its connections being cut and
+ * opens at most PARLEY_DATABASE_POOL of them.
  */
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freshSchema, postgresUrl, type TestSchema } from '../../../test/services.ts';
 import { PostgresStorage } from '../postgres.ts';
 import { FencedError } from '../storage.ts';
+import { waitFor } from '../../../test/helpers.ts';
 
 const url = postgresUrl();
 
@@ -24,9 +25,10 @@ describe.runIf(url !== null)('the PostgreSQL docs store in a cluster', () => {
     schema = undefined;
   });
 
-  async function open(options: { max?: number; name?: string } = {}): Promise<{ storage: PostgresStorage; client: pg.Client }> {
+  async function open(options: { max?: number; name?: string; onError?: (error: Error) => void } = {}): Promise<{ storage: PostgresStorage; client: pg.Client }> {
     schema = await freshSchema(url ?? '');
-    const storage = await PostgresStorage.open({ url: url ?? '', max: options.max ?? 4, schema: schema.schema, ...(options.name === undefined ? {} : { name: options.name }) });
+    const { max = 4, ...rest } = options;
+    const storage = await PostgresStorage.open({ url: url ?? '', max, schema: schema.schema, ...rest });
     const client = new pg.Client({ connectionString: schema.url });
     await client.connect();
     closing.push(storage, { close: () => client.end() });
@@ -78,6 +80,18 @@ describe.runIf(url !== null)('the PostgreSQL docs store in a cluster', () => {
     const created = await Promise.all([storage.createUser({ ...user, id: 'alice' }), other.createUser({ ...user, id: 'ALICE' })]);
     expect(created.filter(Boolean)).toHaveLength(1);
     expect((await other.findUser('Alice'))?.id).toBe(created[0] === true ? 'alice' : 'ALICE');
+  });
+
+  it('opens new connections after its idle ones were cut (a database restart), and says so', async () => {
+    const name = `parley-cut-test-${process.pid}-${Date.now()}`;
+    const lost: Error[] = [];
+    const { storage, client } = await open({ name, onError: (error) => lost.push(error) });
+    await storage.commit([{ kind: 'update', doc: 'd', data: new Uint8Array([1]) }]);
+    const cut = await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [name]);
+    expect(cut.rowCount).toBeGreaterThan(0);
+    await waitFor(() => lost.length === cut.rowCount, 'the pool to drop the cut connections');
+    await storage.commit([{ kind: 'update', doc: 'd', data: new Uint8Array([2]) }]);
+    expect((await storage.loadDoc('d')).updates.map((u) => [...u.data])).toEqual([[1], [2]]);
   });
 
   it('opens at most its pool size of connections however many requests wait', async () => {

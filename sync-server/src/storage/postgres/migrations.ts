@@ -180,11 +180,19 @@ CREATE TABLE doc_leaders (
 );
 `;
 
-/** Every migration, oldest first; a new one is appended with the next version, never edited once shipped. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, sql: V1 }];
+/**
+ * The push queue shared by the processes of a cluster: each row names the
+ * process sending it and until when (stores/push.ts); '' and 0 are free.
+ */
+const V2 = `
+ALTER TABLE push_queue ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '', ADD COLUMN claim_until BIGINT NOT NULL DEFAULT 0;
+`;
 
-/** The newest schema version this code knows. */
-export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
+/** Every migration, oldest first; a new one is appended with the next version, never edited once shipped. */
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, sql: V1 },
+  { version: 2, sql: V2 },
+];
 
 /**
  * Runs the migrations the database (the schema first on its search_path)

@@ -1,4 +1,10 @@
-/** Push subscriptions and the push queue in SQLite: `push_subscriptions` (one per user and device) and `push_queue`. */
+/**
+ * Push subscriptions and the push queue in SQLite: `push_subscriptions` (one
+ * per user and device) and `push_queue`, whose rows carry the claim of the
+ * process sending them (`claimed_by`, '' when free, and `claim_until`). One
+ * writer thread makes each claim one transaction, so two claims never take
+ * the same row.
+ */
 import type Database from 'better-sqlite3';
 import type { PushStore, PushSubscriptionRecord, QueuedPush } from '../stores/push.ts';
 import type { Sync } from './sync.ts';
@@ -15,6 +21,20 @@ interface SubscriptionRow {
 
 const toSubscription = (row: SubscriptionRow): PushSubscriptionRecord => ({ ...row, previews: row.previews !== 0 });
 
+type QueueRow = QueuedPush & { claimed_by: string; claim_until: number };
+
+const toPush = ({ id, user, device, payload, urgency, topic, created, attempts, due }: QueueRow): QueuedPush => ({
+  id,
+  user,
+  device,
+  payload,
+  urgency: urgency === 'high' ? 'high' : 'normal',
+  topic,
+  created,
+  attempts,
+  due,
+});
+
 export class SqlitePush implements Sync<PushStore> {
   private readonly stmt;
 
@@ -28,10 +48,16 @@ export class SqlitePush implements Sync<PushStore> {
       unsubscribe: db.prepare<[string, string]>('DELETE FROM push_subscriptions WHERE user = ? AND device = ?'),
       unsubscribeAt: db.prepare<[string, string, string]>('DELETE FROM push_subscriptions WHERE user = ? AND device = ? AND endpoint = ?'),
       subscriptionsOf: db.prepare<[string], SubscriptionRow>('SELECT * FROM push_subscriptions WHERE user = ?'),
-      enqueue: db.prepare<[string, string, string, string, string, number, number, number]>(
-        'INSERT INTO push_queue (user, device, payload, urgency, topic, created, attempts, due) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      enqueue: db.prepare<[string, string, string, string, string, number, number, number, string, number]>(
+        'INSERT INTO push_queue (user, device, payload, urgency, topic, created, attempts, due, claimed_by, claim_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      queued: db.prepare<[], QueuedPush>('SELECT * FROM push_queue ORDER BY id'),
+      queued: db.prepare<[], QueueRow>('SELECT * FROM push_queue ORDER BY id'),
+      claim: db.prepare<[{ node: string; until: number; all: number; now: number; limit: number }], QueueRow>(
+        'UPDATE push_queue SET claimed_by = @node, claim_until = @until WHERE id IN ' +
+          '(SELECT id FROM push_queue WHERE @all OR (due <= @now AND claim_until <= @now) ORDER BY id LIMIT @limit) RETURNING *',
+      ),
+      renew: db.prepare<[number, number, string], { id: number }>('UPDATE push_queue SET claim_until = ? WHERE id = ? AND claimed_by = ? RETURNING id'),
+      release: db.prepare<[string]>("UPDATE push_queue SET claimed_by = '', claim_until = 0 WHERE claimed_by = ?"),
       retry: db.prepare<[number, number, number]>('UPDATE push_queue SET attempts = ?, due = ? WHERE id = ?'),
       drop: db.prepare<[number]>('DELETE FROM push_queue WHERE id = ?'),
     };
@@ -53,14 +79,29 @@ export class SqlitePush implements Sync<PushStore> {
     return this.stmt.subscriptionsOf.all(user).map(toSubscription);
   }
 
-  enqueuePushes(pushes: readonly Omit<QueuedPush, 'id'>[]): number[] {
+  enqueuePushes(pushes: readonly Omit<QueuedPush, 'id'>[], node: string, claimUntil: number): number[] {
     return this.db.transaction(() =>
-      pushes.map((p) => Number(this.stmt.enqueue.run(p.user, p.device, p.payload, p.urgency, p.topic, p.created, p.attempts, p.due).lastInsertRowid)),
+      pushes.map((p) => Number(this.stmt.enqueue.run(p.user, p.device, p.payload, p.urgency, p.topic, p.created, p.attempts, p.due, node, claimUntil).lastInsertRowid)),
     )();
   }
 
   queuedPushes(): QueuedPush[] {
-    return this.stmt.queued.all().map((p) => ({ ...p, urgency: p.urgency === 'high' ? 'high' : 'normal' }));
+    return this.stmt.queued.all().map(toPush);
+  }
+
+  claimPushes(node: string, now: number, claimUntil: number, limit: number, all = false): QueuedPush[] {
+    return this.stmt.claim
+      .all({ node, until: claimUntil, all: all ? 1 : 0, now, limit })
+      .map(toPush)
+      .sort((x, y) => x.id - y.id);
+  }
+
+  renewPushClaims(node: string, ids: readonly number[], claimUntil: number): number[] {
+    return this.db.transaction(() => ids.filter((id) => this.stmt.renew.get(claimUntil, id, node) !== undefined))();
+  }
+
+  releasePushClaims(node: string): void {
+    this.stmt.release.run(node);
   }
 
   retryPush(id: number, attempts: number, due: number): void {
