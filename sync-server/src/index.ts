@@ -102,10 +102,13 @@ export async function startParley(config: Config, options: { storage?: Storage; 
   const tokens = new Tokens(config.jwtSecret, config.appSecret, config.accessTokenTtl, sessions);
   const accounts = new Accounts(storage, tokens, sessions);
   const disk = await DiskWatch.start(config.dataDir, config.minFreeDiskBytes, log);
+  // On SQLite the data dir's disk holds every message: its reserve gates them, and a full-disk fault ends only
+  // once room is back there. On PostgreSQL it holds media only; the database's own disk is the database's.
+  const localDatabase = config.databaseUrl === null;
   // Shared once the cluster's bus is up, before any socket can write.
   const sharedWriteRate = config.redisUrl === null || config.databaseUrl === null ? undefined : new SharedWriteRate(config.messageRate, config.messageBurst);
   const hub = new SyncHub(storage, config.unloadAfterMs, log, {
-    storageFull: () => disk.full(),
+    storageFull: () => localDatabase && disk.full(),
     recallWindowMs: config.recallWindowMs,
     tsWindow: { maxSkewMs: config.maxClockSkewMs, maxAgeMs: config.maxMessageAgeMs },
     maxSocketsPerUser: config.maxSocketsPerUser,
@@ -115,7 +118,11 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     writeRate: { rate: config.messageRate, burst: config.messageBurst, ...(sharedWriteRate === undefined ? {} : { buckets: sharedWriteRate }) },
     maxFrameBytes: config.maxFrameBytes,
     commitWindowUs: config.commitWindowUs,
-    health: new StorageHealth(storage, { retryMs: config.storageRetryMs, resumeFreeBytes: config.storageResumeFreeBytes, freeBytes: () => disk.freeBytes() }, log),
+    health: new StorageHealth(
+      storage,
+      { retryMs: config.storageRetryMs, resumeFreeBytes: config.storageResumeFreeBytes, ...(localDatabase ? { freeBytes: () => disk.freeBytes() } : {}) },
+      log,
+    ),
   });
   // Before anything can open a document: every document loads under the cluster's placement.
   const cluster: ClusterNode | null =

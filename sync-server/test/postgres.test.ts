@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { conversationPath } from '@parley/protocol';
 import { loadConfig } from '../src/index.ts';
 import { DATABASE_FILE } from '../src/storage/data-dir.ts';
-import { acks, api, cleanup, message, openDoc, send, signUp, startServer, synced, tempDir, thisSegment, waitFor } from './helpers.ts';
+import { acks, api, cleanup, message, openDoc, rejects, send, signUp, startServer, synced, tempDir, thisSegment, waitFor } from './helpers.ts';
 import { freshSchema, postgresUrl, type TestSchema } from './services.ts';
 
 const url = postgresUrl();
@@ -68,5 +68,19 @@ describe.runIf(url !== null)('the server on PostgreSQL', () => {
     expect(b.doc.getMap<number>('seq').get(sent.id)).toBe(1);
     // Case-insensitive ids hold on PostgreSQL too.
     expect((await api(second.url, 'POST', '/auth/signup', { user: 'ALICE', password: 'correct horse', device: 'x' })).status).toBe(409);
+  });
+
+  it("acks messages while the data dir's disk is below its reserve: it holds media only, the messages go to PostgreSQL", async () => {
+    schema = await freshSchema(url ?? '');
+    // A reserve no disk has: on SQLite every new message would be refused storage-full.
+    const server = await startServer({ env: { PARLEY_DATABASE_URL: schema.url, PARLEY_MIN_FREE_DISK_BYTES: String(Number.MAX_SAFE_INTEGER) } });
+    const alice = await signUp(server.url, 'alice');
+    await signUp(server.url, 'bob');
+    const a = openDoc(server, conversationPath('alice', 'bob', thisSegment()), alice.accessToken);
+    await synced(a);
+    const sent = message('alice', 'bob', 'not held back by the local disk');
+    send(a, sent);
+    await waitFor(() => acks(a).includes(sent.id), 'the ack');
+    expect(rejects(a)).toEqual([]);
   });
 });

@@ -42,9 +42,15 @@ export function requireServices(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.PARLEY_REQUIRE_SERVICES === '1';
 }
 
-/** Vitest's globalSetup: probes each service once and provides its URL (or null) to every test file. */
-export async function setup(project: TestProject): Promise<void> {
-  const env = process.env;
+export interface Services {
+  postgresUrl: string | null;
+  redisUrl: string | null;
+  /** One line per service not reachable: that its suites did not run, and how to start it. */
+  missing: string[];
+}
+
+/** Probes each service `env` names (or its default); rejects when one is missing and `env` requires them all. */
+export async function checkServices(env: NodeJS.ProcessEnv): Promise<Services> {
   const database = nonEmpty(env.PARLEY_TEST_DATABASE_URL) ?? DEFAULT_TEST_DATABASE_URL;
   const redis = nonEmpty(env.PARLEY_TEST_REDIS_URL) ?? DEFAULT_TEST_REDIS_URL;
   const [pgError, redisError] = await Promise.all([probePostgres(database), probeRedis(redis)]);
@@ -52,19 +58,25 @@ export async function setup(project: TestProject): Promise<void> {
   if (pgError !== null) {
     missing.push(
       `PostgreSQL is not reachable at ${database} (${pgError}): the PostgreSQL suites did not run. ` +
-        'Start it with `apt-get install postgresql && service postgresql start` (or .ci/run), or point PARLEY_TEST_DATABASE_URL at one.',
+        'Start it with `apt-get install postgresql && service postgresql start` (or `.ci/services`), or point PARLEY_TEST_DATABASE_URL at one.',
     );
   }
   if (redisError !== null) {
     missing.push(
       `Redis is not reachable at ${redis} (${redisError}): the Redis suites did not run. ` +
-        'Start it with `apt-get install redis-server && service redis-server start` (or .ci/run), or point PARLEY_TEST_REDIS_URL at one.',
+        'Start it with `apt-get install redis-server && service redis-server start` (or `.ci/services`), or point PARLEY_TEST_REDIS_URL at one.',
     );
   }
   if (missing.length > 0 && requireServices(env)) throw new Error(`PARLEY_REQUIRE_SERVICES=1: ${missing.join(' ')}`);
-  for (const line of missing) console.warn(line);
-  project.provide('postgresUrl', pgError === null ? database : null);
-  project.provide('redisUrl', redisError === null ? redis : null);
+  return { postgresUrl: pgError === null ? database : null, redisUrl: redisError === null ? redis : null, missing };
+}
+
+/** Vitest's globalSetup: probes each service once, prints a line for each one missing, and provides its URL (or null) to every test file. */
+export async function setup(project: TestProject): Promise<void> {
+  const services = await checkServices(process.env);
+  for (const line of services.missing) console.warn(line);
+  project.provide('postgresUrl', services.postgresUrl);
+  project.provide('redisUrl', services.redisUrl);
 }
 
 const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value === '' ? undefined : value);

@@ -3,7 +3,9 @@
  * document, held on one connection of this process that does nothing else.
  * PostgreSQL lets go of every lock of a connection that ends, so a process
  * that dies (SIGKILL included: its socket closes) loses its leases at once,
- * and another process takes them on its next sweep.
+ * and another process takes them on its next sweep. Advisory locks are
+ * database-wide: a lock's key is the document's path in this schema (an
+ * install per schema, or a test per schema, leads its own documents).
  *
  * Taking a lease also raises the document's fencing token (`doc_leaders`):
  * every commit of a leader carries its token and fails whole when the
@@ -58,7 +60,7 @@ export class DocLeases {
     return this.serial(async () => {
       const current = this.held.get(path);
       if (current !== undefined) return current;
-      const locked = await this.client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [path]);
+      const locked = await this.client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtextextended(current_schema() || ':' || $1, 0)) AS ok", [path]);
       if (locked.rows[0]?.ok !== true) return null;
       const lease = { token: await this.raiseToken(path) };
       this.held.set(path, lease);
@@ -78,7 +80,7 @@ export class DocLeases {
       const free = paths.filter((p) => !this.held.has(p));
       if (free.length === 0) return { taken, leaders };
       const result = await this.client.query<{ path: string; locked: boolean }>(
-        'SELECT p AS path, pg_try_advisory_lock(hashtextextended(p, 0)) AS locked FROM unnest($1::text[]) WITH ORDINALITY AS t(p, n) ORDER BY n',
+        "SELECT p AS path, pg_try_advisory_lock(hashtextextended(current_schema() || ':' || p, 0)) AS locked FROM unnest($1::text[]) WITH ORDINALITY AS t(p, n) ORDER BY n",
         [free],
       );
       for (const { path, locked } of result.rows) {
@@ -109,7 +111,7 @@ export class DocLeases {
   release(path: string): Promise<void> {
     if (!this.held.delete(path)) return Promise.resolve();
     return this.serial(async () => {
-      await this.client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [path]);
+      await this.client.query("SELECT pg_advisory_unlock(hashtextextended(current_schema() || ':' || $1, 0))", [path]);
     }).catch((err: unknown) => this.log.warn({ err, doc: path }, 'cluster: a lease was not let go (it goes with the connection)'));
   }
 

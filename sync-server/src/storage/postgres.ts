@@ -16,8 +16,6 @@ import { PgPush } from './postgres/push.ts';
 import { PgSocial } from './postgres/social.ts';
 import { ComposedStorage, type Storage } from './storage.ts';
 
-export type { PoolOptions } from './postgres/db.ts';
-
 export class PostgresStorage extends ComposedStorage implements Storage {
   private closing: Promise<void> | null = null;
 

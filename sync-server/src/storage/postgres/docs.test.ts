@@ -2,12 +2,16 @@
  * What the docs store owes several processes sharing one PostgreSQL (beyond
  * the contract every backend passes, contract/docs.test.ts): a log row whose
  * id was drawn before a compaction but committed after it is neither deleted
- * nor hidden, and the pool opens at most PARLEY_DATABASE_POOL connections.
+ * nor hidden; `lead` waits for a commit fenced with the old token that is
+ * under way, so none can land after it; ids are unique regardless of case
+ * between processes too; the pool gets over its connections being cut and
+ * opens at most PARLEY_DATABASE_POOL of them.
  */
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freshSchema, postgresUrl, type TestSchema } from '../../../test/services.ts';
 import { PostgresStorage } from '../postgres.ts';
+import { FencedError } from '../storage.ts';
 
 const url = postgresUrl();
 
@@ -20,9 +24,10 @@ describe.runIf(url !== null)('the PostgreSQL docs store in a cluster', () => {
     schema = undefined;
   });
 
-  async function open(options: { max?: number; name?: string } = {}): Promise<{ storage: PostgresStorage; client: pg.Client }> {
+  async function open(options: { max?: number; name?: string; onError?: (error: Error) => void } = {}): Promise<{ storage: PostgresStorage; client: pg.Client }> {
     schema = await freshSchema(url ?? '');
-    const storage = await PostgresStorage.open({ url: url ?? '', max: options.max ?? 4, schema: schema.schema, ...(options.name === undefined ? {} : { name: options.name }) });
+    const { max = 4, ...rest } = options;
+    const storage = await PostgresStorage.open({ url: url ?? '', max, schema: schema.schema, ...rest });
     const client = new pg.Client({ connectionString: schema.url });
     await client.connect();
     closing.push(storage, { close: () => client.end() });
@@ -44,6 +49,53 @@ describe.runIf(url !== null)('the PostgreSQL docs store in a cluster', () => {
     expect(doc.updates.map((u) => ({ id: u.id, data: [...u.data] }))).toEqual([{ id: lateId, data: [1] }]);
     expect(doc.lastId).toBe(id);
     expect(await storage.logLength('d')).toBe(1);
+  });
+
+  it('takes the lead only after a commit fenced with the old token has finished', async () => {
+    const name = `parley-lead-test-${process.pid}-${Date.now()}`;
+    const { storage, client } = await open({ name });
+    const old = await storage.lead('d', 'node-1');
+    // The old leader's commit, under way: it holds the document's row FOR SHARE, as PgDocs.commit does.
+    await client.query('BEGIN');
+    await client.query('SELECT token FROM doc_leaders WHERE doc = $1 FOR SHARE', ['d']);
+    let led: number | null = null;
+    const taking = storage.lead('d', 'node-2').then((token) => (led = token));
+    const waiting = async (): Promise<boolean> =>
+      (await client.query("SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'", [name])).rowCount === 1;
+    const deadline = Date.now() + 5000;
+    while (!(await waiting())) if (Date.now() > deadline) throw new Error('lead never waited for the lock');
+    expect(led).toBeNull();
+    await client.query("INSERT INTO updates (doc, data) VALUES ('d', '\\x01')");
+    await client.query('COMMIT');
+    expect(await taking).toBeGreaterThan(old);
+    await expect(storage.commit([{ kind: 'fence', doc: 'd', token: old }])).rejects.toBeInstanceOf(FencedError);
+  });
+
+  it('signs up one of two ids that differ only in case, sent by two processes at once', async () => {
+    const { storage } = await open();
+    const other = await PostgresStorage.open({ url: url ?? '', max: 2, schema: schema?.schema ?? '' });
+    closing.push(other);
+    const user = { passwordHash: 'h', nickname: 'A', avatar: null, role: 'user' as const, created: 1 };
+    const created = await Promise.all([storage.createUser({ ...user, id: 'alice' }), other.createUser({ ...user, id: 'ALICE' })]);
+    expect(created.filter(Boolean)).toHaveLength(1);
+    expect((await other.findUser('Alice'))?.id).toBe(created[0] === true ? 'alice' : 'ALICE');
+  });
+
+  it('opens new connections after its idle ones were cut (a database restart), and says so', async () => {
+    const name = `parley-cut-test-${process.pid}-${Date.now()}`;
+    const lost: Error[] = [];
+    const { storage, client } = await open({ name, onError: (error) => lost.push(error) });
+    await storage.commit([{ kind: 'update', doc: 'd', data: new Uint8Array([1]) }]);
+    const cut = await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [name]);
+    expect(cut.rowCount).toBeGreaterThan(0);
+    // Each cut connection's error reaches the pool as a message from the server: wait for them all.
+    const deadline = Date.now() + 5000;
+    while (lost.length < (cut.rowCount ?? 0)) {
+      if (Date.now() > deadline) throw new Error('the pool never reported the cut connections');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await storage.commit([{ kind: 'update', doc: 'd', data: new Uint8Array([2]) }]);
+    expect((await storage.loadDoc('d')).updates.map((u) => [...u.data])).toEqual([[1], [2]]);
   });
 
   it('opens at most its pool size of connections however many requests wait', async () => {

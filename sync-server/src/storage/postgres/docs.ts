@@ -152,7 +152,7 @@ async function appendLog(client: pg.PoolClient, updates: readonly UpdateWrite[])
   // In one order (sorted) in every transaction, so two commits never wait on each other in a circle. Seed 1:
   // not the keys of the leases (cluster/leases.ts, seed 0), which the leader's own process holds.
   const docs = [...new Set(updates.map((u) => u.doc))].sort();
-  await client.query('SELECT pg_advisory_xact_lock(hashtextextended(d, 1)) FROM unnest($1::text[]) WITH ORDINALITY AS t(d, n) ORDER BY n', [docs]);
+  await client.query("SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || d, 1)) FROM unnest($1::text[]) WITH ORDINALITY AS t(d, n) ORDER BY n", [docs]);
   const { rows } = await client.query<{ id: number }>(
     'INSERT INTO updates (doc, data) SELECT * FROM unnest($1::text[], $2::bytea[]) RETURNING id',
     [updates.map((u) => u.doc), updates.map((u) => u.data)],

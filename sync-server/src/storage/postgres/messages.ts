@@ -2,9 +2,8 @@
  * The message index in PostgreSQL: `msg_index`, `conversations` (each one's
  * last sequence) and `segments` (per conversation and month, the count and
  * sequence range of its messages), as in SQLite (sqlite/messages.ts). A
- * commit writes its share in at most three statements, however many
- * messages it holds: one multi-row INSERT of the index rows, one upsert of
- * the segments' counts, one of the last sequences.
+ * commit writes its share in one statement, however many messages it holds
+ * (`RECORD`).
  */
 import type pg from 'pg';
 import type { Write } from '../stores/docs.ts';
@@ -21,6 +20,25 @@ interface SegmentCount {
   first: number;
   last: number;
 }
+
+/**
+ * A commit's whole share in one statement: the index rows, the segments'
+ * counts and the last sequences touch three tables and read none of each
+ * other's rows, so they can be one statement's three parts (one round trip).
+ */
+const RECORD = `
+WITH indexed AS (
+  INSERT INTO msg_index (conversation, seq, id, sender, ts, segment)
+  SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[])
+), counted AS (
+  INSERT INTO segments (conversation, segment, count, first_seq, last_seq)
+  SELECT * FROM unnest($7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::bigint[])
+  ON CONFLICT (conversation, segment) DO UPDATE SET count = segments.count + excluded.count,
+    first_seq = LEAST(segments.first_seq, excluded.first_seq), last_seq = GREATEST(segments.last_seq, excluded.last_seq)
+)
+INSERT INTO conversations (id, a, b, last_seq)
+SELECT * FROM unnest($12::text[], $13::text[], $14::text[], $15::bigint[])
+ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq`;
 
 export class PgMessages implements MessageIndex, PgCommitPart {
   constructor(private readonly pool: pg.Pool) {}
@@ -44,28 +62,27 @@ export class PgMessages implements MessageIndex, PgCommitPart {
         }
       }
     }
-    if (messages.length > 0) {
-      await client.query(
-        'INSERT INTO msg_index (conversation, seq, id, sender, ts, segment) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[])',
-        [messages.map((m) => m.conversation), messages.map((m) => m.seq), messages.map((m) => m.id), messages.map((m) => m.from), messages.map((m) => m.ts), messages.map((m) => m.segment)],
-      );
-      const segs = [...segments.values()];
-      await client.query(
-        'INSERT INTO segments (conversation, segment, count, first_seq, last_seq) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[]) ' +
-          'ON CONFLICT (conversation, segment) DO UPDATE SET count = segments.count + excluded.count, ' +
-          'first_seq = LEAST(segments.first_seq, excluded.first_seq), last_seq = GREATEST(segments.last_seq, excluded.last_seq)',
-        [segs.map((s) => s.conversation), segs.map((s) => s.segment), segs.map((s) => s.count), segs.map((s) => s.first), segs.map((s) => s.last)],
-      );
-    }
-    if (lastSeq.size > 0) {
-      const conversations = [...lastSeq.keys()];
-      const members = conversations.map(membersOf);
-      await client.query(
-        'INSERT INTO conversations (id, a, b, last_seq) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) ' +
-          'ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq',
-        [conversations, members.map(([a]) => a), members.map(([, b]) => b), [...lastSeq.values()]],
-      );
-    }
+    if (messages.length === 0 && lastSeq.size === 0) return;
+    const segs = [...segments.values()];
+    const conversations = [...lastSeq.keys()];
+    const members = conversations.map(membersOf);
+    await client.query(RECORD, [
+      messages.map((m) => m.conversation),
+      messages.map((m) => m.seq),
+      messages.map((m) => m.id),
+      messages.map((m) => m.from),
+      messages.map((m) => m.ts),
+      messages.map((m) => m.segment),
+      segs.map((g) => g.conversation),
+      segs.map((g) => g.segment),
+      segs.map((g) => g.count),
+      segs.map((g) => g.first),
+      segs.map((g) => g.last),
+      conversations,
+      members.map(([a]) => a),
+      members.map(([, b]) => b),
+      [...lastSeq.values()],
+    ]);
   }
 
   async lastSeq(conversation: string): Promise<number> {

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freshSchema, postgresUrl, type TestSchema } from '../../../test/services.ts';
 import { openPool } from './db.ts';
-import { MIGRATIONS, migrate, SCHEMA_VERSION, type Migration } from './migrations.ts';
+import { MIGRATIONS, migrate, type Migration } from './migrations.ts';
 
 const url = postgresUrl();
 
@@ -29,10 +29,10 @@ describe.runIf(url !== null)('the PostgreSQL migrations', () => {
     const [a, b] = await schemaPools(2);
     if (a === undefined || b === undefined) throw new Error('two pools');
     const ran = await Promise.all([migrate(a), migrate(b)]);
-    expect(ran.map((r) => r.length).sort()).toEqual([0, MIGRATIONS.length]);
+    // Each version ran once, by one of them (one may have run some, the other the rest).
+    expect(ran.flat().sort((x, y) => x - y)).toEqual(MIGRATIONS.map((m) => m.version));
     expect(await migrate(a)).toEqual([]);
     expect(await versions(a)).toEqual(MIGRATIONS.map((m) => m.version));
-    expect(SCHEMA_VERSION).toBe(MIGRATIONS.at(-1)?.version);
   });
 
   it('brings a database at version 1 up to the later versions', async () => {

@@ -194,9 +194,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, sql: V2 },
 ];
 
-/** The newest schema version this code knows. */
-export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
-
 /**
  * Runs the migrations the database (the schema first on its search_path)
  * lacks, each in its own transaction; resolves with the versions run here
