@@ -31,6 +31,8 @@ export interface Bus {
   publish(channel: string, message: Buffer | string): void;
   /** Hears `channel` (this process's own messages too) until the returned function is called. */
   subscribe(channel: string, handler: BusHandler): () => void;
+  /** Settles once Redis has confirmed the subscription to `channel`: from then on nothing published on it is missed. */
+  subscribed(channel: string): Promise<void>;
   /** Called after Redis came back from an outage: messages may have been lost meanwhile. */
   onResync(listener: () => void): void;
   close(): Promise<void>;
@@ -41,6 +43,8 @@ export class RedisBus implements Bus {
   readonly redis: Redis;
   private readonly sub: Redis;
   private readonly handlers = new Map<string, Set<BusHandler>>();
+  /** Each channel's SUBSCRIBE, confirmed or not. */
+  private readonly confirmed = new Map<string, Promise<void>>();
   private readonly resyncListeners: (() => void)[] = [];
   /** The subscriber lost its connection since it was last ready. */
   private lost = false;
@@ -91,15 +95,26 @@ export class RedisBus implements Bus {
     if (set === undefined) {
       set = new Set();
       this.handlers.set(name, set);
-      this.sub.subscribe(name).catch((err: unknown) => this.log.warn({ err, channel }, 'cluster: subscribe failed'));
+      this.confirmed.set(
+        name,
+        this.sub.subscribe(name).then(
+          () => undefined,
+          (err: unknown) => this.log.warn({ err, channel }, 'cluster: subscribe failed'),
+        ),
+      );
     }
     set.add(handler);
     return () => {
       const current = this.handlers.get(name);
       if (current === undefined || !current.delete(handler) || current.size > 0) return;
       this.handlers.delete(name);
+      this.confirmed.delete(name);
       this.sub.unsubscribe(name).catch(() => undefined);
     };
+  }
+
+  subscribed(channel: string): Promise<void> {
+    return this.confirmed.get(this.prefix + channel) ?? Promise.resolve();
   }
 
   onResync(listener: () => void): void {

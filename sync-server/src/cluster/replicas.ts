@@ -124,8 +124,9 @@ export class Replicas implements Placement, UpdateSink {
       else this.onDocMessage(entry, message);
     });
     this.entries.set(replication, entry);
-    if (parsed.kind === 'inbox') return replication;
     try {
+      await this.bus.subscribed(channelOf(path));
+      if (parsed.kind === 'inbox') return replication;
       const lease = await this.leases.tryLead(path);
       if (lease !== null) {
         replication.role = 'leader';
