@@ -27,7 +27,7 @@ import {
 } from '@parley/protocol';
 import type { Log } from '../log.ts';
 import { StorageFaultError } from '../storage/health.ts';
-import type { Write } from '../storage/storage.ts';
+import { FencedError, type Write } from '../storage/storage.ts';
 import type { Relations } from '../social/relations.ts';
 import type { SettingsStore } from '../social/settings.ts';
 import type { AcceptChecks } from './accept-checks.ts';
@@ -193,6 +193,12 @@ export class AcceptPath implements UpdateSink {
         }
       },
       (error: unknown) => {
+        if (error instanceof FencedError) {
+          // Another process leads the document now: nothing was stored, and the writer is not refused. Its socket here
+          // closes with doc-moved (a follower's, when its sweep sees the new leader), and its client sends it again.
+          this.log.info({ doc: live.path, user, msgIds }, 'update not stored: another process leads the document now');
+          return;
+        }
         // The document was dropped already (LiveDoc), with its connections: this refusal is the last frame this one sends.
         const code = refusalCodeOf(error);
         this.log.info({ doc: live.path, user, code, msgIds }, 'update refused: its commit failed');

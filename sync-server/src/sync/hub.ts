@@ -31,7 +31,7 @@ import {
 } from '@parley/protocol';
 import type { Log } from '../log.ts';
 import { GroupCommit } from '../storage/group-commit.ts';
-import { StorageHealth, type StorageFaultCode } from '../storage/health.ts';
+import { StorageHealth } from '../storage/health.ts';
 import type { Storage } from '../storage/storage.ts';
 import { Relations } from '../social/relations.ts';
 import { SettingsStore } from '../social/settings.ts';
@@ -43,7 +43,7 @@ import { Connection, type Outlet, type UpdateSink } from './connection.ts';
 import { HubEvents, type HubObserver, type MessageWrites } from './events.ts';
 import { History } from './history.ts';
 import { InboxProjection } from './inbox-projection.ts';
-import type { LiveDoc } from './live-doc.ts';
+import type { DropCode, LiveDoc } from './live-doc.ts';
 import { LoadedConversations } from './loaded.ts';
 import { Presence } from './presence.ts';
 import { Recalls } from './recall.ts';
@@ -277,7 +277,7 @@ export class SyncHub {
    * failed messages were written in the same batch or behind it (so they
    * failed and report it), or were still unrecorded.
    */
-  private failed(live: LiveDoc, code: StorageFaultCode | 'internal'): void {
+  private failed(live: LiveDoc, code: DropCode): void {
     if (code === 'internal') {
       this.registry.reset(live, code);
       return;

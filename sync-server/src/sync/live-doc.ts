@@ -19,7 +19,7 @@ import { claimOf, integrateDecoded, SERVER_CLAIM, SERVER_ROOTS, type DecodedUpda
 import type { Log } from '../log.ts';
 import type { GroupCommit } from '../storage/group-commit.ts';
 import { StorageFaultError, type StorageFaultCode } from '../storage/health.ts';
-import type { StoredDoc, Write } from '../storage/storage.ts';
+import { FencedError, type StoredDoc, type Write } from '../storage/storage.ts';
 import { Presence, type PresencePeer } from './awareness.ts';
 import { awarenessMessage, syncUpdateMessage } from './frames.ts';
 import { mergeParts, type Part } from './merge.ts';
@@ -34,6 +34,13 @@ export interface Peer extends PresencePeer {
   drop(code: ErrorCode): void;
 }
 
+/**
+ * Why a document holding what storage does not is dropped: its commit failed
+ * (a storage fault), an update threw half-way (`internal`), or, in a
+ * cluster, its commit was fenced: another process leads it now (`doc-moved`).
+ */
+export type DropCode = StorageFaultCode | 'internal' | 'doc-moved';
+
 /** What a document tells its owner (sync/registry.ts). */
 export interface LiveDocEvents {
   /** A write of it is durable. */
@@ -43,7 +50,7 @@ export interface LiveDocEvents {
    * `storage-unavailable`; an update threw half-way through: `internal`):
    * drop it from memory now, before anything more is served from it.
    */
-  failed(live: LiveDoc, code: StorageFaultCode | 'internal'): void;
+  failed(live: LiveDoc, code: DropCode): void;
 }
 
 /** A client's update that Yjs could not apply whole: the document was dropped (it may hold part of it), and the update is refused `internal`. */
@@ -324,7 +331,7 @@ export class LiveDoc {
         this.pending--;
         // The storage logs the fault once; every document that had a write in the failed batch, or behind it, is dropped.
         lost(error);
-        this.events.failed(this, error instanceof StorageFaultError ? error.code : 'storage-unavailable');
+        this.events.failed(this, error instanceof StorageFaultError ? error.code : error instanceof FencedError ? 'doc-moved' : 'storage-unavailable');
         throw error;
       },
     );
