@@ -34,6 +34,8 @@ export interface DeviceHooks {
   /** The server accepted these of this device's messages. */
   onAccepted?: (device: Device, msgIds: readonly string[]) => void;
   onReject?: (device: Device, frame: Extract<ControlFrame, { type: 'reject' }>) => void;
+  /** The socket closed after it had synced, not by `close()` (the server dropped it, e.g. `doc-moved`, or died). */
+  onDropped?: (device: Device) => void;
 }
 
 export class Device {
@@ -46,6 +48,9 @@ export class Device {
   private syncWaiters: (() => void)[] = [];
   closeWaiters: (() => void)[] = [];
   connected = false;
+  /** The token of the last `connect`, to connect again with (a session outlives its socket). */
+  token = '';
+  private closing = false;
 
   constructor(
     readonly kind: ServerKind,
@@ -69,6 +74,8 @@ export class Device {
   /** Opens the socket; resolves once the document is synced (rejects on a refusal or a close first). */
   connect(wsBase: string, token: string): Promise<void> {
     this.synced = false;
+    this.closing = false;
+    this.token = token;
     const url = this.kind === 'hocuspocus' ? `${wsBase}/hp` : `${wsBase}/${this.docName}?token=${encodeURIComponent(token)}`;
     const ws = new WebSocket(url, { perMessageDeflate: false });
     ws.binaryType = 'nodebuffer';
@@ -95,6 +102,7 @@ export class Device {
         this.connected = false;
         if (this.ws === ws) this.ws = null;
         if (!this.synced) reject(new Error(`${this.docName}: closed before sync (${code})`));
+        else if (!this.closing) this.hooks.onDropped?.(this);
         for (const w of this.closeWaiters.splice(0)) w();
       });
     });
@@ -122,12 +130,14 @@ export class Device {
   close(): Promise<void> {
     const ws = this.ws;
     if (ws === null || ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+    this.closing = true;
     const closed = new Promise<void>((resolve) => this.closeWaiters.push(resolve));
     ws.close();
     return closed;
   }
 
   destroy(): void {
+    this.closing = true;
     this.ws?.terminate();
     this.doc.destroy();
   }
