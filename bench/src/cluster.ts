@@ -280,7 +280,7 @@ async function killLeader(servers: readonly RunningServer[], nodes: readonly str
     await loadgen.run({ type: 'failover', conversation: 0, server: index, pid: servers[index]!.pid, rate: sizes.rate, beforeMs: sizes.failoverBeforeMs, timeoutMs: sizes.failoverTimeoutMs })
   ).result;
   log(
-    `three: killed process ${index + 1} (leader of ${path}): writes acknowledged again after ${result.recoveredMs?.toFixed(0) ?? 'never'} ms; ${result.reconnected}/${result.dropped} sockets back`,
+    `three: killed process ${index + 1} (leader of ${path}): writes acknowledged again after ${result.recoveredMs?.toFixed(0) ?? 'never'} ms; ${result.reconnected}/${result.dropped} sockets back, ${result.rejected} writes refused`,
   );
   return result;
 }
@@ -335,7 +335,7 @@ function render(runs: readonly SetupRun[], sizes: Sizes, args: readonly string[]
     `| to a device on another process | – | – | ${cell('three', (r) => r.step.split?.cross.p50 ?? null, 1)} | ${cell('three', (r) => r.step.split?.cross.p99 ?? null, 1)} |`,
     `| send → the sender's ack | ${cell('one', (r) => r.step.ack.p50, 1)} | ${cell('one', (r) => r.step.ack.p99, 1)} | ${cell('three', (r) => r.step.ack.p50, 1)} | ${cell('three', (r) => r.step.ack.p99, 1)} |`,
     '',
-    `Failover, (b): under the same load, the process leading conversation 0 (doc_leaders) is SIGKILLed; a device of that conversation on a surviving process writes every 10 ms, and the time from the kill to the first acknowledgement of a write sent after it is: ${failovers.map((f) => (f.recoveredMs === null ? 'none within the timeout' : `${f.recoveredMs.toFixed(0)} ms`)).join(', ')} (median ${failovers.length === 0 ? '–' : median(failovers.map((f) => f.recoveredMs ?? Number.NaN)).toFixed(0)} ms) with the default 1,000 ms sweep; the dropped sockets (the dead process's, and the followers' closed \`doc-moved\`) connected again to a surviving process: ${failovers.map((f) => `${f.reconnected}/${f.dropped}`).join(', ')}.`,
+    `Failover, (b): under the same load, the process leading conversation 0 (doc_leaders) is SIGKILLed; a device of that conversation on a surviving process writes every 10 ms, and the time from the kill to the first acknowledgement of a write sent after it is: ${failovers.map((f) => (f.recoveredMs === null ? 'none within the timeout' : `${f.recoveredMs.toFixed(0)} ms`)).join(', ')} (median ${failovers.length === 0 ? '–' : median(failovers.map((f) => f.recoveredMs ?? Number.NaN)).toFixed(0)} ms) with the default 1,000 ms sweep; the dropped sockets (the dead process's, and the followers' closed \`doc-moved\`) connected again to a surviving process: ${failovers.map((f) => `${f.reconnected}/${f.dropped}`).join(', ')}; writes refused meanwhile: ${failovers.map((f) => f.rejected).join(', ')}.`,
     '<!-- /Cluster -->',
   ].join('\n');
 }

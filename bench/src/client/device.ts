@@ -51,6 +51,13 @@ export class Device {
   /** The token of the last `connect`, to connect again with (a session outlives its socket). */
   token = '';
   private closing = false;
+  /**
+   * Whether this socket has answered the server's sync step 1: until then an
+   * update is not sent on its own, since the step 2 answer carries it (sent
+   * before, it would reach the server ahead of the writes made offline,
+   * which the step 2 carries, and be refused as a clock gap).
+   */
+  private answered = false;
 
   constructor(
     readonly kind: ServerKind,
@@ -60,7 +67,7 @@ export class Device {
     private readonly hooks: DeviceHooks,
   ) {
     this.doc.on('update', (update: Uint8Array, origin: unknown) => {
-      if (origin === this) return; // came from the server
+      if (origin === this || !this.answered) return; // came from the server, or the step 2 answer will carry it
       this.sendSync(syncProtocol.messageYjsUpdate, update);
     });
     if (hooks.onKey !== undefined) {
@@ -74,6 +81,7 @@ export class Device {
   /** Opens the socket; resolves once the document is synced (rejects on a refusal or a close first). */
   connect(wsBase: string, token: string): Promise<void> {
     this.synced = false;
+    this.answered = false;
     this.closing = false;
     this.token = token;
     const url = this.kind === 'hocuspocus' ? `${wsBase}/hp` : `${wsBase}/${this.docName}?token=${encodeURIComponent(token)}`;
@@ -187,6 +195,7 @@ export class Device {
       const diff = Y.encodeStateAsUpdate(this.doc, payload);
       if (this.kind === 'hocuspocus') this.unacked.push(null); // SyncStatus answers the step 2 too
       this.sendSync(syncProtocol.messageYjsSyncStep2, diff);
+      this.answered = this.ws?.readyState === WebSocket.OPEN;
       return;
     }
     if (this.kind === 'yws' && this.unacked.length > 0 && Y.parseUpdateMeta(payload).to.has(this.doc.clientID)) {

@@ -260,6 +260,7 @@ export class Fleet {
     const writer = c?.devices.find((d) => this.serverOf.get(d) !== server);
     if (c === undefined || writer === undefined) throw new Error(`conversation ${conversation} has no device off process ${server}`);
     this.dead = server;
+    const rejectedBefore = this.rejected;
     const probe: { ids: Set<string>; ackedAt: number | null } = { ids: new Set(), ackedAt: null };
     this.probe = probe;
     let done = false;
@@ -276,7 +277,7 @@ export class Fleet {
     await until(() => this.reconnected >= this.dropped, 10_000);
     this.probe = null;
     this.dead = null;
-    return { recoveredMs: probe.ackedAt === null ? null : probe.ackedAt - killedAt, probes: probe.ids.size, dropped: this.dropped, reconnected: this.reconnected };
+    return { recoveredMs: probe.ackedAt === null ? null : probe.ackedAt - killedAt, probes: probe.ids.size, dropped: this.dropped, reconnected: this.reconnected, rejected: this.rejected - rejectedBefore };
   }
 
   private onDropped(device: Device): void {

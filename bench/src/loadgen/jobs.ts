@@ -79,6 +79,8 @@ export interface FailoverResult {
   /** Sockets the kill or the takeover dropped, and how many of them were connected again (to a surviving process). */
   dropped: number;
   reconnected: number;
+  /** Writes refused meanwhile (any code). */
+  rejected: number;
 }
 
 export interface ConnectResult {
