@@ -116,7 +116,17 @@ export class Fleet {
     }
     await pool(all, concurrency, async ({ device, user, name }) => {
       const base = this.bases[this.serverOf.get(device) ?? 0]!;
-      await device.connect(base, key === null ? await parleySession(target.dataDir, base, user, name) : await mintAccessToken(key, user, name));
+      const token = key === null ? await parleySession(target.dataDir, base, user, name) : await mintAccessToken(key, user, name);
+      // A cluster may refuse a socket `doc-moved` while the document's lease settles (a fresh cluster, a takeover): the app
+      // connects again, and so does this, a few times.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await device.connect(base, token);
+        } catch (error) {
+          if (attempt === 5 || !String(error).includes('doc-moved')) throw error;
+          await sleep(100 * attempt);
+        }
+      }
     });
     return { devices: all.length, seconds: (performance.now() - started) / 1000 };
   }
