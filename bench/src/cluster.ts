@@ -71,7 +71,7 @@ interface SetupRun {
   /** Cores each component used with the devices connected and idle, and under the load. */
   idle: Record<Component, number>;
   loaded: Record<Component, number>;
-  failover: FailoverResult | null;
+  failover: Failover | null;
 }
 
 const log = (line: string): void => {
@@ -248,7 +248,7 @@ async function runSetup(size: number, sizes: Sizes, loadgen: LoadGen): Promise<S
         `${label}: accepted ${step.accepted.toFixed(0)}/s, delivery p50 ${step.delivery.p50.toFixed(1)} / p99 ${step.delivery.p99.toFixed(1)} ms, lost ${step.lost}; ` +
           COMPONENTS.map((c) => `${c} ${((loaded[c] * 1e6) / step.accepted).toFixed(0)} µs/msg (idle ${(idle[c] * 100).toFixed(1)} %)`).join(', '),
       );
-      let failover: FailoverResult | null = null;
+      let failover: Failover | null = null;
       if (size > 1) failover = await killLeader(servers, nodes, schema, sizes, loadgen);
       await loadgen.run({ type: 'disconnect' });
       return { label, step, idle, loaded, failover };
@@ -264,7 +264,10 @@ async function runSetup(size: number, sizes: Sizes, loadgen: LoadGen): Promise<S
 }
 
 /** SIGKILLs the leader of conversation 0 (doc_leaders.node → the process that logged that node) under the load; the failover result. */
-async function killLeader(servers: readonly RunningServer[], nodes: readonly string[], schema: string, sizes: Sizes, loadgen: LoadGen): Promise<FailoverResult> {
+/** A failover as the loadgen saw it, and when (ms after the kill) doc_leaders named the new leader. */
+type Failover = FailoverResult & { takeoverMs: number | null };
+
+async function killLeader(servers: readonly RunningServer[], nodes: readonly string[], schema: string, sizes: Sizes, loadgen: LoadGen): Promise<Failover> {
   const path = conversationPath('u0a', 'u0b', segmentOf(Date.now()));
   const client = new pg.Client({ connectionString: POSTGRES });
   await client.connect();
@@ -276,13 +279,33 @@ async function killLeader(servers: readonly RunningServer[], nodes: readonly str
   }
   const index = leader === undefined ? -1 : nodes.indexOf(leader);
   if (index === -1) throw new Error(`no process of this run leads ${path} (leader ${leader ?? 'none'}, nodes ${nodes.join(', ')})`);
-  const result = (
-    await loadgen.run({ type: 'failover', conversation: 0, server: index, pid: servers[index]!.pid, rate: sizes.rate, beforeMs: sizes.failoverBeforeMs, timeoutMs: sizes.failoverTimeoutMs })
-  ).result;
+  // Meanwhile, when doc_leaders names another process: the takeover itself, apart from the clients' reconnecting.
+  const watcher = new pg.Client({ connectionString: POSTGRES });
+  await watcher.connect();
+  let movedAt: number | null = null;
+  let running = true;
+  const watch = (async () => {
+    while (running && movedAt === null) {
+      const node = (await watcher.query<{ node: string }>(`SELECT node FROM ${schema}.doc_leaders WHERE doc = $1`, [path])).rows[0]?.node;
+      if (node !== undefined && node !== leader) movedAt = Date.now();
+      else await sleep(20);
+    }
+  })();
+  let result: FailoverResult;
+  try {
+    result = (
+      await loadgen.run({ type: 'failover', conversation: 0, server: index, pid: servers[index]!.pid, rate: sizes.rate, beforeMs: sizes.failoverBeforeMs, timeoutMs: sizes.failoverTimeoutMs })
+    ).result;
+  } finally {
+    running = false;
+    await watch;
+    await watcher.end();
+  }
+  const takeoverMs = movedAt === null ? null : movedAt - result.killedAt;
   log(
-    `three: killed process ${index + 1} (leader of ${path}): writes acknowledged again after ${result.recoveredMs?.toFixed(0) ?? 'never'} ms; ${result.reconnected}/${result.dropped} sockets back, ${result.rejected} writes refused`,
+    `three: killed process ${index + 1} (leader of ${path}): lease moved after ${takeoverMs?.toFixed(0) ?? 'never'} ms, writes acknowledged again after ${result.recoveredMs?.toFixed(0) ?? 'never'} ms; ${result.reconnected}/${result.dropped} sockets back, ${result.rejected} writes refused`,
   );
-  return result;
+  return { ...result, takeoverMs };
 }
 
 async function removeKeys(prefix: string): Promise<void> {
@@ -310,13 +333,13 @@ function render(runs: readonly SetupRun[], sizes: Sizes, args: readonly string[]
   const total = (f: (c: Component) => (r: SetupRun) => number, cs: readonly Component[]) => (r: SetupRun) => cs.reduce((sum, c) => sum + f(c)(r), 0);
   const failovers = of('three')
     .map((r) => r.failover)
-    .filter((f): f is FailoverResult => f !== null);
+    .filter((f): f is Failover => f !== null);
   const rounds = of('one').length;
   return [
     '<!-- Cluster -->',
     '## Cluster: one process against three',
     '',
-    `\`npm run bench:cluster -- ${args.join(' ')}\`, ${new Date().toISOString()}: the W1 workload (${sizes.conversations} conversations × 2 users × 2 devices, the compiled server with default settings, PARLEY_CLUSTER_SWEEP_MS 1000) offered ${sizes.rate} msg/s for ${sizes.measureMs / 1000} s after ${sizes.warmupMs / 1000} s of warm-up, against (a) one Parley process on PostgreSQL, no Redis, and (b) three processes on PostgreSQL + Redis, device k of conversation i on process (i + k) mod 3 (so each sender's 3 peers sit on its own process for 1 in 3 deliveries and on the other two for the rest). ${rounds} round(s) of each, fresh schema, key prefix and data dir each time, medians shown. CPU from /proc over the measured window: the Parley processes (every thread), this run's PostgreSQL backends (application_name, lease connections), PostgreSQL's shared background processes, redis-server; "marginal" subtracts each component's CPU over ${sizes.idleMs / 1000} s with the devices connected and idle just before (heartbeats, sweeps, and other users of the same PostgreSQL and Redis). The machine: 2 cores (${cpuModel}); its 1-minute load average was ${load[0].toFixed(1)} at the start and ${load[1].toFixed(1)} at the end. The offered rate is far below what either setup carries: this box shows cost and latency, not a cluster's throughput (bench/ANALYSIS.md has the paper estimate).`,
+    `\`npm run bench:cluster -- ${args.join(' ')}\`, ${new Date().toISOString()}: the W1 workload (${sizes.conversations} conversations × 2 users × 2 devices, the compiled server with default settings, PARLEY_CLUSTER_SWEEP_MS 1000) offered ${sizes.rate} msg/s for ${sizes.measureMs / 1000} s after ${sizes.warmupMs / 1000} s of warm-up, against (a) one Parley process on PostgreSQL, no Redis, and (b) three processes on PostgreSQL + Redis, device k of conversation i on process (i + k) mod 3 (so each sender's 3 peers sit on its own process for 1 in 3 deliveries and on the other two for the rest). ${rounds} round(s) of each, fresh schema, key prefix and data dir each time, medians shown. CPU from /proc over the measured window: the Parley processes (every thread), this run's PostgreSQL backends (application_name, lease connections), PostgreSQL's shared background processes, redis-server; "marginal" subtracts each component's CPU over ${sizes.idleMs / 1000} s with the devices connected and idle just before (heartbeats, sweeps, and other users of the same PostgreSQL and Redis). The machine: 2 cores (${cpuModel}); its 1-minute load average was ${load[0].toFixed(1)} at the start and ${load[1].toFixed(1)} at the end. The offered rate is modest so that on an idle 2-core box neither setup saturates it: this box shows cost and latency, not a cluster's throughput (bench/ANALYSIS.md has the paper estimate). A marginal figure below zero means the component's idle floor (other users of the shared PostgreSQL or Redis) was higher than its CPU under this run's load: read it as zero within that noise.`,
     '',
     '| µs of CPU per accepted message (marginal) | (a) 1 process, PostgreSQL | (b) 3 processes, PostgreSQL + Redis |',
     '| --- | ---: | ---: |',
@@ -335,7 +358,7 @@ function render(runs: readonly SetupRun[], sizes: Sizes, args: readonly string[]
     `| to a device on another process | – | – | ${cell('three', (r) => r.step.split?.cross.p50 ?? null, 1)} | ${cell('three', (r) => r.step.split?.cross.p99 ?? null, 1)} |`,
     `| send → the sender's ack | ${cell('one', (r) => r.step.ack.p50, 1)} | ${cell('one', (r) => r.step.ack.p99, 1)} | ${cell('three', (r) => r.step.ack.p50, 1)} | ${cell('three', (r) => r.step.ack.p99, 1)} |`,
     '',
-    `Failover, (b): under the same load, the process leading conversation 0 (doc_leaders) is SIGKILLed; a device of that conversation on a surviving process writes every 10 ms, and the time from the kill to the first acknowledgement of a write sent after it is: ${failovers.map((f) => (f.recoveredMs === null ? 'none within the timeout' : `${f.recoveredMs.toFixed(0)} ms`)).join(', ')} (median ${failovers.length === 0 ? '–' : median(failovers.map((f) => f.recoveredMs ?? Number.NaN)).toFixed(0)} ms) with the default 1,000 ms sweep; the dropped sockets (the dead process's, and the followers' closed \`doc-moved\`) connected again to a surviving process: ${failovers.map((f) => `${f.reconnected}/${f.dropped}`).join(', ')}; writes refused meanwhile: ${failovers.map((f) => f.rejected).join(', ')}.`,
+    `Failover, (b): under the same load, the process leading conversation 0 (doc_leaders) is SIGKILLed; a device of that conversation on a surviving process writes every 10 ms, and doc_leaders named its new leader ${failovers.map((f) => (f.takeoverMs === null ? 'never' : `${f.takeoverMs.toFixed(0)} ms`)).join(', ')} after the kill, and the time from the kill to the first acknowledgement of a write sent after it is: ${failovers.map((f) => (f.recoveredMs === null ? 'none within the timeout' : `${f.recoveredMs.toFixed(0)} ms`)).join(', ')} (median ${failovers.length === 0 ? '–' : median(failovers.map((f) => f.recoveredMs ?? Number.NaN)).toFixed(0)} ms) with the default 1,000 ms sweep; the dropped sockets (the dead process's, and the followers' closed \`doc-moved\`) connected again to a surviving process: ${failovers.map((f) => `${f.reconnected}/${f.dropped}`).join(', ')}; writes refused meanwhile: ${failovers.map((f) => f.rejected).join(', ')}.`,
     '<!-- /Cluster -->',
   ].join('\n');
 }

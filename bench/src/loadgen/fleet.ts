@@ -278,6 +278,7 @@ export class Fleet {
     await sleep(beforeMs);
     process.kill(pid, 'SIGKILL');
     const killedAt = performance.now();
+    const killedAtWall = Date.now();
     while (probe.ackedAt === null && performance.now() - killedAt < timeoutMs) {
       probe.ids.add(this.write(c, writer, false));
       await sleep(10);
@@ -287,7 +288,7 @@ export class Fleet {
     await until(() => this.reconnected >= this.dropped, 10_000);
     this.probe = null;
     this.dead = null;
-    return { recoveredMs: probe.ackedAt === null ? null : probe.ackedAt - killedAt, probes: probe.ids.size, dropped: this.dropped, reconnected: this.reconnected, rejected: this.rejected - rejectedBefore };
+    return { recoveredMs: probe.ackedAt === null ? null : probe.ackedAt - killedAt, probes: probe.ids.size, dropped: this.dropped, reconnected: this.reconnected, rejected: this.rejected - rejectedBefore, killedAt: killedAtWall };
   }
 
   private onDropped(device: Device): void {

@@ -81,6 +81,8 @@ export interface FailoverResult {
   reconnected: number;
   /** Writes refused meanwhile (any code). */
   rejected: number;
+  /** Date.now() at the kill, for the harness's own clock (when the lease moved). */
+  killedAt: number;
 }
 
 export interface ConnectResult {
