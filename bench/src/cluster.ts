@@ -74,6 +74,12 @@ interface SetupRun {
   failover: Failover | null;
 }
 
+/** Refusals by code, as `code n, …`, or `none`. */
+const codes = (counts: Record<string, number>): string =>
+  Object.entries(counts)
+    .map(([code, n]) => `${code} ${n}`)
+    .join(', ') || 'none';
+
 const log = (line: string): void => {
   process.stderr.write(`[cluster ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 };
@@ -245,7 +251,7 @@ async function runSetup(size: number, sizes: Sizes, loadgen: LoadGen): Promise<S
       const idle = over(idleFrom, idleTo);
       const loaded = over(step.windowStart, step.windowEnd);
       log(
-        `${label}: accepted ${step.accepted.toFixed(0)}/s, delivery p50 ${step.delivery.p50.toFixed(1)} / p99 ${step.delivery.p99.toFixed(1)} ms, lost ${step.lost}; ` +
+        `${label}: accepted ${step.accepted.toFixed(0)}/s, delivery p50 ${step.delivery.p50.toFixed(1)} / p99 ${step.delivery.p99.toFixed(1)} ms, lost ${step.lost}, refused ${codes(step.rejected)}; ` +
           COMPONENTS.map((c) => `${c} ${((loaded[c] * 1e6) / step.accepted).toFixed(0)} µs/msg (idle ${(idle[c] * 100).toFixed(1)} %)`).join(', '),
       );
       let failover: Failover | null = null;
@@ -303,7 +309,7 @@ async function killLeader(servers: readonly RunningServer[], nodes: readonly str
   }
   const takeoverMs = movedAt === null ? null : movedAt - result.killedAt;
   log(
-    `three: killed process ${index + 1} (leader of ${path}): lease moved after ${takeoverMs?.toFixed(0) ?? 'never'} ms, writes acknowledged again after ${result.recoveredMs?.toFixed(0) ?? 'never'} ms; ${result.reconnected}/${result.dropped} sockets back, ${result.rejected} writes refused`,
+    `three: killed process ${index + 1} (leader of ${path}): lease moved after ${takeoverMs?.toFixed(0) ?? 'never'} ms, writes acknowledged again after ${result.recoveredMs?.toFixed(0) ?? 'never'} ms; ${result.reconnected}/${result.dropped} sockets back, writes refused ${codes(result.rejected)}`,
   );
   return { ...result, takeoverMs };
 }
@@ -350,6 +356,7 @@ function render(runs: readonly SetupRun[], sizes: Sizes, args: readonly string[]
     row('idle floor: PostgreSQL + Redis, % of a core', (r) => (r.idle.postgres + r.idle.postgresShared + r.idle.redis) * 100, 1),
     row('accepted msg/s', (r) => r.step.accepted),
     row('deliveries not seen within the drain', (r) => r.step.lost),
+    row('writes refused (any code)', (r) => Object.values(r.step.rejected).reduce((sum, n) => sum + n, 0)),
     '',
     '| ms, send → each other device has it | (a) p50 | (a) p99 | (b) p50 | (b) p99 |',
     '| --- | ---: | ---: | ---: | ---: |',
@@ -358,7 +365,7 @@ function render(runs: readonly SetupRun[], sizes: Sizes, args: readonly string[]
     `| to a device on another process | – | – | ${cell('three', (r) => r.step.split?.cross.p50 ?? null, 1)} | ${cell('three', (r) => r.step.split?.cross.p99 ?? null, 1)} |`,
     `| send → the sender's ack | ${cell('one', (r) => r.step.ack.p50, 1)} | ${cell('one', (r) => r.step.ack.p99, 1)} | ${cell('three', (r) => r.step.ack.p50, 1)} | ${cell('three', (r) => r.step.ack.p99, 1)} |`,
     '',
-    `Failover, (b): under the same load, the process leading conversation 0 (doc_leaders) is SIGKILLed; a device of that conversation on a surviving process writes every 10 ms, and doc_leaders named its new leader ${failovers.map((f) => (f.takeoverMs === null ? 'never' : `${f.takeoverMs.toFixed(0)} ms`)).join(', ')} after the kill, and the time from the kill to the first acknowledgement of a write sent after it is: ${failovers.map((f) => (f.recoveredMs === null ? 'none within the timeout' : `${f.recoveredMs.toFixed(0)} ms`)).join(', ')} (median ${failovers.length === 0 ? '–' : median(failovers.map((f) => f.recoveredMs ?? Number.NaN)).toFixed(0)} ms) with the default 1,000 ms sweep; the dropped sockets (the dead process's, and the followers' closed \`doc-moved\`) connected again to a surviving process: ${failovers.map((f) => `${f.reconnected}/${f.dropped}`).join(', ')}; writes refused meanwhile: ${failovers.map((f) => f.rejected).join(', ')}.`,
+    `Failover, (b): under the same load, the process leading conversation 0 (doc_leaders) is SIGKILLed; a device of that conversation on a surviving process writes every 10 ms, and doc_leaders named its new leader ${failovers.map((f) => (f.takeoverMs === null ? 'never' : `${f.takeoverMs.toFixed(0)} ms`)).join(', ')} after the kill, and the time from the kill to the first acknowledgement of a write sent after it is: ${failovers.map((f) => (f.recoveredMs === null ? 'none within the timeout' : `${f.recoveredMs.toFixed(0)} ms`)).join(', ')} (median ${failovers.length === 0 ? '–' : median(failovers.map((f) => f.recoveredMs ?? Number.NaN)).toFixed(0)} ms) with the default 1,000 ms sweep; the dropped sockets (the dead process's, and the followers' closed \`doc-moved\`) connected again to a surviving process: ${failovers.map((f) => `${f.reconnected}/${f.dropped}`).join(', ')}; writes refused meanwhile, by code: ${failovers.map((f) => codes(f.rejected)).join('; ')}.`,
     '<!-- /Cluster -->',
   ].join('\n');
 }

@@ -77,13 +77,16 @@ export class Fleet {
   private measuring = false;
   private acceptedInWindow = 0;
   private rejected = 0;
+  /** Refusals by code since the step or failover began. */
+  private refusals = new Map<string, number>();
   private readonly segment = segmentOf(Date.now());
   private readonly segmentEnd = segmentRange(this.segment)[1];
   private readonly hooks: DeviceHooks = {
     onKey: (device, key) => this.onKey(device, key),
     onAccepted: (_device, ids) => this.onAccepted(ids),
-    onReject: () => {
+    onReject: (_device, frame) => {
       this.rejected++;
+      this.refusals.set(frame.code, (this.refusals.get(frame.code) ?? 0) + 1);
     },
     onDropped: (device) => this.onDropped(device),
   };
@@ -198,6 +201,7 @@ export class Fleet {
   async runStep(rate: number, warmupMs: number, measureMs: number, drainMs: number): Promise<StepResult> {
     this.step++;
     const step = this.step;
+    this.refusals = new Map();
     this.delivery = new Samples();
     this.same = new Samples();
     this.cross = new Samples();
@@ -233,6 +237,7 @@ export class Fleet {
       ack: summarize(this.ack),
       split: this.bases.length > 1 ? { same: summarize(this.same), cross: summarize(this.cross) } : null,
       lost,
+      rejected: Object.fromEntries(this.refusals),
       serverCpu: cpuCores(serverBefore, serverAfter),
       serverRss: serverAfter.rss,
       loadgenCpu: (cpu.user + cpu.system) / 1e6 / windowSeconds,
@@ -270,7 +275,7 @@ export class Fleet {
     const writer = c?.devices.find((d) => this.serverOf.get(d) !== server);
     if (c === undefined || writer === undefined) throw new Error(`conversation ${conversation} has no device off process ${server}`);
     this.dead = server;
-    const rejectedBefore = this.rejected;
+    this.refusals = new Map();
     const probe: { ids: Set<string>; ackedAt: number | null } = { ids: new Set(), ackedAt: null };
     this.probe = probe;
     let done = false;
@@ -288,7 +293,7 @@ export class Fleet {
     await until(() => this.reconnected >= this.dropped, 10_000);
     this.probe = null;
     this.dead = null;
-    return { recoveredMs: probe.ackedAt === null ? null : probe.ackedAt - killedAt, probes: probe.ids.size, dropped: this.dropped, reconnected: this.reconnected, rejected: this.rejected - rejectedBefore, killedAt: killedAtWall };
+    return { recoveredMs: probe.ackedAt === null ? null : probe.ackedAt - killedAt, probes: probe.ids.size, dropped: this.dropped, reconnected: this.reconnected, rejected: Object.fromEntries(this.refusals), killedAt: killedAtWall };
   }
 
   private onDropped(device: Device): void {

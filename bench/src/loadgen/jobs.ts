@@ -39,6 +39,8 @@ export interface StepResult {
   split: { same: Latency; cross: Latency } | null;
   /** Deliveries expected and not seen within the drain time. */
   lost: number;
+  /** Writes refused in the step (warm-up and drain included), by code. */
+  rejected: Record<string, number>;
   serverCpu: number;
   serverRss: number;
   loadgenCpu: number;
@@ -79,8 +81,8 @@ export interface FailoverResult {
   /** Sockets the kill or the takeover dropped, and how many of them were connected again (to a surviving process). */
   dropped: number;
   reconnected: number;
-  /** Writes refused meanwhile (any code). */
-  rejected: number;
+  /** Writes refused meanwhile, by code. */
+  rejected: Record<string, number>;
   /** Date.now() at the kill, for the harness's own clock (when the lease moved). */
   killedAt: number;
 }
