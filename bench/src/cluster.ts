@@ -251,7 +251,7 @@ async function runSetup(size: number, sizes: Sizes, loadgen: LoadGen): Promise<S
       const idle = over(idleFrom, idleTo);
       const loaded = over(step.windowStart, step.windowEnd);
       log(
-        `${label}: accepted ${step.accepted.toFixed(0)}/s, delivery p50 ${step.delivery.p50.toFixed(1)} / p99 ${step.delivery.p99.toFixed(1)} ms, lost ${step.lost}, refused ${codes(step.rejected)}; ` +
+        `${label}: accepted ${step.accepted.toFixed(0)}/s, delivery p50 ${step.delivery.p50.toFixed(1)} / p99 ${step.delivery.p99.toFixed(1)} ms, lost ${step.lost}, ${step.dropped} sockets closed by a server, refused ${codes(step.rejected)}; ` +
           COMPONENTS.map((c) => `${c} ${((loaded[c] * 1e6) / step.accepted).toFixed(0)} µs/msg (idle ${(idle[c] * 100).toFixed(1)} %)`).join(', '),
       );
       let failover: Failover | null = null;
@@ -359,6 +359,7 @@ function render(runs: readonly SetupRun[], sizes: Sizes, args: readonly string[]
     row('idle floor: PostgreSQL + Redis, % of a core', (r) => (r.idle.postgres + r.idle.postgresShared + r.idle.redis) * 100, 1),
     row('accepted msg/s', (r) => r.step.accepted),
     row('deliveries not seen within the drain', (r) => r.step.lost),
+    row('sockets closed by a server (left closed)', (r) => r.step.dropped),
     row('writes refused (any code)', (r) => Object.values(r.step.rejected).reduce((sum, n) => sum + n, 0)),
     '',
     '| ms, send → each other device has it | (a) p50 | (a) p99 | (b) p50 | (b) p99 |',

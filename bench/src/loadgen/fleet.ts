@@ -202,6 +202,7 @@ export class Fleet {
     this.step++;
     const step = this.step;
     this.refusals = new Map();
+    const droppedBefore = this.dropped;
     this.delivery = new Samples();
     this.same = new Samples();
     this.cross = new Samples();
@@ -238,6 +239,7 @@ export class Fleet {
       split: this.bases.length > 1 ? { same: summarize(this.same), cross: summarize(this.cross) } : null,
       lost,
       rejected: Object.fromEntries(this.refusals),
+      dropped: this.dropped - droppedBefore,
       serverCpu: cpuCores(serverBefore, serverAfter),
       serverRss: serverAfter.rss,
       loadgenCpu: (cpu.user + cpu.system) / 1e6 / windowSeconds,
@@ -276,6 +278,8 @@ export class Fleet {
     if (c === undefined || writer === undefined) throw new Error(`conversation ${conversation} has no device off process ${server}`);
     this.dead = server;
     this.refusals = new Map();
+    this.dropped = 0;
+    this.reconnected = 0;
     const probe: { ids: Set<string>; ackedAt: number | null } = { ids: new Set(), ackedAt: null };
     this.probe = probe;
     let done = false;
@@ -297,8 +301,8 @@ export class Fleet {
   }
 
   private onDropped(device: Device): void {
-    if (this.dead === null) return;
     this.dropped++;
+    if (this.dead === null) return;
     void this.reconnect(device);
   }
 

@@ -39,6 +39,8 @@ export interface StepResult {
   split: { same: Latency; cross: Latency } | null;
   /** Deliveries expected and not seen within the drain time. */
   lost: number;
+  /** Sockets the server closed during the step (warm-up and drain included); outside a failover they stay closed. */
+  dropped: number;
   /** Writes refused in the step (warm-up and drain included), by code. */
   rejected: Record<string, number>;
   serverCpu: number;
