@@ -150,8 +150,9 @@ async function main(): Promise<void> {
   const withFour = w4 === null ? rendered : withW4(rendered, renderW4(w4, quick));
   const file = join(BENCH_DIR, `RESULTS${suffix}.md`);
   const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  // W8 (npm run bench:w8) runs on its own: its last table stays.
-  writeFileSync(file, carrySection(previous, w6 === null ? withFour : withW6(withFour, renderW6(w6, quick)), 'W8'));
+  // W8 (npm run bench:w8) and Cluster (npm run bench:cluster) run on their own: their last tables stay.
+  const next = w6 === null ? withFour : withW6(withFour, renderW6(w6, quick));
+  writeFileSync(file, carrySection(previous, carrySection(previous, next, 'W8'), 'Cluster'));
   log(`done in ${seconds.toFixed(0)} s: bench/RESULTS${suffix}.md, bench/${chartName}`);
 }
 

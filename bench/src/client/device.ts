@@ -34,6 +34,8 @@ export interface DeviceHooks {
   /** The server accepted these of this device's messages. */
   onAccepted?: (device: Device, msgIds: readonly string[]) => void;
   onReject?: (device: Device, frame: Extract<ControlFrame, { type: 'reject' }>) => void;
+  /** The socket closed after it had synced, not by `close()` (the server dropped it, e.g. `doc-moved`, or died). */
+  onDropped?: (device: Device) => void;
 }
 
 export class Device {
@@ -46,6 +48,16 @@ export class Device {
   private syncWaiters: (() => void)[] = [];
   closeWaiters: (() => void)[] = [];
   connected = false;
+  /** The token of the last `connect`, to connect again with (a session outlives its socket). */
+  token = '';
+  private closing = false;
+  /**
+   * Whether this socket has answered the server's sync step 1: until then an
+   * update is not sent on its own, since the step 2 answer carries it (sent
+   * before, it would reach the server ahead of the writes made offline,
+   * which the step 2 carries, and be refused as a clock gap).
+   */
+  private answered = false;
 
   constructor(
     readonly kind: ServerKind,
@@ -55,7 +67,7 @@ export class Device {
     private readonly hooks: DeviceHooks,
   ) {
     this.doc.on('update', (update: Uint8Array, origin: unknown) => {
-      if (origin === this) return; // came from the server
+      if (origin === this || !this.answered) return; // came from the server, or the step 2 answer will carry it
       this.sendSync(syncProtocol.messageYjsUpdate, update);
     });
     if (hooks.onKey !== undefined) {
@@ -69,6 +81,9 @@ export class Device {
   /** Opens the socket; resolves once the document is synced (rejects on a refusal or a close first). */
   connect(wsBase: string, token: string): Promise<void> {
     this.synced = false;
+    this.answered = false;
+    this.closing = false;
+    this.token = token;
     const url = this.kind === 'hocuspocus' ? `${wsBase}/hp` : `${wsBase}/${this.docName}?token=${encodeURIComponent(token)}`;
     const ws = new WebSocket(url, { perMessageDeflate: false });
     ws.binaryType = 'nodebuffer';
@@ -95,6 +110,7 @@ export class Device {
         this.connected = false;
         if (this.ws === ws) this.ws = null;
         if (!this.synced) reject(new Error(`${this.docName}: closed before sync (${code})`));
+        else if (!this.closing) this.hooks.onDropped?.(this);
         for (const w of this.closeWaiters.splice(0)) w();
       });
     });
@@ -122,12 +138,14 @@ export class Device {
   close(): Promise<void> {
     const ws = this.ws;
     if (ws === null || ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+    this.closing = true;
     const closed = new Promise<void>((resolve) => this.closeWaiters.push(resolve));
     ws.close();
     return closed;
   }
 
   destroy(): void {
+    this.closing = true;
     this.ws?.terminate();
     this.doc.destroy();
   }
@@ -177,6 +195,7 @@ export class Device {
       const diff = Y.encodeStateAsUpdate(this.doc, payload);
       if (this.kind === 'hocuspocus') this.unacked.push(null); // SyncStatus answers the step 2 too
       this.sendSync(syncProtocol.messageYjsSyncStep2, diff);
+      this.answered = this.ws?.readyState === WebSocket.OPEN;
       return;
     }
     if (this.kind === 'yws' && this.unacked.length > 0 && Y.parseUpdateMeta(payload).to.has(this.doc.clientID)) {

@@ -13,7 +13,7 @@ import { Device, type DeviceHooks } from '../client/device.ts';
 import { cpuCores, sampleProc } from '../proc.ts';
 import { Samples, summarize } from '../stats.ts';
 import { mintAccessToken, parleySession, readJwtSecret } from '../tokens.ts';
-import type { ConnectResult, DocStats, IdleResult, RampResult, StepResult, Target } from './jobs.ts';
+import type { ConnectResult, DocStats, FailoverResult, IdleResult, RampResult, StepResult, Target } from './jobs.ts';
 
 interface Pending {
   t0: number;
@@ -61,21 +61,39 @@ export class Fleet {
   private counter = 0;
   private step = 0;
   private delivery = new Samples();
+  /** On a cluster: deliveries to a device on the sender's process, and on another. */
+  private same = new Samples();
+  private cross = new Samples();
   private ack = new Samples();
+  /** Which of `bases` each device is connected to. */
+  private readonly serverOf = new Map<Device, number>();
+  private readonly bases: readonly string[];
+  /** During a failover, the killed process: sockets dropped then connect again to another one, as through a proxy. */
+  private dead: number | null = null;
+  private dropped = 0;
+  private reconnected = 0;
+  /** During a failover, the writes sent after the kill, and when the first of them was acknowledged. */
+  private probe: { ids: Set<string>; ackedAt: number | null } | null = null;
   private measuring = false;
   private acceptedInWindow = 0;
   private rejected = 0;
+  /** Refusals by code since the step or failover began. */
+  private refusals = new Map<string, number>();
   private readonly segment = segmentOf(Date.now());
   private readonly segmentEnd = segmentRange(this.segment)[1];
   private readonly hooks: DeviceHooks = {
     onKey: (device, key) => this.onKey(device, key),
     onAccepted: (_device, ids) => this.onAccepted(ids),
-    onReject: () => {
+    onReject: (_device, frame) => {
       this.rejected++;
+      this.refusals.set(frame.code, (this.refusals.get(frame.code) ?? 0) + 1);
     },
+    onDropped: (device) => this.onDropped(device),
   };
 
-  constructor(readonly target: Target) {}
+  constructor(readonly target: Target) {
+    this.bases = target.wsBases ?? [target.wsBase];
+  }
 
   async connect(conversations: number, devicesPerUser: number, concurrency: number): Promise<ConnectResult> {
     const { target } = this;
@@ -92,22 +110,38 @@ export class Fleet {
       for (const user of [a, b]) {
         for (let d = 0; d < devicesPerUser; d++) {
           const device = new Device(target.kind, path, user, devices.length, this.hooks);
+          this.serverOf.set(device, (i + devices.length) % this.bases.length);
           devices.push(device);
           all.push({ device, user, name: `d${d}` });
         }
       }
       this.conversations.push({ path, a, b, devices });
     }
-    await pool(all, concurrency, async ({ device, user, name }) =>
-      device.connect(target.wsBase, key === null ? await parleySession(target.dataDir, target.wsBase, user, name) : await mintAccessToken(key, user, name)),
-    );
+    await pool(all, concurrency, async ({ device, user, name }) => {
+      const base = this.bases[this.serverOf.get(device) ?? 0]!;
+      const token = key === null ? await parleySession(target.dataDir, base, user, name) : await mintAccessToken(key, user, name);
+      // A cluster may refuse a socket `doc-moved` while the document's lease settles (a fresh cluster, a takeover): the app
+      // connects again, and so does this, a few times.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await device.connect(base, token);
+        } catch (error) {
+          if (attempt === 5 || !String(error).includes('doc-moved')) throw error;
+          await sleep(100 * attempt);
+        }
+      }
+    });
     return { devices: all.length, seconds: (performance.now() - started) / 1000 };
   }
 
   private onKey(device: Device, key: string): void {
     const p = this.pending.get(key);
     if (p === undefined || device === p.sender) return;
-    if (p.measured) this.delivery.add(performance.now() - p.t0);
+    if (p.measured) {
+      const ms = performance.now() - p.t0;
+      this.delivery.add(ms);
+      (this.serverOf.get(device) === this.serverOf.get(p.sender) ? this.same : this.cross).add(ms);
+    }
     if (--p.remaining === 0 && p.acked) this.pending.delete(key);
   }
 
@@ -115,6 +149,7 @@ export class Fleet {
     const now = performance.now();
     for (const id of ids) {
       if (this.measuring) this.acceptedInWindow++;
+      if (this.probe?.ids.has(id) === true) this.probe.ackedAt ??= now;
       const p = this.pending.get(id);
       if (p === undefined) continue;
       if (p.measured) this.ack.add(now - p.t0);
@@ -124,9 +159,14 @@ export class Fleet {
   }
 
   private send(measured: boolean): void {
-    const n = this.counter++;
+    const n = this.counter;
     const conversation = this.conversations[n % this.conversations.length]!;
-    const sender = conversation.devices[Math.floor(n / this.conversations.length) % conversation.devices.length]!;
+    this.write(conversation, conversation.devices[Math.floor(n / this.conversations.length) % conversation.devices.length]!, measured);
+  }
+
+  /** Writes the next message from `sender` in `conversation`; its id. */
+  private write(conversation: Conversation, sender: Device, measured: boolean): string {
+    const n = this.counter++;
     const to = sender.user === conversation.a ? conversation.b : conversation.a;
     const id = `m${n.toString(36)}`;
     const message: Message = {
@@ -140,15 +180,16 @@ export class Fleet {
     };
     this.pending.set(id, { t0: performance.now(), sender, remaining: conversation.devices.length - 1, acked: false, step: this.step, measured });
     sender.write(message);
+    return id;
   }
 
   /** Sends at `rate` messages/s for `ms`, open loop. */
-  private async sendFor(rate: number, ms: number, measured: boolean): Promise<void> {
+  private async sendFor(rate: number, ms: number, measured: boolean, stop: () => boolean = () => false): Promise<void> {
     const start = performance.now();
     let sent = 0;
     for (;;) {
       const elapsed = performance.now() - start;
-      if (elapsed >= ms) break;
+      if (elapsed >= ms || stop()) break;
       const due = Math.floor((rate * elapsed) / 1000) - sent;
       for (let i = 0; i < due; i++) this.send(measured);
       sent += Math.max(0, due);
@@ -160,7 +201,11 @@ export class Fleet {
   async runStep(rate: number, warmupMs: number, measureMs: number, drainMs: number): Promise<StepResult> {
     this.step++;
     const step = this.step;
+    this.refusals = new Map();
+    const droppedBefore = this.dropped;
     this.delivery = new Samples();
+    this.same = new Samples();
+    this.cross = new Samples();
     this.ack = new Samples();
     await this.sendFor(rate, warmupMs, false);
     const windowStart = Date.now();
@@ -191,7 +236,10 @@ export class Fleet {
       accepted,
       delivery: summarize(this.delivery),
       ack: summarize(this.ack),
+      split: this.bases.length > 1 ? { same: summarize(this.same), cross: summarize(this.cross) } : null,
       lost,
+      rejected: Object.fromEntries(this.refusals),
+      dropped: this.dropped - droppedBefore,
       serverCpu: cpuCores(serverBefore, serverAfter),
       serverRss: serverAfter.rss,
       loadgenCpu: (cpu.user + cpu.system) / 1e6 / windowSeconds,
@@ -212,6 +260,67 @@ export class Fleet {
       if (best === null || result.accepted > best.accepted) best = result;
     }
     return { steps, best };
+  }
+
+  /**
+   * Under the load at `rate`, SIGKILLs process `server` (pid `pid`) after
+   * `beforeMs`, then writes to `conversation` every 10 ms from one of its
+   * devices on a surviving process until a write sent after the kill is
+   * acknowledged: the time from the kill to that ack is how long the
+   * conversation took no writes. Dropped sockets connect again meanwhile, the
+   * dead process's to the next one (what a proxy does), the others' (closed
+   * `doc-moved` by the takeover) to the same one; each sends on sync what was
+   * never acknowledged, as the app does.
+   */
+  async failover(conversation: number, server: number, pid: number, rate: number, beforeMs: number, timeoutMs: number): Promise<FailoverResult> {
+    const c = this.conversations[conversation];
+    const writer = c?.devices.find((d) => this.serverOf.get(d) !== server);
+    if (c === undefined || writer === undefined) throw new Error(`conversation ${conversation} has no device off process ${server}`);
+    this.dead = server;
+    this.refusals = new Map();
+    this.dropped = 0;
+    this.reconnected = 0;
+    const probe: { ids: Set<string>; ackedAt: number | null } = { ids: new Set(), ackedAt: null };
+    this.probe = probe;
+    let done = false;
+    const load = this.sendFor(rate, beforeMs + timeoutMs, false, () => done);
+    await sleep(beforeMs);
+    process.kill(pid, 'SIGKILL');
+    const killedAt = performance.now();
+    const killedAtWall = Date.now();
+    while (probe.ackedAt === null && performance.now() - killedAt < timeoutMs) {
+      probe.ids.add(this.write(c, writer, false));
+      await sleep(10);
+    }
+    done = true;
+    await load;
+    await until(() => this.reconnected >= this.dropped, 10_000);
+    this.probe = null;
+    this.dead = null;
+    return { recoveredMs: probe.ackedAt === null ? null : probe.ackedAt - killedAt, probes: probe.ids.size, dropped: this.dropped, reconnected: this.reconnected, rejected: Object.fromEntries(this.refusals), killedAt: killedAtWall };
+  }
+
+  private onDropped(device: Device): void {
+    this.dropped++;
+    if (this.dead === null) return;
+    void this.reconnect(device);
+  }
+
+  /** Connects a dropped device again, to another process if its own is the dead one; tries for 30 s. */
+  private async reconnect(device: Device): Promise<void> {
+    let server = this.serverOf.get(device) ?? 0;
+    if (server === this.dead) server = (server + 1) % this.bases.length;
+    this.serverOf.set(device, server);
+    const end = performance.now() + 30_000;
+    while (performance.now() < end) {
+      try {
+        await device.connect(this.bases[server]!, device.token);
+        this.reconnected++;
+        return;
+      } catch {
+        await sleep(50);
+      }
+    }
   }
 
   docStats(): DocStats {

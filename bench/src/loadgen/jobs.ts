@@ -5,6 +5,12 @@ import type { Latency } from '../stats.ts';
 export interface Target {
   kind: ServerKind;
   wsBase: string;
+  /**
+   * A cluster's processes (wsBase is the first): device k of conversation i
+   * connects to process (i + k) mod n, so a conversation's 4 devices sit on
+   * 3 processes and most deliveries cross from one process to another.
+   */
+  wsBases?: string[];
   /** The server's process id, for /proc sampling around each measurement. */
   pid: number;
   dataDir: string;
@@ -17,6 +23,7 @@ export type Job =
   | { type: 'docStats' }
   | { type: 'disconnect' }
   | { type: 'idle'; target: Target; devices: number; concurrency: number }
+  | { type: 'failover'; conversation: number; server: number; pid: number; rate: number; beforeMs: number; timeoutMs: number }
   | { type: 'exit' };
 
 export interface StepResult {
@@ -28,8 +35,14 @@ export interface StepResult {
   delivery: Latency;
   /** Send → the sender's ack. */
   ack: Latency;
+  /** On a cluster (Target.wsBases): delivery to a device on the sender's process, and on another; null on one server. */
+  split: { same: Latency; cross: Latency } | null;
   /** Deliveries expected and not seen within the drain time. */
   lost: number;
+  /** Sockets the server closed during the step (warm-up and drain included); outside a failover they stay closed. */
+  dropped: number;
+  /** Writes refused in the step (warm-up and drain included), by code. */
+  rejected: Record<string, number>;
   serverCpu: number;
   serverRss: number;
   loadgenCpu: number;
@@ -62,6 +75,20 @@ export interface IdleResult {
   serverCpuSeconds: number;
 }
 
+export interface FailoverResult {
+  /** From the SIGKILL to the first ack of a write to the conversation sent after it; null if none within the timeout. */
+  recoveredMs: number | null;
+  /** Writes to the conversation sent after the kill (one every 10 ms from a device on a surviving process). */
+  probes: number;
+  /** Sockets the kill or the takeover dropped, and how many of them were connected again (to a surviving process). */
+  dropped: number;
+  reconnected: number;
+  /** Writes refused meanwhile, by code. */
+  rejected: Record<string, number>;
+  /** Date.now() at the kill, for the harness's own clock (when the lease moved). */
+  killedAt: number;
+}
+
 export interface ConnectResult {
   devices: number;
   seconds: number;
@@ -74,4 +101,5 @@ export type Reply =
   | { type: 'docStats'; result: DocStats }
   | { type: 'disconnect' }
   | { type: 'idle'; result: IdleResult }
+  | { type: 'failover'; result: FailoverResult }
   | { type: 'error'; message: string };

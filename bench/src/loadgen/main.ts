@@ -24,6 +24,9 @@ async function run(job: Job): Promise<void> {
     case 'fixed':
       if (fleet === null) throw new Error('fixed before connect');
       return reply({ type: 'fixed', result: await fleet.runStep(job.rate, job.warmupMs, job.measureMs, job.drainMs) });
+    case 'failover':
+      if (fleet === null) throw new Error('failover before connect');
+      return reply({ type: 'failover', result: await fleet.failover(job.conversation, job.server, job.pid, job.rate, job.beforeMs, job.timeoutMs) });
     case 'docStats':
       if (fleet === null) throw new Error('docStats before connect');
       return reply({ type: 'docStats', result: fleet.docStats() });

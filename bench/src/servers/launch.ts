@@ -70,6 +70,8 @@ export interface LaunchOptions {
    * start` did).
    */
   compiled?: boolean;
+  /** Every JSON line the server prints, from its first (a cluster process logs its node id before it listens). */
+  onEvent?: (event: Record<string, unknown>) => void;
 }
 
 const BUILT_ENTRY = 'sync-server/dist/main.js';
@@ -117,6 +119,7 @@ export async function launchServer(kind: ServerKind, options: LaunchOptions = {}
       } catch {
         return; // not our line
       }
+      options.onEvent?.(event);
       if (event.event === 'listening' && typeof event.port === 'number') {
         clearTimeout(timer);
         resolve(event.port);
