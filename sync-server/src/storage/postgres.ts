@@ -16,14 +16,20 @@ import { PgPush } from './postgres/push.ts';
 import { PgSocial } from './postgres/social.ts';
 import { ComposedStorage, type Storage } from './storage.ts';
 
+/** Connections kept for commits, beside the pool of PARLEY_DATABASE_POOL (postgres/docs.ts says why). */
+const COMMIT_CONNECTIONS = 2;
+
 export class PostgresStorage extends ComposedStorage implements Storage {
   private closing: Promise<void> | null = null;
 
-  private constructor(private readonly pool: pg.Pool) {
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly commits: pg.Pool,
+  ) {
     const messages = new PgMessages(pool);
     const media = new PgMedia(pool);
     super({
-      docs: new PgDocs(pool, [messages, media]),
+      docs: new PgDocs(pool, [messages, media], commits),
       messages,
       media,
       users: new PgUsers(pool),
@@ -36,17 +42,19 @@ export class PostgresStorage extends ComposedStorage implements Storage {
   /** Connects, runs the migrations the database lacks, and resolves with the storage; a database that cannot be reached or migrated rejects. */
   static async open(options: PoolOptions): Promise<PostgresStorage> {
     const pool = openPool(options);
+    // The group commit takes one batch at a time; the second connection is for its probe after a fault.
+    const commits = openPool({ ...options, max: COMMIT_CONNECTIONS, name: `${options.name ?? 'parley'}-commits` });
     try {
       await migrate(pool);
     } catch (error) {
-      await pool.end();
+      await Promise.all([pool.end(), commits.end()]);
       throw error;
     }
-    return new PostgresStorage(pool);
+    return new PostgresStorage(pool, commits);
   }
 
   /** Waits for the queries in flight and closes every connection. */
   close(): Promise<void> {
-    return (this.closing ??= this.pool.end());
+    return (this.closing ??= Promise.all([this.pool.end(), this.commits.end()]).then(() => undefined));
   }
 }

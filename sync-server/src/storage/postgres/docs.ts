@@ -57,10 +57,17 @@ WITH put AS (
 DELETE FROM updates WHERE doc = $1 AND id <= $3 AND EXISTS (SELECT 1 FROM put)`;
 
 export class PgDocs implements DocStore {
-  /** `parts`: the stores that own the writes other than `update` and `fence`. */
+  /**
+   * `parts`: the stores that own the writes other than `update` and `fence`.
+   * `commits`: the connections of the group commit and its probe, apart from
+   * `pool`, so that a burst of reads (a thousand sockets reconnecting, each
+   * loading its document) never makes a commit wait for a connection, or
+   * time out waiting and put the storage in fault.
+   */
   constructor(
     private readonly pool: pg.Pool,
     private readonly parts: readonly PgCommitPart[],
+    private readonly commits: pg.Pool = pool,
   ) {}
 
   async loadDoc(doc: string): Promise<StoredDoc> {
@@ -86,7 +93,7 @@ export class PgDocs implements DocStore {
    * in as one INSERT, then each part's share. Resolves after COMMIT.
    */
   commit(writes: readonly Write[]): Promise<number[]> {
-    return transaction(this.pool, async (client) => {
+    return transaction(this.commits, async (client) => {
       const fences = writes.filter((w): w is FenceWrite => w.kind === 'fence');
       if (fences.length > 0) await checkFences(client, fences);
       const updates = writes.filter((w): w is UpdateWrite => w.kind === 'update');
@@ -98,7 +105,7 @@ export class PgDocs implements DocStore {
   }
 
   async probe(): Promise<void> {
-    await this.pool.query('INSERT INTO probe (id, at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET at = excluded.at', [Date.now()]);
+    await this.commits.query('INSERT INTO probe (id, at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET at = excluded.at', [Date.now()]);
   }
 
   async compact(doc: string, snapshot: Uint8Array, upto: number): Promise<void> {
