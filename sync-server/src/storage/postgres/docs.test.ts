@@ -98,11 +98,14 @@ describe.runIf(url !== null)('the PostgreSQL docs store in a cluster', () => {
     expect((await storage.loadDoc('d')).updates.map((u) => [...u.data])).toEqual([[1], [2]]);
   });
 
-  it('opens at most its pool size of connections however many requests wait', async () => {
+  it('opens at most its pool size of connections however many requests wait, and commits on two of their own', async () => {
     const name = `parley-pool-test-${process.pid}-${Date.now()}`;
-    const { storage, client } = await open({ max: 2, name });
+    const { storage, client } = await open({ max: 3, name });
     await Promise.all(Array.from({ length: 12 }, (_, i) => storage.commit([{ kind: 'update', doc: `d${i}`, data: new Uint8Array([i]) }])));
-    const { rows } = await client.query<{ n: string }>('SELECT COUNT(*) AS n FROM pg_stat_activity WHERE application_name = $1', [name]);
-    expect(Number(rows[0]?.n)).toBe(2);
+    await Promise.all(Array.from({ length: 12 }, (_, i) => storage.loadDoc(`d${i}`)));
+    const count = async (application: string): Promise<number> =>
+      Number((await client.query<{ n: string }>('SELECT COUNT(*) AS n FROM pg_stat_activity WHERE application_name = $1', [application])).rows[0]?.n);
+    expect(await count(name)).toBe(3);
+    expect(await count(`${name}-commits`)).toBe(2);
   });
 });
