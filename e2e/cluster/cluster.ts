@@ -13,8 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
-import { DEFAULT_TEST_DATABASE_URL, DEFAULT_TEST_REDIS_URL, freshSchema, probePostgres, probeRedis } from '../../sync-server/test/service-probes.ts';
+import { DEFAULT_TEST_DATABASE_URL, DEFAULT_TEST_REDIS_URL, deleteKeys, freshSchema, probePostgres, probeRedis } from '../../sync-server/test/service-probes.ts';
 import { type ParleyServer, startServer } from '../server.ts';
 import { Proxy } from './proxy.ts';
 
@@ -49,13 +48,7 @@ export async function startCluster(extraEnv: Readonly<Record<string, string>> = 
     await proxy?.stop();
     await Promise.all(servers.map((s) => s.dispose()));
     await schema.drop().catch(() => undefined);
-    const keys = new Redis(redis);
-    try {
-      const found = await keys.keys(`${prefix}*`);
-      if (found.length > 0) await keys.del(...found);
-    } finally {
-      keys.disconnect();
-    }
+    await deleteKeys(redis, prefix);
     await rm(dataDir, { recursive: true, force: true });
   };
   try {

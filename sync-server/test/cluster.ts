@@ -7,9 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { startProcess, type ServerProcess } from './process.ts';
-import { freshSchema } from './service-probes.ts';
+import { deleteKeys, freshSchema } from './service-probes.ts';
 
 export interface TestCluster {
   databaseUrl: string;
@@ -56,13 +55,7 @@ export async function startCluster(postgres: string, redis: string, size: number
     remove: async () => {
       await schema.drop();
       rmSync(dataDir, { recursive: true, force: true });
-      const keys = new Redis(redis);
-      try {
-        const found = await keys.keys(`${prefix}*`);
-        if (found.length > 0) await keys.del(...found);
-      } finally {
-        keys.disconnect();
-      }
+      await deleteKeys(redis, prefix);
     },
   };
   // The first one alone: it makes the schema and the data dir's secrets, which the others then read.

@@ -71,3 +71,14 @@ export async function probeRedis(url: string): Promise<string | null> {
     client.disconnect();
   }
 }
+
+/** Deletes every key of Redis at `url` that starts with `prefix` (a test's own). */
+export async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const client = new Redis(url);
+  try {
+    const found = await client.keys(`${prefix}*`);
+    if (found.length > 0) await client.del(...found);
+  } finally {
+    client.disconnect();
+  }
+}

@@ -6,6 +6,7 @@
  * server will read.
  */
 import pg from 'pg';
+import { transaction } from '../storage/postgres/db.ts';
 import { migrate as migrateSchema } from '../storage/postgres/migrations.ts';
 import { MigrateError } from './errors.ts';
 
@@ -51,19 +52,8 @@ export class PostgresTarget {
   }
 
   /** Runs `work` in one transaction on one connection: all of it is written, or none. */
-  async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+  transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return transaction(this.pool, work);
   }
 
   close(): Promise<void> {
