@@ -69,6 +69,13 @@ interface Entry {
   early: Buffer[];
   /** The leader's node id, for a follower (null: unknown, the next sweep finds out). */
   leader: string | null;
+  /**
+   * Writes waiting for the leader to be read again (it was unknown: the lease
+   * was taken by a process that had not yet written itself down as leader);
+   * while set, every write of the copy waits behind it, so they reach the
+   * leader in the order they came.
+   */
+  lookup: Promise<void> | null;
   unsubscribe: () => void;
 }
 
@@ -117,7 +124,7 @@ export class Replicas implements Placement, UpdateSink {
       published: (update) => this.bus.publish(channelOf(path), frame(UPDATE, this.bus.node, update)),
       announced: (update) => this.bus.publish(channelOf(path), frame(AWARENESS, this.bus.node, update)),
     };
-    const entry: Entry = { path, replication, live: null, early: [], leader: null, unsubscribe: () => undefined };
+    const entry: Entry = { path, replication, live: null, early: [], leader: null, lookup: null, unsubscribe: () => undefined };
     // Listening before the lease and the read: nothing committed after the read can be missed.
     entry.unsubscribe = this.bus.subscribe(channelOf(path), (message) => {
       if (entry.live === null) entry.early.push(message);
@@ -167,11 +174,39 @@ export class Replicas implements Placement, UpdateSink {
       this.accept.submit(live, connection, update);
       return;
     }
-    if (entry.leader === null) {
-      // No leader known: drop this copy, and the reload tries the lease.
-      this.registry.reset(live, 'doc-moved');
+    if (entry.leader === null || entry.lookup !== null) {
+      this.afterLookup(entry, live, connection, update);
       return;
     }
+    this.forward(entry, live, connection, update);
+  }
+
+  /** Reads the leader again, then forwards; with no leader still, drops the copy (the reload tries the lease). */
+  private afterLookup(entry: Entry, live: LiveDoc, connection: Writer, update: Uint8Array): void {
+    const lookup = (entry.lookup ?? Promise.resolve())
+      .then(async () => {
+        if (entry.leader !== null) return;
+        const leader = await this.leases.leaderOf(entry.path);
+        entry.leader = leader === this.bus.node ? null : leader;
+      })
+      .then(
+        () => {
+          if (live.destroyed) return;
+          if (entry.leader === null) this.registry.reset(live, 'doc-moved');
+          else this.forward(entry, live, connection, update);
+        },
+        (error: unknown) => {
+          this.log.warn({ err: error, doc: entry.path }, 'cluster: the leader of a document could not be read');
+          if (!live.destroyed) this.registry.reset(live, 'doc-moved');
+        },
+      );
+    entry.lookup = lookup;
+    void lookup.then(() => {
+      if (entry.lookup === lookup) entry.lookup = null;
+    });
+  }
+
+  private forward(entry: Entry, live: LiveDoc, connection: Writer, update: Uint8Array): void {
     let id = this.writerIds.get(connection);
     if (id === undefined) {
       id = this.nextWriter++;
