@@ -3,25 +3,7 @@
  * case: a unique index on lower(id), see migrations.ts) and `sessions`.
  */
 import type pg from 'pg';
-import type { SessionRecord, SessionStore, UserPatch, UserRecord, UserStore } from '../stores/accounts.ts';
-
-interface UserRow {
-  id: string;
-  password_hash: string | null;
-  nickname: string;
-  avatar: string | null;
-  role: string;
-  created: number;
-}
-
-const toUser = (row: UserRow): UserRecord => ({
-  id: row.id,
-  passwordHash: row.password_hash,
-  nickname: row.nickname,
-  avatar: row.avatar,
-  role: row.role === 'admin' ? 'admin' : 'user',
-  created: row.created,
-});
+import { toUser, type SessionRecord, type SessionStore, type UserPatch, type UserRecord, type UserRow, type UserStore } from '../stores/accounts.ts';
 
 interface SessionRow {
   id: string;

@@ -1,25 +1,7 @@
 /** Users and sessions in SQLite: `users` (ids unique regardless of ASCII case: see sqlite-db.ts) and `sessions`. */
 import type Database from 'better-sqlite3';
-import type { SessionRecord, SessionStore, UserPatch, UserRecord, UserStore } from '../stores/accounts.ts';
+import { toUser, type SessionRecord, type SessionStore, type UserPatch, type UserRecord, type UserRow, type UserStore } from '../stores/accounts.ts';
 import type { Sync } from './sync.ts';
-
-interface UserRow {
-  id: string;
-  password_hash: string | null;
-  nickname: string;
-  avatar: string | null;
-  role: string;
-  created: number;
-}
-
-const toUser = (row: UserRow): UserRecord => ({
-  id: row.id,
-  passwordHash: row.password_hash,
-  nickname: row.nickname,
-  avatar: row.avatar,
-  role: row.role === 'admin' ? 'admin' : 'user',
-  created: row.created,
-});
 
 interface SessionRow {
   id: string;

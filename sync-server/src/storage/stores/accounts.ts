@@ -65,3 +65,23 @@ export interface SessionStore {
   touchSession(id: string, lastUsed: number): Promise<void>;
   deleteSessions(ids: readonly string[]): Promise<void>;
 }
+
+/** A row of the `users` table, as SQLite and PostgreSQL both hold it. */
+export interface UserRow {
+  id: string;
+  password_hash: string | null;
+  nickname: string;
+  avatar: string | null;
+  role: string;
+  created: number;
+}
+
+/** A `users` row as a UserRecord (an unknown role reads as `user`). */
+export const toUser = (row: UserRow): UserRecord => ({
+  id: row.id,
+  passwordHash: row.password_hash,
+  nickname: row.nickname,
+  avatar: row.avatar,
+  role: row.role === 'admin' ? 'admin' : 'user',
+  created: row.created,
+});
