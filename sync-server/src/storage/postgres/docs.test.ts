@@ -108,4 +108,35 @@ describe.runIf(url !== null)('the PostgreSQL docs store in a cluster', () => {
     expect(await count(name)).toBe(3);
     expect(await count(`${name}-commits`)).toBe(2);
   });
+
+  it('commits while every pooled connection waits on a read', async () => {
+    const { storage, client } = await open({ max: 2 });
+    await storage.commit(Array.from({ length: 4 }, (_, i) => ({ kind: 'update', doc: `d${i}`, data: new Uint8Array([i]) })));
+    // The test's own connection holds the snapshots table, so every loadDoc waits on it, each with a pooled connection.
+    await client.query('BEGIN');
+    await client.query('LOCK TABLE snapshots IN ACCESS EXCLUSIVE MODE');
+    const reads = Promise.all(Array.from({ length: 4 }, (_, i) => storage.loadDoc(`d${i}`)));
+    await until(async () => {
+      const { rows } = await client.query<{ n: string }>("SELECT COUNT(*) AS n FROM pg_locks WHERE relation = 'snapshots'::regclass AND NOT granted");
+      return Number(rows[0]?.n) === 2;
+    });
+    const committed = storage.commit([{ kind: 'update', doc: 'e', data: new Uint8Array([2]) }]).then(() => 'committed');
+    let outcome: unknown;
+    try {
+      // With one pool for both, the commit waits behind the reads, and for a connection longer than the pool's connection timeout (10 s) is refused.
+      outcome = await Promise.race([committed, reads.then(() => 'the reads finished first', () => 'a read failed'), new Promise((resolve) => setTimeout(resolve, 5000, 'no commit within 5 s'))]);
+    } finally {
+      await client.query('ROLLBACK');
+    }
+    expect(outcome).toBe('committed');
+    expect((await reads).map((doc) => doc.updates.length)).toEqual([1, 1, 1, 1]);
+  });
 });
+
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error('the condition never held');
+}
