@@ -9,13 +9,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SERVER_ROOTS, conversationPath, inboxPath, type Session } from '@parley/protocol';
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { startCluster, type TestCluster } from './cluster.ts';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { getMedia, MediaClient, sha256, streamTo } from './media-client.ts';
 import { startProcess } from './process.ts';
-import { acks, api, cleanup, message, openDoc, send, sessionIdOf, signUp, synced, thisSegment, waitFor, type Client, type TestServer } from './helpers.ts';
+import { acks, api, cleanup, message, rejects, openDoc, send, sessionIdOf, signUp, synced, thisSegment, waitFor, type Client, type TestServer } from './helpers.ts';
 import { killProcesses } from './process.ts';
 import { FakePushService } from './push-service.ts';
 import { postgresUrl, redisUrl } from './services.ts';
@@ -259,5 +260,32 @@ describe.runIf(postgres !== null && redis !== null)('a cluster of three processe
     expect(pushed()).not.toContain(whileOnline.id);
     expect(pushed()).toHaveLength(burst.length + 1);
     expect(service.errors).toEqual([]);
+  });
+
+  it('drops a document whose commit was fenced (another process leads it now) with doc-moved, and refuses its writer nothing', async () => {
+    const [p1] = cluster.processes.map((p) => p.server) as [TestServer];
+    const ivy = await signUp(p1.url, 'ivy', 'i1');
+    await signUp(p1.url, 'jack', 'j1');
+    const path = conversationPath('ivy', 'jack', thisSegment());
+    const client = await connect(p1, path, ivy.accessToken);
+    const first = message('ivy', 'jack', 'before');
+    send(client, first);
+    await waitFor(() => acks(client).includes(first.id), 'the first message acknowledged');
+
+    // Process 1 leads the conversation; its lease passes to another process without process 1 hearing of it yet
+    // (a long pause, a cut lease connection): the token in doc_leaders is raised, as a takeover raises it.
+    const db = new pg.Client({ connectionString: cluster.databaseUrl });
+    await db.connect();
+    try {
+      const raised = await db.query("UPDATE doc_leaders SET token = token + 1, node = 'a-process-that-took-over' WHERE doc = $1", [path]);
+      expect(raised.rowCount).toBe(1);
+    } finally {
+      await db.end();
+    }
+    const second = message('ivy', 'jack', 'after the takeover');
+    send(client, second);
+    await waitFor(() => client.frames.some((f) => 'code' in f && f.code === 'doc-moved'), 'doc-moved', 10_000);
+    expect(rejects(client)).toEqual([]);
+    expect(acks(client)).not.toContain(second.id);
   });
 });
