@@ -220,9 +220,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
           }),
         ),
       );
-    // The warm-up: a tenth of the frames (at most 2,000) load every document, compile the hot paths and grow
+    // The warm-up: a fifth of the frames (at most 2,000) load every document, compile the hot paths and grow
     // the heap to its working size; the start RSS is taken after it, once its documents are unloaded.
-    const warmUp = Math.min(2000, Math.floor(options.frames / 10));
+    const warmUp = Math.min(2000, Math.floor(options.frames / 5));
     await phase(warmUp);
     const collect = (): Promise<void> => collectGarbage(server, memoryFile);
     const rssStart = await quietRss(pid, () => crash !== null, collect);
