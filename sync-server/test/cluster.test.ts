@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { getMedia, MediaClient, sha256, streamTo } from './media-client.ts';
 import { startProcess } from './process.ts';
+import { HoldProxy } from './hold-proxy.ts';
 import { acks, api, cleanup, message, rejects, openDoc, send, sessionIdOf, signUp, synced, thisSegment, waitFor, type Client, type TestServer } from './helpers.ts';
 import { killProcesses } from './process.ts';
 import { FakePushService } from './push-service.ts';
@@ -287,5 +288,98 @@ describe.runIf(postgres !== null && redis !== null)('a cluster of three processe
     await waitFor(() => client.frames.some((f) => 'code' in f && f.code === 'doc-moved'), 'doc-moved', 10_000);
     expect(rejects(client)).toEqual([]);
     expect(acks(client)).not.toContain(second.id);
+  });
+
+  it('reads a document a process opens only once Redis confirmed its channel, so an update committed in between reaches it', async () => {
+    const [p1] = cluster.processes.map((p) => p.server) as [TestServer];
+    const proxy = await HoldProxy.start(redis ?? '');
+    try {
+      const slow = (await startProcess(cluster.dataDir, { env: { ...cluster.env, PARLEY_REDIS_URL: proxy.url } })).server;
+      const kim = await signUp(p1.url, 'kim', 'k1');
+      const lee = await signUp(p1.url, 'lee', 'l1');
+      const path = conversationPath('kim', 'lee', thisSegment());
+      const writer = await connect(p1, path, kim.accessToken);
+      const first = message('kim', 'lee', 'before');
+      send(writer, first);
+      await waitFor(() => acks(writer).includes(first.id), 'the first message acknowledged');
+
+      // lee opens the conversation on the slow process, whose SUBSCRIBE to the conversation's channel Redis has not confirmed yet.
+      const held = proxy.hold(`${cluster.prefix}doc:${path}`);
+      const reader = openDoc(slow, path, lee.accessToken);
+      await held;
+      // Read before the subscription was confirmed, the copy would be served now; nothing can be waited for when it is
+      // not (the process waits on Redis), so this waits at most 1 s for it, far longer than reading it takes.
+      const servedEarly = await Promise.race([synced(reader).then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, 1000, false))]);
+      const second = message('kim', 'lee', 'while the subscription is unconfirmed');
+      send(writer, second);
+      await waitFor(() => acks(writer).includes(second.id), 'the second message acknowledged (committed, and published)');
+      proxy.release();
+      await synced(reader);
+      await waitFor(() => reader.doc.getMap('messages').has(second.id), 'the second message on the slow process', 5000);
+      expect(servedEarly).toBe(false);
+      expect(reader.doc.getMap('messages').has(first.id)).toBe(true);
+    } finally {
+      proxy.release();
+      await proxy.close();
+    }
+  });
+
+  it('keeps a copy loaded while its leader had not written itself down, and forwards its writes to the leader it reads again', async () => {
+    const [p1] = cluster.processes.map((p) => p.server) as [TestServer];
+    // A process of its own, to know its node id (in its first info line) and so its lease connection.
+    const followerProcess = await startProcess(cluster.dataDir, { env: { ...cluster.env, PARLEY_LOG_LEVEL: 'info' } });
+    const follower = followerProcess.server;
+    const node = followerProcess.lines.map((line) => JSON.parse(line) as { event?: string; node?: string }).find((entry) => entry.event === 'cluster-joined')?.node;
+    expect(node).toMatch(/^[0-9a-f]{16}$/);
+    const mia = await signUp(p1.url, 'mia', 'm1');
+    const ned = await signUp(p1.url, 'ned', 'n1');
+    const path = conversationPath('mia', 'ned', thisSegment());
+    const leaderSide = await connect(p1, path, mia.accessToken);
+    const first = message('mia', 'ned', 'before');
+    send(leaderSide, first);
+    await waitFor(() => acks(leaderSide).includes(first.id), 'the first message acknowledged');
+
+    // Process 1 holds the lease; its row in doc_leaders is taken away while the follower reads who leads, as when the
+    // lease was just taken and not yet written down, and put back before the follower has read the document (its
+    // read waits on the snapshots table, which the test holds meanwhile).
+    const db = new pg.Client({ connectionString: cluster.databaseUrl });
+    const holder = new pg.Client({ connectionString: cluster.databaseUrl });
+    await Promise.all([db.connect(), holder.connect()]);
+    try {
+      const row = await db.query<{ token: number; node: string }>('DELETE FROM doc_leaders WHERE doc = $1 RETURNING token, node', [path]);
+      expect(row.rowCount).toBe(1);
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE snapshots IN ACCESS EXCLUSIVE MODE');
+      const copy = openDoc(follower, path, ned.accessToken);
+      const waiting = await until(
+        async () => Number((await db.query<{ n: string }>("SELECT COUNT(*) AS n FROM pg_locks WHERE relation = 'snapshots'::regclass AND NOT granted")).rows[0]?.n),
+        (n) => n > 0,
+      );
+      expect(waiting).toBeGreaterThan(0);
+      const back = await db.query<{ at: Date }>('INSERT INTO doc_leaders (doc, token, node) VALUES ($1, $2, $3) RETURNING clock_timestamp() AS at', [path, row.rows[0]?.token, row.rows[0]?.node]);
+      await holder.query('ROLLBACK');
+      await synced(copy);
+      // The follower's first sweep after the row came back: it finds the leader its copy already forwards to (read
+      // again at the client's first write, its answer to the sync), so the copy stays.
+      const sweeps = await until(
+        async () =>
+          (
+            await db.query<{ n: string }>(
+              "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'SELECT doc, node FROM doc_leaders%' AND query_start > $2",
+              [`parley-leases-${node ?? ''}`, back.rows[0]?.at],
+            )
+          ).rows[0]?.n,
+        (n) => Number(n) > 0,
+      );
+      expect(Number(sweeps)).toBeGreaterThan(0);
+      const second = message('ned', 'mia', 'from the follower');
+      send(copy, second);
+      await waitFor(() => acks(copy).includes(second.id), 'the write from the follower acknowledged', 10_000);
+      await waitFor(() => leaderSide.doc.getMap('messages').has(second.id), 'the write on the leader');
+      expect(copy.frames.filter((f) => 'code' in f)).toEqual([]);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await Promise.all([db.end(), holder.end()]);
+    }
   });
 });
