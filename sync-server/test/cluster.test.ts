@@ -7,7 +7,7 @@
  * whichever process queued it, and not at all to a device online elsewhere.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SERVER_ROOTS, conversationPath, inboxPath, type Session } from '@parley/protocol';
+import { SERVER_ROOTS, conversationPath, inboxPath, segmentOf, type Session } from '@parley/protocol';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { startCluster, type TestCluster } from './cluster.ts';
@@ -381,5 +381,38 @@ describe.runIf(postgres !== null && redis !== null)('a cluster of three processe
       await holder.query('ROLLBACK').catch(() => undefined);
       await Promise.all([db.end(), holder.end()]);
     }
+  });
+
+  it('stamps from where the old leader stopped when a process that followed a conversation takes it over', async () => {
+    const [, p2] = cluster.processes.map((p) => p.server) as [TestServer, TestServer];
+    const doomed = await startProcess(cluster.dataDir, { env: cluster.env });
+    const olga = await signUp(doomed.server.url, 'olga', 'o1');
+    const pete = await signUp(p2.url, 'pete', 'p1');
+    const path = conversationPath('olga', 'pete', thisSegment());
+    // The doomed process leads (opened there first); pete's device follows it on process 2, which reads the
+    // conversation's last stamp as it loads.
+    const writer = await connect(doomed.server, path, olga.accessToken);
+    const before = message('olga', 'pete', 'before pete');
+    send(writer, before);
+    await waitFor(() => acks(writer).includes(before.id), 'the first message acknowledged');
+    const follower = await connect(p2, path, pete.accessToken);
+    // Last month's document of the same conversation, open on process 2 throughout: the conversation stays loaded there.
+    const lastMonth = new Date();
+    lastMonth.setUTCDate(1);
+    lastMonth.setUTCMonth(lastMonth.getUTCMonth() - 1);
+    await connect(p2, conversationPath('olga', 'pete', segmentOf(lastMonth.getTime())), pete.accessToken);
+    // Stamped by the leader after process 2 loaded its copy.
+    const more = Array.from({ length: 3 }, (_, i) => message('olga', 'pete', `while pete follows ${i}`));
+    for (const m of more) send(writer, m);
+    await waitFor(() => more.every((m) => follower.doc.getMap<number>(SERVER_ROOTS.seq).has(m.id)), 'the messages stamped on the follower');
+
+    doomed.child.kill('SIGKILL');
+    // Process 2 takes the conversation over; pete's device reconnects to it and writes.
+    const after = message('pete', 'olga', 'after the takeover');
+    send(follower, after);
+    await waitFor(() => acks(follower).includes(after.id), 'the message written after the takeover acknowledged', 15_000);
+    expect(rejects(follower)).toEqual([]);
+    const seq = follower.doc.getMap<number>(SERVER_ROOTS.seq);
+    expect([before, ...more, after].map((m) => seq.get(m.id))).toEqual([1, 2, 3, 4, 5]);
   });
 });

@@ -317,7 +317,7 @@ export class SyncHub {
       await this.settings.load();
       await this.relations.load(path.a);
       await this.relations.load(path.b);
-      await this.loadedConversations.loadSeq(conversationId(path.a, path.b));
+      await this.loadedConversations.loadSeq(conversationId(path.a, path.b), live.replication?.role === 'leader');
       // Only accounts that exist are cached: `profiles` is also a record of who exists (see exists()).
       for (const member of [path.a, path.b]) await this.loadedConversations.cacheProfile(member);
       live.dependencies = [await this.registry.acquire(inboxPath(path.a)), await this.registry.acquire(inboxPath(path.b))];

@@ -53,11 +53,21 @@ export class LoadedConversations {
     if (this.loadedMembers.has(profile.id)) this.profiles.set(profile.id, profile);
   }
 
-  /** Reads the conversation's last sequence from storage, unless memory holds it (then memory is ahead of storage). */
-  async loadSeq(conversation: string): Promise<void> {
-    if (this.lastSeq.has(conversation)) return;
+  /**
+   * Reads the conversation's last sequence from storage, unless memory holds
+   * it (a leader's memory is ahead of storage: it stamps before the commit).
+   * `led`: this process has just taken the lead of one of the conversation's
+   * documents (a cluster), and what memory holds may be a follower's, older
+   * than the last leader's commits: storage is read, and the higher counts.
+   * Nothing is kept when the conversation was forgotten meanwhile (a document
+   * reset while it loaded): a value kept then would outlive it, and a later
+   * load would stamp from it.
+   */
+  async loadSeq(conversation: string, led = false): Promise<void> {
+    if (this.lastSeq.has(conversation) && !led) return;
     const seq = await this.storage.lastSeq(conversation);
-    if (!this.lastSeq.has(conversation)) this.lastSeq.set(conversation, seq);
+    if (!this.loadedConversations.has(conversation)) return;
+    this.lastSeq.set(conversation, Math.max(this.lastSeq.get(conversation) ?? 0, seq));
   }
 
   /** A conversation document is loading: its sequence, and its members' profiles and relations, stay in memory until it unloads. */
