@@ -415,4 +415,66 @@ describe.runIf(postgres !== null && redis !== null)('a cluster of three processe
     const seq = follower.doc.getMap<number>(SERVER_ROOTS.seq);
     expect([before, ...more, after].map((m) => seq.get(m.id))).toEqual([1, 2, 3, 4, 5]);
   });
+
+  it('judges a write forwarded to a process that has just taken a conversation over only once its copy is loaded', async () => {
+    const [, p2, p3] = cluster.processes.map((p) => p.server) as [TestServer, TestServer, TestServer];
+    const doomed = await startProcess(cluster.dataDir, { env: cluster.env });
+    const quinn = await signUp(doomed.server.url, 'quinn', 'q1');
+    const rosa = await signUp(p2.url, 'rosa', 'r1');
+    const path = conversationPath('quinn', 'rosa', thisSegment());
+    const lastMonth = new Date();
+    lastMonth.setUTCDate(1);
+    lastMonth.setUTCMonth(lastMonth.getUTCMonth() - 1);
+    const older = conversationPath('quinn', 'rosa', segmentOf(lastMonth.getTime()));
+    const writer = await connect(doomed.server, path, quinn.accessToken);
+    const first = message('quinn', 'rosa', 'first');
+    send(writer, first);
+    await waitFor(() => acks(writer).includes(first.id), 'the first message acknowledged');
+    // rosa on processes 2 and 3, both following; each also keeps last month's document open, so that each holds the
+    // conversation's sequence in memory (as it read it then) and reads it no more.
+    const devices = [await connect(p2, path, rosa.accessToken), await connect(p3, path, rosa.accessToken)];
+    for (const server of [p2, p3]) await connect(server, older, rosa.accessToken);
+    const second = message('quinn', 'rosa', 'second');
+    send(writer, second);
+    await waitFor(() => devices.every((d) => d.doc.getMap<number>(SERVER_ROOTS.seq).get(second.id) === 2), 'the second message stamped on both followers');
+
+    // The conversations table is held while the leader dies: the process that takes the conversation over reads the
+    // sequence from it as it loads, and waits; its follower does not read it, and forwards its device's write at once.
+    const db = new pg.Client({ connectionString: cluster.databaseUrl });
+    const holder = new pg.Client({ connectionString: cluster.databaseUrl });
+    await Promise.all([db.connect(), holder.connect()]);
+    try {
+      const doomedNode = (await db.query<{ node: string }>('SELECT node FROM doc_leaders WHERE doc = $1', [path])).rows[0]?.node;
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE conversations IN ACCESS EXCLUSIVE MODE');
+      doomed.child.kill('SIGKILL');
+      const waiting = await until(
+        async () => Number((await db.query<{ n: string }>("SELECT COUNT(*) AS n FROM pg_locks WHERE relation = 'conversations'::regclass AND NOT granted")).rows[0]?.n),
+        (n) => n > 0,
+      );
+      expect(waiting).toBeGreaterThan(0);
+      const newLeader = (await db.query<{ node: string }>('SELECT node FROM doc_leaders WHERE doc = $1', [path])).rows[0]?.node;
+      expect(newLeader).not.toBe(doomedNode);
+      const third = devices.map((d, i) => {
+        const m = message('rosa', 'quinn', `after the takeover, from process ${i + 2}`);
+        send(d, m);
+        return m;
+      });
+      // The follower's device reconnects (its copy was dropped for the new leader) and sends its write again.
+      const reconnected = await until(
+        () => Promise.resolve(devices.some((d) => d.closeCode !== null && d.provider.synced)),
+        (ready) => ready,
+      );
+      expect(reconnected).toBe(true);
+      await holder.query('ROLLBACK');
+      await waitFor(() => third.every((m, i) => acks(devices[i] as Client).includes(m.id)), 'both writes after the takeover acknowledged', 15_000);
+      for (const d of devices) expect(rejects(d)).toEqual([]);
+      const seq = (devices[0] as Client).doc.getMap<number>(SERVER_ROOTS.seq);
+      await waitFor(() => third.every((m) => seq.has(m.id)), 'both stamped on process 2');
+      expect(third.map((m) => seq.get(m.id)).sort()).toEqual([3, 4]);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await Promise.all([db.end(), holder.end()]);
+    }
+  });
 });

@@ -55,6 +55,9 @@ type NodeMessage =
   | { t: 'answer'; id: number; ok: true; value: unknown }
   | { t: 'answer'; id: number; ok: false; code: ErrorCode; message: string };
 
+/** How many times a follower that knows no leader reads it, backing off, before it drops its copy. */
+const LOOKUPS = 5;
+
 /** How long a server write forwarded to a leader may take before it is refused `doc-moved` (the caller may try again). */
 const CALL_TIMEOUT_MS = 10_000;
 
@@ -64,10 +67,11 @@ export type LeaderCall = (...args: never[]) => Promise<unknown>;
 interface Entry {
   path: string;
   replication: Replication;
-  /** Null while it loads; what its channel carried meanwhile waits in `early`. */
+  /** Null while it loads; what its channel carried meanwhile waits in `early`, and (a leader) what followers forwarded in `submits`. */
   live: LiveDoc | null;
   early: Buffer[];
-  /** The leader's node id, for a follower (null: unknown, the next sweep finds out). */
+  submits: Extract<NodeMessage, { t: 'submit' }>[];
+  /** The leader's node id, for a follower (null: unknown; the next write or sweep reads it again). */
   leader: string | null;
   /**
    * Writes waiting for the leader to be read again (it was unknown: the lease
@@ -124,7 +128,7 @@ export class Replicas implements Placement, UpdateSink {
       published: (update) => this.bus.publish(channelOf(path), frame(UPDATE, this.bus.node, update)),
       announced: (update) => this.bus.publish(channelOf(path), frame(AWARENESS, this.bus.node, update)),
     };
-    const entry: Entry = { path, replication, live: null, early: [], leader: null, lookup: null, unsubscribe: () => undefined };
+    const entry: Entry = { path, replication, live: null, early: [], submits: [], leader: null, lookup: null, unsubscribe: () => undefined };
     // Listening before the lease and the read: nothing committed after the read can be missed.
     entry.unsubscribe = this.bus.subscribe(channelOf(path), (message) => {
       if (entry.live === null) entry.early.push(message);
@@ -154,6 +158,7 @@ export class Replicas implements Placement, UpdateSink {
     if (entry === undefined) return;
     entry.live = live;
     for (const message of entry.early.splice(0)) this.onDocMessage(entry, message);
+    for (const message of entry.submits.splice(0)) this.judge(live, message);
   }
 
   detached(path: string, replication: Replication): void {
@@ -161,6 +166,8 @@ export class Replicas implements Placement, UpdateSink {
     if (entry === undefined) return;
     this.entries.delete(replication);
     entry.unsubscribe();
+    // Forwarded while it loaded, and it never did: their followers drop their copies, and the clients send again.
+    for (const from of new Set(entry.submits.splice(0).map((m) => m.from))) this.bus.publish(`node:${from}`, JSON.stringify({ t: 'moved', path } satisfies NodeMessage));
     if (replication.role !== 'leader') return;
     // A copy loaded again meanwhile under the same lease keeps it.
     for (const other of this.entries.values()) if (other.path === path && other.replication.role === 'leader') return;
@@ -181,13 +188,18 @@ export class Replicas implements Placement, UpdateSink {
     this.forward(entry, live, connection, update);
   }
 
-  /** Reads the leader again, then forwards; with no leader still, drops the copy (the reload tries the lease). */
+  /** Reads the leader again (a few times), then forwards; with no leader still, drops the copy (the reload tries the lease). */
   private afterLookup(entry: Entry, live: LiveDoc, connection: Writer, update: Uint8Array): void {
     const lookup = (entry.lookup ?? Promise.resolve())
       .then(async () => {
-        if (entry.leader !== null) return;
-        const leader = await this.leases.leaderOf(entry.path);
-        entry.leader = leader === this.bus.node ? null : leader;
+        // The lease holder writes itself down in the statement that takes the lock (leases.ts), so it is named
+        // soon; five reads over 375 ms (25, 50, 100, 200 ms apart) before the copy is given up.
+        for (let attempt = 0; entry.leader === null && !live.destroyed; attempt++) {
+          const leader = await this.leases.leaderOf(entry.path);
+          entry.leader = leader === this.bus.node ? null : leader;
+          if (entry.leader !== null || attempt === LOOKUPS - 1) break;
+          await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
+        }
       })
       .then(
         () => {
@@ -316,15 +328,13 @@ export class Replicas implements Placement, UpdateSink {
     switch (message.t) {
       case 'submit': {
         const entry = this.leaderEntry(message.path);
-        if (entry?.live == null) {
+        if (entry === undefined) {
           this.bus.publish(`node:${message.from}`, JSON.stringify({ t: 'moved', path: message.path } satisfies NodeMessage));
           return;
         }
-        const writer: Writer = {
-          user: message.user,
-          sendControl: (frame) => this.bus.publish(`node:${message.from}`, JSON.stringify({ t: 'control', conn: message.conn, frame } satisfies NodeMessage)),
-        };
-        this.accept.submit(entry.live, writer, new Uint8Array(Buffer.from(message.update, 'base64')));
+        // Still loading here (a lease just taken): judged once it is loaded, in the order they came.
+        if (entry.live === null) entry.submits.push(message);
+        else this.judge(entry.live, message);
         return;
       }
       case 'control':
@@ -350,9 +360,19 @@ export class Replicas implements Placement, UpdateSink {
     }
   }
 
+  /** The copy here that leads `path`, loaded or loading. */
   private leaderEntry(path: string): Entry | undefined {
-    for (const entry of this.entries.values()) if (entry.path === path && entry.replication.role === 'leader' && entry.live !== null && !entry.live.destroyed) return entry;
+    for (const entry of this.entries.values()) if (entry.path === path && entry.replication.role === 'leader' && entry.live?.destroyed !== true) return entry;
     return undefined;
+  }
+
+  /** A follower's forwarded write, to the accept path; its answer goes back to the follower's socket. */
+  private judge(live: LiveDoc, message: Extract<NodeMessage, { t: 'submit' }>): void {
+    const writer: Writer = {
+      user: message.user,
+      sendControl: (frame) => this.bus.publish(`node:${message.from}`, JSON.stringify({ t: 'control', conn: message.conn, frame } satisfies NodeMessage)),
+    };
+    this.accept.submit(live, writer, new Uint8Array(Buffer.from(message.update, 'base64')));
   }
 
   /**
@@ -375,6 +395,12 @@ export class Replicas implements Placement, UpdateSink {
       for (const entry of followed) {
         const leader = leaders.get(entry.path);
         if (leader === undefined || leader === entry.leader || entry.live === null) continue;
+        if (entry.leader === null) {
+          // Unknown until now (its leader had not written itself down at the load): nothing was forwarded anywhere,
+          // so the copy stays and forwards to it from now on; a write reading the leader meanwhile sets it itself.
+          if (entry.lookup === null && leader !== null && leader !== this.bus.node) entry.leader = leader;
+          continue;
+        }
         this.log.info({ doc: entry.path, leader }, 'cluster: a document followed here has a new leader');
         this.registry.reset(entry.live, 'doc-moved');
       }

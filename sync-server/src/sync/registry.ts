@@ -39,7 +39,7 @@ export interface RegistryHooks {
  */
 export interface Placement {
   prepare(path: string, parsed: DocPath): Promise<Replication>;
-  /** Loaded (before the hub's own `loaded` hook): what was heard meanwhile is applied. */
+  /** Loaded (after the hub's own `loaded` hook): what was heard meanwhile is applied, and a leader judges the writes forwarded to it meanwhile. */
   attached(live: LiveDoc): void;
   /** Out of memory, or never loaded after `prepare`: its writes are all settled (a leader lets go of the lease). */
   detached(path: string, replication: Replication): void;
@@ -144,7 +144,6 @@ export class DocRegistry {
       throw error;
     }
     live.replication = replication;
-    placement?.attached(live);
     this.live.add(live);
     try {
       await this.hooks.loaded(live);
@@ -154,6 +153,9 @@ export class DocRegistry {
       this.detach(live);
       throw error;
     }
+    // Only now, with what `loaded` read in memory (a conversation's last sequence above all), does the placement
+    // apply what it heard meanwhile and hand a leader the writes forwarded to it. A copy reset meanwhile is detached.
+    if (!live.destroyed) placement?.attached(live);
     return live;
   }
 
