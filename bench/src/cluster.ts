@@ -210,13 +210,25 @@ async function runSetup(size: number, sizes: Sizes, loadgen: LoadGen): Promise<S
   await sql(`CREATE SCHEMA ${schema}`);
   const nodes: string[] = [];
   const servers: RunningServer[] = [];
+  /** What the processes logged at warn or above, by message: how often, and the first line. */
+  const warnings = new Map<string, { n: number; example: string }>();
   const launch = async (): Promise<void> => {
     let node: string | null = null;
+    const index = servers.length;
     const server = await launchServer('parley', {
       dataDir,
       env,
       onEvent: (event) => {
         if (event.event === 'cluster-joined' && typeof event.node === 'string') node = event.node;
+        // Warnings and errors, and every document dropped (an info line): by message and code.
+        const dropped = typeof event.code === 'string' && String(event.msg).startsWith('document dropped');
+        if ((typeof event.level === 'number' && event.level >= 40) || dropped) {
+          const key = dropped ? `${String(event.msg)} (${String(event.code)})` : String(event.msg);
+          const { stack: _stack, ...err } = (event.err ?? {}) as Record<string, unknown>;
+          const seen = warnings.get(key) ?? { n: 0, example: JSON.stringify({ ...event, err, process: index + 1 }).slice(0, 800) };
+          seen.n++;
+          warnings.set(key, seen);
+        }
       },
     });
     servers.push(server);
@@ -254,6 +266,7 @@ async function runSetup(size: number, sizes: Sizes, loadgen: LoadGen): Promise<S
         `${label}: accepted ${step.accepted.toFixed(0)}/s, delivery p50 ${step.delivery.p50.toFixed(1)} / p99 ${step.delivery.p99.toFixed(1)} ms, lost ${step.lost}, ${step.dropped} sockets closed by a server, refused ${codes(step.rejected)}; ` +
           COMPONENTS.map((c) => `${c} ${((loaded[c] * 1e6) / step.accepted).toFixed(0)} µs/msg (idle ${(idle[c] * 100).toFixed(1)} %)`).join(', '),
       );
+      if (step.lost > 0) await explainLost(schema, nodes, loadgen);
       let failover: Failover | null = null;
       if (size > 1) failover = await killLeader(servers, nodes, schema, sizes, loadgen);
       await loadgen.run({ type: 'disconnect' });
@@ -263,9 +276,37 @@ async function runSetup(size: number, sizes: Sizes, loadgen: LoadGen): Promise<S
     }
   } finally {
     await Promise.all(servers.map((s) => s.stop(20_000)));
+    for (const [msg, { n, example }] of warnings) log(`  ${label}: logged ${n}×: ${msg} (first: ${example})`);
     rmSync(dataDir, { recursive: true, force: true });
     await sql(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     if (size > 1) await removeKeys(prefix);
+  }
+}
+
+/**
+ * Names each delivery the step gave up on: message, conversation and its
+ * leader, sender and receiver (device, process), whether the sender had its
+ * ack (the message is stored), and whether it came later (waiting up to 10 s
+ * more) or not at all.
+ */
+async function explainLost(schema: string, nodes: readonly string[], loadgen: LoadGen): Promise<void> {
+  const late = (await loadgen.run({ type: 'late', waitMs: 10_000 })).result;
+  const client = new pg.Client({ connectionString: POSTGRES });
+  await client.connect();
+  try {
+    const segment = segmentOf(Date.now());
+    for (const l of late) {
+      const path = conversationPath(`u${l.conversation}a`, `u${l.conversation}b`, segment);
+      const leader = (await client.query<{ node: string }>(`SELECT node FROM ${schema}.doc_leaders WHERE doc = $1`, [path])).rows[0]?.node;
+      log(
+        `  not seen within the drain: ${l.id} in conversation ${l.conversation} (led by process ${leader === undefined ? '?' : nodes.indexOf(leader) + 1}), ` +
+          `from device ${l.sender.index} on process ${l.sender.server + 1} to device ${l.device.index} on process ${l.device.server + 1} ` +
+          `(${l.device.connected ? 'connected' : 'not connected'}; ${l.acked ? 'acknowledged' : 'never acknowledged'}): ` +
+          (l.arrivedMs === null ? 'not within 10 s more' : `arrived ${l.arrivedMs.toFixed(0)} ms after it was sent`),
+      );
+    }
+  } finally {
+    await client.end();
   }
 }
 

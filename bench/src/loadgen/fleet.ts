@@ -13,16 +13,23 @@ import { Device, type DeviceHooks } from '../client/device.ts';
 import { cpuCores, sampleProc } from '../proc.ts';
 import { Samples, summarize } from '../stats.ts';
 import { mintAccessToken, parleySession, readJwtSecret } from '../tokens.ts';
-import type { ConnectResult, DocStats, FailoverResult, IdleResult, RampResult, StepResult, Target } from './jobs.ts';
+import type { ConnectResult, DocStats, FailoverResult, IdleResult, LostDelivery, RampResult, StepResult, Target } from './jobs.ts';
 
 interface Pending {
   t0: number;
   sender: Device;
-  /** Deliveries still expected (every device of the conversation but the sender). */
-  remaining: number;
+  /** The devices it is still expected on (every device of the conversation but the sender). */
+  waiting: Set<Device>;
+  conversation: Conversation;
   acked: boolean;
   step: number;
   measured: boolean;
+}
+
+interface LateWatch {
+  device: Device;
+  t0: number;
+  detail: LostDelivery;
 }
 
 interface Conversation {
@@ -58,6 +65,8 @@ export async function until(done: () => boolean, timeoutMs: number): Promise<boo
 export class Fleet {
   readonly conversations: Conversation[] = [];
   private readonly pending = new Map<string, Pending>();
+  /** Deliveries a step gave up on, still watched for: whether they come late or never (LostDelivery.arrivedMs). */
+  private readonly late = new Map<string, LateWatch[]>();
   private counter = 0;
   private step = 0;
   private delivery = new Samples();
@@ -136,13 +145,19 @@ export class Fleet {
 
   private onKey(device: Device, key: string): void {
     const p = this.pending.get(key);
-    if (p === undefined || device === p.sender) return;
+    const late = this.late.get(key);
+    if (late !== undefined) {
+      const entry = late.find((l) => l.device === device && l.detail.arrivedMs === null);
+      if (entry !== undefined) entry.detail.arrivedMs = performance.now() - entry.t0;
+    }
+    if (p === undefined || device === p.sender || !p.waiting.has(device)) return;
     if (p.measured) {
       const ms = performance.now() - p.t0;
       this.delivery.add(ms);
       (this.serverOf.get(device) === this.serverOf.get(p.sender) ? this.same : this.cross).add(ms);
     }
-    if (--p.remaining === 0 && p.acked) this.pending.delete(key);
+    p.waiting.delete(device);
+    if (p.waiting.size === 0 && p.acked) this.pending.delete(key);
   }
 
   private onAccepted(ids: readonly string[]): void {
@@ -154,7 +169,7 @@ export class Fleet {
       if (p === undefined) continue;
       if (p.measured) this.ack.add(now - p.t0);
       p.acked = true;
-      if (p.remaining === 0) this.pending.delete(id);
+      if (p.waiting.size === 0) this.pending.delete(id);
     }
   }
 
@@ -178,7 +193,7 @@ export class Fleet {
       ts: Math.min(Date.now(), this.segmentEnd),
       profile: { nickname: `User ${sender.user}` },
     };
-    this.pending.set(id, { t0: performance.now(), sender, remaining: conversation.devices.length - 1, acked: false, step: this.step, measured });
+    this.pending.set(id, { t0: performance.now(), sender, waiting: new Set(conversation.devices.filter((d) => d !== sender)), conversation, acked: false, step: this.step, measured });
     sender.write(message);
     return id;
   }
@@ -226,9 +241,26 @@ export class Fleet {
     };
     await until(() => !open(), drainMs);
     let lost = 0;
+    const lostDetail: LostDelivery[] = [];
     for (const [id, p] of this.pending) {
       if (p.step !== step) continue;
-      if (p.measured) lost += p.remaining;
+      if (p.measured) {
+        lost += p.waiting.size;
+        const watch: LateWatch[] = [];
+        for (const device of p.waiting) {
+          const detail: LostDelivery = {
+            id,
+            conversation: this.conversations.indexOf(p.conversation),
+            sender: { index: p.sender.index, server: this.serverOf.get(p.sender) ?? 0 },
+            device: { index: device.index, server: this.serverOf.get(device) ?? 0, connected: device.connected },
+            acked: p.acked,
+            arrivedMs: null,
+          };
+          lostDetail.push(detail);
+          watch.push({ device, t0: p.t0, detail });
+        }
+        this.late.set(id, watch);
+      }
       this.pending.delete(id);
     }
     return {
@@ -238,6 +270,7 @@ export class Fleet {
       ack: summarize(this.ack),
       split: this.bases.length > 1 ? { same: summarize(this.same), cross: summarize(this.cross) } : null,
       lost,
+      lostDetail,
       rejected: Object.fromEntries(this.refusals),
       dropped: this.dropped - droppedBefore,
       serverCpu: cpuCores(serverBefore, serverAfter),
@@ -340,6 +373,14 @@ export class Fleet {
       });
     }
     return { messages: ids.size, jsonBytes, docs: this.conversations.length, docBytes, maxDocBytes };
+  }
+
+  /** Every delivery the steps gave up on, once each has come or `waitMs` passed; forgets them. */
+  async lateDeliveries(waitMs: number): Promise<LostDelivery[]> {
+    const all = [...this.late.values()].flat();
+    await until(() => all.every((l) => l.detail.arrivedMs !== null), waitMs);
+    this.late.clear();
+    return all.map((l) => ({ ...l.detail, device: { ...l.detail.device, connected: l.device.connected } }));
   }
 
   rejections(): number {

@@ -21,6 +21,8 @@ export type Job =
   | { type: 'ramp'; rates: number[]; warmupMs: number; measureMs: number; drainMs: number; p99LimitMs: number }
   | { type: 'fixed'; rate: number; warmupMs: number; measureMs: number; drainMs: number }
   | { type: 'docStats' }
+  /** The deliveries the last steps gave up on, once each has arrived or `waitMs` passed. */
+  | { type: 'late'; waitMs: number }
   | { type: 'disconnect' }
   | { type: 'idle'; target: Target; devices: number; concurrency: number }
   | { type: 'failover'; conversation: number; server: number; pid: number; rate: number; beforeMs: number; timeoutMs: number }
@@ -39,6 +41,8 @@ export interface StepResult {
   split: { same: Latency; cross: Latency } | null;
   /** Deliveries expected and not seen within the drain time. */
   lost: number;
+  /** Each of them; `arrivedMs` is filled in if it comes later (send → seen), while the fleet is connected. */
+  lostDetail: LostDelivery[];
   /** Sockets the server closed during the step (warm-up and drain included); outside a failover they stay closed. */
   dropped: number;
   /** Writes refused in the step (warm-up and drain included), by code. */
@@ -49,6 +53,17 @@ export interface StepResult {
   /** The measured window, wall clock (Date.now()), to cut a server profile to it. */
   windowStart: number;
   windowEnd: number;
+}
+
+/** A delivery a step did not see within its drain: which message, from which device and process, to which. */
+export interface LostDelivery {
+  id: string;
+  conversation: number;
+  sender: { index: number; server: number };
+  device: { index: number; server: number; connected: boolean };
+  /** Whether the sender had its ack (the message is stored). */
+  acked: boolean;
+  arrivedMs: number | null;
 }
 
 export interface RampResult {
@@ -99,6 +114,7 @@ export type Reply =
   | { type: 'ramp'; result: RampResult }
   | { type: 'fixed'; result: StepResult }
   | { type: 'docStats'; result: DocStats }
+  | { type: 'late'; result: LostDelivery[] }
   | { type: 'disconnect' }
   | { type: 'idle'; result: IdleResult }
   | { type: 'failover'; result: FailoverResult }

@@ -30,6 +30,9 @@ async function run(job: Job): Promise<void> {
     case 'docStats':
       if (fleet === null) throw new Error('docStats before connect');
       return reply({ type: 'docStats', result: fleet.docStats() });
+    case 'late':
+      if (fleet === null) throw new Error('late before connect');
+      return reply({ type: 'late', result: await fleet.lateDeliveries(job.waitMs) });
     case 'disconnect':
       await fleet?.disconnect();
       fleet = null;
