@@ -27,8 +27,9 @@ export class HoldProxy {
   /** Listens on 127.0.0.1 (port 0) in front of the Redis at `redisUrl`. */
   static async start(redisUrl: string): Promise<HoldProxy> {
     const target = new URL(redisUrl);
-    let proxy: HoldProxy | undefined;
-    const server = createServer((client) => proxy?.link(client, target));
+    // The server's handler needs the proxy, which needs the server's port.
+    const made: { proxy?: HoldProxy } = {};
+    const server = createServer((client) => made.proxy?.link(client, target));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', resolve);
@@ -38,8 +39,8 @@ export class HoldProxy {
     const url = new URL(redisUrl);
     url.hostname = '127.0.0.1';
     url.port = String(port);
-    proxy = new HoldProxy(server, url.toString());
-    return proxy;
+    made.proxy = new HoldProxy(server, url.toString());
+    return made.proxy;
   }
 
   /** Holds the next SUBSCRIBE naming `channel`, and what its connection sends after it; resolves once it is held. */
