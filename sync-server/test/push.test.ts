@@ -333,13 +333,14 @@ describe('a recall and the queue', () => {
     await waitFor(() => service.to('laptop').length === 1, 'the held request');
     const secret = await send('the meeting room code is 4471');
     const queued = (): string[] => payloads(server).filter((p) => p.includes('4471'));
-    await waitFor(() => queued().length === 1, 'the laptop\'s push of the secret queued');
+    // Bounds, not waits: each step takes milliseconds alone, and once took over 5 s in CI with every suite running at once.
+    await waitFor(() => queued().length === 1, 'the laptop\'s push of the secret queued', 15_000);
 
     expect((await admin('POST', '/messages/recall', { a: 'alice', b: 'bob', id: secret.body.id })).status).toBe(200);
-    await waitFor(() => queued().length === 0 && payloads(server).some((p) => p.includes('"kind":"recall"')), 'the push dropped and the recall queued');
+    await waitFor(() => queued().length === 0 && payloads(server).some((p) => p.includes('"kind":"recall"')), 'the push dropped and the recall queued', 15_000);
     expect(service.to('laptop').map((r) => r.payload.message.preview)).toEqual(['first']);
     // The phone had it already (nothing to take back there); its recall replaces the notification.
-    await waitFor(() => service.to('phone').length === 3, 'the phone\'s three pushes');
+    await waitFor(() => service.to('phone').length === 3, 'the phone\'s three pushes', 15_000);
     expect(service.to('phone').map((r) => [r.payload.kind, r.payload.message.id])).toEqual([
       ['message', expect.any(String)],
       ['message', secret.body.id],
