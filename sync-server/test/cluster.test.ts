@@ -7,7 +7,7 @@
  * whichever process queued it, and not at all to a device online elsewhere.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SERVER_ROOTS, conversationPath, inboxPath, segmentOf, type Session } from '@parley/protocol';
+import { SERVER_ROOTS, conversationPath, inboxPath, segmentOf, type Message, type Session } from '@parley/protocol';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { startCluster, type TestCluster } from './cluster.ts';
@@ -35,6 +35,24 @@ async function connect(server: TestServer, path: string, token: string): Promise
   const client = openDoc(server, path, token);
   await synced(client);
   return client;
+}
+
+/**
+ * `a` and `b` signed up, `a`'s device on their conversation on `server`
+ * (opened there first, so that this process leads it) and one message of
+ * `a`'s acknowledged; with last month's path of the same conversation.
+ */
+async function ledConversation(server: TestServer, a: string, b: string): Promise<{ path: string; lastMonth: string; writer: Client; first: Message; sessions: [Session, Session] }> {
+  const sessions: [Session, Session] = [await signUp(server.url, a, `${a}-1`), await signUp(server.url, b, `${b}-1`)];
+  const path = conversationPath(a, b, thisSegment());
+  const month = new Date();
+  month.setUTCDate(1);
+  month.setUTCMonth(month.getUTCMonth() - 1);
+  const writer = await connect(server, path, sessions[0].accessToken);
+  const first = message(a, b, 'before');
+  send(writer, first);
+  await waitFor(() => acks(writer).includes(first.id), 'the first message acknowledged');
+  return { path, lastMonth: conversationPath(a, b, segmentOf(month.getTime())), writer, first, sessions };
 }
 
 /** Asks `read` until `done` holds of its answer (5 s at most): the last answer. */
@@ -265,13 +283,7 @@ describe.runIf(postgres !== null && redis !== null)('a cluster of three processe
 
   it('drops a document whose commit was fenced (another process leads it now) with doc-moved, and refuses its writer nothing', async () => {
     const [p1] = cluster.processes.map((p) => p.server) as [TestServer];
-    const ivy = await signUp(p1.url, 'ivy', 'i1');
-    await signUp(p1.url, 'jack', 'j1');
-    const path = conversationPath('ivy', 'jack', thisSegment());
-    const client = await connect(p1, path, ivy.accessToken);
-    const first = message('ivy', 'jack', 'before');
-    send(client, first);
-    await waitFor(() => acks(client).includes(first.id), 'the first message acknowledged');
+    const { path, writer: client } = await ledConversation(p1, 'ivy', 'jack');
 
     // Process 1 leads the conversation; its lease passes to another process without process 1 hearing of it yet
     // (a long pause, a cut lease connection): the token in doc_leaders is raised, as a takeover raises it.
@@ -295,13 +307,12 @@ describe.runIf(postgres !== null && redis !== null)('a cluster of three processe
     const proxy = await HoldProxy.start(redis ?? '');
     try {
       const slow = (await startProcess(cluster.dataDir, { env: { ...cluster.env, PARLEY_REDIS_URL: proxy.url } })).server;
-      const kim = await signUp(p1.url, 'kim', 'k1');
-      const lee = await signUp(p1.url, 'lee', 'l1');
-      const path = conversationPath('kim', 'lee', thisSegment());
-      const writer = await connect(p1, path, kim.accessToken);
-      const first = message('kim', 'lee', 'before');
-      send(writer, first);
-      await waitFor(() => acks(writer).includes(first.id), 'the first message acknowledged');
+      const {
+        path,
+        writer,
+        first,
+        sessions: [, lee],
+      } = await ledConversation(p1, 'kim', 'lee');
 
       // lee opens the conversation on the slow process, whose SUBSCRIBE to the conversation's channel Redis has not confirmed yet.
       const held = proxy.hold(`${cluster.prefix}doc:${path}`);
@@ -331,13 +342,11 @@ describe.runIf(postgres !== null && redis !== null)('a cluster of three processe
     const follower = followerProcess.server;
     const node = followerProcess.lines.map((line) => JSON.parse(line) as { event?: string; node?: string }).find((entry) => entry.event === 'cluster-joined')?.node;
     expect(node).toMatch(/^[0-9a-f]{16}$/);
-    const mia = await signUp(p1.url, 'mia', 'm1');
-    const ned = await signUp(p1.url, 'ned', 'n1');
-    const path = conversationPath('mia', 'ned', thisSegment());
-    const leaderSide = await connect(p1, path, mia.accessToken);
-    const first = message('mia', 'ned', 'before');
-    send(leaderSide, first);
-    await waitFor(() => acks(leaderSide).includes(first.id), 'the first message acknowledged');
+    const {
+      path,
+      writer: leaderSide,
+      sessions: [, ned],
+    } = await ledConversation(p1, 'mia', 'ned');
 
     // Process 1 holds the lease; its row in doc_leaders is taken away while the follower reads who leads, as when the
     // lease was just taken and not yet written down, and put back before the follower has read the document (its
@@ -386,21 +395,17 @@ describe.runIf(postgres !== null && redis !== null)('a cluster of three processe
   it('stamps from where the old leader stopped when a process that followed a conversation takes it over', async () => {
     const [, p2] = cluster.processes.map((p) => p.server) as [TestServer, TestServer];
     const doomed = await startProcess(cluster.dataDir, { env: cluster.env });
-    const olga = await signUp(doomed.server.url, 'olga', 'o1');
-    const pete = await signUp(p2.url, 'pete', 'p1');
-    const path = conversationPath('olga', 'pete', thisSegment());
-    // The doomed process leads (opened there first); pete's device follows it on process 2, which reads the
-    // conversation's last stamp as it loads.
-    const writer = await connect(doomed.server, path, olga.accessToken);
-    const before = message('olga', 'pete', 'before pete');
-    send(writer, before);
-    await waitFor(() => acks(writer).includes(before.id), 'the first message acknowledged');
+    // The doomed process leads; pete's device follows it on process 2, which reads the conversation's last stamp as it loads.
+    const {
+      path,
+      lastMonth,
+      writer,
+      first: before,
+      sessions: [, pete],
+    } = await ledConversation(doomed.server, 'olga', 'pete');
     const follower = await connect(p2, path, pete.accessToken);
     // Last month's document of the same conversation, open on process 2 throughout: the conversation stays loaded there.
-    const lastMonth = new Date();
-    lastMonth.setUTCDate(1);
-    lastMonth.setUTCMonth(lastMonth.getUTCMonth() - 1);
-    await connect(p2, conversationPath('olga', 'pete', segmentOf(lastMonth.getTime())), pete.accessToken);
+    await connect(p2, lastMonth, pete.accessToken);
     // Stamped by the leader after process 2 loaded its copy.
     const more = Array.from({ length: 3 }, (_, i) => message('olga', 'pete', `while pete follows ${i}`));
     for (const m of more) send(writer, m);
@@ -419,17 +424,12 @@ describe.runIf(postgres !== null && redis !== null)('a cluster of three processe
   it('judges a write forwarded to a process that has just taken a conversation over only once its copy is loaded', async () => {
     const [, p2, p3] = cluster.processes.map((p) => p.server) as [TestServer, TestServer, TestServer];
     const doomed = await startProcess(cluster.dataDir, { env: cluster.env });
-    const quinn = await signUp(doomed.server.url, 'quinn', 'q1');
-    const rosa = await signUp(p2.url, 'rosa', 'r1');
-    const path = conversationPath('quinn', 'rosa', thisSegment());
-    const lastMonth = new Date();
-    lastMonth.setUTCDate(1);
-    lastMonth.setUTCMonth(lastMonth.getUTCMonth() - 1);
-    const older = conversationPath('quinn', 'rosa', segmentOf(lastMonth.getTime()));
-    const writer = await connect(doomed.server, path, quinn.accessToken);
-    const first = message('quinn', 'rosa', 'first');
-    send(writer, first);
-    await waitFor(() => acks(writer).includes(first.id), 'the first message acknowledged');
+    const {
+      path,
+      lastMonth: older,
+      writer,
+      sessions: [, rosa],
+    } = await ledConversation(doomed.server, 'quinn', 'rosa');
     // rosa on processes 2 and 3, both following; each also keeps last month's document open, so that each holds the
     // conversation's sequence in memory (as it read it then) and reads it no more.
     const devices = [await connect(p2, path, rosa.accessToken), await connect(p3, path, rosa.accessToken)];
