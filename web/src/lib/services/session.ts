@@ -141,6 +141,9 @@ export async function signUp(user: string, nickname: string, password: string): 
 export async function signOut(): Promise<void> {
   const token = session.current?.accessToken;
   stop();
+  // Stored as signed out before the screen says so: an app closed right after opens signed out (it used to open
+  // signed in again when closed before the end of the network calls below).
+  await db.meta.delete('session');
   session.current = null;
   if (token !== undefined) {
     // While the token still works: this device stops getting the user's pushes,
@@ -150,7 +153,7 @@ export async function signOut(): Promise<void> {
     await Promise.race([api('POST', '/auth/signout', { token, schema: z.unknown() }).catch(() => undefined), delay(SIGN_OUT_TIMEOUT_MS)]);
   }
   await clearUserData();
-  await db.meta.bulkDelete(['session', 'owner']);
+  await db.meta.delete('owner');
 }
 
 /** Stops everything that runs while signed in. */
