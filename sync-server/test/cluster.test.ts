@@ -51,15 +51,15 @@ async function ledConversation(server: TestServer, a: string, b: string): Promis
   const writer = await connect(server, path, sessions[0].accessToken);
   const first = message(a, b, 'before');
   send(writer, first);
-  await waitFor(() => acks(writer).includes(first.id), 'the first message acknowledged');
+  await waitFor(() => acks(writer).includes(first.id), 'the first message acknowledged', 15_000);
   return { path, lastMonth: conversationPath(a, b, segmentOf(month.getTime())), writer, first, sessions };
 }
 
-/** Asks `read` until `done` holds of its answer (5 s at most): the last answer. */
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+/** Asks `read` until `done` holds of its answer (`ms`, 5 s by default, at most): the last answer. */
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 5000): Promise<T> {
   const start = Date.now();
   let value = await read();
-  while (!done(value) && Date.now() - start < 5000) {
+  while (!done(value) && Date.now() - start < ms) {
     await new Promise((resolve) => setTimeout(resolve, 20));
     value = await read();
   }
@@ -297,7 +297,7 @@ describe.runIf(postgres !== null && redis !== null)('a cluster of three processe
     }
     const second = message('ivy', 'jack', 'after the takeover');
     send(client, second);
-    await waitFor(() => client.frames.some((f) => 'code' in f && f.code === 'doc-moved'), 'doc-moved', 10_000);
+    await waitFor(() => client.frames.some((f) => 'code' in f && f.code === 'doc-moved'), 'doc-moved', 15_000);
     expect(rejects(client)).toEqual([]);
     expect(acks(client)).not.toContain(second.id);
   });
@@ -323,10 +323,10 @@ describe.runIf(postgres !== null && redis !== null)('a cluster of three processe
       const servedEarly = await Promise.race([synced(reader).then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, 1000, false))]);
       const second = message('kim', 'lee', 'while the subscription is unconfirmed');
       send(writer, second);
-      await waitFor(() => acks(writer).includes(second.id), 'the second message acknowledged (committed, and published)');
+      await waitFor(() => acks(writer).includes(second.id), 'the second message acknowledged (committed, and published)', 15_000);
       proxy.release();
       await synced(reader);
-      await waitFor(() => reader.doc.getMap('messages').has(second.id), 'the second message on the slow process', 5000);
+      await waitFor(() => reader.doc.getMap('messages').has(second.id), 'the second message on the slow process', 15_000);
       expect(servedEarly).toBe(false);
       expect(reader.doc.getMap('messages').has(first.id)).toBe(true);
     } finally {
@@ -363,6 +363,7 @@ describe.runIf(postgres !== null && redis !== null)('a cluster of three processe
       const waiting = await until(
         async () => Number((await db.query<{ n: string }>("SELECT COUNT(*) AS n FROM pg_locks WHERE relation = 'snapshots'::regclass AND NOT granted")).rows[0]?.n),
         (n) => n > 0,
+        15_000,
       );
       expect(waiting).toBeGreaterThan(0);
       const back = await db.query<{ at: Date }>('INSERT INTO doc_leaders (doc, token, node) VALUES ($1, $2, $3) RETURNING clock_timestamp() AS at', [path, row.rows[0]?.token, row.rows[0]?.node]);
@@ -379,12 +380,13 @@ describe.runIf(postgres !== null && redis !== null)('a cluster of three processe
             )
           ).rows[0]?.n,
         (n) => Number(n) > 0,
+        15_000,
       );
       expect(Number(sweeps)).toBeGreaterThan(0);
       const second = message('ned', 'mia', 'from the follower');
       send(copy, second);
-      await waitFor(() => acks(copy).includes(second.id), 'the write from the follower acknowledged', 10_000);
-      await waitFor(() => leaderSide.doc.getMap('messages').has(second.id), 'the write on the leader');
+      await waitFor(() => acks(copy).includes(second.id), 'the write from the follower acknowledged', 15_000);
+      await waitFor(() => leaderSide.doc.getMap('messages').has(second.id), 'the write on the leader', 15_000);
       expect(copy.frames.filter((f) => 'code' in f)).toEqual([]);
     } finally {
       await holder.query('ROLLBACK').catch(() => undefined);
@@ -409,7 +411,7 @@ describe.runIf(postgres !== null && redis !== null)('a cluster of three processe
     // Stamped by the leader after process 2 loaded its copy.
     const more = Array.from({ length: 3 }, (_, i) => message('olga', 'pete', `while pete follows ${i}`));
     for (const m of more) send(writer, m);
-    await waitFor(() => more.every((m) => follower.doc.getMap<number>(SERVER_ROOTS.seq).has(m.id)), 'the messages stamped on the follower');
+    await waitFor(() => more.every((m) => follower.doc.getMap<number>(SERVER_ROOTS.seq).has(m.id)), 'the messages stamped on the follower', 15_000);
 
     doomed.child.kill('SIGKILL');
     // Process 2 takes the conversation over; pete's device reconnects to it and writes.
@@ -436,7 +438,7 @@ describe.runIf(postgres !== null && redis !== null)('a cluster of three processe
     for (const server of [p2, p3]) await connect(server, older, rosa.accessToken);
     const second = message('quinn', 'rosa', 'second');
     send(writer, second);
-    await waitFor(() => devices.every((d) => d.doc.getMap<number>(SERVER_ROOTS.seq).get(second.id) === 2), 'the second message stamped on both followers');
+    await waitFor(() => devices.every((d) => d.doc.getMap<number>(SERVER_ROOTS.seq).get(second.id) === 2), 'the second message stamped on both followers', 15_000);
 
     // The conversations table is held while the leader dies: the process that takes the conversation over reads the
     // sequence from it as it loads, and waits; its follower does not read it, and forwards its device's write at once.
@@ -451,6 +453,7 @@ describe.runIf(postgres !== null && redis !== null)('a cluster of three processe
       const waiting = await until(
         async () => Number((await db.query<{ n: string }>("SELECT COUNT(*) AS n FROM pg_locks WHERE relation = 'conversations'::regclass AND NOT granted")).rows[0]?.n),
         (n) => n > 0,
+        15_000,
       );
       expect(waiting).toBeGreaterThan(0);
       const newLeader = (await db.query<{ node: string }>('SELECT node FROM doc_leaders WHERE doc = $1', [path])).rows[0]?.node;
@@ -464,13 +467,14 @@ describe.runIf(postgres !== null && redis !== null)('a cluster of three processe
       const reconnected = await until(
         () => Promise.resolve(devices.some((d) => d.closeCode !== null && d.provider.synced)),
         (ready) => ready,
+        15_000,
       );
       expect(reconnected).toBe(true);
       await holder.query('ROLLBACK');
       await waitFor(() => third.every((m, i) => acks(devices[i] as Client).includes(m.id)), 'both writes after the takeover acknowledged', 15_000);
       for (const d of devices) expect(rejects(d)).toEqual([]);
       const seq = (devices[0] as Client).doc.getMap<number>(SERVER_ROOTS.seq);
-      await waitFor(() => third.every((m) => seq.has(m.id)), 'both stamped on process 2');
+      await waitFor(() => third.every((m) => seq.has(m.id)), 'both stamped on process 2', 15_000);
       expect(third.map((m) => seq.get(m.id)).sort()).toEqual([3, 4]);
     } finally {
       await holder.query('ROLLBACK').catch(() => undefined);
