@@ -241,7 +241,6 @@ export class Fleet {
     };
     await until(() => !open(), drainMs);
     let lost = 0;
-    const lostDetail: LostDelivery[] = [];
     for (const [id, p] of this.pending) {
       if (p.step !== step) continue;
       if (p.measured) {
@@ -256,7 +255,6 @@ export class Fleet {
             acked: p.acked,
             arrivedMs: null,
           };
-          lostDetail.push(detail);
           watch.push({ device, t0: p.t0, detail });
         }
         this.late.set(id, watch);
@@ -270,7 +268,6 @@ export class Fleet {
       ack: summarize(this.ack),
       split: this.bases.length > 1 ? { same: summarize(this.same), cross: summarize(this.cross) } : null,
       lost,
-      lostDetail,
       rejected: Object.fromEntries(this.refusals),
       dropped: this.dropped - droppedBefore,
       serverCpu: cpuCores(serverBefore, serverAfter),
@@ -375,7 +372,7 @@ export class Fleet {
     return { messages: ids.size, jsonBytes, docs: this.conversations.length, docBytes, maxDocBytes };
   }
 
-  /** Every delivery the steps gave up on, once each has come or `waitMs` passed; forgets them. */
+  /** Every delivery the steps gave up on (the `late` job), once each has come or `waitMs` passed; forgets them. */
   async lateDeliveries(waitMs: number): Promise<LostDelivery[]> {
     const all = [...this.late.values()].flat();
     await until(() => all.every((l) => l.detail.arrivedMs !== null), waitMs);
@@ -393,6 +390,7 @@ export class Fleet {
     for (const d of devices) d.destroy();
     this.conversations.length = 0;
     this.pending.clear();
+    this.late.clear();
   }
 }
 

@@ -41,8 +41,6 @@ export interface StepResult {
   split: { same: Latency; cross: Latency } | null;
   /** Deliveries expected and not seen within the drain time. */
   lost: number;
-  /** Each of them; `arrivedMs` is filled in if it comes later (send → seen), while the fleet is connected. */
-  lostDetail: LostDelivery[];
   /** Sockets the server closed during the step (warm-up and drain included); outside a failover they stay closed. */
   dropped: number;
   /** Writes refused in the step (warm-up and drain included), by code. */
