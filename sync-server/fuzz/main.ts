@@ -28,7 +28,8 @@ const { values } = parseArgs({
 });
 
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-const memory = (m: MemorySample | null): string => (m === null ? 'not sampled' : `${mb(m.rss)} / ${mb(m.heapTotal)} / ${mb(m.heapUsed)} / ${mb(m.external)}`);
+const threads = (m: MemorySample): string => (m.threads ?? []).map((t) => ` (a thread's heap ${mb(t.heapTotal)} / ${mb(t.heapUsed)})`).join('');
+const memory = (m: MemorySample | null): string => (m === null ? 'not sampled' : `${mb(m.rss)} / ${mb(m.heapTotal)} / ${mb(m.heapUsed)} / ${mb(m.external)}${threads(m)}`);
 const ms = (value: number): string => `${value.toFixed(1)} ms`;
 
 function print(r: FuzzReport): void {

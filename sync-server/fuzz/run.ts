@@ -121,6 +121,8 @@ export interface MemorySample {
   arrayBuffers: number;
   /** Taken right after a full garbage collection the fuzzer asked for (SIGUSR2). */
   collected: boolean;
+  /** In a collected sample: the V8 heap of each other thread (the storage worker), after its own collection. */
+  threads?: { heapTotal: number; heapUsed: number }[];
 }
 
 /** Every sample memory-probe.mjs has written so far (none if it could not start). */
@@ -444,9 +446,9 @@ function countLog(lines: readonly string[], stderr: string): FuzzReport['log'] {
 /**
  * What the report must show for the run to pass; each broken rule is one
  * line. `maxAckP99Ms`: the honest ack's p99 bound (only `npm run fuzz`
- * checks it: a timing figure, not a test).
+ * checks it: a timing figure, not a test); `allocatorSlack`: see memoryGrowth.
  */
-export function failures(report: FuzzReport, { maxAckP99Ms }: { maxAckP99Ms?: number } = {}): string[] {
+export function failures(report: FuzzReport, { maxAckP99Ms, allocatorSlack }: { maxAckP99Ms?: number; allocatorSlack?: number } = {}): string[] {
   const out: string[] = [];
   if (report.crash !== null) out.push(`crash: ${report.crash}`);
   if (report.exitCode !== 0) out.push(`the server did not exit cleanly on SIGTERM: ${report.exitCode}`);
@@ -456,7 +458,7 @@ export function failures(report: FuzzReport, { maxAckP99Ms }: { maxAckP99Ms?: nu
   if (h.delivered !== h.sent) out.push(`honest messages delivered to the peer, stamped: ${h.delivered} of ${h.sent} (missing: ${h.missing.undelivered.join(', ')})`);
   if (Object.keys(h.rejected).length > 0) out.push(`the honest client was refused: ${JSON.stringify(h.rejected)}`);
   if (report.documents.failed.length > 0) out.push(`documents that no longer open: ${report.documents.failed.join(', ')}`);
-  for (const problem of memoryGrowth(report)) out.push(problem);
+  for (const problem of memoryGrowth(report, { allocatorSlack })) out.push(problem);
   const log = report.log;
   if (log.stackTraces > 0) out.push(`${log.stackTraces} log lines carry a stack trace`);
   if (log.malformedFrameLines > report.hostile.sessions) out.push(`${log.malformedFrameLines} malformed-frame lines for ${report.hostile.sessions} sockets (one per socket at most)`);
@@ -471,24 +473,39 @@ export function failures(report: FuzzReport, { maxAckP99Ms }: { maxAckP99Ms?: nu
 
 /**
  * What the server keeps, at the end against the start (both after a full
- * collection, once the hostile documents are unloaded): its live JS heap, and
- * its RSS less the part of V8's heap that is reserved but free. Each may grow
- * by 10%. Not RSS itself: under a burst of allocation V8 grows its heap
- * (mostly the young generation) and gives the free pages back only later, when
- * its memory reducer runs; in 10,000 frames that reserve alone moved RSS by
- * 5 to 16% from run to run while the live heap moved by 1 MB (npm run fuzz
- * prints all three). Without the memory probe's samples, RSS is all there is.
+ * collection in every thread, once the hostile documents are unloaded):
+ *
+ * - its live memory, the JS heap of every thread plus the memory outside it
+ *   that V8 is told of (Buffers): may grow by 10%. A leak of documents,
+ *   sessions, frames or sockets is here.
+ * - its RSS less the part of each V8 heap that is reserved but free: may grow
+ *   by 10% plus `allocatorSlack` bytes. Not RSS itself: under a burst of
+ *   allocation V8 grows its heap and gives the free pages back only later;
+ *   and the C allocator keeps pages it freed (the compiler's and the
+ *   sockets' buffers) when a live block sits among them. In 10,000 frames on
+ *   a loaded CI machine that once moved this figure by 42 MB (209 to 251 MB)
+ *   while the live heap moved by under 1 MB; on a quiet machine it moves by
+ *   0 to 10 MB. `npm test` (10,000 frames) allows 64 MB for it; `npm run fuzz`
+ *   (100,000 frames, the issue's bar) allows none, and a leak outside V8's
+ *   sight that hid in the 64 MB at 10,000 frames is ten times that there.
+ *
+ * Without the memory probe's samples, RSS is all there is.
  */
-export function memoryGrowth(report: Pick<FuzzReport, 'rss' | 'memory'>): string[] {
+export function memoryGrowth(report: Pick<FuzzReport, 'rss' | 'memory'>, { allocatorSlack = 0 }: { allocatorSlack?: number } = {}): string[] {
   const { start, end } = report.memory;
   if (start === null || end === null) {
-    return report.rss.end > report.rss.start * 1.1 ? [`RSS at the end ${mb(report.rss.end)} is over 110% of its start ${mb(report.rss.start)}`] : [];
+    return report.rss.end > report.rss.start * 1.1 + allocatorSlack ? [`RSS at the end ${mb(report.rss.end)} is over 110% of its start ${mb(report.rss.start)}${slack(allocatorSlack)}`] : [];
   }
   const out: string[] = [];
-  if (end.heapUsed > start.heapUsed * 1.1) out.push(`the live JS heap at the end ${mb(end.heapUsed)} is over 110% of its start ${mb(start.heapUsed)}`);
-  const kept = (m: MemorySample): number => m.rss - (m.heapTotal - m.heapUsed);
-  if (kept(end) > kept(start) * 1.1) {
-    out.push(`RSS less V8's free heap at the end ${mb(kept(end))} is over 110% of its start ${mb(kept(start))}`);
+  const threads = (m: MemorySample): { heapTotal: number; heapUsed: number }[] => m.threads ?? [];
+  const live = (m: MemorySample): number => m.heapUsed + m.external + threads(m).reduce((sum, t) => sum + t.heapUsed, 0);
+  if (live(end) > live(start) * 1.1) out.push(`the live memory (JS heaps and external) at the end ${mb(live(end))} is over 110% of its start ${mb(live(start))}`);
+  const free = (heap: { heapTotal: number; heapUsed: number }): number => heap.heapTotal - heap.heapUsed;
+  const kept = (m: MemorySample): number => m.rss - free(m) - threads(m).reduce((sum, t) => sum + free(t), 0);
+  if (kept(end) > kept(start) * 1.1 + allocatorSlack) {
+    out.push(`RSS less V8's free heap at the end ${mb(kept(end))} is over 110% of its start ${mb(kept(start))}${slack(allocatorSlack)}`);
   }
   return out;
 }
+
+const slack = (bytes: number): string => (bytes === 0 ? '' : ` plus ${mb(bytes)}`);
