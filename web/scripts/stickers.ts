@@ -3,7 +3,7 @@
  * round friendly character (a yellow blob with a sprout) in sixteen moods,
  * built from the shared parts below so that every sticker has the same
  * outline, palette and white die-cut border. The names and alt texts live in
- * web/src/lib/stickers.ts (the pack's manifest); keep the order in step.
+ * web/src/lib/shared/stickers.ts (the pack's manifest); keep the order in step.
  *
  *   node --import tsx web/scripts/stickers.ts
  */
@@ -67,7 +67,7 @@ const sparkle = (x: number, y: number, s: number, color = '#ffb000'): string =>
 const drop = (x: number, y: number, s: number, color = BLUE): string =>
   shape(`M${x} ${y - s * 1.3}Q${x + s} ${y} ${x + s * 0.8} ${y + s * 0.5}A${s * 0.85} ${s * 0.85} 0 0 1 ${x - s * 0.8} ${y + s * 0.5}Q${x - s} ${y} ${x} ${y - s * 1.3}Z`, color, 3);
 
-/** The sixteen stickers, in index order (see web/src/lib/stickers.ts). */
+/** The sixteen stickers, in index order (see web/src/lib/shared/stickers.ts). */
 const stickers: { name: string; art: string }[] = [
   {
     name: 'hello',

@@ -1,14 +1,16 @@
-import './lib/csp.ts';
+import './csp.ts';
 import { mount } from 'svelte';
 import App from './App.svelte';
 import './app.css';
 import { exposeDevApi } from './lib/services/devApi.ts';
-import { report } from './lib/services/errors.ts';
+import { report, showErrorsIn } from './lib/shared/errors.ts';
 import { registerServiceWorker, watchInstall } from './lib/services/pwa.ts';
 import { restore } from './lib/services/session.ts';
+import { notices } from './lib/state/notices.svelte.ts';
 import { router } from './lib/state/router.svelte.ts';
 import { theme } from './lib/state/theme.svelte.ts';
 
+showErrorsIn((text, code) => notices.push(text, code));
 theme.start();
 router.start();
 watchInstall();

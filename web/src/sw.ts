@@ -11,7 +11,7 @@
  * shows it; sets the app badge. A click opens the conversation
  * (lib/sw/openConversation.ts).
  */
-import './lib/csp.ts';
+import './csp.ts';
 import { clientsClaim } from 'workbox-core';
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';

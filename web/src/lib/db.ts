@@ -9,7 +9,7 @@
  */
 import { Dexie, type EntityTable } from 'dexie';
 import type { Element, ErrorCode, MediaKind, MessageType, ReplyRef, Session } from '@parley/protocol';
-import { searchWords } from './search/words.ts';
+import { searchWords } from './shared/words.ts';
 
 export interface UpdateRow {
   id?: number;

@@ -6,7 +6,7 @@
  */
 import { conversationId } from '@parley/protocol';
 import { db } from '../db.ts';
-import { messageHref } from '../routes.ts';
+import { messageHref } from '../shared/routes.ts';
 import { searchMessages, type SearchResult } from '../search/search.ts';
 import { draftOf, saveDraft, clearDraft, type Draft, type DraftInput } from '../services/drafts.ts';
 import { send } from '../services/messaging.ts';
@@ -15,7 +15,7 @@ import { setArchived, setPinned } from '../services/conversationPrefs.ts';
 import { loadLists, type ConversationLists } from '../state/conversationList.ts';
 import { conversationHref, router } from '../state/router.svelte.ts';
 import { session } from '../state/session.svelte.ts';
-import { clientEvents, syncFeed, type ClientEvents, type SyncState } from './events.ts';
+import { clientEvents, syncFeed, type ClientEvents, type SyncState } from '../shared/events.ts';
 
 export interface ParleyClient {
   /** The signed-in user id, or null. */

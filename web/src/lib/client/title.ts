@@ -5,7 +5,7 @@
  */
 import { setBadge } from '../services/pwa.ts';
 import { loadLists, unreadTotal } from '../state/conversationList.ts';
-import { clientEvents } from './events.ts';
+import { clientEvents } from '../shared/events.ts';
 
 const TITLE = 'Parley';
 /** Events within this long are one count (a sync brings many). */

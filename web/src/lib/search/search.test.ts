@@ -61,3 +61,16 @@ describe('offline search', () => {
     db.close();
   });
 });
+
+describe('snippets', () => {
+  it('cuts long text around the first hit and marks the hits', async () => {
+    const { parseQuery } = await import('../shared/words.ts');
+    const { highlight, snippetOf } = await import('./search.ts');
+    const q = parseQuery('zebra');
+    const text = `${'lorem ipsum '.repeat(20)}the zebra crossed ${'dolor sit '.repeat(20)}`;
+    const snippet = snippetOf(text, q);
+    expect(snippet.startsWith('…')).toBe(true);
+    expect(snippet).toContain('the zebra crossed');
+    expect(highlight(snippet, q).filter((p) => p.hit)).toEqual([{ text: 'zebra', hit: true }]);
+  });
+});

@@ -1,13 +1,13 @@
 /**
  * Offline full-text search over the messages on this device, through the
- * `words` multi-entry index (lib/search/words.ts computes it in `messageRow`).
+ * `words` multi-entry index (lib/shared/words.ts computes it in `messageRow`).
  * Every word of the query must be a word of the message, the last one as a
  * prefix while it is being typed; results come newest first, each with its
  * conversation, a snippet around the first hit and its time. Nothing here
  * touches the network.
  */
 import { db, type MessageRow } from '../db.ts';
-import { isEmptyQuery, isHit, matchesPhrase, parseQuery, type SearchQuery } from './words.ts';
+import { isEmptyQuery, isHit, matchesPhrase, parseQuery, type SearchQuery } from '../shared/words.ts';
 
 /** Results shown at most: a query of one common letter must not render the whole history. */
 export const SEARCH_LIMIT = 100;

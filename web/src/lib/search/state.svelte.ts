@@ -1,6 +1,6 @@
 /** The search screen's state: the query as typed, and its results (offline, from Dexie) with the names of their conversations. */
 import { db } from '../db.ts';
-import { report } from '../services/errors.ts';
+import { report } from '../shared/errors.ts';
 import { searchMessages, type SearchResult } from './search.ts';
 
 /** Keystrokes within this long run one search. */

@@ -6,8 +6,8 @@
  * message that says what to do.
  */
 import { MEDIA_LIMITS, type Element, type MediaKind, type MediaRef, type Picture } from '@parley/protocol';
-import { formatBytes, safeFileName } from '../format.ts';
-import { AppError } from './errors.ts';
+import { formatBytes, safeFileName } from '../shared/format.ts';
+import { AppError } from '../shared/errors.ts';
 import { sha256Hex } from './uploads.ts';
 
 /** The longest side of a thumbnail or a video poster. */

@@ -12,7 +12,7 @@ import type { Draft, RegisteredKind } from '../custom/types.ts';
 import { db } from '../db.ts';
 import { session } from '../state/session.svelte.ts';
 import { writeAction } from '../sync/actions.ts';
-import { AppError } from './errors.ts';
+import { AppError } from '../shared/errors.ts';
 import { sendBody } from './messaging.ts';
 import { currentHub } from './session.ts';
 

@@ -18,7 +18,7 @@
 import type { ReplyRef } from '@parley/protocol';
 import { db } from '../db.ts';
 import { setDraft } from '../sync/prefs.ts';
-import { report } from './errors.ts';
+import { report } from '../shared/errors.ts';
 import { currentHub } from './session.ts';
 
 export interface Draft {

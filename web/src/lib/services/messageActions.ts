@@ -10,7 +10,7 @@ import { LIMITS, MessageEdit, Reaction, editKey, reactionKey, type ReplyRef } fr
 import { db, type MessageRow } from '../db.ts';
 import { session } from '../state/session.svelte.ts';
 import { eraseContent, writeExtra } from '../sync/extras.ts';
-import { AppError } from './errors.ts';
+import { AppError } from '../shared/errors.ts';
 import { send } from './messaging.ts';
 import { currentHub } from './session.ts';
 

@@ -23,11 +23,11 @@ import {
   ReplyRef,
 } from '@parley/protocol';
 import { db, type BlobRow, type OutboxRow } from '../db.ts';
-import { randomId } from '../ids.ts';
+import { randomId } from '../shared/ids.ts';
 import { session } from '../state/session.svelte.ts';
 import { bodyOf, messageRow } from '../sync/materialise.ts';
 import { type Attachment, kindOfFile, prepare, type Prepared, type PreparedBlob, Undecodable } from './capture.ts';
-import { AppError, codeOf, report } from './errors.ts';
+import { AppError, codeOf, report } from '../shared/errors.ts';
 import { mediaOutbox } from './mediaOutbox.ts';
 import { currentHub, fetchProfile } from './session.ts';
 

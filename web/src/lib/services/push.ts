@@ -19,9 +19,9 @@ import { getMeta, setMeta } from '../db.ts';
 import { install } from '../state/install.svelte.ts';
 import { push, type PushSupport } from '../state/push.svelte.ts';
 import { session } from '../state/session.svelte.ts';
-import { api } from './api.ts';
+import { api } from '../shared/api.ts';
 import { setBadge } from './pwa.ts';
-import { AppError, codeOf, describe } from './errors.ts';
+import { AppError, codeOf, describe } from '../shared/errors.ts';
 
 /** How long the browser gets to subscribe at its push service: seconds when it works. */
 const SUBSCRIBE_TIMEOUT_MS = 10_000;

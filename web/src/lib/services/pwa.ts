@@ -11,7 +11,7 @@ import { isOpenConversation } from '../sw/openConversation.ts';
 import { install } from '../state/install.svelte.ts';
 import { conversationHref, router } from '../state/router.svelte.ts';
 import { update } from '../state/update.svelte.ts';
-import { report } from './errors.ts';
+import { report } from '../shared/errors.ts';
 
 export function registerServiceWorker(): void {
   if (!('serviceWorker' in navigator)) return;

@@ -4,7 +4,7 @@
  * measured here, from the recorder's start to the user's stop, since recorded
  * WebM carries none of its own.
  */
-import { AppError } from './errors.ts';
+import { AppError } from '../shared/errors.ts';
 
 /** A voice message longer than this stops by itself (and is kept). */
 export const MAX_RECORDING_S = 15 * 60;

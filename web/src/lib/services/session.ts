@@ -16,14 +16,14 @@ import { ProfileEntry, Session, type ErrorCode, type Session as SessionValue } f
 import { z } from 'zod';
 import { db, getMeta, setMeta, userTables } from '../db.ts';
 import { MEDIA_CACHE } from '../mediaCache.ts';
-import { randomId } from '../ids.ts';
-import { syncFeed } from '../client/events.ts';
+import { randomId } from '../shared/ids.ts';
+import { syncFeed } from '../shared/events.ts';
 import { connection } from '../state/connection.svelte.ts';
 import { presence } from '../state/presence.svelte.ts';
 import { session } from '../state/session.svelte.ts';
 import { SyncHub } from '../sync/hub.ts';
-import { api, onSessionOver, SESSION_OVER } from './api.ts';
-import { AppError, codeOf, report, textOf } from './errors.ts';
+import { api, onSessionOver, SESSION_OVER } from '../shared/api.ts';
+import { AppError, codeOf, report, textOf } from '../shared/errors.ts';
 import { endPush, startPush } from './push.ts';
 import { persistStorage } from './pwa.ts';
 import { mediaOutbox } from './mediaOutbox.ts';

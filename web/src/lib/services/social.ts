@@ -8,8 +8,8 @@ import { Ok, ProfileEntry, UserId } from '@parley/protocol';
 import { setMeta } from '../db.ts';
 import { connection } from '../state/connection.svelte.ts';
 import { session } from '../state/session.svelte.ts';
-import { api } from './api.ts';
-import { AppError } from './errors.ts';
+import { api } from '../shared/api.ts';
+import { AppError } from '../shared/errors.ts';
 
 function token(): string {
   const value = session.current;

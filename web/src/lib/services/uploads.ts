@@ -18,7 +18,7 @@
  * native digest is several times faster than an incremental one in JavaScript.
  */
 import { API_PREFIX, isErrorCode, UploadDone, UploadStatus, type ErrorCode, type MediaKind } from '@parley/protocol';
-import { AppError } from './errors.ts';
+import { AppError } from '../shared/errors.ts';
 
 export async function sha256Hex(blob: Blob): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', await blob.arrayBuffer());

@@ -3,7 +3,7 @@
  * says so or the server does not answer: after a reload without network,
  * browsers (and test harnesses) may still report navigator.onLine.
  */
-import { clientEvents } from '../client/events.ts';
+import { clientEvents } from '../shared/events.ts';
 
 class ConnectionState {
   browserOnline = $state(typeof navigator === 'undefined' ? true : navigator.onLine);

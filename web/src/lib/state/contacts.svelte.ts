@@ -1,6 +1,6 @@
 /** The contacts screen and the block state of a conversation: `relations` rows with profiles. */
 import { db, type RelationRow } from '../db.ts';
-import { report } from '../services/errors.ts';
+import { report } from '../shared/errors.ts';
 import { Live } from './live.svelte.ts';
 
 export interface Contact {

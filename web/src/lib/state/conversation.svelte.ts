@@ -14,8 +14,8 @@
 import { Dexie } from 'dexie';
 import { conversationId, type Element, type ErrorCode, type MessageType } from '@parley/protocol';
 import { db, type MessageRow } from '../db.ts';
-import { messageState, type MessageState } from '../messageState.ts';
-import { report } from '../services/errors.ts';
+import { messageState, type MessageState } from '../shared/messageState.ts';
+import { report } from '../shared/errors.ts';
 import { currentHub } from '../services/session.ts';
 import { SegmentHistory } from '../sync/segments.ts';
 import { Live } from './live.svelte.ts';

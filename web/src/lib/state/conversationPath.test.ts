@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { conversationHref, messageHref } from '../routes.ts';
+import { conversationHref, messageHref } from '../shared/routes.ts';
 import { parseConversationPath } from './conversationPath.ts';
 
 describe('parseConversationPath', () => {

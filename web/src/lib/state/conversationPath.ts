@@ -1,4 +1,4 @@
-/** Conversation URLs parsed (lib/routes.ts builds them): the router's and the tests'. */
+/** Conversation URLs parsed (lib/shared/routes.ts builds them): the router's and the tests'. */
 
 /** The peer (and message) of a conversation path, or null for another path or a malformed escape. */
 export function parseConversationPath(path: string): { peer: string; messageId: string | null } | null {

@@ -1,5 +1,5 @@
 /** The conversation list as rune state: a live query of `loadLists` (conversationList.ts). */
-import { report } from '../services/errors.ts';
+import { report } from '../shared/errors.ts';
 import { loadLists, type ConversationItem, type ConversationLists } from './conversationList.ts';
 import { Live } from './live.svelte.ts';
 

@@ -6,7 +6,7 @@
  */
 import type { ErrorCode } from '@parley/protocol';
 import { db } from '../db.ts';
-import { report } from '../services/errors.ts';
+import { report } from '../shared/errors.ts';
 import { Live } from './live.svelte.ts';
 
 export interface CustomSnapshot {

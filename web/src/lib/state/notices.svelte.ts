@@ -1,4 +1,4 @@
-/** What the error funnel (services/errors.ts) shows: short notices a person can read and dismiss. */
+/** What the error funnel shows (shared/errors.ts `report`, through the sink main.ts sets): short notices a person can read and dismiss. */
 export interface Notice {
   id: number;
   text: string;

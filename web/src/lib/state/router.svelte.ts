@@ -47,6 +47,6 @@ class Router {
   }
 }
 
-export { conversationHref } from '../routes.ts';
+export { conversationHref } from '../shared/routes.ts';
 
 export const router = new Router();

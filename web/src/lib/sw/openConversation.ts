@@ -5,7 +5,7 @@
  * conversation's URL. The service worker's `notificationclick` calls this;
  * the page's side is in services/pwa.ts.
  */
-import { conversationHref } from '../routes.ts';
+import { conversationHref } from '../shared/routes.ts';
 
 export const OPEN_CONVERSATION = 'open-conversation';
 

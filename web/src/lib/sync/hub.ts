@@ -47,7 +47,7 @@ import { SlowDown } from './slowDown.ts';
 import { markRead, observePrefs, setMuted } from './prefs.ts';
 import { BackgroundSync } from './background.ts';
 import { observeBatches } from './batch.ts';
-import { clientEvents, newMessages, type MessageEvent } from '../client/events.ts';
+import { clientEvents, newMessages, type MessageEvent } from '../shared/events.ts';
 
 export interface HubContext {
   me: string;

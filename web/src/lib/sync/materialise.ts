@@ -5,7 +5,7 @@
  */
 import { Element, InboxEntry, MessageType, ProfileEntry, conversationId, describeElement, isAvatarUrl, segmentOf } from '@parley/protocol';
 import type { ConversationRow, MessageRow, ProfileRow, RelationRow } from '../db.ts';
-import { searchWords } from '../search/words.ts';
+import { searchWords } from '../shared/words.ts';
 
 /** Unsequenced messages sort after every sequenced one, by send time. */
 const PENDING_BASE = 2 ** 50;

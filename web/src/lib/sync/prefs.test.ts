@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import { db } from '../db.ts';
 import { draftRow, furthestReads, markRead, observePrefs, setArchived, setDraft, setPinned, stillArchived } from './prefs.ts';
-import { newMessages } from '../client/events.ts';
+import { newMessages } from '../shared/events.ts';
 
 describe('read markers', () => {
   it('takes a higher marker from the document and tells the document again when it holds a lower one', () => {

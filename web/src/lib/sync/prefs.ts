@@ -21,7 +21,7 @@
 import * as Y from 'yjs';
 import { ArchiveSetting, Draft, LIMITS, PinSetting, conversationId, receiptKey, type ReplyRef } from '@parley/protocol';
 import { db, type ArchiveRow, type DraftRow, type MuteRow, type PinRow, type ReadRow } from '../db.ts';
-import { clientEvents } from '../client/events.ts';
+import { clientEvents } from '../shared/events.ts';
 import { receiptSeq } from './materialise.ts';
 
 export const PREFS_ROOTS = ['read', 'muted', 'pinned', 'archived', 'drafts'] as const;

@@ -10,7 +10,7 @@
  */
 import { SegmentList, conversationId, segmentOf } from '@parley/protocol';
 import { db, type MessageRow, type SegmentRow } from '../db.ts';
-import { api } from '../services/api.ts';
+import { api } from '../shared/api.ts';
 import { olderCandidates, segmentRows } from './segmentPlan.ts';
 
 /** What the history needs from the hub. */

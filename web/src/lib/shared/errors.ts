@@ -2,9 +2,12 @@
  * The one error funnel of the web app. Everything that can go wrong ends
  * here as an AppError with a stable code; people see readable text (from
  * protocol's ERROR_MESSAGES, or the app's own below) with the code in small type.
+ *
+ * `report` shows an error through the sink the app sets at start (main.ts:
+ * the notices, state/notices.svelte.ts), so that every layer can report
+ * without importing the screen's state.
  */
 import { errorMessage, isErrorCode, type ErrorCode } from '@parley/protocol';
-import { notices } from '../state/notices.svelte.ts';
 
 const APP_MESSAGES = {
   network: 'Parley cannot reach the server. Check your connection and try again.',
@@ -49,11 +52,22 @@ export function describe(e: unknown): { text: string; code: AppErrorCode } {
   return { text: e instanceof AppError ? e.message : textOf(code), code };
 }
 
+/** Where reported errors are shown to the user. */
+export type ErrorSink = (text: string, code: AppErrorCode) => void;
+
+/** Until the app sets its sink, reported errors are only logged. */
+let sink: ErrorSink = (text, code) => console.warn(`${text} (${code})`);
+
+/** Sets where `report` shows errors (once, at start). */
+export function showErrorsIn(next: ErrorSink): void {
+  sink = next;
+}
+
 /** Shows the error to the user (and logs it for developers). */
 export function report(e: unknown): void {
   const { text, code } = describe(e);
   if (code === 'unexpected') console.error(e);
-  notices.push(text, code);
+  sink(text, code);
 }
 
 /** A refusal that the user can fix, and the action that fixes it. */

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { matchesPhrase, parseQuery, searchWords } from './words.ts';
-import { highlight, snippetOf } from './search.ts';
 
 describe('searchWords', () => {
   it('lower-cases, strips diacritics and splits on anything not a letter or digit', () => {
@@ -31,16 +30,5 @@ describe('parseQuery', () => {
     expect(q.prefix).toBe('京');
     expect(matchesPhrase('京東 no', q)).toBe(false);
     expect(matchesPhrase('in 東京 now', q)).toBe(true);
-  });
-});
-
-describe('snippets', () => {
-  it('cuts long text around the first hit and marks the hits', () => {
-    const q = parseQuery('zebra');
-    const text = `${'lorem ipsum '.repeat(20)}the zebra crossed ${'dolor sit '.repeat(20)}`;
-    const snippet = snippetOf(text, q);
-    expect(snippet.startsWith('…')).toBe(true);
-    expect(snippet).toContain('the zebra crossed');
-    expect(highlight(snippet, q).filter((p) => p.hit)).toEqual([{ text: 'zebra', hit: true }]);
   });
 });
