@@ -38,12 +38,12 @@ const SIGN_OUT_TIMEOUT_MS = 3_000;
 /** A stored session; one stored before refresh tokens existed has none (its device signs in again when next online). */
 const StoredSession = Session.extend({ refreshToken: z.string().default('') });
 
-let hub: SyncHub | null = null;
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
+/** The running hub, for the services; the screen hands `session.hub` to the state that needs it. */
 export function currentHub(): SyncHub {
-  if (hub === null) throw new AppError('token-missing');
-  return hub;
+  if (session.hub === null) throw new AppError('token-missing');
+  return session.hub;
 }
 
 async function deviceId(): Promise<string> {
@@ -83,9 +83,9 @@ function begin(value: SessionValue): void {
   session.current = value;
   session.reason = null;
   scheduleRefresh(value);
-  if (hub !== null && hub.me === value.user) return;
-  hub?.stop();
-  hub = new SyncHub({
+  if (session.hub !== null && session.hub.me === value.user) return;
+  session.hub?.stop();
+  const hub = new SyncHub({
     me: value.user,
     wsBase: wsBase(),
     token: () => session.current?.accessToken ?? '',
@@ -93,19 +93,19 @@ function begin(value: SessionValue): void {
     refused: (_path, code) => (SESSION_OVER.includes(code) ? void endSession(code) : report(new AppError(code))),
     typing: (peer, typing) => presence.set(peer, typing),
     online: (peer, online) => presence.setOnline(peer, online),
-    // The UI follows these through the client's events (lib/client/events.ts), as an embedding app would.
+    // The UI follows these through the client's events (lib/shared/events.ts), as an embedding app would.
     syncing: (busy) => syncFeed.busy(busy),
     reachable: (reachable) => syncFeed.reachable(reachable),
     error: report,
   });
+  session.hub = hub;
   hub.start();
   // Re-sends a held push subscription; offline or unsupported, quietly nothing (tried at the next start).
   startPush().catch(() => undefined);
-  const started = hub;
   mediaOutbox.start({
     token: () => session.current?.accessToken ?? '',
     refresh: () => refresh(),
-    flush: (path) => started.flushOutbox(path),
+    flush: (path) => hub.flushOutbox(path),
     error: report,
   });
 }
@@ -159,9 +159,9 @@ export async function signOut(): Promise<void> {
 /** Stops everything that runs while signed in. */
 function stop(): void {
   clearTimeout(refreshTimer);
-  hub?.stop();
+  session.hub?.stop();
   mediaOutbox.stop();
-  hub = null;
+  session.hub = null;
   syncFeed.reset();
   connection.reachable = null;
   connection.syncing = false;
@@ -237,7 +237,7 @@ export async function refresh(): Promise<void> {
 function take(next: SessionValue): void {
   session.current = next;
   scheduleRefresh(next);
-  hub?.connectAll();
+  session.hub?.connectAll();
 }
 
 /** A user's profile from the server, cached for the conversation list. */

@@ -16,8 +16,7 @@ import { conversationId, type Element, type ErrorCode, type MessageType } from '
 import { db, type MessageRow } from '../db.ts';
 import { messageState, type MessageState } from '../shared/messageState.ts';
 import { report } from '../shared/errors.ts';
-import { currentHub } from '../services/session.ts';
-import { SegmentHistory } from '../sync/segments.ts';
+import { SegmentHistory, type HistoryHub } from '../sync/segments.ts';
 import { Live } from './live.svelte.ts';
 import { session } from './session.svelte.ts';
 
@@ -104,11 +103,12 @@ export class ConversationState {
   #last: Snapshot;
   #busy = false;
 
-  constructor(me: string, peer: string) {
+  /** `hub`: the session's sync hub (session.hub), which syncs the segments of history the device lacks. */
+  constructor(me: string, peer: string, hub: HistoryHub) {
     this.me = me;
     this.peer = peer;
     this.conv = conversationId(me, peer);
-    this.history = new SegmentHistory(me, peer, currentHub, () => session.current?.accessToken ?? '');
+    this.history = new SegmentHistory(me, peer, () => hub, () => session.current?.accessToken ?? '');
     void this.history.open().catch(report);
     // Where to open is read alongside the first rows, not after them.
     this.opening = this.leftOff();
