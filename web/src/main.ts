@@ -2,7 +2,7 @@ import './csp.ts';
 import { mount } from 'svelte';
 import App from './App.svelte';
 import './app.css';
-import { exposeDevApi } from './lib/services/devApi.ts';
+import { exposeDevApi } from './devApi.ts';
 import { report, showErrorsIn } from './lib/shared/errors.ts';
 import { registerServiceWorker, watchInstall } from './lib/services/pwa.ts';
 import { restore } from './lib/services/session.ts';

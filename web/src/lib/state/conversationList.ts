@@ -2,7 +2,7 @@
  * The conversation list, as data: inbox rows with profiles and the user's
  * prefs (read markers, mutes, pins, archives, drafts), pinned first, then
  * newest first; archived conversations apart until a message newer than the
- * archiving. conversations.svelte.ts makes it live; client/title.ts counts it.
+ * archiving. conversations.svelte.ts makes it live; services/title.ts counts it.
  */
 import { db, type ArchiveRow, type ConversationRow, type DraftRow, type PinRow, type ProfileRow } from '../db.ts';
 import { stillArchived } from '../sync/prefs.ts';

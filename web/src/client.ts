@@ -5,17 +5,17 @@
  * conversation list, drafts.
  */
 import { conversationId } from '@parley/protocol';
-import { db } from '../db.ts';
-import { messageHref } from '../shared/routes.ts';
-import { searchMessages, type SearchResult } from '../search/search.ts';
-import { draftOf, saveDraft, clearDraft, type Draft, type DraftInput } from '../services/drafts.ts';
-import { send } from '../services/messaging.ts';
-import { setMuted } from '../services/mute.ts';
-import { setArchived, setPinned } from '../services/conversationPrefs.ts';
-import { loadLists, type ConversationLists } from '../state/conversationList.ts';
-import { conversationHref, router } from '../state/router.svelte.ts';
-import { session } from '../state/session.svelte.ts';
-import { clientEvents, syncFeed, type ClientEvents, type SyncState } from '../shared/events.ts';
+import { db } from './lib/db.ts';
+import { messageHref } from './lib/shared/routes.ts';
+import { searchMessages, type SearchResult } from './lib/search/search.ts';
+import { draftOf, saveDraft, clearDraft, type Draft, type DraftInput } from './lib/services/drafts.ts';
+import { send } from './lib/services/messaging.ts';
+import { setMuted } from './lib/services/mute.ts';
+import { setArchived, setPinned } from './lib/services/conversationPrefs.ts';
+import { loadLists, type ConversationLists } from './lib/state/conversationList.ts';
+import { conversationHref, router } from './lib/state/router.svelte.ts';
+import { session } from './lib/state/session.svelte.ts';
+import { clientEvents, syncFeed, type ClientEvents, type SyncState } from './lib/shared/events.ts';
 
 export interface ParleyClient {
   /** The signed-in user id, or null. */
