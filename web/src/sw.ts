@@ -9,15 +9,15 @@
  * subscription whose pushes show none), one per conversation; keeps the
  * message in the app's store (lib/sync/pushed.ts) so the app opened offline
  * shows it; sets the app badge. A click opens the conversation
- * (lib/sw/openConversation.ts).
+ * (lib/push/openConversation.ts).
  */
 import './csp.ts';
 import { clientsClaim } from 'workbox-core';
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { PushPayload } from '@parley/protocol';
-import { FALLBACK, notificationData, planNotification } from './lib/sw/notify.ts';
-import { openConversationFromNotification } from './lib/sw/openConversation.ts';
+import { FALLBACK, notificationData, planNotification } from './lib/push/notify.ts';
+import { openConversationFromNotification } from './lib/push/openConversation.ts';
 import { recipientOf, storePushed } from './lib/sync/pushed.ts';
 import { registerMediaRoute } from './lib/sw/media.ts';
 

@@ -7,7 +7,7 @@
  * storage.
  */
 import { Workbox } from 'workbox-window';
-import { isOpenConversation } from '../sw/openConversation.ts';
+import { isOpenConversation } from '../push/openConversation.ts';
 import { install } from '../state/install.svelte.ts';
 import { conversationHref, router } from '../state/router.svelte.ts';
 import { update } from '../state/update.svelte.ts';

@@ -24,7 +24,7 @@ import { session } from '../state/session.svelte.ts';
 import { SyncHub } from '../sync/hub.ts';
 import { api, onSessionOver, SESSION_OVER } from '../shared/api.ts';
 import { AppError, codeOf, report, textOf } from '../shared/errors.ts';
-import { endPush, startPush } from './push.ts';
+import { endPush, startPush } from '../push/push.ts';
 import { persistStorage } from './pwa.ts';
 import { mediaOutbox } from './mediaOutbox.ts';
 

@@ -1,4 +1,4 @@
-/** Notifications on this device, as rune state; written by services/push.ts only. */
+/** Notifications on this device, as rune state; written by push/push.ts only. */
 
 /** `needs-home-screen`: iOS and iPadOS give Web Push only to an app added to the Home Screen. */
 export type PushSupport = 'available' | 'needs-home-screen' | 'unavailable';

@@ -17,10 +17,10 @@ import { PushKey, type PushSubscriptionBody } from '@parley/protocol';
 import { z } from 'zod';
 import { getMeta, setMeta } from '../db.ts';
 import { install } from '../state/install.svelte.ts';
-import { push, type PushSupport } from '../state/push.svelte.ts';
+import { push, type PushSupport } from './state.svelte.ts';
 import { session } from '../state/session.svelte.ts';
 import { api } from '../shared/api.ts';
-import { setBadge } from './pwa.ts';
+import { setBadge } from '../services/pwa.ts';
 import { AppError, codeOf, describe } from '../shared/errors.ts';
 
 /** How long the browser gets to subscribe at its push service: seconds when it works. */
