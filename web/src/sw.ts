@@ -2,7 +2,7 @@
 /**
  * Parley's service worker: precaches the app shell so that the app starts
  * with no network, answers navigations with index.html (the app routes by
- * URL), leaves /api (but media: lib/sw/media.ts) and /sync to the network, and waits for the page’s
+ * URL), leaves /api (but media: lib/media/sw.ts) and /sync to the network, and waits for the page’s
  * SKIP_WAITING (the user accepted the update prompt) before taking over.
  *
  * Push (protocol's PushPayload): always shows a notification (iOS revokes a
@@ -19,7 +19,7 @@ import { PushPayload } from '@parley/protocol';
 import { FALLBACK, notificationData, planNotification } from './lib/push/notify.ts';
 import { openConversationFromNotification } from './lib/push/openConversation.ts';
 import { recipientOf, storePushed } from './lib/sync/pushed.ts';
-import { registerMediaRoute } from './lib/sw/media.ts';
+import { registerMediaRoute } from './lib/media/sw.ts';
 
 declare const self: ServiceWorkerGlobalScope;
 

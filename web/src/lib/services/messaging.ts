@@ -26,9 +26,9 @@ import { db, type BlobRow, type OutboxRow } from '../db.ts';
 import { randomId } from '../shared/ids.ts';
 import { session } from '../state/session.svelte.ts';
 import { bodyOf, messageRow } from '../sync/materialise.ts';
-import { type Attachment, kindOfFile, prepare, type Prepared, type PreparedBlob, Undecodable } from './capture.ts';
+import { type Attachment, kindOfFile, prepare, type Prepared, type PreparedBlob, Undecodable } from '../media/capture.ts';
 import { AppError, codeOf, report } from '../shared/errors.ts';
-import { mediaOutbox } from './mediaOutbox.ts';
+import { mediaOutbox } from '../media/outbox.ts';
 import { currentHub, fetchProfile } from './session.ts';
 
 /** Typing clears after this long without a keystroke. */

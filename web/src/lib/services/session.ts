@@ -15,7 +15,7 @@
 import { ProfileEntry, Session, type ErrorCode, type Session as SessionValue } from '@parley/protocol';
 import { z } from 'zod';
 import { db, getMeta, setMeta, userTables } from '../db.ts';
-import { MEDIA_CACHE } from '../mediaCache.ts';
+import { MEDIA_CACHE } from '../media/cache.ts';
 import { randomId } from '../shared/ids.ts';
 import { syncFeed } from '../shared/events.ts';
 import { connection } from '../state/connection.svelte.ts';
@@ -26,7 +26,7 @@ import { api, onSessionOver, SESSION_OVER } from '../shared/api.ts';
 import { AppError, codeOf, report, textOf } from '../shared/errors.ts';
 import { endPush, startPush } from '../push/push.ts';
 import { persistStorage } from './pwa.ts';
-import { mediaOutbox } from './mediaOutbox.ts';
+import { mediaOutbox } from '../media/outbox.ts';
 
 /** Refresh this long before the token expires. */
 const REFRESH_MARGIN_S = 5 * 60;

@@ -10,7 +10,7 @@ export interface PlannedEntry {
   id: string;
   state: 'pending' | 'failed';
   code?: ErrorCode | undefined;
-  /** A media message whose bytes are not all uploaded yet is held back (services/mediaOutbox.ts). */
+  /** A media message whose bytes are not all uploaded yet is held back (media/outbox.ts). */
   uploads?: 'pending' | 'done' | undefined;
 }
 

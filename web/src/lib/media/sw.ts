@@ -19,7 +19,7 @@ import { ExpirationPlugin } from 'workbox-expiration';
 import { RangeRequestsPlugin } from 'workbox-range-requests';
 import { registerRoute } from 'workbox-routing';
 import { CacheFirst } from 'workbox-strategies';
-import { MEDIA_CACHE, MEDIA_CACHE_WHOLE_BYTES } from '../mediaCache.ts';
+import { MEDIA_CACHE, MEDIA_CACHE_WHOLE_BYTES } from './cache.ts';
 
 const MAX_ENTRIES = 400;
 /** About what a phone can spare for chat media without the browser evicting the whole origin. */

@@ -12,8 +12,8 @@
  */
 import { isErrorCode, mediaUrl } from '@parley/protocol';
 import { db, type BlobRow, type OutboxRow } from '../db.ts';
-import { MEDIA_CACHE, MEDIA_CACHE_WHOLE_BYTES } from '../mediaCache.ts';
-import { uploads } from '../state/uploads.svelte.ts';
+import { MEDIA_CACHE, MEDIA_CACHE_WHOLE_BYTES } from './cache.ts';
+import { uploads } from './state.svelte.ts';
 import { codeOf } from '../shared/errors.ts';
 import { cancelUpload, uploadBlob } from './uploads.ts';
 

@@ -1,7 +1,7 @@
 /**
  * Upload progress of media messages, by message id, for the progress bar in
  * their bubbles. Progress lives in memory only: after a reload the server's
- * upload status says where to go on from (services/mediaOutbox.ts).
+ * upload status says where to go on from (media/outbox.ts).
  */
 import { SvelteMap } from 'svelte/reactivity';
 

@@ -1,5 +1,5 @@
 /**
- * The service worker's cache of media bytes (web/src/sw-media.ts). Media is
+ * The service worker's cache of media bytes (media/sw.ts). Media is
  * addressed by its SHA-256, so an entry never changes; the page puts what it
  * uploaded there too, so a sender's own media shows offline at once.
  */
