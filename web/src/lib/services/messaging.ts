@@ -77,6 +77,7 @@ async function stage(message: Record<string, unknown> & { id: string }, path: st
     id: message.id,
     path,
     conv: conversationId(user, peer),
+    kind: 'message',
     peer,
     message,
     state: failed === undefined ? 'pending' : 'failed',
@@ -197,7 +198,7 @@ export async function writeUnchecked(peer: string, message: unknown): Promise<st
 export async function retry(id: string): Promise<void> {
   const entry = await db.outbox.get(id);
   const row = await db.messages.get(id);
-  if (entry === undefined || row === undefined) return;
+  if (entry?.kind !== 'message' || row === undefined) return;
   if (entry.state === 'pending' && entry.code === 'slow-down') {
     // Held back after a slow-down: send now rather than after the wait.
     await currentHub().sendNow(entry.path);

@@ -39,9 +39,9 @@ import {
 } from '@parley/protocol';
 import { db, type MessageRow, type ReceiptRow, type RelationRow } from '../db.ts';
 import { conversationRow, profileRow, receiptSeq, relationRow } from './materialise.ts';
-import { ackActions, hasPendingActions, observeActions, pendingActionPaths, reapplyActions, rejectActions } from './actions.ts';
-import { planReapply } from './outboxPlan.ts';
-import { ackExtras, attachExtras, hasPendingExtras, inboxChangedAfterRecall, pendingExtraPaths, reapplyExtras, rejectExtras } from './extras.ts';
+import { observeActions } from './actions.ts';
+import { acknowledge, failMessages, holdsOpen, pendingPaths, reapply, reject } from './outbox.ts';
+import { attachExtras, inboxChangedAfterRecall } from './extras.ts';
 import { SyncedDoc } from './syncedDoc.ts';
 import { SlowDown } from './slowDown.ts';
 import { markRead, observePrefs, setMuted } from './prefs.ts';
@@ -81,8 +81,6 @@ interface Entry {
 /** How long a background segment stays open after it synced, for its receipt to be acknowledged. */
 const BACKGROUND_LINGER_MS = 1500;
 const BACKGROUND_TIMEOUT_MS = 20_000;
-/** Codes after which the client repairs itself (new client id, resync) or waits (`slow-down`); the messages stay pending. */
-const SELF_HEALING: readonly ErrorCode[] = ['reset-required', 'client-id-taken', 'slow-down'];
 
 const isVisible = (): boolean => typeof document === 'undefined' || document.visibilityState === 'visible';
 
@@ -602,10 +600,7 @@ export class SyncHub {
 
   /** At start: open every segment with writes waiting, and re-apply what its copy lacks. */
   async #resumeOutbox(): Promise<void> {
-    const paths = new Set(await db.outbox.where('state').equals('pending').toArray().then((rows) => rows.map((r) => r.path)));
-    for (const path of await pendingActionPaths()) paths.add(path);
-    for (const path of await pendingExtraPaths()) paths.add(path);
-    for (const path of paths) {
+    for (const path of await pendingPaths()) {
       const entry = this.#acquire(path, 'outbox');
       await entry.synced.ready;
       // Online, the copy first syncs (onSynced reconciles): the server may hold what this copy lost.
@@ -616,32 +611,8 @@ export class SyncHub {
   async #reconcileOutbox(sd: SyncedDoc): Promise<void> {
     // After a slow-down the writes wait; the timer reconciles when the wait is over.
     if (this.#slow.waitOf(sd.path) > 0) return;
-    await reapplyActions(sd);
-    await reapplyExtras(sd);
-    const entries = await db.outbox.where('path').equals(sd.path).toArray();
-    if (entries.length === 0) {
-      if (!(await hasPendingActions(sd.path)) && !(await hasPendingExtras(sd.path))) this.#release(sd.path, 'outbox');
-      return;
-    }
-    const messages = sd.doc.getMap<unknown>('messages');
-    const seqs = sd.doc.getMap<unknown>('seq');
-    const plan = planReapply(
-      entries,
-      {
-        message: (id) => messages.get(id) as { from?: unknown } | undefined,
-        seq: (id) => seqs.get(id) as number | undefined,
-      },
-      this.me,
-    );
-    if (plan.accepted.length > 0) await dropAcked(plan.accepted);
-    const byId = new Map(entries.map((e) => [e.id, e]));
-    const doc = sd.doc;
-    doc.transact(() => {
-      for (const id of plan.write) {
-        // A key already present (a write raced this one) is never written twice.
-        if (!messages.has(id)) messages.set(id, byId.get(id)?.message);
-      }
-    });
+    await reapply(sd, this.me);
+    if (!(await holdsOpen(sd.path))) this.#release(sd.path, 'outbox');
   }
 
   async #control(frame: Exclude<ControlFrame, { type: 'limits' }>, sd: SyncedDoc): Promise<void> {
@@ -650,26 +621,16 @@ export class SyncHub {
     switch (frame.type) {
       case 'ack': {
         // Actions are judged against the copy that sent the update: read it now, before anything awaits.
-        const actions = ackActions(sd, frame);
+        const acked = acknowledge(sd, frame);
         this.#slow.clear(sd.path);
-        if (frame.msgIds.length > 0) await dropAcked(frame.msgIds);
-        await actions;
-        await ackExtras(sd.path, frame);
-        if ((await db.outbox.where('path').equals(sd.path).count()) === 0 && !(await hasPendingActions(sd.path)) && !(await hasPendingExtras(sd.path))) this.#release(sd.path, 'outbox');
+        await acked;
+        if (!(await holdsOpen(sd.path))) this.#release(sd.path, 'outbox');
         return;
       }
       case 'reject': {
-        // Before the messages are marked failed: whether the refusal was about them decides the actions' fate.
-        await rejectActions(sd.path, frame);
-        await rejectExtras(sd.path, frame, this.#ctx.error);
-        if (!SELF_HEALING.includes(frame.code) && frame.msgIds.length > 0) {
-          await db.outbox.where('id').anyOf(frame.msgIds).modify({ state: 'failed', code: frame.code });
-        }
-        if (frame.code === 'slow-down') {
-          // Not a failure: the messages stay pending, shown as "slow down", and go again after the wait.
-          if (frame.msgIds.length > 0) await db.outbox.where('id').anyOf(frame.msgIds).modify({ code: 'slow-down' });
-          this.#waitThenResend(sd.path, frame.retryAfterMs);
-        }
+        await reject(sd.path, frame, this.#ctx.error);
+        // Not a failure: the writes stay pending, shown as "slow down", and go again after the wait.
+        if (frame.code === 'slow-down') this.#waitThenResend(sd.path, frame.retryAfterMs);
         // Nothing of the update was applied: this copy is ahead of the server under
         // its client id. Start over from the server's copy; onSynced re-applies the rest.
         // Once per copy, however many of its pieces were refused.
@@ -706,7 +667,7 @@ export class SyncHub {
         }
         sd.refused = true;
         // Written offline to an id nobody holds: the messages can never go, so they show as failed (the user may delete them).
-        if (frame.code === 'user-not-found') await db.outbox.where('path').equals(sd.path).modify({ state: 'failed', code: frame.code });
+        if (frame.code === 'user-not-found') await failMessages(sd.path, frame.code);
         this.#ctx.refused(sd.path, frame.code);
         return;
       }
@@ -751,14 +712,6 @@ async function storedIds(conv: string, ids: Set<string>, seqs: Y.Map<unknown>): 
     .filter((m) => m.pushed !== true)
     .primaryKeys();
   return new Set(keys);
-}
-
-/** Acknowledged writes leave the outbox, and their media bytes the device (the server holds them). */
-async function dropAcked(ids: string[]): Promise<void> {
-  await db.transaction('rw', db.outbox, db.blobs, async () => {
-    await db.outbox.bulkDelete(ids);
-    await db.blobs.where('msg').anyOf(ids).delete();
-  });
 }
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
