@@ -30,6 +30,7 @@ import { MessageEdit, Reaction, Recall, ReplyRef, editKey, reactionKey } from '@
 import { db, outboxId, type ExtraOutboxRow, type MessageRow } from '../db.ts';
 import { messageRow } from './materialise.ts';
 import { record } from './outbox.ts';
+import { projectMessages, projectRecalls } from './projector.ts';
 import { eraseContent, msgOfKey } from './outboxDoc.ts';
 import type { SyncedDoc } from './syncedDoc.ts';
 
@@ -37,8 +38,6 @@ export { eraseContent, msgOfKey };
 
 export type ExtraRoot = 'recalls' | 'edits' | 'reactions';
 
-/** What a conversation's preview says once its last message is recalled. */
-export const RECALLED_PREVIEW = 'Message recalled';
 
 /** The latest valid edit of a text message among `values` (the edits of that message). */
 export function latestEdit(msg: { id: string; from: string; type: string }, values: Iterable<[string, unknown]>): MessageEdit | null {
@@ -206,7 +205,7 @@ export function attachExtras(doc: Y.Doc, ctx: ExtrasContext): Extras {
     const recalledIds = new Set(recalled.map(([id]) => id));
     const rows = [...dirty].filter((id) => !recalledIds.has(id) && !recalls.has(id)).flatMap((id) => rowOf(id) ?? []);
     dirty.clear();
-    if (rows.length > 0) db.messages.bulkPut(rows).catch(ctx.error);
+    if (rows.length > 0) projectMessages(rows).catch(ctx.error);
     if (recalled.length > 0) void erase(recalled).catch(ctx.error);
   };
 
@@ -223,23 +222,7 @@ export function attachExtras(doc: Y.Doc, ctx: ExtrasContext): Extras {
     if (recalled.every(([, r], i) => isErased(before[i], r))) return;
     // The stored updates still hold what was recalled: one snapshot of the (GC'd) copy replaces them.
     await ctx.synced.compact();
-    await db.transaction('rw', [db.messages, db.outbox, db.blobs, db.conversations], async () => {
-      const held = await db.messages.bulkGet(ids);
-      const rows = recalled.flatMap(([id, r], i) => recalledRow(id, r, held[i], seqOf.get(id), me, peer, segment) ?? []);
-      await db.outbox.bulkDelete(ids);
-      await db.blobs.where('msg').anyOf(ids).delete();
-      // Pending edits and reactions of a recalled message would only be refused; an edit holds its text.
-      await db.outbox
-        .where('msg')
-        .anyOf(ids)
-        .filter((r) => r.kind === 'extra' && r.root !== 'recalls')
-        .delete();
-      const conversation = await db.conversations.get(peer);
-      if (conversation?.lastId !== undefined && ids.includes(conversation.lastId) && conversation.preview !== RECALLED_PREVIEW) {
-        await db.conversations.update(peer, { preview: RECALLED_PREVIEW });
-      }
-      await db.messages.bulkPut(rows);
-    });
+    await projectRecalls(ids, peer, (held) => recalled.flatMap(([id, r], i) => recalledRow(id, r, held[i], seqOf.get(id), me, peer, segment) ?? []));
     // The inbox's stored updates hold earlier previews (and the prefs document's an earlier draft): compacted
     // now, and the inbox again once the server rewrote the entry.
     inboxAfterRecall.add(peer);

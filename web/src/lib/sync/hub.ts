@@ -42,6 +42,7 @@ import { conversationRow, profileRow, receiptSeq, relationRow } from './material
 import { observeActions } from './actions.ts';
 import { acknowledge, failMessages, holdsOpen, pendingPaths, reapply, reject } from './outbox.ts';
 import { attachExtras, inboxChangedAfterRecall } from './extras.ts';
+import { projectInbox, projectSegment } from './projector.ts';
 import { SyncedDoc } from './syncedDoc.ts';
 import { SlowDown } from './slowDown.ts';
 import { markRead, observePrefs, setMuted } from './prefs.ts';
@@ -366,18 +367,8 @@ export class SyncHub {
         const seq = receiptSeq(receipts.get(key));
         if (seq !== null) receiptRows.push({ id: `${conv}|${key}`, conv, seq });
       }
-      const write = db
-        .transaction('rw', db.messages, db.receipts, db.profiles, async () => {
-          if (rows.length > 0) await db.messages.bulkPut(rows);
-          // A peer known only from their messages still gets a name in the list.
-          if (peerNickname !== undefined && (await db.profiles.get(peer)) === undefined) {
-            await db.profiles.put({ id: peer, nickname: peerNickname });
-          }
-          // Receipts live per segment; the conversation's is the furthest of them.
-          const known = await db.receipts.bulkGet(receiptRows.map((r) => r.id));
-          const higher = receiptRows.filter((r, i) => (known[i]?.seq ?? -1) < r.seq);
-          if (higher.length > 0) await db.receipts.bulkPut(higher);
-        })
+      // A peer known only from their messages still gets a name in the list.
+      const write = projectSegment(rows, receiptRows, peer, peerNickname)
         .then(() => this.#writeReceipts(sd))
         .catch(this.#ctx.error);
       return write;
@@ -481,16 +472,10 @@ export class SyncHub {
       const live = known;
       let news: MessageEvent[] = [];
       const rows = convRows.filter((r) => r !== null);
-      db.transaction('rw', [db.conversations, db.profiles, db.relations], async () => {
-        // A row a push wrote is ahead of this (possibly stale, local) inbox copy until the inbox reaches its sequence.
-        const held = await db.conversations.bulkGet(rows.map((r) => r.peer));
-        news = newMessages(rows, held, live);
-        await db.conversations.bulkPut(rows.filter((r, i) => !(held[i]?.pushed === true && (held[i]?.lastSeq ?? 0) > r.lastSeq)));
-        await db.profiles.bulkPut(profileRows.filter((r) => r !== null));
-        await db.relations.bulkDelete(relationDeletes);
-        await db.relations.bulkPut(relationPuts);
-      })
-        .then(() => {
+      // A row a push wrote is ahead of this (possibly stale, local) inbox copy until the inbox reaches its sequence.
+      projectInbox(rows, profileRows.filter((r) => r !== null), relationPuts, relationDeletes)
+        .then((held) => {
+          news = newMessages(rows, held, live);
           // An entry rewritten after a recall: the stored inbox updates still hold the old preview.
           if (inboxChangedAfterRecall(changed.get(conversations) ?? [])) void this.#docs.get(inboxPath(this.me))?.synced.compact().catch(this.#ctx.error);
           for (const row of rows) clientEvents.emit('conversation', { peer: row.peer });
