@@ -209,7 +209,7 @@ test('reactions and edits made offline wait on the device, through a reload, and
   await expect.poll(() => pendingExtras(alice), { message: 'the server acknowledged both writes' }).toBe(0);
 });
 
-/** How many recalls, edits and reactions wait for the server on the device (`extraOutbox`). */
+/** How many recalls, edits and reactions wait for the server on the device (the outbox's `extra` entries). */
 function pendingExtras(device: Device): Promise<number> {
   return device.page.evaluate(async () => {
     const open = indexedDB.open('parley');
@@ -218,7 +218,7 @@ function pendingExtras(device: Device): Promise<number> {
       open.onerror = () => reject(new Error(String(open.error)));
     });
     const count = await new Promise<number>((resolve, reject) => {
-      const request = db.transaction('extraOutbox').objectStore('extraOutbox').count();
+      const request = db.transaction('outbox').objectStore('outbox').index('kind').count('extra');
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(new Error(String(request.error)));
     });

@@ -23,7 +23,7 @@ type Layer = (typeof LAYERS)[number];
 const RULES: readonly (readonly [RegExp, Layer])[] = [
   [/^[^/]+$/, 'app'],
   [/^lib\/(shared|emoji|custom)\//, 'shared'],
-  [/^lib\/db\.ts$/, 'data'],
+  [/^lib\/db(\.test)?\.ts$/, 'data'],
   [/^lib\/sync\//, 'sync'],
   [/\.svelte$/, 'components'],
   [/^lib\/components\//, 'components'],

@@ -2,7 +2,8 @@
  * The device's store (IndexedDB through Dexie). Two kinds of tables:
  * - what syncs: `updates` holds each Yjs document's updates (compacted into
  *   one snapshot when it grows), `outbox` each write not yet acknowledged
- *   and `blobs` the bytes of media messages not uploaded yet;
+ *   (messages, actions, recalls, edits, reactions: lib/sync/outbox.ts) and
+ *   `blobs` the bytes of media messages not uploaded yet;
  * - what the UI reads through live queries: `messages`, `conversations`,
  *   `profiles`, `receipts`, `reads` — materialised from the documents by
  *   observers (lib/sync/materialise.ts), never written by components.
@@ -58,24 +59,66 @@ export interface MessageRow {
 
 export type OutboxState = 'pending' | 'failed';
 
-export interface OutboxRow {
+/**
+ * The outbox: every write of this device the server has not acknowledged, one
+ * table, one record type tagged by `kind` (lib/sync/outbox.ts acks, fails and
+ * re-applies them all the same way). Kept as plain data so that a reset, a
+ * reload or a closed tab never loses one; ordered by `createdAt`.
+ */
+interface OutboxBase {
+  /** A message's id; `action|<key>` and `extra|<key>` for the others. */
   id: string;
-  /** The segment document the message is written into. */
+  /** The segment document the write goes into. */
   path: string;
+  state: OutboxState;
+  /** Why it failed (or, pending, `slow-down`: why it waits): a protocol code. */
+  code?: ErrorCode;
+  createdAt: number;
+}
+
+/** A message (messages[id]). */
+export interface OutboxRow extends OutboxBase {
+  kind: 'message';
   conv: string;
   peer: string;
   /** The message object as written (plain data, possibly invalid for dev writes). */
   message: unknown;
-  state: OutboxState;
-  /** Why it failed: a protocol code. */
-  code?: ErrorCode;
-  createdAt: number;
   /**
    * A media message: `pending` while its bytes (`blobs`) are not all uploaded;
    * the hub does not write it into its document until they are (`done`).
    */
   uploads?: 'pending' | 'done';
 }
+
+/** A move on a custom message (`actions[key]`, lib/sync/actions.ts), shown with its refusal when refused. */
+export interface ActionOutboxRow extends OutboxBase {
+  kind: 'action';
+  /** The document key: `actionKey(msg, from, name)`. */
+  key: string;
+  msg: string;
+  /** The MessageAction value. */
+  action: unknown;
+}
+
+/**
+ * A recall, edit or reaction (lib/sync/extras.ts): the document key and the
+ * value to hold there (null: delete my item).
+ */
+export interface ExtraOutboxRow extends OutboxBase {
+  kind: 'extra';
+  /** `<root>|<document key>` */
+  key: string;
+  root: 'recalls' | 'edits' | 'reactions';
+  docKey: string;
+  msg: string;
+  value: unknown;
+  /** Where the write's item sits in the copy (client id, clock after it): an ack at or past it stored it. */
+  client: number;
+  clock: number;
+}
+
+export type OutboxEntry = OutboxRow | ActionOutboxRow | ExtraOutboxRow;
+export type OutboxKind = OutboxEntry['kind'];
 
 /**
  * The bytes of a media message not yet uploaded, kept on the device so that
@@ -186,44 +229,6 @@ export interface ActionRow {
   ts: number;
 }
 
-/**
- * An action this device wrote and the server has not acknowledged: kept as
- * plain data (like `outbox` for messages) so that it is written again after a
- * reset or a reload, and shown with its refusal when refused.
- */
-export interface ActionOutboxRow {
-  key: string;
-  /** The segment document it is written into (its message's). */
-  path: string;
-  msg: string;
-  /** The MessageAction value. */
-  action: unknown;
-  state: OutboxState;
-  code?: ErrorCode;
-  createdAt: number;
-}
-
-/**
- * A recall, edit or reaction this device wrote and the server has not
- * acknowledged (lib/sync/extras.ts): the document key and the value to hold
- * there (null: delete my item), written again after a reset or a reload.
- */
-export interface ExtraOutboxRow {
-  /** `<root>|<document key>` */
-  key: string;
-  path: string;
-  root: 'recalls' | 'edits' | 'reactions';
-  docKey: string;
-  msg: string;
-  value: unknown;
-  state: OutboxState;
-  code?: ErrorCode;
-  /** Where the write's item sits in the copy (client id, clock after it): an ack at or past it stored it. */
-  client: number;
-  clock: number;
-  createdAt: number;
-}
-
 /** What a custom message keeps on the sender's device only (a game's hidden move), by message id. */
 export interface CustomSecretRow {
   msg: string;
@@ -248,7 +253,7 @@ export interface MetaRow {
 export type ParleyDB = Dexie & {
   meta: EntityTable<MetaRow, 'key'>;
   updates: EntityTable<UpdateRow, 'id'>;
-  outbox: EntityTable<OutboxRow, 'id'>;
+  outbox: EntityTable<OutboxEntry, 'id'>;
   messages: EntityTable<MessageRow, 'id'>;
   conversations: EntityTable<ConversationRow, 'peer'>;
   profiles: EntityTable<ProfileRow, 'id'>;
@@ -261,9 +266,7 @@ export type ParleyDB = Dexie & {
   archives: EntityTable<ArchiveRow, 'peer'>;
   drafts: EntityTable<DraftRow, 'peer'>;
   actions: EntityTable<ActionRow, 'key'>;
-  actionOutbox: EntityTable<ActionOutboxRow, 'key'>;
   customSecrets: EntityTable<CustomSecretRow, 'msg'>;
-  extraOutbox: EntityTable<ExtraOutboxRow, 'key'>;
   segments: EntityTable<SegmentRow, 'id'>;
 };
 
@@ -318,9 +321,32 @@ db.version(7)
   });
 // Recalls, edits and reactions not acknowledged yet (rows carry reply, edited, recalled and reactions; no index).
 db.version(8).stores({ extraOutbox: 'key, path, msg, state' });
+// One outbox: the pending actions and extras join the messages' table, tagged by kind, each keeping its data and
+// creation time (the order writes go again in); their own tables go.
+db.version(9)
+  .stores({ outbox: 'id, path, conv, state, kind, msg', actionOutbox: null, extraOutbox: null })
+  .upgrade(async (tx) => {
+    await tx
+      .table('outbox')
+      .toCollection()
+      .modify((row: { kind?: string }) => {
+        row.kind = 'message';
+      });
+    const actions = (await tx.table('actionOutbox').toArray()) as Omit<ActionOutboxRow, 'id' | 'kind'>[];
+    const extras = (await tx.table('extraOutbox').toArray()) as Omit<ExtraOutboxRow, 'id' | 'kind'>[];
+    await tx.table('outbox').bulkPut([
+      ...actions.map((r): ActionOutboxRow => ({ ...r, id: outboxId('action', r.key), kind: 'action' })),
+      ...extras.map((r): ExtraOutboxRow => ({ ...r, id: outboxId('extra', r.key), kind: 'extra' })),
+    ]);
+  });
+
+/** The outbox id of an action's or extra's entry (a message's is its id). */
+export function outboxId(kind: 'action' | 'extra', key: string): string {
+  return `${kind}|${key}`;
+}
 
 /** Everything that belongs to the signed-in user (not the device id). */
-export const userTables = ['updates', 'outbox', 'messages', 'conversations', 'profiles', 'receipts', 'reads', 'relations', 'blobs', 'mutes', 'actions', 'actionOutbox', 'customSecrets', 'pins', 'archives', 'drafts', 'extraOutbox', 'segments'] as const;
+export const userTables = ['updates', 'outbox', 'messages', 'conversations', 'profiles', 'receipts', 'reads', 'relations', 'blobs', 'mutes', 'actions', 'customSecrets', 'pins', 'archives', 'drafts', 'segments'] as const;
 
 export async function getMeta<T>(key: string): Promise<T | undefined> {
   return (await db.meta.get(key))?.value as T | undefined;

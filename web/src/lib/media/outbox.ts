@@ -87,7 +87,7 @@ class MediaOutbox {
       for (;;) {
         if (this.#ctx === null) return;
         const waiting = (await db.outbox.where('state').equals('pending').toArray())
-          .filter((e) => e.uploads === 'pending')
+          .filter((e): e is OutboxRow => e.kind === 'message' && e.uploads === 'pending')
           .sort((a, b) => a.createdAt - b.createdAt);
         const next = waiting[0];
         if (next === undefined) break;
@@ -142,7 +142,12 @@ class MediaOutbox {
         await seedCache(row).catch(() => undefined);
       }
       // Every byte is on the server: the message may be written now (unless it was cancelled meanwhile).
-      const updated = await db.outbox.where('id').equals(entry.id).modify({ uploads: 'done' });
+      const updated = await db.outbox
+        .where('id')
+        .equals(entry.id)
+        .modify((e) => {
+          if (e.kind === 'message') e.uploads = 'done';
+        });
       uploads.clear(entry.id);
       if (updated > 0) await ctx.flush(entry.path);
       return true;

@@ -9,7 +9,7 @@ import { ACTION_MAX_BYTES, MessageAction, actionDataBytes, actionKey, type Eleme
 import { checkActions } from '../custom/resolve.ts';
 import { registry } from '../custom/registry.ts';
 import type { Draft, RegisteredKind } from '../custom/types.ts';
-import { db } from '../db.ts';
+import { db, outboxId } from '../db.ts';
 import { session } from '../state/session.svelte.ts';
 import { writeAction } from '../sync/actions.ts';
 import { AppError } from '../shared/errors.ts';
@@ -67,5 +67,5 @@ export async function act(msgId: string, name: string, data: unknown): Promise<v
 
 /** Forgets a refused action of mine, so that it may be tried again. */
 export async function dismissAction(msgId: string, name: string): Promise<void> {
-  await db.actionOutbox.delete(actionKey(msgId, me(), name));
+  await db.outbox.delete(outboxId('action', actionKey(msgId, me(), name)));
 }

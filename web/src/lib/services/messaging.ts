@@ -1,7 +1,8 @@
 /**
  * Writing messages. A message goes into the outbox (plain data: it survives a
- * reload or a closed tab) and into its conversation's segment document; the
- * hub sends it, and empties or fails the outbox entry on the server's answer.
+ * reload or a closed tab), shown at once (sync/projector.ts stages its row),
+ * and into its conversation's segment document; the hub sends it, and empties
+ * or fails the outbox entry on the server's answer (sync/outbox.ts).
  * `checkMessage` runs first, so that what the server would refuse fails here,
  * offline, at once. A media message also keeps its bytes on the device
  * (`blobs`) and waits in the outbox until they are uploaded
@@ -26,6 +27,7 @@ import { db, type BlobRow, type OutboxRow } from '../db.ts';
 import { randomId } from '../shared/ids.ts';
 import { session } from '../state/session.svelte.ts';
 import { bodyOf, messageRow } from '../sync/materialise.ts';
+import { removePending, stagePending } from '../sync/projector.ts';
 import { type Attachment, kindOfFile, prepare, type Prepared, type PreparedBlob, Undecodable } from '../media/capture.ts';
 import { AppError, codeOf, report } from '../shared/errors.ts';
 import { mediaOutbox } from '../media/outbox.ts';
@@ -77,6 +79,7 @@ async function stage(message: Record<string, unknown> & { id: string }, path: st
     id: message.id,
     path,
     conv: conversationId(user, peer),
+    kind: 'message',
     peer,
     message,
     state: failed === undefined ? 'pending' : 'failed',
@@ -85,24 +88,8 @@ async function stage(message: Record<string, unknown> & { id: string }, path: st
   if (failed !== undefined) outbox.code = failed;
   if (blobs.length > 0) outbox.uploads = 'pending';
   const blobRows = blobs.map((b): BlobRow => ({ id: `${message.id}|${b.hash}`, msg: message.id, hash: b.hash, blob: b.blob, mime: b.mime, kind: b.kind, peer, ...(b.name === undefined ? {} : { name: b.name }), done: false }));
-  await db.transaction('rw', [db.outbox, db.messages, db.conversations, db.blobs], async () => {
-    await db.outbox.put(outbox);
-    if (blobRows.length > 0) await db.blobs.bulkPut(blobRows);
-    if (row !== null) await db.messages.put(row);
-    const preview = row === null ? '' : row.body.length > 0 ? previewOfBody(row.body) : row.text.slice(0, 120);
-    const existing = await db.conversations.get(peer);
-    await db.conversations.put({
-      peer,
-      segment: existing?.segment ?? segmentOf(ts),
-      lastSeq: existing?.lastSeq ?? 0,
-      lastId: message.id,
-      lastFrom: user,
-      preview,
-      lastTs: ts,
-      unread: existing?.unread ?? 0,
-      updatedAt: ts,
-    });
-  });
+  const preview = row === null ? '' : row.body.length > 0 ? previewOfBody(row.body) : row.text.slice(0, 120);
+  await stagePending(outbox, row, { from: user, preview, ts, segment: segmentOf(ts) }, blobRows);
 }
 
 /** Writes the message into its segment document (never twice). */
@@ -197,7 +184,7 @@ export async function writeUnchecked(peer: string, message: unknown): Promise<st
 export async function retry(id: string): Promise<void> {
   const entry = await db.outbox.get(id);
   const row = await db.messages.get(id);
-  if (entry === undefined || row === undefined) return;
+  if (entry?.kind !== 'message' || row === undefined) return;
   if (entry.state === 'pending' && entry.code === 'slow-down') {
     // Held back after a slow-down: send now rather than after the wait.
     await currentHub().sendNow(entry.path);
@@ -217,11 +204,7 @@ export async function retry(id: string): Promise<void> {
 /** Deletes a message that never reached the server (cancelling its uploads). */
 export async function remove(id: string): Promise<void> {
   await mediaOutbox.abort(id);
-  await db.transaction('rw', [db.outbox, db.messages, db.blobs], async () => {
-    await db.outbox.delete(id);
-    await db.messages.delete(id);
-    await db.blobs.where('msg').equals(id).delete();
-  });
+  await removePending(id);
 }
 
 /** Starts a conversation: checks the id, caches the peer's profile when online. */

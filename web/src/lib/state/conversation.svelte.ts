@@ -16,6 +16,7 @@ import { conversationId, type Element, type ErrorCode, type MessageType } from '
 import { db, type MessageRow } from '../db.ts';
 import { messageState, type MessageState } from '../shared/messageState.ts';
 import { report } from '../shared/errors.ts';
+import { messageEntriesOf } from '../sync/outbox.ts';
 import { SegmentHistory, type HistoryHub } from '../sync/segments.ts';
 import { Live } from './live.svelte.ts';
 import { session } from './session.svelte.ts';
@@ -128,7 +129,7 @@ export class ConversationState {
     const range = db.messages.where('[conv+order]').between([conv, lo ?? Dexie.minKey], [conv, hi ?? Dexie.maxKey], true, true);
     const [rows, outbox, receipts, profile, read] = await Promise.all([
       range.reverse().limit(lo === null ? newest : CAP).toArray(),
-      db.outbox.where('conv').equals(conv).toArray(),
+      messageEntriesOf(conv),
       db.receipts.where('conv').equals(conv).toArray(),
       db.profiles.get(peer),
       db.reads.get(peer),

@@ -6,6 +6,7 @@
  */
 import type { ErrorCode } from '@parley/protocol';
 import { db } from '../db.ts';
+import { actionEntriesOf } from '../sync/outbox.ts';
 import { report } from '../shared/errors.ts';
 import { Live } from './live.svelte.ts';
 
@@ -30,7 +31,7 @@ export class CustomMessageState {
         const [row, actions, outbox, secret] = await Promise.all([
           db.messages.get(msgId),
           db.actions.where('msg').equals(msgId).toArray(),
-          db.actionOutbox.where('msg').equals(msgId).toArray(),
+          actionEntriesOf(msgId),
           db.customSecrets.get(msgId),
         ]);
         if (row === undefined) return EMPTY;

@@ -17,6 +17,7 @@
  *   present there is stored; a missing pending one is written again.
  */
 import type { ErrorCode } from '@parley/protocol';
+import { SELF_HEALING } from './outboxPlan.ts';
 
 export interface PlannedAction {
   key: string;
@@ -29,9 +30,6 @@ export interface ItemId {
   client: number;
   clock: number;
 }
-
-/** Codes after which the client repairs itself (new client id, resync) or waits and sends again (`slow-down`); the writes stay pending. */
-const SELF_HEALING: readonly ErrorCode[] = ['reset-required', 'client-id-taken', 'slow-down'];
 
 /** The pending actions an `ack` covers; `itemOf` finds an action's item in the copy. */
 export function actionsAcked(

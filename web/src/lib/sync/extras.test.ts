@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { editKey, reactionKey } from '@parley/protocol';
 import type { ExtraOutboxRow } from '../db.ts';
 import type { SyncedDoc } from './syncedDoc.ts';
-import { attachExtras, eraseContent, extrasAcked, latestEdit, msgOfKey, reactionList, recalledRow } from './extras.ts';
+import { attachExtras, eraseContent, latestEdit, msgOfKey, reactionList, recalledRow } from './extras.ts';
+import { extrasAcked } from './outboxPlan.ts';
 
 const msg = { id: 'm1', from: 'alice', type: 'text' };
 const edit = (n: number, text: string, from = 'alice', id = 'm1') => [editKey(id, n), { msg: id, from, n, text, ts: n }] as [string, unknown];
@@ -58,7 +59,7 @@ describe('recalledRow', () => {
 });
 
 describe('extrasAcked', () => {
-  const row = (key: string, value: unknown, client: number, clock: number): ExtraOutboxRow => ({ key, path: 'p', root: 'reactions', docKey: key, msg: 'm1', value, state: 'pending', client, clock, createdAt: 0 });
+  const row = (key: string, value: unknown, client: number, clock: number): ExtraOutboxRow => ({ id: key, kind: 'extra', key, path: 'p', root: 'reactions', docKey: key, msg: 'm1', value, state: 'pending', client, clock, createdAt: 0 });
 
   it('stores a write acked at or past its clock by its client, and deletions on a delete-only ack', () => {
     const rows = [row('a', {}, 7, 3), row('b', {}, 7, 5), row('c', null, 7, 5), row('d', {}, 8, 1)];

@@ -1,9 +1,9 @@
 /**
  * Recalls, edits, reactions and replies in the sync layer: what a conversation
  * document's `recalls`, `edits` and `reactions` maps (and a message's `reply`)
- * make of its message rows, the erasure a recall asks of this device, and the
- * outbox (`extraOutbox`) that keeps this device's own such writes until the
- * server acknowledges them.
+ * make of its message rows, the erasure a recall asks of this device, and
+ * writing this device's own such writes through the outbox (lib/sync/outbox.ts),
+ * which keeps them until the server acknowledges them.
  *
  * - A message row is the message as the document holds it, with its latest
  *   edit (highest n, by its sender, of a text message: `edited`), its reply
@@ -26,24 +26,18 @@
  *   are written again.
  */
 import * as Y from 'yjs';
-import { MessageEdit, Reaction, Recall, ReplyRef, editKey, errorMessage, reactionKey, type ControlFrame, type ErrorCode } from '@parley/protocol';
-import { db, type ExtraOutboxRow, type MessageRow } from '../db.ts';
+import { MessageEdit, Reaction, Recall, ReplyRef, editKey, reactionKey } from '@parley/protocol';
+import { db, outboxId, type ExtraOutboxRow, type MessageRow } from '../db.ts';
 import { messageRow } from './materialise.ts';
+import { record } from './outbox.ts';
+import { projectMessages, projectRecalls } from './projector.ts';
+import { eraseContent, msgOfKey } from './outboxDoc.ts';
 import type { SyncedDoc } from './syncedDoc.ts';
+
+export { eraseContent, msgOfKey };
 
 export type ExtraRoot = 'recalls' | 'edits' | 'reactions';
 
-/** What a conversation's preview says once its last message is recalled. */
-export const RECALLED_PREVIEW = 'Message recalled';
-
-/** Codes after which the client repairs itself (new client id, resync) or waits and sends again (`slow-down`); the writes stay pending. */
-const SELF_HEALING: readonly ErrorCode[] = ['reset-required', 'client-id-taken', 'slow-down'];
-
-/** The message id a key of `edits` (`<msg>|<n>`) or `reactions` (`<msg>|<user>|<emoji>`) is about. */
-export function msgOfKey(key: string): string {
-  const bar = key.indexOf('|');
-  return bar < 0 ? key : key.slice(0, bar);
-}
 
 /** The latest valid edit of a text message among `values` (the edits of that message). */
 export function latestEdit(msg: { id: string; from: string; type: string }, values: Iterable<[string, unknown]>): MessageEdit | null {
@@ -211,7 +205,7 @@ export function attachExtras(doc: Y.Doc, ctx: ExtrasContext): Extras {
     const recalledIds = new Set(recalled.map(([id]) => id));
     const rows = [...dirty].filter((id) => !recalledIds.has(id) && !recalls.has(id)).flatMap((id) => rowOf(id) ?? []);
     dirty.clear();
-    if (rows.length > 0) db.messages.bulkPut(rows).catch(ctx.error);
+    if (rows.length > 0) projectMessages(rows).catch(ctx.error);
     if (recalled.length > 0) void erase(recalled).catch(ctx.error);
   };
 
@@ -228,19 +222,7 @@ export function attachExtras(doc: Y.Doc, ctx: ExtrasContext): Extras {
     if (recalled.every(([, r], i) => isErased(before[i], r))) return;
     // The stored updates still hold what was recalled: one snapshot of the (GC'd) copy replaces them.
     await ctx.synced.compact();
-    await db.transaction('rw', [db.messages, db.outbox, db.blobs, db.conversations, db.extraOutbox], async () => {
-      const held = await db.messages.bulkGet(ids);
-      const rows = recalled.flatMap(([id, r], i) => recalledRow(id, r, held[i], seqOf.get(id), me, peer, segment) ?? []);
-      await db.outbox.bulkDelete(ids);
-      await db.blobs.where('msg').anyOf(ids).delete();
-      // Pending edits and reactions of a recalled message would only be refused; an edit holds its text.
-      await db.extraOutbox.where('msg').anyOf(ids).filter((r) => r.root !== 'recalls').delete();
-      const conversation = await db.conversations.get(peer);
-      if (conversation?.lastId !== undefined && ids.includes(conversation.lastId) && conversation.preview !== RECALLED_PREVIEW) {
-        await db.conversations.update(peer, { preview: RECALLED_PREVIEW });
-      }
-      await db.messages.bulkPut(rows);
-    });
+    await projectRecalls(ids, peer, (held) => recalled.flatMap(([id, r], i) => recalledRow(id, r, held[i], seqOf.get(id), me, peer, segment) ?? []));
     // The inbox's stored updates hold earlier previews (and the prefs document's an earlier draft): compacted
     // now, and the inbox again once the server rewrote the entry.
     inboxAfterRecall.add(peer);
@@ -272,8 +254,11 @@ export function attachExtras(doc: Y.Doc, ctx: ExtrasContext): Extras {
 export async function writeExtra(synced: SyncedDoc, root: ExtraRoot, docKey: string, msg: string, value: unknown, also?: (doc: Y.Doc) => void): Promise<void> {
   // Recorded first (an ack may come back before a later put): a set adds one struct of length 1 to my client.
   const before = synced.doc;
+  const key = `${root}|${docKey}`;
   const row: ExtraOutboxRow = {
-    key: `${root}|${docKey}`,
+    id: outboxId('extra', key),
+    kind: 'extra',
+    key,
     path: synced.path,
     root,
     docKey,
@@ -284,8 +269,8 @@ export async function writeExtra(synced: SyncedDoc, root: ExtraRoot, docKey: str
     clock: Y.getState(before.store, before.clientID) + (value === null ? 0 : 1),
     createdAt: Date.now(),
   };
-  await db.extraOutbox.put(row);
-  // The put awaited: the copy may have been reset meanwhile (then reapplyExtras writes it after the resync).
+  await record(row);
+  // The put awaited: the copy may have been reset meanwhile (then the outbox writes it again after the resync).
   const doc = synced.doc;
   if (doc !== before) return;
   doc.transact(() => {
@@ -294,84 +279,4 @@ export async function writeExtra(synced: SyncedDoc, root: ExtraRoot, docKey: str
     else map.set(docKey, value);
     also?.(doc);
   });
-}
-
-export async function pendingExtraPaths(): Promise<string[]> {
-  const rows = await db.extraOutbox.where('state').equals('pending').toArray();
-  return [...new Set(rows.map((r) => r.path))];
-}
-
-export async function hasPendingExtras(path: string): Promise<boolean> {
-  return (await db.extraOutbox.where('path').equals(path).filter((r) => r.state === 'pending').count()) > 0;
-}
-
-/** Pending entries an `ack` covers. */
-export function extrasAcked(rows: readonly ExtraOutboxRow[], ack: { client: number; clock: number }): string[] {
-  return rows
-    .filter((r) => r.state === 'pending')
-    .filter((r) => (r.value === null && ack.client === 0) || (ack.client === r.client && ack.clock >= r.clock))
-    .map((r) => r.key);
-}
-
-export async function ackExtras(path: string, frame: Extract<ControlFrame, { type: 'ack' }>): Promise<void> {
-  const rows = await db.extraOutbox.where('path').equals(path).toArray();
-  const stored = extrasAcked(rows, frame);
-  if (stored.length > 0) await db.extraOutbox.bulkDelete(stored);
-}
-
-/** Paths whose copy is being rebuilt from the server after a refusal. */
-const fresh = new Set<string>();
-
-/**
- * Fails the pending entries a `reject` refused (when it names no pending
- * message of this device) and says why; the hub then resets the copy.
- */
-export async function rejectExtras(path: string, frame: Extract<ControlFrame, { type: 'reject' }>, report: (e: unknown) => void): Promise<void> {
-  fresh.add(path);
-  if (SELF_HEALING.includes(frame.code)) return;
-  const rows = (await db.extraOutbox.where('path').equals(path).toArray()).filter((r) => r.state === 'pending');
-  if (rows.length === 0) return;
-  const pendingMessages = (await db.outbox.where('path').equals(path).toArray()).filter((m) => m.state === 'pending').map((m) => m.id);
-  if (pendingMessages.some((id) => frame.msgIds.includes(id))) return;
-  await db.extraOutbox.bulkDelete(rows.map((r) => r.key));
-  report(Object.assign(new Error(errorMessage(frame.code)), { code: frame.code }));
-}
-
-/** Whether the copy holds what an entry wants there. */
-function reflected(doc: Y.Doc, row: ExtraOutboxRow): boolean {
-  const map = doc.getMap<unknown>(row.root);
-  if (row.value === null) return !map.has(row.docKey);
-  return map.has(row.docKey) && JSON.stringify(map.get(row.docKey)) === JSON.stringify(row.value);
-}
-
-/** After a sync: drops what a fresh copy holds already, writes again what the copy lacks. */
-export async function reapplyExtras(synced: SyncedDoc): Promise<void> {
-  if (fresh.has(synced.path) && !synced.synced) return;
-  const wasFresh = fresh.delete(synced.path);
-  const rows = (await db.extraOutbox.where('path').equals(synced.path).toArray()).filter((r) => r.state === 'pending');
-  if (rows.length === 0) return;
-  const doc = synced.doc;
-  const stored = wasFresh ? rows.filter((r) => reflected(doc, r)) : [];
-  if (stored.length > 0) await db.extraOutbox.bulkDelete(stored.map((r) => r.key));
-  const write = rows.filter((r) => !reflected(doc, r));
-  if (write.length === 0) return;
-  doc.transact(() => {
-    for (const r of write) {
-      const map = doc.getMap<unknown>(r.root);
-      if (r.value === null) map.delete(r.docKey);
-      else map.set(r.docKey, r.value);
-      // A recall takes its message and its edits out in the same update.
-      if (r.root === 'recalls') eraseContent(doc, r.msg);
-    }
-  });
-  const clock = Y.getState(doc.store, doc.clientID);
-  await db.extraOutbox.bulkPut(write.map((r) => ({ ...r, client: doc.clientID, clock })));
-}
-
-/** Deletes a message and its edits from the copy (a recall's other half). */
-export function eraseContent(doc: Y.Doc, msgId: string): void {
-  const messages = doc.getMap<unknown>('messages');
-  if (messages.has(msgId)) messages.delete(msgId);
-  const edits = doc.getMap<unknown>('edits');
-  for (const key of edits.keys()) if (msgOfKey(key) === msgId) edits.delete(key);
 }

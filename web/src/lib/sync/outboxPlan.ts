@@ -6,6 +6,24 @@
  */
 import type { ErrorCode } from '@parley/protocol';
 
+/**
+ * Codes after which the client repairs itself (new client id, resync) or waits
+ * and sends again (`slow-down`): every kind of write stays pending.
+ */
+export const SELF_HEALING: readonly ErrorCode[] = ['reset-required', 'client-id-taken', 'slow-down'];
+
+/**
+ * The pending recalls, edits and reactions an `ack` covers: one whose item
+ * sits at or below the acked clock of its client, or a deletion (null) when
+ * the ack is for a delete-only update (client 0).
+ */
+export function extrasAcked<R extends { id: string; state: string; value: unknown; client: number; clock: number }>(rows: readonly R[], ack: { client: number; clock: number }): string[] {
+  return rows
+    .filter((r) => r.state === 'pending')
+    .filter((r) => (r.value === null && ack.client === 0) || (ack.client === r.client && ack.clock >= r.clock))
+    .map((r) => r.id);
+}
+
 export interface PlannedEntry {
   id: string;
   state: 'pending' | 'failed';

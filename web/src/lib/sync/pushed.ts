@@ -13,13 +13,13 @@
  *   row reaches that sequence;
  * - the sender's profile, when the device has none.
  *
- * A recall removes a pushed row (a synced one is left to sync).
+ * A recall removes a pushed row (a synced one is left to sync). The rows are
+ * written by the projector (projector.ts), as every message row is.
  */
 import { parseDocPath, segmentOf, type InboxEntry, type PushPayload } from '@parley/protocol';
-import { db, getMeta } from '../db.ts';
-import { conversationRow, messageRow, profileRow } from './materialise.ts';
-
-const RECALLED = 'Message recalled';
+import { getMeta } from '../db.ts';
+import { messageRow, profileRow } from './materialise.ts';
+import { projectPushed, projectPushedRecall } from './projector.ts';
 
 /** The signed-in user of this device, when the push is about one of their conversations. */
 export async function recipientOf(payload: PushPayload): Promise<string | null> {
@@ -53,37 +53,25 @@ export async function storePushed(payload: PushPayload, me: string): Promise<voi
   const row = body === undefined ? null : messageRow(value, m.seq, me, segment);
   const profile = profileRow({ id: sender.id, nickname: sender.nickname, ...(sender.avatar === undefined ? {} : { avatar: sender.avatar }) });
 
-  await db.transaction('rw', [db.messages, db.conversations, db.profiles], async () => {
-    // Synced already, or pushed twice: nothing new.
-    if ((await db.messages.get(m.id)) !== undefined) return;
-    if (row !== null) await db.messages.put({ ...row, pushed: true });
-    if (profile !== null && (await db.profiles.get(peer)) === undefined) await db.profiles.put(profile);
-    const known = await db.conversations.get(peer);
-    if (known !== undefined && known.lastSeq >= m.seq) return;
-    const entry: InboxEntry = {
+  await projectPushed(
+    {
+      id: m.id,
+      seq: m.seq,
       peer,
-      segment,
-      lastSeq: m.seq,
-      last: { id: m.id, from: sender.id, preview: m.preview ?? row?.text.slice(0, 120) ?? 'New message', ts: m.ts, seq: m.seq },
-      unread: (known?.unread ?? 0) + 1,
-      updatedAt: m.ts,
-    };
-    const conversation = conversationRow(entry);
-    if (conversation !== null) await db.conversations.put({ ...conversation, pushed: true });
-  });
+      entry: (known): InboxEntry => ({
+        peer,
+        segment,
+        lastSeq: m.seq,
+        last: { id: m.id, from: sender.id, preview: m.preview ?? row?.text.slice(0, 120) ?? 'New message', ts: m.ts, seq: m.seq },
+        unread: (known?.unread ?? 0) + 1,
+        updatedAt: m.ts,
+      }),
+    },
+    row,
+    profile,
+  );
 }
 
 async function storeRecall(payload: PushPayload): Promise<void> {
-  const { message: m, peer } = payload;
-  await db.transaction('rw', [db.messages, db.conversations], async () => {
-    const held = await db.messages.get(m.id);
-    const wasPushed = held?.pushed === true;
-    if (wasPushed) await db.messages.delete(m.id);
-    const known = await db.conversations.get(peer);
-    if (known === undefined) return;
-    const changes: { preview?: string; unread?: number } = {};
-    if (known.lastId === m.id) changes.preview = RECALLED;
-    if (wasPushed && known.unread > 0) changes.unread = known.unread - 1;
-    if (Object.keys(changes).length > 0) await db.conversations.update(peer, changes);
-  });
+  await projectPushedRecall(payload.message.id, payload.peer);
 }
