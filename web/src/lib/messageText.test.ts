@@ -58,10 +58,10 @@ describe('linkify', () => {
 
 describe('emojiOnly', () => {
   it('is one to three emoji, spaces aside', () => {
-    for (const text of ['😀', ' 🎉 ', '👍🏽👍', '👨‍👩‍👧 ❤️ 🇫🇷', '1️⃣']) expect(emojiOnly(text), text).toBe(true);
+    for (const text of ['😀', ' 🎉 ', '👍🏽👍', '👨‍👩‍👧 ❤️ 🇫🇷', '1️⃣', '🥞☕', '🏳️‍🌈']) expect(emojiOnly(text), text).toBe(true);
   });
 
   it('is not four emoji, text with emoji, digits or a text symbol', () => {
-    for (const text of ['😀😀😀😀', 'ok 👍', '123', '#', '©', '', '   ', ':)']) expect(emojiOnly(text), text).toBe(false);
+    for (const text of ['😀😀😀😀', 'ok 👍', '123', '#', '©', '™', '', '   ', ':)']) expect(emojiOnly(text), text).toBe(false);
   });
 });

@@ -41,10 +41,11 @@ export function linkify(text: string): TextPart[] {
   return parts;
 }
 
-/** A picture character, a flag (two regional indicators), or a keycap (`1️⃣`): what a grapheme of an emoji starts with. */
-const EMOJI = /^(?:\p{Extended_Pictographic}|\p{Regional_Indicator}{2}|[#*0-9]\uFE0F?\u20E3)/u;
-/** Picture characters that are text unless asked to be emoji (`©`, `™`, `↔` without U+FE0F). */
-const TEXT_BY_DEFAULT = /^[\u00A9\u00AE\u203C-\u2B55\u3030\u303D\u3297\u3299]$/u;
+/**
+ * What a grapheme of an emoji starts with: a character shown as emoji by default (☕, 😀), one asked to be
+ * (U+FE0F: ❤️; without it `©` and `❤` are text), a flag (two regional indicators), or a keycap (`1️⃣`).
+ */
+const EMOJI = /^(?:\p{Emoji_Presentation}|\p{Extended_Pictographic}\uFE0F|\p{Regional_Indicator}{2}|[#*0-9]\uFE0F?\u20E3)/u;
 const graphemes = typeof Intl.Segmenter === 'function' ? new Intl.Segmenter(undefined, { granularity: 'grapheme' }) : null;
 
 /** One to three emoji and nothing else (spaces aside): shown larger, as chat apps do. */
@@ -54,7 +55,7 @@ export function emojiOnly(text: string): boolean {
   let count = 0;
   for (const { segment } of graphemes.segment(trimmed)) {
     if (/^\s+$/u.test(segment)) continue;
-    if (!EMOJI.test(segment) || TEXT_BY_DEFAULT.test(segment)) return false;
+    if (!EMOJI.test(segment)) return false;
     if (++count > 3) return false;
   }
   return count > 0;
