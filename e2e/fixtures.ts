@@ -39,6 +39,8 @@ export const DESKTOP = { width: 1280, height: 800 } as const;
 export interface DeviceOptions {
   viewport?: { width: number; height: number };
   colorScheme?: 'light' | 'dark';
+  /** The browser's language (`navigator.language`, Intl's default): the system's unless given. */
+  locale?: string;
   /** A touch screen (a phone): long presses, no hover. */
   hasTouch?: boolean;
   /**
@@ -371,6 +373,7 @@ export class Parley {
     const contextOptions: BrowserContextOptions = { baseURL: this.url };
     if (options.viewport !== undefined) contextOptions.viewport = options.viewport;
     if (options.colorScheme !== undefined) contextOptions.colorScheme = options.colorScheme;
+    if (options.locale !== undefined) contextOptions.locale = options.locale;
     if (options.hasTouch === true) Object.assign(contextOptions, { hasTouch: true, isMobile: true });
     const context = await this.browser.newContext(contextOptions);
     const network = options.controllableNetwork === true ? await NetworkSwitch.install(context) : undefined;

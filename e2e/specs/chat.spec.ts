@@ -58,11 +58,11 @@ test('messages and emoji reach every device, in the same order on all of them', 
   expect(final.indexOf('burst: phone 1')).toBeLessThan(final.indexOf('burst: phone 2'));
 });
 
-test('the Emoji button adds an emoji to the message', async ({ parley }) => {
+test('the Emoji button adds an emoji to the message; emoji alone show larger, links are links, times as the locale writes them', async ({ parley }) => {
   await parley.signup('alice', 'Alice');
   await parley.signup('bob', 'Bob');
   const alice = await parley.signedIn('alice', 'alice');
-  const bob = await parley.signedIn('bob', 'bob');
+  const bob = await parley.signedIn('bob', 'bob', { locale: 'en-US' });
 
   await alice.startChat('bob', 'Bob');
   await alice.composer().fill('Good morning ');
@@ -77,6 +77,37 @@ test('the Emoji button adds an emoji to the message', async ({ parley }) => {
 
   await bob.openConversation('alice', 'Alice');
   await expect(bob.messageTexts()).toHaveText([text]);
+
+  // One to three emoji alone show larger, in the colour emoji font; with words, at text size.
+  await alice.send('🎉🍕');
+  await expect(bob.message('🎉🍕')).toBeVisible();
+  const emojiOnly = bob.message('🎉🍕').locator('.text');
+  const withWords = bob.messageTexts().first();
+  const fontSize = (l: typeof emojiOnly): Promise<number> => l.evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+  expect(await fontSize(emojiOnly)).toBeGreaterThanOrEqual(1.8 * (await fontSize(withWords)));
+  expect(await emojiOnly.evaluate((el) => getComputedStyle(el).fontFamily)).toMatch(/^"Noto Color Emoji"/);
+
+  // Links: a closing parenthesis that belongs to the address stays in it; bare domains and e-mail addresses link too.
+  await alice.send('Read https://en.wikipedia.org/wiki/Yjs_(software) or example.com, or mail ada@example.org');
+  const links = bob.message('Read https://en.wikipedia.org/wiki/Yjs_(software) or example.com, or mail ada@example.org').getByRole('link');
+  await expect(links).toHaveCount(3);
+  await expect(links.nth(0)).toHaveAttribute('href', 'https://en.wikipedia.org/wiki/Yjs_(software)');
+  await expect(links.nth(0)).toHaveText('https://en.wikipedia.org/wiki/Yjs_(software)');
+  await expect(links.nth(1)).toHaveAttribute('href', 'https://example.com');
+  await expect(links.nth(2)).toHaveAttribute('href', 'mailto:ada@example.org');
+  for (const link of await links.all()) {
+    await expect(link).toHaveAttribute('target', '_blank');
+    await expect(link).toHaveAttribute('rel', 'noopener noreferrer');
+  }
+
+  // A message sent at five past a morning hour before ten, today if it has been one (the browser's time zone is this
+  // process's): en-US writes "9:05 AM", not "09:05 AM".
+  const sent = new Date();
+  const hour = Math.min(9, sent.getMinutes() >= 5 ? sent.getHours() : sent.getHours() - 1);
+  if (hour < 1) sent.setDate(sent.getDate() - 1);
+  sent.setHours(hour < 1 ? 9 : hour, 5, 0, 0);
+  await parley.admin('POST', '/messages', { from: 'alice', to: 'bob', body: [{ type: 'text', text: 'Sent at five past' }], ts: sent.getTime() });
+  await expect(bob.message('Sent at five past').locator('time')).toHaveText(new RegExp(`^${sent.getHours()}:05\\sAM$`));
 });
 
 test('the peer sees "typing…" while a message is being written, in the list and in the open conversation', async ({ parley }) => {

@@ -116,6 +116,28 @@ test('a reply quotes its message on both sides, and tapping the quote jumps to t
   await expect(bob.page.getByRole('note', { name: /^Replying to Alice: Or dinner\?/ })).toBeVisible();
   await bob.page.getByRole('button', { name: 'Send' }).click();
   await expect(alice.message('Dinner is better').getByRole('button', { name: /^Quoted message from You: Or dinner\?/ })).toBeVisible();
+
+  // Alice renames herself in Settings. Its notice shows above the open dialog (not under it, nor under its backdrop).
+  await alice.page.getByRole('button', { name: 'Settings' }).click();
+  const settings = alice.page.getByRole('dialog', { name: 'Settings' });
+  await settings.getByLabel('Nickname').fill('Alice Smith');
+  await settings.getByRole('button', { name: 'Save' }).click();
+  const notice = alice.page.getByRole('alert').filter({ hasText: 'Nickname saved.' });
+  await expect(notice).toBeVisible();
+  await expect(settings).toBeVisible();
+  const onTop = await notice.evaluate((el) => {
+    const box = el.getBoundingClientRect();
+    const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+    return hit !== null && el.contains(hit);
+  });
+  expect(onTop, 'the notice is the topmost thing where it shows').toBe(true);
+  await notice.getByRole('button', { name: 'Dismiss' }).click();
+  await expect(notice).toHaveCount(0);
+  await settings.getByRole('button', { name: 'Done' }).click();
+
+  // Bob's quotes name her as she is called now, not as her messages were signed when sent.
+  await expect(bob.page.getByRole('heading', { level: 2, name: 'Alice Smith' })).toBeVisible();
+  await expect(bob.message('Noon works').getByRole('button', { name: /^Quoted message from Alice Smith: Lunch at noon\?/ })).toBeVisible();
 });
 
 /** The device's stored draft for its only conversation (the `drafts` table), if any. */

@@ -39,6 +39,32 @@ test('refused messages show as failed with the reason, and the device keeps work
   const longText = `too long ${'x'.repeat(LIMITS.bodyBytes + 100)}`;
   await alice.writeUnchecked('bob', messageObject({ from: 'alice', to: 'bob', text: longText, nickname: 'Alice' }));
   await expectFailedWithReason(alice, longText, ERROR_MESSAGES['body-too-long']);
+  // So long a bubble is folded, with "Read more" (a button, by keyboard too) to unfold it.
+  const readMore = alice.message(longText).getByRole('button', { name: 'Read more' });
+  await expect(readMore).toHaveAttribute('aria-expanded', 'false');
+  const folded = (await alice.message(longText).boundingBox())?.height ?? 0;
+  expect(folded).toBeLessThan(600);
+  await readMore.focus();
+  await alice.page.keyboard.press('Enter');
+  const showLess = alice.message(longText).getByRole('button', { name: 'Show less' });
+  await expect(showLess).toHaveAttribute('aria-expanded', 'true');
+  await expect.poll(async () => (await alice.message(longText).boundingBox())?.height ?? 0).toBeGreaterThan(2 * folded);
+  await showLess.click();
+  await expect(readMore).toHaveAttribute('aria-expanded', 'false');
+
+  // The composer does not let such a text go: a counter near the limit, and past it no Send (button or Enter).
+  const send = alice.page.getByRole('button', { name: 'Send', exact: true });
+  await alice.composer().fill('y'.repeat(LIMITS.bodyBytes - 500));
+  await expect(alice.page.getByText(/^\s*4\d\d left\s*$/)).toBeVisible();
+  await expect(send).toBeEnabled();
+  await alice.composer().fill('y'.repeat(LIMITS.bodyBytes));
+  await expect(alice.page.getByText(/Too long to send: \d+ too many/)).toBeVisible();
+  await expect(send).toBeDisabled();
+  await alice.composer().press('Enter');
+  await expect(alice.composer()).toHaveValue('y'.repeat(LIMITS.bodyBytes));
+  await expect(alice.message('y'.repeat(LIMITS.bodyBytes))).toHaveCount(0);
+  await alice.composer().fill('');
+  await expect(alice.page.getByText(/Too long to send/)).toHaveCount(0);
 
   // The device keeps working: the next message typed in the composer goes through.
   await alice.send('still here?');

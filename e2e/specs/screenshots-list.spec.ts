@@ -17,6 +17,8 @@ async function populate(parley: Parley): Promise<void> {
     ['carol', 'Carol Diaz', ['Did you get the tickets for the concert? 🎟️']],
     ['dan', 'Dan Okafor', ['Team standup moved to 10:30 tomorrow', 'Agenda: the brunch budget and the new office plants']],
     ['erin', 'Erin Walsh', ['Thanks for the brunch recommendation!']],
+    // A very long name and a long message: search results and list rows stay as wide as the screen.
+    ['gus', 'Augustin-Maximilian Wolfeschlegelsteinhausenbergerdorff III', [`Brunch menu draft: ${'pancakes, waffles, eggs benedict, '.repeat(8)}https://example.com/menus/${'seasonal-'.repeat(12)}brunch`]],
     ['frank', 'Frank Li', ['Your parcel is at the front desk']],
   ];
   let ts = Date.now() - 20 * HOUR;
@@ -68,6 +70,20 @@ for (const [kind, viewport] of [
     await alice.shot(`list-menu-${kind}`);
     await alice.page.keyboard.press('Escape');
 
+    // The new-chat field's placeholder fits in it, whole.
+    await alice.page.getByRole('button', { name: 'New chat' }).click();
+    const peerField = alice.page.getByRole('textbox', { name: 'User id to chat with' });
+    const fits = await peerField.evaluate((input: HTMLInputElement) => {
+      const style = getComputedStyle(input);
+      const context = document.createElement('canvas').getContext('2d');
+      if (context === null) return false;
+      context.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+      const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      return context.measureText(input.placeholder).width <= room;
+    });
+    expect(fits, 'the new-chat placeholder is not cut off').toBe(true);
+    await peerField.press('Escape');
+
     await alice.page.getByRole('button', { name: 'Archived (1)' }).click();
     await expect(alice.conversationLink('erin')).toBeVisible();
     await alice.shot(`list-archived-${kind}`);
@@ -75,7 +91,15 @@ for (const [kind, viewport] of [
 
     await alice.page.getByRole('button', { name: 'Search messages' }).click();
     await alice.page.getByRole('searchbox', { name: 'Search messages' }).fill('brunch');
-    await expect(alice.page.getByRole('region', { name: 'Search results' }).getByRole('link')).toHaveCount(3);
+    const results = alice.page.getByRole('region', { name: 'Search results' }).getByRole('link');
+    await expect(results).toHaveCount(4);
+    // No row wider than the screen, whatever the name and message (a 652 px row on a 390 px phone, once).
+    for (const row of await results.all()) {
+      const right = await row.evaluate((el) => Math.max(...[el, ...el.querySelectorAll('*')].map((e) => e.getBoundingClientRect().right)));
+      expect(right, 'a search result row and all it holds end within the screen').toBeLessThanOrEqual(viewport.width);
+    }
+    await expect(results.first().locator('time')).toBeInViewport({ ratio: 1 });
+    expect(await alice.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewport.width);
     await alice.shot(`search-${kind}`);
 
     const dark = await parley.signedIn(`alice-dark-${kind}`, 'alice', { viewport, colorScheme: 'dark' });
@@ -86,7 +110,7 @@ for (const [kind, viewport] of [
     await dark.shot(`list-prefs-dark-${kind}`);
     await dark.page.getByRole('button', { name: 'Search messages' }).click();
     await dark.page.getByRole('searchbox', { name: 'Search messages' }).fill('brunch');
-    await expect(dark.page.getByRole('region', { name: 'Search results' }).getByRole('link')).toHaveCount(3);
+    await expect(dark.page.getByRole('region', { name: 'Search results' }).getByRole('link')).toHaveCount(4);
     await dark.shot(`search-dark-${kind}`);
   });
 }

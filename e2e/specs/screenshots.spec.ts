@@ -40,6 +40,8 @@ for (const [kind, viewport] of [
     await alice.openConversation('bob', 'Bob Chen');
     await alice.send('Yes! 11 o’clock works for me.');
     await expect(alice.message('Yes! 11 o’clock works for me.')).toHaveAttribute('data-state', /sent|delivered|read/);
+    // Emoji alone show larger.
+    await alice.send('🥞☕');
     await alice.composer().fill('See you there 😊');
     await alice.shot(`conversation-${kind}`);
 
@@ -49,6 +51,7 @@ for (const [kind, viewport] of [
       'Hey Alice! Are we still on for Saturday?',
       'I found a great place for brunch 🥞',
       'Yes! 11 o’clock works for me.',
+      '🥞☕',
     ]);
     await dark.shot(`conversation-dark-${kind}`);
   });

@@ -1,19 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { dayLabel, duration, formatBytes, initials, linkify, safeFileName } from './format.ts';
+import { clockTime, dayLabel, duration, formatBytes, initials, safeFileName } from './format.ts';
 
-describe('linkify', () => {
-  it('turns http(s) and www links into links and leaves the rest as text', () => {
-    expect(linkify('see https://example.com/a?b=1, or www.parley.chat.')).toEqual([
-      { kind: 'text', text: 'see ' },
-      { kind: 'link', text: 'https://example.com/a?b=1', href: 'https://example.com/a?b=1' },
-      { kind: 'text', text: ', or ' },
-      { kind: 'link', text: 'www.parley.chat', href: 'https://www.parley.chat' },
-      { kind: 'text', text: '.' },
-    ]);
-  });
-
-  it('interprets no markup', () => {
-    expect(linkify('<b>hi</b> javascript:alert(1)')).toEqual([{ kind: 'text', text: '<b>hi</b> javascript:alert(1)' }]);
+describe('clockTime', () => {
+  it('pads the hour only where the locale does', () => {
+    const nineOhFive = new Date(2025, 4, 10, 9, 5).getTime();
+    expect(clockTime(nineOhFive, 'en-US')).toMatch(/^9:05\s?AM$/);
+    expect(clockTime(nineOhFive, 'de-DE')).toBe('09:05');
+    expect(clockTime(nineOhFive, 'ja-JP')).toBe('9:05');
+    expect(clockTime(new Date(2025, 4, 10, 14, 30).getTime(), 'en-GB')).toBe('14:30');
   });
 });
 

@@ -1,4 +1,4 @@
-/** Formatting for display: times, date dividers, links, initials and avatar colours. */
+/** Formatting for display: times, date dividers, initials and avatar colours (links: messageText.ts). */
 import { cleanText } from '@parley/protocol';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -13,21 +13,26 @@ function startOfDay(ts: number): number {
  * One formatter per style, made on first use: `toLocaleTimeString` builds a
  * formatter on every call, and a long list formats thousands of times.
  */
-function formatter(options: Intl.DateTimeFormatOptions): (ts: number) => string {
+function formatter(options: Intl.DateTimeFormatOptions): (ts: number, locale?: string) => string {
   let format: Intl.DateTimeFormat | null = null;
-  return (ts) => (format ??= new Intl.DateTimeFormat(undefined, options)).format(ts);
+  return (ts, locale) => (locale === undefined ? (format ??= new Intl.DateTimeFormat(undefined, options)) : new Intl.DateTimeFormat(locale, options)).format(ts);
 }
 
-const CLOCK = formatter({ hour: '2-digit', minute: '2-digit' });
+/**
+ * The time as the user's locale writes it, its own short pattern: padded where the locale pads
+ * ("09:05" in de-DE and en-GB), not where it does not ("9:05 AM" in en-US, "9:05" in ja-JP). `hour: '2-digit'`
+ * padded everywhere; `hour: 'numeric'` padded nowhere.
+ */
+const CLOCK = formatter({ timeStyle: 'short' });
 const WEEKDAY = formatter({ weekday: 'long' });
 const WEEKDAY_SHORT = formatter({ weekday: 'short' });
 const DAY_MONTH = formatter({ day: 'numeric', month: 'long' });
 const DAY_MONTH_YEAR = formatter({ day: 'numeric', month: 'long', year: 'numeric' });
 const SHORT_DATE = formatter({ day: 'numeric', month: 'short', year: '2-digit' });
 
-/** "14:05" */
-export function clockTime(ts: number): string {
-  return CLOCK(ts);
+/** "14:05", "2:05 PM": the time of day in the user's locale (`locale` for tests). */
+export function clockTime(ts: number, locale?: string): string {
+  return CLOCK(ts, locale);
 }
 
 /** "Today", "Yesterday", or a date ("Monday, 3 March" / "3 March 2023"). */
@@ -52,31 +57,6 @@ export function listTime(ts: number, now: number = Date.now()): string {
 
 export function sameDay(a: number, b: number): boolean {
   return startOfDay(a) === startOfDay(b);
-}
-
-export type TextPart = { kind: 'text'; text: string } | { kind: 'link'; text: string; href: string };
-
-const LINK = /\b(?:https?:\/\/|www\.)[^\s<>"']+/gi;
-/** Punctuation that usually ends a sentence rather than a URL. */
-const TRAILING = /[.,;:!?)\]}'"]+$/;
-
-/** Splits text into plain runs and links (http, https, www.); nothing else is interpreted. */
-export function linkify(text: string): TextPart[] {
-  const parts: TextPart[] = [];
-  let last = 0;
-  for (const match of text.matchAll(LINK)) {
-    let url = match[0];
-    const trail = TRAILING.exec(url)?.[0] ?? '';
-    url = url.slice(0, url.length - trail.length);
-    if (url.length === 0) continue;
-    const start = match.index;
-    if (start > last) parts.push({ kind: 'text', text: text.slice(last, start) });
-    const href = /^https?:\/\//i.test(url) ? url : `https://${url}`;
-    parts.push({ kind: 'link', text: url, href });
-    last = start + url.length;
-  }
-  if (last < text.length) parts.push({ kind: 'text', text: text.slice(last) });
-  return parts;
 }
 
 export function initials(name: string): string {
