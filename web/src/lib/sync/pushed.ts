@@ -81,8 +81,9 @@ async function storeRecall(payload: PushPayload): Promise<void> {
     if (wasPushed) await db.messages.delete(m.id);
     const known = await db.conversations.get(peer);
     if (known === undefined) return;
-    const changes: { preview?: string; unread?: number } = {};
-    if (known.lastId === m.id) changes.preview = RECALLED;
+    const changes: { preview?: string; recalledBy?: string; unread?: number } = {};
+    // The push of a recall is about the sender's message (an admin's recall is worded as such once the inbox syncs).
+    if (known.lastId === m.id) Object.assign(changes, { preview: RECALLED, recalledBy: peer });
     if (wasPushed && known.unread > 0) changes.unread = known.unread - 1;
     if (Object.keys(changes).length > 0) await db.conversations.update(peer, changes);
   });
