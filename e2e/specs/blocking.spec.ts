@@ -34,7 +34,10 @@ test('in reject mode a blocked sender sees why; after unblock, Retry delivers', 
   const bubble = alice.message(text);
   await expect(bubble).toHaveAttribute('data-state', 'failed');
   await expect(bubble.getByText("You can't message Bob: Bob isn't accepting your messages.")).toBeVisible();
-  await expect(bubble.getByText('(blocked)')).toBeVisible();
+  // The code is for support: in a details line, not in the sentence.
+  await expect(bubble.getByText('blocked', { exact: true })).toBeHidden();
+  await bubble.getByText('Details', { exact: true }).click();
+  await expect(bubble.getByText('blocked', { exact: true })).toBeVisible();
   // It does not echo the protocol's wording ("has blocked you").
   await expect(bubble.getByText(ERROR_MESSAGES.blocked)).toHaveCount(0);
   await expect(bubble.getByRole('button', { name: 'Retry' })).toBeVisible();
