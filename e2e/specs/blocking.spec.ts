@@ -19,14 +19,27 @@ test('in reject mode a blocked sender sees why; after unblock, Retry delivers', 
   await bob.openConversation('alice', 'Alice');
   await expect(bob.messageTexts()).toHaveText(['hi Bob']);
 
-  // Bob blocks Alice from the conversation header, confirming in a dialog.
-  await bob.page.getByRole('button', { name: 'Block', exact: true }).click();
+  // Bob blocks Alice from the conversation's menu (not a button of its own in the header), confirming in a dialog.
+  await expect(bob.page.getByRole('button', { name: 'Block', exact: true })).toHaveCount(0);
+  const more = bob.page.getByRole('button', { name: 'More options' });
+  const menu = bob.page.getByRole('menu', { name: 'Options for Alice' });
+  await more.click();
+  await expect(menu.getByRole('menuitemcheckbox', { name: 'Mute notifications' })).toBeFocused();
+  await bob.page.keyboard.press('ArrowDown');
+  await expect(menu.getByRole('menuitem', { name: 'Block', exact: true })).toBeFocused();
+  await bob.page.keyboard.press('Escape');
+  await expect(menu).toBeHidden();
+  await expect(more).toBeFocused();
+  await more.click();
+  await menu.getByRole('menuitem', { name: 'Block', exact: true }).click();
   const confirm = bob.page.getByRole('dialog', { name: 'Block Alice?' });
   await expect(confirm).toBeVisible();
   await confirm.getByRole('button', { name: 'Block Alice' }).click();
   await expect(confirm).toBeHidden();
-  // The blocklist came back through the inbox document: the header now offers "Unblock".
-  await expect(bob.page.getByRole('button', { name: 'Unblock', exact: true })).toBeVisible();
+  // The blocklist came back through the inbox document: the menu now offers "Unblock".
+  await more.click();
+  await expect(menu.getByRole('menuitem', { name: 'Unblock', exact: true })).toBeVisible();
+  await bob.page.keyboard.press('Escape');
 
   // Alice's next message is refused, and says why in plain words, with Retry.
   const text = 'are you there?';

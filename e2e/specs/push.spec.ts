@@ -410,10 +410,14 @@ pushTest('a muted conversation shows muted on all the user’s devices and sends
 
   // Mute Carol: the list says so here and on Alice's phone (the setting syncs through the server).
   await alice.openConversation('carol', 'Carol Diaz');
-  const mute = alice.page.getByRole('button', { name: 'Mute notifications' });
-  await expect(mute).toHaveAttribute('aria-pressed', 'false');
+  await alice.page.getByRole('button', { name: 'More options' }).click();
+  const mute = alice.page.getByRole('menuitemcheckbox', { name: 'Mute notifications' });
+  await expect(mute).toHaveAttribute('aria-checked', 'false');
   await mute.click();
-  await expect(mute).toHaveAttribute('aria-pressed', 'true');
+  await expect(alice.page.getByRole('img', { name: 'Muted' })).toBeVisible();
+  await alice.page.getByRole('button', { name: 'More options' }).click();
+  await expect(mute).toHaveAttribute('aria-checked', 'true');
+  await alice.page.keyboard.press('Escape');
   await expect(alice.conversationLink('carol').getByText('Muted', { exact: true })).toHaveCount(1);
   await expect(alice.conversationLink('bob').getByText('Muted', { exact: true })).toHaveCount(0);
   await expect(phone.conversationLink('carol').getByText('Muted', { exact: true })).toHaveCount(1);
