@@ -465,12 +465,20 @@ test('in a browser that cannot subscribe, turning notifications on says so and l
   await bob.startChat('alice', 'Alice');
   await bob.send('Hi Alice!');
   await expect(offer).toBeVisible();
+  // A second tab of the same device offers it too, until it is answered in either.
+  const tab = await alice.context.newPage();
+  await tab.goto('/');
+  const tabOffer = tab.getByRole('region', { name: 'Get notified of new messages' });
+  await expect(tabOffer).toBeVisible();
 
   // This headless Chromium has no push service: subscribe fails (or would hang; the app does not wait forever).
   await offer.getByRole('button', { name: 'Turn on' }).click();
   await expect(offer.getByRole('alert')).toHaveText('Notifications are not available in this browser.');
   await offer.getByRole('button', { name: 'Close' }).click();
   await expect(offer).toBeHidden();
+  // Dismissed on this device: the other tab's card goes too, without a reload.
+  await expect(tabOffer).toBeHidden();
+  await tab.close();
   await alice.page.reload();
   await expect(alice.conversationLink('bob')).toContainText('Hi Alice!');
   await expect(offer).toBeHidden();
