@@ -509,6 +509,7 @@ pushTest('signing out unsubscribes the device: it gets no push until it subscrib
   expect(await held()).not.toBeNull();
 
   await alice.page.getByRole('button', { name: 'Sign out' }).click();
+  await alice.page.getByRole('dialog', { name: 'Sign out?' }).getByRole('button', { name: 'Sign out' }).click();
   await expect(alice.page.getByRole('button', { name: 'Sign in' })).toBeVisible();
   expect(await held()).toBeNull();
   await closeApp(parley, laptop, 'alice');

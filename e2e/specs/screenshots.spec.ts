@@ -55,6 +55,9 @@ for (const [kind, viewport] of [
       'Yes! 11 o’clock works for me.',
     ]);
     await dark.shot(`conversation-dark-${kind}`);
+    await dark.page.getByRole('button', { name: 'Sign out' }).click();
+    await expect(dark.page.getByRole('dialog', { name: 'Sign out?' })).toBeVisible();
+    await dark.shot(`signout-dark-${kind}`);
   });
 }
 
