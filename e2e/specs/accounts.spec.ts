@@ -1,7 +1,8 @@
 /**
  * The sign-in screen says why an account is refused, in words a person can
  * act on: the sign-up rules before sending, and the server's refusals,
- * including how long to wait after too many failed sign-ins.
+ * including how long to wait after too many failed sign-ins. Codes stay in
+ * a details line, for support.
  */
 import { ERROR_MESSAGES } from '@parley/protocol';
 import { expect, test } from '../fixtures.ts';
@@ -41,6 +42,12 @@ test('the sign-in screen shows refusals of ids, nicknames and passwords, and how
   };
   await tryIn('wrong password');
   await expect(alert).toContainText(ERROR_MESSAGES['bad-credentials']);
+  // The code is for support, out of the way: not in the message, in a details line that opens on request.
+  await expect(alert).not.toContainText('bad-credentials');
+  const details = page.getByRole('group').filter({ has: page.getByText('Details', { exact: true }) });
+  await expect(details.getByText('bad-credentials')).toBeHidden();
+  await details.getByText('Details', { exact: true }).click();
+  await expect(details.getByText('bad-credentials')).toBeVisible();
   await tryIn('wrong again!');
   await expect(alert).toContainText(ERROR_MESSAGES['bad-credentials']);
   await tryIn('correct horse battery');

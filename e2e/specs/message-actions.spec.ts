@@ -78,8 +78,11 @@ test('More reactions reacts with any emoji from the picker, not into the text; E
 
 test('a reply quotes its message on both sides, and tapping the quote jumps to the original', async ({ parley }) => {
   const { alice, bob } = await pair(parley);
+  // A short window, and messages between the original and the reply: the jump moves the list, and Back must move it back.
+  await alice.page.setViewportSize({ width: 1280, height: 360 });
   await alice.send('Lunch at noon?');
   await alice.send('Or dinner?');
+  for (const text of ['Let me check.', 'The place on Main St?', 'It opens at 11.', 'Booking now.']) await alice.send(text);
   await bob.openConversation('alice', 'Alice');
 
   await (await bob.messageMenu('Lunch at noon?')).getByRole('button', { name: 'Reply' }).click();
@@ -95,9 +98,21 @@ test('a reply quotes its message on both sides, and tapping the quote jumps to t
   await expect(quote).toBeVisible();
   const original = await alice.message('Lunch at noon?').getAttribute('data-id');
   expect(original).toBeTruthy();
+  await expect(alice.message('Noon works')).toBeInViewport();
   await quote.click();
   await expect(alice.page).toHaveURL(new RegExp(`/c/bob/m/${original ?? ''}$`));
   await expect(alice.message('Lunch at noon?')).toBeInViewport();
+  await expect(alice.message('Noon works')).not.toBeInViewport();
+  // One Back returns to where Alice was: the reply she tapped, in the conversation; Forward jumps again.
+  await alice.page.goBack();
+  await expect(alice.page).toHaveURL(/\/c\/bob$/);
+  await expect(alice.message('Noon works')).toBeInViewport();
+  await expect(alice.message('Lunch at noon?')).not.toBeInViewport();
+  await alice.page.goForward();
+  await expect(alice.message('Lunch at noon?')).toBeInViewport();
+  await alice.page.goBack();
+  await expect(alice.message('Noon works')).toBeInViewport();
+  await alice.page.setViewportSize({ width: 1280, height: 720 });
 
   // Escape closes a reply bar without sending.
   await (await bob.messageMenu('Or dinner?')).getByRole('button', { name: 'Reply' }).click();
@@ -115,7 +130,8 @@ test('a reply quotes its message on both sides, and tapping the quote jumps to t
   await expect(bob.composer()).toHaveValue('Dinner is better');
   await expect(bob.page.getByRole('note', { name: /^Replying to Alice: Or dinner\?/ })).toBeVisible();
   await bob.page.getByRole('button', { name: 'Send' }).click();
-  await expect(alice.message('Dinner is better').getByRole('button', { name: /^Quoted message from You: Or dinner\?/ })).toBeVisible();
+  const dinner = alice.message('Dinner is better').getByRole('button', { name: /^Quoted message from You: Or dinner\?/ });
+  await expect(dinner).toBeVisible();
 
   // Alice renames herself in Settings. Its notice shows above the open dialog (not under it, nor under its backdrop).
   await alice.page.getByRole('button', { name: 'Settings' }).click();
@@ -138,6 +154,14 @@ test('a reply quotes its message on both sides, and tapping the quote jumps to t
   // Bob's quotes name her as she is called now, not as her messages were signed when sent.
   await expect(bob.page.getByRole('heading', { level: 2, name: 'Alice Smith' })).toBeVisible();
   await expect(bob.message('Noon works').getByRole('button', { name: /^Quoted message from Alice Smith: Lunch at noon\?/ })).toBeVisible();
+
+  // On a phone, the header's Back after a jump leaves the conversation in one press (to the list), not to the place before the jump.
+  await dinner.click();
+  await expect(alice.page).toHaveURL(/\/c\/bob\/m\//);
+  await alice.page.setViewportSize(PHONE);
+  await alice.page.getByRole('button', { name: 'Back', exact: true }).click();
+  await expect.poll(() => new URL(alice.page.url()).pathname).toBe('/');
+  await expect(alice.conversationList()).toBeVisible();
 });
 
 /** The device's stored draft for its only conversation (the `drafts` table), if any. */

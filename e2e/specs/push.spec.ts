@@ -410,10 +410,14 @@ pushTest('a muted conversation shows muted on all the user’s devices and sends
 
   // Mute Carol: the list says so here and on Alice's phone (the setting syncs through the server).
   await alice.openConversation('carol', 'Carol Diaz');
-  const mute = alice.page.getByRole('button', { name: 'Mute notifications' });
-  await expect(mute).toHaveAttribute('aria-pressed', 'false');
+  await alice.page.getByRole('button', { name: 'More options' }).click();
+  const mute = alice.page.getByRole('menuitemcheckbox', { name: 'Mute notifications' });
+  await expect(mute).toHaveAttribute('aria-checked', 'false');
   await mute.click();
-  await expect(mute).toHaveAttribute('aria-pressed', 'true');
+  await expect(alice.page.getByRole('img', { name: 'Muted' })).toBeVisible();
+  await alice.page.getByRole('button', { name: 'More options' }).click();
+  await expect(mute).toHaveAttribute('aria-checked', 'true');
+  await alice.page.keyboard.press('Escape');
   await expect(alice.conversationLink('carol').getByText('Muted', { exact: true })).toHaveCount(1);
   await expect(alice.conversationLink('bob').getByText('Muted', { exact: true })).toHaveCount(0);
   await expect(phone.conversationLink('carol').getByText('Muted', { exact: true })).toHaveCount(1);
@@ -461,12 +465,20 @@ test('in a browser that cannot subscribe, turning notifications on says so and l
   await bob.startChat('alice', 'Alice');
   await bob.send('Hi Alice!');
   await expect(offer).toBeVisible();
+  // A second tab of the same device offers it too, until it is answered in either.
+  const tab = await alice.context.newPage();
+  await tab.goto('/');
+  const tabOffer = tab.getByRole('region', { name: 'Get notified of new messages' });
+  await expect(tabOffer).toBeVisible();
 
   // This headless Chromium has no push service: subscribe fails (or would hang; the app does not wait forever).
   await offer.getByRole('button', { name: 'Turn on' }).click();
   await expect(offer.getByRole('alert')).toHaveText('Notifications are not available in this browser.');
   await offer.getByRole('button', { name: 'Close' }).click();
   await expect(offer).toBeHidden();
+  // Dismissed on this device: the other tab's card goes too, without a reload.
+  await expect(tabOffer).toBeHidden();
+  await tab.close();
   await alice.page.reload();
   await expect(alice.conversationLink('bob')).toContainText('Hi Alice!');
   await expect(offer).toBeHidden();
@@ -497,6 +509,7 @@ pushTest('signing out unsubscribes the device: it gets no push until it subscrib
   expect(await held()).not.toBeNull();
 
   await alice.page.getByRole('button', { name: 'Sign out' }).click();
+  await alice.page.getByRole('dialog', { name: 'Sign out?' }).getByRole('button', { name: 'Sign out' }).click();
   await expect(alice.page.getByRole('button', { name: 'Sign in' })).toBeVisible();
   expect(await held()).toBeNull();
   await closeApp(parley, laptop, 'alice');

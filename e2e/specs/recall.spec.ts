@@ -1,6 +1,7 @@
 /**
  * Recall: the sender takes a message back within the recall window. Both
- * sides keep only "… recalled a message", and the text is gone from the
+ * sides keep only "… recalled a message" (in the bubble and the list, in one
+ * wording on every device), and the text is gone from the
  * recipient's IndexedDB (every store, the stored Yjs updates decoded as
  * UTF-8 included) and from the server's stored bytes (every file of its data
  * directory, the SQLite WAL included). The test first proves it can find the
@@ -11,7 +12,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 import { errorMessage } from '@parley/protocol';
 import { type Device, expect, test } from '../fixtures.ts';
 
@@ -108,6 +109,13 @@ test('a recall leaves a notice on both sides and erases the text from the recipi
   await expect.poll(() => idbHits(bob.page, word), { message: 'no store of bob’s IndexedDB holds the word' }).toEqual([]);
   await expect.poll(() => idbHits(alice.page, word), { message: 'no store of alice’s IndexedDB holds the word' }).toEqual([]);
   await expect.poll(() => filesHolding(parley.server.dataDir, word), { message: 'no file of the server’s data directory holds the word', timeout: 15_000 }).toEqual([]);
+
+  // One wording everywhere: the list says it as the bubbles do, on the sender's device and on the peer's, once the
+  // server's inbox (which says who recalled, for each device to word it) has replaced the device's own row.
+  // (A device that only has the server's inbox: state/conversationList.test.ts.)
+  const preview = (device: Device, peer: string): Locator => device.conversationLink(peer).locator('.conversation-preview');
+  await expect(preview(alice, 'bob')).toHaveText('You recalled a message');
+  await expect(preview(bob, 'alice')).toHaveText('Alice recalled a message');
 
   // The conversation goes on: the recall did not break the document.
   await bob.send('no worries');

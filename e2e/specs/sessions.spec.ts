@@ -1,7 +1,8 @@
 /**
  * Sessions that end, as a person sees them: a device signed out from
- * elsewhere lands on the sign-in screen and says why; signing out ends the
- * session on the server; two tabs refreshing at once stay signed in (the
+ * elsewhere lands on the sign-in screen and says why; signing out asks
+ * first (unsent messages are sent first, or deleted only when the user says
+ * so) and ends the session on the server; two tabs refreshing at once stay signed in (the
  * second must not spend the refresh token the first already rotated).
  */
 import type { Session, SessionInfo } from '@parley/protocol';
@@ -35,13 +36,49 @@ test('a device signed out from another device shows the sign-in screen and says 
   await phone.signIn('alice');
 });
 
-test('signing out ends the session on the server', async ({ parley }) => {
+test('signing out asks first, sends unsent messages first or deletes them only when told, and ends the session on the server', async ({ parley }) => {
   const setup = await parley.signup('alice', 'Alice');
-  const phone = await parley.signedIn('alice-phone', 'alice');
+  await parley.signup('bob', 'Bob');
+  const phone = await parley.signedIn('alice-phone', 'alice', { controllableNetwork: true });
   expect(await sessionsOf(parley, setup)).toHaveLength(2);
-  await phone.page.getByRole('button', { name: 'Sign out' }).click();
+  await phone.startChat('bob', 'Bob');
+  const signOut = phone.page.getByRole('button', { name: 'Sign out' });
+  const dialog = phone.page.getByRole('dialog', { name: 'Sign out?' });
+
+  // Asked first; Cancel keeps the device signed in.
+  await signOut.click();
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(dialog).toBeHidden();
+  await expect(phone.conversationList()).toBeVisible();
+
+  // Offline, a message waits: the dialog counts it and offers to send it first, which waits for the network.
+  await phone.offline();
+  await phone.send('see you at 8');
+  await expect(phone.message('see you at 8')).toHaveAttribute('data-state', 'pending');
+  await signOut.click();
+  await expect(dialog).toContainText('1 message has not been sent yet');
+  await expect(dialog.getByRole('button', { name: 'Sign out anyway (delete 1 unsent)' })).toBeVisible();
+  await dialog.getByRole('button', { name: 'Send first' }).click();
+  await expect(dialog.getByRole('status')).toContainText('You are offline');
+  await phone.online();
+  // Sent, then signed out: the server has the message and the session is over.
   await expect(phone.page.getByRole('button', { name: 'Sign in' })).toBeVisible();
   await expect.poll(async () => (await sessionsOf(parley, setup)).map((s) => s.current)).toEqual([true]);
+
+  // Signed in again: the message went out. Offline again, "Sign out anyway" deletes the unsent one, as chosen,
+  // and the sign-in screen does not carry the ended session's offline banner.
+  await phone.signIn('alice');
+  await phone.openConversation('bob', 'Bob');
+  await expect(phone.message('see you at 8')).toHaveAttribute('data-state', /sent|delivered|read/);
+  await phone.offline();
+  await expect(phone.offlineBanner()).toBeVisible();
+  await phone.send('never mind');
+  await signOut.click();
+  await dialog.getByRole('button', { name: 'Sign out anyway (delete 1 unsent)' }).click();
+  await expect(phone.page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+  await expect(phone.offlineBanner()).toHaveCount(0);
 });
 
 test('two tabs refreshing at once both stay signed in', async ({ parley }) => {

@@ -161,7 +161,15 @@ export const InboxEntry = z.object({
   segment: z.string(),
   lastSeq: z.number().int().nonnegative(),
   last: z
-    .object({ id: MessageId, from: UserId, preview: z.string(), ts: z.number(), seq: z.number() })
+    .object({
+      id: MessageId,
+      from: UserId,
+      preview: z.string(),
+      ts: z.number(),
+      seq: z.number(),
+      /** The message was recalled, by this user (its sender) or `@admin`: clients word it for their user ("You recalled a message"). */
+      recalledBy: z.string().optional(),
+    })
     .optional(),
   unread: z.number().int().nonnegative(),
   updatedAt: z.number(),

@@ -58,6 +58,8 @@ describe('recall by the sender', () => {
     recall(a, m.id, 'alice');
     await waitFor(() => b.doc.getMap('recalls').has(m.id) && !b.doc.getMap('messages').has(m.id), 'recall reaches bob');
     await waitFor(() => bobInbox.doc.getMap<InboxEntry>('conversations').get('alice')?.last?.preview === 'alice recalled a message', 'recalled preview');
+    // Who recalled it, for each client to word it for its user ("You recalled a message" on the sender's devices).
+    expect(bobInbox.doc.getMap<InboxEntry>('conversations').get('alice')?.last?.recalledBy).toBe('alice');
     await waitFor(() => !allBytes(server.dataDir).includes(word), 'erasure from the data dir');
     expect(recalls.map((r) => [r.by, r.stamped.map((s) => s.message.id)])).toEqual([['alice', [m.id]]]);
     expect(rejects(a)).toEqual([]);

@@ -38,14 +38,15 @@ export function recordMessages(inbox: Y.Doc, peer: string, segment: string, stam
 }
 
 /**
- * A message was recalled: when it is the conversation's `last`, its preview
- * becomes `preview` (the old text goes, and the erasure that follows drops
- * it from storage).
+ * A message was recalled by `by`: when it is the conversation's `last`, its
+ * preview becomes `preview` (the old text goes, and the erasure that follows
+ * drops it from storage) and it says who recalled it (`recalledBy`), for the
+ * clients to word it for their user.
  */
-export function recallInInbox(inbox: Y.Doc, peer: string, msgId: string, preview: string, now: number): void {
+export function recallInInbox(inbox: Y.Doc, peer: string, msgId: string, preview: string, by: string, now: number): void {
   const prev = conversations(inbox).get(peer);
   if (prev?.last?.id !== msgId) return;
-  conversations(inbox).set(peer, { ...prev, last: { ...prev.last, preview }, updatedAt: now });
+  conversations(inbox).set(peer, { ...prev, last: { ...prev.last, preview, recalledBy: by }, updatedAt: now });
 }
 
 export function setUnread(inbox: Y.Doc, peer: string, unread: number, now: number): void {

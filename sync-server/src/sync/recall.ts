@@ -73,7 +73,7 @@ export class Recalls {
             for (const r of recalled) {
               const nickname = this.loaded.profiles.get(r.message.from)?.nickname ?? r.message.profile.nickname;
               const preview = r.by === r.message.from ? `${nickname} recalled a message` : 'A message was recalled';
-              recallInInbox(inbox.doc, peer, r.message.id, preview, now);
+              recallInInbox(inbox.doc, peer, r.message.id, preview, r.by, now);
             }
           });
         }),

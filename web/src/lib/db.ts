@@ -149,6 +149,8 @@ export interface ConversationRow {
   lastId?: string;
   lastFrom?: string;
   preview: string;
+  /** The last message was recalled, by this user (or `@admin`): the list words it for the reader (format.ts recallText). */
+  recalledBy?: string;
   lastTs: number;
   unread: number;
   updatedAt: number;

@@ -14,6 +14,7 @@
  * browsers) may leave it pending forever.
  */
 import { PushKey, type PushSubscriptionBody } from '@parley/protocol';
+import { liveQuery } from 'dexie';
 import { z } from 'zod';
 import { getMeta, setMeta } from '../db.ts';
 import { install } from '../state/install.svelte.ts';
@@ -141,6 +142,20 @@ function watchPermission(): void {
 
 let started = false;
 
+let following = false;
+
+/** The prompt answered in another tab of this device goes in this one too (Dexie's live queries span tabs). */
+function followPrompted(): void {
+  if (following) return;
+  following = true;
+  liveQuery(() => getMeta<boolean>(PROMPTED_KEY)).subscribe({
+    next: (prompted) => {
+      if (prompted === true) push.prompted = true;
+    },
+    error: () => undefined,
+  });
+}
+
 /**
  * At start (and at each sign-in): what this device can do and has chosen,
  * and, when it holds a subscription, the server told about it again.
@@ -149,6 +164,7 @@ export async function startPush(): Promise<void> {
   push.support = supportOf();
   push.previews = (await getMeta<boolean>(PREVIEWS_KEY)) ?? true;
   push.prompted = (await getMeta<boolean>(PROMPTED_KEY)) ?? false;
+  followPrompted();
   if (push.support !== 'available') return;
   push.permission = Notification.permission;
   if (!started) watchPermission();

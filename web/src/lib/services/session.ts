@@ -156,6 +156,11 @@ export async function signOut(): Promise<void> {
   await db.meta.delete('owner');
 }
 
+/** "Send first" before a sign-out: the sync reconnects now rather than at its next retry (offline, it waits for the network). */
+export function sendPending(): void {
+  hub?.connectAll();
+}
+
 /** Stops everything that runs while signed in. */
 function stop(): void {
   clearTimeout(refreshTimer);

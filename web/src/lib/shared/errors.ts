@@ -1,7 +1,9 @@
 /**
  * The one error funnel of the web app. Everything that can go wrong ends
  * here as an AppError with a stable code; people see readable text (from
- * protocol's ERROR_MESSAGES, or the app's own below) with the code in small type.
+ * protocol's ERROR_MESSAGES, or the app's own below). The code is for support:
+ * never in the sentence, but in a "Details" line (components/ErrorDetails.svelte)
+ * or, for a passing notice, the console.
  *
  * `report` shows an error through the sink the app sets at start (main.ts:
  * the notices, state/notices.svelte.ts), so that every layer can report
@@ -63,10 +65,11 @@ export function showErrorsIn(next: ErrorSink): void {
   sink = next;
 }
 
-/** Shows the error to the user (and logs it for developers). */
+/** Shows the error to the user (and logs it, with its code, for developers and support). */
 export function report(e: unknown): void {
   const { text, code } = describe(e);
   if (code === 'unexpected') console.error(e);
+  else console.info(`[parley] ${code}: ${text}`);
   sink(text, code);
 }
 

@@ -29,6 +29,7 @@ const prefs = {
   drafts: new Map([['bob', { peer: 'bob', text: 'see you', ts: 1 }]]),
   profiles: new Map([['bob', { id: 'bob', nickname: 'Bob Chen' }]]),
   systemIds: new Set<string>(),
+  recalls: new Map<string, string>(),
 };
 
 describe('the conversation list', () => {
@@ -49,5 +50,14 @@ describe('the conversation list', () => {
     const bob = main.find((i) => i.peer === 'bob');
     expect(bob).toMatchObject({ name: 'Bob Chen', draft: 'see you', unread: 0 });
     expect(main.find((i) => i.peer === 'dan')).toMatchObject({ muted: true, pinned: true, unread: 2 });
+  });
+
+  it('words a recalled last message as the conversation does, without "You:", from the inbox or from the device', () => {
+    const fromInbox = itemOf(row('bob', 10, { lastFrom: 'alice', preview: 'Alice recalled a message', recalledBy: 'alice' }), 'alice', prefs);
+    expect(fromInbox).toMatchObject({ preview: 'You recalled a message', mine: false });
+    expect(itemOf(row('alice', 10, { preview: 'Alice recalled a message', recalledBy: 'alice' }), 'bob', prefs)).toMatchObject({ preview: 'alice recalled a message', mine: false });
+    const local = { ...prefs, recalls: new Map([['bob-4', 'alice']]) };
+    expect(itemOf(row('bob', 10, { lastFrom: 'alice', preview: 'Message recalled' }), 'alice', local)).toMatchObject({ preview: 'You recalled a message', mine: false });
+    expect(itemOf(row('bob', 10, { recalledBy: '@admin' }), 'alice', prefs).preview).toBe('A message was recalled by an admin');
   });
 });

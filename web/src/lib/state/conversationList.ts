@@ -5,6 +5,7 @@
  * archiving. conversations.svelte.ts makes it live; services/title.ts counts it.
  */
 import { db, type ArchiveRow, type ConversationRow, type DraftRow, type PinRow, type ProfileRow } from '../db.ts';
+import { recallText } from '../shared/recallText.ts';
 import { stillArchived } from '../sync/prefs.ts';
 
 export interface ConversationItem {
@@ -40,6 +41,8 @@ export interface Prefs {
   drafts: Map<string, DraftRow>;
   profiles: Map<string, ProfileRow>;
   systemIds: Set<string>;
+  /** Last messages recalled on this device's copy, by id: who recalled them. */
+  recalls: Map<string, string>;
 }
 
 /** One row of the list from its inbox row and the user's prefs (pure: the sorting and the tests use it). */
@@ -48,13 +51,16 @@ export function itemOf(row: ConversationRow, me: string, p: Prefs): Conversation
   // The inbox's count lags a read made on another device or offline on this one; a reply means read too.
   const read = (p.reads.get(row.peer) ?? 0) >= row.lastSeq || row.lastFrom === me;
   const draft = p.drafts.get(row.peer)?.text;
+  const name = profile?.nickname || row.peer;
+  // A recall reads as in the conversation, whichever copy says so first (the server's inbox, or this device's message row).
+  const recalledBy = row.recalledBy ?? p.recalls.get(row.lastId ?? '');
   return {
     peer: row.peer,
-    name: profile?.nickname || row.peer,
+    name,
     avatar: profile?.avatar,
-    preview: row.preview,
-    // A system notice is nobody's message: no "You:" before its text.
-    mine: row.lastFrom === me && !p.systemIds.has(row.lastId ?? ''),
+    preview: recalledBy === undefined ? row.preview : recallText(recalledBy, me, name),
+    // A system notice is nobody's message, and a recall notice says who: no "You:" before either.
+    mine: row.lastFrom === me && recalledBy === undefined && !p.systemIds.has(row.lastId ?? ''),
     time: row.lastTs,
     unread: read ? 0 : row.unread,
     muted: p.muted.has(row.peer),
@@ -91,6 +97,7 @@ export async function loadLists(me: string): Promise<ConversationLists> {
     drafts: new Map(drafts.map((d) => [d.peer, d])),
     profiles: new Map(profiles.map((p) => [p.id, p])),
     systemIds: new Set(lasts.flatMap((m) => (m?.type === 'system' ? [m.id] : []))),
+    recalls: new Map(lasts.flatMap((m) => (m?.recalled === undefined ? [] : [[m.id, m.recalled.by] as const]))),
   };
   // Newest first by what the list shows (a pushed or local row may be newer than its updatedAt order).
   const items = rows.map((row) => itemOf(row, me, prefs)).sort((a, b) => b.time - a.time);

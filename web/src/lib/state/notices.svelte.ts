@@ -2,7 +2,7 @@
 export interface Notice {
   id: number;
   text: string;
-  /** The stable code, in small type, for support. */
+  /** The stable code, for support: on the notice's element (`data-code`) and in the console, not in its text. */
   code?: string | undefined;
 }
 

@@ -79,6 +79,7 @@ export function conversationRow(value: unknown): ConversationRow | null {
     lastId: e.last?.id,
     lastFrom: e.last?.from,
     preview: e.last?.preview ?? '',
+    ...(e.last?.recalledBy === undefined ? {} : { recalledBy: e.last.recalledBy }),
     lastTs: e.last?.ts ?? e.updatedAt,
     unread: e.unread,
     updatedAt: e.updatedAt,

@@ -164,8 +164,9 @@ export async function projectPushedRecall(id: string, peer: string): Promise<voi
     if (wasPushed) await db.messages.delete(id);
     const known = await db.conversations.get(peer);
     if (known === undefined) return;
-    const changes: { preview?: string; unread?: number } = {};
-    if (known.lastId === id) changes.preview = RECALLED_PREVIEW;
+    const changes: { preview?: string; recalledBy?: string; unread?: number } = {};
+    // The push of a recall is about the sender's message (an admin's recall is worded as such once the inbox syncs).
+    if (known.lastId === id) Object.assign(changes, { preview: RECALLED_PREVIEW, recalledBy: peer });
     if (wasPushed && known.unread > 0) changes.unread = known.unread - 1;
     if (Object.keys(changes).length > 0) await db.conversations.update(peer, changes);
   });
