@@ -21,11 +21,21 @@ import {
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Message, Session } from '@parley/protocol';
+import type { AxeResults, RunOptions } from 'axe-core';
 import { type ParleyServer, REPO_ROOT, startServer } from './server.ts';
 import { ServicesMissing, startCluster } from './cluster/cluster.ts';
 
 /** Where the specs' screenshots go (committed: they show each screen on a phone and a desktop). */
 const SCREENSHOTS = path.join(REPO_ROOT, 'e2e', 'screenshots');
+/** What the accessibility check of every screenshot holds the app to (WCAG 2.1 A and AA), and what fails it. */
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21aa'];
+const AXE_FAILS = new Set(['serious', 'critical']);
+/**
+ * axe-core (minified), read once. It is injected once per screenshot and run in both colour schemes:
+ * @axe-core/playwright's AxeBuilder injects the unminified source twice per run, which made each
+ * screenshot's check take 3–4 times as long on the two-core machine.
+ */
+let axeSource: Promise<string> | undefined;
 
 export { expect };
 
@@ -309,8 +319,55 @@ export class Device {
       .poll(() => this.page.evaluate(() => [...document.images].every((img) => img.complete)), { message: 'every picture loaded' })
       .toBe(true);
     await this.page.mouse.move(0, 0);
+    // The check's own time (two axe runs; seconds each on a loaded two-core machine) on top of the test's.
+    test.info().setTimeout(test.info().timeout + 20_000);
+    const violations = await this.accessibilityViolations();
     await mkdir(SCREENSHOTS, { recursive: true });
     await this.screenshot(path.join(SCREENSHOTS, `${name}.png`));
+    expect(violations, `axe: serious or critical accessibility violations on the screen "${name}"`).toEqual([]);
+  }
+
+  /**
+   * axe-core's serious and critical violations of WCAG 2.1 AA on the screen as it is, in this colour
+   * scheme and in the other one (switched with emulateMedia, then switched back), one readable line per
+   * element: every screenshot is also an accessibility check of its screen, light and dark.
+   */
+  async accessibilityViolations(): Promise<string[]> {
+    const page = this.page;
+    const current = (await page.evaluate(() => matchMedia('(prefers-color-scheme: dark)').matches)) ? 'dark' : 'light';
+    const found: string[] = [];
+    axeSource ??= readFile(path.join(REPO_ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+    if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(await axeSource);
+    const options: RunOptions = { runOnly: { type: 'tag', values: AXE_TAGS }, resultTypes: ['violations'] };
+    for (const scheme of [current, current === 'dark' ? 'light' : 'dark'] as const) {
+      await this.useColorScheme(scheme);
+      const results = await page.evaluate(
+        (runOptions) => (window as unknown as { axe: { run: (context: Document, options: RunOptions) => Promise<AxeResults> } }).axe.run(document, runOptions),
+        options,
+      );
+      for (const violation of results.violations) {
+        if (!AXE_FAILS.has(violation.impact ?? '')) continue;
+        for (const node of violation.nodes) {
+          const why = (node.failureSummary ?? '').replace(/\s*\n\s*/g, ' ');
+          found.push(`[${scheme}] ${violation.id} (${violation.impact}): ${node.target.join(' ')} — ${violation.help}. ${why}`);
+        }
+      }
+    }
+    await this.useColorScheme(current);
+    return found;
+  }
+
+  /** The system colour scheme, once the app's theme follows it (with its colour transitions finished). */
+  private async useColorScheme(scheme: 'light' | 'dark'): Promise<void> {
+    await this.page.emulateMedia({ colorScheme: scheme });
+    const theme = this.page.locator('html');
+    // A theme picked by hand does not follow the system: then the check runs twice in it.
+    if ((await this.page.evaluate(() => localStorage.getItem('parley.theme'))) === null) {
+      await expect(theme, `the app follows the ${scheme} scheme`).toHaveAttribute('data-theme', scheme);
+    }
+    await this.page.evaluate(() => {
+      for (const animation of document.getAnimations()) if (animation instanceof CSSTransition) animation.finish();
+    });
   }
 }
 

@@ -12,8 +12,9 @@ test('messages and emoji reach every device, in the same order on all of them', 
   const bob = await parley.device('bob');
   await bob.signUp('bob', 'Bob');
 
-  // Alice starts the chat from her laptop.
+  // Alice starts the chat from her laptop: on a desktop the cursor is in the composer at once.
   await alice1.startChat('bob', 'Bob');
+  await expect(alice1.composer()).toBeFocused();
   await alice1.send('Hi Bob!');
 
   // Bob sees the new conversation in his list and opens it.
@@ -56,6 +57,36 @@ test('messages and emoji reach every device, in the same order on all of them', 
   expect(final.indexOf('burst: bob 1')).toBeLessThan(final.indexOf('burst: bob 2'));
   expect(final.indexOf('burst: laptop 1')).toBeLessThan(final.indexOf('burst: laptop 2'));
   expect(final.indexOf('burst: phone 1')).toBeLessThan(final.indexOf('burst: phone 2'));
+
+  // The keyboard: the message list is one tab stop between the header and the composer,
+  // the arrow keys and Home/End move between messages, each named by sender, text, time and state.
+  const page = alice1.page;
+  const emoji = page.getByRole('button', { name: 'Emoji', exact: true });
+  await emoji.focus();
+  await page.keyboard.press('Shift+Tab');
+  await expect(alice1.messageLog()).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(emoji).toBeFocused();
+  await page.keyboard.press('Shift+Tab');
+  await page.keyboard.press('Home');
+  await expect(alice1.message('Hi Bob!')).toBeFocused();
+  await expect(alice1.message('Hi Bob!')).toHaveAccessibleName(/^You: Hi Bob! \d{1,2}[:.]\d\d.* (Delivered|Read)$/);
+  await page.keyboard.press('ArrowDown');
+  await expect(alice1.message('Hey Alice 👋')).toBeFocused();
+  await expect(alice1.message('Hey Alice 👋')).toHaveAccessibleName(/^Bob: Hey Alice 👋 \d{1,2}[:.]\d\d/);
+  await page.keyboard.press('ArrowUp');
+  await expect(alice1.message('Hi Bob!')).toBeFocused();
+  await page.keyboard.press('End');
+  await expect(alice1.messages().last()).toBeFocused();
+  // Enter opens the focused message's actions; from a message, Tab goes on to the composer.
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('group', { name: 'Message menu' })).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('group', { name: 'Message menu' })).toBeHidden();
+  await alice1.messages().last().focus();
+  // Through the message's own button (Message actions), then out of the list.
+  for (let i = 0; i < 3 && !(await emoji.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press('Tab');
+  await expect(emoji).toBeFocused();
 });
 
 test('the Emoji button adds an emoji to the message; emoji alone show larger, links are links, times as the locale writes them', async ({ parley }) => {

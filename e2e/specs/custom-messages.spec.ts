@@ -103,6 +103,11 @@ test('the emoji picker searches, is driven by the keyboard, and remembers recent
   // Categories jump through the list.
   await page.getByRole('button', { name: 'Food & Drink' }).click();
   await expect(page.getByRole('heading', { name: 'Food & Drink' })).toBeInViewport();
+  // Escape from inside the picker gives the focus back to its button.
+  await expect(page.getByRole('button', { name: 'Food & Drink' })).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(search).toBeHidden();
+  await expect(page.getByRole('button', { name: 'Emoji', exact: true })).toBeFocused();
 });
 
 test('a red packet is opened once, by the recipient, and both see it opened with its amount', async ({ parley }) => {

@@ -7,6 +7,7 @@
  * reload) and go out when the network returns; on a touch screen a long
  * press opens the menu (a short tap does not).
  */
+import type { Page } from '@playwright/test';
 import { type Device, expect, PHONE, test } from '../fixtures.ts';
 
 
@@ -281,6 +282,10 @@ test('on a touch screen a long press on a message opens its menu', async ({ parl
   await alice.startChat('bob', 'Bob');
   await alice.send('Hold me');
   await bob.openConversation('alice', 'Alice');
+  // On a touch screen opening a conversation leaves the keyboard down (no focus in the composer).
+  await expect(bob.message('Hold me')).toBeVisible();
+  await expect(bob.composer()).not.toBeFocused();
+  await expectTapTargets(bob.page, 'the conversation');
 
   const bubble = bob.message('Hold me').locator('.bubble');
   const box = await bubble.boundingBox();
@@ -290,6 +295,21 @@ test('on a touch screen a long press on a message opens its menu', async ({ parl
   await cdp.send('Input.synthesizeTapGesture', { x: box.x + box.width / 2, y: box.y + box.height / 2, duration: 800, gestureSourceType: 'touch' });
   const group = bob.page.getByRole('group', { name: 'Message menu' });
   await expect(group).toBeVisible();
+  await expectTapTargets(bob.page, 'the message menu');
   await group.getByRole('button', { name: 'React with 🙏' }).tap();
   await expect(alice.message('Hold me').getByRole('button', { name: '🙏 1' })).toBeVisible();
 });
+
+/** UI.md: on a touch screen every control on screen is at least 44×44 px (links inside a message's text excepted). */
+async function expectTapTargets(page: Page, screen: string): Promise<void> {
+  const small = await page.evaluate(() =>
+    [...document.querySelectorAll<HTMLElement>('button, a[href], [role="switch"], input:not([type="hidden"]), textarea, select')]
+      .filter((el) => {
+        const r = el.getBoundingClientRect();
+        const visible = r.width > 0 && r.height > 0 && r.bottom > 0 && r.top < innerHeight && getComputedStyle(el).visibility !== 'hidden';
+        return visible && el.closest('.text') === null && (r.width < 44 || r.height < 44);
+      })
+      .map((el) => `${el.getAttribute('aria-label') ?? el.textContent?.trim()} (${Math.round(el.getBoundingClientRect().width)}×${Math.round(el.getBoundingClientRect().height)})`),
+  );
+  expect(small, `tap targets under 44×44 px in ${screen}`).toEqual([]);
+}

@@ -1,7 +1,7 @@
 /**
  * Screenshots of the message actions on a phone (390×844) and a desktop
  * (1280×800), light and dark: a conversation with reactions, a reply quote,
- * an edited message and a recall notice; the open message menu; the reply
+ * an edited message, a recall notice and quotes in both bubbles; the open message menu; the reply
  * bar over the composer: e2e/screenshots/<screen>-<phone|desktop>[-dark].png.
  */
 import { DESKTOP, expect, type Parley, PHONE, test } from '../fixtures.ts';
@@ -36,6 +36,10 @@ async function populate(parley: Parley): Promise<void> {
   await bob.send('Perfect, I’ll bring the tickets 🎟️');
   await expect(alice.message('Perfect, I’ll bring the tickets 🎟️').getByRole('button', { name: /^Quoted message from You/ })).toBeVisible();
   await expect(alice.message('Are we still on for Saturday?').getByRole('button', { name: '😂 1' })).toBeVisible();
+  // A quote in Alice's own bubble too (its contrast on the accent tint is checked with each screenshot).
+  await (await alice.messageMenu('Perfect, I’ll bring the tickets 🎟️')).getByRole('button', { name: 'Reply' }).click();
+  await alice.send('Great, thank you!');
+  await expect(alice.message('Great, thank you!').getByRole('button', { name: /^Quoted message from Bob Chen/ })).toBeVisible();
 }
 
 for (const [kind, viewport] of [

@@ -123,7 +123,21 @@ for (const [kind, viewport] of [
       await expect(alice.page.getByRole('dialog', { name: 'Settings' }).getByRole('switch', { name: 'Message previews' })).toBeChecked();
       await expect(alice.page.getByRole('button', { name: 'Install Parley' })).toBeVisible();
       await alice.shot(`settings-${suffix}`);
-      await alice.page.keyboard.press('Escape');
+      if (colorScheme === 'light') {
+        // The theme: a choice of dark can go back to following the system, and that choice is kept.
+        const settings = alice.page.getByRole('dialog', { name: 'Settings' });
+        const html = alice.page.locator('html');
+        await settings.getByRole('radio', { name: 'Dark' }).check();
+        await expect(html).toHaveAttribute('data-theme', 'dark');
+        await settings.getByRole('radio', { name: 'System' }).check();
+        await expect(html).toHaveAttribute('data-theme', 'light');
+        await alice.page.emulateMedia({ colorScheme: 'dark' });
+        await expect(html).toHaveAttribute('data-theme', 'dark');
+        await alice.page.reload();
+        await expect(html).toHaveAttribute('data-theme', 'dark');
+        await alice.page.emulateMedia({ colorScheme: 'light' });
+        await expect(html).toHaveAttribute('data-theme', 'light');
+      } else await alice.page.keyboard.press('Escape');
 
       await offer.getByRole('button', { name: 'Not now' }).click();
       await alice.openConversation('carol', 'Carol Diaz');

@@ -158,7 +158,7 @@ export async function signOut(): Promise<void> {
 
 /** "Send first" before a sign-out: the sync reconnects now rather than at its next retry (offline, it waits for the network). */
 export function sendPending(): void {
-  hub?.connectAll();
+  session.hub?.connectAll();
 }
 
 /** Stops everything that runs while signed in. */

@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { db } from '../db.ts';
+import { db, type ExtraOutboxRow } from '../db.ts';
 import { countUnsent, totalUnsent, unsentWords } from './unsent.ts';
 
 const message = (id: string, extra: object = {}) => ({ id, kind: 'message' as const, path: 'conv/a/b/2026-12', conv: 'a/b', peer: 'b', message: {}, state: 'pending' as const, createdAt: 1, ...extra });
@@ -12,7 +12,8 @@ describe('what sign-out would delete', () => {
 
   it('counts messages, uploads and other changes not acknowledged, and the refused ones among them', async () => {
     await db.outbox.bulkPut([message('m1'), message('m2', { state: 'failed', code: 'blocked' }), message('m3', { uploads: 'pending' }), message('m4', { uploads: 'done' })]);
-    await db.outbox.put({ id: 'extra|reactions|x', kind: 'extra', key: 'reactions|x', path: 'p', root: 'reactions', docKey: 'x', msg: 'm0', value: null, state: 'pending', client: 1, clock: 1, createdAt: 1 });
+    const reaction: ExtraOutboxRow = { id: 'extra|reactions|x', kind: 'extra', key: 'reactions|x', path: 'p', root: 'reactions', docKey: 'x', msg: 'm0', value: null, state: 'pending', client: 1, clock: 1, createdAt: 1 };
+    await db.outbox.put(reaction);
     const unsent = await countUnsent();
     expect(unsent).toEqual({ messages: 3, uploads: 1, changes: 1, failed: 1 });
     expect(totalUnsent(unsent)).toBe(5);

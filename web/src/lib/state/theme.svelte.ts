@@ -1,9 +1,11 @@
 /**
- * Light or dark: follows prefers-color-scheme until the user picks one with
- * the Theme button; the choice is kept on the device.
+ * Light, dark, or the system's (prefers-color-scheme, the default): the user
+ * picks in Settings (the header's Theme button flips light and dark); the
+ * choice is kept on the device, and "System" forgets it.
  */
 const KEY = 'parley.theme';
-type Mode = 'light' | 'dark' | 'system';
+export type ThemeMode = 'light' | 'dark' | 'system';
+type Mode = ThemeMode;
 
 class Theme {
   mode = $state<Mode>('system');
@@ -26,8 +28,13 @@ class Theme {
   }
 
   toggle(): void {
-    this.mode = this.effective === 'dark' ? 'light' : 'dark';
-    localStorage.setItem(KEY, this.mode);
+    this.set(this.effective === 'dark' ? 'light' : 'dark');
+  }
+
+  set(mode: Mode): void {
+    this.mode = mode;
+    if (mode === 'system') localStorage.removeItem(KEY);
+    else localStorage.setItem(KEY, mode);
     this.#apply();
   }
 

@@ -3,7 +3,7 @@ import * as Y from 'yjs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { conversationPath } from '@parley/protocol';
 import { db, outboxId, type ExtraOutboxRow, type OutboxRow } from '../db.ts';
-import { messageState } from '../messageState.ts';
+import { messageState } from '../shared/messageState.ts';
 import { messageRow } from './materialise.ts';
 import { acknowledge, entriesOf, messageEntriesOf, reapply, reject } from './outbox.ts';
 import { projectPushed, projectSegment, stagePending } from './projector.ts';
