@@ -23,7 +23,7 @@ type Layer = (typeof LAYERS)[number];
 const RULES: readonly (readonly [RegExp, Layer])[] = [
   [/^[^/]+$/, 'app'],
   [/^lib\/(shared|emoji|custom)\//, 'shared'],
-  [/^lib\/db\.ts$/, 'data'],
+  [/^lib\/db(\.history)?\.ts$/, 'data'],
   // The store's migration test reads what it migrated through the outbox (sync): it sits with the code it drives.
   [/^lib\/db\.test\.ts$/, 'sync'],
   [/^lib\/sync\//, 'sync'],

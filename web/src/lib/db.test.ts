@@ -1,35 +1,12 @@
 import 'fake-indexeddb/auto';
-import { Dexie } from 'dexie';
 import { describe, expect, it } from 'vitest';
-
-/** The store exactly as version 8 declared it: messages, actions and extras each in their own outbox table. */
-function storeBeforeOneOutbox(): Dexie {
-  const old = new Dexie('parley');
-  old.version(1).stores({
-    meta: 'key',
-    updates: '++id, path',
-    outbox: 'id, path, conv, state',
-    messages: 'id, conv, [conv+seq], [conv+order]',
-    conversations: 'peer, updatedAt',
-    profiles: 'id',
-    receipts: 'id, conv',
-    reads: 'peer',
-  });
-  old.version(2).stores({ relations: 'key, kind' });
-  old.version(3).stores({ blobs: 'id, msg, hash' });
-  old.version(4).stores({ mutes: 'peer' });
-  old.version(5).stores({ actions: 'key, msg, conv', actionOutbox: 'key, path, msg, state', customSecrets: 'msg' });
-  old.version(6).stores({ segments: 'id, conv' });
-  old.version(7).stores({ messages: 'id, conv, [conv+seq], [conv+order], *words', pins: 'peer', archives: 'peer', drafts: 'peer' });
-  old.version(8).stores({ extraOutbox: 'key, path, msg, state' });
-  return old;
-}
+import { storeAt } from './db.history.ts';
 
 const PATH = 'c2c/alice/bob/2026-12';
 
 describe('the store upgrade to one outbox', () => {
   it('moves every waiting message, action and extra into the outbox, kind-tagged, with its data and order', async () => {
-    const old = storeBeforeOneOutbox();
+    const old = storeAt(8);
     await old.open();
     const message = { id: 'm1', from: 'alice', to: 'bob', type: 'text', body: [{ type: 'text', text: 'hi' }], ts: 1 };
     await old.table('outbox').bulkPut([

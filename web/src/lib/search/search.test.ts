@@ -1,26 +1,7 @@
 import 'fake-indexeddb/auto';
-import { Dexie } from 'dexie';
 import { describe, expect, it } from 'vitest';
+import { storeAt } from '../db.history.ts';
 
-/** The store as version 5 declared it, before the `words` index. */
-function storeBeforeSearch(): Dexie {
-  const old = new Dexie('parley');
-  old.version(1).stores({
-    meta: 'key',
-    updates: '++id, path',
-    outbox: 'id, path, conv, state',
-    messages: 'id, conv, [conv+seq], [conv+order]',
-    conversations: 'peer, updatedAt',
-    profiles: 'id',
-    receipts: 'id, conv',
-    reads: 'peer',
-  });
-  old.version(2).stores({ relations: 'key, kind' });
-  old.version(3).stores({ blobs: 'id, msg, hash' });
-  old.version(4).stores({ mutes: 'peer' });
-  old.version(5).stores({ actions: 'key, msg, conv', actionOutbox: 'key, path, msg, state', customSecrets: 'msg' });
-  return old;
-}
 
 const row = (id: string, text: string, ts: number) => ({
   id,
@@ -40,7 +21,7 @@ const row = (id: string, text: string, ts: number) => ({
 
 describe('offline search', () => {
   it('indexes rows stored before the index existed, and finds them by every word, the last as a prefix, newest first', async () => {
-    const old = storeBeforeSearch();
+    const old = storeAt(5);
     await old.open();
     await old.table('messages').bulkPut([row('m1', 'The Quokka picnic at noon', 1), row('m2', 'quokka café tomorrow', 2), row('m3', 'Nothing here', 3)]);
     old.close();
