@@ -338,8 +338,15 @@ export class Device {
     const found: string[] = [];
     axeSource ??= readFile(path.join(REPO_ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
     if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(await axeSource);
-    const options: RunOptions = { runOnly: { type: 'tag', values: AXE_TAGS }, resultTypes: ['violations'] };
-    for (const scheme of [current, current === 'dark' ? 'light' : 'dark'] as const) {
+    // Every rule in the scheme the screen is in; in the other one only the rules that read colours (text
+    // contrast, and links told apart from their text): the page's structure, names and roles are the same.
+    const everyRule: RunOptions = { runOnly: { type: 'tag', values: AXE_TAGS }, resultTypes: ['violations'] };
+    const contrastOnly: RunOptions = { runOnly: { type: 'rule', values: ['color-contrast', 'link-in-text-block'] }, resultTypes: ['violations'] };
+    const passes = [
+      { scheme: current, options: everyRule },
+      { scheme: current === 'dark' ? ('light' as const) : ('dark' as const), options: contrastOnly },
+    ];
+    for (const { scheme, options } of passes) {
       await this.useColorScheme(scheme);
       const results = await page.evaluate(
         (runOptions) => (window as unknown as { axe: { run: (context: Document, options: RunOptions) => Promise<AxeResults> } }).axe.run(document, runOptions),
