@@ -5,11 +5,11 @@
  *
  *   app          web/src/*: main.ts, App.svelte, sw.ts, the window.parley façade
  *   components   *.svelte, components/
- *   services     services/, and a feature folder's other modules (push/, media/)
+ *   services     services/, and a feature folder's other modules (push/, media/, pwa/, emoji/)
  *   state        *.svelte.ts, state/, search/
  *   sync         sync/
  *   data         db.ts
- *   shared       shared/, emoji/, custom/ (leaves: they import nothing of the app)
+ *   shared       shared/, custom/, emoji/emoji.ts and its data (leaves: they import nothing of the app)
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
@@ -22,7 +22,8 @@ type Layer = (typeof LAYERS)[number];
 /** A module's layer, by its path under web/src; the first rule that matches wins. */
 const RULES: readonly (readonly [RegExp, Layer])[] = [
   [/^[^/]+$/, 'app'],
-  [/^lib\/(shared|emoji|custom)\//, 'shared'],
+  [/^lib\/(shared|custom)\//, 'shared'],
+  [/^lib\/emoji\/(emoji(\.test)?\.ts|emoji-data\.json)$/, 'shared'],
   [/^lib\/db(\.history)?\.ts$/, 'data'],
   // The store's migration test reads what it migrated through the outbox (sync): it sits with the code it drives.
   [/^lib\/db\.test\.ts$/, 'sync'],
@@ -31,7 +32,7 @@ const RULES: readonly (readonly [RegExp, Layer])[] = [
   [/^lib\/components\//, 'components'],
   [/\.svelte\.ts$/, 'state'],
   [/^lib\/(state|search)\//, 'state'],
-  [/^lib\/(services|push|media)\//, 'services'],
+  [/^lib\/(services|push|media|pwa|emoji)\//, 'services'],
 ];
 
 const SRC = fileURLToPath(new URL('../src/', import.meta.url));

@@ -4,7 +4,7 @@ import App from './App.svelte';
 import './app.css';
 import { exposeDevApi } from './devApi.ts';
 import { report, showErrorsIn } from './lib/shared/errors.ts';
-import { registerServiceWorker, watchInstall } from './lib/services/pwa.ts';
+import { registerServiceWorker, watchInstall } from './lib/pwa/pwa.ts';
 import { restore } from './lib/services/session.ts';
 import { notices } from './lib/state/notices.svelte.ts';
 import { router } from './lib/state/router.svelte.ts';

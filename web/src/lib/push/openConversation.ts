@@ -3,7 +3,7 @@
  * A window already open is focused and told to open the conversation (its
  * router changes the URL, no reload); with none, a new one opens at the
  * conversation's URL. The service worker's `notificationclick` calls this;
- * the page's side is in services/pwa.ts.
+ * the page's side is in pwa/pwa.ts.
  */
 import { conversationHref } from '../shared/routes.ts';
 

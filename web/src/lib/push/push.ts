@@ -17,11 +17,11 @@ import { PushKey, type PushSubscriptionBody } from '@parley/protocol';
 import { liveQuery } from 'dexie';
 import { z } from 'zod';
 import { getMeta, setMeta } from '../db.ts';
-import { install } from '../state/install.svelte.ts';
+import { install } from '../pwa/install.svelte.ts';
 import { push, type PushSupport } from './state.svelte.ts';
 import { session } from '../state/session.svelte.ts';
 import { api } from '../shared/api.ts';
-import { setBadge } from '../services/pwa.ts';
+import { setBadge } from '../pwa/pwa.ts';
 import { AppError, codeOf, describe } from '../shared/errors.ts';
 
 /** How long the browser gets to subscribe at its push service: seconds when it works. */

@@ -25,7 +25,7 @@ import { SyncHub } from '../sync/hub.ts';
 import { api, onSessionOver, SESSION_OVER } from '../shared/api.ts';
 import { AppError, codeOf, report, textOf } from '../shared/errors.ts';
 import { endPush, startPush } from '../push/push.ts';
-import { persistStorage } from './pwa.ts';
+import { persistStorage } from '../pwa/pwa.ts';
 import { mediaOutbox } from '../media/outbox.ts';
 
 /** Refresh this long before the token expires. */

@@ -3,7 +3,7 @@
  * badge, kept by the client's events (a conversation changed, a message
  * arrived) like any app embedding Parley would.
  */
-import { setBadge } from './pwa.ts';
+import { setBadge } from '../pwa/pwa.ts';
 import { loadLists, unreadTotal } from '../state/conversationList.ts';
 import { clientEvents } from '../shared/events.ts';
 

@@ -8,9 +8,9 @@
  */
 import { Workbox } from 'workbox-window';
 import { isOpenConversation } from '../push/openConversation.ts';
-import { install } from '../state/install.svelte.ts';
+import { install } from './install.svelte.ts';
 import { conversationHref, router } from '../state/router.svelte.ts';
-import { update } from '../state/update.svelte.ts';
+import { update } from './update.svelte.ts';
 import { report } from '../shared/errors.ts';
 
 export function registerServiceWorker(): void {

@@ -5,14 +5,14 @@
  * load nothing. Recent emoji are remembered on this device (Dexie `meta`).
  */
 import { getMeta, setMeta } from '../db.ts';
-import { parseEmojiData, pushRecent, type EmojiGroup } from '../emoji/emoji.ts';
+import { parseEmojiData, pushRecent, type EmojiGroup } from './emoji.ts';
 
 const RECENT_KEY = 'recentEmoji';
 
 let loading: Promise<EmojiGroup[]> | null = null;
 
 export function loadEmoji(): Promise<EmojiGroup[]> {
-  loading ??= import('../emoji/emoji-data.json').then((module) => parseEmojiData(module.default)).catch((e: unknown) => {
+  loading ??= import('./emoji-data.json').then((module) => parseEmojiData(module.default)).catch((e: unknown) => {
     loading = null;
     throw e;
   });

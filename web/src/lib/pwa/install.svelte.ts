@@ -1,4 +1,4 @@
-/** Installing Parley as an app, as rune state; written by services/pwa.ts only. */
+/** Installing Parley as an app, as rune state; written by pwa.ts only. */
 class InstallState {
   /** The browser offered installation (`beforeinstallprompt`) and it has not been used. */
   available = $state(false);
