@@ -8,7 +8,7 @@
 import 'fake-indexeddb/auto';
 import { WebSocket } from 'ws';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { conversationId, conversationPath, receiptKey, segmentOf, type ErrorCode, type Session } from '@parley/protocol';
+import { conversationId, conversationPath, receiptKey, segmentOf, type ErrorCode, type Message, type Session } from '@parley/protocol';
 import { cleanup, message, openDoc, send, signUp, startServer, synced, type Client, type TestServer } from '../../../../sync-server/test/helpers.ts';
 import { db, userTables, type OutboxRow } from '../db.ts';
 import { messageState } from '../shared/messageState.ts';
@@ -120,12 +120,11 @@ const awarenessOf = (client: Client, user: string): Record<string, unknown>[] =>
   [...client.provider.awareness.getStates().values()].filter((state) => (state as { user?: unknown }).user === user);
 
 /** Sends a message the way services/messaging.ts does: staged (outbox, row, preview), then written into its segment document. */
-async function sendAsApp(s: Setup, text: string): Promise<string> {
-  const msg = message(s.me, s.peer, text);
+async function sendAsApp(s: Setup, msg: Message): Promise<string> {
   const segment = segmentOf(msg.ts);
   const path = conversationPath(s.me, s.peer, segment);
   const entry: OutboxRow = { id: msg.id, path, conv: conversationId(s.me, s.peer), kind: 'message', peer: s.peer, message: msg, state: 'pending', createdAt: Date.now() };
-  await stagePending(entry, messageRow(msg, undefined, s.me), { from: s.me, preview: text, ts: msg.ts, segment });
+  await stagePending(entry, messageRow(msg, undefined, s.me), { from: s.me, preview: 'preview', ts: msg.ts, segment });
   const sd = await s.hub.conversationDoc(s.peer, segment);
   sd.doc.getMap<unknown>('messages').set(msg.id, msg);
   return msg.id;
@@ -178,7 +177,7 @@ describe('the sync hub', () => {
   it('a message sent through the outbox is acknowledged: its row goes from pending to sent, and the peer has it', async () => {
     const s = await setup();
     const bob = await peerDoc(s);
-    const id = await sendAsApp(s, 'hello from me');
+    const id = await sendAsApp(s, message(s.me, s.peer, 'hello from me'));
     // Staged before anything was acknowledged (the write may already be on its way).
     expect(await db.messages.get(id)).toMatchObject({ text: 'hello from me' });
 
@@ -204,6 +203,21 @@ describe('the sync hub', () => {
     await vi.waitFor(async () => expect(await shownState(msg.id)).toBe('sent'), WAIT);
     const bob = await peerDoc(s);
     expect(bob.doc.getMap('messages').get(msg.id)).toMatchObject({ body: [{ type: 'text', text: 'written offline' }] });
+  });
+
+  it("a message the server refuses fails with the refusal's code, and the copy starts over so that the next one goes", async () => {
+    const s = await setup();
+    const bob = await peerDoc(s);
+    // Signed with the peer's name: the server applies nothing of the update and rejects it.
+    const forged = await sendAsApp(s, message(s.peer, s.me, 'not mine to send'));
+    await vi.waitFor(async () => expect(await db.outbox.get(forged)).toMatchObject({ state: 'failed', code: 'not-author' }), WAIT);
+    expect(await shownState(forged)).toBe('failed');
+
+    // The refused copy was ahead of the server under its client id: without the reset the next write would never land.
+    const next = await sendAsApp(s, message(s.me, s.peer, 'this one goes'));
+    await vi.waitFor(async () => expect(await shownState(next)).toBe('sent'), WAIT);
+    await vi.waitFor(() => expect(bob.doc.getMap('seq').get(next)).toBe(1), WAIT);
+    expect(bob.doc.getMap('messages').has(forged)).toBe(false);
   });
 
   it('writes the delivered receipt in the background, and the read receipt and read marker once the conversation is open', async () => {
