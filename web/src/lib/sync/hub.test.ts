@@ -9,7 +9,7 @@ import 'fake-indexeddb/auto';
 import { WebSocket } from 'ws';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { conversationId, conversationPath, receiptKey, segmentOf, type ErrorCode, type Message, type Session } from '@parley/protocol';
-import { cleanup, message, openDoc, send, signUp, startServer, synced, type Client, type TestServer } from '../../../../sync-server/test/helpers.ts';
+import { cleanup, message, openDoc, send, sessionIdOf, signUp, startServer, synced, type Client, type TestServer } from '../../../../sync-server/test/helpers.ts';
 import { db, userTables, type OutboxRow } from '../db.ts';
 import { messageState } from '../shared/messageState.ts';
 import { SyncHub, type HubContext } from './hub.ts';
@@ -20,7 +20,15 @@ import { stagePending } from './projector.ts';
 // the `ws` package is the same client API); the hub connects only while `navigator.onLine` (Node 20 has no
 // navigator; a plain object lets a test go offline); start() listens for online/offline on `window` and for
 // visibilitychange on `document`, which an EventTarget each stands in for (visible, as a tab in front).
-vi.stubGlobal('WebSocket', WebSocket);
+/** Every socket opened, so that a test can see them closed (bookkeeping only: the `ws` client does the work). */
+const sockets: WebSocket[] = [];
+class RecordedWebSocket extends WebSocket {
+  constructor(...args: ConstructorParameters<typeof WebSocket>) {
+    super(...args);
+    sockets.push(this);
+  }
+}
+vi.stubGlobal('WebSocket', RecordedWebSocket);
 const navigatorStub = { onLine: true };
 vi.stubGlobal('navigator', navigatorStub);
 vi.stubGlobal('window', new EventTarget());
@@ -58,6 +66,7 @@ let run = 0;
 
 beforeEach(async () => {
   navigatorStub.onLine = true;
+  sockets.length = 0;
   await Promise.all(userTables.map((t) => db.table(t).clear()));
 });
 
@@ -218,6 +227,52 @@ describe('the sync hub', () => {
     await vi.waitFor(async () => expect(await shownState(next)).toBe('sent'), WAIT);
     await vi.waitFor(() => expect(bob.doc.getMap('seq').get(next)).toBe(1), WAIT);
     expect(bob.doc.getMap('messages').has(forged)).toBe(false);
+  });
+
+  describe('with an expired token', () => {
+    /** The setup's hub stopped, and a new one started with an expired token; the fresh one comes when `refresh` ends. */
+    async function expiredHub(s: Setup, refresh: (expired: string) => Promise<void>): Promise<{ refreshed: () => number }> {
+      s.hub.stop();
+      const fresh = s.ctx.token();
+      const { token: expired } = await s.server.parley.tokens.issueAccess(s.me, 'test-device', sessionIdOf({ accessToken: fresh }), Math.floor(Date.now() / 1000) - 60);
+      let token = expired;
+      let refreshed = 0;
+      hub = new SyncHub({
+        ...s.ctx,
+        token: () => token,
+        tokenExpired: async () => {
+          refreshed++;
+          await refresh(expired);
+          token = fresh;
+        },
+      });
+      hub.start();
+      return { refreshed: () => refreshed };
+    }
+
+    it('connects again with the fresh token when the refresh ends before the refused socket has closed', async () => {
+      const s = await setup();
+      // Another tab refreshed already: the refresh ends at once, before the server's close of the refused socket arrives.
+      const { refreshed } = await expiredHub(s, () => Promise.resolve());
+      await started(s);
+      expect(refreshed()).toBeGreaterThan(0);
+      expect(s.heard.refused).toEqual([]);
+    });
+
+    it('refreshes once for the documents refused while the refresh is under way, and connects them all again', async () => {
+      const s = await setup();
+      // A refresh slower than the refusals: it ends once both sockets opened with the expired token (the inbox's
+      // and the prefs') have closed, so that both refusals arrive while it is under way.
+      const { refreshed } = await expiredHub(s, (expired) =>
+        vi.waitFor(() => {
+          const refused = sockets.filter((ws) => ws.url.includes(expired));
+          expect(refused.map((ws) => ws.readyState)).toEqual([WebSocket.CLOSED, WebSocket.CLOSED]);
+        }, WAIT),
+      );
+      await started(s);
+      expect(s.heard.refused).toEqual([]);
+      expect(refreshed()).toBe(1);
+    });
   });
 
   it('writes the delivered receipt in the background, and the read receipt and read marker once the conversation is open', async () => {
