@@ -34,7 +34,8 @@ vi.stubGlobal('navigator', navigatorStub);
 vi.stubGlobal('window', new EventTarget());
 vi.stubGlobal('document', Object.assign(new EventTarget(), { visibilityState: 'visible' }));
 
-const WAIT = { timeout: 4000, interval: 20 };
+// A ceiling, not a duration: a wait ends as soon as its condition holds. Generous for a loaded machine (two shared cores).
+const WAIT = { timeout: 10_000, interval: 20 };
 
 /** What the hub told its context. */
 interface Heard {

@@ -10,7 +10,8 @@ import { SyncedDoc, type SyncedDocHooks } from './syncedDoc.ts';
 // Node 20 has no global WebSocket, which y-websocket's provider opens: the `ws` package's client is the same API.
 vi.stubGlobal('WebSocket', WebSocket);
 
-const WAIT = { timeout: 4000, interval: 20 };
+// A ceiling, not a duration: a wait ends as soon as its condition holds. Generous for a loaded machine (two shared cores).
+const WAIT = { timeout: 10_000, interval: 20 };
 
 const opened: SyncedDoc[] = [];
 afterEach(async () => {
