@@ -16,10 +16,6 @@ import { SyncHub, type HubContext } from './hub.ts';
 import { messageRow } from './materialise.ts';
 import { stagePending } from './projector.ts';
 
-// Node 20 has none of the browser globals the hub reads. SyncedDoc's provider opens `new WebSocket` (the global;
-// the `ws` package is the same client API); the hub connects only while `navigator.onLine` (Node 20 has no
-// navigator; a plain object lets a test go offline); start() listens for online/offline on `window` and for
-// visibilitychange on `document`, which an EventTarget each stands in for (visible, as a tab in front).
 /** Every socket opened, so that a test can see them closed (bookkeeping only: the `ws` client does the work). */
 const sockets: WebSocket[] = [];
 class RecordedWebSocket extends WebSocket {
@@ -28,6 +24,10 @@ class RecordedWebSocket extends WebSocket {
     sockets.push(this);
   }
 }
+// Node 20 has none of the browser globals the hub reads. SyncedDoc's provider opens `new WebSocket` (the global;
+// the `ws` package is the same client API); the hub connects only while `navigator.onLine` (Node 20 has no
+// navigator; a plain object lets a test go offline); start() listens for online/offline on `window` and for
+// visibilitychange on `document`, which an EventTarget each stands in for (visible, as a tab in front).
 vi.stubGlobal('WebSocket', RecordedWebSocket);
 const navigatorStub = { onLine: true };
 vi.stubGlobal('navigator', navigatorStub);
@@ -129,14 +129,27 @@ async function started(s: Setup): Promise<void> {
 const awarenessOf = (client: Client, user: string): Record<string, unknown>[] =>
   [...client.provider.awareness.getStates().values()].filter((state) => (state as { user?: unknown }).user === user);
 
-/** Sends a message the way services/messaging.ts does: staged (outbox, row, preview), then written into its segment document. */
-async function sendAsApp(s: Setup, msg: Message): Promise<string> {
+/**
+ * Stages a message as services/messaging.ts does (its outbox entry, its row, the list's preview), through the
+ * same sync functions: the service itself is a layer above this test (it reads the signed-in session's state).
+ */
+async function stage(s: Setup, msg: Message): Promise<void> {
   const segment = segmentOf(msg.ts);
   const path = conversationPath(s.me, s.peer, segment);
   const entry: OutboxRow = { id: msg.id, path, conv: conversationId(s.me, s.peer), kind: 'message', peer: s.peer, message: msg, state: 'pending', createdAt: Date.now() };
   await stagePending(entry, messageRow(msg, undefined, s.me), { from: s.me, preview: 'preview', ts: msg.ts, segment });
-  const sd = await s.hub.conversationDoc(s.peer, segment);
+}
+
+/** Writes a staged message into its segment document, which the hub holds open for the outbox (messaging.ts's `write`). */
+async function write(s: Setup, msg: Message): Promise<void> {
+  const sd = await s.hub.conversationDoc(s.peer, segmentOf(msg.ts));
   sd.doc.getMap<unknown>('messages').set(msg.id, msg);
+}
+
+/** Sends a message as services/messaging.ts does: staged, then written. */
+async function sendAsApp(s: Setup, msg: Message): Promise<string> {
+  await stage(s, msg);
+  await write(s, msg);
   return msg.id;
 }
 
@@ -187,9 +200,11 @@ describe('the sync hub', () => {
   it('a message sent through the outbox is acknowledged: its row goes from pending to sent, and the peer has it', async () => {
     const s = await setup();
     const bob = await peerDoc(s);
-    const id = await sendAsApp(s, message(s.me, s.peer, 'hello from me'));
-    // Staged before anything was acknowledged (the write may already be on its way).
-    expect(await db.messages.get(id)).toMatchObject({ text: 'hello from me' });
+    const msg = message(s.me, s.peer, 'hello from me');
+    const id = msg.id;
+    await stage(s, msg);
+    expect(await shownState(id)).toBe('pending');
+    await write(s, msg);
 
     await vi.waitFor(async () => expect(await db.outbox.get(id)).toBeUndefined(), WAIT);
     await vi.waitFor(async () => expect(await shownState(id)).toBe('sent'), WAIT);
@@ -203,8 +218,7 @@ describe('the sync hub', () => {
     const s = await setup();
     s.hub.stop();
     const msg = message(s.me, s.peer, 'written offline');
-    const entry: OutboxRow = { id: msg.id, path: s.path, conv: conversationId(s.me, s.peer), kind: 'message', peer: s.peer, message: msg, state: 'pending', createdAt: Date.now() };
-    await stagePending(entry, messageRow(msg, undefined, s.me), { from: s.me, preview: 'written offline', ts: msg.ts, segment: segmentOf(msg.ts) });
+    await stage(s, msg);
     expect(await shownState(msg.id)).toBe('pending');
 
     const again = new SyncHub(s.ctx);
