@@ -120,7 +120,12 @@ export class Control {
         return;
       }
       case 'refused': {
-        if (frame.code === 'token-expired' && !this.#tokenRefreshing) {
+        if (frame.code === 'token-expired') {
+          // The server closes this socket next (4401), after which y-websocket stops: dropped now, so that the
+          // reconnect below opens a new one with the fresh token even when the refresh ends before that close.
+          sd.disconnect();
+          // Refused while a refresh is under way (every socket after a device wakes): its reconnect takes this one too.
+          if (this.#tokenRefreshing) return;
           this.#tokenRefreshing = true;
           try {
             await this.#ctx.tokenExpired();
