@@ -4,7 +4,8 @@
  * the choice of window, which that run cannot vary.
  */
 import { describe, expect, it } from 'vitest';
-import { type ClientsLike, isOpenConversation, openConversationFromNotification, type WindowLike } from './openConversation.ts';
+import { isOpenConversation } from '../shared/windowMessages.ts';
+import { type ClientsLike, openConversationFromNotification, type WindowLike } from './openConversation.ts';
 
 class FakeWindow implements WindowLike {
   readonly messages: unknown[] = [];

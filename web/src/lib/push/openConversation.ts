@@ -6,18 +6,7 @@
  * the page's side is in pwa/pwa.ts.
  */
 import { conversationHref } from '../shared/routes.ts';
-
-export const OPEN_CONVERSATION = 'open-conversation';
-
-export interface OpenConversation {
-  type: typeof OPEN_CONVERSATION;
-  peer: string;
-}
-
-export function isOpenConversation(data: unknown): data is OpenConversation {
-  const d = data as Partial<OpenConversation> | null;
-  return d?.type === OPEN_CONVERSATION && typeof d.peer === 'string' && d.peer !== '';
-}
+import { OPEN_CONVERSATION, type OpenConversation } from '../shared/windowMessages.ts';
 
 /** What of the worker's `clients` and its window clients this uses (a fake stands in for tests). */
 export interface WindowLike {

@@ -7,7 +7,7 @@
  * storage.
  */
 import { Workbox } from 'workbox-window';
-import { isOpenConversation } from '../push/openConversation.ts';
+import { isOpenConversation } from '../shared/windowMessages.ts';
 import { install } from './install.svelte.ts';
 import { conversationHref, router } from '../state/router.svelte.ts';
 import { update } from './update.svelte.ts';
