@@ -5,7 +5,7 @@
  * played with commit–reveal and scored the same on both sides.
  */
 import type { Locator } from '@playwright/test';
-import { type Device, expect, messageObject, test } from '../fixtures.ts';
+import { DESKTOP, type Device, expect, messageObject, PHONE, test } from '../fixtures.ts';
 
 /** The custom card of the last message in the conversation. */
 function lastCard(device: Device, kind: string): Locator {
@@ -149,6 +149,45 @@ test('a red packet is opened once, by the recipient, and both see it opened with
   await expect(lastCard(bob, 'red-packet')).toHaveAttribute('data-opened', 'true');
   await expect(lastCard(bob, 'red-packet').getByRole('button', { name: 'Open red packet' })).toHaveCount(0);
   await expect(lastCard(bob, 'red-packet').getByRole('alert')).toHaveCount(0);
+});
+
+test('a conversation whose newest messages are cards opens at its latest message on a new device, and stays there as the last one grows', async ({ parley }) => {
+  await parley.signup('alice', 'Alice');
+  await parley.signup('bob', 'Bob');
+  const alice = await parley.signedIn('alice', 'alice');
+  await alice.startChat('bob', 'Bob');
+  await alice.send('A few cards for you');
+  for (const greeting of ['First!', 'Second!', 'Third!']) {
+    const dialog = await openGame(alice, 'Red packet');
+    await dialog.getByLabel('Amount').fill('1');
+    await dialog.getByLabel('Greeting').fill(greeting);
+    await dialog.getByRole('button', { name: 'Send red packet' }).click();
+    await expect(lastCard(alice, 'red-packet')).toContainText(greeting);
+  }
+  const dialog = await openGame(alice, 'Rock, paper, scissors');
+  await dialog.getByRole('button', { name: 'Rock' }).click();
+  await expect(lastCard(alice, 'rps')).toHaveAttribute('data-phase', 'waiting');
+
+  await alice.send('Your move, Bob!');
+
+  // A new device draws the cards for the first time (their views load on demand, and grow when they do):
+  // the conversation still opens showing its latest message, with no "Jump to latest".
+  const fresh: Device[] = [];
+  for (const viewport of [PHONE, DESKTOP]) {
+    const device = await parley.signedIn(`alice-${viewport.width}`, 'alice', { viewport });
+    await device.openConversation('bob', 'Bob');
+    await expect(device.messages().filter({ has: device.page.locator('[data-custom="rps"][data-phase="waiting"]') })).toHaveCount(1);
+    await expect(device.messages().last()).toBeInViewport({ ratio: 1 });
+    await expect(device.page.getByRole('button', { name: /^Jump to latest/ })).toBeHidden();
+    fresh.push(device);
+  }
+  // The last message grows where it is seen (a reaction from another device): it is still shown whole.
+  await (await alice.messageMenu('Your move, Bob!')).getByRole('button', { name: 'React with 👍' }).click();
+  for (const device of fresh) {
+    await expect(device.message('Your move, Bob!').getByRole('button', { name: '👍 1' })).toBeVisible();
+    await expect(device.messages().last()).toBeInViewport({ ratio: 1 });
+    await expect(device.page.getByRole('button', { name: /^Jump to latest/ })).toBeHidden();
+  }
 });
 
 test('a round of rock, paper, scissors: the challenger commits, the opponent plays, both see the same result', async ({ parley }) => {
