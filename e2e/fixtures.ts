@@ -342,9 +342,9 @@ export class Device {
     // contrast, and links told apart from their text): the page's structure, names and roles are the same.
     const everyRule: RunOptions = { runOnly: { type: 'tag', values: AXE_TAGS }, resultTypes: ['violations'] };
     const contrastOnly: RunOptions = { runOnly: { type: 'rule', values: ['color-contrast', 'link-in-text-block'] }, resultTypes: ['violations'] };
-    const passes = [
+    const passes: { scheme: 'light' | 'dark'; options: RunOptions }[] = [
       { scheme: current, options: everyRule },
-      { scheme: current === 'dark' ? ('light' as const) : ('dark' as const), options: contrastOnly },
+      { scheme: current === 'dark' ? 'light' : 'dark', options: contrastOnly },
     ];
     for (const { scheme, options } of passes) {
       await this.useColorScheme(scheme);
