@@ -131,7 +131,8 @@ export class ConversationState {
       const hi = this.hi;
       const newest = this.#newest;
       const initial = this.#last;
-      return new Live<Snapshot>(() => this.#query(lo, hi, newest), initial, report);
+      // Eager: the first screen's rows are read while the conversation's screen is built, not after it.
+      return new Live<Snapshot>(() => this.#query(lo, hi, newest), initial, report, { eager: true });
     });
   }
 
