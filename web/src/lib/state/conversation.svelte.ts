@@ -126,13 +126,19 @@ export class ConversationState {
     this.opening = this.leftOff();
     void this.opening.catch(report);
     this.#last = { messages: [], name: peer, readSeq: 0, lo: null, hi: null, newest: this.#newest };
+    // The first screen's rows are asked for now, before the conversation's view is built (its live query starts with it).
+    const opening = this.#newest;
+    let first: Promise<Snapshot> | undefined = this.#query(null, null, opening);
+    first.catch(() => undefined);
     this.#live = $derived.by(() => {
       const lo = this.lo;
       const hi = this.hi;
       const newest = this.#newest;
       const initial = this.#last;
-      // Eager: the first screen's rows are read while the conversation's screen is built, not after it.
-      return new Live<Snapshot>(() => this.#query(lo, hi, newest), initial, report, { eager: true });
+      const read = lo === null && hi === null && newest === opening ? first : undefined;
+      first = undefined;
+      // Eager: a moved window's rows are read at once too, not a timeout later (Dexie's live query).
+      return new Live<Snapshot>(() => this.#query(lo, hi, newest), initial, report, { eager: true, first: read });
     });
   }
 

@@ -5,13 +5,15 @@
 import { liveQuery } from 'dexie';
 import { createSubscriber } from 'svelte/reactivity';
 
-export interface LiveOptions {
+export interface LiveOptions<T> {
   /**
    * Also read once at once when subscribed, for the first value: Dexie starts a live query a task
    * later (a timeout), so its reads would wait for whatever runs first (the screen being built)
    * instead of running beside it. The live query's values win over this one as soon as it has one.
    */
   eager?: boolean;
+  /** The first value, already being read (by whoever knew the query first); used for the first subscription only. */
+  first?: Promise<T> | undefined;
 }
 
 export class Live<T> {
@@ -19,13 +21,16 @@ export class Live<T> {
   #loaded = $state(false);
   #subscribe: () => void;
 
-  constructor(query: () => Promise<T>, initial: T, onError: (e: unknown) => void, options: LiveOptions = {}) {
+  constructor(query: () => Promise<T>, initial: T, onError: (e: unknown) => void, options: LiveOptions<T> = {}) {
     this.#value = initial;
+    let first = options.first;
     this.#subscribe = createSubscriber(() => {
       let live = false;
       let stopped = false;
-      if (options.eager === true) {
-        query().then((value) => {
+      const read = first ?? (options.eager === true ? query() : undefined);
+      first = undefined;
+      if (read !== undefined) {
+        read.then((value) => {
           if (live || stopped) return;
           this.#value = value;
           this.#loaded = true;
