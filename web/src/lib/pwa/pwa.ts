@@ -6,7 +6,6 @@
  * the Install button (`beforeinstallprompt`), the app badge, and persistent
  * storage.
  */
-import { Workbox } from 'workbox-window';
 import { isOpenConversation } from '../shared/windowMessages.ts';
 import { install } from './install.svelte.ts';
 import { conversationHref, router } from '../state/router.svelte.ts';
@@ -21,15 +20,20 @@ export function registerServiceWorker(): void {
   });
   navigator.serviceWorker.startMessages();
   if (!import.meta.env.PROD) return;
-  const wb = new Workbox('/sw.js', { scope: '/' });
-  wb.addEventListener('waiting', () => {
-    update.apply = () => {
-      wb.addEventListener('controlling', () => window.location.reload());
-      wb.messageSkipWaiting();
-    };
-    update.waiting = true;
-  });
-  wb.register().catch(report);
+  // workbox-window is a chunk of its own, out of the initial JS: the worker already serves this page, or will from the next load.
+  void import('workbox-window')
+    .then(({ Workbox }) => {
+      const wb = new Workbox('/sw.js', { scope: '/' });
+      wb.addEventListener('waiting', () => {
+        update.apply = () => {
+          wb.addEventListener('controlling', () => window.location.reload());
+          wb.messageSkipWaiting();
+        };
+        update.waiting = true;
+      });
+      return wb.register();
+    })
+    .catch(report);
 }
 
 /** Chromium's install offer; not in TypeScript's DOM library. */

@@ -28,7 +28,7 @@ import { randomId } from '../shared/ids.ts';
 import { session } from '../state/session.svelte.ts';
 import { bodyOf, messageRow } from '../sync/materialise.ts';
 import { removePending, stagePending } from '../sync/projector.ts';
-import { type Attachment, kindOfFile, prepare, type Prepared, type PreparedBlob, Undecodable } from '../media/capture.ts';
+import type { Attachment, Prepared, PreparedBlob } from '../media/capture.ts';
 import { AppError, codeOf, report } from '../shared/errors.ts';
 import { mediaOutbox } from '../media/outbox.ts';
 import { currentHub, fetchProfile } from './session.ts';
@@ -137,6 +137,8 @@ export async function sendBody(peer: string, body: Element[], blobs: readonly Pr
  * this browser cannot open goes as a file.
  */
 export async function sendAttachment(peer: string, attachment: Attachment): Promise<string> {
+  // Measuring, thumbnailing and hashing load with the first attachment, out of the initial JS.
+  const { prepare, Undecodable } = await import('../media/capture.ts');
   let prepared: Prepared;
   try {
     prepared = await prepare(attachment);
@@ -150,6 +152,7 @@ export async function sendAttachment(peer: string, attachment: Attachment): Prom
 
 /** Sends files picked, pasted or dropped: pictures as photos, videos as videos, the rest as files. */
 export async function sendFiles(peer: string, files: readonly File[]): Promise<void> {
+  const { kindOfFile } = await import('../media/capture.ts');
   for (const file of files) {
     try {
       await sendAttachment(peer, { kind: kindOfFile(file), file });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { emojiOnly, linkify } from './messageText.ts';
 
 describe('linkify', () => {
@@ -63,5 +63,19 @@ describe('emojiOnly', () => {
 
   it('is not four emoji, text with emoji, digits or a text symbol', () => {
     for (const text of ['😀😀😀😀', 'ok 👍', '123', '#', '©', '™', '', '   ', ':)']) expect(emojiOnly(text), text).toBe(false);
+  });
+
+  it('tells a text starting with a letter without segmenting it, and still segments a keycap or an emoji first', () => {
+    const segment = vi.spyOn(Intl.Segmenter.prototype, 'segment');
+    try {
+      expect(emojiOnly('History #10000')).toBe(false);
+      expect(emojiOnly(' ok 👍')).toBe(false);
+      expect(segment).not.toHaveBeenCalled();
+      expect(emojiOnly('#️⃣')).toBe(true);
+      expect(emojiOnly('👍 ok')).toBe(false);
+      expect(segment).toHaveBeenCalledTimes(2);
+    } finally {
+      segment.mockRestore();
+    }
   });
 });

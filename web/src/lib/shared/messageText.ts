@@ -46,12 +46,17 @@ export function linkify(text: string): TextPart[] {
  * (U+FE0F: ❤️; without it `©` and `❤` are text), a flag (two regional indicators), or a keycap (`1️⃣`).
  */
 const EMOJI = /^(?:\p{Emoji_Presentation}|\p{Extended_Pictographic}\uFE0F|\p{Regional_Indicator}{2}|[#*0-9]\uFE0F?\u20E3)/u;
+/** The ASCII characters an emoji can start with: a keycap's. */
+const KEYCAP_BASES = '#*0123456789';
 const graphemes = typeof Intl.Segmenter === 'function' ? new Intl.Segmenter(undefined, { granularity: 'grapheme' }) : null;
 
 /** One to three emoji and nothing else (spaces aside): shown larger, as chat apps do. */
 export function emojiOnly(text: string): boolean {
   const trimmed = text.trim();
   if (trimmed === '' || trimmed.length > 64 || graphemes === null) return false;
+  // No emoji starts with an ASCII character but a keycap's (# * 0-9): most texts are told at once, without
+  // segmenting them (which costs each row of a conversation as it opens, the first time most of all).
+  if (trimmed.charCodeAt(0) < 0x80 && !KEYCAP_BASES.includes(trimmed.charAt(0))) return false;
   let count = 0;
   for (const { segment } of graphemes.segment(trimmed)) {
     if (/^\s+$/u.test(segment)) continue;

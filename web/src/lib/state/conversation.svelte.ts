@@ -67,8 +67,19 @@ export interface LeftOff {
   lastSeq: number;
 }
 
-/** Messages read when the conversation opens at its newest: a tall screen's worth, so that only they are rendered at first. */
-const OPENING = 30;
+/** The shortest row of the list, px: a one-line message under one of the same sender. */
+const SHORTEST_ROW_PX = 36;
+
+/**
+ * Messages read when the conversation opens at its newest: the window's height of the shortest rows (the
+ * log is shorter than the window), so that the first screen is full and only it is rendered at first
+ * (each row more costs the opening's first frame, on a phone as on a tall screen). The rest comes
+ * once it is painted (`widen()`).
+ */
+function openingRows(): number {
+  const height = typeof innerHeight === 'number' && innerHeight > 0 ? innerHeight : 1080;
+  return Math.ceil(height / SHORTEST_ROW_PX);
+}
 /** Messages shown at the newest once the first screen is painted (`widen()`): a short conversation is whole. */
 const INITIAL = 200;
 /** Messages added per step of scrolling (virtua renders only those near the viewport). */
@@ -83,8 +94,8 @@ export class ConversationState {
   readonly me: string;
   readonly conv: string;
   readonly history: SegmentHistory;
-  /** How many of the newest messages the window holds while `lo` is null (OPENING, then INITIAL). */
-  #newest = $state(OPENING);
+  /** How many of the newest messages the window holds while `lo` is null (the opening's rows, then INITIAL). */
+  #newest = $state(Math.min(openingRows(), INITIAL));
   /** The window's lowest order (inclusive); null: the newest `#newest` messages. */
   lo = $state<number | null>(null);
   /** The window's highest order (inclusive); null: up to the newest, following new messages. */
@@ -114,13 +125,20 @@ export class ConversationState {
     // Where to open is read alongside the first rows, not after them.
     this.opening = this.leftOff();
     void this.opening.catch(report);
-    this.#last = { messages: [], name: peer, readSeq: 0, lo: null, hi: null, newest: OPENING };
+    this.#last = { messages: [], name: peer, readSeq: 0, lo: null, hi: null, newest: this.#newest };
+    // The first screen's rows are asked for now, before the conversation's view is built (its live query starts with it).
+    const opening = this.#newest;
+    let first: Promise<Snapshot> | undefined = this.#query(null, null, opening);
+    first.catch(() => undefined);
     this.#live = $derived.by(() => {
       const lo = this.lo;
       const hi = this.hi;
       const newest = this.#newest;
       const initial = this.#last;
-      return new Live<Snapshot>(() => this.#query(lo, hi, newest), initial, report);
+      const read = lo === null && hi === null && newest === opening ? first : undefined;
+      first = undefined;
+      // Eager: a moved window's rows are read at once too, not a timeout later (Dexie's live query).
+      return new Live<Snapshot>(() => this.#query(lo, hi, newest), initial, report, { eager: true, first: read });
     });
   }
 
