@@ -15,14 +15,13 @@
  * TRACE=0 skips tracing. The first run's trace goes to /tmp/w6-trace.json.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from '@playwright/test';
-import { segmentOf } from '@parley/protocol';
 import { launchServer, REPO_ROOT } from './servers/launch.ts';
+import { deviceWithHistory, frameWhen, seedHistory } from './w6.ts';
 
-const PASSWORD = 'correct horse battery staple';
 const MESSAGES = Number(process.env['MESSAGES'] ?? 10_000);
 const MONTHS = Number(process.env['MONTHS'] ?? 2);
 const RUNS = Number(process.env['RUNS'] ?? 5);
@@ -30,33 +29,6 @@ const DIST = process.env['DIST'] ?? '/tmp/parley-w6-explore';
 const TRACE = process.env['TRACE'] !== '0';
 const NOMINIFY = process.env['NOMINIFY'] === '1';
 const PROFILE = process.env['PROFILE'] === '1';
-
-async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<unknown> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-  const json = (await response.json()) as unknown;
-  if (!response.ok) throw new Error(`POST ${url}: HTTP ${response.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-function history(now: number): { id: string; from: string; to: string; text: string; ts: number }[] {
-  const perMonth = Math.ceil(MESSAGES / MONTHS);
-  const today = new Date(now);
-  const rows = [];
-  for (let n = 1; n <= MESSAGES; n++) {
-    const m = Math.floor((n - 1) / perMonth);
-    const k = (n - 1) % perMonth;
-    const start = Date.UTC(today.getUTCFullYear(), today.getUTCMonth() + m - (MONTHS - 1), 1);
-    const end = Math.min(Date.UTC(today.getUTCFullYear(), today.getUTCMonth() + m - (MONTHS - 1) + 1, 1), now - 60_000);
-    const step = Math.max(1, Math.floor((end - start) / perMonth));
-    const [from, to] = n % 3 === 0 ? ['bob', 'alice'] : ['alice', 'bob'];
-    rows.push({ id: `h${n}`, from: from ?? '', to: to ?? '', text: `History #${n}`, ts: start + k * step });
-  }
-  return rows;
-}
-
-function frameWhen(page: Page, selector: string): Promise<number> {
-  return page.waitForFunction((s) => (document.querySelector(s) === null ? false : performance.now()), selector, { polling: 'raf', timeout: 30_000 }).then((h) => h.jsonValue() as Promise<number>);
-}
 
 function timeOpen(page: Page, latest: string): Promise<[number, number]> {
   return page.evaluate(
@@ -144,49 +116,7 @@ async function main(): Promise<void> {
   const url = `http://127.0.0.1:${server.port}`;
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
   try {
-    for (const [user, nickname] of [['alice', 'Alice'], ['bob', 'Bob']]) await post(`${url}/api/v1/auth/signup`, { user, password: PASSWORD, nickname, device: `w6-${user}` });
-    const adminKey = readFileSync(join(server.dataDir, 'admin-key'), 'utf8').trim();
-    const rows = history(Date.now());
-    for (let i = 0; i < rows.length; i += 1000) {
-      const messages = rows.slice(i, i + 1000).map((r) => ({ id: r.id, from: r.from, to: r.to, type: 'text', body: [{ type: 'text', text: r.text }], ts: r.ts }));
-      await post(`${url}/api/v1/admin/messages/import`, { messages }, { 'x-admin-key': adminKey });
-    }
-    const context = await browser.newContext({ baseURL: url, viewport: { width: 1280, height: 800 } });
-    await context.addInitScript({ content: 'globalThis.__name = (f) => f;' });
-    const page = await context.newPage();
-    await page.goto('/');
-    await page.getByLabel('User id', { exact: true }).fill('bob');
-    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('nav a[href="/c/alice"]').waitFor();
-    const latest = `History #${MESSAGES}`;
-    await timeOpen(page, latest);
-    const newest = segmentOf(rows.at(-1)?.ts ?? Date.now());
-    const older = rows.filter((r) => segmentOf(r.ts) !== newest);
-    for (let i = 0; i < older.length; i += 5000) {
-      const chunk = older.slice(i, i + 5000).map((r) => {
-        const n = Number(r.id.slice(1));
-        return { id: r.id, conv: 'alice/bob', peer: 'alice', from: r.from, to: r.to, body: [{ type: 'text', text: r.text }], text: r.text, ts: r.ts, seq: n, order: n, segment: segmentOf(r.ts), nickname: r.from === 'alice' ? 'Alice' : 'Bob', type: 'text' };
-      });
-      await page.evaluate(
-        (batch) =>
-          new Promise<void>((resolve, reject) => {
-            const open = indexedDB.open('parley');
-            open.onerror = () => reject(new Error(String(open.error)));
-            open.onsuccess = () => {
-              const tx = open.result.transaction('messages', 'readwrite');
-              const store = tx.objectStore('messages');
-              for (const row of batch) store.put(row);
-              tx.oncomplete = () => {
-                open.result.close();
-                resolve();
-              };
-              tx.onerror = () => reject(new Error(String(tx.error)));
-            };
-          }),
-        chunk,
-      );
-    }
+    const { context, page, latest } = await deviceWithHistory(browser, url, await seedHistory(url, server.dataDir, { messages: MESSAGES, months: MONTHS }));
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
     await context.setOffline(true);
     const opens: number[] = [];

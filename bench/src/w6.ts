@@ -27,7 +27,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { chromium, type Page } from '@playwright/test';
+import { type Browser, type BrowserContext, chromium, type Page } from '@playwright/test';
 import { segmentOf } from '@parley/protocol';
 import { launchServer, REPO_ROOT } from './servers/launch.ts';
 import { Samples } from './stats.ts';
@@ -79,7 +79,7 @@ async function post(url: string, body: unknown, headers: Record<string, string> 
   return json;
 }
 
-interface Row {
+export interface Row {
   id: string;
   from: string;
   to: string;
@@ -88,7 +88,7 @@ interface Row {
 }
 
 /** Message n (1-based, time order) of `months` months ending with the current one; bob sends every third. */
-function history(sizes: W6Sizes, now: number): Row[] {
+function history(sizes: Pick<W6Sizes, 'messages' | 'months'>, now: number): Row[] {
   const perMonth = Math.ceil(sizes.messages / sizes.months);
   const today = new Date(now);
   const rows: Row[] = [];
@@ -105,7 +105,7 @@ function history(sizes: W6Sizes, now: number): Row[] {
 }
 
 /** performance.now() at the first frame where `selector` matches (from the page's navigation start). */
-function frameWhen(page: Page, selector: string): Promise<number> {
+export function frameWhen(page: Page, selector: string): Promise<number> {
   return page.waitForFunction((s) => (document.querySelector(s) === null ? false : performance.now()), selector, { polling: 'raf', timeout: 30_000 }).then((h) => h.jsonValue() as Promise<number>);
 }
 
@@ -132,6 +132,66 @@ function timeOpen(page: Page, latest: string): Promise<number> {
   );
 }
 
+/** Alice and Bob, and their conversation of `sizes.messages` messages imported through the admin API. */
+export async function seedHistory(url: string, dataDir: string, sizes: Pick<W6Sizes, 'messages' | 'months'>): Promise<Row[]> {
+  for (const [user, nickname] of [['alice', 'Alice'], ['bob', 'Bob']]) {
+    await post(`${url}/api/v1/auth/signup`, { user, password: PASSWORD, nickname, device: `w6-${user}` });
+  }
+  const adminKey = readFileSync(join(dataDir, 'admin-key'), 'utf8').trim();
+  const rows = history(sizes, Date.now());
+  for (let i = 0; i < rows.length; i += 1000) {
+    const messages = rows.slice(i, i + 1000).map((r) => ({ id: r.id, from: r.from, to: r.to, type: 'text', body: [{ type: 'text', text: r.text }], ts: r.ts }));
+    await post(`${url}/api/v1/admin/messages/import`, { messages }, { 'x-admin-key': adminKey });
+  }
+  return rows;
+}
+
+/**
+ * Bob's device at 1280×800, signed in, having opened the conversation once online (the newest segment syncs and
+ * is materialised, as for any user), with the older segments' rows written straight into its store in the shape
+ * the hub materialises.
+ */
+export async function deviceWithHistory(browser: Browser, url: string, rows: readonly Row[]): Promise<{ context: BrowserContext; page: Page; latest: string }> {
+  const context = await browser.newContext({ baseURL: url, viewport: { width: 1280, height: 800 } });
+  // tsx keeps function names with a `__name` helper that functions evaluated in the page would lack.
+  await context.addInitScript({ content: 'globalThis.__name = (f) => f;' });
+  const page = await context.newPage();
+  await page.goto('/');
+  await page.getByLabel('User id', { exact: true }).fill('bob');
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('nav a[href="/c/alice"]').waitFor();
+  const latest = rows.at(-1)?.text ?? '';
+  await timeOpen(page, latest);
+  const newest = segmentOf(rows.at(-1)?.ts ?? Date.now());
+  const older = rows.filter((r) => segmentOf(r.ts) !== newest);
+  for (let i = 0; i < older.length; i += 5000) {
+    const chunk = older.slice(i, i + 5000).map((r) => {
+      const n = Number(r.id.slice(1));
+      return { id: r.id, conv: 'alice/bob', peer: 'alice', from: r.from, to: r.to, body: [{ type: 'text', text: r.text }], text: r.text, ts: r.ts, seq: n, order: n, segment: segmentOf(r.ts), nickname: r.from === 'alice' ? 'Alice' : 'Bob', type: 'text' };
+    });
+    await page.evaluate(
+      (batch) =>
+        new Promise<void>((resolve, reject) => {
+          const open = indexedDB.open('parley');
+          open.onerror = () => reject(new Error(String(open.error)));
+          open.onsuccess = () => {
+            const tx = open.result.transaction('messages', 'readwrite');
+            const store = tx.objectStore('messages');
+            for (const row of batch) store.put(row);
+            tx.oncomplete = () => {
+              open.result.close();
+              resolve();
+            };
+            tx.onerror = () => reject(new Error(String(tx.error)));
+          };
+        }),
+      chunk,
+    );
+  }
+  return { context, page, latest };
+}
+
 export async function runW6(sizes: W6Sizes, log: (line: string) => void): Promise<W6Result> {
   const load0 = loadavg()[0] ?? 0;
   const dist = mkdtempSync(join(tmpdir(), 'parley-w6-dist-'));
@@ -148,57 +208,10 @@ export async function runW6(sizes: W6Sizes, log: (line: string) => void): Promis
   const url = `http://127.0.0.1:${server.port}`;
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
   try {
-    for (const [user, nickname] of [['alice', 'Alice'], ['bob', 'Bob']]) {
-      await post(`${url}/api/v1/auth/signup`, { user, password: PASSWORD, nickname, device: `w6-${user}` });
-    }
-    const adminKey = readFileSync(join(server.dataDir, 'admin-key'), 'utf8').trim();
-    const rows = history(sizes, Date.now());
     const started = Date.now();
-    for (let i = 0; i < rows.length; i += 1000) {
-      const messages = rows.slice(i, i + 1000).map((r) => ({ id: r.id, from: r.from, to: r.to, type: 'text', body: [{ type: 'text', text: r.text }], ts: r.ts }));
-      await post(`${url}/api/v1/admin/messages/import`, { messages }, { 'x-admin-key': adminKey });
-    }
+    const rows = await seedHistory(url, server.dataDir, sizes);
     log(`W6 imported ${rows.length} messages in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-
-    const context = await browser.newContext({ baseURL: url, viewport: { width: 1280, height: 800 } });
-    // tsx keeps function names with a `__name` helper that functions evaluated in the page would lack.
-    await context.addInitScript({ content: 'globalThis.__name = (f) => f;' });
-    const page = await context.newPage();
-    await page.goto('/');
-    await page.getByLabel('User id', { exact: true }).fill('bob');
-    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('nav a[href="/c/alice"]').waitFor();
-    const latest = `History #${sizes.messages}`;
-    // Once online: the newest segment syncs and is materialised (as for any user).
-    await timeOpen(page, latest);
-    const newest = segmentOf(rows.at(-1)?.ts ?? Date.now());
-    // The older segments' rows, in the shape the hub materialises, straight into the store.
-    const older = rows.filter((r) => segmentOf(r.ts) !== newest);
-    for (let i = 0; i < older.length; i += 5000) {
-      const chunk = older.slice(i, i + 5000).map((r) => {
-        const n = Number(r.id.slice(1));
-        return { id: r.id, conv: 'alice/bob', peer: 'alice', from: r.from, to: r.to, body: [{ type: 'text', text: r.text }], text: r.text, ts: r.ts, seq: n, order: n, segment: segmentOf(r.ts), nickname: r.from === 'alice' ? 'Alice' : 'Bob', type: 'text' };
-      });
-      await page.evaluate(
-        (batch) =>
-          new Promise<void>((resolve, reject) => {
-            const open = indexedDB.open('parley');
-            open.onerror = () => reject(new Error(String(open.error)));
-            open.onsuccess = () => {
-              const tx = open.result.transaction('messages', 'readwrite');
-              const store = tx.objectStore('messages');
-              for (const row of batch) store.put(row);
-              tx.oncomplete = () => {
-                open.result.close();
-                resolve();
-              };
-              tx.onerror = () => reject(new Error(String(tx.error)));
-            };
-          }),
-        chunk,
-      );
-    }
+    const { context, page, latest } = await deviceWithHistory(browser, url, rows);
     const stored = await page.evaluate(
       () =>
         new Promise<number>((resolve, reject) => {
