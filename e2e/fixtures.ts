@@ -45,6 +45,11 @@ export type MessageState = 'pending' | 'sent' | 'delivered' | 'read' | 'failed';
 
 export const PHONE = { width: 390, height: 844 } as const;
 export const DESKTOP = { width: 1280, height: 800 } as const;
+/** The two sizes every screen is shot at, with the names the screenshots carry. */
+export const SIZES = [
+  ['phone', PHONE],
+  ['desktop', DESKTOP],
+] as const;
 
 export interface DeviceOptions {
   viewport?: { width: number; height: number };

@@ -4,7 +4,7 @@
  * an edited message, a recall notice and quotes in both bubbles; the open message menu; the reply
  * bar over the composer: e2e/screenshots/<screen>-<phone|desktop>[-dark].png.
  */
-import { DESKTOP, expect, type Parley, PHONE, test } from '../fixtures.ts';
+import { expect, type Parley, SIZES, test } from '../fixtures.ts';
 
 
 
@@ -46,10 +46,7 @@ async function populate(parley: Parley): Promise<void> {
 test('reactions, replies, edits, recalls and the message menu on a phone and a desktop', async ({ parley }) => {
   test.setTimeout(420_000);
   await populate(parley);
-  for (const [kind, viewport] of [
-    ['phone', PHONE],
-    ['desktop', DESKTOP],
-  ] as const) {
+  for (const [kind, viewport] of SIZES) {
     for (const scheme of ['light', 'dark'] as const) {
       const suffix = scheme === 'dark' ? `${kind}-dark` : kind;
       const alice = await parley.signedIn(`alice-${suffix}`, 'alice', { viewport, colorScheme: scheme });

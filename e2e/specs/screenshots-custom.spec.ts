@@ -5,7 +5,7 @@
  * and rock, paper, scissors rounds: e2e/screenshots/<screen>-<phone|desktop>[-dark].png.
  */
 import type { Locator } from '@playwright/test';
-import { DESKTOP, type Device, expect, type Parley, PHONE, test } from '../fixtures.ts';
+import { type Device, expect, type Parley, SIZES, test } from '../fixtures.ts';
 
 
 function lastCard(device: Device, kind: string): Locator {
@@ -66,10 +66,7 @@ test('stickers and custom messages on a phone and a desktop', async ({ parley })
   // Two users' setup and eight devices' worth of screens.
   test.setTimeout(420_000);
   await populate(parley);
-  for (const [kind, viewport] of [
-    ['phone', PHONE],
-    ['desktop', DESKTOP],
-  ] as const) {
+  for (const [kind, viewport] of SIZES) {
     for (const scheme of ['light', 'dark'] as const) {
       const suffix = scheme === 'dark' ? `${kind}-dark` : kind;
       const alice = await parley.signedIn(`alice-${suffix}`, 'alice', { viewport, colorScheme: scheme });
