@@ -171,7 +171,7 @@ describe('abandoned uploads', () => {
     }
     // The row goes first, then the file (a crash between them leaves only a file, which the next start deletes):
     // the status may say not-found a moment before the file is gone.
-    await until(async () => !existsSync(path), "the abandoned upload's file deleted");
+    await until(() => Promise.resolve(!existsSync(path)), "the abandoned upload's file deleted");
     const late = await media.put(created.id, 1000, bytes.subarray(1000));
     expect(late.status).toBe(404);
     expect(late.body.error?.code).toBe('upload-not-found');
