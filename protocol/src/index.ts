@@ -14,3 +14,4 @@ export * from './elements.ts';
 export * from './media.ts';
 export * from './push.ts';
 export * from './names.ts';
+export * from './privacy.ts';

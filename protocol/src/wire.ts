@@ -112,6 +112,17 @@ const ControlFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('reject'), code, message: z.string(), msgIds: z.array(z.string()), retryAfterMs: z.number().int().nonnegative().optional() }),
   /** What the server takes from this connection (SyncLimits): sent at open, before the sync step 1. */
   z.object({ type: z.literal('limits'), maxFrameBytes: count, maxUpdateBytes: count, maxUpdateStructs: count, writeBurst: count }),
+  /**
+   * On a conversation's socket: the other member as this viewer may see them
+   * (protocol/src/privacy.ts), at open and at each change. `online`: a device
+   * of theirs holds the app open; `lastSeen` (ms): when the last one closed,
+   * absent while online or when not shown; `readReceipts`: read receipts flow
+   * in this conversation (both members have them on), so the app writes and
+   * shows them only then.
+   */
+  z.object({ type: z.literal('peer'), user: z.string(), online: z.boolean(), lastSeen: z.number().optional(), readReceipts: z.boolean() }),
+  /** On the user's inbox socket: their own privacy settings, at open and at each change (on any device). */
+  z.object({ type: z.literal('privacy'), readReceipts: z.boolean(), presence: z.enum(['everyone', 'contacts', 'nobody']) }),
   /** The connection was refused before any sync frame (sent just before close). */
   z.object({
     type: z.literal('refused'),

@@ -62,7 +62,10 @@ CREATE TABLE IF NOT EXISTS users (
   nickname TEXT NOT NULL,
   avatar TEXT,
   role TEXT NOT NULL DEFAULT 'user',
-  created INTEGER NOT NULL
+  created INTEGER NOT NULL,
+  read_receipts INTEGER NOT NULL DEFAULT 1,
+  presence TEXT NOT NULL DEFAULT 'everyone',
+  last_seen INTEGER
 );
 -- Avatars are media anyone signed in may read (Media.readable): found by hash.
 CREATE INDEX IF NOT EXISTS users_avatar ON users (avatar) WHERE avatar IS NOT NULL;
@@ -209,6 +212,11 @@ export function openDatabase(file: string): Database.Database {
   const pushColumns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('push_queue')").all();
   if (!pushColumns.some((c) => c.name === 'claimed_by')) db.exec("ALTER TABLE push_queue ADD COLUMN claimed_by TEXT NOT NULL DEFAULT ''");
   if (!pushColumns.some((c) => c.name === 'claim_until')) db.exec('ALTER TABLE push_queue ADD COLUMN claim_until INTEGER NOT NULL DEFAULT 0');
+  // Files from before the privacy settings: every user has the defaults, and no last-seen time.
+  const userColumns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('users')").all();
+  if (!userColumns.some((c) => c.name === 'read_receipts')) {
+    db.exec("ALTER TABLE users ADD COLUMN read_receipts INTEGER NOT NULL DEFAULT 1; ALTER TABLE users ADD COLUMN presence TEXT NOT NULL DEFAULT 'everyone'; ALTER TABLE users ADD COLUMN last_seen INTEGER");
+  }
   return db;
 }
 

@@ -1,17 +1,20 @@
 /** The users store's contract. */
+import { DEFAULT_PRIVACY } from '@parley/protocol';
 import { expect, it } from 'vitest';
 import type { UserRecord } from '../storage.ts';
 import { describeStore } from './backends.ts';
 
 const alice: UserRecord = { id: 'alice', passwordHash: 'h', nickname: 'Alice', avatar: null, role: 'user', created: 1 };
+/** Alice as read back: a new user has the default privacy settings and no last-seen time. */
+const stored: UserRecord = { ...alice, privacy: DEFAULT_PRIVACY, lastSeen: null };
 
 describeStore('users', (open) => {
   it('creates a user once and updates its profile', async () => {
     const s = open();
     expect(await s.createUser(alice)).toBe(true);
     expect(await s.createUser({ ...alice, nickname: 'Other' })).toBe(false);
-    expect(await s.getUser('alice')).toEqual(alice);
-    expect(await s.updateUser('alice', { nickname: 'Al' })).toEqual({ ...alice, nickname: 'Al' });
+    expect(await s.getUser('alice')).toEqual(stored);
+    expect(await s.updateUser('alice', { nickname: 'Al' })).toEqual({ ...stored, nickname: 'Al' });
     expect(await s.updateUser('nobody', { nickname: 'x' })).toBeUndefined();
     expect(await s.getUser('nobody')).toBeUndefined();
   });
@@ -32,6 +35,18 @@ describeStore('users', (open) => {
     await s.createUser(alice);
     expect((await s.updateUser('alice', { passwordHash: 'h2' }))?.passwordHash).toBe('h2');
     expect((await s.getUser('alice'))?.nickname).toBe('Alice');
+  });
+
+  it('keeps privacy settings and the last-seen time, each changed on its own', async () => {
+    const s = open();
+    await s.createUser(alice);
+    expect(await s.updateUser('alice', { readReceipts: false })).toMatchObject({ privacy: { readReceipts: false, presence: 'everyone' }, lastSeen: null });
+    expect(await s.updateUser('alice', { presence: 'contacts', lastSeen: 1_700_000_000_000 })).toMatchObject({
+      privacy: { readReceipts: false, presence: 'contacts' },
+      lastSeen: 1_700_000_000_000,
+    });
+    expect(await s.updateUser('alice', { readReceipts: true, nickname: 'Al' })).toMatchObject({ nickname: 'Al', privacy: { readReceipts: true, presence: 'contacts' } });
+    expect(await s.getUser('alice')).toMatchObject({ privacy: { readReceipts: true, presence: 'contacts' }, lastSeen: 1_700_000_000_000 });
   });
 
   it("tells whether a URL is some user's avatar", async () => {

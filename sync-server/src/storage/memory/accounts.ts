@@ -1,5 +1,5 @@
 /** Users and sessions, in memory. */
-import { userIdKey } from '@parley/protocol';
+import { DEFAULT_PRIVACY, userIdKey } from '@parley/protocol';
 import type { SessionRecord, SessionStore, UserPatch, UserRecord, UserStore } from '../stores/accounts.ts';
 
 export class MemoryUsers implements UserStore {
@@ -10,7 +10,7 @@ export class MemoryUsers implements UserStore {
   createUser(user: UserRecord): Promise<boolean> {
     const key = userIdKey(user.id);
     if (this.userIds.has(key)) return Promise.resolve(false);
-    this.users.set(user.id, { ...user });
+    this.users.set(user.id, { privacy: DEFAULT_PRIVACY, lastSeen: null, ...user });
     this.userIds.set(key, user.id);
     return Promise.resolve(true);
   }
@@ -30,6 +30,11 @@ export class MemoryUsers implements UserStore {
     if (patch.nickname !== undefined) user.nickname = patch.nickname;
     if (patch.avatar !== undefined) user.avatar = patch.avatar;
     if (patch.passwordHash !== undefined) user.passwordHash = patch.passwordHash;
+    if (patch.readReceipts !== undefined || patch.presence !== undefined) {
+      const privacy = user.privacy ?? DEFAULT_PRIVACY;
+      user.privacy = { readReceipts: patch.readReceipts ?? privacy.readReceipts, presence: patch.presence ?? privacy.presence };
+    }
+    if (patch.lastSeen !== undefined) user.lastSeen = patch.lastSeen;
     return Promise.resolve({ ...user });
   }
 

@@ -50,8 +50,9 @@ export class PgUsers implements UserStore {
   /** One statement: a field the patch leaves out (undefined, sent as NULL) keeps its value; none of them is ever set to NULL by a patch. */
   async updateUser(id: string, patch: UserPatch): Promise<UserRecord | undefined> {
     const { rows } = await this.pool.query<UserRow>(
-      'UPDATE users SET nickname = COALESCE($2, nickname), avatar = COALESCE($3, avatar), password_hash = COALESCE($4, password_hash) WHERE id = $1 RETURNING *',
-      [id, patch.nickname ?? null, patch.avatar ?? null, patch.passwordHash ?? null],
+      `UPDATE users SET nickname = COALESCE($2, nickname), avatar = COALESCE($3, avatar), password_hash = COALESCE($4, password_hash),
+         read_receipts = COALESCE($5, read_receipts), presence = COALESCE($6, presence), last_seen = COALESCE($7, last_seen) WHERE id = $1 RETURNING *`,
+      [id, patch.nickname ?? null, patch.avatar ?? null, patch.passwordHash ?? null, patch.readReceipts === undefined ? null : patch.readReceipts ? 1 : 0, patch.presence ?? null, patch.lastSeen ?? null],
     );
     return rows[0] && toUser(rows[0]);
   }

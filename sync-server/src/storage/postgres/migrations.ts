@@ -188,10 +188,16 @@ const V2 = `
 ALTER TABLE push_queue ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '', ADD COLUMN claim_until BIGINT NOT NULL DEFAULT 0;
 `;
 
+/** Privacy settings (protocol/src/privacy.ts) and the last-seen time of each user. */
+const V3 = `
+ALTER TABLE users ADD COLUMN read_receipts INTEGER NOT NULL DEFAULT 1, ADD COLUMN presence TEXT NOT NULL DEFAULT 'everyone', ADD COLUMN last_seen BIGINT;
+`;
+
 /** Every migration, oldest first; a new one is appended with the next version, never edited once shipped. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, sql: V1 },
   { version: 2, sql: V2 },
+  { version: 3, sql: V3 },
 ];
 
 /**

@@ -38,6 +38,9 @@ export class SqliteUsers implements Sync<UserStore> {
       setNickname: db.prepare<[string, string]>('UPDATE users SET nickname = ? WHERE id = ?'),
       setAvatar: db.prepare<[string, string]>('UPDATE users SET avatar = ? WHERE id = ?'),
       setPassword: db.prepare<[string, string]>('UPDATE users SET password_hash = ? WHERE id = ?'),
+      setReadReceipts: db.prepare<[number, string]>('UPDATE users SET read_receipts = ? WHERE id = ?'),
+      setPresence: db.prepare<[string, string]>('UPDATE users SET presence = ? WHERE id = ?'),
+      setLastSeen: db.prepare<[number, string]>('UPDATE users SET last_seen = ? WHERE id = ?'),
     };
   }
 
@@ -60,6 +63,9 @@ export class SqliteUsers implements Sync<UserStore> {
       if (patch.nickname !== undefined) this.stmt.setNickname.run(patch.nickname, id);
       if (patch.avatar !== undefined) this.stmt.setAvatar.run(patch.avatar, id);
       if (patch.passwordHash !== undefined) this.stmt.setPassword.run(patch.passwordHash, id);
+      if (patch.readReceipts !== undefined) this.stmt.setReadReceipts.run(patch.readReceipts ? 1 : 0, id);
+      if (patch.presence !== undefined) this.stmt.setPresence.run(patch.presence, id);
+      if (patch.lastSeen !== undefined) this.stmt.setLastSeen.run(patch.lastSeen, id);
       return this.getUser(id);
     })();
   }

@@ -1,4 +1,5 @@
 /** Users and their sign-ins (sessions). */
+import { DEFAULT_PRIVACY, type Privacy, PresenceVisibility } from '@parley/protocol';
 
 export interface UserRecord {
   id: string;
@@ -9,9 +10,20 @@ export interface UserRecord {
   role: 'user' | 'admin';
   /** ms since the epoch */
   created: number;
+  /** Read receipts and presence visibility (protocol/src/privacy.ts); the defaults when absent (a new user). */
+  privacy?: Privacy;
+  /** When the user's last device closed the app (ms since the epoch); null when never recorded. */
+  lastSeen?: number | null;
 }
 
-export type UserPatch = { nickname?: string | undefined; avatar?: string | undefined; passwordHash?: string | undefined };
+export type UserPatch = {
+  nickname?: string | undefined;
+  avatar?: string | undefined;
+  passwordHash?: string | undefined;
+  readReceipts?: boolean | undefined;
+  presence?: PresenceVisibility | undefined;
+  lastSeen?: number | undefined;
+};
 
 /**
  * A device's sign-in (auth/sessions.ts). Access tokens name it (`sid`); its
@@ -74,6 +86,10 @@ export interface UserRow {
   avatar: string | null;
   role: string;
   created: number;
+  /** 1 (on) or 0. */
+  read_receipts: number;
+  presence: string;
+  last_seen: number | null;
 }
 
 /** A `users` row as a UserRecord (an unknown role reads as `user`). */
@@ -84,4 +100,12 @@ export const toUser = (row: UserRow): UserRecord => ({
   avatar: row.avatar,
   role: row.role === 'admin' ? 'admin' : 'user',
   created: row.created,
+  privacy: { readReceipts: row.read_receipts !== 0, presence: presenceOf(row.presence) },
+  lastSeen: row.last_seen,
 });
+
+/** A stored presence setting; one that no longer parses reads as the default. */
+function presenceOf(value: string): PresenceVisibility {
+  const parsed = PresenceVisibility.safeParse(value);
+  return parsed.success ? parsed.data : DEFAULT_PRIVACY.presence;
+}
