@@ -77,7 +77,7 @@ async function run(start: HonestStart): Promise<void> {
         const at = sentAt.get(id);
         if (at !== undefined && !latencies.has(id)) latencies.set(id, now - at);
       }
-    } else if (frame.type !== 'limits') rejected[frame.code] = (rejected[frame.code] ?? 0) + 1;
+    } else if (frame.type === 'reject' || frame.type === 'refused') rejected[frame.code] = (rejected[frame.code] ?? 0) + 1;
   };
   const timer = setInterval(() => {
     const m = message(start.sender.user, start.peer.user, `honest ${sentAt.size}`);

@@ -106,7 +106,7 @@ async function session(options: WorkerOptions, account: HostileAccount, path: st
     const frame = parseControlFrame(decoding.readVarString(decoder));
     if (frame === null) return;
     if (frame.type === 'refused') bump(tally.refused, frame.code);
-    else if (frame.type !== 'limits') bump(tally.controls, frame.type === 'ack' ? 'ack' : `reject:${frame.code}`);
+    else if (frame.type === 'ack' || frame.type === 'reject') bump(tally.controls, frame.type === 'ack' ? 'ack' : `reject:${frame.code}`);
   });
   ws.on('error', () => undefined);
   const closedAt = new Promise<number>((resolve) =>

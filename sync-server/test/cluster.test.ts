@@ -2,7 +2,8 @@
  * Three Parley processes on one PostgreSQL and one Redis: alice's two
  * devices on two of them and bob on the third exchange messages, receipts,
  * edits, recalls, presence and typing, and every device ends with the same
- * messages in the same order; "online" and sign-out hold across processes,
+ * messages in the same order; "online", last seen, privacy settings and
+ * sign-out hold across processes,
  * and a push goes out once (to the local push service, which decrypts it),
  * whichever process queued it, and not at all to a device online elsewhere.
  */
@@ -182,8 +183,15 @@ describe.runIf(postgres !== null && redis !== null)('a cluster of three processe
       (await api<{ devices: string[] }>(server.url, 'GET', '/admin/users/carol/online', undefined, adminKey)).body.devices;
     const inbox2 = await connect(p2, inboxPath('carol'), carol2.accessToken);
     for (const server of [p1, p2, p3]) expect(await until(() => onlineSeenBy(server), (devices) => devices.includes('a2'))).toContain('a2');
+    // Dave's socket on process 3 hears her online (her app open on process 2), then last seen when it closes.
+    const peerOf = (client: Client) => client.frames.filter((f) => f.type === 'peer').at(-1);
+    await waitFor(() => peerOf(b1)?.online === true, 'carol online for dave, across processes');
     inbox2.destroy();
     for (const server of [p1, p3]) expect(await until(() => onlineSeenBy(server), (devices) => !devices.includes('a2'))).not.toContain('a2');
+    await waitFor(() => peerOf(b1)?.online === false && typeof peerOf(b1)?.lastSeen === 'number', 'carol last seen, across processes');
+    // A privacy change made through process 1 reaches dave's socket on process 3.
+    expect((await api(p1.url, 'PATCH', '/me/privacy', { readReceipts: false }, carol1.accessToken)).status).toBe(200);
+    await waitFor(() => peerOf(b1)?.readReceipts === false, 'her receipts setting, across processes');
 
     // Signing carol's first device out through process 2 closes its socket on process 1.
     const signedOut = await api(p2.url, 'DELETE', `/me/sessions/${sessionIdOf(carol1)}`, undefined, carol2.accessToken);

@@ -108,7 +108,7 @@ class Writer {
   }
 
   private answer(frame: ControlFrame): void {
-    if (frame.type === 'refused' || frame.type === 'limits') return;
+    if (frame.type !== 'ack' && frame.type !== 'reject') return;
     for (const id of frame.msgIds) {
       if (!this.waiting.delete(id)) continue;
       if (frame.type === 'ack') this.acked.add(id);

@@ -30,8 +30,8 @@ async function rawSocket(server: TestServer, path: string, token: string): Promi
     const decoder = decoding.createDecoder(new Uint8Array(data));
     if (decoding.readVarUint(decoder) !== MESSAGE_CONTROL) return;
     const frame = parseControlFrame(decoding.readVarString(decoder));
-    // The limits every connection hears at open are no answer to what it sent.
-    if (frame !== null && frame.type !== 'limits') frames.push(frame);
+    // The limits and the peer's presence every connection hears at open are no answer to what it sent.
+    if (frame !== null && frame.type !== 'limits' && frame.type !== 'peer') frames.push(frame);
   });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());

@@ -16,6 +16,7 @@
  * ephemeral (online devices are announced again to a process that says
  * hello, and after a Redis outage).
  */
+import type { Privacy } from '@parley/protocol';
 import type { RevokedSession, Sessions } from '../auth/sessions.ts';
 import type { Log } from '../log.ts';
 import type { SyncHub } from '../sync/hub.ts';
@@ -40,6 +41,7 @@ type StateMessage = { from: string } & (
   | { t: 'relations'; users: string[] }
   | { t: 'settings' }
   | { t: 'profile'; profile: Profile }
+  | { t: 'privacy'; user: string; privacy: Privacy }
   | { t: 'session'; session: SessionInfo }
   | { t: 'revoked'; revoked: RevokedSession[] }
 );
@@ -70,6 +72,7 @@ export class ClusterState {
     };
     hub.settings.onChange = () => this.send({ t: 'settings' });
     hub.inboxes.onProfile = (profile) => this.send({ t: 'profile', profile });
+    hub.onPrivacy = (user, privacy) => this.send({ t: 'privacy', user, privacy });
     sessions.onCreate = (session) => this.send({ t: 'session', session });
     sessions.onRevoke((revoked) => this.send({ t: 'revoked', revoked: [...revoked] }));
     bus.onResync(() => {
@@ -104,6 +107,9 @@ export class ClusterState {
     for (const [node, at] of this.lastHeard) {
       if (now - at < DEAD_AFTER * this.heartbeatMs) continue;
       this.lastHeard.delete(node);
+      const byUser = this.online.get(node);
+      // Its users offline everywhere now are last seen now: stored here, since their process cannot.
+      for (const user of [...(byUser?.keys() ?? [])]) this.hub.online.elsewhereChanging(user, () => byUser?.delete(user), true);
       this.online.delete(node);
       this.log.warn({ node }, 'cluster: a process fell silent; its devices are offline');
     }
@@ -129,14 +135,18 @@ export class ClusterState {
       case 'online': {
         let byUser = this.online.get(message.from);
         if (byUser === undefined) this.online.set(message.from, (byUser = new Map<string, Set<string>>()));
-        let devices = byUser.get(message.user);
-        if (message.on) {
-          if (devices === undefined) byUser.set(message.user, (devices = new Set<string>()));
-          devices.add(message.device);
-        } else if (devices !== undefined) {
-          devices.delete(message.device);
-          if (devices.size === 0) byUser.delete(message.user);
-        }
+        const node = byUser;
+        // The user's conversations here hear it when it turns them online or offline as a whole.
+        this.hub.online.elsewhereChanging(message.user, () => {
+          let devices = node.get(message.user);
+          if (message.on) {
+            if (devices === undefined) node.set(message.user, (devices = new Set<string>()));
+            devices.add(message.device);
+          } else if (devices !== undefined) {
+            devices.delete(message.device);
+            if (devices.size === 0) node.delete(message.user);
+          }
+        });
         return;
       }
       case 'online-all':
@@ -150,6 +160,9 @@ export class ClusterState {
         return;
       case 'profile':
         this.hub.profileChangedElsewhere(message.profile);
+        return;
+      case 'privacy':
+        this.hub.privacyChangedElsewhere(message.user, message.privacy);
         return;
       case 'session':
         this.sessions.adopt(message.session);

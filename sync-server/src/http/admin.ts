@@ -28,17 +28,21 @@ import {
   Message,
   Ok,
   OnlineResult,
+  OnlineStatesBody,
+  OnlineStatesResult,
   RecallBody,
   SettingsBody,
   SettingsPatchBody,
   UserId,
   userIdKey,
   type Element,
+  type OnlineState,
   type Profile,
 } from '@parley/protocol';
 import { nicknameOf } from '../auth/accounts.ts';
 import { checkAvatar } from '../auth/avatar.ts';
 import type { Tokens } from '../auth/tokens.ts';
+import type { PushService } from '../push/push.ts';
 import { Refusal } from '../errors.ts';
 import { profileOf } from '../social/profiles.ts';
 import type { DiskWatch } from '../storage/disk.ts';
@@ -60,7 +64,7 @@ function sameSecret(a: string, b: string): boolean {
 
 export function registerAdmin(
   routes: RouteBook,
-  { hub, storage, tokens, adminKey, disk, limits }: { hub: SyncHub; storage: Storage; tokens: Tokens; adminKey: string; disk: DiskWatch; limits: RateLimits },
+  { hub, storage, tokens, adminKey, disk, limits, push }: { hub: SyncHub; storage: Storage; tokens: Tokens; adminKey: string; disk: DiskWatch; limits: RateLimits; push: Pick<PushService, 'reachable'> },
 ): void {
   /**
    * Who is acting: the admin key, or an admin user's access token; anything
@@ -272,4 +276,26 @@ export function registerAdmin(
     const devices = hub.devicesOnline(id.data);
     return { user: id.data, online: devices.length > 0, devices };
   });
+
+  routes.add(
+    {
+      method: 'POST',
+      url: `${ADMIN}/users/online`,
+      summary: 'The online state of up to 500 users: online (a device holds the app open), push (reachable by Web Push) or offline',
+      auth: 'admin',
+      body: OnlineStatesBody,
+      response: OnlineStatesResult,
+    },
+    async (request) => {
+      await admin(request);
+      const { users } = parseBody(OnlineStatesBody, request.body);
+      const states: { user: string; state: OnlineState }[] = [];
+      // Whole cluster, from memory; a subscription read only for those offline (cached: push/subscriptions.ts).
+      for (const user of users) {
+        const state = hub.devicesOnline(user).length > 0 ? 'online' : (await push.reachable(user)) ? 'push' : 'offline';
+        states.push({ user, state });
+      }
+      return { users: states };
+    },
+  );
 }

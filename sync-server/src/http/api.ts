@@ -6,6 +6,9 @@ import {
   AppTokenRequest,
   ChangePasswordRequest,
   ChangePasswordResponse,
+  DEFAULT_PRIVACY,
+  Privacy,
+  PrivacyPatch,
   ProfileEntry,
   ReadyResult,
   RefreshRequest,
@@ -191,6 +194,23 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): RouteBook {
     await hub.inboxes.profileChanged(profile);
     return profile;
   });
+
+  routes.add({ method: 'GET', url: `${API_PREFIX}/me/privacy`, summary: "The caller's privacy settings: read receipts, who sees their online state", auth: 'user', response: Privacy }, async (request) =>
+    hub.privacyOf((await caller(request)).user),
+  );
+
+  routes.add(
+    { method: 'PATCH', url: `${API_PREFIX}/me/privacy`, summary: "Change the caller's privacy settings (enforced by the server at once)", auth: 'user', body: PrivacyPatch, response: Privacy },
+    async (request) => {
+      const { user } = await caller(request);
+      const patch = parseBody(PrivacyPatch, request.body ?? {});
+      const record = await deps.storage.updateUser(user, patch);
+      if (record === undefined) throw new Refusal('user-not-found');
+      const privacy = record.privacy ?? DEFAULT_PRIVACY;
+      hub.privacyChanged(user, privacy);
+      return privacy;
+    },
+  );
 
   routes.add({ method: 'GET', url: `${API_PREFIX}/users/:id`, summary: "A user's profile", auth: 'user', response: ProfileEntry }, async (request) => {
     await caller(request);

@@ -66,6 +66,11 @@ export class PushService {
     return new PushService(vapid.publicKey, subscriptions, hub, notifier, queue, sender, endpoints);
   }
 
+  /** Whether some device of `user` has a push subscription (the admin's online states: `push`). */
+  async reachable(user: string): Promise<boolean> {
+    return (await this.subscriptions.of(user)).length > 0;
+  }
+
   /** Creates or replaces the subscription of the caller's device; refuses keys that cannot encrypt and an endpoint it may not POST to. */
   async subscribe(user: string, device: string, body: PushSubscriptionBody): Promise<void> {
     const record = subscriptionRecord(user, device, body, Date.now());

@@ -87,8 +87,9 @@ export class AcceptChecks {
   }
 
   /**
-   * A receipt written by a user in a conversation with someone they block is
-   * not taken: the update is refused as out of step (`reset-required`), which
+   * A receipt written by a user in a conversation with someone they block,
+   * or a read receipt while either member has read receipts off, is not
+   * taken: the update is refused as out of step (`reset-required`), which
    * the app handles without a word: it drops its copy, syncs the server's
    * again and re-applies what it still has to send, and it writes no receipt
    * for a peer on its blocklist. Refused rather than stripped, because the
@@ -98,9 +99,11 @@ export class AcceptChecks {
   refuseWithheldReceipts(live: LiveDoc, connection: Writer, verdict: Extract<Verdict, { ok: true }>): boolean {
     const path = live.parsed;
     const { user } = connection;
-    if (path.kind !== 'conversation' || verdict.receipts.length === 0 || !this.presence.receiptsWithheld(user, path.a === user ? path.b : path.a)) return false;
+    if (path.kind !== 'conversation' || verdict.receipts.length === 0) return false;
+    const read = verdict.receipts.some((r) => r.kind === 'read');
+    if (!this.presence.receiptsWithheld(user, path.a === user ? path.b : path.a, read)) return false;
     const msgIds = verdict.messages.map((m) => m.id);
-    this.log.info({ doc: live.path, user, msgIds }, 'receipt to a blocked user refused');
+    this.log.info({ doc: live.path, user, msgIds }, 'receipt withheld (a block, or read receipts off) refused');
     connection.sendControl({ type: 'reject', code: 'reset-required', message: `${errorMessage('reset-required')} (receipts withheld)`, msgIds });
     return true;
   }

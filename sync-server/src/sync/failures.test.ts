@@ -90,7 +90,7 @@ const sendAs = (connection: { receive(bytes: Uint8Array): void }, message: Messa
 };
 
 const answered = (frames: readonly ControlFrame[]): Map<string, string> =>
-  new Map(frames.flatMap((f) => (f.type === 'refused' || f.type === 'limits' ? [] : f.msgIds.map((id): [string, string] => [id, f.type === 'ack' ? 'ack' : f.code]))));
+  new Map(frames.flatMap((f) => (f.type !== 'ack' && f.type !== 'reject' ? [] : f.msgIds.map((id): [string, string] => [id, f.type === 'ack' ? 'ack' : f.code]))));
 
 async function until(condition: () => boolean, what: string): Promise<void> {
   const start = Date.now();

@@ -52,7 +52,8 @@ async function openAsAlice(options: HubOptions = {}) {
       types.push(type);
       if (type === MESSAGE_CONTROL) {
         const frame = parseControlFrame(decoding.readVarString(decoder));
-        if (frame !== null) (frame.type === 'limits' ? limits : frames).push(frame);
+        // The peer's presence at open answers nothing this connection sent.
+        if (frame !== null && frame.type !== 'peer') (frame.type === 'limits' ? limits : frames).push(frame);
       }
     }),
   );

@@ -27,6 +27,7 @@ import {
   DEFAULT_SYNC_LIMITS,
   type ErrorCode,
   LIMITS,
+  type Privacy,
   type UpdateBudget,
 } from '@parley/protocol';
 import type { Log } from '../log.ts';
@@ -154,6 +155,10 @@ export class SyncHub {
     this.events = new HubEvents(log);
     this.loadedConversations = new LoadedConversations(storage, this.relations);
     this.presence = new Presence(this.relations, options.awareness ?? DEFAULT_AWARENESS_LIMITS);
+    this.presence.privacyOf = (user) => this.loadedConversations.privacy.get(user);
+    this.presence.onLastSeen = (user, ts) => {
+      storage.updateUser(user, { lastSeen: ts }).catch((err: unknown) => log.warn({ err, user }, 'last-seen time not stored'));
+    };
     this.inboxes = new InboxProjection(storage, this.registry, this.commit, this.relations, this.loadedConversations, log);
     this.history = new History(storage, this.registry, this.commit);
     this.recalls = new Recalls(storage, this.registry, this.commit, this.history, this.loadedConversations, this.events);
@@ -210,7 +215,14 @@ export class SyncHub {
     }
     const connection = new Connection(live, user, device, out, this.sink, this.log, closeWith);
     connection.start(this.limits);
-    if (parsed.kind === 'inbox') this.presence.connected(user, device);
+    if (parsed.kind === 'conversation') connection.sendControl(this.presence.peerFrame(user, parsed.a === user ? parsed.b : parsed.a));
+    if (parsed.kind === 'inbox') {
+      this.presence.connected(user, device);
+      this.loadedConversations.privacyOfUser(user).then(
+        (privacy) => connection.sendControl({ type: 'privacy', ...privacy }),
+        (err: unknown) => this.log.warn({ err, user }, 'privacy settings not read for an inbox socket'),
+      );
+    }
     return { ok: true, connection };
   }
 
@@ -239,8 +251,32 @@ export class SyncHub {
   }
 
   /** Presence across processes (cluster/): devices going online here, and those online elsewhere. */
-  get online(): Pick<Presence, 'onOnline' | 'elsewhere' | 'onlineHere'> {
+  get online(): Pick<Presence, 'onOnline' | 'elsewhere' | 'onlineHere' | 'elsewhereChanging'> {
     return this.presence;
+  }
+
+  /** Hears each privacy change made here (a cluster tells the other processes). */
+  onPrivacy: (user: string, privacy: Privacy) => void = () => undefined;
+
+  /**
+   * `user` changed their privacy settings (stored already): the conversations
+   * loaded here judge receipts and presence by them from now on, and every
+   * socket that shows them hears it.
+   */
+  privacyChanged(user: string, privacy: Privacy): void {
+    this.privacyChangedElsewhere(user, privacy);
+    this.onPrivacy(user, privacy);
+  }
+
+  /** A user's privacy settings (from memory while a conversation of theirs is loaded). */
+  privacyOf(user: string): Promise<Privacy> {
+    return this.loadedConversations.privacyOfUser(user);
+  }
+
+  /** Another process of the cluster changed a user's privacy settings. */
+  privacyChangedElsewhere(user: string, privacy: Privacy): void {
+    this.loadedConversations.privacyChanged(user, { privacy });
+    this.presence.privacyChanged(user, privacy);
   }
 
   /** What `user` holds open now: sockets, and distinct documents (the caps count these). */

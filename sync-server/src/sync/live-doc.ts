@@ -15,7 +15,7 @@
  */
 import * as Y from 'yjs';
 import * as awarenessProtocol from 'y-protocols/awareness';
-import { claimOf, integrateDecoded, SERVER_CLAIM, SERVER_ROOTS, type DecodedUpdate, type DocPath, type ErrorCode } from '@parley/protocol';
+import { claimOf, integrateDecoded, SERVER_CLAIM, SERVER_ROOTS, type ControlFrame, type DecodedUpdate, type DocPath, type ErrorCode } from '@parley/protocol';
 import type { Log } from '../log.ts';
 import type { GroupCommit } from '../storage/group-commit.ts';
 import { StorageFaultError, type StorageFaultCode } from '../storage/health.ts';
@@ -27,6 +27,8 @@ import { mergeParts, type Part } from './merge.ts';
 /** A connection as a document sees it: a user to send bytes to. */
 export interface Peer extends PresencePeer {
   send(bytes: Uint8Array): void;
+  /** A control frame to this socket's client (presence: `peer`, `privacy`). */
+  sendControl(frame: ControlFrame): void;
   /**
    * The document left memory after a failure (`code`): send nothing more of
    * it, tell the client, and close, so that it syncs again from storage.

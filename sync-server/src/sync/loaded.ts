@@ -4,7 +4,7 @@
  * its members' profiles (and, through Relations.keep, their relations). Every
  * entry follows what is loaded, not everyone ever named.
  */
-import { conversationId, type ProfileEntry } from '@parley/protocol';
+import { conversationId, DEFAULT_PRIVACY, type Privacy, type ProfileEntry } from '@parley/protocol';
 import { profileOf } from '../social/profiles.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { Relations } from '../social/relations.ts';
@@ -18,6 +18,8 @@ export class LoadedConversations {
   readonly lastSeq = new Map<string, number>();
   /** Profiles of users with a loaded conversation, for their peers' inboxes; an entry goes with the user's last loaded conversation. */
   readonly profiles = new Map<string, ProfileEntry>();
+  /** Privacy settings and last-seen times of the same users, read with their profile: presence and receipts are judged from memory. */
+  readonly privacy = new Map<string, { privacy: Privacy; lastSeen: number | null }>();
   /** Per conversation (`a/b`), its documents loaded or loading: `lastSeq` keeps an entry while this is above zero. */
   private readonly loadedConversations = new Map<string, number>();
   /** Per user, the loaded (or loading) conversation documents they are a member of: their profile and relations stay in memory while this is above zero. */
@@ -45,7 +47,29 @@ export class LoadedConversations {
     if (this.profiles.has(user)) return;
     const record = await this.storage.getUser(user);
     // A profile change meanwhile has set the newer one already.
-    if (record !== undefined && !this.profiles.has(user) && this.loadedMembers.has(user)) this.profiles.set(user, profileOf(record));
+    if (record !== undefined && !this.profiles.has(user) && this.loadedMembers.has(user)) {
+      this.profiles.set(user, profileOf(record));
+      this.privacy.set(user, { privacy: record.privacy ?? DEFAULT_PRIVACY, lastSeen: record.lastSeen ?? null });
+    }
+  }
+
+  /** A user's privacy settings as the accept path and presence judge them (the defaults for a user not loaded). */
+  privacyOf(user: string): Privacy {
+    return this.privacy.get(user)?.privacy ?? DEFAULT_PRIVACY;
+  }
+
+  /** A user's privacy settings: from memory while a conversation of theirs is loaded, otherwise read (not kept). */
+  async privacyOfUser(user: string): Promise<Privacy> {
+    const cached = this.privacy.get(user);
+    if (cached !== undefined) return cached.privacy;
+    return (await this.storage.getUser(user))?.privacy ?? DEFAULT_PRIVACY;
+  }
+
+  /** A user's privacy settings or last-seen time changed: the cached copy follows, if they have a loaded conversation. */
+  privacyChanged(user: string, change: { privacy?: Privacy; lastSeen?: number }): void {
+    const cached = this.privacy.get(user);
+    if (cached === undefined) return;
+    this.privacy.set(user, { privacy: change.privacy ?? cached.privacy, lastSeen: change.lastSeen ?? cached.lastSeen });
   }
 
   /** A user's profile changed: the cached copy follows, if they have a loaded conversation. */
@@ -94,6 +118,7 @@ export class LoadedConversations {
     for (const member of new Set([path.a, path.b])) {
       if (countDown(this.loadedMembers, member) > 0) continue;
       this.profiles.delete(member);
+      this.privacy.delete(member);
       this.relations.forget(member);
     }
   }
