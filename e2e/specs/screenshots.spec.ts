@@ -3,10 +3,10 @@
  * (1280×800), light and, for the conversation, dark: e2e/screenshots/<screen>-<phone|desktop>.png.
  * The README shows conversation-desktop.png.
  */
-import { DESKTOP, expect, type Parley, PHONE, test } from '../fixtures.ts';
+import { DESKTOP, type Device, expect, type Parley, PHONE, test } from '../fixtures.ts';
 
 
-async function populate(parley: Parley): Promise<void> {
+async function populate(parley: Parley): Promise<{ bob: Device }> {
   await parley.signup('alice', 'Alice Martin');
   await parley.signup('bob', 'Bob Chen');
   await parley.signup('carol', 'Carol Diaz');
@@ -17,6 +17,7 @@ async function populate(parley: Parley): Promise<void> {
   await bob.startChat('alice', 'Alice Martin');
   await bob.send('Hey Alice! Are we still on for Saturday?');
   await bob.send('I found a great place for brunch 🥞');
+  return { bob };
 }
 
 for (const [kind, viewport] of [
@@ -24,7 +25,7 @@ for (const [kind, viewport] of [
   ['desktop', DESKTOP],
 ] as const) {
   test(`screens on a ${kind}`, async ({ parley }) => {
-    await populate(parley);
+    const { bob } = await populate(parley);
 
     const signIn = await parley.device(`signin-${kind}`, { viewport });
     await signIn.page.goto('/');
@@ -38,6 +39,9 @@ for (const [kind, viewport] of [
     await alice.shot(`list-${kind}`);
 
     await alice.openConversation('bob', 'Bob Chen');
+    // Bob's app is open on his device: online.
+    const status = alice.page.getByRole('region', { name: 'Bob Chen' }).locator('.subtitle');
+    await expect(status).toHaveText('online');
     await alice.send('Yes! 11 o’clock works for me.');
     await expect(alice.message('Yes! 11 o’clock works for me.')).toHaveAttribute('data-state', /sent|delivered|read/);
     // Emoji alone show larger.
@@ -49,8 +53,11 @@ for (const [kind, viewport] of [
     await alice.shot(`conversation-menu-${kind}`);
     await alice.page.keyboard.press('Escape');
 
+    // Bob closes the app: the dark picture shows when he was last seen.
+    await bob.page.close();
     const dark = await parley.signedIn(`alice-dark-${kind}`, 'alice', { viewport, colorScheme: 'dark' });
     await dark.openConversation('bob', 'Bob Chen');
+    await expect(dark.page.getByRole('region', { name: 'Bob Chen' }).locator('.subtitle')).toHaveText(/^last seen today at /);
     await expect(dark.messageTexts()).toHaveText([
       'Hey Alice! Are we still on for Saturday?',
       'I found a great place for brunch 🥞',
@@ -125,6 +132,12 @@ for (const [kind, viewport] of [
       await expect(alice.page.getByRole('dialog', { name: 'Settings' }).getByRole('switch', { name: 'Message previews' })).toBeChecked();
       await expect(alice.page.getByRole('button', { name: 'Install Parley' })).toBeVisible();
       await alice.shot(`settings-${suffix}`);
+      // Privacy: read receipts and who sees when Alice is online.
+      const privacy = alice.page.getByRole('dialog', { name: 'Settings' }).getByRole('heading', { name: 'Privacy' });
+      await privacy.scrollIntoViewIfNeeded();
+      await expect(alice.page.getByRole('switch', { name: 'Read receipts' })).toHaveAttribute('aria-checked', 'true');
+      await expect(alice.page.getByRole('radio', { name: 'Everyone' })).toBeChecked();
+      await alice.shot(`settings-privacy-${suffix}`);
       if (colorScheme === 'light') {
         // The theme: a choice of dark can go back to following the system, and that choice is kept.
         const settings = alice.page.getByRole('dialog', { name: 'Settings' });

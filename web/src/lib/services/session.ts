@@ -93,6 +93,8 @@ function begin(value: SessionValue): void {
     refused: (_path, code) => (SESSION_OVER.includes(code) ? void endSession(code) : report(new AppError(code))),
     typing: (peer, typing) => presence.set(peer, typing),
     online: (peer, online) => presence.setOnline(peer, online),
+    peer: ({ user, online, lastSeen, readReceipts }) => presence.setPeer(user, { online, lastSeen, readReceipts }),
+    privacy: (privacy) => (presence.privacy = privacy),
     // The UI follows these through the client's events (lib/shared/events.ts), as an embedding app would.
     syncing: (busy) => syncFeed.busy(busy),
     reachable: (reachable) => syncFeed.reachable(reachable),

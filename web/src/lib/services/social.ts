@@ -4,9 +4,10 @@
  * materialises into `relations`; the screens read that, so nothing is written
  * to Dexie here except the profile of the session.
  */
-import { Ok, ProfileEntry, UserId } from '@parley/protocol';
+import { Ok, Privacy, ProfileEntry, UserId, type PrivacyPatch } from '@parley/protocol';
 import { setMeta } from '../db.ts';
 import { connection } from '../state/connection.svelte.ts';
+import { presence } from '../state/presence.svelte.ts';
 import { session } from '../state/session.svelte.ts';
 import { api } from '../shared/api.ts';
 import { AppError } from '../shared/errors.ts';
@@ -54,4 +55,18 @@ export async function setNickname(nickname: string): Promise<void> {
   const next = { ...value, profile: { ...value.profile, nickname: profile.nickname } };
   session.current = next;
   await setMeta('session', next);
+}
+
+/** This user's privacy settings, from the server (the inbox socket also says them, and each change on any device). */
+export async function loadPrivacy(): Promise<Privacy> {
+  const privacy = await api('GET', '/me/privacy', { token: token(), schema: Privacy });
+  presence.privacy = privacy;
+  return privacy;
+}
+
+/** Changes privacy settings; the server enforces them at once, on every device and for every peer. */
+export async function setPrivacy(patch: PrivacyPatch): Promise<Privacy> {
+  const privacy = await api('PATCH', '/me/privacy', { body: patch, token: token(), schema: Privacy });
+  presence.privacy = privacy;
+  return privacy;
 }

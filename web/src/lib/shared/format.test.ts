@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clockTime, dayLabel, duration, formatBytes, initials, safeFileName } from './format.ts';
+import { clockTime, dayLabel, duration, formatBytes, initials, lastSeen, safeFileName } from './format.ts';
 
 describe('clockTime', () => {
   it('pads the hour only where the locale does', () => {
@@ -16,6 +16,17 @@ describe('dayLabel', () => {
     const now = new Date(2025, 4, 10, 12).getTime();
     expect(dayLabel(now - 60_000, now)).toBe('Today');
     expect(dayLabel(new Date(2025, 4, 9, 23).getTime(), now)).toBe('Yesterday');
+  });
+});
+
+describe('lastSeen', () => {
+  it('says today, yesterday, a weekday or a date, with the time', () => {
+    const now = new Date(2025, 4, 10, 12).getTime();
+    const at = (d: number, h: number): number => new Date(2025, 4, d, h, 5).getTime();
+    expect(lastSeen(at(10, 9), now)).toBe(`last seen today at ${clockTime(at(10, 9))}`);
+    expect(lastSeen(at(9, 23), now)).toBe(`last seen yesterday at ${clockTime(at(9, 23))}`);
+    expect(lastSeen(at(7, 8), now)).toMatch(/^last seen [A-Z][a-z]+day at /);
+    expect(lastSeen(at(1, 8), now)).toMatch(/^last seen 1 May at |^last seen May 1 at /);
   });
 });
 

@@ -55,6 +55,13 @@ export function listTime(ts: number, now: number = Date.now()): string {
   return SHORT_DATE(ts);
 }
 
+/** "last seen today at 14:05", "last seen yesterday at 9:12", "last seen Monday at 8:00", "last seen 3 March at 8:00" (a header's line). */
+export function lastSeen(ts: number, now: number = Date.now()): string {
+  const day = dayLabel(ts, now);
+  const named = day === 'Today' || day === 'Yesterday' ? day.toLowerCase() : day;
+  return `last seen ${named} at ${clockTime(ts)}`;
+}
+
 export function sameDay(a: number, b: number): boolean {
   return startOfDay(a) === startOfDay(b);
 }

@@ -19,6 +19,7 @@ import { report } from '../shared/errors.ts';
 import { messageEntriesOf } from '../sync/outbox.ts';
 import { SegmentHistory, type HistoryHub } from '../sync/segments.ts';
 import { Live } from './live.svelte.ts';
+import { presence } from './presence.svelte.ts';
 import { session } from './session.svelte.ts';
 
 export interface MessageView {
@@ -199,8 +200,19 @@ export class ConversationState {
   }
 
   get messages(): MessageView[] {
-    return this.#snapshot.messages;
+    const messages = this.#snapshot.messages;
+    if (presence.readsShown(this.peer)) return messages;
+    // Read receipts off (mine or the peer's): no read ticks either way, only delivered (docs/security.md, "Privacy settings").
+    let unread = this.#withoutReads.get(messages);
+    if (unread === undefined) {
+      unread = messages.map((m) => (m.state === 'read' ? { ...m, state: 'delivered' as const } : m));
+      this.#withoutReads.set(messages, unread);
+    }
+    return unread;
   }
+
+  /** The snapshot's messages with read shown as delivered, made once per snapshot. */
+  readonly #withoutReads = new WeakMap<MessageView[], MessageView[]>();
 
   get name(): string {
     return this.#snapshot.name;

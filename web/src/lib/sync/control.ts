@@ -97,7 +97,7 @@ export class Control {
     );
   }
 
-  async handle(frame: Exclude<ControlFrame, { type: 'limits' }>, sd: SyncedDoc): Promise<void> {
+  async handle(frame: Extract<ControlFrame, { type: 'ack' | 'reject' | 'refused' }>, sd: SyncedDoc): Promise<void> {
     // The copy that sent what this frame answers, read before anything awaits (a reset replaces it).
     const copy = sd.doc;
     switch (frame.type) {

@@ -19,13 +19,14 @@
  */
 import type * as Y from 'yjs';
 import type { WebsocketProvider } from 'y-websocket';
-import { conversationPath, inboxPath, parseDocPath, prefsPath, segmentOf, type ErrorCode } from '@parley/protocol';
+import { conversationPath, inboxPath, parseDocPath, prefsPath, segmentOf, type ErrorCode, type Privacy } from '@parley/protocol';
 import { db } from '../db.ts';
 import { BackgroundSync } from './background.ts';
 import { attachConversation } from './conversationProjection.ts';
 import { Control } from './control.ts';
 import { Documents } from './docs.ts';
 import { attachInbox } from './inboxProjection.ts';
+import { Peers, type PeerFrame } from './peers.ts';
 import { observePrefs, setMuted } from './prefs.ts';
 import { Receipts } from './receipts.ts';
 import type { SyncedDoc } from './syncedDoc.ts';
@@ -43,6 +44,10 @@ export interface HubContext {
   typing: (peer: string, typing: boolean) => void;
   /** The peer has this conversation open on some device (awareness `here`, see openConversation). */
   online?: (peer: string, online: boolean) => void;
+  /** A peer's presence as the server lets this user see it, and whether read receipts flow (sync/peers.ts). */
+  peer?: (state: PeerFrame) => void;
+  /** This user's privacy settings, as the server holds them (changed on any device). */
+  privacy?: (privacy: Privacy) => void;
   syncing: (busy: boolean) => void;
   /** Whether the server answers (from the inbox socket): navigator.onLine alone is not to be trusted. */
   reachable: (reachable: boolean) => void;
@@ -60,6 +65,7 @@ export class SyncHub {
   readonly #docs: Documents;
   readonly #control: Control;
   readonly #receipts: Receipts;
+  readonly #peers: Peers;
   readonly #typing: Typing;
   readonly #background: BackgroundSync;
   #openPeer: string | null = null;
@@ -76,13 +82,14 @@ export class SyncHub {
       shouldConnect: () => navigator.onLine && !this.#stopped,
       hooks: {
         attach: (doc, provider, sd) => this.#attach(doc, provider, sd),
-        control: (frame, sd) => void this.#control.handle(frame, sd).catch(ctx.error),
+        control: (frame, sd) => (frame.type === 'peer' || frame.type === 'privacy' ? this.#peers.heard(frame) : void this.#control.handle(frame, sd).catch(ctx.error)),
         synced: (sd) => this.#onSynced(sd),
         error: ctx.error,
       },
     });
     this.#control = new Control({ me: ctx.me, docs: this.#docs, tokenExpired: ctx.tokenExpired, reconnect: () => this.connectAll(), refused: ctx.refused, error: ctx.error });
-    this.#receipts = new Receipts({ me: ctx.me, docs: this.#docs, openPeer: () => this.#openPeer, visible: isVisible });
+    this.#peers = new Peers({ peer: ctx.peer, privacy: ctx.privacy, receiptsResumed: () => this.#receipts.refresh() });
+    this.#receipts = new Receipts({ me: ctx.me, docs: this.#docs, openPeer: () => this.#openPeer, visible: isVisible, readReceipts: (peer) => this.#peers.readReceipts(peer) });
     this.#typing = new Typing(ctx.typing);
     this.#background = new BackgroundSync({
       me: ctx.me,

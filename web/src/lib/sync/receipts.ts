@@ -20,6 +20,8 @@ export interface ReceiptsContext {
   /** The conversation on screen. */
   openPeer: () => string | null;
   visible: () => boolean;
+  /** Whether read receipts flow with `peer` (both have them on: sync/peers.ts); delivered ones always do. */
+  readReceipts: (peer: string) => boolean;
 }
 
 export class Receipts {
@@ -52,9 +54,11 @@ export class Receipts {
     const raise = (key: string, value: number): void => {
       if (value > 0 && (receiptSeq(receipts.get(key)) ?? 0) < value) receipts.set(key, { user: me, seq: value });
     };
+    // With read receipts off (either of us), none is written: the server would refuse it (docs/security.md, "Privacy settings").
+    const reads = this.#ctx.readReceipts(peer);
     sd.doc.transact(() => {
       raise(receiptKey(me, 'delivered'), seq);
-      raise(receiptKey(me, 'read'), read);
+      if (reads) raise(receiptKey(me, 'read'), read);
     });
   }
 
