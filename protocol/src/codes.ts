@@ -65,6 +65,11 @@ export const ERROR_MESSAGES = {
   'push-endpoint-forbidden': 'This push endpoint is not allowed: it must be an https URL on the default port of a push service this server accepts, at a public address. Notifications stay off on this device; the app works without them.',
   'push-subscription-invalid': 'This push subscription cannot be used: its keys must be a P-256 public key and a 16-byte secret.',
 
+  // Link previews (HTTP)
+  'link-forbidden': 'Parley does not fetch this link: it must be an http(s) URL on the default port at a public address. Send it without a preview.',
+  'link-preview-unavailable': 'No preview for this link: the page did not answer in time, is not a web page, or has nothing to show. Send it without a preview.',
+  'link-previews-off': 'Link previews are turned off on this server. Send the link without a preview.',
+
   // Uploads and media (HTTP)
   'media-too-large': 'This is over the size limit: images and voice messages may be up to 28 MB, files and videos up to 100 MB. Send a smaller or compressed copy.',
   'upload-too-large': 'More bytes arrived than this upload declared. Start the upload again with the file\'s real size.',

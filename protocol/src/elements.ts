@@ -9,7 +9,34 @@ import { z } from 'zod';
 import { MEDIA_HASH_PATTERN } from './media.ts';
 import { cleanText } from './names.ts';
 
-export const TextElement = z.object({ type: z.literal('text'), text: z.string().min(1) });
+/** Where the server serves a link preview's image from: its own origin, never the linked site's (links/ on the server). */
+export const LINK_IMAGE_PATH = '/api/v1/media/links';
+
+/**
+ * The card of the first link of a text, made when it was written: the
+ * server fetched the page (GET /api/v1/link-previews) and re-serves its image
+ * from Parley's origin, so a reader's device never contacts the linked site.
+ */
+export const LinkPreview = z.object({
+  url: z
+    .string()
+    .max(2048)
+    .refine((url) => /^https?:\/\//i.test(url), 'a link preview is of an http(s) URL'),
+  title: z.string().min(1).max(300),
+  description: z.string().max(1000).optional(),
+  /** The site's name (og:site_name), or its host. */
+  site: z.string().max(200).optional(),
+  image: z
+    .string()
+    .refine((path) => path.startsWith(`${LINK_IMAGE_PATH}/`) && MEDIA_HASH_PATTERN.test(path.slice(LINK_IMAGE_PATH.length + 1)), 'a preview image is served by this server')
+    .optional(),
+});
+export type LinkPreview = z.infer<typeof LinkPreview>;
+
+/** GET /api/v1/link-previews?url= */
+export const LinkPreviewQuery = z.object({ url: z.string().min(1).max(2048) });
+
+export const TextElement = z.object({ type: z.literal('text'), text: z.string().min(1), preview: LinkPreview.optional() });
 
 /** An emoji or a sticker: the pack it comes from and its index there. */
 export const FaceElement = z.object({

@@ -4,13 +4,13 @@
  * server does, and client documents whose updates are captured from
  * `doc.on('update')` or computed as sync step 2 would.
  */
-import { describe, expect, test } from 'vitest';
+import { describe, expect, it, test } from 'vitest';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import type { ErrorCode } from './codes.ts';
 import { LIMITS } from './limits.ts';
 import { type DocPath, parseDocPath, segmentRange } from './paths.ts';
-import type { Element } from './elements.ts';
+import { LINK_IMAGE_PATH, TextElement, type Element } from './elements.ts';
 import { ACTION_MAX_BYTES, actionKey, bodyBytes, type Message, type MessageAction } from './schemas.ts';
 import { checkMessage, claimOf, SERVER_CLAIM, validateUpdate, type Verdict } from './validate.ts';
 import { encodeModel, toModel, type Model } from './fuzz/mutate.ts';
@@ -1589,5 +1589,17 @@ describe('validateUpdate: what Yjs resolves when it applies an update (issue 13)
     refused(server.submit('alice', elsewhere), 'schema-invalid');
     expect(applyToCopy(server, resent)).toBe('applies whole');
     expect(server.accept('alice', resent).receipts).toEqual([{ user: 'alice', kind: 'read', seq: 3 }]);
+  });
+});
+
+describe('a text with a link preview', () => {
+  const card = { url: 'https://example.com/a', title: 'A page', image: `${LINK_IMAGE_PATH}/${'a'.repeat(64)}` };
+  it('takes a card whose image this server serves, and none pointing elsewhere', () => {
+    expect(TextElement.safeParse({ type: 'text', text: 'https://example.com/a', preview: card }).success).toBe(true);
+    for (const image of ['https://tracker.example/pixel.png', `${LINK_IMAGE_PATH}/../../uploads/x`, `/api/v1/media/${'a'.repeat(64)}`]) {
+      expect(TextElement.safeParse({ type: 'text', text: 'x', preview: { ...card, image } }).success).toBe(false);
+    }
+    expect(TextElement.safeParse({ type: 'text', text: 'x', preview: { ...card, url: 'javascript:alert(1)' } }).success).toBe(false);
+    expect(TextElement.safeParse({ type: 'text', text: 'x', preview: { ...card, title: 'x'.repeat(301) } }).success).toBe(false);
   });
 });

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_SYNC_LIMITS } from '@parley/protocol';
 import type { PushAllowList } from './config/push-allow.ts';
 import { fileSecret } from './config/secrets.ts';
-import { ConfigError, databaseUrl, frameAndUpdate, GiB, integer, MiB, pushAllow, startupCheck, vapidSubject } from './config/values.ts';
+import { ConfigError, databaseUrl, frameAndUpdate, GiB, integer, MiB, onOff, origins, pushAllow, startupCheck, vapidSubject } from './config/values.ts';
 import { LOG_LEVELS, type LogLevel } from './log.ts';
 import { checkDatabasePresent, type StartupCheck } from './storage/data-dir.ts';
 import { makeDirectoryDurably } from './storage/durable-files.ts';
@@ -86,6 +86,20 @@ export interface Config {
    * one (history goes in through the admin import, which is exempt).
    */
   maxMessageAgeMs: number;
+  /** PARLEY_LINK_PREVIEWS, default on: whether the server fetches link previews at all (off: the app sends links without a card). */
+  linkPreviews: boolean;
+  /** PARLEY_LINK_PREVIEW_ALLOW, default none: origins fetched whatever they resolve to (an intranet site, a test's server); everything else must be public. */
+  linkPreviewAllow: string[];
+  /** PARLEY_LINK_PREVIEW_TIMEOUT_MS, default 5000: the longest a preview's fetches (page, redirects, image) take together. */
+  linkPreviewTimeoutMs: number;
+  /** PARLEY_LINK_PREVIEW_PAGE_BYTES, default 524288: how much of a page is read for its title and description (the rest is never downloaded). */
+  linkPreviewPageBytes: number;
+  /** PARLEY_LINK_PREVIEW_IMAGE_BYTES, default 2097152: the largest preview image kept (a larger one: the card goes without it). */
+  linkPreviewImageBytes: number;
+  /** PARLEY_LINK_PREVIEWS_PER_MINUTE, default 30: previews one user may ask for a minute (cached ones count too). */
+  linkPreviewsPerMinute: number;
+  /** PARLEY_LINK_PREVIEW_CACHE, default 1000: previews kept in memory (least recently asked dropped first), for a day each (a failure for ten minutes). */
+  linkPreviewCache: number;
   /** PARLEY_PUSH_RETRY_MS, default 1000: the first wait before retrying a push the push service put off (429/5xx); it doubles per attempt. */
   pushRetryMs: number;
   /**
@@ -379,6 +393,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     sessionIdleDays: integer(env, 'PARLEY_SESSION_IDLE_DAYS', 90, 1, 3650),
     logLevel,
     vapidSubject: vapidSubject(env),
+    linkPreviews: onOff(env, 'PARLEY_LINK_PREVIEWS', true),
+    linkPreviewAllow: origins(env, 'PARLEY_LINK_PREVIEW_ALLOW'),
+    linkPreviewTimeoutMs: integer(env, 'PARLEY_LINK_PREVIEW_TIMEOUT_MS', 5000, 100, 60_000),
+    linkPreviewPageBytes: integer(env, 'PARLEY_LINK_PREVIEW_PAGE_BYTES', 512 * 1024, 1024, 16 * MiB),
+    linkPreviewImageBytes: integer(env, 'PARLEY_LINK_PREVIEW_IMAGE_BYTES', 2 * MiB, 1024, 64 * MiB),
+    linkPreviewsPerMinute: integer(env, 'PARLEY_LINK_PREVIEWS_PER_MINUTE', 30, 1, 100_000),
+    linkPreviewCache: integer(env, 'PARLEY_LINK_PREVIEW_CACHE', 1000, 1, 1_000_000),
     pushRetryMs: integer(env, 'PARLEY_PUSH_RETRY_MS', 1000, 1, 3600_000),
     pushClaimMs: integer(env, 'PARLEY_PUSH_CLAIM_MS', 30_000, 30, 3600_000),
     pushCacheUsers: integer(env, 'PARLEY_PUSH_CACHE_USERS', 10_000, 1, 10_000_000),

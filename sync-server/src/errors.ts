@@ -91,6 +91,9 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
 
   // Web Push.
   'push-endpoint-forbidden': 400,
+  'link-forbidden': 400,
+  'link-preview-unavailable': 422,
+  'link-previews-off': 404,
   'push-subscription-invalid': 400,
 
   // Uploads and media.

@@ -13,7 +13,10 @@ import { createHttpServer, type RegisteredRoute } from './http/server.ts';
 import { createLog, type Log, type LogDestination } from './log.ts';
 import { Media } from './media/media.ts';
 import { mediaReferences } from './media/references.ts';
-import type { Resolver } from './push/endpoints.ts';
+import { LinkGuard } from './links/guard.ts';
+import { LinkImages } from './links/images.ts';
+import { LinkPreviews } from './links/previews.ts';
+import type { Resolver } from './net/addresses.ts';
 import { PushService } from './push/push.ts';
 import { checkDatabase, DATABASE_FILE, lockDataDir, matchMarker, type DataDirLock } from './storage/data-dir.ts';
 import { DiskWatch } from './storage/disk.ts';
@@ -153,6 +156,8 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     }
   });
   const limits = new RateLimits(config, cluster?.bus);
+  const linkImages = new LinkImages(config.dataDir);
+  const links = { previews: new LinkPreviews(config, new LinkGuard(config.linkPreviewAllow, options.resolver), linkImages, limits, log), images: linkImages };
   const drain = new Drain();
   const { app, sockets, registered } = await createHttpServer({
     accounts,
@@ -161,6 +166,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     hub,
     push,
     media,
+    links,
     log,
     staticDir: config.staticDir,
     storage,

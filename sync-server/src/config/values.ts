@@ -80,6 +80,36 @@ export function pushAllow(env: NodeJS.ProcessEnv): PushAllowList {
   }
 }
 
+/** `on` or `off` (also 1/0, true/false); the fallback when unset. */
+export function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['on', '1', 'true'].includes(raw)) return true;
+  if (['off', '0', 'false'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be on or off, got "${raw}"`);
+}
+
+/**
+ * Origins (`scheme://host[:port]`, comma-separated) the server may fetch
+ * whatever they resolve to: a test's web server, or the operator's own
+ * intranet site. Everything else must be public (links/guard.ts).
+ */
+export function origins(env: NodeJS.ProcessEnv, name: string): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw.split(',').map((entry) => {
+    const text = entry.trim();
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new ConfigError(`${name}: "${text}" is not an origin`);
+    }
+    if ((url.protocol !== 'https:' && url.protocol !== 'http:') || !/^[a-z]+:\/\/[^/@]+\/?$/i.test(text)) throw new ConfigError(`${name}: "${text}" is not an http(s) origin (scheme://host[:port], nothing more)`);
+    return url.origin;
+  });
+}
+
 /** localhost, *.localhost, 127.0.0.0/8 and ::1, however written in a URL. */
 export function isLocalHost(host: string): boolean {
   const h = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');

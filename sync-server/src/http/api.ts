@@ -27,6 +27,8 @@ import type { RateLimits } from './rate-limits.ts';
 import type { Drain } from './drain.ts';
 import { labelOf, type Sessions } from '../auth/sessions.ts';
 import type { Tokens } from '../auth/tokens.ts';
+import type { LinkImages } from '../links/images.ts';
+import type { LinkPreviews } from '../links/previews.ts';
 import type { Media } from '../media/media.ts';
 import type { PushService } from '../push/push.ts';
 import type { DiskWatch } from '../storage/disk.ts';
@@ -35,6 +37,7 @@ import type { SyncHub } from '../sync/hub.ts';
 import { registerAdmin } from './admin.ts';
 import { withoutMediaCookie, withMediaCookie } from './cookies.ts';
 import { registerHistory } from './history.ts';
+import { registerLinks } from './links.ts';
 import { parseBody } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { registerMedia } from './media.ts';
@@ -52,6 +55,7 @@ export interface ApiDeps {
   adminKey: string;
   push: PushService;
   media: Media;
+  links: { previews: LinkPreviews; images: LinkImages };
   disk: DiskWatch;
   limits: RateLimits;
   /** Set once the process is asked to stop: readiness then says `draining`. */
@@ -225,6 +229,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): RouteBook {
   registerPush(routes, { push: deps.push, caller });
   registerUploads(app, routes, { media: deps.media, caller });
   registerMedia(routes, { media: deps.media, tokens });
+  registerLinks(routes, { ...deps.links, tokens, caller });
 
   routes.add({ method: 'GET', url: '/api/docs', summary: 'This OpenAPI 3.1 document', auth: 'none', response: z.record(z.string(), z.unknown()) }, () =>
     Promise.resolve(openApiDocument(routes.specs)),

@@ -4,6 +4,8 @@ import type { Accounts } from '../auth/accounts.ts';
 import type { Sessions } from '../auth/sessions.ts';
 import type { Tokens } from '../auth/tokens.ts';
 import type { Log } from '../log.ts';
+import type { LinkImages } from '../links/images.ts';
+import type { LinkPreviews } from '../links/previews.ts';
 import type { Media } from '../media/media.ts';
 import type { PushService } from '../push/push.ts';
 import type { DiskWatch } from '../storage/disk.ts';
@@ -29,6 +31,8 @@ export interface HttpDeps {
   adminKey: string;
   push: PushService;
   media: Media;
+  /** Link previews and their images (links/). */
+  links: { previews: LinkPreviews; images: LinkImages };
   /** Liveness, handshake and malformed-frame limits of the sync sockets (the handshake timeout bounds HTTP request headers too). */
   sockets: SocketOptions;
   /** The free-disk reserve (admin sends and imports check it). */
