@@ -6,7 +6,7 @@
  * through the extras outbox (sync/extras.ts): offline it waits there, and goes
  * out with the document when the network returns.
  */
-import { LIMITS, MessageEdit, Reaction, editKey, reactionKey, type ReplyRef } from '@parley/protocol';
+import { LIMITS, MessageEdit, Reaction, editKey, reactionKey, type LinkPreview, type ReplyRef } from '@parley/protocol';
 import { db, type MessageRow } from '../db.ts';
 import { session } from '../state/session.svelte.ts';
 import { eraseContent, writeExtra } from '../sync/extras.ts';
@@ -100,8 +100,8 @@ export async function recallMessage(msgId: string): Promise<void> {
 }
 
 /** Sends a text message quoting another one. */
-export function sendReply(peer: string, text: string, reply: ReplyRef): Promise<string> {
-  return send(peer, text, reply);
+export function sendReply(peer: string, text: string, reply: ReplyRef, preview?: LinkPreview): Promise<string> {
+  return send(peer, text, reply, preview);
 }
 
 /** Copies a message's words to the clipboard. */

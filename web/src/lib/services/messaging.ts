@@ -20,6 +20,7 @@ import {
   previewOfBody,
   type Element,
   type ErrorCode,
+  type LinkPreview,
   type Message,
   ReplyRef,
 } from '@parley/protocol';
@@ -102,8 +103,9 @@ async function write(message: { id: string }, peer: string, segment: string): Pr
 }
 
 /** Sends a text message (quoting `reply`); returns its id. A local refusal shows as failed with its code. */
-export function send(peer: string, text: string, reply?: ReplyRef): Promise<string> {
-  return sendBody(peer, [{ type: 'text', text }], [], reply);
+/** Sends a text; `preview`: the card of its first link, as the server made it while it was written. */
+export function send(peer: string, text: string, reply?: ReplyRef, preview?: LinkPreview): Promise<string> {
+  return sendBody(peer, [preview === undefined ? { type: 'text', text } : { type: 'text', text, preview }], [], reply);
 }
 
 /**

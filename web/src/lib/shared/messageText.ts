@@ -25,6 +25,12 @@ const finder = new LinkifyIt({ fuzzyLink: true, fuzzyEmail: true }).tlds(MORE_TL
 /** Only these become links: anything else a match could carry (a `javascript:` address) stays text. */
 const SAFE = /^(?:https?:|mailto:)/i;
 
+/** The first web address of a text (http or https, bare domains read as https), for its link preview; null when it has none. */
+export function firstWebLink(text: string): string | null {
+  for (const part of linkify(text)) if (part.kind === 'link' && /^https?:/i.test(part.href)) return part.href;
+  return null;
+}
+
 /** Splits text into plain runs and links; an e-mail address links to `mailto:`, a bare domain to `https://` (linkify-it says `http://`). */
 export function linkify(text: string): TextPart[] {
   const matches = finder.match(text) ?? [];
