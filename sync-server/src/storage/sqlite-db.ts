@@ -62,7 +62,8 @@ CREATE TABLE IF NOT EXISTS users (
   nickname TEXT NOT NULL,
   avatar TEXT,
   role TEXT NOT NULL DEFAULT 'user',
-  created INTEGER NOT NULL
+  created INTEGER NOT NULL,
+  discoverable INTEGER NOT NULL DEFAULT 1
 );
 -- Avatars are media anyone signed in may read (Media.readable): found by hash.
 CREATE INDEX IF NOT EXISTS users_avatar ON users (avatar) WHERE avatar IS NOT NULL;
@@ -84,6 +85,15 @@ CREATE TABLE IF NOT EXISTS settings (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
 );
+-- Invite links: only each token's SHA-256 is kept (sqlite/social.ts).
+CREATE TABLE IF NOT EXISTS invites (
+  id TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  created INTEGER NOT NULL,
+  expires INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS invites_owner ON invites (owner, created);
 CREATE TABLE IF NOT EXISTS uploads (
   id TEXT PRIMARY KEY,
   user TEXT NOT NULL,
@@ -209,6 +219,9 @@ export function openDatabase(file: string): Database.Database {
   const pushColumns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('push_queue')").all();
   if (!pushColumns.some((c) => c.name === 'claimed_by')) db.exec("ALTER TABLE push_queue ADD COLUMN claimed_by TEXT NOT NULL DEFAULT ''");
   if (!pushColumns.some((c) => c.name === 'claim_until')) db.exec('ALTER TABLE push_queue ADD COLUMN claim_until INTEGER NOT NULL DEFAULT 0');
+  // Files from before people search: everyone is discoverable, the default.
+  const userColumns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('users')").all();
+  if (!userColumns.some((c) => c.name === 'discoverable')) db.exec('ALTER TABLE users ADD COLUMN discoverable INTEGER NOT NULL DEFAULT 1');
   return db;
 }
 

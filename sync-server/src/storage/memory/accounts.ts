@@ -1,6 +1,6 @@
 /** Users and sessions, in memory. */
 import { userIdKey } from '@parley/protocol';
-import type { SessionRecord, SessionStore, UserPatch, UserRecord, UserStore } from '../stores/accounts.ts';
+import { nicknameMatches, type SessionRecord, type SessionStore, type UserPatch, type UserRecord, type UserStore } from '../stores/accounts.ts';
 
 export class MemoryUsers implements UserStore {
   private readonly users = new Map<string, UserRecord>();
@@ -35,6 +35,30 @@ export class MemoryUsers implements UserStore {
 
   isAvatar(url: string): Promise<boolean> {
     return Promise.resolve([...this.users.values()].some((u) => u.avatar === url));
+  }
+
+  /** Users who turned discoverability off (it is on by default). */
+  private readonly hidden = new Set<string>();
+
+  searchUsers(query: string, after: string | null, limit: number): Promise<UserRecord[]> {
+    const q = query.toLowerCase();
+    const found = [...this.users.values()]
+      .filter((u) => after === null || u.id > after)
+      .filter((u) => userIdKey(u.id) === userIdKey(query) || (!this.hidden.has(u.id) && (u.id.toLowerCase().startsWith(q) || nicknameMatches(u.nickname.toLowerCase(), q))))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .slice(0, limit);
+    return Promise.resolve(found.map((u) => ({ ...u })));
+  }
+
+  isDiscoverable(id: string): Promise<boolean | undefined> {
+    return Promise.resolve(this.users.has(id) ? !this.hidden.has(id) : undefined);
+  }
+
+  setDiscoverable(id: string, discoverable: boolean): Promise<void> {
+    if (!this.users.has(id)) return Promise.resolve();
+    if (discoverable) this.hidden.delete(id);
+    else this.hidden.add(id);
+    return Promise.resolve();
   }
 }
 
