@@ -26,6 +26,7 @@ import { labelOf, type Sessions } from '../auth/sessions.ts';
 import type { Tokens } from '../auth/tokens.ts';
 import type { Media } from '../media/media.ts';
 import type { PushService } from '../push/push.ts';
+import type { People } from '../social/people.ts';
 import type { DiskWatch } from '../storage/disk.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
@@ -37,6 +38,7 @@ import { openApiDocument } from './openapi.ts';
 import { registerMedia } from './media.ts';
 import { registerPush } from './push.ts';
 import { RouteBook, type Caller } from './routes.ts';
+import { registerPeople } from './people.ts';
 import { registerSocial } from './social.ts';
 import { registerUploads } from './uploads.ts';
 
@@ -51,6 +53,8 @@ export interface ApiDeps {
   media: Media;
   disk: DiskWatch;
   limits: RateLimits;
+  /** People search and invite links. */
+  people: People;
   /** Set once the process is asked to stop: readiness then says `draining`. */
   drain: Drain;
 }
@@ -200,6 +204,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): RouteBook {
   });
 
   registerSocial(routes, { ...deps, caller });
+  registerPeople(routes, { ...deps, caller });
   registerHistory(routes, { ...deps, caller });
   registerAdmin(routes, deps);
   registerPush(routes, { push: deps.push, caller });

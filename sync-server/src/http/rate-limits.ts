@@ -21,8 +21,9 @@
  * - per client address, over every account: against one address sweeping
  *   many ids.
  * Sign-up counts every attempt per client address; the admin key counts wrong
- * keys per client address; socket upgrades count per user, after the token is
- * verified (so a refusal never tells an anonymous caller anything).
+ * keys per client address; socket upgrades and people searches count per
+ * user, after the token is verified (so a refusal never tells an anonymous
+ * caller anything).
  */
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { userIdKey } from '@parley/protocol';
@@ -46,6 +47,7 @@ export type RateLimitSettings = Pick<
   | 'signUpsPerAddress'
   | 'adminKeyFailsPerAddress'
   | 'socketUpgradesPerUser'
+  | 'peopleSearchesPerUser'
 >;
 
 /** A `rate-limited` refusal; the error funnel sends `retryAfter` (whole seconds, at least 1) as `Retry-After`. */
@@ -98,6 +100,7 @@ export class RateLimits {
   private readonly signUps: RateLimiterAbstract;
   private readonly adminKeys: RateLimiterAbstract;
   private readonly upgrades: RateLimiterAbstract;
+  private readonly searches: RateLimiterAbstract;
 
   constructor(
     private readonly settings: RateLimitSettings,
@@ -125,6 +128,7 @@ export class RateLimits {
     this.signUps = limiter('signup_address', settings.signUpsPerAddress, HOUR);
     this.adminKeys = limiter('admin_key_fail_address', settings.adminKeyFailsPerAddress, HOUR);
     this.upgrades = limiter('socket_upgrade_user', settings.socketUpgradesPerUser, MINUTE);
+    this.searches = limiter('people_search_user', settings.peopleSearchesPerUser, MINUTE);
   }
 
   /** Refuses a sign-in attempt while the account, the address or the pair is blocked. */
@@ -173,6 +177,12 @@ export class RateLimits {
 
   async adminKeyFailed(address: string): Promise<void> {
     await fail(this.adminKeys, address, () => HOUR);
+  }
+
+  /** Counts a people search of `user`; refuses past the per-minute allowance (a directory walk, not a person typing). */
+  async peopleSearch(user: string): Promise<void> {
+    const wait = await take(this.searches, user);
+    if (wait > 0) throw new RateLimited(wait);
   }
 
   /** Counts a socket upgrade of `user`; the wait in ms when over the limit, else 0. */
