@@ -9,13 +9,14 @@ import { type Device, expect, type Parley, SIZES, test } from '../fixtures.ts';
 
 async function populate(parley: Parley): Promise<string> {
   const alice = await parley.signup('alice', 'Alice Martin');
-  for (const [id, nickname] of [
+  const people: [string, string][] = [
     ['bob', 'Bob Chen'],
     ['bobby.t', 'Bobby Tables'],
     ['roberta', 'Bo Roberta Silva'],
     ['bonnie', 'Bonnie Okafor'],
     ['carol', 'Carol Diaz'],
-  ]) {
+  ];
+  for (const [id, nickname] of people) {
     await parley.signup(id, nickname);
   }
   const { token } = (await parley.userApi(alice, 'POST', '/invites')) as { token: string };
