@@ -147,6 +147,18 @@ test('a QR invite opens a chat on a fresh device', async ({ parley }) => {
   await erin.expectConversationOpen('alice', 'Alice Martin');
 });
 
+test('a signed-in user opening an invite link lands in the chat with the inviter', async ({ parley }) => {
+  const session: Session = await parley.signup('alice', 'Alice Martin');
+  await parley.signup('bob', 'Bob Chen');
+  const { token } = (await parley.userApi(session, 'POST', '/invites')) as { token: string };
+  const bob = await parley.signedIn('bob-laptop', 'bob');
+  await bob.page.goto(`/invite/${token}`);
+  await bob.expectConversationOpen('alice', 'Alice Martin');
+  await bob.send('Got your link');
+  const alice = await parley.signedIn('alice-phone', 'alice');
+  await expect(alice.conversationLink('bob')).toContainText('Got your link');
+});
+
 test('on a friends-only server an invite sends the inviter a friend request', async ({ parley }) => {
   await parley.admin('PUT', '/settings', { messaging: 'friends' });
   const session: Session = await parley.signup('alice', 'Alice Martin');
