@@ -113,6 +113,21 @@ test('starting a chat from a search result, with the keyboard', async ({ parley 
   await expect(alicePhone.conversationLink('bob')).toContainText('Found you by name!');
 });
 
+test('shows 20 people at first and more on request', async ({ parley }) => {
+  await parley.signup('alice', 'Alice Martin');
+  // Imported by the admin: sign-ups from one address are rate-limited.
+  await parley.admin('POST', '/accounts', { accounts: Array.from({ length: 22 }, (_, i) => ({ id: `pal${String(i).padStart(2, '0')}`, nickname: `Pal ${i}` })) });
+  const alice = await parley.signedIn('alice-laptop', 'alice');
+  await openNewChat(alice);
+  await alice.page.getByRole('combobox', { name: 'User id to chat with' }).fill('pal');
+  await expect(found(alice)).toHaveCount(20);
+  await expect(alice.page.getByRole('status').filter({ hasText: '20+ people found' })).toBeVisible();
+  await alice.page.getByRole('button', { name: 'Show more people' }).click();
+  await expect(found(alice)).toHaveCount(22);
+  await expect(found(alice).last()).toContainText('Pal 21');
+  await expect(alice.page.getByRole('button', { name: 'Show more people' })).toBeHidden();
+});
+
 test('a QR invite opens a chat on a fresh device', async ({ parley }) => {
   await parley.signup('alice', 'Alice Martin');
   const alice = await parley.signedIn('alice-phone', 'alice');
