@@ -72,7 +72,7 @@ for (const [kind, viewport] of [
 
     // The new-chat field's placeholder fits in it, whole.
     await alice.page.getByRole('button', { name: 'New chat' }).click();
-    const peerField = alice.page.getByRole('textbox', { name: 'User id to chat with' });
+    const peerField = alice.page.getByRole('combobox', { name: 'User id to chat with' });
     const fits = await peerField.evaluate((input: HTMLInputElement) => {
       const style = getComputedStyle(input);
       const context = document.createElement('canvas').getContext('2d');

@@ -44,6 +44,31 @@ export const FriendRequests = z.object({
 });
 export const Ok = z.object({ ok: z.literal(true) });
 
+/**
+ * People search (`GET /people?q=`): ids by prefix and nicknames by the start
+ * of any word, among users who allow it; a user who turned discoverability
+ * off is found only by their exact id. Paged by id (`cursor`: the `next` of
+ * the previous page).
+ */
+export const PeopleQuery = z.object({
+  q: z.string().trim().max(LIMITS.peopleQueryMax),
+  cursor: UserId.optional(),
+  limit: z.coerce.number().int().min(1).max(LIMITS.peoplePageMax).optional(),
+});
+export const PeopleResult = z.object({ people: z.array(ProfileEntry), next: UserId.nullable() });
+/** The caller's privacy settings (`/me/privacy`): whether people may find them by id prefix and nickname. */
+
+/** An invite link's secret: 32 base64url characters (24 random bytes); only its hash is stored. */
+export const InviteToken = z.string().regex(/^[A-Za-z0-9_-]{32}$/, 'an invite token is 32 base64url characters');
+/** One of the caller's live invite links (its token is shown once, when it is made). */
+export const Invite = z.object({ id: z.string().min(1).max(64), created: z.number(), expires: z.number() });
+export const CreatedInvite = Invite.extend({ token: InviteToken });
+export const InviteList = z.object({ invites: z.array(Invite) });
+/** What an invite link says before sign-in: who invited, until when. */
+export const InviteInfo = z.object({ inviter: ProfileEntry, expires: z.number() });
+/** An accepted invite: a chat with the inviter, or (friends-only install) a friend request to them. */
+export const InviteAccepted = z.object({ inviter: ProfileEntry, outcome: z.enum(['chat', 'friend-request']) });
+
 export const SettingsBody = z.object({
   messaging: z.enum(['open', 'friends']),
   blocklistMode: z.enum(['reject', 'silent']),

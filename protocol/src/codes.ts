@@ -56,6 +56,13 @@ export const ERROR_MESSAGES = {
   'already-friends': 'You are already friends with that user.',
   'self-relation': 'You cannot befriend or block yourself.',
 
+  // Finding people: search and invite links
+  'query-too-short': 'Type at least 3 characters to search for people.',
+  'invite-not-found': 'This invite link does not work: it was revoked or never existed. Ask for a new one.',
+  'invite-expired': 'This invite link has expired. Ask for a new one.',
+  'invite-own': 'This is your own invite link: share it with someone else.',
+  'too-many-invites': 'You have as many live invite links as you may. Revoke one first.',
+
   // Admin API
   'admin-required': 'This needs the admin key or an administrator\'s session.',
   'message-not-found': 'There is no such message in that conversation.',

@@ -31,6 +31,14 @@ export const LIMITS = {
   draftLength: 4000,
   /** A reaction is one emoji: at most this many UTF-16 units (family and flag sequences are long). */
   reactionLength: 32,
+  /**
+   * A people search needs this many characters: with fewer, a walk over
+   * every two-letter prefix would list the directory in a few hundred calls.
+   */
+  peopleQueryMin: 3,
+  peopleQueryMax: 64,
+  /** The most people one page of a search holds. */
+  peoplePageMax: 20,
 } as const;
 
 /** Lifetimes, in seconds. */

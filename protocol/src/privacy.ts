@@ -1,7 +1,8 @@
 /**
  * A user's privacy settings, which the server enforces (docs/security.md,
- * "Privacy settings"): whether read receipts flow, and who sees when they are online
- * and when they were last seen.
+ * "Privacy settings" and "Finding people"): whether read receipts flow, who
+ * sees when they are online and when they were last seen, and whether people
+ * search finds them by id prefix and nickname.
  *
  * - `readReceipts: false` works both ways, as in the apps people know: the
  *   user sends none, and sees none from anyone. A read receipt in a
@@ -16,14 +17,16 @@ import { UserId } from './schemas.ts';
 export const PresenceVisibility = z.enum(['everyone', 'contacts', 'nobody']);
 export type PresenceVisibility = z.infer<typeof PresenceVisibility>;
 
-export const Privacy = z.object({ readReceipts: z.boolean(), presence: PresenceVisibility });
+export const Privacy = z.object({ readReceipts: z.boolean(), presence: PresenceVisibility, discoverable: z.boolean() });
 export type Privacy = z.infer<typeof Privacy>;
 
-/** What a user who never changed a setting has: receipts on, presence shown to everyone. */
-export const DEFAULT_PRIVACY: Privacy = { readReceipts: true, presence: 'everyone' };
+/** What a user who never changed a setting has: receipts on, presence shown to everyone, found by search. */
+export const DEFAULT_PRIVACY: Privacy = { readReceipts: true, presence: 'everyone', discoverable: true };
 
 /** PATCH /api/v1/me/privacy: any of the settings, at least one. */
-export const PrivacyPatch = Privacy.partial().refine((p) => p.readReceipts !== undefined || p.presence !== undefined, { error: 'name at least one setting' });
+export const PrivacyPatch = Privacy.partial().refine((p) => p.readReceipts !== undefined || p.presence !== undefined || p.discoverable !== undefined, {
+  error: 'name at least one setting',
+});
 export type PrivacyPatch = z.infer<typeof PrivacyPatch>;
 
 /**

@@ -122,7 +122,7 @@ const ControlFrame = z.discriminatedUnion('type', [
    */
   z.object({ type: z.literal('peer'), user: z.string(), online: z.boolean(), lastSeen: z.number().optional(), readReceipts: z.boolean() }),
   /** On the user's inbox socket: their own privacy settings, at open and at each change (on any device). */
-  z.object({ type: z.literal('privacy'), readReceipts: z.boolean(), presence: z.enum(['everyone', 'contacts', 'nobody']) }),
+  z.object({ type: z.literal('privacy'), readReceipts: z.boolean(), presence: z.enum(['everyone', 'contacts', 'nobody']), discoverable: z.boolean() }),
   /** The connection was refused before any sync frame (sent just before close). */
   z.object({
     type: z.literal('refused'),

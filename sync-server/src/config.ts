@@ -296,6 +296,12 @@ export interface Config {
   adminKeyFailsPerAddress: number;
   /** PARLEY_SOCKET_UPGRADES_PER_USER, default 300: sync socket upgrades of one user per minute, all devices (the app opens one per document, and a few devices catching up after a night offline open a few a second). */
   socketUpgradesPerUser: number;
+  /** PARLEY_PEOPLE_SEARCHES_PER_USER, default 60: people searches of one user per minute, all devices (the app searches as the user types, a few a second at most, debounced); with the 3-character minimum and 20 a page, walking the directory takes days. */
+  peopleSearchesPerUser: number;
+  /** PARLEY_INVITE_TTL_DAYS, default 7: how long a new invite link works. */
+  inviteTtlDays: number;
+  /** PARLEY_MAX_INVITES_PER_USER, default 20: live (unexpired, unrevoked) invite links one user may hold (`too-many-invites`). */
+  maxInvitesPerUser: number;
   /**
    * PARLEY_MAX_FRAME_BYTES, default 16777216 (16 MiB): the largest WebSocket
    * frame a sync socket takes; a larger one closes the socket (1009) before it
@@ -432,6 +438,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     signUpsPerAddress: integer(env, 'PARLEY_SIGNUPS_PER_ADDRESS', 10, 1, 1_000_000),
     adminKeyFailsPerAddress: integer(env, 'PARLEY_ADMIN_KEY_FAILS_PER_ADDRESS', 10, 1, 1_000_000),
     socketUpgradesPerUser: integer(env, 'PARLEY_SOCKET_UPGRADES_PER_USER', 300, 1, 1_000_000),
+    peopleSearchesPerUser: integer(env, 'PARLEY_PEOPLE_SEARCHES_PER_USER', 60, 1, 1_000_000),
+    inviteTtlDays: integer(env, 'PARLEY_INVITE_TTL_DAYS', 7, 1, 365),
+    maxInvitesPerUser: integer(env, 'PARLEY_MAX_INVITES_PER_USER', 20, 1, 1000),
     ...frameAndUpdate(env),
     maxUpdateStructs: integer(env, 'PARLEY_MAX_UPDATE_STRUCTS', DEFAULT_SYNC_LIMITS.maxUpdateStructs, 100, 1_000_000),
     messageRate: integer(env, 'PARLEY_MESSAGE_RATE', 5, 1, 100_000),

@@ -84,6 +84,14 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   'already-friends': 409,
   'self-relation': 400,
 
+  // Finding people.
+  'query-too-short': 400,
+  'invite-not-found': 404,
+  // Gone: the link existed and ran out; the app says to ask for a new one.
+  'invite-expired': 410,
+  'invite-own': 400,
+  'too-many-invites': 409,
+
   // Admin API.
   'admin-required': 403,
   'message-not-found': 404,

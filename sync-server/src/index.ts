@@ -8,6 +8,7 @@ import { Sessions } from './auth/sessions.ts';
 import { Tokens } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import { RateLimits } from './http/rate-limits.ts';
+import { People } from './social/people.ts';
 import { Drain } from './http/drain.ts';
 import { createHttpServer, type RegisteredRoute } from './http/server.ts';
 import { createLog, type Log, type LogDestination } from './log.ts';
@@ -158,6 +159,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
   const limits = new RateLimits(config, cluster?.bus);
   const linkImages = new LinkImages(config.dataDir);
   const links = { previews: new LinkPreviews(config, new LinkGuard(config.linkPreviewAllow, options.resolver), linkImages, limits, log), images: linkImages };
+  const people = new People(storage, hub.relations, hub.settings, config);
   const drain = new Drain();
   const { app, sockets, registered } = await createHttpServer({
     accounts,
@@ -172,6 +174,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     storage,
     adminKey: config.adminKey,
     limits,
+    people,
     sockets: config,
     disk,
     trustProxy: config.trustProxy,

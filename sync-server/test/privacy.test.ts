@@ -60,10 +60,10 @@ describe('privacy settings', () => {
     const phone = await connect(server, inboxPath('alice'), alice);
     const laptop = await connect(server, inboxPath('alice'), await signIn(server, 'alice', 'laptop'));
     await waitFor(() => privacyFrames(phone).length === 1 && privacyFrames(laptop).length === 1, 'the settings at open');
-    expect(privacyFrames(phone)[0]).toEqual({ type: 'privacy', readReceipts: true, presence: 'everyone' });
+    expect(privacyFrames(phone)[0]).toEqual({ type: 'privacy', readReceipts: true, presence: 'everyone', discoverable: true });
     await setPrivacy(server, alice, { readReceipts: false });
     await waitFor(() => privacyFrames(laptop).length === 2, 'the change on the other device');
-    expect(privacyFrames(laptop)[1]).toEqual({ type: 'privacy', readReceipts: false, presence: 'everyone' });
+    expect(privacyFrames(laptop)[1]).toEqual({ type: 'privacy', readReceipts: false, presence: 'everyone', discoverable: true });
   });
 });
 

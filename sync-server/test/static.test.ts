@@ -27,6 +27,10 @@ it('serves the built PWA with an SPA fallback and fitting cache headers', async 
   expect(route.status).toBe(200);
   expect(route.headers.get('cache-control')).toBe('no-cache');
   expect(await route.text()).toContain('Parley');
+  // An invite link opens the app (its landing page), on a device that never loaded it before.
+  const invite = await fetch(`${url}/invite/AbCdEfGhIjKlMnOpQrStUvWxYz012345`);
+  expect(invite.status).toBe(200);
+  expect(await invite.text()).toContain('Parley');
 
   const api = await fetch(`${url}/api/v1/nope`);
   expect(api.status).toBe(404);

@@ -31,6 +31,7 @@ import type { LinkImages } from '../links/images.ts';
 import type { LinkPreviews } from '../links/previews.ts';
 import type { Media } from '../media/media.ts';
 import type { PushService } from '../push/push.ts';
+import type { People } from '../social/people.ts';
 import type { DiskWatch } from '../storage/disk.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
@@ -43,6 +44,7 @@ import { openApiDocument } from './openapi.ts';
 import { registerMedia } from './media.ts';
 import { registerPush } from './push.ts';
 import { RouteBook, type Caller } from './routes.ts';
+import { registerPeople } from './people.ts';
 import { registerSocial } from './social.ts';
 import { registerUploads } from './uploads.ts';
 
@@ -58,6 +60,8 @@ export interface ApiDeps {
   links: { previews: LinkPreviews; images: LinkImages };
   disk: DiskWatch;
   limits: RateLimits;
+  /** People search and invite links. */
+  people: People;
   /** Set once the process is asked to stop: readiness then says `draining`. */
   drain: Drain;
 }
@@ -224,6 +228,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): RouteBook {
   });
 
   registerSocial(routes, { ...deps, caller });
+  registerPeople(routes, { ...deps, caller });
   registerHistory(routes, { ...deps, caller });
   registerAdmin(routes, deps);
   registerPush(routes, { push: deps.push, caller });

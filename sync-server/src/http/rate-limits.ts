@@ -21,9 +21,9 @@
  * - per client address, over every account: against one address sweeping
  *   many ids.
  * Sign-up counts every attempt per client address; the admin key counts wrong
- * keys per client address; socket upgrades count per user, after the token is
- * verified (so a refusal never tells an anonymous caller anything); link
- * previews count per user, cached ones too.
+ * keys per client address; socket upgrades, people searches and link
+ * previews count per user, after the token is verified (so a refusal never
+ * tells an anonymous caller anything); link previews cached ones too.
  */
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { userIdKey } from '@parley/protocol';
@@ -48,6 +48,7 @@ export type RateLimitSettings = Pick<
   | 'adminKeyFailsPerAddress'
   | 'socketUpgradesPerUser'
   | 'linkPreviewsPerMinute'
+  | 'peopleSearchesPerUser'
 >;
 
 /** A `rate-limited` refusal; the error funnel sends `retryAfter` (whole seconds, at least 1) as `Retry-After`. */
@@ -101,6 +102,7 @@ export class RateLimits {
   private readonly adminKeys: RateLimiterAbstract;
   private readonly upgrades: RateLimiterAbstract;
   private readonly linkPreviews: RateLimiterAbstract;
+  private readonly searches: RateLimiterAbstract;
 
   constructor(
     private readonly settings: RateLimitSettings,
@@ -129,6 +131,7 @@ export class RateLimits {
     this.adminKeys = limiter('admin_key_fail_address', settings.adminKeyFailsPerAddress, HOUR);
     this.upgrades = limiter('socket_upgrade_user', settings.socketUpgradesPerUser, MINUTE);
     this.linkPreviews = limiter('link_preview_user', settings.linkPreviewsPerMinute, MINUTE);
+    this.searches = limiter('people_search_user', settings.peopleSearchesPerUser, MINUTE);
   }
 
   /** Refuses a sign-in attempt while the account, the address or the pair is blocked. */
@@ -182,6 +185,12 @@ export class RateLimits {
   /** Counts a link preview asked by `user`; refuses past their allowance for the minute. */
   async linkPreview(user: string): Promise<void> {
     const wait = await take(this.linkPreviews, userIdKey(user));
+    if (wait > 0) throw new RateLimited(wait);
+  }
+
+  /** Counts a people search of `user`; refuses past the per-minute allowance (a directory walk, not a person typing). */
+  async peopleSearch(user: string): Promise<void> {
+    const wait = await take(this.searches, user);
     if (wait > 0) throw new RateLimited(wait);
   }
 

@@ -13,6 +13,7 @@ import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
 import { registerApi } from './api.ts';
 import type { RateLimits } from './rate-limits.ts';
+import type { People } from '../social/people.ts';
 import type { Drain } from './drain.ts';
 import { installErrorFunnel } from './errors.ts';
 import { installSecurityHeaders } from './headers.ts';
@@ -38,6 +39,8 @@ export interface HttpDeps {
   /** The free-disk reserve (admin sends and imports check it). */
   disk: DiskWatch;
   limits: RateLimits;
+  /** People search and invite links. */
+  people: People;
   /** Reverse proxies in front (0: none); request.ip is the client address they forward. */
   trustProxy: number;
   /** Set when the process is asked to stop (readiness says `draining`). */

@@ -35,6 +35,7 @@ export const TABLES: readonly TableSpec[] = [
   { table: 'sessions', key: ['id'] },
   { table: 'relations', key: ['owner', 'kind', 'other'] },
   { table: 'settings', key: ['key'] },
+  { table: 'invites', key: ['id'] },
   { table: 'conversations', key: ['id'] },
   { table: 'msg_index', key: ['conversation', 'seq'] },
   { table: 'segments', key: ['conversation', 'segment'] },

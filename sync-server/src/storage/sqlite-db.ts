@@ -65,7 +65,8 @@ CREATE TABLE IF NOT EXISTS users (
   created INTEGER NOT NULL,
   read_receipts INTEGER NOT NULL DEFAULT 1,
   presence TEXT NOT NULL DEFAULT 'everyone',
-  last_seen INTEGER
+  last_seen INTEGER,
+  discoverable INTEGER NOT NULL DEFAULT 1
 );
 -- Avatars are media anyone signed in may read (Media.readable): found by hash.
 CREATE INDEX IF NOT EXISTS users_avatar ON users (avatar) WHERE avatar IS NOT NULL;
@@ -87,6 +88,15 @@ CREATE TABLE IF NOT EXISTS settings (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
 );
+-- Invite links: only each token's SHA-256 is kept (sqlite/social.ts).
+CREATE TABLE IF NOT EXISTS invites (
+  id TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  created INTEGER NOT NULL,
+  expires INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS invites_owner ON invites (owner, created);
 CREATE TABLE IF NOT EXISTS uploads (
   id TEXT PRIMARY KEY,
   user TEXT NOT NULL,
@@ -217,6 +227,8 @@ export function openDatabase(file: string): Database.Database {
   if (!userColumns.some((c) => c.name === 'read_receipts')) {
     db.exec("ALTER TABLE users ADD COLUMN read_receipts INTEGER NOT NULL DEFAULT 1; ALTER TABLE users ADD COLUMN presence TEXT NOT NULL DEFAULT 'everyone'; ALTER TABLE users ADD COLUMN last_seen INTEGER");
   }
+  // Files from before people search: everyone is discoverable, the default.
+  if (!userColumns.some((c) => c.name === 'discoverable')) db.exec('ALTER TABLE users ADD COLUMN discoverable INTEGER NOT NULL DEFAULT 1');
   return db;
 }
 

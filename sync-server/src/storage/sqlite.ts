@@ -25,9 +25,9 @@ import { encodeWrites } from './write-codec.ts';
 const READS: { [S in StoreName]: readonly (keyof StoreSet[S])[] } = {
   docs: ['loadDoc', 'logLength', 'leaderOf'],
   messages: ['lastSeq', 'countMessagesAfter', 'peersOf', 'segmentsOf', 'messagesOf'],
-  users: ['getUser', 'findUser', 'isAvatar'],
+  users: ['getUser', 'findUser', 'isAvatar', 'searchUsers', 'isDiscoverable'],
   sessions: ['sessions', 'sessionsOf', 'getSession'],
-  social: ['relationsOf', 'settings'],
+  social: ['relationsOf', 'settings', 'inviteByHash', 'invitesOf'],
   push: ['pushSubscriptionsOf', 'queuedPushes'],
   media: ['getUpload', 'uploads', 'uploadsOf', 'getMedia', 'mayReadMedia', 'hasUploaded', 'uploadedBytes'],
 };

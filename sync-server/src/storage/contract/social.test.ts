@@ -24,4 +24,18 @@ describeStore('social', (open) => {
     await storage.putSetting('blockKeepsFriendship', true);
     expect(await storage.settings()).toEqual({ messaging: 'friends', blockKeepsFriendship: true });
   });
+
+  it('keeps invites by id, finds one by its token hash, lists an owner\'s and deletes only the owner\'s', async () => {
+    const storage = open();
+    const invite = { id: 'i1', owner: 'alice', tokenHash: 'h1', created: 1, expires: 100 };
+    await storage.putInvite(invite);
+    await storage.putInvite({ ...invite, id: 'i2', tokenHash: 'h2', created: 2 });
+    await storage.putInvite({ ...invite, id: 'i3', owner: 'bob', tokenHash: 'h3' });
+    expect(await storage.inviteByHash('h2')).toEqual({ ...invite, id: 'i2', tokenHash: 'h2', created: 2 });
+    expect(await storage.inviteByHash('nope')).toBeUndefined();
+    expect((await storage.invitesOf('alice')).map((i) => i.id)).toEqual(['i1', 'i2']);
+    expect(await storage.deleteInvites('alice', ['i1', 'i3', 'zz'])).toBe(1);
+    expect((await storage.invitesOf('alice')).map((i) => i.id)).toEqual(['i2']);
+    expect(await storage.inviteByHash('h3')).toMatchObject({ owner: 'bob' });
+  });
 });

@@ -57,4 +57,33 @@ describeStore('users', (open) => {
     expect(await s.isAvatar('/api/v1/media/a')).toBe(true);
     expect(await s.isAvatar('/api/v1/media/b')).toBe(false);
   });
+
+  it('searches ids by prefix and nicknames by the start of a word, regardless of case; a hidden user only by exact id', async () => {
+    const s = open();
+    const user = (id: string, nickname: string): UserRecord => ({ ...alice, id, nickname });
+    for (const u of [user('Alice', 'Alice Liddell'), user('alfred', 'Alfie'), user('bob', 'Robert Al_Smith'), user('carol', 'Carol Ball'), user('al%x', 'Percent')]) {
+      await s.createUser(u);
+    }
+    const ids = async (q: string, after: string | null = null, limit = 20): Promise<string[]> => (await s.searchUsers(q, after, limit)).map((u) => u.id);
+    expect(await ids('al')).toEqual(['Alice', 'al%x', 'alfred', 'bob']);
+    expect(await ids('ALI')).toEqual(['Alice']);
+    expect(await ids('lid')).toEqual(['Alice']);
+    expect(await ids('iddell')).toEqual([]);
+    // LIKE's wildcards are literal characters.
+    expect(await ids('al_')).toEqual(['bob']);
+    expect(await ids('al%')).toEqual(['al%x']);
+    // Paged in id order (code units): after a cursor, at most `limit`.
+    expect(await ids('al', null, 2)).toEqual(['Alice', 'al%x']);
+    expect(await ids('al', 'al%x', 2)).toEqual(['alfred', 'bob']);
+    expect(await s.isDiscoverable('Alice')).toBe(true);
+    expect(await s.isDiscoverable('nobody')).toBeUndefined();
+    await s.setDiscoverable('Alice', false);
+    expect(await s.isDiscoverable('Alice')).toBe(false);
+    expect(await ids('al')).toEqual(['al%x', 'alfred', 'bob']);
+    expect(await ids('lid')).toEqual([]);
+    expect(await ids('alic')).toEqual([]);
+    expect(await ids('aLiCe')).toEqual(['Alice']);
+    await s.setDiscoverable('Alice', true);
+    expect(await ids('lid')).toEqual(['Alice']);
+  });
 });

@@ -1,6 +1,6 @@
 /** Users and sessions, in memory. */
 import { DEFAULT_PRIVACY, userIdKey } from '@parley/protocol';
-import type { SessionRecord, SessionStore, UserPatch, UserRecord, UserStore } from '../stores/accounts.ts';
+import { nicknameMatches, type SessionRecord, type SessionStore, type UserPatch, type UserRecord, type UserStore } from '../stores/accounts.ts';
 
 export class MemoryUsers implements UserStore {
   private readonly users = new Map<string, UserRecord>();
@@ -17,7 +17,12 @@ export class MemoryUsers implements UserStore {
 
   getUser(id: string): Promise<UserRecord | undefined> {
     const user = this.users.get(id);
-    return Promise.resolve(user && { ...user });
+    return Promise.resolve(user && this.copy(user));
+  }
+
+  /** A user as read back: discoverability lives in `hidden` (searchUsers reads it there). */
+  private copy(user: UserRecord): UserRecord {
+    return { ...user, privacy: { ...(user.privacy ?? DEFAULT_PRIVACY), discoverable: !this.hidden.has(user.id) } };
   }
 
   findUser(id: string): Promise<UserRecord | undefined> {
@@ -32,14 +37,40 @@ export class MemoryUsers implements UserStore {
     if (patch.passwordHash !== undefined) user.passwordHash = patch.passwordHash;
     if (patch.readReceipts !== undefined || patch.presence !== undefined) {
       const privacy = user.privacy ?? DEFAULT_PRIVACY;
-      user.privacy = { readReceipts: patch.readReceipts ?? privacy.readReceipts, presence: patch.presence ?? privacy.presence };
+      user.privacy = { ...privacy, readReceipts: patch.readReceipts ?? privacy.readReceipts, presence: patch.presence ?? privacy.presence };
     }
+    if (patch.discoverable === true) this.hidden.delete(id);
+    if (patch.discoverable === false) this.hidden.add(id);
     if (patch.lastSeen !== undefined) user.lastSeen = patch.lastSeen;
-    return Promise.resolve({ ...user });
+    return Promise.resolve(this.copy(user));
   }
 
   isAvatar(url: string): Promise<boolean> {
     return Promise.resolve([...this.users.values()].some((u) => u.avatar === url));
+  }
+
+  /** Users who turned discoverability off (it is on by default). */
+  private readonly hidden = new Set<string>();
+
+  searchUsers(query: string, after: string | null, limit: number): Promise<UserRecord[]> {
+    const q = query.toLowerCase();
+    const found = [...this.users.values()]
+      .filter((u) => after === null || u.id > after)
+      .filter((u) => userIdKey(u.id) === userIdKey(query) || (!this.hidden.has(u.id) && (u.id.toLowerCase().startsWith(q) || nicknameMatches(u.nickname.toLowerCase(), q))))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .slice(0, limit);
+    return Promise.resolve(found.map((u) => this.copy(u)));
+  }
+
+  isDiscoverable(id: string): Promise<boolean | undefined> {
+    return Promise.resolve(this.users.has(id) ? !this.hidden.has(id) : undefined);
+  }
+
+  setDiscoverable(id: string, discoverable: boolean): Promise<void> {
+    if (!this.users.has(id)) return Promise.resolve();
+    if (discoverable) this.hidden.delete(id);
+    else this.hidden.add(id);
+    return Promise.resolve();
   }
 }
 

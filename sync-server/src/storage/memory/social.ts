@@ -1,9 +1,10 @@
 /** Relations and settings, in memory. */
-import type { RelationChange, RelationRow, SocialStore } from '../stores/social.ts';
+import type { InviteRow, RelationChange, RelationRow, SocialStore } from '../stores/social.ts';
 
 export class MemorySocial implements SocialStore {
   private relations: RelationRow[] = [];
   private readonly values = new Map<string, unknown>();
+  private readonly invites = new Map<string, InviteRow>();
 
   relationsOf(user: string): Promise<RelationRow[]> {
     const own = this.relations.filter((r) => r.owner === user);
@@ -27,5 +28,26 @@ export class MemorySocial implements SocialStore {
   putSetting(key: string, value: unknown): Promise<void> {
     this.values.set(key, structuredClone(value));
     return Promise.resolve();
+  }
+
+  putInvite(invite: InviteRow): Promise<void> {
+    this.invites.set(invite.id, { ...invite });
+    return Promise.resolve();
+  }
+
+  inviteByHash(tokenHash: string): Promise<InviteRow | undefined> {
+    const row = [...this.invites.values()].find((i) => i.tokenHash === tokenHash);
+    return Promise.resolve(row && { ...row });
+  }
+
+  invitesOf(owner: string): Promise<InviteRow[]> {
+    const rows = [...this.invites.values()].filter((i) => i.owner === owner).sort((a, b) => a.created - b.created);
+    return Promise.resolve(rows.map((i) => ({ ...i })));
+  }
+
+  deleteInvites(owner: string, ids: readonly string[]): Promise<number> {
+    let deleted = 0;
+    for (const id of ids) if (this.invites.get(id)?.owner === owner && this.invites.delete(id)) deleted++;
+    return Promise.resolve(deleted);
   }
 }

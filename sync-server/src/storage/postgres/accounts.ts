@@ -3,7 +3,7 @@
  * case: a unique index on lower(id), see migrations.ts) and `sessions`.
  */
 import type pg from 'pg';
-import { toUser, type SessionRecord, type SessionStore, type UserPatch, type UserRecord, type UserRow, type UserStore } from '../stores/accounts.ts';
+import { likeLiteral, toUser, type SessionRecord, type SessionStore, type UserPatch, type UserRecord, type UserRow, type UserStore } from '../stores/accounts.ts';
 
 interface SessionRow {
   id: string;
@@ -51,10 +51,41 @@ export class PgUsers implements UserStore {
   async updateUser(id: string, patch: UserPatch): Promise<UserRecord | undefined> {
     const { rows } = await this.pool.query<UserRow>(
       `UPDATE users SET nickname = COALESCE($2, nickname), avatar = COALESCE($3, avatar), password_hash = COALESCE($4, password_hash),
-         read_receipts = COALESCE($5, read_receipts), presence = COALESCE($6, presence), last_seen = COALESCE($7, last_seen) WHERE id = $1 RETURNING *`,
-      [id, patch.nickname ?? null, patch.avatar ?? null, patch.passwordHash ?? null, patch.readReceipts === undefined ? null : patch.readReceipts ? 1 : 0, patch.presence ?? null, patch.lastSeen ?? null],
+         read_receipts = COALESCE($5, read_receipts), presence = COALESCE($6, presence), last_seen = COALESCE($7, last_seen),
+         discoverable = COALESCE($8, discoverable) WHERE id = $1 RETURNING *`,
+      [
+        id,
+        patch.nickname ?? null,
+        patch.avatar ?? null,
+        patch.passwordHash ?? null,
+        patch.readReceipts === undefined ? null : patch.readReceipts ? 1 : 0,
+        patch.presence ?? null,
+        patch.lastSeen ?? null,
+        patch.discoverable === undefined ? null : patch.discoverable ? 1 : 0,
+      ],
     );
     return rows[0] && toUser(rows[0]);
+  }
+
+  /** A scan of users (no index serves a word of a nickname): a search is rate-limited per user, and pages are short. */
+  async searchUsers(query: string, after: string | null, limit: number): Promise<UserRecord[]> {
+    const literal = likeLiteral(query.toLowerCase());
+    const { rows } = await this.pool.query<UserRow>(
+      `SELECT * FROM users WHERE ($1::text IS NULL OR id COLLATE "C" > $1) AND (lower(id) = lower($2) OR (discoverable = 1 AND
+         (lower(id) LIKE $3 OR lower(nickname) LIKE $3 OR lower(nickname) LIKE $4)))
+       ORDER BY id COLLATE "C" LIMIT $5`,
+      [after, query, `${literal}%`, `% ${literal}%`, limit],
+    );
+    return rows.map(toUser);
+  }
+
+  async isDiscoverable(id: string): Promise<boolean | undefined> {
+    const { rows } = await this.pool.query<{ discoverable: number }>('SELECT discoverable FROM users WHERE id = $1', [id]);
+    return rows[0] && rows[0].discoverable === 1;
+  }
+
+  async setDiscoverable(id: string, discoverable: boolean): Promise<void> {
+    await this.pool.query('UPDATE users SET discoverable = $1 WHERE id = $2', [discoverable ? 1 : 0, id]);
   }
 
   async isAvatar(url: string): Promise<boolean> {

@@ -193,11 +193,29 @@ const V3 = `
 ALTER TABLE users ADD COLUMN read_receipts INTEGER NOT NULL DEFAULT 1, ADD COLUMN presence TEXT NOT NULL DEFAULT 'everyone', ADD COLUMN last_seen BIGINT;
 `;
 
+/**
+ * People search and invite links: whether a user may be found by id prefix
+ * and nickname (INTEGER 1/0, as in SQLite, so `npm run migrate` copies it
+ * as it is), and invite links, kept by their token's SHA-256.
+ */
+const V4 = `
+ALTER TABLE users ADD COLUMN discoverable INTEGER NOT NULL DEFAULT 1;
+CREATE TABLE invites (
+  id TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  created BIGINT NOT NULL,
+  expires BIGINT NOT NULL
+);
+CREATE INDEX invites_owner ON invites (owner, created);
+`;
+
 /** Every migration, oldest first; a new one is appended with the next version, never edited once shipped. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, sql: V1 },
   { version: 2, sql: V2 },
   { version: 3, sql: V3 },
+  { version: 4, sql: V4 },
 ];
 
 /**

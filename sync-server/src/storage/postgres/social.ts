@@ -1,7 +1,17 @@
 /** Relations and settings in PostgreSQL: `relations` (directed, keyed by owner, kind and other) and `settings` (JSON by key), as in SQLite. */
 import type pg from 'pg';
-import type { RelationChange, RelationRow, SocialStore } from '../stores/social.ts';
+import type { InviteRow, RelationChange, RelationRow, SocialStore } from '../stores/social.ts';
 import { transaction } from './db.ts';
+
+interface InviteSqlRow {
+  id: string;
+  owner: string;
+  token_hash: string;
+  created: string | number;
+  expires: string | number;
+}
+
+const toInvite = (r: InviteSqlRow): InviteRow => ({ id: r.id, owner: r.owner, tokenHash: r.token_hash, created: Number(r.created), expires: Number(r.expires) });
 
 export class PgSocial implements SocialStore {
   constructor(private readonly pool: pg.Pool) {}
@@ -36,5 +46,25 @@ export class PgSocial implements SocialStore {
 
   async putSetting(key: string, value: unknown): Promise<void> {
     await this.pool.query('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, JSON.stringify(value)]);
+  }
+
+  async putInvite(i: InviteRow): Promise<void> {
+    await this.pool.query('INSERT INTO invites (id, owner, token_hash, created, expires) VALUES ($1, $2, $3, $4, $5)', [i.id, i.owner, i.tokenHash, i.created, i.expires]);
+  }
+
+  async inviteByHash(tokenHash: string): Promise<InviteRow | undefined> {
+    const { rows } = await this.pool.query<InviteSqlRow>('SELECT * FROM invites WHERE token_hash = $1', [tokenHash]);
+    return rows[0] && toInvite(rows[0]);
+  }
+
+  async invitesOf(owner: string): Promise<InviteRow[]> {
+    const { rows } = await this.pool.query<InviteSqlRow>('SELECT * FROM invites WHERE owner = $1 ORDER BY created, id', [owner]);
+    return rows.map(toInvite);
+  }
+
+  async deleteInvites(owner: string, ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const result = await this.pool.query('DELETE FROM invites WHERE owner = $1 AND id = ANY($2::text[])', [owner, [...ids]]);
+    return result.rowCount ?? 0;
   }
 }

@@ -1,6 +1,6 @@
 /** Users and sessions in SQLite: `users` (ids unique regardless of ASCII case: see sqlite-db.ts) and `sessions`. */
 import type Database from 'better-sqlite3';
-import { toUser, type SessionRecord, type SessionStore, type UserPatch, type UserRecord, type UserRow, type UserStore } from '../stores/accounts.ts';
+import { likeLiteral, toUser, type SessionRecord, type SessionStore, type UserPatch, type UserRecord, type UserRow, type UserStore } from '../stores/accounts.ts';
 import type { Sync } from './sync.ts';
 
 interface SessionRow {
@@ -27,6 +27,8 @@ export class SqliteUsers implements Sync<UserStore> {
   private readonly stmt;
 
   constructor(private readonly db: Database.Database) {
+    // JavaScript's lower case, not SQLite's (ASCII only): nicknames match as in the other backends.
+    db.function('parley_lower', { deterministic: true }, (value: unknown) => String(value).toLowerCase());
     this.stmt = {
       // Checked here, not only by the index: a file with case clashes has a plain one (see migrateUserIdCase).
       insert: db.prepare<[string, string | null, string, string | null, string, number, string]>(
@@ -41,6 +43,14 @@ export class SqliteUsers implements Sync<UserStore> {
       setReadReceipts: db.prepare<[number, string]>('UPDATE users SET read_receipts = ? WHERE id = ?'),
       setPresence: db.prepare<[string, string]>('UPDATE users SET presence = ? WHERE id = ?'),
       setLastSeen: db.prepare<[number, string]>('UPDATE users SET last_seen = ? WHERE id = ?'),
+      // A scan of users (no index serves a word of a nickname): a search is rate-limited per user, and pages are short.
+      search: db.prepare<{ after: string | null; exact: string; prefix: string; word: string; limit: number }, UserRow>(
+        `SELECT * FROM users WHERE (@after IS NULL OR id > @after) AND (id = @exact COLLATE NOCASE OR (discoverable = 1 AND
+           (id LIKE @prefix ESCAPE '\\' OR parley_lower(nickname) LIKE @prefix ESCAPE '\\' OR parley_lower(nickname) LIKE @word ESCAPE '\\')))
+         ORDER BY id LIMIT @limit`,
+      ),
+      discoverable: db.prepare<[string], { discoverable: number }>('SELECT discoverable FROM users WHERE id = ?'),
+      setDiscoverable: db.prepare<[number, string]>('UPDATE users SET discoverable = ? WHERE id = ?'),
     };
   }
 
@@ -66,12 +76,27 @@ export class SqliteUsers implements Sync<UserStore> {
       if (patch.readReceipts !== undefined) this.stmt.setReadReceipts.run(patch.readReceipts ? 1 : 0, id);
       if (patch.presence !== undefined) this.stmt.setPresence.run(patch.presence, id);
       if (patch.lastSeen !== undefined) this.stmt.setLastSeen.run(patch.lastSeen, id);
+      if (patch.discoverable !== undefined) this.stmt.setDiscoverable.run(patch.discoverable ? 1 : 0, id);
       return this.getUser(id);
     })();
   }
 
   isAvatar(url: string): boolean {
     return this.stmt.isAvatar.get(url)?.ok === 1;
+  }
+
+  searchUsers(query: string, after: string | null, limit: number): UserRecord[] {
+    const literal = likeLiteral(query.toLowerCase());
+    return this.stmt.search.all({ after, exact: query, prefix: `${literal}%`, word: `% ${literal}%`, limit }).map(toUser);
+  }
+
+  isDiscoverable(id: string): boolean | undefined {
+    const row = this.stmt.discoverable.get(id);
+    return row && row.discoverable === 1;
+  }
+
+  setDiscoverable(id: string, discoverable: boolean): void {
+    this.stmt.setDiscoverable.run(discoverable ? 1 : 0, id);
   }
 }
 

@@ -1,6 +1,20 @@
-/** Relations and settings in SQLite: `relations` (directed, keyed by owner, kind and other) and `settings` (JSON by key). */
+/**
+ * Relations and settings in SQLite: `relations` (directed, keyed by owner,
+ * kind and other), `settings` (JSON by key) and `invites` (by id, found by
+ * their token's hash).
+ */
+
+interface InviteSqlRow {
+  id: string;
+  owner: string;
+  token_hash: string;
+  created: number;
+  expires: number;
+}
+
+const toInvite = (r: InviteSqlRow): InviteRow => ({ id: r.id, owner: r.owner, tokenHash: r.token_hash, created: r.created, expires: r.expires });
 import type Database from 'better-sqlite3';
-import type { RelationChange, RelationRow, SocialStore } from '../stores/social.ts';
+import type { InviteRow, RelationChange, RelationRow, SocialStore } from '../stores/social.ts';
 import type { Sync } from './sync.ts';
 
 export class SqliteSocial implements Sync<SocialStore> {
@@ -17,6 +31,10 @@ export class SqliteSocial implements Sync<SocialStore> {
       deleteRelation: db.prepare<[string, string, string]>('DELETE FROM relations WHERE owner = ? AND kind = ? AND other = ?'),
       settings: db.prepare<[], { key: string; value: string }>('SELECT key, value FROM settings'),
       putSetting: db.prepare<[string, string]>('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      putInvite: db.prepare<[string, string, string, number, number]>('INSERT INTO invites (id, owner, token_hash, created, expires) VALUES (?, ?, ?, ?, ?)'),
+      inviteByHash: db.prepare<[string], InviteSqlRow>('SELECT * FROM invites WHERE token_hash = ?'),
+      invitesOf: db.prepare<[string], InviteSqlRow>('SELECT * FROM invites WHERE owner = ? ORDER BY created, id'),
+      deleteInvite: db.prepare<[string, string]>('DELETE FROM invites WHERE owner = ? AND id = ?'),
     };
   }
 
@@ -39,5 +57,22 @@ export class SqliteSocial implements Sync<SocialStore> {
 
   putSetting(key: string, value: unknown): void {
     this.stmt.putSetting.run(key, JSON.stringify(value));
+  }
+
+  putInvite(i: InviteRow): void {
+    this.stmt.putInvite.run(i.id, i.owner, i.tokenHash, i.created, i.expires);
+  }
+
+  inviteByHash(tokenHash: string): InviteRow | undefined {
+    const row = this.stmt.inviteByHash.get(tokenHash);
+    return row && toInvite(row);
+  }
+
+  invitesOf(owner: string): InviteRow[] {
+    return this.stmt.invitesOf.all(owner).map(toInvite);
+  }
+
+  deleteInvites(owner: string, ids: readonly string[]): number {
+    return this.db.transaction(() => ids.reduce((n, id) => n + this.stmt.deleteInvite.run(owner, id).changes, 0))();
   }
 }

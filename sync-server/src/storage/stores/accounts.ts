@@ -23,6 +23,7 @@ export type UserPatch = {
   readReceipts?: boolean | undefined;
   presence?: PresenceVisibility | undefined;
   lastSeen?: number | undefined;
+  discoverable?: boolean | undefined;
 };
 
 /**
@@ -58,7 +59,24 @@ export interface UserStore {
   updateUser(id: string, patch: UserPatch): Promise<UserRecord | undefined>;
   /** Whether some user's avatar is `url` (`/api/v1/media/<hash>`): avatars are readable by anyone signed in. */
   isAvatar(url: string): Promise<boolean>;
+  /**
+   * People search: users whose id is `query` regardless of ASCII case (found
+   * even when they are not discoverable), and discoverable users whose id
+   * starts with `query` or whose nickname has a word that starts with it
+   * (regardless of case); ids greater than `after` (code-unit order), in that
+   * order, at most `limit`. `query` is matched literally (no wildcards).
+   */
+  searchUsers(query: string, after: string | null, limit: number): Promise<UserRecord[]>;
+  /** Whether the user may be found by id prefix and nickname (true unless they turned it off); undefined when there is no such user. */
+  isDiscoverable(id: string): Promise<boolean | undefined>;
+  setDiscoverable(id: string, discoverable: boolean): Promise<void>;
 }
+
+/** Whether a nickname has a word starting with `query` (both already lower case): the rule every backend's search follows. */
+export const nicknameMatches = (nickname: string, query: string): boolean => nickname.startsWith(query) || nickname.includes(` ${query}`);
+
+/** `query` as a LIKE pattern's literal part (`\` escapes; SQL backends say `ESCAPE '\'`). */
+export const likeLiteral = (query: string): string => query.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 export interface SessionStore {
   /** Every session (loaded once at start: the server keeps the live ids in memory). */
@@ -88,6 +106,8 @@ export interface UserRow {
   created: number;
   /** 1 (on) or 0. */
   read_receipts: number;
+  /** 1 (people search finds them) or 0. */
+  discoverable: number;
   presence: string;
   last_seen: number | null;
 }
@@ -100,7 +120,7 @@ export const toUser = (row: UserRow): UserRecord => ({
   avatar: row.avatar,
   role: row.role === 'admin' ? 'admin' : 'user',
   created: row.created,
-  privacy: { readReceipts: row.read_receipts !== 0, presence: presenceOf(row.presence) },
+  privacy: { readReceipts: row.read_receipts !== 0, presence: presenceOf(row.presence), discoverable: row.discoverable !== 0 },
   lastSeen: row.last_seen,
 });
 

@@ -1,7 +1,8 @@
 /**
  * The route is the URL: `/` the list, `/contacts` the contacts screen,
- * `/c/<peer>` a conversation, `/c/<peer>/m/<msgId>` one message in it
- * (history API; reload and back work).
+ * `/c/<peer>` a conversation, `/c/<peer>/m/<msgId>` one message in it,
+ * `/invite/<token>` an invite link (who invited you; after sign-in or
+ * sign-up, the chat with them) (history API; reload and back work).
  *
  * Each entry the app pushes carries a small state (`RouteState`). A jump
  * within the open conversation (a reply's quote to its original) is an entry
@@ -43,6 +44,11 @@ class Router {
   /** The contacts screen is open. */
   get contacts(): boolean {
     return /^\/contacts\/?$/.test(this.path);
+  }
+
+  /** The token of the invite link opened (`/invite/<token>`), or null. */
+  get inviteToken(): string | null {
+    return /^\/invite\/([A-Za-z0-9_-]{1,64})\/?$/.exec(this.path)?.[1] ?? null;
   }
 
   navigate(path: string, replace = false): void {
