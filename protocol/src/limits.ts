@@ -31,6 +31,10 @@ export const LIMITS = {
   draftLength: 4000,
   /** A reaction is one emoji: at most this many UTF-16 units (family and flag sequences are long). */
   reactionLength: 32,
+  /** A photo's or a video's caption (`caption` on image and video elements), in characters. */
+  captionLength: 1024,
+  /** A voice message's waveform (`waveform` on voice elements): at most this many levels, each 0-255. */
+  waveformLevels: 64,
 } as const;
 
 /** Lifetimes, in seconds. */
