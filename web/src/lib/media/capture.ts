@@ -4,14 +4,23 @@
  * thumbnail (≤ 320 px) for pictures, duration and a poster frame for video,
  * the SHA-256 of every blob. Limits (MEDIA_LIMITS) are checked first, with a
  * message that says what to do.
+ *
+ * A photo is resized (longest side ≤ SENT_PX) and re-encoded (WebP, else
+ * JPEG) with its orientation applied, unless the user chose to send the
+ * original: re-encoding writes no EXIF, so the sent picture carries no
+ * location. A GIF goes as it is (re-encoding would stop its animation).
  */
-import { MEDIA_LIMITS, type Element, type MediaKind, type MediaRef, type Picture } from '@parley/protocol';
+import { cleanText, LIMITS, MEDIA_LIMITS, type Element, type MediaKind, type MediaRef, type Picture } from '@parley/protocol';
 import { formatBytes, safeFileName } from '../shared/format.ts';
 import { AppError } from '../shared/errors.ts';
 import { sha256Hex } from './uploads.ts';
 
 /** The longest side of a thumbnail or a video poster. */
 export const THUMBNAIL_PX = 320;
+/** The longest side of a photo as sent (unless the original is chosen). */
+export const SENT_PX = 2560;
+/** WebP quality of a sent photo: no visible loss on a phone, a fraction of a camera's JPEG. */
+const SENT_QUALITY = 0.85;
 
 /** Bytes to upload for an element: one per distinct hash. */
 export interface PreparedBlob {
@@ -28,8 +37,11 @@ export interface Prepared {
 }
 
 export type Attachment =
-  | { kind: 'image' | 'video' | 'file'; file: File }
-  | { kind: 'voice'; blob: Blob; duration: number }
+  /** `original`: the file goes unchanged (EXIF, location included); else resized and re-encoded. */
+  | { kind: 'image'; file: File; caption?: string | undefined; original?: boolean | undefined }
+  | { kind: 'video'; file: File; caption?: string | undefined }
+  | { kind: 'file'; file: File }
+  | { kind: 'voice'; blob: Blob; duration: number; waveform?: number[] | undefined }
   | { kind: 'location'; caption: string; latitude: number; longitude: number };
 
 /** A picture or video this browser cannot open: it can still go as a file. */
@@ -89,46 +101,79 @@ function fit(width: number, height: number, max = THUMBNAIL_PX): { width: number
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
 }
 
-/** Draws `source` at `size` and encodes it (WebP keeps transparency, JPEG is smaller for photos). */
-async function encode(source: CanvasImageSource, size: { width: number; height: number }, alpha: boolean): Promise<Blob> {
-  const type = alpha ? 'image/webp' : 'image/jpeg';
+/** Draws `source` at `size` and encodes it as `type` (the browser may answer another type: PNG where it cannot write WebP). */
+async function draw(source: CanvasImageSource, size: { width: number; height: number }, type: string, quality: number): Promise<Blob> {
   if (typeof OffscreenCanvas !== 'undefined') {
     const canvas = new OffscreenCanvas(size.width, size.height);
     const ctx = canvas.getContext('2d');
     if (ctx === null) throw new AppError('unexpected', 'no 2D canvas on this device');
     ctx.drawImage(source, 0, 0, size.width, size.height);
-    return canvas.convertToBlob({ type, quality: 0.8 });
+    return canvas.convertToBlob({ type, quality });
   }
   const canvas = document.createElement('canvas');
   canvas.width = size.width;
   canvas.height = size.height;
   canvas.getContext('2d')?.drawImage(source, 0, 0, size.width, size.height);
   return new Promise((resolve, reject) => {
-    canvas.toBlob((blob) => (blob === null ? reject(new AppError('unexpected', 'the thumbnail could not be made')) : resolve(blob)), type, 0.8);
+    canvas.toBlob((blob) => (blob === null ? reject(new AppError('unexpected', 'the picture could not be encoded')) : resolve(blob)), type, quality);
   });
 }
 
-async function prepareImage(file: Blob): Promise<Prepared> {
-  const mime = baseMime(file.type, 'image/png');
+/** Draws `source` at `size` and encodes it (WebP keeps transparency, JPEG is smaller for photos). */
+function encode(source: CanvasImageSource, size: { width: number; height: number }, alpha: boolean): Promise<Blob> {
+  return draw(source, size, alpha ? 'image/webp' : 'image/jpeg', 0.8);
+}
+
+/** A photo as sent: at most SENT_PX, WebP (JPEG where the browser cannot write WebP), no metadata at all. */
+async function reencode(bitmap: ImageBitmap): Promise<Blob> {
+  const size = fit(bitmap.width, bitmap.height, SENT_PX);
+  const webp = await draw(bitmap, size, 'image/webp', SENT_QUALITY);
+  return webp.type === 'image/webp' ? webp : draw(bitmap, size, 'image/jpeg', SENT_QUALITY);
+}
+
+/** The chosen file's name with the extension of what is sent ("IMG_1234.HEIC" → "IMG_1234.webp"). */
+export function sentName(name: string, format: string): string {
+  const safe = safeFileName(name);
+  const stem = safe.replace(/\.[A-Za-z0-9]{1,10}$/, '') || 'photo';
+  return `${stem.slice(0, 240)}.${format === 'other' ? 'img' : format}`;
+}
+
+/** A caption as sent: trimmed, capped, none when empty. */
+export function cleanCaption(caption: string | undefined): string | undefined {
+  const value = cleanText(caption?.trim() ?? '').slice(0, LIMITS.captionLength).trim();
+  return value.length === 0 ? undefined : value;
+}
+
+async function prepareImage(file: File, options: { original?: boolean | undefined; caption?: string | undefined }): Promise<Prepared> {
+  let mime = baseMime(file.type, 'image/png');
   let bitmap: ImageBitmap;
   try {
-    bitmap = await createImageBitmap(file);
+    // The orientation the camera wrote is applied: the pixels come out upright.
+    bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
   } catch {
     throw new Undecodable('This picture cannot be shown here, so it goes as a file.');
   }
   try {
-    const { width, height } = bitmap;
-    const original = await blobRef(file, mime, 'image');
+    const { width, height } = fit(bitmap.width, bitmap.height, options.original === true || mime === 'image/gif' ? Infinity : SENT_PX);
+    let sent: Blob = file;
+    if (options.original !== true && mime !== 'image/gif') {
+      sent = await reencode(bitmap);
+      mime = baseMime(sent.type, 'image/jpeg');
+    }
+    const format = imageFormat(mime);
+    const original = await blobRef(sent, mime, 'image');
     const originalPicture: Picture = { media: original.ref, width, height };
+    const caption = cleanCaption(options.caption);
+    const extra = { name: sentName(file.name || 'photo', format), ...(caption === undefined ? {} : { caption }) };
     // A picture that is small already is its own thumbnail: one upload.
     if (Math.max(width, height) <= THUMBNAIL_PX) {
-      return { element: { type: 'image', format: imageFormat(mime), original: originalPicture, thumbnail: originalPicture }, blobs: [original.prepared] };
+      return { element: { type: 'image', format, original: originalPicture, thumbnail: originalPicture, ...extra }, blobs: [original.prepared] };
     }
     const size = fit(width, height);
     const thumbBlob = await encode(bitmap, size, mime !== 'image/jpeg');
     const thumb = await blobRef(thumbBlob, baseMime(thumbBlob.type, 'image/jpeg'), 'image');
     return {
-      element: { type: 'image', format: imageFormat(mime), original: originalPicture, thumbnail: { media: thumb.ref, ...size } },
+      element: { type: 'image', format, original: originalPicture, thumbnail: { media: thumb.ref, ...size }, ...extra },
       blobs: [original.prepared, thumb.prepared],
     };
   } finally {
@@ -159,7 +204,7 @@ function once(target: EventTarget, type: string, timeoutMs: number): Promise<voi
 }
 
 /** Duration, pixel size and a poster frame (at ~0.1 s) of a video, from a hidden <video>. */
-async function prepareVideo(file: Blob, name?: string): Promise<Prepared> {
+async function prepareVideo(file: Blob, name?: string, caption?: string): Promise<Prepared> {
   const mime = baseMime(file.type, 'video/mp4');
   const url = URL.createObjectURL(file);
   const video = document.createElement('video');
@@ -195,6 +240,7 @@ async function prepareVideo(file: Blob, name?: string): Promise<Prepared> {
         duration: Math.round(duration * 10) / 10,
         format: formatOf(mime),
         thumbnail: { media: poster.ref, ...size, format: imageFormat(poster.ref.mime) },
+        ...(caption === undefined ? {} : { caption }),
       },
       blobs: [media.prepared, poster.prepared],
     };
@@ -217,14 +263,18 @@ export async function prepare(attachment: Attachment): Promise<Prepared> {
       const mime = baseMime(attachment.blob.type, 'audio/webm');
       const voice = await blobRef(attachment.blob, mime, 'voice');
       const duration = Math.max(0, Math.round(attachment.duration * 10) / 10);
-      return { element: { type: 'voice', media: voice.ref, duration, format: formatOf(mime) }, blobs: [voice.prepared] };
+      const waveform = attachment.waveform?.slice(0, LIMITS.waveformLevels).map((v) => Math.max(0, Math.min(255, Math.round(v))));
+      return {
+        element: { type: 'voice', media: voice.ref, duration, format: formatOf(mime), ...(waveform === undefined || waveform.length === 0 ? {} : { waveform }) },
+        blobs: [voice.prepared],
+      };
     }
     case 'image':
       checkLimit('image', attachment.file.size);
-      return prepareImage(attachment.file);
+      return prepareImage(attachment.file, attachment);
     case 'video':
       checkLimit('video', attachment.file.size);
-      return prepareVideo(attachment.file, safeFileName(attachment.file.name));
+      return prepareVideo(attachment.file, safeFileName(attachment.file.name), cleanCaption(attachment.caption));
     case 'file': {
       checkLimit('file', attachment.file.size);
       const name = safeFileName(attachment.file.name);
