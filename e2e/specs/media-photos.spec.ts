@@ -99,8 +99,11 @@ test('a photo goes with its caption, resized, upright and without its location; 
   await bob.openConversation('alice', 'Alice Martin');
   const photo = messagesOfType(bob, 'image').first();
   await expect(photo).toContainText('The tower at dusk');
-  // The caption is words: in the conversation list's preview.
+  // The caption is words: in the conversation list's preview, and found by search.
   await expect(bob.conversationLink('alice')).toContainText('📷 The tower at dusk');
+  const found = (): Promise<string[]> =>
+    bob.page.evaluate(async () => (await (window as unknown as { parley: { search: (q: string) => Promise<{ snippet: string }[]> } }).parley.search('dusk')).map((r) => r.snippet));
+  await expect.poll(found).toEqual(['📷 The tower at dusk']);
 
   const sent = await downloadFromViewer(bob, photo.getByRole('button', { name: 'Open photo, 1707 × 2560' }));
   expect(sent.suggestedFilename()).toBe('eiffel.webp');
@@ -121,6 +124,7 @@ test('a photo goes with its caption, resized, upright and without its location; 
   await preview.getByRole('button', { name: 'Send', exact: true }).click();
   await expect(preview).toBeHidden();
   await expectSent(alice, 'image', 2);
+  await expect(alice.messages()).toHaveCount(2);
 
   const original = messagesOfType(bob, 'image').nth(1);
   const kept = await downloadFromViewer(bob, original.getByRole('button', { name: 'Open photo, 2000 × 3000' }));
@@ -141,8 +145,21 @@ test('several photos at once: Remove drops one, each goes as its own message wit
 
   await alice.startChat('bob', 'Bob Chen');
   await alice.send('Photos from the weekend');
-  await attach(alice, 'Photo', [await canvasPicture(alice, 800, 450, 'beach.png'), await canvasPicture(alice, 640, 480, 'blurry.png'), await canvasPicture(alice, 480, 640, 'dunes.png')]);
   const preview = previewDialog(alice);
+
+  // A picture pasted into the message field opens the preview too; Cancel sends nothing.
+  const pasted = await canvasPicture(alice, 320, 240, 'pasted.png');
+  await alice.composer().evaluate((field, bytes) => {
+    const data = new DataTransfer();
+    data.items.add(new File([new Uint8Array(bytes)], 'pasted.png', { type: 'image/png' }));
+    field.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  }, [...pasted.buffer]);
+  await expect(preview).toHaveAccessibleName('Send 1 photo');
+  await expect(preview.getByRole('img', { name: 'pasted.png' })).toBeVisible();
+  await preview.getByRole('button', { name: 'Cancel' }).click();
+  await expect(preview).toBeHidden();
+
+  await attach(alice, 'Photo', [await canvasPicture(alice, 800, 450, 'beach.png'), await canvasPicture(alice, 640, 480, 'blurry.png'), await canvasPicture(alice, 480, 640, 'dunes.png')]);
   await expect(preview).toHaveAccessibleName('Send 3 photos');
   await preview.getByLabel('Caption').fill('Two of three');
   for (const [kind, viewport] of SIZES) {
@@ -159,6 +176,7 @@ test('several photos at once: Remove drops one, each goes as its own message wit
   await preview.getByRole('button', { name: 'Send', exact: true }).click();
   await expect(preview).toBeHidden();
   await expectSent(alice, 'image', 2);
+  await expect(alice.messages()).toHaveCount(3);
 
   for (const device of [aliceLaptop, bobLaptop, bob]) {
     if (device === aliceLaptop) await device.openConversation('bob', 'Bob Chen');

@@ -63,7 +63,7 @@ test('every message type goes from Alice to Bob and shows on his device', async 
   await expectSent(alice, 'image');
   await recordVoice(alice, 2);
   await expectSent(alice, 'voice');
-  await attachAndSend(alice, 'Video', await canvasVideo(alice));
+  await attachAndSend(alice, 'Video', await canvasVideo(alice), 'Colours, fast');
   await expectSent(alice, 'video');
   const file = randomFile(2.5 * 1024 * 1024, 'trip-notes.bin');
   await attach(alice, 'File', file);
@@ -99,6 +99,8 @@ test('every message type goes from Alice to Bob and shows on his device', async 
   expect((await loadMetadata(audio)).readyState).toBeGreaterThanOrEqual(1);
 
   // The video: a poster, its length, and a player that loads it.
+  // The video's caption, from the preview.
+  await expect(messagesOfType(bob, 'video')).toContainText('Colours, fast');
   const video = messagesOfType(bob, 'video').getByLabel(/^Video, 0:0[12]$/);
   await expect(video).toHaveAttribute('poster', /\/api\/v1\/media\/[0-9a-f]{64}$/);
   expect((await loadMetadata(video)).width).toBe(320);
