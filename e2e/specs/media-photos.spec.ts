@@ -208,6 +208,18 @@ test('several photos at once: Remove drops one, each goes as its own message wit
   await expect(zoom).toHaveText('125%');
   await page.mouse.wheel(0, 100);
   await expect(zoom).toHaveText('100%');
+  // A double click zooms in; then a drag pans (and does not step); a double click zooms back out.
+  const shown = viewer.getByRole('img', { name: 'Photo, 800 × 450' });
+  await page.mouse.dblclick(640, 400);
+  await expect(zoom).toHaveText('250%');
+  const before = await shown.evaluate((el) => el.style.transform);
+  await page.mouse.down();
+  await page.mouse.move(540, 380, { steps: 5 });
+  await page.mouse.up();
+  await expect.poll(() => shown.evaluate((el) => el.style.transform)).not.toBe(before);
+  await expect(viewer).toContainText('1 of 2');
+  await page.mouse.dblclick(640, 400);
+  await expect(zoom).toHaveText('100%');
   await page.keyboard.press('ArrowRight');
   await expect(viewer.getByRole('img', { name: 'Photo, 480 × 640' })).toBeVisible();
   await expect(viewer).toContainText('2 of 2');
