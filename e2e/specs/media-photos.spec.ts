@@ -89,6 +89,8 @@ test('a photo goes with its caption, resized, upright and without its location; 
   await expect(preview).toBeHidden();
   await expectSent(alice, 'image', 1);
   await expect(messagesOfType(alice, 'image')).toContainText('The tower at dusk');
+  // The resizing ran in the photo worker, off the main thread.
+  expect(alice.page.workers().map((w) => new URL(w.url()).pathname)).toContainEqual(expect.stringMatching(/photo\.worker/));
 
   // Alice's other device, and both of Bob's, show it with its caption; upright (2000 × 3000 turned) and at most 2,560 px.
   await aliceLaptop.openConversation('bob', 'Bob Chen');

@@ -14,6 +14,7 @@ import { cleanText, LIMITS, MEDIA_LIMITS, type Element, type MediaKind, type Med
 import { formatBytes, safeFileName } from '../shared/format.ts';
 import { AppError } from '../shared/errors.ts';
 import { sha256Hex } from './uploads.ts';
+import { draw, encodePhoto, fit, PhotoUndecodable, type PhotoRequest, type PhotoResult } from './photo.ts';
 
 /** The longest side of a thumbnail or a video poster. */
 export const THUMBNAIL_PX = 320;
@@ -96,39 +97,55 @@ async function blobRef(blob: Blob, mime: string, kind: MediaKind, name?: string)
   return { ref: { hash, size: blob.size, mime }, prepared: { hash, blob, mime, kind, name } };
 }
 
-function fit(width: number, height: number, max = THUMBNAIL_PX): { width: number; height: number } {
-  const scale = Math.min(1, max / Math.max(width, height));
-  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
-}
-
-/** Draws `source` at `size` and encodes it as `type` (the browser may answer another type: PNG where it cannot write WebP). */
-async function draw(source: CanvasImageSource, size: { width: number; height: number }, type: string, quality: number): Promise<Blob> {
-  if (typeof OffscreenCanvas !== 'undefined') {
-    const canvas = new OffscreenCanvas(size.width, size.height);
-    const ctx = canvas.getContext('2d');
-    if (ctx === null) throw new AppError('unexpected', 'no 2D canvas on this device');
-    ctx.drawImage(source, 0, 0, size.width, size.height);
-    return canvas.convertToBlob({ type, quality });
-  }
-  const canvas = document.createElement('canvas');
-  canvas.width = size.width;
-  canvas.height = size.height;
-  canvas.getContext('2d')?.drawImage(source, 0, 0, size.width, size.height);
-  return new Promise((resolve, reject) => {
-    canvas.toBlob((blob) => (blob === null ? reject(new AppError('unexpected', 'the picture could not be encoded')) : resolve(blob)), type, quality);
-  });
-}
-
 /** Draws `source` at `size` and encodes it (WebP keeps transparency, JPEG is smaller for photos). */
 function encode(source: CanvasImageSource, size: { width: number; height: number }, alpha: boolean): Promise<Blob> {
   return draw(source, size, alpha ? 'image/webp' : 'image/jpeg', 0.8);
 }
 
-/** A photo as sent: at most SENT_PX, WebP (JPEG where the browser cannot write WebP), no metadata at all. */
-async function reencode(bitmap: ImageBitmap): Promise<Blob> {
-  const size = fit(bitmap.width, bitmap.height, SENT_PX);
-  const webp = await draw(bitmap, size, 'image/webp', SENT_QUALITY);
-  return webp.type === 'image/webp' ? webp : draw(bitmap, size, 'image/jpeg', SENT_QUALITY);
+/** A worker, while one answers; null once one failed to start (then the main thread does the work). */
+let worker: Worker | null | undefined;
+let lastRequest = 0;
+
+type PhotoAnswer = { id: number } & ({ ok: true; result: PhotoResult } | { ok: false; undecodable: boolean; message: string });
+
+/** Runs one photo request in the photo worker, else (no worker, no OffscreenCanvas, or it failed) here. */
+async function photoWork(request: PhotoRequest): Promise<PhotoResult> {
+  if (worker === undefined) {
+    try {
+      worker = typeof Worker === 'undefined' || typeof OffscreenCanvas === 'undefined' ? null : new Worker(new URL('./photo.worker.ts', import.meta.url), { type: 'module' });
+    } catch {
+      worker = null;
+    }
+  }
+  const w = worker;
+  if (w !== null) {
+    try {
+      return await new Promise<PhotoResult>((resolve, reject) => {
+        const id = ++lastRequest;
+        const done = (event: MessageEvent<PhotoAnswer>): void => {
+          if (event.data.id !== id) return;
+          w.removeEventListener('message', done);
+          w.removeEventListener('error', failed);
+          const answer = event.data;
+          if (answer.ok) resolve(answer.result);
+          else reject(answer.undecodable ? new PhotoUndecodable() : new Error(answer.message));
+        };
+        const failed = (): void => {
+          w.removeEventListener('message', done);
+          w.removeEventListener('error', failed);
+          worker = null;
+          reject(new Error('the photo worker failed'));
+        };
+        w.addEventListener('message', done);
+        w.addEventListener('error', failed);
+        w.postMessage({ id, request });
+      });
+    } catch (e) {
+      if (e instanceof PhotoUndecodable) throw e;
+      // Anything else the worker could not do, the main thread tries.
+    }
+  }
+  return encodePhoto(request);
 }
 
 /** The chosen file's name with the extension of what is sent ("IMG_1234.HEIC" → "IMG_1234.webp"). */
@@ -145,40 +162,33 @@ export function cleanCaption(caption: string | undefined): string | undefined {
 }
 
 async function prepareImage(file: File, options: { original?: boolean | undefined; caption?: string | undefined }): Promise<Prepared> {
-  let mime = baseMime(file.type, 'image/png');
-  let bitmap: ImageBitmap;
+  const given = baseMime(file.type, 'image/png');
+  // A GIF goes as it is: re-encoding would stop its animation.
+  const reencode = options.original !== true && given !== 'image/gif';
+  let photo: PhotoResult;
   try {
-    // The orientation the camera wrote is applied: the pixels come out upright.
-    bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
-  } catch {
-    throw new Undecodable('This picture cannot be shown here, so it goes as a file.');
+    photo = await photoWork({ file, reencode, maxSide: SENT_PX, quality: SENT_QUALITY, thumbSide: THUMBNAIL_PX, thumbAlpha: given !== 'image/jpeg' || reencode });
+  } catch (e) {
+    if (e instanceof PhotoUndecodable) throw new Undecodable('This picture cannot be shown here, so it goes as a file.');
+    throw e;
   }
-  try {
-    const { width, height } = fit(bitmap.width, bitmap.height, options.original === true || mime === 'image/gif' ? Infinity : SENT_PX);
-    let sent: Blob = file;
-    if (options.original !== true && mime !== 'image/gif') {
-      sent = await reencode(bitmap);
-      mime = baseMime(sent.type, 'image/jpeg');
-    }
-    const format = imageFormat(mime);
-    const original = await blobRef(sent, mime, 'image');
-    const originalPicture: Picture = { media: original.ref, width, height };
-    const caption = cleanCaption(options.caption);
-    const extra = { name: sentName(file.name || 'photo', format), ...(caption === undefined ? {} : { caption }) };
-    // A picture that is small already is its own thumbnail: one upload.
-    if (Math.max(width, height) <= THUMBNAIL_PX) {
-      return { element: { type: 'image', format, original: originalPicture, thumbnail: originalPicture, ...extra }, blobs: [original.prepared] };
-    }
-    const size = fit(width, height);
-    const thumbBlob = await encode(bitmap, size, mime !== 'image/jpeg');
-    const thumb = await blobRef(thumbBlob, baseMime(thumbBlob.type, 'image/jpeg'), 'image');
-    return {
-      element: { type: 'image', format, original: originalPicture, thumbnail: { media: thumb.ref, ...size }, ...extra },
-      blobs: [original.prepared, thumb.prepared],
-    };
-  } finally {
-    bitmap.close();
+  const sent = photo.sent ?? file;
+  const mime = photo.sent === null ? given : baseMime(photo.sent.type, 'image/jpeg');
+  const format = imageFormat(mime);
+  const original = await blobRef(sent, mime, 'image');
+  const originalPicture: Picture = { media: original.ref, width: photo.width, height: photo.height };
+  const caption = cleanCaption(options.caption);
+  const extra = { name: sentName(file.name || 'photo', format), ...(caption === undefined ? {} : { caption }) };
+  // A picture that is small already is its own thumbnail: one upload.
+  if (photo.thumbnail === null) {
+    return { element: { type: 'image', format, original: originalPicture, thumbnail: originalPicture, ...extra }, blobs: [original.prepared] };
   }
+  const { blob: thumbBlob, width, height } = photo.thumbnail;
+  const thumb = await blobRef(thumbBlob, baseMime(thumbBlob.type, 'image/jpeg'), 'image');
+  return {
+    element: { type: 'image', format, original: originalPicture, thumbnail: { media: thumb.ref, width, height }, ...extra },
+    blobs: [original.prepared, thumb.prepared],
+  };
 }
 
 function once(target: EventTarget, type: string, timeoutMs: number): Promise<void> {
@@ -229,7 +239,7 @@ async function prepareVideo(file: Blob, name?: string, caption?: string): Promis
     const width = video.videoWidth;
     const height = video.videoHeight;
     if (width === 0 || height === 0) throw new Undecodable(VIDEO_UNDECODABLE);
-    const size = fit(width, height);
+    const size = fit(width, height, THUMBNAIL_PX);
     const posterBlob = await encode(video, size, false);
     const media = await blobRef(file, mime, 'video', name);
     const poster = await blobRef(posterBlob, baseMime(posterBlob.type, 'image/jpeg'), 'image');
