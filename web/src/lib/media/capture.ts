@@ -157,7 +157,8 @@ export function sentName(name: string, format: string): string {
 
 /** A caption as sent: trimmed, capped, none when empty. */
 export function cleanCaption(caption: string | undefined): string | undefined {
-  const value = cleanText(caption?.trim() ?? '').slice(0, LIMITS.captionLength).trim();
+  // Cut first, then cleaned: a cut through an emoji leaves half of it, which cleaning drops.
+  const value = cleanText((caption?.trim() ?? '').slice(0, LIMITS.captionLength));
   return value.length === 0 ? undefined : value;
 }
 
