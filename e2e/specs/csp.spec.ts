@@ -8,7 +8,7 @@
  */
 import type { BrowserContext } from '@playwright/test';
 import { type Device, expect } from '../fixtures.ts';
-import { attach, canvasPicture, messagesOfType, recordVoice, sendLocation, withFakeMicrophone as test } from '../media.ts';
+import { attachAndSend, canvasPicture, messagesOfType, recordVoice, sendLocation, withFakeMicrophone as test } from '../media.ts';
 
 /** Collects the CSP violations of every page of `context` (reported through a binding, so navigations keep them). */
 async function watchViolations(context: BrowserContext): Promise<string[]> {
@@ -62,7 +62,7 @@ test('the app runs under its Content-Security-Policy with no violation: sign-up,
   await expect(alice.message('Hi Alice, how was the trip?')).toBeVisible();
 
   // A photo: previewed from a blob: URL, then served by the server to Bob.
-  await attach(alice, 'Photo', await canvasPicture(alice, 640, 360));
+  await attachAndSend(alice, 'Photo', await canvasPicture(alice, 640, 360));
   await expectSent(alice, 'image');
   const picture = messagesOfType(bob, 'image').locator('img');
   await expect.poll(() => picture.evaluate((el: HTMLImageElement) => (el.complete ? el.naturalWidth : 0)), { message: 'the picture loads for Bob', timeout: 30_000 }).toBeGreaterThan(0);

@@ -6,7 +6,7 @@
  */
 import type { Locator } from '@playwright/test';
 import { expect, test } from '../fixtures.ts';
-import { attach, canvasPicture, messagesOfType } from '../media.ts';
+import { attachAndSend, canvasPicture, messagesOfType } from '../media.ts';
 
 async function expectImageLoaded(img: Locator, naturalWidth: number): Promise<void> {
   await expect.poll(() => img.evaluate((el: HTMLImageElement) => (el.complete ? el.naturalWidth : 0)), { message: 'the picture loads', timeout: 30_000 }).toBe(naturalWidth);
@@ -28,7 +28,7 @@ test('a photo sent offline shows at once, survives a reload and reaches Bob once
 
   await alice.offline();
   await expect(alice.offlineBanner()).toBeVisible();
-  await attach(alice, 'Photo', keep);
+  await attachAndSend(alice, 'Photo', keep);
   const photos = messagesOfType(alice, 'image');
   await expect(photos).toHaveCount(1);
   const photo = photos.first();
@@ -39,7 +39,7 @@ test('a photo sent offline shows at once, survives a reload and reaches Bob once
   await expectImageLoaded(photo.locator('img'), 320);
 
   // A second one, cancelled before it ever leaves.
-  await attach(alice, 'Photo', drop);
+  await attachAndSend(alice, 'Photo', drop);
   await expect(photos).toHaveCount(2);
   await photos.nth(1).getByRole('button', { name: 'Cancel' }).click();
   await expect(photos).toHaveCount(1);
@@ -99,7 +99,7 @@ test('an upload the server refuses shows failed with Retry, and Retry sends it',
   await alice.page.route('**/api/v1/uploads', (route) =>
     route.fulfill({ status: 413, contentType: 'application/json', body: JSON.stringify({ error: { code: 'media-too-large', message: 'too large' } }) }),
   );
-  await attach(alice, 'Photo', await canvasPicture(alice, 480, 360, 'retry.png'));
+  await attachAndSend(alice, 'Photo', await canvasPicture(alice, 480, 360, 'retry.png'));
   const photo = messagesOfType(alice, 'image');
   await expect(photo).toHaveAttribute('data-state', 'failed');
   await expect(photo.getByRole('button', { name: 'Retry' })).toBeVisible();

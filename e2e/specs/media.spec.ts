@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Locator } from '@playwright/test';
 import { DESKTOP, type Device, expect, PHONE } from '../fixtures.ts';
-import { attach, canvasPicture, canvasVideo, messagesOfType, randomFile, recordVoice, sendLocation, withFakeMicrophone as test } from '../media.ts';
+import { attach, attachAndSend, canvasPicture, canvasVideo, messagesOfType, randomFile, recordVoice, sendLocation, withFakeMicrophone as test } from '../media.ts';
 
 const EIFFEL = { latitude: 48.8584, longitude: 2.2945 };
 
@@ -59,11 +59,11 @@ test('every message type goes from Alice to Bob and shows on his device', async 
   await alice.startChat('bob', 'Bob Chen');
   await alice.send('Hi Bob! Everything from the trip 👇');
   await alice.send('🎉');
-  await attach(alice, 'Photo', await canvasPicture(alice, 800, 450));
+  await attachAndSend(alice, 'Photo', await canvasPicture(alice, 800, 450));
   await expectSent(alice, 'image');
   await recordVoice(alice, 2);
   await expectSent(alice, 'voice');
-  await attach(alice, 'Video', await canvasVideo(alice));
+  await attachAndSend(alice, 'Video', await canvasVideo(alice), 'Colours, fast');
   await expectSent(alice, 'video');
   const file = randomFile(2.5 * 1024 * 1024, 'trip-notes.bin');
   await attach(alice, 'File', file);
@@ -82,7 +82,7 @@ test('every message type goes from Alice to Bob and shows on his device', async 
   await expect(bob.message('Hi Bob! Everything from the trip 👇')).toBeVisible();
   await expect(bob.message('🎉')).toBeVisible();
 
-  // The photo: its 320 px thumbnail in the list, the original in a dialog.
+  // The photo: its 320 px thumbnail in the list, the photo as sent (a PNG re-encoded, the same size) in the viewer.
   const photo = messagesOfType(bob, 'image');
   const open = photo.getByRole('button', { name: 'Open photo, 800 × 450' });
   await expectImageLoaded(open.locator('img'), 320);
@@ -94,11 +94,13 @@ test('every message type goes from Alice to Bob and shows on his device', async 
 
   // The voice message: its measured length, and a player that loads it.
   const voice = messagesOfType(bob, 'voice');
+  await expect(voice.getByRole('button', { name: /^Play voice message, 0:0[23]$/ })).toBeVisible();
   const audio = voice.getByLabel(/^Voice message, 0:0[23]$/);
-  await expect(audio).toBeVisible();
   expect((await loadMetadata(audio)).readyState).toBeGreaterThanOrEqual(1);
 
   // The video: a poster, its length, and a player that loads it.
+  // The video's caption, from the preview.
+  await expect(messagesOfType(bob, 'video')).toContainText('Colours, fast');
   const video = messagesOfType(bob, 'video').getByLabel(/^Video, 0:0[12]$/);
   await expect(video).toHaveAttribute('poster', /\/api\/v1\/media\/[0-9a-f]{64}$/);
   expect((await loadMetadata(video)).width).toBe(320);

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { MEDIA_HASH_PATTERN } from './media.ts';
+import { LIMITS } from './limits.ts';
 import { cleanText } from './names.ts';
 
 /** Where the server serves a link preview's image from: its own origin, never the linked site's (links/ on the server). */
@@ -70,12 +71,29 @@ export type Picture = z.infer<typeof Picture>;
 
 export const ImageFormat = z.enum(['jpg', 'gif', 'png', 'bmp', 'webp', 'other']);
 
+/** What the sender wrote under a photo or a video: shown under it, in previews and in search. */
+export const Caption = z.string().min(1).max(LIMITS.captionLength);
+
+/** A name to offer on download; cleaned by the sender like a file's name (names.ts `cleanText`). */
+const MediaName = z.string().min(1).max(255).refine((name) => name === cleanText(name), 'a file name holds no control, bidi or zero-width characters');
+
 export const ImageElement = z.object({
   type: z.literal('image'),
   format: ImageFormat,
+  /** What was sent: the picture as chosen ("original"), or resized and re-encoded on the device (no EXIF, so no location). */
   original: Picture,
   thumbnail: Picture,
+  caption: Caption.optional(),
+  /** The chosen file's name (its extension the sent format's), offered on download. Older messages have none. */
+  name: MediaName.optional(),
 });
+
+/**
+ * A voice message's loudness over its length, measured on the device while
+ * recording: up to LIMITS.waveformLevels levels, 0 (silence) to 255 (loudest
+ * of the recording), evenly spaced. Older voice messages have none.
+ */
+export const Waveform = z.array(z.number().int().min(0).max(255)).min(1).max(LIMITS.waveformLevels);
 
 export const VoiceElement = z.object({
   type: z.literal('voice'),
@@ -83,13 +101,14 @@ export const VoiceElement = z.object({
   /** Seconds. */
   duration: z.number().nonnegative(),
   format: z.string().min(1).max(32),
+  waveform: Waveform.optional(),
 });
 
 export const FileElement = z.object({
   type: z.literal('file'),
   media: MediaRef,
   /** The name the sender's file had; shown and offered on download, never used as a path. Cleaned by the sender (names.ts `cleanText`): a name that hides or reorders characters is refused. */
-  name: z.string().min(1).max(255).refine((name) => name === cleanText(name), 'a file name holds no control, bidi or zero-width characters'),
+  name: MediaName,
   format: z.string().max(32).optional(),
 });
 
@@ -100,6 +119,7 @@ export const VideoElement = z.object({
   duration: z.number().nonnegative(),
   format: z.string().min(1).max(32),
   thumbnail: Picture.extend({ format: ImageFormat }),
+  caption: Caption.optional(),
 });
 
 /**
@@ -170,13 +190,13 @@ export function describeElement(e: Element): string {
     case 'location':
       return `📍 ${e.caption || 'Location'}`;
     case 'image':
-      return '📷 Photo';
+      return e.caption === undefined ? '📷 Photo' : `📷 ${e.caption}`;
     case 'voice':
       return `🎤 Voice message (${clock(e.duration)})`;
     case 'file':
       return `📎 ${e.name}`;
     case 'video':
-      return `🎬 Video (${clock(e.duration)})`;
+      return e.caption === undefined ? `🎬 Video (${clock(e.duration)})` : `🎬 ${e.caption}`;
     case 'custom':
       return e.description || 'Message';
   }

@@ -39,6 +39,10 @@ export const LIMITS = {
   peopleQueryMax: 64,
   /** The most people one page of a search holds. */
   peoplePageMax: 20,
+  /** A photo's or a video's caption (`caption` on image and video elements), in characters. */
+  captionLength: 1024,
+  /** A voice message's waveform (`waveform` on voice elements): at most this many levels, each 0-255. */
+  waveformLevels: 64,
 } as const;
 
 /** Lifetimes, in seconds. */

@@ -539,6 +539,27 @@ describe('validateUpdate: refusals', () => {
     expect(checkCode(message('m1', { body: body.slice(0, 17).map(() => ({ type: 'text' as const, text: 'x' })) }), 'alice')).toBe('schema-invalid');
   });
 
+  test('caps a photo or video caption at LIMITS.captionLength and a voice waveform at LIMITS.waveformLevels levels of 0-255', () => {
+    const media = { hash: 'a'.repeat(64), size: 10, mime: 'image/webp' };
+    const picture = { media, width: 10, height: 10 };
+    const image = (caption: string): Message => message('m1', { type: 'image', body: [{ type: 'image', format: 'webp', original: picture, thumbnail: picture, caption }] });
+    expect(checkCode(image('x'.repeat(LIMITS.captionLength)), 'alice')).toBeNull();
+    expect(checkCode(image('x'.repeat(LIMITS.captionLength + 1)), 'alice')).toBe('schema-invalid');
+    expect(checkCode(image(''), 'alice')).toBe('schema-invalid');
+    const video = (caption: string): Message =>
+      message('m1', { type: 'video', body: [{ type: 'video', media: { ...media, mime: 'video/webm' }, duration: 2, format: 'webm', thumbnail: { ...picture, format: 'webp' }, caption }] });
+    expect(checkCode(video('A walk'), 'alice')).toBeNull();
+    expect(checkCode(video('x'.repeat(LIMITS.captionLength + 1)), 'alice')).toBe('schema-invalid');
+
+    const voice = (waveform: number[]): Message => message('m1', { type: 'voice', body: [{ type: 'voice', media: { ...media, mime: 'audio/webm' }, duration: 2, format: 'webm', waveform }] });
+    expect(checkCode(voice(Array.from({ length: LIMITS.waveformLevels }, (_, i) => i * 4)), 'alice')).toBeNull();
+    expect(checkCode(voice(Array.from({ length: LIMITS.waveformLevels + 1 }, () => 9)), 'alice')).toBe('schema-invalid');
+    expect(checkCode(voice([0, 256]), 'alice')).toBe('schema-invalid');
+    expect(checkCode(voice([1.5]), 'alice')).toBe('schema-invalid');
+    // A voice message from before waveforms still passes.
+    expect(checkCode(message('m1', { type: 'voice', body: [{ type: 'voice', media, duration: 2, format: 'webm' }] }), 'alice')).toBeNull();
+  });
+
   test('refuses a message of a bad shape', () => {
     const server = new Server();
     const bad: Record<string, unknown>[] = [

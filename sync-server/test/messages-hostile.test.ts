@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLOSE_CODES, conversationPath, inboxPath, mediaUrl, segmentOf, type Element, type InboxEntry, type MediaRef } from '@parley/protocol';
+import { CLOSE_CODES, conversationPath, inboxPath, LIMITS, mediaUrl, segmentOf, type Element, type InboxEntry, type MediaRef } from '@parley/protocol';
 import { acks, api, cleanup, message, openDoc, rejects, send, signUp, startServer, synced, thisSegment, waitFor, type Client, type TestServer } from './helpers.ts';
 import { getMedia, MediaClient } from './media-client.ts';
 
@@ -269,5 +269,31 @@ describe('a recall revokes access to its media', () => {
     expect((await admin('POST', '/messages/recall', { a: 'alice', b: 'bob', id })).status).toBe(200);
     expect((await getMedia(server.url, ref.hash, { token: bob.accessToken })).status).toBe(404);
     expect((await getMedia(server.url, ref.hash, { token: alice.accessToken })).status).toBe(200);
+  });
+});
+
+describe('captions and waveforms (issue 17)', () => {
+  it('refuses a caption over LIMITS.captionLength and a waveform over LIMITS.waveformLevels with schema-invalid, and takes them at the caps', async () => {
+    const { server, alice, bob } = await setup();
+    const media = new MediaClient(server.url, alice.accessToken);
+    const { media: picture } = await media.upload(randomBytes(200), { kind: 'image', peer: 'bob', mime: 'image/webp' });
+    const { media: voice } = await media.upload(randomBytes(300), { kind: 'voice', peer: 'bob', mime: 'audio/webm' });
+    const path = conversationPath('alice', 'bob', thisSegment());
+    // A fresh client per message: a refused write stays in the client's own copy.
+    const sendOne = async (body: Element[]): Promise<string> => outcome(await connect(server, path, alice.accessToken), message('alice', 'bob', '', { type: body[0]?.type ?? 'text', body }));
+    const captioned = (caption: string): Element => ({ ...imageOf(picture), caption }) as Element;
+    const recorded = (waveform: number[]): Element => ({ type: 'voice', media: voice, duration: 2, format: 'webm', waveform });
+
+    expect(await sendOne([captioned('x'.repeat(LIMITS.captionLength + 1))])).toBe('schema-invalid');
+    expect(await sendOne([recorded(Array.from({ length: LIMITS.waveformLevels + 1 }, () => 128))])).toBe('schema-invalid');
+    expect(await sendOne([recorded([12, 300])])).toBe('schema-invalid');
+    expect(await sendOne([captioned('x'.repeat(LIMITS.captionLength))])).toBe('ok');
+    expect(await sendOne([recorded(Array.from({ length: LIMITS.waveformLevels }, (_, i) => i * 4))])).toBe('ok');
+
+    // Bob gets the two that passed, caption and waveform whole.
+    const b = await connect(server, path, bob.accessToken);
+    await waitFor(() => b.doc.getMap('messages').size === 2, 'both messages at bob');
+    const bodies = [...b.doc.getMap<{ body: Element[] }>('messages').values()].map((m) => m.body[0]);
+    expect(bodies.map((e) => (e?.type === 'image' ? e.caption?.length : e?.type === 'voice' ? e.waveform?.length : 0)).sort()).toEqual([LIMITS.captionLength, LIMITS.waveformLevels].sort());
   });
 });

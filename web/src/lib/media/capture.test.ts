@@ -1,6 +1,6 @@
-import { MEDIA_LIMITS } from '@parley/protocol';
+import { LIMITS, MEDIA_LIMITS } from '@parley/protocol';
 import { describe, expect, it, vi } from 'vitest';
-import { baseMime, checkLimit, formatOf, imageFormat, kindOfFile, prepare } from './capture.ts';
+import { baseMime, checkLimit, cleanCaption, formatOf, imageFormat, kindOfFile, prepare, sentName } from './capture.ts';
 
 // The error funnel's notices are rune state, which only the Svelte compiler runs.
 vi.mock('../state/notices.svelte.ts', () => ({ notices: { push: () => undefined } }));
@@ -14,6 +14,21 @@ describe('capture', () => {
     expect(formatOf('video/webm')).toBe('webm');
     expect(formatOf('application/octet-stream', 'Report.PDF')).toBe('pdf');
     expect(formatOf('application/x-tar')).toBe('tar');
+  });
+
+  it('names a re-encoded photo after the chosen file, with the sent format', () => {
+    expect(sentName('IMG_1234.JPG', 'webp')).toBe('IMG_1234.webp');
+    expect(sentName('../holiday.heic', 'jpg')).toBe('holiday.jpg');
+    expect(sentName('', 'webp')).toBe('file.webp');
+    expect(sentName('scan', 'png')).toBe('scan.png');
+  });
+
+  it('sends a caption trimmed, capped and cleaned, and none when empty', () => {
+    expect(cleanCaption('  At the beach  ')).toBe('At the beach');
+    expect(cleanCaption('   ')).toBeUndefined();
+    expect(cleanCaption(undefined)).toBeUndefined();
+    expect(cleanCaption('x'.repeat(LIMITS.captionLength + 10))).toHaveLength(LIMITS.captionLength);
+    expect(cleanCaption('a\u202Eb')).toBe('ab');
   });
 
   it('refuses media over its limit before anything is uploaded, in words', () => {

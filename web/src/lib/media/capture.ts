@@ -4,14 +4,24 @@
  * thumbnail (≤ 320 px) for pictures, duration and a poster frame for video,
  * the SHA-256 of every blob. Limits (MEDIA_LIMITS) are checked first, with a
  * message that says what to do.
+ *
+ * A photo is resized (longest side ≤ SENT_PX) and re-encoded (WebP, else
+ * JPEG) with its orientation applied, unless the user chose to send the
+ * original: re-encoding writes no EXIF, so the sent picture carries no
+ * location. A GIF goes as it is (re-encoding would stop its animation).
  */
-import { MEDIA_LIMITS, type Element, type MediaKind, type MediaRef, type Picture } from '@parley/protocol';
+import { cleanText, LIMITS, MEDIA_LIMITS, type Element, type MediaKind, type MediaRef, type Picture } from '@parley/protocol';
 import { formatBytes, safeFileName } from '../shared/format.ts';
 import { AppError } from '../shared/errors.ts';
 import { sha256Hex } from './uploads.ts';
+import { draw, encodePhoto, fit, PhotoUndecodable, type PhotoRequest, type PhotoResult } from './photo.ts';
 
 /** The longest side of a thumbnail or a video poster. */
 export const THUMBNAIL_PX = 320;
+/** The longest side of a photo as sent (unless the original is chosen). */
+export const SENT_PX = 2560;
+/** WebP quality of a sent photo: no visible loss on a phone, a fraction of a camera's JPEG. */
+const SENT_QUALITY = 0.85;
 
 /** Bytes to upload for an element: one per distinct hash. */
 export interface PreparedBlob {
@@ -28,8 +38,11 @@ export interface Prepared {
 }
 
 export type Attachment =
-  | { kind: 'image' | 'video' | 'file'; file: File }
-  | { kind: 'voice'; blob: Blob; duration: number }
+  /** `original`: the file goes unchanged (EXIF, location included); else resized and re-encoded. */
+  | { kind: 'image'; file: File; caption?: string | undefined; original?: boolean | undefined }
+  | { kind: 'video'; file: File; caption?: string | undefined }
+  | { kind: 'file'; file: File }
+  | { kind: 'voice'; blob: Blob; duration: number; waveform?: number[] | undefined }
   | { kind: 'location'; caption: string; latitude: number; longitude: number };
 
 /** A picture or video this browser cannot open: it can still go as a file. */
@@ -84,56 +97,99 @@ async function blobRef(blob: Blob, mime: string, kind: MediaKind, name?: string)
   return { ref: { hash, size: blob.size, mime }, prepared: { hash, blob, mime, kind, name } };
 }
 
-function fit(width: number, height: number, max = THUMBNAIL_PX): { width: number; height: number } {
-  const scale = Math.min(1, max / Math.max(width, height));
-  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
-}
-
 /** Draws `source` at `size` and encodes it (WebP keeps transparency, JPEG is smaller for photos). */
-async function encode(source: CanvasImageSource, size: { width: number; height: number }, alpha: boolean): Promise<Blob> {
-  const type = alpha ? 'image/webp' : 'image/jpeg';
-  if (typeof OffscreenCanvas !== 'undefined') {
-    const canvas = new OffscreenCanvas(size.width, size.height);
-    const ctx = canvas.getContext('2d');
-    if (ctx === null) throw new AppError('unexpected', 'no 2D canvas on this device');
-    ctx.drawImage(source, 0, 0, size.width, size.height);
-    return canvas.convertToBlob({ type, quality: 0.8 });
-  }
-  const canvas = document.createElement('canvas');
-  canvas.width = size.width;
-  canvas.height = size.height;
-  canvas.getContext('2d')?.drawImage(source, 0, 0, size.width, size.height);
-  return new Promise((resolve, reject) => {
-    canvas.toBlob((blob) => (blob === null ? reject(new AppError('unexpected', 'the thumbnail could not be made')) : resolve(blob)), type, 0.8);
-  });
+function encode(source: CanvasImageSource, size: { width: number; height: number }, alpha: boolean): Promise<Blob> {
+  return draw(source, size, alpha ? 'image/webp' : 'image/jpeg', 0.8);
 }
 
-async function prepareImage(file: Blob): Promise<Prepared> {
-  const mime = baseMime(file.type, 'image/png');
-  let bitmap: ImageBitmap;
-  try {
-    bitmap = await createImageBitmap(file);
-  } catch {
-    throw new Undecodable('This picture cannot be shown here, so it goes as a file.');
-  }
-  try {
-    const { width, height } = bitmap;
-    const original = await blobRef(file, mime, 'image');
-    const originalPicture: Picture = { media: original.ref, width, height };
-    // A picture that is small already is its own thumbnail: one upload.
-    if (Math.max(width, height) <= THUMBNAIL_PX) {
-      return { element: { type: 'image', format: imageFormat(mime), original: originalPicture, thumbnail: originalPicture }, blobs: [original.prepared] };
+/** A worker, while one answers; null once one failed to start (then the main thread does the work). */
+let worker: Worker | null | undefined;
+let lastRequest = 0;
+
+type PhotoAnswer = { id: number } & ({ ok: true; result: PhotoResult } | { ok: false; undecodable: boolean; message: string });
+
+/** Runs one photo request in the photo worker, else (no worker, no OffscreenCanvas, or it failed) here. */
+async function photoWork(request: PhotoRequest): Promise<PhotoResult> {
+  if (worker === undefined) {
+    try {
+      worker = typeof Worker === 'undefined' || typeof OffscreenCanvas === 'undefined' ? null : new Worker(new URL('./photo.worker.ts', import.meta.url), { type: 'module' });
+    } catch {
+      worker = null;
     }
-    const size = fit(width, height);
-    const thumbBlob = await encode(bitmap, size, mime !== 'image/jpeg');
-    const thumb = await blobRef(thumbBlob, baseMime(thumbBlob.type, 'image/jpeg'), 'image');
-    return {
-      element: { type: 'image', format: imageFormat(mime), original: originalPicture, thumbnail: { media: thumb.ref, ...size } },
-      blobs: [original.prepared, thumb.prepared],
-    };
-  } finally {
-    bitmap.close();
   }
+  const w = worker;
+  if (w !== null) {
+    try {
+      return await new Promise<PhotoResult>((resolve, reject) => {
+        const id = ++lastRequest;
+        const done = (event: MessageEvent<PhotoAnswer>): void => {
+          if (event.data.id !== id) return;
+          w.removeEventListener('message', done);
+          w.removeEventListener('error', failed);
+          const answer = event.data;
+          if (answer.ok) resolve(answer.result);
+          else reject(answer.undecodable ? new PhotoUndecodable() : new Error(answer.message));
+        };
+        const failed = (): void => {
+          w.removeEventListener('message', done);
+          w.removeEventListener('error', failed);
+          worker = null;
+          reject(new Error('the photo worker failed'));
+        };
+        w.addEventListener('message', done);
+        w.addEventListener('error', failed);
+        w.postMessage({ id, request });
+      });
+    } catch (e) {
+      if (e instanceof PhotoUndecodable) throw e;
+      // Anything else the worker could not do, the main thread tries.
+    }
+  }
+  return encodePhoto(request);
+}
+
+/** The chosen file's name with the extension of what is sent ("IMG_1234.HEIC" → "IMG_1234.webp"). */
+export function sentName(name: string, format: string): string {
+  const safe = safeFileName(name);
+  const stem = safe.replace(/\.[A-Za-z0-9]{1,10}$/, '') || 'photo';
+  return `${stem.slice(0, 240)}.${format === 'other' ? 'img' : format}`;
+}
+
+/** A caption as sent: trimmed, capped, none when empty. */
+export function cleanCaption(caption: string | undefined): string | undefined {
+  // Cut first, then cleaned: a cut through an emoji leaves half of it, which cleaning drops.
+  const value = cleanText((caption?.trim() ?? '').slice(0, LIMITS.captionLength));
+  return value.length === 0 ? undefined : value;
+}
+
+async function prepareImage(file: File, options: { original?: boolean | undefined; caption?: string | undefined }): Promise<Prepared> {
+  const given = baseMime(file.type, 'image/png');
+  // A GIF goes as it is: re-encoding would stop its animation.
+  const reencode = options.original !== true && given !== 'image/gif';
+  let photo: PhotoResult;
+  try {
+    photo = await photoWork({ file, reencode, maxSide: SENT_PX, quality: SENT_QUALITY, thumbSide: THUMBNAIL_PX, thumbAlpha: given !== 'image/jpeg' || reencode });
+  } catch (e) {
+    if (e instanceof PhotoUndecodable) throw new Undecodable('This picture cannot be shown here, so it goes as a file.');
+    throw e;
+  }
+  const sent = photo.sent ?? file;
+  const mime = photo.sent === null ? given : baseMime(photo.sent.type, 'image/jpeg');
+  const format = imageFormat(mime);
+  const original = await blobRef(sent, mime, 'image');
+  const originalPicture: Picture = { media: original.ref, width: photo.width, height: photo.height };
+  const caption = cleanCaption(options.caption);
+  const extra = { name: sentName(file.name || 'photo', format), ...(caption === undefined ? {} : { caption }) };
+  // A picture that is small already is its own thumbnail: one upload.
+  if (photo.thumbnail === null) {
+    return { element: { type: 'image', format, original: originalPicture, thumbnail: originalPicture, ...extra }, blobs: [original.prepared] };
+  }
+  const { blob: thumbBlob, width, height } = photo.thumbnail;
+  const thumb = await blobRef(thumbBlob, baseMime(thumbBlob.type, 'image/jpeg'), 'image');
+  return {
+    element: { type: 'image', format, original: originalPicture, thumbnail: { media: thumb.ref, width, height }, ...extra },
+    blobs: [original.prepared, thumb.prepared],
+  };
 }
 
 function once(target: EventTarget, type: string, timeoutMs: number): Promise<void> {
@@ -159,7 +215,7 @@ function once(target: EventTarget, type: string, timeoutMs: number): Promise<voi
 }
 
 /** Duration, pixel size and a poster frame (at ~0.1 s) of a video, from a hidden <video>. */
-async function prepareVideo(file: Blob, name?: string): Promise<Prepared> {
+async function prepareVideo(file: Blob, name?: string, caption?: string): Promise<Prepared> {
   const mime = baseMime(file.type, 'video/mp4');
   const url = URL.createObjectURL(file);
   const video = document.createElement('video');
@@ -184,7 +240,7 @@ async function prepareVideo(file: Blob, name?: string): Promise<Prepared> {
     const width = video.videoWidth;
     const height = video.videoHeight;
     if (width === 0 || height === 0) throw new Undecodable(VIDEO_UNDECODABLE);
-    const size = fit(width, height);
+    const size = fit(width, height, THUMBNAIL_PX);
     const posterBlob = await encode(video, size, false);
     const media = await blobRef(file, mime, 'video', name);
     const poster = await blobRef(posterBlob, baseMime(posterBlob.type, 'image/jpeg'), 'image');
@@ -195,6 +251,7 @@ async function prepareVideo(file: Blob, name?: string): Promise<Prepared> {
         duration: Math.round(duration * 10) / 10,
         format: formatOf(mime),
         thumbnail: { media: poster.ref, ...size, format: imageFormat(poster.ref.mime) },
+        ...(caption === undefined ? {} : { caption }),
       },
       blobs: [media.prepared, poster.prepared],
     };
@@ -217,14 +274,18 @@ export async function prepare(attachment: Attachment): Promise<Prepared> {
       const mime = baseMime(attachment.blob.type, 'audio/webm');
       const voice = await blobRef(attachment.blob, mime, 'voice');
       const duration = Math.max(0, Math.round(attachment.duration * 10) / 10);
-      return { element: { type: 'voice', media: voice.ref, duration, format: formatOf(mime) }, blobs: [voice.prepared] };
+      const waveform = attachment.waveform?.slice(0, LIMITS.waveformLevels).map((v) => Math.max(0, Math.min(255, Math.round(v))));
+      return {
+        element: { type: 'voice', media: voice.ref, duration, format: formatOf(mime), ...(waveform === undefined || waveform.length === 0 ? {} : { waveform }) },
+        blobs: [voice.prepared],
+      };
     }
     case 'image':
       checkLimit('image', attachment.file.size);
-      return prepareImage(attachment.file);
+      return prepareImage(attachment.file, attachment);
     case 'video':
       checkLimit('video', attachment.file.size);
-      return prepareVideo(attachment.file, safeFileName(attachment.file.name));
+      return prepareVideo(attachment.file, safeFileName(attachment.file.name), cleanCaption(attachment.caption));
     case 'file': {
       checkLimit('file', attachment.file.size);
       const name = safeFileName(attachment.file.name);

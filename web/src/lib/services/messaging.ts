@@ -165,6 +165,22 @@ export async function sendFiles(peer: string, files: readonly File[]): Promise<v
 }
 
 /**
+ * Sends the photos and videos of a preview: each its own message, in the
+ * order shown, the caption with the first; photos resized and re-encoded
+ * unless `original`. One that fails is reported and the rest still go.
+ */
+export async function sendMedia(peer: string, items: readonly { file: File; kind: 'image' | 'video' }[], caption: string, original: boolean): Promise<void> {
+  for (const [i, { file, kind }] of items.entries()) {
+    const text = i === 0 && caption.length > 0 ? caption : undefined;
+    try {
+      await sendAttachment(peer, kind === 'image' ? { kind, file, caption: text, original } : { kind, file, caption: text });
+    } catch (e) {
+      report(e);
+    }
+  }
+}
+
+/**
  * For developers and tests: writes `message` into the conversation with
  * `peer` as given, without the local check, to see how a server refusal shows.
  */
