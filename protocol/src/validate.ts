@@ -23,8 +23,10 @@
  *   and deletion ends within 2^53, where Yjs's clock sums are exact (checked by the
  *   differential fuzz in fuzz/, `npm run fuzz:validator`);
  * - a recall is the sender's, within the recall window, once; an edit is the
- *   sender's, of a text message not recalled; a reaction is about a message
- *   of the document not recalled;
+ *   sender's, of a text message not recalled; a reaction, and a pin (each
+ *   member's own `pins["<msgId>|<user>"]`), is about a message of the
+ *   document not recalled; prefs `hidden` and `starred` are keyed by message
+ *   id, each capped (`prefs-full`);
  * - nothing else: a refused update is refused whole.
  *
  * This works from the decoded structs alone (a new map key carries its root
@@ -134,6 +136,8 @@ export interface ValidationContext {
   now?: number;
   /** How long after its `ts` a message may be recalled by its sender; default LIMITS.recallWindowMs. */
   recallWindowMs?: number;
+  /** How many messages a user may hide (prefs `hidden`) and, apart, star (`starred`); default LIMITS.hiddenMessages and LIMITS.starredMessages. */
+  maxMarkedMessages?: number;
   /**
    * The times a client may write (`ts` of a message, edit, reaction, action
    * or recall): at most `maxSkewMs` after `now` and at most `maxAgeMs` before
@@ -216,7 +220,7 @@ const DEFAULT_TS_WINDOW = { maxSkewMs: LIMITS.maxClockSkewMs, maxAgeMs: LIMITS.m
 
 function judge(
   update: Uint8Array,
-  { user, path, doc, now = Date.now(), recallWindowMs = LIMITS.recallWindowMs, tsWindow = DEFAULT_TS_WINDOW }: ValidationContext,
+  { user, path, doc, now = Date.now(), recallWindowMs = LIMITS.recallWindowMs, maxMarkedMessages, tsWindow = DEFAULT_TS_WINDOW }: ValidationContext,
   msgIds: string[],
 ): Verdict {
   const decoded = Y.decodeUpdate(update);
@@ -528,7 +532,7 @@ function judge(
       added.add(key);
       const held = heldMarks.get(root) ?? map.size;
       heldMarks.set(root, held);
-      const cap = root === 'hidden' ? LIMITS.hiddenMessages : LIMITS.starredMessages;
+      const cap = maxMarkedMessages ?? (root === 'hidden' ? LIMITS.hiddenMessages : LIMITS.starredMessages);
       if (held + added.size > cap) refuse('prefs-full', `more than ${cap} ${root} messages`);
     } else if (path.kind === 'prefs' && root === 'read') {
       if (path.user !== user) refuse('not-owner', 'prefs are written by their owner');

@@ -52,6 +52,25 @@ describe('delete for me and stars (prefs hidden, starred)', () => {
     expect(fresh.doc.getMap('hidden').get('m1')).toMatchObject({ peer: 'bob' });
   });
 
+  it('refuses hiding more messages than PARLEY_MAX_MARKED_MESSAGES with prefs-full, and takes one after an unhide', async () => {
+    const server = await startServer({ env: { PARLEY_MAX_MARKED_MESSAGES: '3' } });
+    const alice = await signUp(server.url, 'alice');
+    const a = await connect(server, prefsPath('alice'), alice.accessToken);
+    const hidden = a.doc.getMap('hidden');
+    a.doc.transact(() => {
+      for (const id of ['m1', 'm2', 'm3']) hidden.set(id, { peer: 'bob', ts: Date.now() });
+    });
+    const fresh = await connect(server, prefsPath('alice'), alice.accessToken);
+    await waitFor(() => fresh.doc.getMap('hidden').size === 3, 'three hidden on the server');
+    expect(await write(fresh, () => false, () => fresh.doc.getMap('hidden').set('m4', { peer: 'bob', ts: Date.now() }))).toBe('prefs-full');
+    // Stars are counted apart; an unhide makes room.
+    const b = await connect(server, prefsPath('alice'), alice.accessToken);
+    const watcher = await connect(server, prefsPath('alice'), alice.accessToken);
+    expect(await write(b, () => watcher.doc.getMap('starred').has('m1'), () => b.doc.getMap('starred').set('m1', { peer: 'bob', ts: Date.now() }))).toBe('ok');
+    expect(await write(b, () => !watcher.doc.getMap('hidden').has('m1'), () => b.doc.getMap('hidden').delete('m1'))).toBe('ok');
+    expect(await write(b, () => watcher.doc.getMap('hidden').has('m4'), () => b.doc.getMap('hidden').set('m4', { peer: 'bob', ts: Date.now() }))).toBe('ok');
+  });
+
   it('refuses a star without its conversation, and one dated far ahead', async () => {
     const server = await startServer();
     const alice = await signUp(server.url, 'alice');
