@@ -103,7 +103,7 @@ export interface ActionOutboxRow extends OutboxBase {
 }
 
 /**
- * A recall, edit or reaction (lib/sync/extras.ts): the document key and the
+ * A recall, edit, reaction or pin (lib/sync/extras.ts): the document key and the
  * value to hold there (null: delete my item).
  */
 export interface ExtraOutboxRow extends OutboxBase {
