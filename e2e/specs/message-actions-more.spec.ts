@@ -101,6 +101,9 @@ test("delete for me hides the message on both of the user's devices and not on t
   // The laptop had it on screen: it goes there live, without a reload.
   await expect(aliceLaptop.message('Delete this for yourself')).toHaveCount(0);
   await expect(aliceLaptop.message('Keep this one')).toBeVisible();
+  // It was the last message: the list previews the one before it instead.
+  await expect(aliceLaptop.conversationLink('bob')).toContainText('Keep this one');
+  await expect(aliceLaptop.conversationLink('bob')).not.toContainText('Delete this for yourself');
   // The peer keeps it, on both devices.
   for (const device of [bob, bobLaptop]) await expect(device.message('Delete this for yourself')).toBeVisible();
   // After a reload too.
