@@ -41,6 +41,7 @@ export const ERROR_MESSAGES = {
   'message-recalled': 'That message was recalled: it can no longer be edited or reacted to.',
   'not-editable': 'Only text messages you sent can be edited.',
   'draft-too-long': 'A draft may hold up to 4,000 characters.',
+  'prefs-full': 'You have hidden or starred as many messages as this server keeps (5,000 unless it sets another number). Unstar some, or unhide them, first.',
   'update-too-large': 'This write holds more data or items than one write may. Send less at once.',
   'slow-down': 'You are sending messages too fast. They will go out in a moment.',
   'ts-out-of-range': "This message's time is too far from the server's clock. Check the device's date and time.",

@@ -29,6 +29,13 @@ export const LIMITS = {
   maxMessageAgeMs: 30 * 24 * 60 * 60 * 1000,
   /** A draft (prefs `drafts[peer]`) may hold this many characters. */
   draftLength: 4000,
+  /**
+   * Messages one user may hide ("delete for me", prefs `hidden`) and star
+   * (prefs `starred`), each: the prefs document is loaded whole on every
+   * device, so these keep it small (`prefs-full` beyond).
+   */
+  hiddenMessages: 5000,
+  starredMessages: 5000,
   /** A reaction is one emoji: at most this many UTF-16 units (family and flag sequences are long). */
   reactionLength: 32,
   /**

@@ -47,6 +47,12 @@ export const Message = z.object({
   profile: Profile,
   /** The message this one replies to. */
   reply: ReplyRef.optional(),
+  /**
+   * The body was forwarded from another message (shown "Forwarded"). Its media
+   * references are the original's: the server lets the new peer read them
+   * only if the forwarder may (media_refs), so no bytes are sent again.
+   */
+  forwarded: z.literal(true).optional(),
 }).refine((m) => m.body.some((e) => e.type === m.type), {
   error: 'a message\'s type is the type of one of its elements',
   path: ['type'],
@@ -54,7 +60,17 @@ export const Message = z.object({
 export type Message = z.infer<typeof Message>;
 
 /** `receipts["<user>|delivered"]` and `receipts["<user>|read"]`: the highest sequence reached. */
-export const Receipt = z.object({ user: UserId, seq: z.number().int().nonnegative() });
+export const Receipt = z.object({
+  user: UserId,
+  seq: z.number().int().nonnegative(),
+  /**
+   * When the writer's device raised it (ms). Optional (older writers leave it
+   * out): message info shows, per message, the time of the first receipt a
+   * device saw cover it, and this makes that the peer's time, not the moment
+   * the sender's device came online.
+   */
+  ts: z.number().int().nonnegative().optional(),
+});
 export type Receipt = z.infer<typeof Receipt>;
 export type ReceiptKind = 'delivered' | 'read';
 export const receiptKey = (user: string, kind: ReceiptKind): string => `${user}|${kind}`;
@@ -118,6 +134,19 @@ export const Reaction = z.object({
 export type Reaction = z.infer<typeof Reaction>;
 export const reactionKey = (msgId: string, user: string, emoji: string): string => `${msgId}|${user}|${emoji}`;
 
+/**
+ * `pins["<msgId>|<user>"]`: a member pinned a message at the top of the
+ * conversation, for both members. Each member's pin is their own item
+ * (unpin deletes it, pin again overwrites it); the bar shows the latest.
+ */
+export const MessagePin = z.object({
+  msg: MessageId,
+  from: UserId,
+  ts: z.number().int().nonnegative(),
+});
+export type MessagePin = z.infer<typeof MessagePin>;
+export const pinKey = (msgId: string, user: string): string => `${msgId}|${user}`;
+
 /** `seq[<msgId>]`, written by the server only: the acceptance order in the conversation. */
 export const SeqStamp = z.number().int().positive();
 
@@ -153,6 +182,22 @@ export const Draft = z.object({
   ts: z.number().int().nonnegative(),
 });
 export type Draft = z.infer<typeof Draft>;
+
+/**
+ * `prefs/<user>`: `hidden[<msgId>]`, "delete for me": the message is hidden on
+ * every device of the user, and stays for the peer. `peer` names the
+ * conversation. Unhiding deletes the key. At most LIMITS.hiddenMessages.
+ */
+export const HiddenMessage = z.object({ peer: UserId, ts: z.number().int().nonnegative() });
+export type HiddenMessage = z.infer<typeof HiddenMessage>;
+
+/**
+ * `prefs/<user>`: `starred[<msgId>]`, the message is in the user's "Starred"
+ * view; `peer` names its conversation. Unstarring deletes the key. At most
+ * LIMITS.starredMessages.
+ */
+export const StarredMessage = z.object({ peer: UserId, ts: z.number().int().nonnegative() });
+export type StarredMessage = z.infer<typeof StarredMessage>;
 
 /** `inbox/<user>`: `conversations[<peer>]`, written by the server. */
 export const InboxEntry = z.object({

@@ -1296,6 +1296,119 @@ describe('validateUpdate: pinned, archived and drafts prefs', () => {
   });
 });
 
+describe('validateUpdate: message pins (conversation `pins`)', () => {
+  const pins = (doc: Y.Doc): Y.Map<unknown> => doc.getMap<unknown>('pins');
+  const pin = (doc: Y.Doc, msg: string, from: string, key = `${msg}|${from}`, over: Record<string, unknown> = {}): Uint8Array =>
+    capture(doc, () => pins(doc).set(key, { msg, from, ts: TS + 100, ...over }));
+
+  test("accepts either member's pin, an unpin (delete) and a pin again (overwrite of the own item)", () => {
+    const { server, alice, bob } = conversationWithHistory();
+    server.accept('bob', pin(bob, 'm1', 'bob'));
+    server.accept('alice', pin(alice, 'm1', 'alice'));
+    expect(pins(server.doc).get('m1|bob')).toEqual({ msg: 'm1', from: 'bob', ts: TS + 100 });
+    server.accept('bob', capture(bob, () => pins(bob).delete('m1|bob')));
+    expect(pins(server.doc).has('m1|bob')).toBe(false);
+    server.accept('bob', pin(bob, 'm1', 'bob'));
+    expect(pins(server.doc).has('m1|bob')).toBe(true);
+  });
+
+  test("refuses a pin under the other member's key, an overwrite or a deletion of theirs", () => {
+    const { server, alice, bob } = conversationWithHistory();
+    refused(server.submit('alice', pin(device(server, ALICE_2), 'm1', 'bob')), 'not-owner');
+    server.accept('bob', pin(bob, 'm1', 'bob'));
+    deliver(server, alice);
+    refused(server.submit('alice', pin(alice, 'm1', 'alice', 'm1|bob')), 'not-owner');
+    const alice3 = device(server, 103);
+    refused(server.submit('alice', capture(alice3, () => pins(alice3).delete('m1|bob'))), 'not-owner');
+  });
+
+  test('refuses a pin of no message, of a recalled one, naming another author, or malformed', () => {
+    const { server, alice, bob } = conversationWithHistory();
+    refused(server.submit('bob', pin(device(server, BOB_2), 'm9', 'bob')), 'message-not-found');
+    refused(server.submit('bob', pin(device(server, BOB_2), 'm1', 'alice', 'm1|bob')), 'not-author');
+    refused(server.submit('bob', pin(device(server, BOB_2), 'm1', 'bob', 'm1|bob', { msg: 'm2' })), 'schema-invalid');
+    refused(server.submit('bob', pin(device(server, BOB_2), 'm1', 'bob', 'm1|bob|x')), 'not-owner');
+    refused(server.submit('bob', pin(device(server, BOB_2), 'm1', 'bob', 'm1|bob', { ts: TS + LIMITS.maxClockSkewMs * 10 })), 'ts-out-of-range');
+    server.accept('alice', recall(alice, 'm1'));
+    deliver(server, bob);
+    refused(server.submit('bob', pin(bob, 'm1', 'bob')), 'message-recalled');
+  });
+
+  test('refuses pins in a prefs document', () => {
+    const server = new Server(docPath('prefs/alice'));
+    const alice = device(server, ALICE);
+    refused(server.submit('alice', pin(alice, 'm1', 'alice')), 'unknown-root');
+  });
+});
+
+describe('validateUpdate: hidden and starred messages (prefs)', () => {
+  const prefs = (): { server: Server; alice: Y.Doc } => {
+    const server = new Server(docPath('prefs/alice'));
+    return { server, alice: device(server, ALICE) };
+  };
+
+  test('accepts the owner hiding and starring a message, and taking it back (delete)', () => {
+    const { server, alice } = prefs();
+    server.accept('alice', capture(alice, () => alice.getMap('hidden').set('m1', { peer: 'bob', ts: TS })));
+    server.accept('alice', capture(alice, () => alice.getMap('starred').set('m2', { peer: 'bob', ts: TS })));
+    expect(server.doc.getMap('hidden').get('m1')).toEqual({ peer: 'bob', ts: TS });
+    server.accept('alice', capture(alice, () => alice.getMap('starred').delete('m2')));
+    expect(server.doc.getMap('starred').has('m2')).toBe(false);
+  });
+
+  test("refuses hiding or starring in another user's prefs", () => {
+    const { server } = prefs();
+    const bob = device(server, BOB);
+    refused(server.submit('bob', capture(bob, () => bob.getMap('hidden').set('m1', { peer: 'alice', ts: TS }))), 'not-owner');
+    const bob2 = device(server, BOB_2);
+    refused(server.submit('bob', capture(bob2, () => bob2.getMap('starred').set('m1', { peer: 'alice', ts: TS }))), 'not-owner');
+  });
+
+  test('refuses keys that are not message ids, values without a peer, and times out of range', () => {
+    const { server, alice } = prefs();
+    refused(server.submit('alice', capture(alice, () => alice.getMap('hidden').set('m 1|x', { peer: 'bob', ts: TS }))), 'schema-invalid');
+    const alice2 = device(server, ALICE_2);
+    refused(server.submit('alice', capture(alice2, () => alice2.getMap('starred').set('m1', { ts: TS }))), 'schema-invalid');
+    const alice3 = device(server, 103);
+    refused(server.submit('alice', capture(alice3, () => alice3.getMap('hidden').set('m1', { peer: 'bob', ts: TS + LIMITS.maxClockSkewMs * 10 }))), 'ts-out-of-range');
+  });
+
+  test('refuses more hidden (or starred) messages than the limit with prefs-full, and takes the last one within it', () => {
+    const { server, alice } = prefs();
+    const full = (doc: Y.Doc, root: string, count: number): void => {
+      server.accept('alice', capture(doc, () => {
+        for (let i = 0; i < count; i++) doc.getMap(root).set(`${root}${i}`, { peer: 'bob', ts: TS });
+      }));
+    };
+    full(alice, 'hidden', LIMITS.hiddenMessages - 1);
+    server.accept('alice', capture(alice, () => alice.getMap('hidden').set('last', { peer: 'bob', ts: TS })));
+    const alice2 = device(server, ALICE_2);
+    refused(server.submit('alice', capture(alice2, () => alice2.getMap('hidden').set('over', { peer: 'bob', ts: TS }))), 'prefs-full');
+    // An overwrite of a key held is no new message.
+    const alice4 = device(server, 105);
+    server.accept('alice', capture(alice4, () => alice4.getMap('hidden').set('last', { peer: 'bob', ts: TS + 1 })));
+    full(device(server, 106), 'starred', LIMITS.starredMessages);
+    const alice3 = device(server, 103);
+    refused(server.submit('alice', capture(alice3, () => alice3.getMap('starred').set('over', { peer: 'bob', ts: TS }))), 'prefs-full');
+  });
+});
+
+describe('validateUpdate: forwarded messages and receipt times', () => {
+  test('accepts a message marked forwarded and refuses any other value of the mark', () => {
+    const server = new Server();
+    const alice = device(server, ALICE);
+    expect(server.accept('alice', send(alice, { ...message('m1'), forwarded: true })).messages[0]?.forwarded).toBe(true);
+    refused(server.submit('alice', send(device(server, ALICE_2), { ...message('m2'), forwarded: 'yes' })), 'schema-invalid');
+  });
+
+  test("accepts a receipt with the writer's time, and refuses one whose time is out of range", () => {
+    const { server, bob } = conversationWithHistory();
+    server.accept('bob', capture(bob, () => receipts(bob).set('bob|delivered', { user: 'bob', seq: 1, ts: TS + 10 })));
+    const bob2 = device(server, BOB_2);
+    refused(server.submit('bob', capture(bob2, () => receipts(bob2).set('bob|read', { user: 'bob', seq: 1, ts: TS + LIMITS.maxClockSkewMs * 10 }))), 'ts-out-of-range');
+  });
+});
+
 describe('validateUpdate: the time window', () => {
   const window = { maxSkewMs: 5 * 60_000, maxAgeMs: 30 * 24 * 3600_000 };
   /** A server whose clock reads `now`, judging with the window above. */

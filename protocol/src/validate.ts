@@ -23,8 +23,10 @@
  *   and deletion ends within 2^53, where Yjs's clock sums are exact (checked by the
  *   differential fuzz in fuzz/, `npm run fuzz:validator`);
  * - a recall is the sender's, within the recall window, once; an edit is the
- *   sender's, of a text message not recalled; a reaction is about a message
- *   of the document not recalled;
+ *   sender's, of a text message not recalled; a reaction, and a pin (each
+ *   member's own `pins["<msgId>|<user>"]`), is about a message of the
+ *   document not recalled; prefs `hidden` and `starred` are keyed by message
+ *   id, each capped (`prefs-full`);
  * - nothing else: a refused update is refused whole.
  *
  * This works from the decoded structs alone (a new map key carries its root
@@ -46,9 +48,12 @@ import {
   ArchiveSetting,
   bodyBytes,
   Draft,
+  HiddenMessage,
   Message,
   MessageAction,
   MessageEdit,
+  MessageId,
+  MessagePin,
   MuteSetting,
   PinSetting,
   Reaction,
@@ -56,14 +61,15 @@ import {
   Recall,
   Receipt,
   type ReceiptKind,
+  StarredMessage,
 } from './schemas.ts';
 
 /** Root maps written by the server only. */
 export const SERVER_ROOTS = { seq: 'seq', clients: 'clients' } as const;
 /** Root maps of each document kind that clients may write. */
 export const CLIENT_ROOTS = {
-  conversation: ['messages', 'receipts', 'actions', 'recalls', 'edits', 'reactions'],
-  prefs: ['read', 'muted', 'pinned', 'archived', 'drafts'],
+  conversation: ['messages', 'receipts', 'actions', 'recalls', 'edits', 'reactions', 'pins'],
+  prefs: ['read', 'muted', 'pinned', 'archived', 'drafts', 'hidden', 'starred'],
   inbox: [],
 } as const satisfies Record<DocPath['kind'], readonly string[]>;
 
@@ -130,6 +136,8 @@ export interface ValidationContext {
   now?: number;
   /** How long after its `ts` a message may be recalled by its sender; default LIMITS.recallWindowMs. */
   recallWindowMs?: number;
+  /** How many messages a user may hide (prefs `hidden`) and, apart, star (`starred`); default LIMITS.hiddenMessages and LIMITS.starredMessages. */
+  maxMarkedMessages?: number;
   /**
    * The times a client may write (`ts` of a message, edit, reaction, action
    * or recall): at most `maxSkewMs` after `now` and at most `maxAgeMs` before
@@ -212,7 +220,7 @@ const DEFAULT_TS_WINDOW = { maxSkewMs: LIMITS.maxClockSkewMs, maxAgeMs: LIMITS.m
 
 function judge(
   update: Uint8Array,
-  { user, path, doc, now = Date.now(), recallWindowMs = LIMITS.recallWindowMs, tsWindow = DEFAULT_TS_WINDOW }: ValidationContext,
+  { user, path, doc, now = Date.now(), recallWindowMs = LIMITS.recallWindowMs, maxMarkedMessages, tsWindow = DEFAULT_TS_WINDOW }: ValidationContext,
   msgIds: string[],
 ): Verdict {
   const decoded = Y.decodeUpdate(update);
@@ -246,6 +254,10 @@ function judge(
   const writtenEdits = new Set<string>();
   /** Messages this update recalls, whose content and edits it may therefore delete. */
   const recalledHere = new Set<string>();
+  /** Keys of prefs `hidden` and `starred` this update adds (not held live by the server), for their caps. */
+  const addedMarks = { hidden: new Set<string>(), starred: new Set<string>() };
+  /** How many keys of `hidden` and `starred` the server holds, counted once (a Y.Map's size is a walk). */
+  const heldMarks = new Map<string, number>();
   /** Deletions of existing items (root and key), judged once every recall of the update is known. */
   const deletions: { root: string; key: string }[] = [];
   const serverMessages = doc.getMap<Message>('messages');
@@ -426,6 +438,7 @@ function judge(
       const receipt = Receipt.safeParse(value);
       if (!receipt.success) return refuse('schema-invalid', `receipt ${key}`);
       if (receipt.data.user !== user) refuse('not-author', `receipt names ${receipt.data.user}`);
+      if (receipt.data.ts !== undefined) checkTs(receipt.data.ts, now, tsWindow, `receipt ${key}'s time`);
       verdict.receipts.push({ user, kind: kind as ReceiptKind, seq: receipt.data.seq });
     } else if (path.kind === 'conversation' && root === 'actions') {
       // Written once ever, like a message: no overwrite, no second write (the
@@ -493,6 +506,34 @@ function judge(
       if (!knownMessage(msgId)) refuse('message-not-found', `reaction ${key} is about no message of this document`);
       if (isRecalled(msgId)) refuse('message-recalled', `message ${msgId} was recalled`);
       verdict.reactions.push(reaction.data);
+    } else if (path.kind === 'conversation' && root === 'pins') {
+      // Each member's pin of a message is their own item: pin again overwrites it, unpin deletes it.
+      const [msgId = '', who, extra] = key.split('|');
+      if (who !== user || extra !== undefined) refuse('not-owner', `pin ${key} is not ${user}'s`);
+      if (deleted) return;
+      const pin = MessagePin.safeParse(value);
+      if (!pin.success) return refuse('schema-invalid', `pin ${key}: ${pin.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      if (pin.data.from !== user) refuse('not-author', `pin names ${pin.data.from}`);
+      if (pin.data.msg !== msgId) refuse('schema-invalid', `pin ${key} holds msg ${pin.data.msg}`);
+      checkTs(pin.data.ts, now, tsWindow, `pin ${key}'s time`);
+      if (!knownMessage(msgId)) refuse('message-not-found', `pin ${key} is about no message of this document`);
+      if (isRecalled(msgId)) refuse('message-recalled', `message ${msgId} was recalled`);
+    } else if (path.kind === 'prefs' && (root === 'hidden' || root === 'starred')) {
+      // "Delete for me" and stars: keyed by message id, capped so that the prefs document stays small.
+      if (path.user !== user) refuse('not-owner', 'prefs are written by their owner');
+      if (!MessageId.safeParse(key).success) refuse('schema-invalid', `a ${root} key must be a message id`);
+      if (deleted) return;
+      const mark = (root === 'hidden' ? HiddenMessage : StarredMessage).safeParse(value);
+      if (!mark.success) return refuse('schema-invalid', `${root} ${key}: ${mark.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      checkTs(mark.data.ts, now, tsWindow, `${root} ${key}'s time`);
+      const map = doc.getMap<unknown>(root);
+      if (map.has(key)) return;
+      const added = addedMarks[root];
+      added.add(key);
+      const held = heldMarks.get(root) ?? map.size;
+      heldMarks.set(root, held);
+      const cap = maxMarkedMessages ?? (root === 'hidden' ? LIMITS.hiddenMessages : LIMITS.starredMessages);
+      if (held + added.size > cap) refuse('prefs-full', `more than ${cap} ${root} messages`);
     } else if (path.kind === 'prefs' && root === 'read') {
       if (path.user !== user) refuse('not-owner', 'prefs are written by their owner');
       if (!isUserId(key)) refuse('schema-invalid', 'a read marker key must be a user id');

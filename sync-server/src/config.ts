@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_SYNC_LIMITS } from '@parley/protocol';
+import { DEFAULT_SYNC_LIMITS, LIMITS } from '@parley/protocol';
 import type { PushAllowList } from './config/push-allow.ts';
 import { fileSecret } from './config/secrets.ts';
 import { ConfigError, databaseUrl, frameAndUpdate, GiB, integer, MiB, onOff, origins, pushAllow, startupCheck, vapidSubject } from './config/values.ts';
@@ -72,6 +72,12 @@ export interface Config {
   vapidSubject: string;
   /** PARLEY_RECALL_WINDOW_MS, default 120000 (2 minutes): how long after sending a sender may recall a message. */
   recallWindowMs: number;
+  /**
+   * PARLEY_MAX_MARKED_MESSAGES, default 5000 (LIMITS.hiddenMessages): how many
+   * messages one user may hide ("delete for me") and, apart, star, in their
+   * prefs document, which every device of theirs loads whole (`prefs-full` beyond).
+   */
+  maxMarkedMessages: number;
   /**
    * PARLEY_MAX_CLOCK_SKEW_MS, default 300000 (5 minutes): how far ahead of the
    * server's clock a message's `ts` (and an edit's, reaction's, action's or
@@ -411,6 +417,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     pushCacheUsers: integer(env, 'PARLEY_PUSH_CACHE_USERS', 10_000, 1, 10_000_000),
     pushAllow: pushAllow(env),
     recallWindowMs: integer(env, 'PARLEY_RECALL_WINDOW_MS', 2 * 60_000, 0, 30 * 24 * 3600_000),
+    maxMarkedMessages: integer(env, 'PARLEY_MAX_MARKED_MESSAGES', LIMITS.hiddenMessages, 1, 1_000_000),
     maxClockSkewMs: integer(env, 'PARLEY_MAX_CLOCK_SKEW_MS', 5 * 60_000, 0, 24 * 3600_000),
     maxMessageAgeMs: integer(env, 'PARLEY_MAX_MESSAGE_AGE_MS', 30 * 24 * 3600_000, 60_000, 3650 * 24 * 3600_000),
     pingIntervalMs: integer(env, 'PARLEY_PING_INTERVAL_MS', 30_000, 10, 3600_000),

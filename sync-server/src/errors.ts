@@ -69,6 +69,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   'message-recalled': 409,
   'not-editable': 403,
   'draft-too-long': 400,
+  'prefs-full': 409,
   'update-too-large': 413,
   'slow-down': 429,
   'ts-out-of-range': 400,

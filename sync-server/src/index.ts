@@ -114,6 +114,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
   const hub = new SyncHub(storage, config.unloadAfterMs, log, {
     storageFull: () => localDatabase && disk.full(),
     recallWindowMs: config.recallWindowMs,
+    maxMarkedMessages: config.maxMarkedMessages,
     tsWindow: { maxSkewMs: config.maxClockSkewMs, maxAgeMs: config.maxMessageAgeMs },
     maxSocketsPerUser: config.maxSocketsPerUser,
     maxDocsPerUser: config.maxDocsPerUser,

@@ -44,6 +44,7 @@ type UpdateMeta = DecodedUpdate['meta'];
 /** The accept path's limits, resolved from HubOptions (hub.ts says what each is). */
 export interface AcceptLimits {
   recallWindowMs: number;
+  maxMarkedMessages: number;
   tsWindow: { maxSkewMs: number; maxAgeMs: number };
 }
 
@@ -91,7 +92,7 @@ export class AcceptPath implements UpdateSink {
   submit(live: LiveDoc, connection: Writer, update: Uint8Array): void {
     const { user } = connection;
     if (!this.parts.checks.withinBudget(live, connection, update)) return;
-    const verdict = validateUpdate(update, { user, path: live.parsed, doc: live.doc, now: Date.now(), recallWindowMs: this.limits.recallWindowMs, tsWindow: this.limits.tsWindow });
+    const verdict = validateUpdate(update, { user, path: live.parsed, doc: live.doc, now: Date.now(), recallWindowMs: this.limits.recallWindowMs, maxMarkedMessages: this.limits.maxMarkedMessages, tsWindow: this.limits.tsWindow });
     if (!verdict.ok) {
       this.log.info({ doc: live.path, user, code: verdict.code, detail: verdict.detail }, 'update rejected');
       connection.sendControl({ type: 'reject', code: verdict.code, message: `${errorMessage(verdict.code)} (${verdict.detail})`, msgIds: verdict.msgIds });

@@ -55,6 +55,8 @@ import { MemoryWriteRate, type WriteRate } from './write-rate.ts';
 export interface HubOptions {
   /** How long after sending a sender may recall a message (PARLEY_RECALL_WINDOW_MS). */
   recallWindowMs?: number;
+  /** How many messages one user may hide, and star, in their prefs (PARLEY_MAX_MARKED_MESSAGES). */
+  maxMarkedMessages?: number;
   /** How far ahead of the server's clock and how far back a client's `ts` may be (PARLEY_MAX_CLOCK_SKEW_MS, PARLEY_MAX_MESSAGE_AGE_MS). */
   tsWindow?: { maxSkewMs: number; maxAgeMs: number };
   /** Sync connections one user may hold at once (PARLEY_MAX_SOCKETS_PER_USER). */
@@ -171,6 +173,7 @@ export class SyncHub {
     const parts = { log, settings: this.settings, relations: this.relations, checks, loaded: this.loadedConversations, inboxes: this.inboxes, recalls: this.recalls, events: this.events };
     this.accept = new AcceptPath(parts, {
       recallWindowMs: options.recallWindowMs ?? LIMITS.recallWindowMs,
+      maxMarkedMessages: options.maxMarkedMessages ?? LIMITS.hiddenMessages,
       tsWindow: options.tsWindow ?? { maxSkewMs: LIMITS.maxClockSkewMs, maxAgeMs: LIMITS.maxMessageAgeMs },
     });
     this.sink = this.accept;

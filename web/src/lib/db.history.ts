@@ -24,6 +24,7 @@ const VERSIONS: Record<string, string | null>[] = [
   { segments: 'id, conv' },
   { messages: 'id, conv, [conv+seq], [conv+order], *words', pins: 'peer', archives: 'peer', drafts: 'peer' },
   { extraOutbox: 'key, path, msg, state' },
+  { outbox: 'id, path, conv, state, kind, msg', actionOutbox: null, extraOutbox: null },
 ];
 
 /** The `parley` store as versions 1 to `version` declared it (no upgrades: the rows a test puts are already in that shape). */

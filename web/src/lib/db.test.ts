@@ -65,3 +65,32 @@ describe('the store upgrade to one outbox', () => {
     expect((await messageEntriesOf('alice/bob')).map((e) => e.id).sort()).toEqual(['m1', 'm2']);
   });
 });
+
+describe('the store upgrade for message actions (version 10)', () => {
+  it('keeps the messages and receipts a version 9 store holds, and adds the hidden, starred, pin and receipt-time tables', async () => {
+    const old = storeAt(9);
+    await old.open();
+    const row = { id: 'm1', conv: 'alice/bob', peer: 'bob', from: 'alice', to: 'bob', body: [{ type: 'text', text: 'hi' }], text: 'hi', words: ['hi'], ts: 1, seq: 1, order: 1, segment: '2026-12', nickname: 'alice', type: 'text' };
+    await old.table('messages').put(row);
+    await old.table('receipts').put({ id: 'alice/bob|bob|read', conv: 'alice/bob', seq: 1 });
+    old.close();
+
+    const { db } = await import('./db.ts');
+    await db.open();
+    expect(db.verno).toBe(10);
+    expect(await db.messages.get('m1')).toEqual(row);
+    expect(await db.receipts.get('alice/bob|bob|read')).toEqual({ id: 'alice/bob|bob|read', conv: 'alice/bob', seq: 1 });
+    await db.hidden.put({ msg: 'm1', peer: 'bob', ts: 2 });
+    await db.stars.put({ msg: 'm1', peer: 'bob', ts: 3 });
+    await db.messagePins.put({ key: 'alice/bob|m1|bob', conv: 'alice/bob', msg: 'm1', from: 'bob', ts: 4 });
+    await db.receiptTimes.bulkPut([
+      { id: 'alice/bob|bob|read|1', key: 'alice/bob|bob|read', seq: 1, ts: 5 },
+      { id: 'alice/bob|bob|read|4', key: 'alice/bob|bob|read', seq: 4, ts: 9 },
+    ]);
+    expect((await db.hidden.where('peer').equals('bob').toArray()).map((h) => h.msg)).toEqual(['m1']);
+    expect((await db.messagePins.where('conv').equals('alice/bob').toArray()).map((p) => p.msg)).toEqual(['m1']);
+    const first = await db.receiptTimes.where('[key+seq]').between(['alice/bob|bob|read', 2], ['alice/bob|bob|read', Infinity]).first();
+    expect(first?.ts).toBe(9);
+    db.close();
+  });
+});

@@ -50,6 +50,8 @@ export interface MessageRow {
   recalled?: { by: string; ts: number };
   /** Reactions: each emoji with who reacted, in order of first use. */
   reactions?: { emoji: string; users: string[] }[];
+  /** The sender forwarded it from another message (shown "Forwarded"). */
+  forwarded?: true;
   /**
    * Written by the service worker from a Web Push (lib/sync/pushed.ts): possibly
    * partial (the preview), never synced. The synced row of the same id replaces it.
@@ -101,14 +103,14 @@ export interface ActionOutboxRow extends OutboxBase {
 }
 
 /**
- * A recall, edit or reaction (lib/sync/extras.ts): the document key and the
+ * A recall, edit, reaction or pin (lib/sync/extras.ts): the document key and the
  * value to hold there (null: delete my item).
  */
 export interface ExtraOutboxRow extends OutboxBase {
   kind: 'extra';
   /** `<root>|<document key>` */
   key: string;
-  root: 'recalls' | 'edits' | 'reactions';
+  root: 'recalls' | 'edits' | 'reactions' | 'pins';
   docKey: string;
   msg: string;
   value: unknown;
@@ -169,6 +171,47 @@ export interface ReceiptRow {
   id: string;
   conv: string;
   seq: number;
+  /** When its writer raised it, when it says (Receipt.ts). */
+  ts?: number;
+}
+
+/**
+ * One step of a receipt as this device saw it rise: from then on the receipt
+ * `key` (`<conv>|<user>|<kind>`) covered every message up to `seq`. Message
+ * info reads the first step at or past a message's sequence: when it was
+ * delivered or read (the receipt's own time when it carries one, else when
+ * this device first saw it).
+ */
+export interface ReceiptTimeRow {
+  /** `<key>|<seq>` */
+  id: string;
+  key: string;
+  seq: number;
+  ts: number;
+}
+
+/** prefs' `hidden[<msgId>]`: "delete for me", the message is hidden on all of the user's devices. */
+export interface HiddenRow {
+  msg: string;
+  peer: string;
+  ts: number;
+}
+
+/** prefs' `starred[<msgId>]`: the message is in the Starred view. */
+export interface StarRow {
+  msg: string;
+  peer: string;
+  ts: number;
+}
+
+/** A conversation document's `pins["<msgId>|<user>"]`: a member pinned the message at the top of the conversation. */
+export interface MessagePinRow {
+  /** `<conv>|<msgId>|<user>` */
+  key: string;
+  conv: string;
+  msg: string;
+  from: string;
+  ts: number;
 }
 
 export interface ReadRow {
@@ -270,6 +313,10 @@ export type ParleyDB = Dexie & {
   actions: EntityTable<ActionRow, 'key'>;
   customSecrets: EntityTable<CustomSecretRow, 'msg'>;
   segments: EntityTable<SegmentRow, 'id'>;
+  hidden: EntityTable<HiddenRow, 'msg'>;
+  stars: EntityTable<StarRow, 'msg'>;
+  messagePins: EntityTable<MessagePinRow, 'key'>;
+  receiptTimes: EntityTable<ReceiptTimeRow, 'id'>;
 };
 
 export const db = new Dexie('parley') as ParleyDB;
@@ -342,13 +389,17 @@ db.version(9)
     ]);
   });
 
+// Message actions (issue 17): hidden and starred messages (prefs), pinned messages (conversation documents) and
+// the times receipts rose. All materialised from the documents, which hold them already: no rows to move.
+db.version(10).stores({ hidden: 'msg, peer', stars: 'msg, peer, ts', messagePins: 'key, conv', receiptTimes: 'id, [key+seq]' });
+
 /** The outbox id of an action's or extra's entry (a message's is its id). */
 export function outboxId(kind: 'action' | 'extra', key: string): string {
   return `${kind}|${key}`;
 }
 
 /** Everything that belongs to the signed-in user (not the device id). */
-export const userTables = ['updates', 'outbox', 'messages', 'conversations', 'profiles', 'receipts', 'reads', 'relations', 'blobs', 'mutes', 'actions', 'customSecrets', 'pins', 'archives', 'drafts', 'segments'] as const;
+export const userTables = ['updates', 'outbox', 'messages', 'conversations', 'profiles', 'receipts', 'reads', 'relations', 'blobs', 'mutes', 'actions', 'customSecrets', 'pins', 'archives', 'drafts', 'segments', 'hidden', 'stars', 'messagePins', 'receiptTimes'] as const;
 
 export async function getMeta<T>(key: string): Promise<T | undefined> {
   return (await db.meta.get(key))?.value as T | undefined;

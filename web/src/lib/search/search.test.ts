@@ -39,6 +39,9 @@ describe('offline search', () => {
     expect(await searchMessages('  ')).toEqual([]);
     const [first] = await searchMessages('picnic');
     expect(first?.parts).toContainEqual({ text: 'picnic', hit: true });
+    // A message deleted for me is not found.
+    await db.hidden.put({ msg: 'm2', peer: 'bob', ts: 4 });
+    expect((await searchMessages('quokka')).map((r) => r.id)).toEqual(['m1']);
     db.close();
   });
 });

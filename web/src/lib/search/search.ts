@@ -46,7 +46,10 @@ export async function searchMessages(input: string, limit = SEARCH_LIMIT): Promi
     if (kept.length === 0) return [];
     ids = kept;
   }
-  const rows = (await db.messages.bulkGet(ids ?? [])).filter((r): r is MessageRow => r !== undefined && matchesPhrase(r.text, query));
+  const found = ids ?? [];
+  // A message deleted for me (prefs `hidden`) is not found either.
+  const [all, hidden] = await Promise.all([db.messages.bulkGet(found), db.hidden.bulkGet(found)]);
+  const rows = all.filter((r, i): r is MessageRow => r !== undefined && hidden[i] === undefined && matchesPhrase(r.text, query));
   rows.sort((a, b) => b.ts - a.ts || b.order - a.order);
   return rows.slice(0, limit).map((row) => resultOf(row, query));
 }

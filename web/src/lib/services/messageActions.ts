@@ -1,17 +1,20 @@
 /**
  * What a person does to a message: react (toggle), reply (a message that
- * quotes it), edit (my own text messages) and recall (my own, soon after
- * sending). Each is checked here first (so what the server would refuse fails
+ * quotes it), edit (my own text messages), recall (my own, soon after
+ * sending), forward (to one or several conversations), pin it in the
+ * conversation (both members see it), and, for me alone through prefs, star
+ * it and delete it for me (hidden on all my devices). Each is checked here first (so what the server would refuse fails
  * at once, offline too), then written into the message's segment document
  * through the extras outbox (sync/extras.ts): offline it waits there, and goes
  * out with the document when the network returns.
  */
-import { LIMITS, MessageEdit, Reaction, editKey, reactionKey, type LinkPreview, type ReplyRef } from '@parley/protocol';
+import { LIMITS, MessageEdit, MessagePin, Reaction, conversationId, editKey, pinKey, reactionKey, receiptKey, type Element, type LinkPreview, type ReplyRef } from '@parley/protocol';
 import { db, type MessageRow } from '../db.ts';
+import { setHidden, setStarred } from '../sync/prefs.ts';
 import { session } from '../state/session.svelte.ts';
 import { eraseContent, writeExtra } from '../sync/extras.ts';
 import { AppError } from '../shared/errors.ts';
-import { send } from './messaging.ts';
+import { send, sendBody } from './messaging.ts';
 import { currentHub } from './session.ts';
 
 /** The quick reactions of the message menu. */
@@ -107,4 +110,88 @@ export function sendReply(peer: string, text: string, reply: ReplyRef, preview?:
 /** Copies a message's words to the clipboard. */
 export async function copyText(text: string): Promise<void> {
   await navigator.clipboard.writeText(text);
+}
+
+/** Whether a message can be forwarded: not recalled, not a server notice, not an interactive custom message (its moves belong to its conversation). */
+export function canForward(row: Pick<MessageRow, 'type' | 'recalled' | 'body'>): boolean {
+  return row.recalled === undefined && row.type !== 'system' && row.type !== 'custom' && row.body.length > 0;
+}
+
+/**
+ * Forwards a message to each of `peers`: a new message in each conversation,
+ * marked `forwarded`, with the same elements. Media is the original's
+ * (same hashes): nothing is uploaded again, and the server lets each new peer
+ * read it because I may (docs/architecture.md, Media). An edited text goes as
+ * its latest text.
+ */
+export async function forwardMessage(msgId: string, peers: readonly string[]): Promise<string[]> {
+  const row = await messageOf(msgId);
+  if (!canForward(row)) throw new AppError('schema-invalid', 'This message cannot be forwarded.');
+  const body: Element[] = row.edited === true ? [{ type: 'text', text: row.text }] : row.body;
+  const ids: string[] = [];
+  for (const peer of new Set(peers)) ids.push(await sendBody(peer, structuredClone(body), [], undefined, true));
+  return ids;
+}
+
+/** "Delete for me": hides the message on all my devices (prefs `hidden`); the peer keeps it. */
+export async function hideMessage(msgId: string): Promise<void> {
+  const row = await db.messages.get(msgId);
+  if (row === undefined) throw new AppError('message-not-found');
+  const doc = await currentHub().prefsDoc();
+  if (doc !== null) setHidden(doc, msgId, row.peer, true);
+}
+
+/** Stars a message (the Starred view) or takes the star back, on all my devices. */
+export async function starMessage(msgId: string, starred: boolean): Promise<void> {
+  const row = await db.messages.get(msgId);
+  if (row === undefined) throw new AppError('message-not-found');
+  const doc = await currentHub().prefsDoc();
+  if (doc !== null) setStarred(doc, msgId, row.peer, starred);
+}
+
+/** Pins a message at the top of its conversation, for both members, or takes my pin back. */
+export async function pinMessage(msgId: string, pinned: boolean): Promise<void> {
+  const user = me();
+  const row = await messageOf(msgId);
+  if (row.seq === null) throw new AppError('message-not-found', 'This message has not reached the server yet.');
+  const synced = await docOf(row);
+  const key = pinKey(msgId, user);
+  if (!pinned) {
+    if (synced.doc.getMap<unknown>('pins').has(key)) await writeExtra(synced, 'pins', key, msgId, null);
+    return;
+  }
+  await writeExtra(synced, 'pins', key, msgId, MessagePin.parse({ msg: msgId, from: user, ts: Date.now() }));
+}
+
+export interface MessageInfo {
+  sent: number;
+  /** When the server accepted it (stamped), as far as this device knows: null while pending. */
+  accepted: boolean;
+  delivered: number | null;
+  read: number | null;
+}
+
+/**
+ * When my message was delivered and read: the first rise of the peer's
+ * receipt that covered it (receipts hold only the furthest sequence, so this
+ * device records each rise with the receipt's own time, or the time it saw it:
+ * db.ts `receiptTimes`). A receipt that covers it with no step recorded (seen
+ * before this device kept steps) gives no time, only that it happened.
+ */
+export async function messageInfo(msgId: string): Promise<MessageInfo & { deliveredKnown: boolean; readKnown: boolean }> {
+  const row = await db.messages.get(msgId);
+  if (row === undefined) throw new AppError('message-not-found');
+  const conv = conversationId(row.from, row.to);
+  const at = async (kind: 'delivered' | 'read'): Promise<{ ts: number | null; known: boolean }> => {
+    if (row.seq === null) return { ts: null, known: false };
+    const key = `${conv}|${receiptKey(row.to, kind)}`;
+    const receipt = await db.receipts.get(key);
+    const covered = (receipt?.seq ?? 0) >= row.seq;
+    const step = await db.receiptTimes.where('[key+seq]').between([key, row.seq], [key, Infinity], true, true).first();
+    return { ts: covered ? (step?.ts ?? null) : null, known: covered };
+  };
+  const [delivered, read] = await Promise.all([at('delivered'), at('read')]);
+  // Read implies delivered: a read receipt that arrived first (the peer's device read on opening) dates both.
+  const deliveredTs = delivered.ts ?? (read.known ? read.ts : null);
+  return { sent: row.ts, accepted: row.seq !== null, delivered: deliveredTs, read: read.ts, deliveredKnown: delivered.known || read.known, readKnown: read.known };
 }

@@ -48,7 +48,7 @@ function typeOf(body: readonly Element[]): Message['type'] {
   return (body.find((e) => e.type !== 'text') ?? body[0])?.type ?? 'text';
 }
 
-function composeMessage(peer: string, body: Element[], reply?: ReplyRef): Message {
+function composeMessage(peer: string, body: Element[], reply?: ReplyRef, forwarded = false): Message {
   const profile = session.current?.profile;
   // A nickname stored before nicknames were cleaned is sent cleaned (the server refuses any other with nickname-invalid).
   const nickname = (profile === undefined ? null : cleanNickname(profile.nickname)) ?? me();
@@ -63,6 +63,7 @@ function composeMessage(peer: string, body: Element[], reply?: ReplyRef): Messag
     // Only an avatar uploaded to Parley goes in a message (the server refuses any other with avatar-invalid).
     profile: profile?.avatar === undefined || !isAvatarUrl(profile.avatar) ? { nickname } : { nickname, avatar: profile.avatar },
     ...(reply === undefined ? {} : { reply }),
+    ...(forwarded ? { forwarded: true as const } : {}),
   };
 }
 
@@ -111,10 +112,12 @@ export function send(peer: string, text: string, reply?: ReplyRef, preview?: Lin
 /**
  * Sends a message with any body; returns its id. With `blobs` (the bytes its
  * media references), it waits in the outbox until they are uploaded.
+ * `forwarded`: the body is another message's (its media references too, so
+ * nothing is uploaded again: services/messageActions.ts `forwardMessage`).
  */
-export async function sendBody(peer: string, body: Element[], blobs: readonly PreparedBlob[] = [], reply?: ReplyRef): Promise<string> {
+export async function sendBody(peer: string, body: Element[], blobs: readonly PreparedBlob[] = [], reply?: ReplyRef, forwarded = false): Promise<string> {
   if (!isUserId(peer)) throw new AppError('user-not-found');
-  const message = composeMessage(peer, body, reply);
+  const message = composeMessage(peer, body, reply, forwarded);
   const segment = segmentOf(message.ts);
   const path = conversationPath(message.from, peer, segment);
   const doc = parseDocPath(path);

@@ -13,7 +13,7 @@
  */
 import { Dexie } from 'dexie';
 import { conversationId, type Element, type ErrorCode, type MessageType } from '@parley/protocol';
-import { db, type MessageRow } from '../db.ts';
+import { db, type MessagePinRow, type MessageRow } from '../db.ts';
 import { messageState, type MessageState } from '../shared/messageState.ts';
 import { report } from '../shared/errors.ts';
 import { messageEntriesOf } from '../sync/outbox.ts';
@@ -48,10 +48,26 @@ export interface MessageView {
   edited?: MessageRow['edited'];
   recalled?: MessageRow['recalled'];
   reactions?: MessageRow['reactions'];
+  forwarded?: MessageRow['forwarded'];
+  /** I starred it (prefs `starred`). */
+  starred?: boolean;
+  /** Pinned in this conversation, by me (my pin's item: unpin deletes it). */
+  pinnedByMe?: boolean;
+}
+
+/** The pinned message the bar at the top of the conversation shows: the latest pin of a message not hidden nor recalled. */
+export interface PinnedView {
+  id: string;
+  from: string;
+  text: string;
+  /** Who pinned it, and how many messages are pinned in all. */
+  by: string;
+  count: number;
 }
 
 interface Snapshot {
   messages: MessageView[];
+  pinned: PinnedView | null;
   name: string;
   avatar?: string | undefined;
   /** The user's read marker in this conversation (prefs). */
@@ -66,6 +82,21 @@ export interface LeftOff {
   /** The first unread message of the peer and how many are unread from it; null when all is read. */
   first: { message: MessageRow; count: number } | null;
   lastSeq: number;
+}
+
+/**
+ * The bar's message: the latest pin whose message the device holds and is not
+ * recalled (a pin from a segment not synced yet waits for its message).
+ */
+async function pinnedOf(pins: readonly MessagePinRow[]): Promise<PinnedView | null> {
+  const latest = [...pins].sort((a, b) => b.ts - a.ts);
+  const rows = await db.messages.bulkGet([...new Set(latest.map((p) => p.msg))]);
+  const byId = new Map(rows.flatMap((r) => (r === undefined || r.recalled !== undefined ? [] : [[r.id, r] as const])));
+  const shown = latest.filter((p) => byId.has(p.msg));
+  const top = shown[0];
+  const row = top === undefined ? undefined : byId.get(top.msg);
+  if (top === undefined || row === undefined) return null;
+  return { id: row.id, from: row.from, text: row.text, by: top.from, count: new Set(shown.map((p) => p.msg)).size };
 }
 
 /** The shortest row of the list, px: a one-line message under one of the same sender. */
@@ -126,7 +157,7 @@ export class ConversationState {
     // Where to open is read alongside the first rows, not after them.
     this.opening = this.leftOff();
     void this.opening.catch(report);
-    this.#last = { messages: [], name: peer, readSeq: 0, lo: null, hi: null, newest: this.#newest };
+    this.#last = { messages: [], pinned: null, name: peer, readSeq: 0, lo: null, hi: null, newest: this.#newest };
     // The first screen's rows are asked for now, before the conversation's view is built (its live query starts with it).
     const opening = this.#newest;
     let first: Promise<Snapshot> | undefined = this.#query(null, null, opening);
@@ -146,13 +177,22 @@ export class ConversationState {
   async #query(lo: number | null, hi: number | null, newest: number): Promise<Snapshot> {
     const { conv, me, peer } = this;
     const range = db.messages.where('[conv+order]').between([conv, lo ?? Dexie.minKey], [conv, hi ?? Dexie.maxKey], true, true);
-    const [rows, outbox, receipts, profile, read] = await Promise.all([
+    const [all, outbox, receipts, profile, read, hiddenIds, starredIds, pins] = await Promise.all([
       range.reverse().limit(lo === null ? newest : CAP).toArray(),
       messageEntriesOf(conv),
       db.receipts.where('conv').equals(conv).toArray(),
       db.profiles.get(peer),
       db.reads.get(peer),
+      db.hidden.where('peer').equals(peer).primaryKeys(),
+      db.stars.where('peer').equals(peer).primaryKeys(),
+      db.messagePins.where('conv').equals(conv).toArray(),
     ]);
+    // "Delete for me": hidden on every device of mine (prefs), kept for the peer.
+    const hidden = new Set<string>(hiddenIds);
+    const rows = all.filter((r) => !hidden.has(r.id));
+    const starred = new Set<string>(starredIds);
+    const pinned = await pinnedOf(pins.filter((p) => !hidden.has(p.msg)));
+    const mineP = new Set(pins.filter((p) => p.from === me).map((p) => p.msg));
     const outboxOf = new Map(outbox.map((o) => [o.id, o]));
     const blobs = outbox.length === 0 ? [] : await db.blobs.where('msg').anyOf(outbox.map((o) => o.id)).toArray();
     const localOf = new Map<string, Map<string, Blob>>();
@@ -188,9 +228,12 @@ export class ConversationState {
         edited: row.edited,
         recalled: row.recalled,
         reactions: row.reactions,
+        forwarded: row.forwarded,
+        starred: starred.has(row.id),
+        pinnedByMe: mineP.has(row.id),
       };
     });
-    return { messages, name: profile?.nickname || peer, avatar: profile?.avatar, readSeq: read?.seq ?? 0, lo, hi, newest };
+    return { messages, pinned, name: profile?.nickname || peer, avatar: profile?.avatar, readSeq: read?.seq ?? 0, lo, hi, newest };
   }
 
   get #snapshot(): Snapshot {
@@ -216,6 +259,11 @@ export class ConversationState {
 
   get name(): string {
     return this.#snapshot.name;
+  }
+
+  /** The message pinned at the top of the conversation (the latest pin), or null. */
+  get pinned(): PinnedView | null {
+    return this.#snapshot.pinned;
   }
 
   get avatar(): string | undefined {

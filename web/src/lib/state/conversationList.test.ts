@@ -61,3 +61,17 @@ describe('the conversation list', () => {
     expect(itemOf(row('bob', 10, { recalledBy: '@admin' }), 'alice', prefs).preview).toBe('A message was recalled by an admin');
   });
 });
+
+describe('a last message deleted for me', () => {
+  it('gives way in the preview to the newest message I did not delete, with "You:" only when that one is mine', () => {
+    const shown = new Map([
+      ['bob', { preview: 'see you at 8', from: 'bob' }],
+      ['carol', { preview: 'my last words', from: 'alice' }],
+      ['dan', { preview: '', from: '' }],
+    ]);
+    const local = { ...prefs, shown };
+    expect(itemOf(row('bob', 10, { lastFrom: 'alice', preview: 'the hidden one' }), 'alice', local)).toMatchObject({ preview: 'see you at 8', mine: false });
+    expect(itemOf(row('carol', 10, { lastFrom: 'carol', preview: 'the hidden one' }), 'alice', local)).toMatchObject({ preview: 'my last words', mine: true });
+    expect(itemOf(row('dan', 10, { preview: 'the hidden one' }), 'alice', local)).toMatchObject({ preview: '', mine: false });
+  });
+});

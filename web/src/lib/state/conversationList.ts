@@ -2,8 +2,11 @@
  * The conversation list, as data: inbox rows with profiles and the user's
  * prefs (read markers, mutes, pins, archives, drafts), pinned first, then
  * newest first; archived conversations apart until a message newer than the
- * archiving. conversations.svelte.ts makes it live; services/title.ts counts it.
+ * archiving. A last message I deleted for myself (prefs `hidden`) gives way
+ * to the newest one I did not. conversations.svelte.ts makes it live; services/title.ts counts it.
  */
+import { Dexie } from 'dexie';
+import { conversationId, previewOfBody } from '@parley/protocol';
 import { db, type ArchiveRow, type ConversationRow, type DraftRow, type PinRow, type ProfileRow } from '../db.ts';
 import { recallText } from '../shared/recallText.ts';
 import { stillArchived } from '../sync/prefs.ts';
@@ -43,6 +46,8 @@ export interface Prefs {
   systemIds: Set<string>;
   /** Last messages recalled on this device's copy, by id: who recalled them. */
   recalls: Map<string, string>;
+  /** Conversations whose last message I deleted for myself: the newest I did not, instead (empty when none). */
+  shown?: Map<string, { preview: string; from: string }>;
 }
 
 /** One row of the list from its inbox row and the user's prefs (pure: the sorting and the tests use it). */
@@ -54,13 +59,14 @@ export function itemOf(row: ConversationRow, me: string, p: Prefs): Conversation
   const name = profile?.nickname || row.peer;
   // A recall reads as in the conversation, whichever copy says so first (the server's inbox, or this device's message row).
   const recalledBy = row.recalledBy ?? p.recalls.get(row.lastId ?? '');
+  const shown = p.shown?.get(row.peer);
   return {
     peer: row.peer,
     name,
     avatar: profile?.avatar,
-    preview: recalledBy === undefined ? row.preview : recallText(recalledBy, me, name),
+    preview: shown !== undefined ? shown.preview : recalledBy === undefined ? row.preview : recallText(recalledBy, me, name),
     // A system notice is nobody's message, and a recall notice says who: no "You:" before either.
-    mine: row.lastFrom === me && recalledBy === undefined && !p.systemIds.has(row.lastId ?? ''),
+    mine: shown !== undefined ? shown.from === me && shown.preview !== '' : row.lastFrom === me && recalledBy === undefined && !p.systemIds.has(row.lastId ?? ''),
     time: row.lastTs,
     unread: read ? 0 : row.unread,
     muted: p.muted.has(row.peer),
@@ -88,7 +94,7 @@ export async function loadLists(me: string): Promise<ConversationLists> {
     db.archives.toArray(),
     db.drafts.toArray(),
   ]);
-  const lasts = await db.messages.bulkGet(rows.map((r) => r.lastId ?? ''));
+  const [lasts, hiddenLasts] = await Promise.all([db.messages.bulkGet(rows.map((r) => r.lastId ?? '')), db.hidden.bulkGet(rows.map((r) => r.lastId ?? ''))]);
   const prefs: Prefs = {
     reads: new Map(reads.map((r) => [r.peer, r.seq])),
     muted: new Set(mutes.flatMap((m) => (m.muted ? [m.peer] : []))),
@@ -98,10 +104,27 @@ export async function loadLists(me: string): Promise<ConversationLists> {
     profiles: new Map(profiles.map((p) => [p.id, p])),
     systemIds: new Set(lasts.flatMap((m) => (m?.type === 'system' ? [m.id] : []))),
     recalls: new Map(lasts.flatMap((m) => (m?.recalled === undefined ? [] : [[m.id, m.recalled.by] as const]))),
+    shown: await shownInstead(rows.filter((_, i) => hiddenLasts[i] !== undefined), me),
   };
   // Newest first by what the list shows (a pushed or local row may be newer than its updatedAt order).
   const items = rows.map((row) => itemOf(row, me, prefs)).sort((a, b) => b.time - a.time);
   return arrange(items, prefs.pins);
+}
+
+/**
+ * For conversations whose last message I hid: the newest message I did not
+ * hide (a few rows read per such conversation, from the newest down).
+ */
+async function shownInstead(rows: readonly ConversationRow[], me: string): Promise<Map<string, { preview: string; from: string }>> {
+  const shown = new Map<string, { preview: string; from: string }>();
+  for (const row of rows) {
+    const conv = conversationId(me, row.peer);
+    const recent = await db.messages.where('[conv+order]').between([conv, Dexie.minKey], [conv, Dexie.maxKey]).reverse().limit(50).toArray();
+    const hidden = new Set((await db.hidden.bulkGet(recent.map((m) => m.id))).flatMap((h) => (h === undefined ? [] : [h.msg])));
+    const newest = recent.find((m) => !hidden.has(m.id));
+    shown.set(row.peer, newest === undefined ? { preview: '', from: '' } : { preview: newest.recalled !== undefined ? 'Message recalled' : newest.body.length > 0 ? previewOfBody(newest.body) : newest.text, from: newest.from });
+  }
+  return shown;
 }
 
 /** Unread messages in the main list (archived conversations wait until opened). */

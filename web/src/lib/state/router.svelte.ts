@@ -1,5 +1,6 @@
 /**
  * The route is the URL: `/` the list, `/contacts` the contacts screen,
+ * `/starred` the starred messages,
  * `/c/<peer>` a conversation, `/c/<peer>/m/<msgId>` one message in it,
  * `/invite/<token>` an invite link (who invited you; after sign-in or
  * sign-up, the chat with them) (history API; reload and back work).
@@ -39,6 +40,11 @@ class Router {
   /** The message the conversation opens at (`/c/<peer>/m/<msgId>`: search results, reply quotes), or null. */
   get messageId(): string | null {
     return parseConversationPath(this.path)?.messageId ?? null;
+  }
+
+  /** The Starred view is open (`/starred`). */
+  get starred(): boolean {
+    return /^\/starred\/?$/.test(this.path);
   }
 
   /** The contacts screen is open. */

@@ -63,8 +63,10 @@ export function attachConversation(
     }
     const receiptRows: ReceiptRow[] = [];
     for (const key of receiptKeys) {
-      const seq = receiptSeq(receipts.get(key));
-      if (seq !== null) receiptRows.push({ id: `${conv}|${key}`, conv, seq });
+      const value = receipts.get(key);
+      const seq = receiptSeq(value);
+      const ts = (value as { ts?: unknown } | undefined)?.ts;
+      if (seq !== null) receiptRows.push({ id: `${conv}|${key}`, conv, seq, ...(typeof ts === 'number' && Number.isFinite(ts) ? { ts } : {}) });
     }
     // A peer known only from their messages still gets a name in the list.
     const write = projectSegment(rows, receiptRows, peer, peerNickname)

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { editKey, reactionKey } from '@parley/protocol';
 import type { ExtraOutboxRow } from '../db.ts';
 import type { SyncedDoc } from './syncedDoc.ts';
-import { attachExtras, eraseContent, latestEdit, msgOfKey, reactionList, recalledRow } from './extras.ts';
+import { attachExtras, eraseContent, latestEdit, messagePinRow, msgOfKey, reactionList, recalledRow } from './extras.ts';
 import { extrasAcked } from './outboxPlan.ts';
 
 const msg = { id: 'm1', from: 'alice', type: 'text' };
@@ -102,5 +102,14 @@ describe('attachExtras rowOf', () => {
     doc.getMap('reactions').delete(reactionKey('m1', 'bob', '👍'));
     expect(extras.rowOf('m1')?.reactions).toBeUndefined();
     extras.detach();
+  });
+});
+
+describe('message pins', () => {
+  it('makes a row of a pin whose value matches its key, and none of a malformed or deleted one', () => {
+    expect(messagePinRow('alice/bob', 'm1|bob', { msg: 'm1', from: 'bob', ts: 5 })).toEqual({ key: 'alice/bob|m1|bob', conv: 'alice/bob', msg: 'm1', from: 'bob', ts: 5 });
+    expect(messagePinRow('alice/bob', 'm1|alice', { msg: 'm1', from: 'bob', ts: 5 })).toBeNull();
+    expect(messagePinRow('alice/bob', 'm1|bob', undefined)).toBeNull();
+    expect(messagePinRow('alice/bob', 'm1|bob', { msg: 'm1', from: 'bob' })).toBeNull();
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Recalls, edits, reactions and replies in the sync layer: what a conversation
  * document's `recalls`, `edits` and `reactions` maps (and a message's `reply`)
- * make of its message rows, the erasure a recall asks of this device, and
+ * make of its message rows, its `pins` (the `messagePins` table), the erasure a recall asks of this device, and
  * writing this device's own such writes through the outbox (lib/sync/outbox.ts),
  * which keeps them until the server acknowledges them.
  *
@@ -26,8 +26,8 @@
  *   are written again.
  */
 import * as Y from 'yjs';
-import { MessageEdit, Reaction, Recall, ReplyRef, editKey, reactionKey } from '@parley/protocol';
-import { db, outboxId, type ExtraOutboxRow, type MessageRow } from '../db.ts';
+import { MessageEdit, MessagePin, Reaction, Recall, ReplyRef, conversationId, editKey, pinKey, reactionKey } from '@parley/protocol';
+import { db, outboxId, type ExtraOutboxRow, type MessagePinRow, type MessageRow } from '../db.ts';
 import { messageRow } from './materialise.ts';
 import { record } from './outbox.ts';
 import { projectMessages, projectRecalls } from './projector.ts';
@@ -36,7 +36,14 @@ import type { SyncedDoc } from './syncedDoc.ts';
 
 export { eraseContent, msgOfKey };
 
-export type ExtraRoot = 'recalls' | 'edits' | 'reactions';
+export type ExtraRoot = 'recalls' | 'edits' | 'reactions' | 'pins';
+
+/** A pin's row, or null when the key holds none (unpinned, or malformed: a value that does not match its key). */
+export function messagePinRow(conv: string, key: string, value: unknown): MessagePinRow | null {
+  const parsed = MessagePin.safeParse(value);
+  if (!parsed.success || pinKey(parsed.data.msg, parsed.data.from) !== key) return null;
+  return { key: `${conv}|${key}`, conv, msg: parsed.data.msg, from: parsed.data.from, ts: parsed.data.ts };
+}
 
 
 /** The latest valid edit of a text message among `values` (the edits of that message). */
@@ -144,6 +151,10 @@ export function attachExtras(doc: Y.Doc, ctx: ExtrasContext): Extras {
   const recalls = doc.getMap<unknown>('recalls');
   const edits = doc.getMap<unknown>('edits');
   const reactions = doc.getMap<unknown>('reactions');
+  const pins = doc.getMap<unknown>('pins');
+  const conv = conversationId(me, peer);
+  /** Pin keys to write into `messagePins` (all of them at attach). */
+  const dirtyPins = new Set<string>(pins.keys());
   const editsOf = new Map<string, Set<string>>();
   const reactionsOf = new Map<string, Set<string>>();
   for (const key of edits.keys()) index(editsOf, key, true);
@@ -195,7 +206,24 @@ export function attachExtras(doc: Y.Doc, ctx: ExtrasContext): Extras {
     }
   };
 
+  const onPins = (event: Y.YMapEvent<unknown>): void => {
+    for (const key of event.keysChanged as Set<string>) dirtyPins.add(key);
+  };
+
+  const flushPins = (): void => {
+    if (dirtyPins.size === 0) return;
+    const keys = [...dirtyPins];
+    dirtyPins.clear();
+    const rows = keys.flatMap((key) => messagePinRow(conv, key, pins.get(key)) ?? []);
+    const gone = keys.filter((key) => !rows.some((r) => r.key === `${conv}|${key}`)).map((key) => `${conv}|${key}`);
+    db.transaction('rw', db.messagePins, async () => {
+      await db.messagePins.bulkDelete(gone);
+      await db.messagePins.bulkPut(rows);
+    }).catch(ctx.error);
+  };
+
   const flush = (): void => {
+    flushPins();
     if (dirty.size === 0 && dirtyRecalls.size === 0) return;
     const recalled = [...dirtyRecalls].flatMap((id) => {
       const parsed = Recall.safeParse(recalls.get(id));
@@ -232,6 +260,7 @@ export function attachExtras(doc: Y.Doc, ctx: ExtrasContext): Extras {
   recalls.observe(onRecalls);
   edits.observe(onEdits);
   reactions.observe(onReactions);
+  pins.observe(onPins);
   doc.on('afterTransaction', flush);
   flush();
   return {
@@ -240,6 +269,7 @@ export function attachExtras(doc: Y.Doc, ctx: ExtrasContext): Extras {
       recalls.unobserve(onRecalls);
       edits.unobserve(onEdits);
       reactions.unobserve(onReactions);
+      pins.unobserve(onPins);
       doc.off('afterTransaction', flush);
     },
   };

@@ -65,6 +65,7 @@ export function messageRow(value: unknown, seq: unknown, me: string, segment?: s
     nickname: typeof profile?.nickname === 'string' ? profile.nickname : from,
     type,
     ...(typeof title === 'string' ? { title } : {}),
+    ...(v.forwarded === true ? { forwarded: true as const } : {}),
   };
 }
 

@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import { db } from '../db.ts';
-import { draftRow, furthestReads, markRead, observePrefs, setArchived, setDraft, setPinned, stillArchived } from './prefs.ts';
+import { draftRow, furthestReads, markRead, observePrefs, setArchived, setDraft, setHidden, setPinned, setStarred, stillArchived } from './prefs.ts';
 import { newMessages } from '../shared/events.ts';
 
 describe('read markers', () => {
@@ -100,6 +100,38 @@ describe('observing the prefs document', () => {
     Y.applyUpdate(other, Y.encodeStateAsUpdate(doc));
     expect(other.getMap('read').get('bob')).toEqual({ seq: 5 });
     expect(onError).not.toHaveBeenCalled();
+    detach();
+  });
+});
+
+describe('hidden and starred messages', () => {
+  it('materialises "delete for me" and stars into their tables, and takes them out again when another device takes them back', async () => {
+    const doc = new Y.Doc();
+    const errors: unknown[] = [];
+    const detach = observePrefs(doc, { onError: (e) => errors.push(e) });
+    setHidden(doc, 'm1', 'bob', true, 10);
+    setStarred(doc, 'm2', 'bob', true, 11);
+    await vi.waitFor(async () => {
+      expect(await db.hidden.get('m1')).toEqual({ msg: 'm1', peer: 'bob', ts: 10 });
+      expect(await db.stars.get('m2')).toEqual({ msg: 'm2', peer: 'bob', ts: 11 });
+    });
+    // The other device of the user unstars and unhides: this device's tables follow.
+    const other = new Y.Doc();
+    Y.applyUpdate(other, Y.encodeStateAsUpdate(doc));
+    setStarred(other, 'm2', 'bob', false);
+    setHidden(other, 'm1', 'bob', false);
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(other, Y.encodeStateVector(doc)));
+    await vi.waitFor(async () => {
+      expect(await db.hidden.get('m1')).toBeUndefined();
+      expect(await db.stars.get('m2')).toBeUndefined();
+    });
+    // Starring again writes once.
+    let writes = 0;
+    doc.on('update', () => writes++);
+    setStarred(doc, 'm3', 'bob', true, 12);
+    setStarred(doc, 'm3', 'bob', true, 13);
+    expect(writes).toBe(1);
+    expect(errors).toEqual([]);
     detach();
   });
 });

@@ -6,6 +6,8 @@
  *   pinned[<peer>]    PinSetting     {pinned, ts}
  *   archived[<peer>]  ArchiveSetting {archived, ts}: out of the main list until a message after ts
  *   drafts[<peer>]    Draft          {text, reply?, ts}: an empty text is no draft
+ *   hidden[<msgId>]   HiddenMessage  {peer, ts}: "delete for me", hidden on every device of the user
+ *   starred[<msgId>]  StarredMessage {peer, ts}: in the Starred view
  *
  * Every value is an overwrite of the user's own key, so two offline devices
  * that write the same key converge on one of the two values (Yjs picks by
@@ -15,16 +17,16 @@
  * then sees; markers never go down.
  *
  * This module maps the document into the `reads`, `mutes`, `pins`,
- * `archives` and `drafts` tables (the UI reads those) and writes settings
+ * `archives`, `drafts`, `hidden` and `stars` tables (the UI reads those) and writes settings
  * into it; the hub owns the document and calls `observePrefs`.
  */
 import * as Y from 'yjs';
-import { ArchiveSetting, Draft, LIMITS, PinSetting, conversationId, receiptKey, type ReplyRef } from '@parley/protocol';
-import { db, type ArchiveRow, type DraftRow, type MuteRow, type PinRow, type ReadRow } from '../db.ts';
+import { ArchiveSetting, Draft, HiddenMessage, LIMITS, PinSetting, StarredMessage, conversationId, receiptKey, type ReplyRef } from '@parley/protocol';
+import { db, type ArchiveRow, type DraftRow, type HiddenRow, type MuteRow, type PinRow, type ReadRow, type StarRow } from '../db.ts';
 import { clientEvents } from '../shared/events.ts';
 import { receiptSeq } from './materialise.ts';
 
-export const PREFS_ROOTS = ['read', 'muted', 'pinned', 'archived', 'drafts'] as const;
+export const PREFS_ROOTS = ['read', 'muted', 'pinned', 'archived', 'drafts', 'hidden', 'starred'] as const;
 export type PrefsRoot = (typeof PREFS_ROOTS)[number];
 
 export interface PrefsHooks {
@@ -51,6 +53,12 @@ export function draftRow(peer: string, value: unknown): DraftRow | null {
   if (!parsed.success || parsed.data.text.length === 0) return null;
   const { text, reply, ts } = parsed.data;
   return reply === undefined ? { peer, text, ts } : { peer, text, reply, ts };
+}
+
+/** A hidden or starred message's row, or null when the key holds none (deleted or malformed). */
+export function markRow(msg: string, value: unknown): HiddenRow | StarRow | null {
+  const parsed = HiddenMessage.or(StarredMessage).safeParse(value);
+  return parsed.success ? { msg, peer: parsed.data.peer, ts: parsed.data.ts } : null;
 }
 
 export function muteRow(peer: string, value: unknown): MuteRow {
@@ -115,9 +123,16 @@ export function observePrefs(doc: Y.Doc, hooks: PrefsHooks): () => void {
     const draftKeys = take('drafts');
     const drafts = draftKeys.flatMap((peer) => draftRow(peer, map('drafts').get(peer)) ?? []);
     const noDraft = draftKeys.filter((peer) => !drafts.some((d) => d.peer === peer));
+    const marks = (root: 'hidden' | 'starred') => {
+      const keys = take(root);
+      const rows = keys.flatMap((msg) => markRow(msg, map(root).get(msg)) ?? []);
+      return { rows, gone: keys.filter((msg) => !rows.some((r) => r.msg === msg)) };
+    };
+    const hidden = marks('hidden');
+    const starred = marks('starred');
     let moved: ReadRow[] = [];
     let rewrite: ReadRow[] = [];
-    db.transaction('rw', [db.reads, db.mutes, db.pins, db.archives, db.drafts], async () => {
+    db.transaction('rw', [db.reads, db.mutes, db.pins, db.archives, db.drafts, db.hidden, db.stars], async () => {
       const held = await db.reads.bulkGet(reads.map((r) => r.peer));
       const { put, write } = furthestReads(reads, held);
       moved = put;
@@ -128,6 +143,10 @@ export function observePrefs(doc: Y.Doc, hooks: PrefsHooks): () => void {
       await db.archives.bulkPut(archives);
       await db.drafts.bulkPut(drafts);
       await db.drafts.bulkDelete(noDraft);
+      await db.hidden.bulkPut(hidden.rows);
+      await db.hidden.bulkDelete(hidden.gone);
+      await db.stars.bulkPut(starred.rows);
+      await db.stars.bulkDelete(starred.gone);
     })
       .then(() => {
         // The document holds a lower marker than this device knows: tell it again (the furthest wins).
@@ -185,6 +204,20 @@ export function setDraft(doc: Y.Doc, peer: string, draft: { text: string; reply?
   }
   if (current?.text === text && current.reply?.id === draft.reply?.id) return;
   map.set(peer, (draft.reply === undefined ? { text, ts: now } : { text, reply: draft.reply, ts: now }) satisfies Draft);
+}
+
+/** "Delete for me": hides the message on every device of the user (the peer keeps it); `false` shows it again. */
+export function setHidden(doc: Y.Doc, msg: string, peer: string, hidden: boolean, now = Date.now()): void {
+  const map = doc.getMap<unknown>('hidden');
+  if (!hidden) map.delete(msg);
+  else if (!map.has(msg)) map.set(msg, { peer, ts: now } satisfies HiddenMessage);
+}
+
+/** Stars a message (the Starred view), or takes the star back. */
+export function setStarred(doc: Y.Doc, msg: string, peer: string, starred: boolean, now = Date.now()): void {
+  const map = doc.getMap<unknown>('starred');
+  if (!starred) map.delete(msg);
+  else if (!map.has(msg)) map.set(msg, { peer, ts: now } satisfies StarredMessage);
 }
 
 /**

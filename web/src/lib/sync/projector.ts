@@ -66,11 +66,12 @@ export async function removePending(id: string): Promise<void> {
 
 /**
  * A conversation segment's changes: its message rows, its receipts (the
- * conversation's is the furthest of its segments'), and the peer's name when
+ * conversation's is the furthest of its segments'; each rise also recorded
+ * with its time, for message info), and the peer's name when
  * the device knows the peer only from their messages.
  */
 export async function projectSegment(rows: readonly MessageRow[], receipts: readonly ReceiptRow[], peer: string, peerNickname: string | undefined): Promise<void> {
-  await db.transaction('rw', db.messages, db.receipts, db.profiles, async () => {
+  await db.transaction('rw', [db.messages, db.receipts, db.profiles, db.receiptTimes], async () => {
     if (rows.length > 0) await db.messages.bulkPut([...rows]);
     if (peerNickname !== undefined && (await db.profiles.get(peer)) === undefined) {
       await db.profiles.put({ id: peer, nickname: peerNickname });
@@ -78,6 +79,9 @@ export async function projectSegment(rows: readonly MessageRow[], receipts: read
     const known = await db.receipts.bulkGet(receipts.map((r) => r.id));
     const higher = receipts.filter((r, i) => (known[i]?.seq ?? -1) < r.seq);
     if (higher.length > 0) await db.receipts.bulkPut(higher);
+    // Each rise is a step of message info: the messages up to `seq` were delivered (read) then.
+    const now = Date.now();
+    if (higher.length > 0) await db.receiptTimes.bulkPut(higher.map((r) => ({ id: `${r.id}|${r.seq}`, key: r.id, seq: r.seq, ts: r.ts ?? now })));
   });
 }
 

@@ -52,7 +52,8 @@ export class Receipts {
     const read = Math.max(reading ? seq : 0, marker);
     const receipts = sd.doc.getMap<unknown>('receipts');
     const raise = (key: string, value: number): void => {
-      if (value > 0 && (receiptSeq(receipts.get(key)) ?? 0) < value) receipts.set(key, { user: me, seq: value });
+      // With its time: the sender's message info shows when each message was delivered and read.
+      if (value > 0 && (receiptSeq(receipts.get(key)) ?? 0) < value) receipts.set(key, { user: me, seq: value, ts: Date.now() });
     };
     // With read receipts off (either of us), none is written: the server would refuse it (docs/security.md, "Privacy settings").
     const reads = this.#ctx.readReceipts(peer);
