@@ -6,7 +6,7 @@
  * reason, though it changes nothing.
  */
 import { z } from 'zod';
-import { API_PREFIX, CreatedInvite, InviteAccepted, InviteInfo, InviteList, Ok, PeopleQuery, PeopleResult, Privacy, PrivacyPatch } from '@parley/protocol';
+import { API_PREFIX, CreatedInvite, InviteAccepted, InviteInfo, InviteList, Ok, PeopleQuery, PeopleResult } from '@parley/protocol';
 import type { People } from '../social/people.ts';
 import { parseBody } from './errors.ts';
 import type { RateLimits } from './rate-limits.ts';
