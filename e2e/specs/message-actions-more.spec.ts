@@ -10,7 +10,7 @@
  */
 import type { Request } from '@playwright/test';
 import { type Device, expect, test } from '../fixtures.ts';
-import { attach, canvasPicture, messagesOfType } from '../media.ts';
+import { attachAndSend, canvasPicture, messagesOfType } from '../media.ts';
 
 /** The media hashes a message's pictures load (`/api/v1/media/<hash>`), in order. */
 async function hashesOf(message: ReturnType<Device['messages']>): Promise<string[]> {
@@ -29,7 +29,7 @@ test('forward sends to several conversations at once, marked Forwarded, and keep
     await bob.send(`Hi ${name}`);
   }
   await alice.startChat('bob', 'Bob');
-  await attach(alice, 'Photo', await canvasPicture(alice, 640, 480, 'harbour.png'));
+  await attachAndSend(alice, 'Photo', await canvasPicture(alice, 640, 480, 'harbour.png'));
   await expect(messagesOfType(alice, 'image').last()).toHaveAttribute('data-state', /sent|delivered|read/, { timeout: 60_000 });
 
   await bob.openConversation('alice', 'Alice');

@@ -18,6 +18,7 @@ import { messageState, type MessageState } from '../shared/messageState.ts';
 import { report } from '../shared/errors.ts';
 import { messageEntriesOf } from '../sync/outbox.ts';
 import { SegmentHistory, type HistoryHub } from '../sync/segments.ts';
+import { arrived } from './arrival.ts';
 import { Live } from './live.svelte.ts';
 import { presence } from './presence.svelte.ts';
 import { session } from './session.svelte.ts';
@@ -77,6 +78,9 @@ interface Snapshot {
   hi: number | null;
   newest: number;
 }
+
+/** How long an opening waits for unread messages the inbox counted but the device does not hold yet (online only). */
+const ARRIVAL_WAIT_MS = 3000;
 
 export interface LeftOff {
   /** The first unread message of the peer and how many are unread from it; null when all is read. */
@@ -404,6 +408,8 @@ export class ConversationState {
     const unread = Math.min(row?.unread ?? 0, 1000);
     if (unread === 0) return { first: null, lastSeq };
     const marker = read?.seq ?? 0;
+    // The unread may still be on their way (the inbox counted them before their segment synced): a moment's wait.
+    if (navigator.onLine) await arrived(this.conv, lastSeq, ARRIVAL_WAIT_MS);
     const rows = await db.messages
       .where('[conv+seq]')
       .between([this.conv, marker + 1], [this.conv, Dexie.maxKey], true, true)
