@@ -7,6 +7,8 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MEDIA_COOKIE, MEDIA_PATH, type Session } from '@parley/protocol';
+import type { Tokens } from '../auth/tokens.ts';
+import { Refusal } from '../errors.ts';
 
 /** Sets the media cookie of a session on its answer; returns the session. */
 export function withMediaCookie(request: FastifyRequest, reply: FastifyReply, session: Session): Session {
@@ -36,4 +38,13 @@ export function mediaCookieOf(request: FastifyRequest): string | undefined {
     if (at > 0 && pair.slice(0, at).trim() === MEDIA_COOKIE) return pair.slice(at + 1).trim();
   }
   return undefined;
+}
+
+/** Who asks for bytes under the media path: the bearer token, else the media cookie (an <img> sends no header); refused otherwise. */
+export async function mediaReader(request: FastifyRequest, tokens: Tokens): Promise<string> {
+  const header = request.headers.authorization;
+  const bearer = header?.startsWith('Bearer ') === true ? header.slice('Bearer '.length).trim() : undefined;
+  const check = await tokens.verifyAccess(bearer ?? mediaCookieOf(request));
+  if (!check.ok) throw new Refusal(check.code);
+  return check.user;
 }

@@ -9,7 +9,7 @@ import { Refusal } from '../errors.ts';
 import type { LinkImages } from '../links/images.ts';
 import type { LinkPreviews } from '../links/previews.ts';
 import { CACHE_CONTROL, SECURITY_HEADERS } from '../media/headers.ts';
-import { mediaCookieOf } from './cookies.ts';
+import { mediaReader } from './cookies.ts';
 import { parseBody } from './errors.ts';
 import type { Caller, RouteBook } from './routes.ts';
 
@@ -40,10 +40,7 @@ export function registerLinks(routes: RouteBook, { previews, images, tokens, cal
     },
     async (request, reply) => {
       reply.headers(SECURITY_HEADERS);
-      const header = request.headers.authorization;
-      const bearer = header?.startsWith('Bearer ') === true ? header.slice('Bearer '.length).trim() : undefined;
-      const check = await tokens.verifyAccess(bearer ?? mediaCookieOf(request));
-      if (!check.ok) throw new Refusal(check.code);
+      await mediaReader(request, tokens);
       const found = await images.read((request.params as { hash?: string }).hash ?? '');
       if (found === null) throw new Refusal('media-not-found');
       return reply.header('content-type', found.type).header('cache-control', CACHE_CONTROL).header('content-length', String(found.bytes.length)).send(found.bytes);

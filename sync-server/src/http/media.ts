@@ -13,7 +13,7 @@ import { Refusal } from '../errors.ts';
 import { CACHE_CONTROL, contentDisposition, parseRange, SECURITY_HEADERS, servedType } from '../media/headers.ts';
 import type { Media } from '../media/media.ts';
 import type { MediaRecord } from '../storage/storage.ts';
-import { mediaCookieOf } from './cookies.ts';
+import { mediaReader } from './cookies.ts';
 import { parseBody } from './errors.ts';
 import type { RouteBook } from './routes.ts';
 
@@ -61,12 +61,9 @@ export function registerMedia(routes: RouteBook, { media, tokens }: { media: Med
     },
     async (request, reply) => {
       reply.headers(SECURITY_HEADERS);
-      const header = request.headers.authorization;
-      const bearer = header?.startsWith('Bearer ') === true ? header.slice('Bearer '.length).trim() : undefined;
-      const check = await tokens.verifyAccess(bearer ?? mediaCookieOf(request));
-      if (!check.ok) throw new Refusal(check.code);
+      const user = await mediaReader(request, tokens);
       const { name } = parseBody(MediaQuery, request.query);
-      const found = await media.readable(check.user, (request.params as { hash?: string }).hash ?? '');
+      const found = await media.readable(user, (request.params as { hash?: string }).hash ?? '');
       return send(request, reply, found.media, found.path, name);
     },
   );
