@@ -12,7 +12,6 @@ import type http from 'node:http';
 import type { LinkPreview } from '@parley/protocol';
 import type { Log } from '../log.ts';
 import { Refusal } from '../errors.ts';
-import type { RateLimits } from '../http/rate-limits.ts';
 import { get, readAtMost } from './fetch.ts';
 import type { LinkGuard, LinkTarget } from './guard.ts';
 import type { LinkImages } from './images.ts';
@@ -46,7 +45,8 @@ export class LinkPreviews {
     private readonly settings: LinkPreviewSettings,
     private readonly guard: LinkGuard,
     private readonly images: LinkImages,
-    private readonly limits: Pick<RateLimits, 'linkPreview'>,
+    /** Counts a preview of the user's and refuses past their allowance (http/rate-limits.ts). */
+    private readonly limits: { linkPreview(user: string): Promise<void> },
     private readonly log: Log,
   ) {}
 
