@@ -9,13 +9,38 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { crc32, deflateSync } from 'node:zlib';
 import { DESKTOP, expect, PHONE, test as base, type Device } from '../fixtures.ts';
 
-/** A 2×2 PNG, red. */
-const PICTURE = Buffer.from(
-  '89504e470d0a1a0a0000000d4948445200000002000000020802000000fdd49a730000001649444154789c63f8cfc0c0f09f81818181e13f030300230e05fb4e5ac5b20000000049454e44ae426082',
-  'hex',
-);
+/** A PNG of `width`×`height`: a sky over a sea, a sun, as a site's cover picture might be. */
+function coverPicture(width: number, height: number): Buffer {
+  const rows: Buffer[] = [];
+  for (let y = 0; y < height; y++) {
+    const row = Buffer.alloc(1 + width * 3);
+    for (let x = 0; x < width; x++) {
+      const sun = (x - width * 0.7) ** 2 + (y - height * 0.35) ** 2 < (height * 0.12) ** 2;
+      const sea = y > height * 0.62;
+      const [r, g, b] = sun ? [255, 196, 77] : sea ? [20, 90 + (y % 7), 140] : [120 + (y * 80) / height, 180, 230];
+      row.set([r, g, b], 1 + x * 3);
+    }
+    rows.push(row);
+  }
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
+}
+
+const PICTURE = coverPicture(480, 252);
 
 interface Site {
   origin: string;
@@ -82,7 +107,7 @@ test('a link gets a card over the composer, and Bob’s two devices show it with
     await expect(card).toHaveAttribute('href', `${site.origin}/brunch`);
     const image = card.locator('img');
     await expect(image).toHaveAttribute('src', /^\/api\/v1\/media\/links\/[0-9a-f]{64}$/);
-    await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(2);
+    await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(480);
   }
   // The site saw the server once for the page and once for the picture; no browser asked it anything.
   expect(site.hits).toEqual(['/brunch', '/cover.png']);
