@@ -13,7 +13,7 @@ import { API_PREFIX, conversationPath, inboxPath, prefsPath, type Element, type 
 import { mintAppToken } from '../src/auth/tokens.ts';
 import { mediaFile } from '../src/storage/media-files.ts';
 import { SqliteStorage } from '../src/storage/sqlite.ts';
-import { acks, api, cleanup, storedDoc, message, openDoc, send, signUp, startServer, synced, thisSegment, waitFor, type Client, type TestServer } from './helpers.ts';
+import { acks, api, cleanup, rejects, storedDoc, message, openDoc, send, signUp, startServer, synced, thisSegment, waitFor, type Client, type TestServer } from './helpers.ts';
 import { MediaClient } from './media-client.ts';
 
 afterEach(cleanup);
@@ -101,6 +101,26 @@ describe('account deletion', () => {
       const stored = await storedDoc(server.dataDir, doc);
       for (const name of stored.share.keys()) expect(JSON.stringify(stored.getMap(name).toJSON())).not.toContain(word);
     }
+  });
+
+  it('refuses a new message to the deleted account (account-deleted), in a loaded conversation and after a restart', async () => {
+    const server = await startServer();
+    const { alice, bob, path, b } = await chat(server);
+    expect((await deleteAccount(server, alice.accessToken, { password: 'correct horse' })).status).toBe(200);
+    const late = message('bob', 'alice', 'are you there?');
+    send(b, late);
+    await waitFor(() => rejects(b).some((r) => r.msgIds.includes(late.id)), 'the refusal');
+    expect(rejects(b).find((r) => r.msgIds.includes(late.id))?.code).toBe('account-deleted');
+    const dataDir = server.dataDir;
+    await server.parley.close();
+    const again = await startServer({ dataDir });
+    const session = (await api<Session>(again.url, 'POST', '/auth/signin', { user: 'bob', password: 'correct horse', device: 'b2' })).body;
+    const b2 = await connect(again, path, session.accessToken);
+    const later = message('bob', 'alice', 'hello?');
+    send(b2, later);
+    await waitFor(() => rejects(b2).some((r) => r.msgIds.includes(later.id)), 'the refusal after a restart');
+    expect(rejects(b2).find((r) => r.msgIds.includes(later.id))?.code).toBe('account-deleted');
+    expect(bob.user).toBe('bob');
   });
 
   it('signs every device out, refuses sign-in, and the id can never be signed up again nor found', async () => {

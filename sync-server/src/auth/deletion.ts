@@ -55,6 +55,7 @@ export class AccountDeletion {
       throw new Refusal('confirmation-mismatch');
     }
     const tombstone = await this.storage.deleteUser(user, Date.now());
+    this.hub.accountDeleted(user);
     this.log.info({ event: 'account-deleted', user }, 'account: deleted at its owner\'s request; erasing');
     await this.sessions.revoke((await this.storage.sessionsOf(user)).map((s) => s.id));
     if (tombstone !== undefined) await this.hub.inboxes.profileChanged(profileOf(tombstone));

@@ -249,6 +249,11 @@ export class SyncHub {
   }
 
   /** Another process of the cluster changed a profile: the cache of loaded conversations follows. */
+  /** An account was deleted (auth/deletion.ts): its loaded conversations take no new message to or from it. */
+  accountDeleted(user: string): void {
+    this.loadedConversations.accountDeleted(user);
+  }
+
   profileChangedElsewhere(profile: Parameters<LoadedConversations['profileChanged']>[0]): void {
     this.loadedConversations.profileChanged(profile);
   }
