@@ -112,23 +112,10 @@ export class AccountDeletion {
 
   /**
    * The user's prefs (drafts, stars, read markers…) and inbox documents:
-   * every root emptied, then erased from storage as a recall erases (the
-   * snapshot of the garbage-collected document replaces every stored row).
+   * every root emptied, then erased from storage as a recall erases
+   * (Recalls.clearDocument, on each document's leader in a cluster).
    */
   private async clearOwnDocs(user: string): Promise<void> {
-    const docs = [await this.hub.registry.acquire(prefsPath(user)), await this.hub.registry.acquire(inboxPath(user))];
-    try {
-      for (const live of docs) {
-        await live.write(() => {
-          for (const name of [...live.doc.share.keys()]) {
-            const map = live.doc.getMap(name);
-            for (const key of [...map.keys()]) map.delete(key);
-          }
-        });
-      }
-      await this.hub.registry.erase(docs);
-    } finally {
-      for (const live of docs) this.hub.registry.release(live);
-    }
+    for (const path of [prefsPath(user), inboxPath(user)]) await this.hub.recalls.clearDocument(path);
   }
 }

@@ -42,14 +42,17 @@ function routeServerWrites(hub: SyncHub, replicas: Replicas): void {
   const importMessages = writes.importMessages.bind(writes);
   const recall = recalls.recall.bind(recalls);
   const recallAllOf = recalls.recallAllOf.bind(recalls);
+  const clearDocument = recalls.clearDocument.bind(recalls);
   replicas.handle('serverSend', serverSend);
   replicas.handle('importMessages', importMessages);
   replicas.handle('recall', recall);
   replicas.handle('recallAllOf', recallAllOf);
+  replicas.handle('clearDocument', clearDocument);
   writes.serverSend = (...args) => replicas.onLeader('serverSend', args);
   writes.importMessages = (...args) => replicas.onLeader('importMessages', args);
   recalls.recall = (...args) => replicas.onLeader('recall', args);
   recalls.recallAllOf = (...args) => replicas.onLeader('recallAllOf', args);
+  recalls.clearDocument = (...args) => replicas.onLeader('clearDocument', args);
 }
 
 export async function joinCluster(settings: ClusterSettings, hub: SyncHub, sessions: Sessions, log: Log): Promise<ClusterNode> {

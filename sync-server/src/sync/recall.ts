@@ -85,6 +85,27 @@ export class Recalls {
   }
 
   /**
+   * Account deletion: empties every root of a document (the deleted user's
+   * prefs or inbox) and erases it from storage as a recall erases (the
+   * snapshot of the garbage-collected, empty document replaces every stored
+   * row). A server write: on the document's leader in a cluster.
+   */
+  async clearDocument(path: string): Promise<void> {
+    const live = await this.registry.acquire(path);
+    try {
+      await live.write(() => {
+        for (const name of [...live.doc.share.keys()]) {
+          const map = live.doc.getMap(name);
+          for (const key of [...map.keys()]) map.delete(key);
+        }
+      });
+      await this.registry.erase([live]);
+    } finally {
+      this.registry.release(live);
+    }
+  }
+
+  /**
    * After a recall is durable: tells the observers (the recall push), replaces
    * the message's preview in both inboxes when it is their `last`, and erases
    * the old bytes from storage: the conversation document and both inboxes
