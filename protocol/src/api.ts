@@ -34,6 +34,18 @@ export const ChangePasswordRequest = z.object({
 });
 export const ChangePasswordResponse = z.object({ signedOut: z.number().int().nonnegative() });
 
+/**
+ * DELETE /api/v1/me: the account's password, or, for an account made by an
+ * app token (it has none), `confirm`: the user id typed again.
+ */
+export const DeleteAccountRequest = z.object({
+  password: z.string().min(1).max(LIMITS.passwordMax).optional(),
+  confirm: z.string().min(1).max(200).optional(),
+});
+export type DeleteAccountRequest = z.infer<typeof DeleteAccountRequest>;
+/** Answered once the erasure is done: the account is a tombstone, every device signed out. */
+export const DeleteAccountResponse = z.object({ deleted: z.literal(true) });
+
 export const FriendRequestBody = z.object({ to: UserId, note: z.string().max(LIMITS.requestNoteLength).optional() });
 export const RelationEntry = z.object({ id: UserId, since: z.number() });
 export const FriendList = z.object({ friends: z.array(RelationEntry) });

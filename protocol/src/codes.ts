@@ -10,6 +10,8 @@ export const ERROR_MESSAGES = {
   'token-invalid': 'This access token is not valid. Sign in again.',
   'bad-credentials': 'That user id and password do not match.',
   'user-exists': 'That user id is taken. Choose another.',
+  'account-deleted': 'That user id belonged to an account that was deleted. It cannot be used again: choose another.',
+  'confirmation-mismatch': 'To delete the account, type your user id exactly as it is.',
   'not-member': 'You are not a member of this conversation.',
   'not-owner-doc': 'Only the owner may open this document.',
   'session-revoked': 'This device was signed out. Sign in again.',

@@ -304,6 +304,8 @@ export interface Config {
   socketUpgradesPerUser: number;
   /** PARLEY_PEOPLE_SEARCHES_PER_USER, default 60: people searches of one user per minute, all devices (the app searches as the user types, a few a second at most, debounced); with the 3-character minimum and 20 a page, walking the directory takes days. */
   peopleSearchesPerUser: number;
+  /** PARLEY_EXPORTS_PER_USER, default 5: "download my data" archives of one user per day (each reads every conversation and every media file they sent). */
+  exportsPerUser: number;
   /** PARLEY_INVITE_TTL_DAYS, default 7: how long a new invite link works. */
   inviteTtlDays: number;
   /** PARLEY_MAX_INVITES_PER_USER, default 20: live (unexpired, unrevoked) invite links one user may hold (`too-many-invites`). */
@@ -446,6 +448,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     adminKeyFailsPerAddress: integer(env, 'PARLEY_ADMIN_KEY_FAILS_PER_ADDRESS', 10, 1, 1_000_000),
     socketUpgradesPerUser: integer(env, 'PARLEY_SOCKET_UPGRADES_PER_USER', 300, 1, 1_000_000),
     peopleSearchesPerUser: integer(env, 'PARLEY_PEOPLE_SEARCHES_PER_USER', 60, 1, 1_000_000),
+    exportsPerUser: integer(env, 'PARLEY_EXPORTS_PER_USER', 5, 1, 1_000_000),
     inviteTtlDays: integer(env, 'PARLEY_INVITE_TTL_DAYS', 7, 1, 365),
     maxInvitesPerUser: integer(env, 'PARLEY_MAX_INVITES_PER_USER', 20, 1, 1000),
     ...frameAndUpdate(env),

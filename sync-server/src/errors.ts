@@ -37,6 +37,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   'token-invalid': 401,
   'bad-credentials': 401,
   'user-exists': 409,
+  'account-deleted': 409,
+  'confirmation-mismatch': 400,
   'not-member': 403,
   'not-owner-doc': 403,
   'session-revoked': 401,

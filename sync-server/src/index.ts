@@ -3,6 +3,7 @@
  * it as a process; integration tests run it in-process on port 0.
  */
 import { join } from 'node:path';
+import { AccountDeletion } from './auth/deletion.ts';
 import { Accounts } from './auth/accounts.ts';
 import { Sessions } from './auth/sessions.ts';
 import { Tokens } from './auth/tokens.ts';
@@ -162,6 +163,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
   const links = { previews: new LinkPreviews(config, new LinkGuard(config.linkPreviewAllow, options.resolver), linkImages, limits, log), images: linkImages };
   const people = new People(storage, hub.relations, hub.settings, config);
   const drain = new Drain();
+  const deletion = new AccountDeletion(storage, hub, sessions, media, push, log);
   const { app, sockets, registered } = await createHttpServer({
     accounts,
     tokens,
@@ -180,9 +182,12 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     disk,
     trustProxy: config.trustProxy,
     drain,
+    deletion,
   });
   await hub.settings.load();
   await app.listen({ port: config.port, host: config.host });
+  // Deletions a stop or crash interrupted finish now (each step skips what is done).
+  void deletion.resume();
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;

@@ -154,6 +154,20 @@ describe.runIf(postgres !== null && redis !== null)('a cluster of three processe
     expect(ordered(late)).toEqual(after[0]);
   });
 
+  it('deletes an account through a process that does not lead its conversation: the leader recalls its messages, and every process refuses new ones to it', async () => {
+    const [p1, p2, p3] = cluster.processes.map((p) => p.server) as [TestServer, TestServer, TestServer];
+    const { path, first, sessions } = await ledConversation(p1, 'dora', 'ed');
+    const ed = await connect(p2, path, sessions[1].accessToken);
+    await waitFor(() => ed.doc.getMap('messages').has(first.id), 'ed has dora\'s message');
+    const deleted = await api(p3.url, 'DELETE', '/me', { password: 'correct horse' }, sessions[0].accessToken);
+    expect(deleted.status).toBe(200);
+    await waitFor(() => ed.doc.getMap('recalls').has(first.id) && !ed.doc.getMap('messages').has(first.id), 'the recall reaches ed on another process', 15_000);
+    const late = message('ed', 'dora', 'still there?');
+    send(ed, late);
+    await waitFor(() => rejects(ed).some((r) => r.msgIds.includes(late.id)), 'the refusal', 15_000);
+    expect(rejects(ed).find((r) => r.msgIds.includes(late.id))?.code).toBe('account-deleted');
+  });
+
   it('carries presence, typing, online and sign-out across processes', async () => {
     const [p1, p2, p3] = cluster.processes.map((p) => p.server) as [TestServer, TestServer, TestServer];
     const carol1 = await signUp(p1.url, 'carol', 'a1');

@@ -55,7 +55,10 @@ export class Accounts {
       role: 'user',
       created: Date.now(),
     };
-    if (!(await this.storage.createUser(record))) throw new Refusal('user-exists');
+    if (!(await this.storage.createUser(record))) {
+      // A deleted account's id stays taken for good (its tombstone): say so, rather than "taken".
+      throw new Refusal((await this.storage.findUser(req.user))?.deleted != null ? 'account-deleted' : 'user-exists');
+    }
     return this.session(record, req.device, label);
   }
 
@@ -83,6 +86,8 @@ export class Accounts {
       user = await this.storage.getUser(id);
       if (user === undefined) throw new Refusal('user-exists');
     }
+    // A tombstone never signs in again, not even with the app's token.
+    if (user.deleted != null) throw new Refusal('account-deleted');
     return this.session(user, req.device, label);
   }
 
@@ -90,7 +95,7 @@ export class Accounts {
   async refresh(req: { refreshToken: string; device: string }): Promise<Session> {
     const { id, user: userId, refreshToken } = await this.sessions.refresh(req.refreshToken, req.device);
     const user = await this.storage.getUser(userId);
-    if (user === undefined) {
+    if (user === undefined || user.deleted != null) {
       await this.sessions.revoke([id]);
       throw new Refusal('refresh-invalid', 'the user no longer exists');
     }

@@ -29,7 +29,8 @@ export interface ClusterNode {
 }
 
 /**
- * The server's own writes (admin sends and imports, admin recalls) run on
+ * The server's own writes (admin sends and imports, admin recalls, an
+ * account deletion's recalls) run on
  * the leader of the conversation they write: here when this process leads
  * it, forwarded otherwise (Replicas.onLeader). Callers keep calling
  * `hub.writes` and `hub.recalls` as on one process.
@@ -40,12 +41,18 @@ function routeServerWrites(hub: SyncHub, replicas: Replicas): void {
   const serverSend = writes.serverSend.bind(writes);
   const importMessages = writes.importMessages.bind(writes);
   const recall = recalls.recall.bind(recalls);
+  const recallAllOf = recalls.recallAllOf.bind(recalls);
+  const clearDocument = recalls.clearDocument.bind(recalls);
   replicas.handle('serverSend', serverSend);
   replicas.handle('importMessages', importMessages);
   replicas.handle('recall', recall);
+  replicas.handle('recallAllOf', recallAllOf);
+  replicas.handle('clearDocument', clearDocument);
   writes.serverSend = (...args) => replicas.onLeader('serverSend', args);
   writes.importMessages = (...args) => replicas.onLeader('importMessages', args);
   recalls.recall = (...args) => replicas.onLeader('recall', args);
+  recalls.recallAllOf = (...args) => replicas.onLeader('recallAllOf', args);
+  recalls.clearDocument = (...args) => replicas.onLeader('clearDocument', args);
 }
 
 export async function joinCluster(settings: ClusterSettings, hub: SyncHub, sessions: Sessions, log: Log): Promise<ClusterNode> {

@@ -7,7 +7,7 @@
  *   DEAD_AFTER heartbeats is gone, and its devices with it. Each process
  *   keeps every other's online devices, so deciding whether a device needs
  *   a push reads nothing (PushNotifier, PushQueue);
- * - relations, settings and profiles changed through one process: the
+ * - relations, settings, profiles and deleted accounts changed through one process: the
  *   others' caches follow (the change itself is in storage already);
  * - sessions created and revoked: each process checks tokens against its
  *   own copy of the live sessions, and closes a revoked session's sockets.
@@ -41,6 +41,7 @@ type StateMessage = { from: string } & (
   | { t: 'relations'; users: string[] }
   | { t: 'settings' }
   | { t: 'profile'; profile: Profile }
+  | { t: 'deleted'; user: string }
   | { t: 'privacy'; user: string; privacy: Privacy }
   | { t: 'session'; session: SessionInfo }
   | { t: 'revoked'; revoked: RevokedSession[] }
@@ -72,6 +73,7 @@ export class ClusterState {
     };
     hub.settings.onChange = () => this.send({ t: 'settings' });
     hub.inboxes.onProfile = (profile) => this.send({ t: 'profile', profile });
+    hub.onAccountDeleted = (user) => this.send({ t: 'deleted', user });
     hub.onPrivacy = (user, privacy) => this.send({ t: 'privacy', user, privacy });
     sessions.onCreate = (session) => this.send({ t: 'session', session });
     sessions.onRevoke((revoked) => this.send({ t: 'revoked', revoked: [...revoked] }));
@@ -160,6 +162,9 @@ export class ClusterState {
         return;
       case 'profile':
         this.hub.profileChangedElsewhere(message.profile);
+        return;
+      case 'deleted':
+        this.hub.accountDeletedElsewhere(message.user);
         return;
       case 'privacy':
         this.hub.privacyChangedElsewhere(message.user, message.privacy);

@@ -95,7 +95,9 @@ export function registerAdmin(
   /** Builds and checks a message from `from` to `to`; the sender's profile is the current one. */
   const compose = async (from: string, to: string, type: Message['type'], body: Element[], id?: string, ts?: number): Promise<Message> => {
     const sender = await storage.getUser(from);
-    if (sender === undefined || (await storage.getUser(to)) === undefined) throw new Refusal('user-not-found');
+    const recipient = await storage.getUser(to);
+    if (sender === undefined || recipient === undefined) throw new Refusal('user-not-found');
+    if (sender.deleted != null || recipient.deleted != null) throw new Refusal('account-deleted');
     if (from === to) throw new Refusal('bad-request', 'from and to are the same user');
     const { id: _id, ...profile } = profileOf(sender);
     const message = { id: id ?? randomBytes(12).toString('base64url'), from, to, type, body, ts: ts ?? Date.now(), profile };

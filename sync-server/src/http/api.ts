@@ -6,6 +6,8 @@ import {
   AppTokenRequest,
   ChangePasswordRequest,
   ChangePasswordResponse,
+  DeleteAccountRequest,
+  DeleteAccountResponse,
   DEFAULT_PRIVACY,
   Privacy,
   PrivacyPatch,
@@ -20,7 +22,10 @@ import {
   UpdateProfileRequest,
   UserId,
 } from '@parley/protocol';
+import { PassThrough } from 'node:stream';
 import type { Accounts } from '../auth/accounts.ts';
+import type { AccountDeletion } from '../auth/deletion.ts';
+import { exportFileName, writeExport } from '../auth/export.ts';
 import { Refusal } from '../errors.ts';
 import { checkAvatar } from '../auth/avatar.ts';
 import type { RateLimits } from './rate-limits.ts';
@@ -64,6 +69,8 @@ export interface ApiDeps {
   people: People;
   /** Set once the process is asked to stop: readiness then says `draining`. */
   drain: Drain;
+  /** Account deletion (DELETE /me). */
+  deletion: AccountDeletion;
 }
 
 
@@ -202,6 +209,49 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): RouteBook {
     await hub.inboxes.profileChanged(profile);
     return profile;
   });
+
+  routes.add(
+    {
+      method: 'DELETE',
+      url: `${API_PREFIX}/me`,
+      summary:
+        "Delete the caller's account (their password, or for an app-token account their user id typed again): every device signed out, every message they sent recalled and erased, their media, relations, invites and prefs gone; the id stays taken (a tombstone). Answers once the erasure is done",
+      auth: 'user',
+      body: DeleteAccountRequest,
+      response: DeleteAccountResponse,
+    },
+    async (request, reply) => {
+      const { user } = await caller(request);
+      await deps.deletion.delete(user, parseBody(DeleteAccountRequest, request.body ?? {}));
+      withoutMediaCookie(request, reply);
+      return { deleted: true as const };
+    },
+  );
+
+  routes.add(
+    {
+      method: 'GET',
+      url: `${API_PREFIX}/me/export`,
+      summary:
+        "Download my data: one zip, streamed, with messages.json (every conversation's messages the caller may read), profile.json, contacts.json and media/<hash>.<ext> (the media they sent); 429 rate-limited past PARLEY_EXPORTS_PER_USER a day",
+      auth: 'user',
+      binaryResponse: true,
+    },
+    async (request, reply) => {
+      const { user } = await caller(request);
+      await limits.dataExport(user);
+      const out = new PassThrough();
+      writeExport(out, user, { storage: deps.storage, hub, media: deps.media }).catch((err: unknown) => {
+        request.log.error({ err, user }, 'export: the archive failed half-way');
+        out.destroy(err instanceof Error ? err : new Error(String(err)));
+      });
+      return reply
+        .header('content-type', 'application/zip')
+        .header('content-disposition', `attachment; filename="${exportFileName(user)}"`)
+        .header('cache-control', 'no-store')
+        .send(out);
+    },
+  );
 
   routes.add({ method: 'GET', url: `${API_PREFIX}/me/privacy`, summary: "The caller's privacy settings: read receipts, who sees their online state", auth: 'user', response: Privacy }, async (request) =>
     hub.privacyOf((await caller(request)).user),

@@ -21,8 +21,8 @@
  * - per client address, over every account: against one address sweeping
  *   many ids.
  * Sign-up counts every attempt per client address; the admin key counts wrong
- * keys per client address; socket upgrades, people searches and link
- * previews count per user, after the token is verified (so a refusal never
+ * keys per client address; socket upgrades, people searches, data exports
+ * and link previews count per user, after the token is verified (so a refusal never
  * tells an anonymous caller anything); link previews cached ones too.
  */
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
@@ -49,6 +49,7 @@ export type RateLimitSettings = Pick<
   | 'socketUpgradesPerUser'
   | 'linkPreviewsPerMinute'
   | 'peopleSearchesPerUser'
+  | 'exportsPerUser'
 >;
 
 /** A `rate-limited` refusal; the error funnel sends `retryAfter` (whole seconds, at least 1) as `Retry-After`. */
@@ -103,6 +104,7 @@ export class RateLimits {
   private readonly upgrades: RateLimiterAbstract;
   private readonly linkPreviews: RateLimiterAbstract;
   private readonly searches: RateLimiterAbstract;
+  private readonly exports: RateLimiterAbstract;
 
   constructor(
     private readonly settings: RateLimitSettings,
@@ -132,6 +134,7 @@ export class RateLimits {
     this.upgrades = limiter('socket_upgrade_user', settings.socketUpgradesPerUser, MINUTE);
     this.linkPreviews = limiter('link_preview_user', settings.linkPreviewsPerMinute, MINUTE);
     this.searches = limiter('people_search_user', settings.peopleSearchesPerUser, MINUTE);
+    this.exports = limiter('export_user', settings.exportsPerUser, DAY);
   }
 
   /** Refuses a sign-in attempt while the account, the address or the pair is blocked. */
@@ -191,6 +194,12 @@ export class RateLimits {
   /** Counts a people search of `user`; refuses past the per-minute allowance (a directory walk, not a person typing). */
   async peopleSearch(user: string): Promise<void> {
     const wait = await take(this.searches, user);
+    if (wait > 0) throw new RateLimited(wait);
+  }
+
+  /** Counts a data export of `user` (GET /me/export reads every conversation and media file they sent); refuses past the daily allowance. */
+  async dataExport(user: string): Promise<void> {
+    const wait = await take(this.exports, userIdKey(user));
     if (wait > 0) throw new RateLimited(wait);
   }
 

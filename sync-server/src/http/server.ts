@@ -1,5 +1,6 @@
 /** The HTTP server: API, static PWA and the sync sockets on one port. */
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { AccountDeletion } from '../auth/deletion.ts';
 import type { Accounts } from '../auth/accounts.ts';
 import type { Sessions } from '../auth/sessions.ts';
 import type { Tokens } from '../auth/tokens.ts';
@@ -45,6 +46,8 @@ export interface HttpDeps {
   trustProxy: number;
   /** Set when the process is asked to stop (readiness says `draining`). */
   drain: Drain;
+  /** Account deletion (DELETE /me). */
+  deletion: AccountDeletion;
 }
 
 /** A route as fastify registered it (the OpenAPI test compares these with the document). */

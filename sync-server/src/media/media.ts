@@ -8,6 +8,7 @@
  * not exist (404 media-not-found, not 403): a stranger learns nothing, not
  * even whether some conversation holds that file.
  */
+import { rm } from 'node:fs/promises';
 import { MEDIA_HASH_PATTERN, mediaUrl } from '@parley/protocol';
 import { Refusal } from '../errors.ts';
 import type { Log } from '../log.ts';
@@ -40,6 +41,26 @@ export class Media {
     const mayRead = media !== undefined && ((await this.storage.mayReadMedia(hash, user)) || (await this.storage.isAvatar(mediaUrl(hash))));
     if (media === undefined || !mayRead || !(await this.store.has(hash))) throw new Refusal('media-not-found');
     return { media, path: this.store.pathOf(hash) };
+  }
+
+  /**
+   * Account deletion: the user's uploads in progress are cancelled, and the
+   * files of the media only they kept (no other uploader, no conversation
+   * reference left after their messages were recalled) are deleted, then
+   * their rows. Files first: a crash in between leaves rows that a retry
+   * finds again. Resolves with the hashes whose files went.
+   */
+  async forgetUploader(user: string): Promise<string[]> {
+    for (const upload of await this.storage.uploadsOf(user)) await this.uploads.cancel({ user, device: upload.device }, upload.id).catch(() => undefined);
+    const gone = await this.storage.mediaOnlyOf(user);
+    for (const hash of gone) await rm(this.store.pathOf(hash), { force: true });
+    await this.storage.forgetUploader(user);
+    return gone;
+  }
+
+  /** The file of a stored hash (export reads it; the caller checked the right to). */
+  pathOf(hash: string): string {
+    return this.store.pathOf(hash);
   }
 
   /** Stops the uploads in progress, once they have recorded what they wrote. */

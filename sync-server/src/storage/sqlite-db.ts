@@ -66,7 +66,9 @@ CREATE TABLE IF NOT EXISTS users (
   read_receipts INTEGER NOT NULL DEFAULT 1,
   presence TEXT NOT NULL DEFAULT 'everyone',
   last_seen INTEGER,
-  discoverable INTEGER NOT NULL DEFAULT 1
+  discoverable INTEGER NOT NULL DEFAULT 1,
+  deleted INTEGER,
+  erased INTEGER
 );
 -- Avatars are media anyone signed in may read (Media.readable): found by hash.
 CREATE INDEX IF NOT EXISTS users_avatar ON users (avatar) WHERE avatar IS NOT NULL;
@@ -229,6 +231,8 @@ export function openDatabase(file: string): Database.Database {
   }
   // Files from before people search: everyone is discoverable, the default.
   if (!userColumns.some((c) => c.name === 'discoverable')) db.exec('ALTER TABLE users ADD COLUMN discoverable INTEGER NOT NULL DEFAULT 1');
+  // Files from before account deletion: no one is deleted.
+  if (!userColumns.some((c) => c.name === 'deleted')) db.exec('ALTER TABLE users ADD COLUMN deleted INTEGER; ALTER TABLE users ADD COLUMN erased INTEGER');
   return db;
 }
 

@@ -22,6 +22,7 @@ export { FencedError } from './stores/docs.ts';
 export type { IndexedMessage, MessageIndex, SegmentRow } from './stores/messages.ts';
 export { membersOf } from './stores/messages.ts';
 export type { SessionRecord, SessionStore, UserPatch, UserRecord, UserStore } from './stores/accounts.ts';
+export { DELETED_NICKNAME } from './stores/accounts.ts';
 export type { InviteRow, RelationChange, RelationKind, RelationRow, SocialStore } from './stores/social.ts';
 export type { PushStore, PushSubscriptionRecord, QueuedPush } from './stores/push.ts';
 export type { MediaRecord, MediaStore, UploadRecord } from './stores/media.ts';
@@ -60,11 +61,11 @@ export interface Storage extends StoreMethods {
 export const STORE_METHODS = {
   docs: ['loadDoc', 'commit', 'probe', 'compact', 'erase', 'logLength', 'lead', 'leaderOf'],
   messages: ['lastSeq', 'countMessagesAfter', 'peersOf', 'segmentsOf', 'messagesOf'],
-  users: ['createUser', 'getUser', 'findUser', 'updateUser', 'isAvatar', 'searchUsers', 'isDiscoverable', 'setDiscoverable'],
+  users: ['createUser', 'getUser', 'findUser', 'updateUser', 'isAvatar', 'searchUsers', 'isDiscoverable', 'setDiscoverable', 'deleteUser', 'deletingUsers'],
   sessions: ['sessions', 'sessionsOf', 'getSession', 'putSession', 'rotateSession', 'touchSession', 'deleteSessions'],
   social: ['relationsOf', 'changeRelations', 'settings', 'putSetting', 'putInvite', 'inviteByHash', 'invitesOf', 'deleteInvites'],
   push: ['putPushSubscription', 'deletePushSubscription', 'pushSubscriptionsOf', 'enqueuePushes', 'queuedPushes', 'claimPushes', 'renewPushClaims', 'releasePushClaims', 'retryPush', 'dropPushes'],
-  media: ['putUpload', 'getUpload', 'uploads', 'uploadsOf', 'setUploadReceived', 'deleteUpload', 'addMedia', 'getMedia', 'mayReadMedia', 'hasUploaded', 'uploadedBytes'],
+  media: ['putUpload', 'getUpload', 'uploads', 'uploadsOf', 'setUploadReceived', 'deleteUpload', 'addMedia', 'getMedia', 'mayReadMedia', 'hasUploaded', 'uploadedBytes', 'mediaOnlyOf', 'forgetUploader'],
 } as const satisfies { [S in StoreName]: readonly (keyof StoreSet[S])[] };
 
 type Listed<S extends StoreName> = (typeof STORE_METHODS)[S][number];

@@ -74,7 +74,9 @@ export class AcceptPath implements UpdateSink {
    * Validator step 4 for one message, from facts in memory: the settings and
    * both members' relations (loaded with the conversation).
    */
-  permit(from: string, to: string, asAdmin: boolean): Decision {
+  permit(from: string, to: string, asAdmin: boolean): Decision | 'account-deleted' {
+    // A deleted account's tombstone takes nothing new: its peers' documents stay open only to show what was recalled.
+    if (this.parts.loaded.isDeleted(to) || this.parts.loaded.isDeleted(from)) return 'account-deleted';
     const settings = this.parts.settings.get();
     const sender = this.parts.relations.peek(from);
     const recipient = this.parts.relations.peek(to);

@@ -249,6 +249,20 @@ export class SyncHub {
   }
 
   /** Another process of the cluster changed a profile: the cache of loaded conversations follows. */
+  /** An account was deleted (auth/deletion.ts): its loaded conversations take no new message to or from it, here and (a cluster) on every process. */
+  accountDeleted(user: string): void {
+    this.loadedConversations.accountDeleted(user);
+    this.onAccountDeleted(user);
+  }
+
+  /** Told of each account deleted through this process (the cluster passes it on). */
+  onAccountDeleted: (user: string) => void = () => undefined;
+
+  /** Another process deleted an account. */
+  accountDeletedElsewhere(user: string): void {
+    this.loadedConversations.accountDeleted(user);
+  }
+
   profileChangedElsewhere(profile: Parameters<LoadedConversations['profileChanged']>[0]): void {
     this.loadedConversations.profileChanged(profile);
   }

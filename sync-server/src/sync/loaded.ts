@@ -20,6 +20,8 @@ export class LoadedConversations {
   readonly profiles = new Map<string, ProfileEntry>();
   /** Privacy settings and last-seen times of the same users, read with their profile: presence and receipts are judged from memory. */
   readonly privacy = new Map<string, { privacy: Privacy; lastSeen: number | null }>();
+  /** Members (of loaded conversations) whose account is deleted: a message to them is refused (`account-deleted`). */
+  private readonly deleted = new Set<string>();
   /** Per conversation (`a/b`), its documents loaded or loading: `lastSeq` keeps an entry while this is above zero. */
   private readonly loadedConversations = new Map<string, number>();
   /** Per user, the loaded (or loading) conversation documents they are a member of: their profile and relations stay in memory while this is above zero. */
@@ -33,8 +35,8 @@ export class LoadedConversations {
   /**
    * Whether `user` has an account. A conversation with an id nobody holds is
    * refused (user-not-found), so nothing waits in a future account's inbox.
-   * The profiles of loaded conversations answer first (accounts are never
-   * deleted, so a known user stays known); otherwise one storage read, whose
+   * The profiles of loaded conversations answer first (a deleted account
+   * stays as a tombstone, so a known user stays known); otherwise one storage read, whose
    * answer is not kept: naming many users must not fill memory.
    */
   async exists(user: string): Promise<boolean> {
@@ -50,7 +52,18 @@ export class LoadedConversations {
     if (record !== undefined && !this.profiles.has(user) && this.loadedMembers.has(user)) {
       this.profiles.set(user, profileOf(record));
       this.privacy.set(user, { privacy: record.privacy ?? DEFAULT_PRIVACY, lastSeen: record.lastSeen ?? null });
+      if (record.deleted != null) this.deleted.add(user);
     }
+  }
+
+  /** Whether `user`, a member of a loaded conversation, deleted their account (read with their profile, or told by `accountDeleted`). */
+  isDeleted(user: string): boolean {
+    return this.deleted.has(user);
+  }
+
+  /** `user` deleted their account (on this process): from now on messages to them are refused. */
+  accountDeleted(user: string): void {
+    if (this.loadedMembers.has(user)) this.deleted.add(user);
   }
 
   /** A user's privacy settings as the accept path and presence judge them (the defaults for a user not loaded). */
@@ -119,6 +132,7 @@ export class LoadedConversations {
       if (countDown(this.loadedMembers, member) > 0) continue;
       this.profiles.delete(member);
       this.privacy.delete(member);
+      this.deleted.delete(member);
       this.relations.forget(member);
     }
   }

@@ -53,6 +53,59 @@ export class Recalls {
   }
 
   /**
+   * Account deletion: recalls every message `user` sent in one segment
+   * document of the pair's conversation that is not recalled yet, at most
+   * `batch` per write (each write is followed by its erasure), as the
+   * admin's recall does: the content and edits go, `recalls[id] = {by:
+   * user}` stays. Idempotent: a message recalled already is skipped, so a
+   * retry after a crash finishes the job. Resolves with how many it recalled.
+   */
+  async recallAllOf(x: string, y: string, segment: string, user: string, batch = 500): Promise<number> {
+    const live = await this.registry.acquire(conversationPath(x, y, segment));
+    let count = 0;
+    try {
+      const seqs = live.doc.getMap<number>('seq');
+      for (;;) {
+        const recalls = live.doc.getMap('recalls');
+        const mine = [...live.doc.getMap<Message>('messages').values()].filter((m) => m.from === user && !recalls.has(m.id)).slice(0, batch);
+        if (mine.length === 0) return count;
+        const now = Date.now();
+        await live.write(() => {
+          for (const m of mine) {
+            eraseContent(live.doc, m.id);
+            recalls.set(m.id, { by: user, ts: now });
+          }
+        });
+        await this.afterRecall(live.path, mine.map((message) => ({ message, seq: seqs.get(message.id) ?? 0, by: user })));
+        count += mine.length;
+      }
+    } finally {
+      this.registry.release(live);
+    }
+  }
+
+  /**
+   * Account deletion: empties every root of a document (the deleted user's
+   * prefs or inbox) and erases it from storage as a recall erases (the
+   * snapshot of the garbage-collected, empty document replaces every stored
+   * row). A server write: on the document's leader in a cluster.
+   */
+  async clearDocument(path: string): Promise<void> {
+    const live = await this.registry.acquire(path);
+    try {
+      await live.write(() => {
+        for (const name of [...live.doc.share.keys()]) {
+          const map = live.doc.getMap(name);
+          for (const key of [...map.keys()]) map.delete(key);
+        }
+      });
+      await this.registry.erase([live]);
+    } finally {
+      this.registry.release(live);
+    }
+  }
+
+  /**
    * After a recall is durable: tells the observers (the recall push), replaces
    * the message's preview in both inboxes when it is their `last`, and erases
    * the old bytes from storage: the conversation document and both inboxes

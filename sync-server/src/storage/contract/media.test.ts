@@ -107,4 +107,31 @@ describeStore('media', (open) => {
     await s.addMedia({ hash, size: 1, mime: 'image/png', kind: 'image', name: null, created: 2 }, 'dave', null);
     expect(await s.mayReadMedia(hash, 'eve')).toBe(false);
   });
+
+  it("forgets a deleted user's uploads: only media nothing else keeps goes", async () => {
+    const s = open();
+    const [only, shared, referenced, waiting] = ['1', '2', '3', '4'].map((c) => c.repeat(64)) as [string, string, string, string];
+    const media = (hash: string) => ({ hash, size: 3, mime: 'image/png', kind: 'image' as const, name: null, created: 1 });
+    await s.addMedia(media(only), 'alice', null);
+    await s.addMedia(media(shared), 'alice', null);
+    await s.addMedia(media(shared), 'bob', null);
+    await s.addMedia(media(referenced), 'alice', null);
+    // Bob forwarded it to carol: their conversation still references it.
+    await s.commit([{ kind: 'media-ref', hash: referenced, conversation: 'bob/carol', from: 'alice' }]);
+    // A reference of alice's waiting for an upload she never finished.
+    await s.commit([{ kind: 'media-ref', hash: waiting, conversation: 'alice/bob', from: 'alice' }]);
+    expect(await s.mediaOnlyOf('alice')).toEqual([only]);
+    await s.forgetUploader('alice');
+    expect(await s.getMedia(only)).toBeUndefined();
+    expect(await s.getMedia(shared)).toBeDefined();
+    expect(await s.getMedia(referenced)).toBeDefined();
+    expect(await s.hasUploaded(shared, 'alice')).toBe(false);
+    expect(await s.hasUploaded(shared, 'bob')).toBe(true);
+    expect(await s.uploadedBytes('alice')).toBe(0);
+    expect(await s.mayReadMedia(referenced, 'carol')).toBe(true);
+    // The waiting reference is gone: a later upload of that hash by anyone else does not open it to alice/bob.
+    await s.addMedia(media(waiting), 'alice', null);
+    expect(await s.mayReadMedia(waiting, 'bob')).toBe(false);
+    expect(await s.mediaOnlyOf('alice')).toEqual([waiting]);
+  });
 });

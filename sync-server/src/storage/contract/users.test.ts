@@ -6,7 +6,7 @@ import { describeStore } from './backends.ts';
 
 const alice: UserRecord = { id: 'alice', passwordHash: 'h', nickname: 'Alice', avatar: null, role: 'user', created: 1 };
 /** Alice as read back: a new user has the default privacy settings and no last-seen time. */
-const stored: UserRecord = { ...alice, privacy: DEFAULT_PRIVACY, lastSeen: null };
+const stored: UserRecord = { ...alice, privacy: DEFAULT_PRIVACY, lastSeen: null, deleted: null, erased: null };
 
 describeStore('users', (open) => {
   it('creates a user once and updates its profile', async () => {
@@ -85,5 +85,25 @@ describeStore('users', (open) => {
     expect(await ids('aLiCe')).toEqual(['Alice']);
     await s.setDiscoverable('Alice', true);
     expect(await ids('lid')).toEqual(['Alice']);
+  });
+
+  it('turns a deleted user into a tombstone once, lists it until its erasure is recorded, and never finds it in search', async () => {
+    const s = open();
+    await s.createUser({ ...alice, avatar: `/api/v1/media/${'a'.repeat(64)}` });
+    await s.createUser({ ...alice, id: 'alicia', nickname: 'Alicia' });
+    const tomb = await s.deleteUser('alice', 100);
+    expect(tomb).toMatchObject({ id: 'alice', passwordHash: null, nickname: 'Deleted account', avatar: null, deleted: 100, erased: null });
+    expect(tomb?.privacy?.discoverable).toBe(false);
+    // A retry keeps the first time.
+    expect((await s.deleteUser('alice', 200))?.deleted).toBe(100);
+    expect(await s.deleteUser('nobody', 1)).toBeUndefined();
+    expect(await s.deletingUsers()).toEqual(['alice']);
+    expect((await s.searchUsers('alice', null, 10)).map((u) => u.id)).toEqual([]);
+    expect((await s.searchUsers('ali', null, 10)).map((u) => u.id)).toEqual(['alicia']);
+    expect(await s.isAvatar(`/api/v1/media/${'a'.repeat(64)}`)).toBe(false);
+    expect((await s.updateUser('alice', { erased: 300 }))?.erased).toBe(300);
+    expect(await s.deletingUsers()).toEqual([]);
+    // Still taken, in any case.
+    expect(await s.createUser({ ...alice, id: 'ALICE' })).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 /** Users and sessions, in memory. */
 import { DEFAULT_PRIVACY, userIdKey } from '@parley/protocol';
-import { nicknameMatches, type SessionRecord, type SessionStore, type UserPatch, type UserRecord, type UserStore } from '../stores/accounts.ts';
+import { DELETED_NICKNAME, nicknameMatches, type SessionRecord, type SessionStore, type UserPatch, type UserRecord, type UserStore } from '../stores/accounts.ts';
 
 export class MemoryUsers implements UserStore {
   private readonly users = new Map<string, UserRecord>();
@@ -10,7 +10,7 @@ export class MemoryUsers implements UserStore {
   createUser(user: UserRecord): Promise<boolean> {
     const key = userIdKey(user.id);
     if (this.userIds.has(key)) return Promise.resolve(false);
-    this.users.set(user.id, { privacy: DEFAULT_PRIVACY, lastSeen: null, ...user });
+    this.users.set(user.id, { privacy: DEFAULT_PRIVACY, lastSeen: null, deleted: null, erased: null, ...user });
     this.userIds.set(key, user.id);
     return Promise.resolve(true);
   }
@@ -42,6 +42,7 @@ export class MemoryUsers implements UserStore {
     if (patch.discoverable === true) this.hidden.delete(id);
     if (patch.discoverable === false) this.hidden.add(id);
     if (patch.lastSeen !== undefined) user.lastSeen = patch.lastSeen;
+    if (patch.erased !== undefined) user.erased = patch.erased;
     return Promise.resolve(this.copy(user));
   }
 
@@ -55,7 +56,7 @@ export class MemoryUsers implements UserStore {
   searchUsers(query: string, after: string | null, limit: number): Promise<UserRecord[]> {
     const q = query.toLowerCase();
     const found = [...this.users.values()]
-      .filter((u) => after === null || u.id > after)
+      .filter((u) => (after === null || u.id > after) && u.deleted == null)
       .filter((u) => userIdKey(u.id) === userIdKey(query) || (!this.hidden.has(u.id) && (u.id.toLowerCase().startsWith(q) || nicknameMatches(u.nickname.toLowerCase(), q))))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .slice(0, limit);
@@ -71,6 +72,18 @@ export class MemoryUsers implements UserStore {
     if (discoverable) this.hidden.delete(id);
     else this.hidden.add(id);
     return Promise.resolve();
+  }
+
+  deleteUser(id: string, at: number): Promise<UserRecord | undefined> {
+    const user = this.users.get(id);
+    if (user === undefined) return Promise.resolve(undefined);
+    Object.assign(user, { passwordHash: null, nickname: DELETED_NICKNAME, avatar: null, deleted: user.deleted ?? at });
+    this.hidden.add(id);
+    return Promise.resolve(this.copy(user));
+  }
+
+  deletingUsers(): Promise<string[]> {
+    return Promise.resolve([...this.users.values()].filter((u) => u.deleted != null && u.erased == null).map((u) => u.id));
   }
 }
 

@@ -89,6 +89,26 @@ export class MemoryMedia implements MediaStore, CommitPart {
     return Promise.resolve(bytes);
   }
 
+  mediaOnlyOf(user: string): Promise<string[]> {
+    return Promise.resolve(this.onlyOf(user));
+  }
+
+  forgetUploader(user: string): Promise<void> {
+    const gone = this.onlyOf(user);
+    for (const key of [...this.uploaders]) if (key.endsWith(`|${user}`)) this.uploaders.delete(key);
+    for (const key of [...this.waiting.keys()]) if (key.endsWith(`|${user}`)) this.waiting.delete(key);
+    for (const hash of gone) this.media.delete(hash);
+    return Promise.resolve();
+  }
+
+  /** The hashes `user` uploaded with no other uploader and no conversation reference. */
+  private onlyOf(user: string): string[] {
+    const mine = [...this.uploaders].filter((key) => key.endsWith(`|${user}`)).map((key) => key.slice(0, key.indexOf('|')));
+    return mine
+      .filter((hash) => ![...this.uploaders].some((key) => key.startsWith(`${hash}|`) && key !== `${hash}|${user}`) && (this.refs.get(hash)?.size ?? 0) === 0)
+      .sort();
+  }
+
   private mayRead(hash: string, user: string): boolean {
     if (this.uploaders.has(`${hash}|${user}`)) return true;
     for (const conversation of this.refs.get(hash) ?? []) if (membersOf(conversation).includes(user)) return true;

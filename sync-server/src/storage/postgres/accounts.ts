@@ -3,7 +3,7 @@
  * case: a unique index on lower(id), see migrations.ts) and `sessions`.
  */
 import type pg from 'pg';
-import { likeLiteral, toUser, type SessionRecord, type SessionStore, type UserPatch, type UserRecord, type UserRow, type UserStore } from '../stores/accounts.ts';
+import { DELETED_NICKNAME, likeLiteral, toUser, type SessionRecord, type SessionStore, type UserPatch, type UserRecord, type UserRow, type UserStore } from '../stores/accounts.ts';
 
 interface SessionRow {
   id: string;
@@ -52,7 +52,7 @@ export class PgUsers implements UserStore {
     const { rows } = await this.pool.query<UserRow>(
       `UPDATE users SET nickname = COALESCE($2, nickname), avatar = COALESCE($3, avatar), password_hash = COALESCE($4, password_hash),
          read_receipts = COALESCE($5, read_receipts), presence = COALESCE($6, presence), last_seen = COALESCE($7, last_seen),
-         discoverable = COALESCE($8, discoverable) WHERE id = $1 RETURNING *`,
+         discoverable = COALESCE($8, discoverable), erased = COALESCE($9, erased) WHERE id = $1 RETURNING *`,
       [
         id,
         patch.nickname ?? null,
@@ -62,6 +62,7 @@ export class PgUsers implements UserStore {
         patch.presence ?? null,
         patch.lastSeen ?? null,
         patch.discoverable === undefined ? null : patch.discoverable ? 1 : 0,
+        patch.erased ?? null,
       ],
     );
     return rows[0] && toUser(rows[0]);
@@ -71,7 +72,7 @@ export class PgUsers implements UserStore {
   async searchUsers(query: string, after: string | null, limit: number): Promise<UserRecord[]> {
     const literal = likeLiteral(query.toLowerCase());
     const { rows } = await this.pool.query<UserRow>(
-      `SELECT * FROM users WHERE ($1::text IS NULL OR id COLLATE "C" > $1) AND (lower(id) = lower($2) OR (discoverable = 1 AND
+      `SELECT * FROM users WHERE ($1::text IS NULL OR id COLLATE "C" > $1) AND deleted IS NULL AND (lower(id) = lower($2) OR (discoverable = 1 AND
          (lower(id) LIKE $3 OR lower(nickname) LIKE $3 OR lower(nickname) LIKE $4)))
        ORDER BY id COLLATE "C" LIMIT $5`,
       [after, query, `${literal}%`, `% ${literal}%`, limit],
@@ -86,6 +87,19 @@ export class PgUsers implements UserStore {
 
   async setDiscoverable(id: string, discoverable: boolean): Promise<void> {
     await this.pool.query('UPDATE users SET discoverable = $1 WHERE id = $2', [discoverable ? 1 : 0, id]);
+  }
+
+  async deleteUser(id: string, at: number): Promise<UserRecord | undefined> {
+    const { rows } = await this.pool.query<UserRow>(
+      'UPDATE users SET password_hash = NULL, nickname = $1, avatar = NULL, discoverable = 0, deleted = COALESCE(deleted, $2) WHERE id = $3 RETURNING *',
+      [DELETED_NICKNAME, at, id],
+    );
+    return rows[0] && toUser(rows[0]);
+  }
+
+  async deletingUsers(): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string }>('SELECT id FROM users WHERE deleted IS NOT NULL AND erased IS NULL ORDER BY id');
+    return rows.map((row) => row.id);
   }
 
   async isAvatar(url: string): Promise<boolean> {

@@ -112,7 +112,26 @@ export class PgMedia implements MediaStore, PgCommitPart {
     );
     return rows[0]?.n ?? 0;
   }
+
+  async mediaOnlyOf(user: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ hash: string }>(ONLY_OF, [user]);
+    return rows.map((row) => row.hash);
+  }
+
+  async forgetUploader(user: string): Promise<void> {
+    await transaction(this.pool, async (client) => {
+      const { rows } = await client.query<{ hash: string }>(ONLY_OF, [user]);
+      await client.query('DELETE FROM media_uploaders WHERE user_id = $1', [user]);
+      await client.query('DELETE FROM media_waiting WHERE sender = $1', [user]);
+      if (rows.length > 0) await client.query('DELETE FROM media WHERE hash = ANY($1::text[])', [rows.map((row) => row.hash)]);
+    });
+  }
 }
+
+/** The hashes $1 uploaded with no other uploader and no conversation reference. */
+const ONLY_OF =
+  'SELECT u.hash FROM media_uploaders u WHERE u.user_id = $1 AND NOT EXISTS (SELECT 1 FROM media_uploaders o WHERE o.hash = u.hash AND o.user_id <> $1) ' +
+  'AND NOT EXISTS (SELECT 1 FROM media_refs r WHERE r.hash = u.hash) ORDER BY u.hash';
 
 /** On the pool, or on a commit's connection (inside its transaction: it sees the commit's own earlier writes). */
 async function mayRead(db: pg.Pool | pg.PoolClient, hash: string, user: string): Promise<boolean> {

@@ -210,12 +210,22 @@ CREATE TABLE invites (
 CREATE INDEX invites_owner ON invites (owner, created);
 `;
 
+/**
+ * Account deletion (issue 17): a deleted user stays as a tombstone row (the
+ * id is never taken again); `deleted` is when the deletion was asked,
+ * `erased` when its erasure finished (a start resumes those without it).
+ */
+const V5 = `
+ALTER TABLE users ADD COLUMN deleted BIGINT, ADD COLUMN erased BIGINT;
+`;
+
 /** Every migration, oldest first; a new one is appended with the next version, never edited once shipped. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, sql: V1 },
   { version: 2, sql: V2 },
   { version: 3, sql: V3 },
   { version: 4, sql: V4 },
+  { version: 5, sql: V5 },
 ];
 
 /**

@@ -1,6 +1,6 @@
 /** Users and sessions in SQLite: `users` (ids unique regardless of ASCII case: see sqlite-db.ts) and `sessions`. */
 import type Database from 'better-sqlite3';
-import { likeLiteral, toUser, type SessionRecord, type SessionStore, type UserPatch, type UserRecord, type UserRow, type UserStore } from '../stores/accounts.ts';
+import { DELETED_NICKNAME, likeLiteral, toUser, type SessionRecord, type SessionStore, type UserPatch, type UserRecord, type UserRow, type UserStore } from '../stores/accounts.ts';
 import type { Sync } from './sync.ts';
 
 interface SessionRow {
@@ -45,12 +45,17 @@ export class SqliteUsers implements Sync<UserStore> {
       setLastSeen: db.prepare<[number, string]>('UPDATE users SET last_seen = ? WHERE id = ?'),
       // A scan of users (no index serves a word of a nickname): a search is rate-limited per user, and pages are short.
       search: db.prepare<{ after: string | null; exact: string; prefix: string; word: string; limit: number }, UserRow>(
-        `SELECT * FROM users WHERE (@after IS NULL OR id > @after) AND (id = @exact COLLATE NOCASE OR (discoverable = 1 AND
+        `SELECT * FROM users WHERE (@after IS NULL OR id > @after) AND deleted IS NULL AND (id = @exact COLLATE NOCASE OR (discoverable = 1 AND
            (id LIKE @prefix ESCAPE '\\' OR parley_lower(nickname) LIKE @prefix ESCAPE '\\' OR parley_lower(nickname) LIKE @word ESCAPE '\\')))
          ORDER BY id LIMIT @limit`,
       ),
       discoverable: db.prepare<[string], { discoverable: number }>('SELECT discoverable FROM users WHERE id = ?'),
       setDiscoverable: db.prepare<[number, string]>('UPDATE users SET discoverable = ? WHERE id = ?'),
+      setErased: db.prepare<[number, string]>('UPDATE users SET erased = ? WHERE id = ?'),
+      tombstone: db.prepare<[string, number, string]>(
+        'UPDATE users SET password_hash = NULL, nickname = ?, avatar = NULL, discoverable = 0, deleted = COALESCE(deleted, ?) WHERE id = ?',
+      ),
+      deleting: db.prepare<[], { id: string }>('SELECT id FROM users WHERE deleted IS NOT NULL AND erased IS NULL ORDER BY id'),
     };
   }
 
@@ -77,6 +82,7 @@ export class SqliteUsers implements Sync<UserStore> {
       if (patch.presence !== undefined) this.stmt.setPresence.run(patch.presence, id);
       if (patch.lastSeen !== undefined) this.stmt.setLastSeen.run(patch.lastSeen, id);
       if (patch.discoverable !== undefined) this.stmt.setDiscoverable.run(patch.discoverable ? 1 : 0, id);
+      if (patch.erased !== undefined) this.stmt.setErased.run(patch.erased, id);
       return this.getUser(id);
     })();
   }
@@ -97,6 +103,15 @@ export class SqliteUsers implements Sync<UserStore> {
 
   setDiscoverable(id: string, discoverable: boolean): void {
     this.stmt.setDiscoverable.run(discoverable ? 1 : 0, id);
+  }
+
+  deleteUser(id: string, at: number): UserRecord | undefined {
+    this.stmt.tombstone.run(DELETED_NICKNAME, at, id);
+    return this.getUser(id);
+  }
+
+  deletingUsers(): string[] {
+    return this.stmt.deleting.all().map((row) => row.id);
   }
 }
 

@@ -55,6 +55,13 @@ export class SqliteMedia implements Sync<MediaStore>, CommitPart {
       dropWaiting: db.prepare<[string, string]>('DELETE FROM media_waiting WHERE hash = ? AND sender = ?'),
       dropRef: db.prepare<[string, string, string]>('DELETE FROM media_refs WHERE hash = ? AND a = ? AND b = ?'),
       dropWaitingRef: db.prepare<[string, string, string]>('DELETE FROM media_waiting WHERE hash = ? AND a = ? AND b = ?'),
+      onlyOf: db.prepare<{ user: string }, { hash: string }>(
+        'SELECT u.hash FROM media_uploaders u WHERE u.user = @user AND NOT EXISTS (SELECT 1 FROM media_uploaders o WHERE o.hash = u.hash AND o.user <> @user) ' +
+          'AND NOT EXISTS (SELECT 1 FROM media_refs r WHERE r.hash = u.hash) ORDER BY u.hash',
+      ),
+      dropUploader: db.prepare<[string]>('DELETE FROM media_uploaders WHERE user = ?'),
+      dropWaitingOf: db.prepare<[string]>('DELETE FROM media_waiting WHERE sender = ?'),
+      dropMedia: db.prepare<[string]>('DELETE FROM media WHERE hash = ?'),
     };
   }
 
@@ -123,5 +130,18 @@ export class SqliteMedia implements Sync<MediaStore>, CommitPart {
 
   uploadedBytes(user: string): number {
     return this.stmt.uploadedBytes.get(user)?.n ?? 0;
+  }
+
+  mediaOnlyOf(user: string): string[] {
+    return this.stmt.onlyOf.all({ user }).map((row) => row.hash);
+  }
+
+  forgetUploader(user: string): void {
+    this.db.transaction(() => {
+      const gone = this.mediaOnlyOf(user);
+      this.stmt.dropUploader.run(user);
+      this.stmt.dropWaitingOf.run(user);
+      for (const hash of gone) this.stmt.dropMedia.run(hash);
+    })();
   }
 }

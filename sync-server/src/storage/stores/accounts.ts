@@ -14,6 +14,14 @@ export interface UserRecord {
   privacy?: Privacy;
   /** When the user's last device closed the app (ms since the epoch); null when never recorded. */
   lastSeen?: number | null;
+  /**
+   * When the user deleted their account (ms since the epoch); null or absent
+   * for a live account. A deleted account is a tombstone: the row stays so the
+   * id is never taken again (conversation documents are named by user ids).
+   */
+  deleted?: number | null;
+  /** When the deletion's erasure finished (ms since the epoch); null while it still has work (a restart resumes it). */
+  erased?: number | null;
 }
 
 export type UserPatch = {
@@ -24,7 +32,12 @@ export type UserPatch = {
   presence?: PresenceVisibility | undefined;
   lastSeen?: number | undefined;
   discoverable?: boolean | undefined;
+  /** The deletion's erasure finished at this time (see UserRecord.erased). */
+  erased?: number | undefined;
 };
+
+/** The nickname a deleted account's tombstone shows. */
+export const DELETED_NICKNAME = 'Deleted account';
 
 /**
  * A device's sign-in (auth/sessions.ts). Access tokens name it (`sid`); its
@@ -70,6 +83,15 @@ export interface UserStore {
   /** Whether the user may be found by id prefix and nickname (true unless they turned it off); undefined when there is no such user. */
   isDiscoverable(id: string): Promise<boolean | undefined>;
   setDiscoverable(id: string, discoverable: boolean): Promise<void>;
+  /**
+   * Turns the user into a tombstone, once: no password, nickname
+   * DELETED_NICKNAME, no avatar, not discoverable, `deleted` = `at` (kept
+   * when it is set already, so a retry does not move it). searchUsers never
+   * finds a tombstone, not even by exact id. The tombstone as it is now.
+   */
+  deleteUser(id: string, at: number): Promise<UserRecord | undefined>;
+  /** Ids of deleted users whose erasure has not finished (erased is null): a start resumes them. */
+  deletingUsers(): Promise<string[]>;
 }
 
 /** Whether a nickname has a word starting with `query` (both already lower case): the rule every backend's search follows. */
@@ -110,6 +132,8 @@ export interface UserRow {
   discoverable: number;
   presence: string;
   last_seen: number | null;
+  deleted: number | null;
+  erased: number | null;
 }
 
 /** A `users` row as a UserRecord (an unknown role reads as `user`). */
@@ -122,6 +146,8 @@ export const toUser = (row: UserRow): UserRecord => ({
   created: row.created,
   privacy: { readReceipts: row.read_receipts !== 0, presence: presenceOf(row.presence), discoverable: row.discoverable !== 0 },
   lastSeen: row.last_seen,
+  deleted: row.deleted === null ? null : Number(row.deleted),
+  erased: row.erased === null ? null : Number(row.erased),
 });
 
 /** A stored presence setting; one that no longer parses reads as the default. */

@@ -66,4 +66,17 @@ export interface MediaStore {
   hasUploaded(hash: string, user: string): Promise<boolean>;
   /** The bytes of the media `user` uploaded, each hash once: what their quota holds. */
   uploadedBytes(user: string): Promise<number>;
+  /**
+   * Account deletion: the hashes `user` uploaded that nothing else keeps,
+   * no other uploader and no conversation reference, so their files may go.
+   * Read before `forgetUploader`, and the files removed in between, so that
+   * a crash half-way leaves rows that a retry finds again.
+   */
+  mediaOnlyOf(user: string): Promise<string[]>;
+  /**
+   * Account deletion, in one transaction: `user` is no longer an uploader of
+   * anything, their references waiting for an upload go, and the records of
+   * the hashes that leaves with no uploader and no reference are deleted.
+   */
+  forgetUploader(user: string): Promise<void>;
 }

@@ -158,6 +158,24 @@ export async function signOut(): Promise<void> {
   await db.meta.delete('owner');
 }
 
+/**
+ * This device deleted the account (services/account.ts): the server has
+ * already ended every session and erased what it held, so this is a
+ * sign-out without telling it: the device is wiped (this user's data, the
+ * push subscription) and the sign-in screen says what happened.
+ */
+export async function leaveDeletedAccount(): Promise<void> {
+  const token = session.current?.accessToken;
+  stop();
+  await db.meta.delete('session');
+  session.current = null;
+  session.reason = 'Your account was deleted: your messages and media are erased, and this id cannot be used again.';
+  // The server dropped the subscription already; this stops the browser's (its DELETE is refused, harmlessly).
+  if (token !== undefined) await endPush(token).catch(() => undefined);
+  await clearUserData();
+  await db.meta.delete('owner');
+}
+
 /** "Send first" before a sign-out: the sync reconnects now rather than at its next retry (offline, it waits for the network). */
 export function sendPending(): void {
   session.hub?.connectAll();
