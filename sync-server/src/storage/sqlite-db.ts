@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS users (
   password_hash TEXT,
   nickname TEXT NOT NULL,
   avatar TEXT,
+  about TEXT NOT NULL DEFAULT '',
   role TEXT NOT NULL DEFAULT 'user',
   created INTEGER NOT NULL,
   read_receipts INTEGER NOT NULL DEFAULT 1,
@@ -229,6 +230,7 @@ export function openDatabase(file: string): Database.Database {
   }
   // Files from before people search: everyone is discoverable, the default.
   if (!userColumns.some((c) => c.name === 'discoverable')) db.exec('ALTER TABLE users ADD COLUMN discoverable INTEGER NOT NULL DEFAULT 1');
+  if (!userColumns.some((c) => c.name === 'about')) db.exec("ALTER TABLE users ADD COLUMN about TEXT NOT NULL DEFAULT ''");
   return db;
 }
 

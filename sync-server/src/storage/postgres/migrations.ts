@@ -210,12 +210,18 @@ CREATE TABLE invites (
 CREATE INDEX invites_owner ON invites (owner, created);
 `;
 
+/** A profile's "about" line (cleaned, at most 140 characters; '' when none). */
+const V5 = `
+ALTER TABLE users ADD COLUMN about TEXT NOT NULL DEFAULT '';
+`;
+
 /** Every migration, oldest first; a new one is appended with the next version, never edited once shipped. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, sql: V1 },
   { version: 2, sql: V2 },
   { version: 3, sql: V3 },
   { version: 4, sql: V4 },
+  { version: 5, sql: V5 },
 ];
 
 /**
