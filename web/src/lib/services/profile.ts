@@ -52,9 +52,12 @@ export async function refreshProfile(): Promise<ProfileEntry> {
   return keep(await api('GET', '/me', { token: token(), schema: ProfileEntry }));
 }
 
-/** Sets the "about" line (the server cleans it; an empty one removes it). */
-export function setAbout(about: string): Promise<ProfileEntry> {
-  return patch({ about: about.trim() });
+/** Sets the nickname and the "about" line, either or both (the server cleans them; an empty about line removes it). */
+export function saveProfile(fields: { nickname?: string; about?: string }): Promise<ProfileEntry> {
+  const body: UpdateProfileRequest = {};
+  if (fields.nickname !== undefined) body.nickname = fields.nickname.trim();
+  if (fields.about !== undefined) body.about = fields.about.trim();
+  return patch(body);
 }
 
 /**
