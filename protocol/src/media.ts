@@ -18,7 +18,9 @@
  *   POST /api/v1/media?kind=&peer=&mime=[&name=&sha256=]
  *                                        one request, raw body of any length (chunked is fine) ->
  *                                        UploadDone (201); not resumable; refused (413) as soon as
- *                                        it passes the kind's limit
+ *                                        it passes the kind's limit. Without `peer`: an avatar
+ *                                        (belongs to no conversation), kind=image and an
+ *                                        AVATAR_MIME_TYPES type only (bad-request otherwise)
  *   GET  /api/v1/media/:hash[?name=]     the bytes, for members of a conversation with a message
  *                                        that references them (and their uploader); Range requests,
  *                                        nosniff, attachment unless safe to render inline.
@@ -103,10 +105,14 @@ export const avatarHash = (value: string): string | null => (isAvatarUrl(value) 
 /** `PUT /api/v1/uploads/:id?offset=N`. */
 export const UploadChunkQuery = z.object({ offset: z.coerce.number().int().nonnegative() });
 
+/** The types of an avatar uploaded without a peer (`POST /api/v1/media?kind=image&mime=…`): images a browser draws. */
+export const AVATAR_MIME_TYPES: readonly string[] = ['image/webp', 'image/png', 'image/jpeg'];
+
 /** `POST /api/v1/media?...`: a one-shot upload's metadata (its body is the bytes). */
 export const OneShotUploadQuery = z.object({
   kind: MediaKind,
-  peer: z.string().min(1).max(64),
+  /** The other member of the conversation the media is for; absent for an avatar (see AVATAR_MIME_TYPES). */
+  peer: z.string().min(1).max(64).optional(),
   mime: z.string().min(1).max(128).default('application/octet-stream'),
   name: FileName.optional(),
   /** When given, the bytes must hash to it (hash-mismatch otherwise). */

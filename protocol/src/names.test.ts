@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FileElement } from './elements.ts';
 import { UploadCreate } from './media.ts';
-import { cleanNickname, cleanText, hasVisibleText, isReservedUserId, userIdKey } from './names.ts';
+import { cleanAbout, cleanNickname, cleanText, hasVisibleText, isReservedUserId, userIdKey } from './names.ts';
 
 describe('reserved user ids', () => {
   it('reserves ids starting with @, and . and ..', () => {
@@ -62,5 +62,13 @@ describe('file names in the protocol', () => {
     expect(FileElement.safeParse({ type: 'file', media, name: 'report.pdf' }).success).toBe(true);
     expect(FileElement.safeParse({ type: 'file', media, name: 'invoice\u202Efdp.exe' }).success).toBe(false);
     expect(FileElement.safeParse({ type: 'file', media, name: 'a\u200Bb.txt' }).success).toBe(false);
+  });
+});
+
+describe('about lines', () => {
+  it('are cleaned like nicknames, and empty when nothing visible is left', () => {
+    expect(cleanAbout('  Out \u202Eclimbing\u200B 🧗‍♀️ ')).toBe('Out climbing 🧗‍♀️');
+    expect(cleanAbout('\u200B \u2066\u2069')).toBe('');
+    expect(cleanAbout('')).toBe('');
   });
 });

@@ -50,5 +50,14 @@ export function cleanNickname(nickname: string): string | null {
   return hasVisibleText(cleaned) ? cleaned : null;
 }
 
+/**
+ * A profile's "about" line as stored: cleaned like a nickname; empty when
+ * nothing visible is left (an empty line means no about line).
+ */
+export function cleanAbout(about: string): string {
+  const cleaned = cleanText(about);
+  return hasVisibleText(cleaned) ? cleaned : '';
+}
+
 /** A file name as given at upload or in a message: cleaned on parse (see cleanText). */
 export const FileName = z.string().max(255).transform(cleanText);

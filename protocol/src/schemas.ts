@@ -221,8 +221,12 @@ export const InboxEntry = z.object({
 });
 export type InboxEntry = z.infer<typeof InboxEntry>;
 
-/** `inbox/<user>`: `profiles[<user>]`, a cache of the profiles of the user's peers. */
-export const ProfileEntry = Profile.extend({ id: UserId });
+/**
+ * `inbox/<user>`: `profiles[<user>]`, a cache of the profiles of the user's
+ * peers. `about` (a line about themselves, cleaned like nicknames) is in the
+ * profile people look at, not in each message's `profile`: absent when empty.
+ */
+export const ProfileEntry = Profile.extend({ id: UserId, about: z.string().max(LIMITS.aboutLength).optional() });
 export type ProfileEntry = z.infer<typeof ProfileEntry>;
 
 /** The UTF-8 size of a message body, as the 12 KB limit counts it. */
@@ -272,4 +276,13 @@ export const Session = z.object({
 });
 export type Session = z.infer<typeof Session>;
 
-export const UpdateProfileRequest = Profile.partial();
+/**
+ * `PATCH /me`: any of the fields. `avatar: null` removes the avatar; `about`
+ * is cleaned by the server (`''`, or nothing visible, removes it).
+ */
+export const UpdateProfileRequest = z.object({
+  nickname: Profile.shape.nickname.optional(),
+  avatar: Profile.shape.avatar.unwrap().nullable().optional(),
+  about: z.string().max(LIMITS.aboutLength).optional(),
+});
+export type UpdateProfileRequest = z.infer<typeof UpdateProfileRequest>;

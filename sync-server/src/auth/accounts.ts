@@ -5,7 +5,7 @@
  * the one error funnel in http/errors.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { cleanNickname, isReservedUserId, type ProfileEntry, type Session } from '@parley/protocol';
+import { cleanAbout, cleanNickname, isReservedUserId, type ProfileEntry, type Session } from '@parley/protocol';
 import { Refusal } from '../errors.ts';
 import { profileOf } from '../social/profiles.ts';
 import type { Storage, UserRecord } from '../storage/storage.ts';
@@ -128,9 +128,11 @@ export class Accounts {
     return profileOf(user);
   }
 
-  async updateProfile(id: string, patch: { nickname?: string | undefined; avatar?: string | undefined }): Promise<ProfileEntry> {
+  /** `avatar: null` removes the avatar; `about` is cleaned (names.ts cleanAbout: nothing visible left removes it). */
+  async updateProfile(id: string, patch: { nickname?: string | undefined; avatar?: string | null | undefined; about?: string | undefined }): Promise<ProfileEntry> {
     const nickname = patch.nickname === undefined ? undefined : nicknameOf(patch.nickname);
-    const user = await this.storage.updateUser(id, { ...patch, nickname });
+    const about = patch.about === undefined ? undefined : cleanAbout(patch.about);
+    const user = await this.storage.updateUser(id, { nickname, avatar: patch.avatar, about });
     if (user === undefined) throw new Refusal('user-not-found');
     return profileOf(user);
   }

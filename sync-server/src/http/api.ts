@@ -204,7 +204,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): RouteBook {
   routes.add({ method: 'PATCH', url: `${API_PREFIX}/me`, summary: "Change the caller's profile", auth: 'user', body: UpdateProfileRequest, response: ProfileEntry }, async (request) => {
     const { user } = await caller(request);
     const patch = parseBody(UpdateProfileRequest, request.body ?? {});
-    await checkAvatar(deps.storage, patch.avatar, user);
+    if (patch.avatar !== null) await checkAvatar(deps.storage, patch.avatar, user);
     const profile = await accounts.updateProfile(user, patch);
     await hub.inboxes.profileChanged(profile);
     return profile;

@@ -9,7 +9,7 @@ import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { MEDIA_LIMITS, type OneShotUploadQuery, type UploadDone } from '@parley/protocol';
+import { AVATAR_MIME_TYPES, MEDIA_LIMITS, type OneShotUploadQuery, type UploadDone } from '@parley/protocol';
 import type { z } from 'zod';
 import { Refusal } from '../errors.ts';
 import type { MediaRecord, Storage } from '../storage/storage.ts';
@@ -31,7 +31,11 @@ export class OneShotUploads {
   async receive(caller: Caller, query: z.output<typeof OneShotUploadQuery>, body: Readable, length: number | undefined): Promise<UploadDone> {
     const limit = MEDIA_LIMITS[query.kind];
     if (length !== undefined && length > limit) throw new UploadRefusal('media-too-large', null, `${length} bytes for a ${query.kind}`);
-    await checkPeer(this.storage, caller.user, query.peer);
+    if (query.peer !== undefined) await checkPeer(this.storage, caller.user, query.peer);
+    // No peer: an avatar, which belongs to no conversation; only an image a browser draws (PATCH /me then checks it is the caller's).
+    else if (query.kind !== 'image' || !AVATAR_MIME_TYPES.includes(normaliseMime(query.mime))) {
+      throw new Refusal('bad-request', `an upload without a peer is an avatar: kind=image and one of ${AVATAR_MIME_TYPES.join(', ')}`);
+    }
     // Without a Content-Length it may be as long as its kind allows.
     return this.quotas.streamingOneShot(caller.user, query.sha256 ?? null, length ?? limit, async () => {
       const temp = join(this.dir, `${randomBytes(16).toString('hex')}.part`);

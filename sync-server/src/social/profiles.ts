@@ -1,5 +1,5 @@
 /**
- * A user as others see them: id, nickname and avatar. Here rather than in
+ * A user as others see them: id, nickname, avatar and about line. Here rather than in
  * auth/ because the sync core shows profiles (in inboxes) as much as the
  * account API does, and sync/ does not point up at auth/.
  *
@@ -13,7 +13,10 @@ import type { UserRecord } from '../storage/storage.ts';
 
 export function profileOf(user: UserRecord): ProfileEntry {
   const avatar = shownAvatar(user.avatar);
-  return avatar === null ? { id: user.id, nickname: user.nickname } : { id: user.id, nickname: user.nickname, avatar };
+  const profile: ProfileEntry = avatar === null ? { id: user.id, nickname: user.nickname } : { id: user.id, nickname: user.nickname, avatar };
+  // Absent when empty, so that a profile without one reads as it always has.
+  if (user.about !== undefined && user.about !== '') profile.about = user.about;
+  return profile;
 }
 
 /** A stored avatar as profiles show it: one of another form (stored before the rule) is dropped. */

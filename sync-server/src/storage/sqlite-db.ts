@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS users (
   password_hash TEXT,
   nickname TEXT NOT NULL,
   avatar TEXT,
+  about TEXT NOT NULL DEFAULT '',
   role TEXT NOT NULL DEFAULT 'user',
   created INTEGER NOT NULL,
   read_receipts INTEGER NOT NULL DEFAULT 1,
@@ -233,6 +234,8 @@ export function openDatabase(file: string): Database.Database {
   if (!userColumns.some((c) => c.name === 'discoverable')) db.exec('ALTER TABLE users ADD COLUMN discoverable INTEGER NOT NULL DEFAULT 1');
   // Files from before account deletion: no one is deleted.
   if (!userColumns.some((c) => c.name === 'deleted')) db.exec('ALTER TABLE users ADD COLUMN deleted INTEGER; ALTER TABLE users ADD COLUMN erased INTEGER');
+  // Files from before the about line: nobody has one.
+  if (!userColumns.some((c) => c.name === 'about')) db.exec("ALTER TABLE users ADD COLUMN about TEXT NOT NULL DEFAULT ''");
   return db;
 }
 

@@ -66,7 +66,7 @@ export function totalUnread(inbox: Y.Doc): number {
 export function setProfile(inbox: Y.Doc, profile: ProfileEntry): void {
   const profiles = inbox.getMap<ProfileEntry>('profiles');
   const prev = profiles.get(profile.id);
-  if (prev?.nickname === profile.nickname && prev.avatar === profile.avatar) return;
+  if (prev?.nickname === profile.nickname && prev.avatar === profile.avatar && prev.about === profile.about) return;
   profiles.set(profile.id, profile);
 }
 

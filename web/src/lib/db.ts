@@ -164,6 +164,8 @@ export interface ProfileRow {
   id: string;
   nickname: string;
   avatar?: string;
+  /** Their "about" line (absent when they have none). */
+  about?: string;
 }
 
 export interface ReceiptRow {

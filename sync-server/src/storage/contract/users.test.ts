@@ -5,8 +5,8 @@ import type { UserRecord } from '../storage.ts';
 import { describeStore } from './backends.ts';
 
 const alice: UserRecord = { id: 'alice', passwordHash: 'h', nickname: 'Alice', avatar: null, role: 'user', created: 1 };
-/** Alice as read back: a new user has the default privacy settings and no last-seen time. */
-const stored: UserRecord = { ...alice, privacy: DEFAULT_PRIVACY, lastSeen: null, deleted: null, erased: null };
+/** Alice as read back: a new user has the default privacy settings, no last-seen time, no about line, and is not deleted. */
+const stored: UserRecord = { ...alice, about: '', privacy: DEFAULT_PRIVACY, lastSeen: null, deleted: null, erased: null };
 
 describeStore('users', (open) => {
   it('creates a user once and updates its profile', async () => {
@@ -47,6 +47,25 @@ describeStore('users', (open) => {
     });
     expect(await s.updateUser('alice', { readReceipts: true, nickname: 'Al' })).toMatchObject({ nickname: 'Al', privacy: { readReceipts: true, presence: 'contacts' } });
     expect(await s.getUser('alice')).toMatchObject({ privacy: { readReceipts: true, presence: 'contacts' }, lastSeen: 1_700_000_000_000 });
+  });
+
+  it('keeps the about line, changed on its own and removed with an empty one', async () => {
+    const s = open();
+    await s.createUser({ ...alice, about: 'Hi there' });
+    expect(await s.getUser('alice')).toMatchObject({ about: 'Hi there' });
+    expect(await s.updateUser('alice', { about: 'Gone fishing 🎣' })).toMatchObject({ about: 'Gone fishing 🎣', nickname: 'Alice' });
+    expect(await s.updateUser('alice', { nickname: 'Al' })).toMatchObject({ about: 'Gone fishing 🎣', nickname: 'Al' });
+    expect(await s.updateUser('alice', { about: '' })).toMatchObject({ about: '' });
+    expect(await s.getUser('alice')).toMatchObject({ about: '', nickname: 'Al' });
+  });
+
+  it('removes the avatar with a null, and keeps it when the patch leaves it out', async () => {
+    const s = open();
+    await s.createUser(alice);
+    await s.updateUser('alice', { avatar: '/api/v1/media/a' });
+    expect(await s.updateUser('alice', { nickname: 'Al' })).toMatchObject({ avatar: '/api/v1/media/a' });
+    expect(await s.updateUser('alice', { avatar: null })).toMatchObject({ avatar: null, nickname: 'Al' });
+    expect(await s.isAvatar('/api/v1/media/a')).toBe(false);
   });
 
   it("tells whether a URL is some user's avatar", async () => {

@@ -10,7 +10,7 @@ export class MemoryUsers implements UserStore {
   createUser(user: UserRecord): Promise<boolean> {
     const key = userIdKey(user.id);
     if (this.userIds.has(key)) return Promise.resolve(false);
-    this.users.set(user.id, { privacy: DEFAULT_PRIVACY, lastSeen: null, deleted: null, erased: null, ...user });
+    this.users.set(user.id, { privacy: DEFAULT_PRIVACY, lastSeen: null, about: '', deleted: null, erased: null, ...user });
     this.userIds.set(key, user.id);
     return Promise.resolve(true);
   }
@@ -34,6 +34,7 @@ export class MemoryUsers implements UserStore {
     if (user === undefined) return Promise.resolve(undefined);
     if (patch.nickname !== undefined) user.nickname = patch.nickname;
     if (patch.avatar !== undefined) user.avatar = patch.avatar;
+    if (patch.about !== undefined) user.about = patch.about;
     if (patch.passwordHash !== undefined) user.passwordHash = patch.passwordHash;
     if (patch.readReceipts !== undefined || patch.presence !== undefined) {
       const privacy = user.privacy ?? DEFAULT_PRIVACY;

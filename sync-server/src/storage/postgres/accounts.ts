@@ -31,8 +31,8 @@ export class PgUsers implements UserStore {
   /** The unique index on lower(id) decides, also between processes signing up the same id at once. */
   async createUser(u: UserRecord): Promise<boolean> {
     const result = await this.pool.query(
-      'INSERT INTO users (id, password_hash, nickname, avatar, role, created) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
-      [u.id, u.passwordHash, u.nickname, u.avatar, u.role, u.created],
+      'INSERT INTO users (id, password_hash, nickname, avatar, about, role, created) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING',
+      [u.id, u.passwordHash, u.nickname, u.avatar, u.about ?? '', u.role, u.created],
     );
     return result.rowCount === 1;
   }
@@ -47,12 +47,16 @@ export class PgUsers implements UserStore {
     return rows[0] && toUser(rows[0]);
   }
 
-  /** One statement: a field the patch leaves out (undefined, sent as NULL) keeps its value; none of them is ever set to NULL by a patch. */
+  /**
+   * One statement: a field the patch leaves out (undefined, sent as NULL)
+   * keeps its value. Only the avatar is ever set to NULL by a patch (`avatar:
+   * null`, removed): $9 says so.
+   */
   async updateUser(id: string, patch: UserPatch): Promise<UserRecord | undefined> {
     const { rows } = await this.pool.query<UserRow>(
-      `UPDATE users SET nickname = COALESCE($2, nickname), avatar = COALESCE($3, avatar), password_hash = COALESCE($4, password_hash),
+      `UPDATE users SET nickname = COALESCE($2, nickname), avatar = CASE WHEN $9 THEN NULL ELSE COALESCE($3, avatar) END, password_hash = COALESCE($4, password_hash),
          read_receipts = COALESCE($5, read_receipts), presence = COALESCE($6, presence), last_seen = COALESCE($7, last_seen),
-         discoverable = COALESCE($8, discoverable), erased = COALESCE($9, erased) WHERE id = $1 RETURNING *`,
+         discoverable = COALESCE($8, discoverable), about = COALESCE($10, about), erased = COALESCE($11, erased) WHERE id = $1 RETURNING *`,
       [
         id,
         patch.nickname ?? null,
@@ -62,6 +66,8 @@ export class PgUsers implements UserStore {
         patch.presence ?? null,
         patch.lastSeen ?? null,
         patch.discoverable === undefined ? null : patch.discoverable ? 1 : 0,
+        patch.avatar === null,
+        patch.about ?? null,
         patch.erased ?? null,
       ],
     );

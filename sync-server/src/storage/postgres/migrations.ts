@@ -219,6 +219,11 @@ const V5 = `
 ALTER TABLE users ADD COLUMN deleted BIGINT, ADD COLUMN erased BIGINT;
 `;
 
+/** A profile's "about" line (cleaned, at most 140 characters; '' when none). */
+const V6 = `
+ALTER TABLE users ADD COLUMN about TEXT NOT NULL DEFAULT '';
+`;
+
 /** Every migration, oldest first; a new one is appended with the next version, never edited once shipped. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, sql: V1 },
@@ -226,6 +231,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, sql: V3 },
   { version: 4, sql: V4 },
   { version: 5, sql: V5 },
+  { version: 6, sql: V6 },
 ];
 
 /**

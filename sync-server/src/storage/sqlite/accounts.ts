@@ -31,14 +31,15 @@ export class SqliteUsers implements Sync<UserStore> {
     db.function('parley_lower', { deterministic: true }, (value: unknown) => String(value).toLowerCase());
     this.stmt = {
       // Checked here, not only by the index: a file with case clashes has a plain one (see migrateUserIdCase).
-      insert: db.prepare<[string, string | null, string, string | null, string, number, string]>(
-        'INSERT INTO users (id, password_hash, nickname, avatar, role, created) SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = ? COLLATE NOCASE)',
+      insert: db.prepare<[string, string | null, string, string | null, string, string, number, string]>(
+        'INSERT INTO users (id, password_hash, nickname, avatar, about, role, created) SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = ? COLLATE NOCASE)',
       ),
       get: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?'),
       find: db.prepare<[string, string], UserRow>('SELECT * FROM users WHERE id = ? COLLATE NOCASE ORDER BY id = ? DESC LIMIT 1'),
       isAvatar: db.prepare<[string], { ok: number }>('SELECT EXISTS (SELECT 1 FROM users WHERE avatar = ?) AS ok'),
       setNickname: db.prepare<[string, string]>('UPDATE users SET nickname = ? WHERE id = ?'),
-      setAvatar: db.prepare<[string, string]>('UPDATE users SET avatar = ? WHERE id = ?'),
+      setAvatar: db.prepare<[string | null, string]>('UPDATE users SET avatar = ? WHERE id = ?'),
+      setAbout: db.prepare<[string, string]>('UPDATE users SET about = ? WHERE id = ?'),
       setPassword: db.prepare<[string, string]>('UPDATE users SET password_hash = ? WHERE id = ?'),
       setReadReceipts: db.prepare<[number, string]>('UPDATE users SET read_receipts = ? WHERE id = ?'),
       setPresence: db.prepare<[string, string]>('UPDATE users SET presence = ? WHERE id = ?'),
@@ -60,7 +61,7 @@ export class SqliteUsers implements Sync<UserStore> {
   }
 
   createUser(u: UserRecord): boolean {
-    return this.stmt.insert.run(u.id, u.passwordHash, u.nickname, u.avatar, u.role, u.created, u.id).changes === 1;
+    return this.stmt.insert.run(u.id, u.passwordHash, u.nickname, u.avatar, u.about ?? '', u.role, u.created, u.id).changes === 1;
   }
 
   getUser(id: string): UserRecord | undefined {
@@ -77,6 +78,7 @@ export class SqliteUsers implements Sync<UserStore> {
     return this.db.transaction(() => {
       if (patch.nickname !== undefined) this.stmt.setNickname.run(patch.nickname, id);
       if (patch.avatar !== undefined) this.stmt.setAvatar.run(patch.avatar, id);
+      if (patch.about !== undefined) this.stmt.setAbout.run(patch.about, id);
       if (patch.passwordHash !== undefined) this.stmt.setPassword.run(patch.passwordHash, id);
       if (patch.readReceipts !== undefined) this.stmt.setReadReceipts.run(patch.readReceipts ? 1 : 0, id);
       if (patch.presence !== undefined) this.stmt.setPresence.run(patch.presence, id);

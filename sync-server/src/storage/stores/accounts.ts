@@ -7,6 +7,8 @@ export interface UserRecord {
   passwordHash: string | null;
   nickname: string;
   avatar: string | null;
+  /** A line about themselves, cleaned (names.ts cleanAbout); '' or absent: none. */
+  about?: string;
   role: 'user' | 'admin';
   /** ms since the epoch */
   created: number;
@@ -26,7 +28,10 @@ export interface UserRecord {
 
 export type UserPatch = {
   nickname?: string | undefined;
-  avatar?: string | undefined;
+  /** null removes the avatar. */
+  avatar?: string | null | undefined;
+  /** '' removes the about line. */
+  about?: string | undefined;
   passwordHash?: string | undefined;
   readReceipts?: boolean | undefined;
   presence?: PresenceVisibility | undefined;
@@ -124,6 +129,7 @@ export interface UserRow {
   password_hash: string | null;
   nickname: string;
   avatar: string | null;
+  about: string;
   role: string;
   created: number;
   /** 1 (on) or 0. */
@@ -142,6 +148,7 @@ export const toUser = (row: UserRow): UserRecord => ({
   passwordHash: row.password_hash,
   nickname: row.nickname,
   avatar: row.avatar,
+  about: row.about,
   role: row.role === 'admin' ? 'admin' : 'user',
   created: row.created,
   privacy: { readReceipts: row.read_receipts !== 0, presence: presenceOf(row.presence), discoverable: row.discoverable !== 0 },

@@ -71,6 +71,8 @@ interface Snapshot {
   pinned: PinnedView | null;
   name: string;
   avatar?: string | undefined;
+  /** The peer's "about" line, when they have one. */
+  about?: string | undefined;
   /** The user's read marker in this conversation (prefs). */
   readSeq: number;
   /** The window this snapshot was read for. */
@@ -237,7 +239,7 @@ export class ConversationState {
         pinnedByMe: mineP.has(row.id),
       };
     });
-    return { messages, pinned, name: profile?.nickname || peer, avatar: profile?.avatar, readSeq: read?.seq ?? 0, lo, hi, newest };
+    return { messages, pinned, name: profile?.nickname || peer, avatar: profile?.avatar, about: profile?.about, readSeq: read?.seq ?? 0, lo, hi, newest };
   }
 
   get #snapshot(): Snapshot {
@@ -272,6 +274,10 @@ export class ConversationState {
 
   get avatar(): string | undefined {
     return this.#snapshot.avatar;
+  }
+
+  get about(): string | undefined {
+    return this.#snapshot.about;
   }
 
   get readSeq(): number {

@@ -99,6 +99,11 @@ describe('message bodies', () => {
 });
 
 describe('profileRow', () => {
+  it('keeps the about line, and leaves out an empty one', () => {
+    expect(profileRow({ id: 'bob', nickname: 'Bob', about: 'Out climbing' })).toEqual({ id: 'bob', nickname: 'Bob', about: 'Out climbing' });
+    expect(profileRow({ id: 'bob', nickname: 'Bob', about: '' })).toEqual({ id: 'bob', nickname: 'Bob' });
+  });
+
   it('keeps an avatar uploaded to Parley and drops one of another form (no third-party fetch)', () => {
     const avatar = `/api/v1/media/${'a'.repeat(64)}`;
     expect(profileRow({ id: 'bob', nickname: 'Bob', avatar })).toEqual({ id: 'bob', nickname: 'Bob', avatar });

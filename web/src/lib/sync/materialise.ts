@@ -90,9 +90,11 @@ export function conversationRow(value: unknown): ConversationRow | null {
 export function profileRow(value: unknown): ProfileRow | null {
   const parsed = ProfileEntry.safeParse(value);
   if (!parsed.success) return null;
-  const { id, nickname, avatar } = parsed.data;
+  const { id, nickname, avatar, about } = parsed.data;
   // An avatar of another form (an inbox cached before avatars had to be uploaded) is not shown: no third-party fetch.
-  return avatar === undefined || !isAvatarUrl(avatar) ? { id, nickname } : { id, nickname, avatar };
+  const row: ProfileRow = avatar === undefined || !isAvatarUrl(avatar) ? { id, nickname } : { id, nickname, avatar };
+  if (about !== undefined && about !== '') row.about = about;
+  return row;
 }
 
 /** The seq of a receipt value, or null when malformed. */
