@@ -24,6 +24,8 @@ test('in reject mode a blocked sender sees why; after unblock, Retry delivers', 
   const more = bob.page.getByRole('button', { name: 'More options' });
   const menu = bob.page.getByRole('menu', { name: 'Options for Alice' });
   await more.click();
+  await expect(menu.getByRole('menuitem', { name: 'View profile' })).toBeFocused();
+  await bob.page.keyboard.press('ArrowDown');
   await expect(menu.getByRole('menuitemcheckbox', { name: 'Mute notifications' })).toBeFocused();
   await bob.page.keyboard.press('ArrowDown');
   await expect(menu.getByRole('menuitem', { name: 'Block', exact: true })).toBeFocused();

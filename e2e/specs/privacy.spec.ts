@@ -78,17 +78,22 @@ test('online while any device holds the app open, last seen when the last closes
   await parley.signup('alice', 'Alice');
   await parley.signup('bob', 'Bob');
   const alice = await parley.signedIn('alice-phone', 'alice');
+  const aliceLaptop = await parley.signedIn('alice-laptop', 'alice');
   const bobPhone = await parley.signedIn('bob-phone', 'bob');
   const bobLaptop = await parley.signedIn('bob-laptop', 'bob');
 
   await alice.startChat('bob', 'Bob');
+  await alice.send('Are you around?');
+  await aliceLaptop.openConversation('bob', 'Bob');
   const status = subtitle(alice, 'Bob');
+  const laptopStatus = subtitle(aliceLaptop, 'Bob');
   // Bob's devices hold the app open on their conversation lists: online, without opening this chat.
   await expect(status).toHaveText('online');
   await bobPhone.page.close();
   await expect(status).toHaveText('online');
   await bobLaptop.page.close();
   await expect(status).toHaveText(/^last seen today at /);
+  await expect(laptopStatus).toHaveText(/^last seen today at /);
 
   // Back, and hiding it from everyone: Alice sees only his id.
   const bob = await parley.signedIn('bob-again', 'bob');
@@ -96,10 +101,12 @@ test('online while any device holds the app open, last seen when the last closes
   const settings = await openSettings(bob);
   await settings.getByRole('radio', { name: 'Nobody' }).check();
   await expect(status).toHaveText('bob');
+  await expect(laptopStatus).toHaveText('bob');
   // Contacts: Alice is none of his.
   await settings.getByRole('radio', { name: 'My contacts' }).check();
   await expect(settings.getByRole('radio', { name: 'My contacts' })).toBeChecked();
   await expect(status).toHaveText('bob');
   await settings.getByRole('radio', { name: 'Everyone' }).check();
   await expect(status).toHaveText('online');
+  await expect(laptopStatus).toHaveText('online');
 });
