@@ -77,17 +77,6 @@ export class People {
     return { people, next: rows.length === size ? (rows.at(-1)?.id ?? null) : null };
   }
 
-  async discoverable(user: string): Promise<boolean> {
-    const on = await this.storage.isDiscoverable(user);
-    if (on === undefined) throw new Refusal('user-not-found');
-    return on;
-  }
-
-  async setDiscoverable(user: string, on: boolean): Promise<boolean> {
-    await this.storage.setDiscoverable(user, on);
-    return this.discoverable(user);
-  }
-
   /** A new invite link of `owner`'s, with its token (shown this once); expired ones of theirs are deleted on the way. */
   createInvite(owner: string): Promise<InviteView & { token: string }> {
     const previous = this.creating.get(owner) ?? Promise.resolve();

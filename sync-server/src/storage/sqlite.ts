@@ -25,7 +25,7 @@ import { encodeWrites } from './write-codec.ts';
 const READS: { [S in StoreName]: readonly (keyof StoreSet[S])[] } = {
   docs: ['loadDoc', 'logLength', 'leaderOf'],
   messages: ['lastSeq', 'countMessagesAfter', 'peersOf', 'segmentsOf', 'messagesOf'],
-  users: ['getUser', 'findUser', 'isAvatar', 'searchUsers', 'isDiscoverable'],
+  users: ['getUser', 'findUser', 'isAvatar', 'searchUsers'],
   sessions: ['sessions', 'sessionsOf', 'getSession'],
   social: ['relationsOf', 'settings', 'inviteByHash', 'invitesOf'],
   push: ['pushSubscriptionsOf', 'queuedPushes'],

@@ -61,7 +61,7 @@ export interface Storage extends StoreMethods {
 export const STORE_METHODS = {
   docs: ['loadDoc', 'commit', 'probe', 'compact', 'erase', 'logLength', 'lead', 'leaderOf'],
   messages: ['lastSeq', 'countMessagesAfter', 'peersOf', 'segmentsOf', 'messagesOf'],
-  users: ['createUser', 'getUser', 'findUser', 'updateUser', 'isAvatar', 'searchUsers', 'isDiscoverable', 'setDiscoverable', 'deleteUser', 'deletingUsers'],
+  users: ['createUser', 'getUser', 'findUser', 'updateUser', 'isAvatar', 'searchUsers', 'deleteUser', 'deletingUsers'],
   sessions: ['sessions', 'sessionsOf', 'getSession', 'putSession', 'rotateSession', 'touchSession', 'deleteSessions'],
   social: ['relationsOf', 'changeRelations', 'settings', 'putSetting', 'putInvite', 'inviteByHash', 'invitesOf', 'deleteInvites'],
   push: ['putPushSubscription', 'deletePushSubscription', 'pushSubscriptionsOf', 'enqueuePushes', 'queuedPushes', 'claimPushes', 'renewPushClaims', 'releasePushClaims', 'retryPush', 'dropPushes'],

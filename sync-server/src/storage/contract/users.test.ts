@@ -94,15 +94,13 @@ describeStore('users', (open) => {
     // Paged in id order (code units): after a cursor, at most `limit`.
     expect(await ids('al', null, 2)).toEqual(['Alice', 'al%x']);
     expect(await ids('al', 'al%x', 2)).toEqual(['alfred', 'bob']);
-    expect(await s.isDiscoverable('Alice')).toBe(true);
-    expect(await s.isDiscoverable('nobody')).toBeUndefined();
-    await s.setDiscoverable('Alice', false);
-    expect(await s.isDiscoverable('Alice')).toBe(false);
+    expect((await s.getUser('Alice'))?.privacy?.discoverable).toBe(true);
+    expect((await s.updateUser('Alice', { discoverable: false }))?.privacy?.discoverable).toBe(false);
     expect(await ids('al')).toEqual(['al%x', 'alfred', 'bob']);
     expect(await ids('lid')).toEqual([]);
     expect(await ids('alic')).toEqual([]);
     expect(await ids('aLiCe')).toEqual(['Alice']);
-    await s.setDiscoverable('Alice', true);
+    await s.updateUser('Alice', { discoverable: true });
     expect(await ids('lid')).toEqual(['Alice']);
   });
 

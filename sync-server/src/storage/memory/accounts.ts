@@ -64,17 +64,6 @@ export class MemoryUsers implements UserStore {
     return Promise.resolve(found.map((u) => this.copy(u)));
   }
 
-  isDiscoverable(id: string): Promise<boolean | undefined> {
-    return Promise.resolve(this.users.has(id) ? !this.hidden.has(id) : undefined);
-  }
-
-  setDiscoverable(id: string, discoverable: boolean): Promise<void> {
-    if (!this.users.has(id)) return Promise.resolve();
-    if (discoverable) this.hidden.delete(id);
-    else this.hidden.add(id);
-    return Promise.resolve();
-  }
-
   deleteUser(id: string, at: number): Promise<UserRecord | undefined> {
     const user = this.users.get(id);
     if (user === undefined) return Promise.resolve(undefined);

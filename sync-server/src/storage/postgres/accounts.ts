@@ -86,15 +86,6 @@ export class PgUsers implements UserStore {
     return rows.map(toUser);
   }
 
-  async isDiscoverable(id: string): Promise<boolean | undefined> {
-    const { rows } = await this.pool.query<{ discoverable: number }>('SELECT discoverable FROM users WHERE id = $1', [id]);
-    return rows[0] && rows[0].discoverable === 1;
-  }
-
-  async setDiscoverable(id: string, discoverable: boolean): Promise<void> {
-    await this.pool.query('UPDATE users SET discoverable = $1 WHERE id = $2', [discoverable ? 1 : 0, id]);
-  }
-
   async deleteUser(id: string, at: number): Promise<UserRecord | undefined> {
     const { rows } = await this.pool.query<UserRow>(
       'UPDATE users SET password_hash = NULL, nickname = $1, avatar = NULL, discoverable = 0, deleted = COALESCE(deleted, $2) WHERE id = $3 RETURNING *',

@@ -50,7 +50,6 @@ export class SqliteUsers implements Sync<UserStore> {
            (id LIKE @prefix ESCAPE '\\' OR parley_lower(nickname) LIKE @prefix ESCAPE '\\' OR parley_lower(nickname) LIKE @word ESCAPE '\\')))
          ORDER BY id LIMIT @limit`,
       ),
-      discoverable: db.prepare<[string], { discoverable: number }>('SELECT discoverable FROM users WHERE id = ?'),
       setDiscoverable: db.prepare<[number, string]>('UPDATE users SET discoverable = ? WHERE id = ?'),
       setErased: db.prepare<[number, string]>('UPDATE users SET erased = ? WHERE id = ?'),
       tombstone: db.prepare<[string, number, string]>(
@@ -96,15 +95,6 @@ export class SqliteUsers implements Sync<UserStore> {
   searchUsers(query: string, after: string | null, limit: number): UserRecord[] {
     const literal = likeLiteral(query.toLowerCase());
     return this.stmt.search.all({ after, exact: query, prefix: `${literal}%`, word: `% ${literal}%`, limit }).map(toUser);
-  }
-
-  isDiscoverable(id: string): boolean | undefined {
-    const row = this.stmt.discoverable.get(id);
-    return row && row.discoverable === 1;
-  }
-
-  setDiscoverable(id: string, discoverable: boolean): void {
-    this.stmt.setDiscoverable.run(discoverable ? 1 : 0, id);
   }
 
   deleteUser(id: string, at: number): UserRecord | undefined {

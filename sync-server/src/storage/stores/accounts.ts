@@ -85,9 +85,6 @@ export interface UserStore {
    * order, at most `limit`. `query` is matched literally (no wildcards).
    */
   searchUsers(query: string, after: string | null, limit: number): Promise<UserRecord[]>;
-  /** Whether the user may be found by id prefix and nickname (true unless they turned it off); undefined when there is no such user. */
-  isDiscoverable(id: string): Promise<boolean | undefined>;
-  setDiscoverable(id: string, discoverable: boolean): Promise<void>;
   /**
    * Turns the user into a tombstone, once: no password, nickname
    * DELETED_NICKNAME, no avatar, not discoverable, `deleted` = `at` (kept
