@@ -9,7 +9,7 @@
  * - the tokens of the invites this device made: the server keeps only their
  *   hashes, so the link can be shown again only where it was made.
  */
-import { CreatedInvite, InviteAccepted, InviteInfo, InviteList, Ok, PeopleResult, Privacy, type ProfileEntry } from '@parley/protocol';
+import { CreatedInvite, InviteAccepted, InviteInfo, InviteList, Ok, PeopleResult, type ProfileEntry } from '@parley/protocol';
 import { connection } from '../state/connection.svelte.ts';
 import { session } from '../state/session.svelte.ts';
 import { api } from '../shared/api.ts';
@@ -34,14 +34,6 @@ export async function searchPeople(query: string, cursor: string | null = null):
   const params = new URLSearchParams({ q: query });
   if (cursor !== null) params.set('cursor', cursor);
   return api('GET', `/people?${params.toString()}`, { token: token(), schema: PeopleResult });
-}
-
-export async function discoverable(): Promise<boolean> {
-  return (await api('GET', '/me/privacy', { token: token(), schema: Privacy })).discoverable;
-}
-
-export async function setDiscoverable(on: boolean): Promise<boolean> {
-  return (await api('PATCH', '/me/privacy', { body: { discoverable: on }, token: token(), schema: Privacy })).discoverable;
 }
 
 /** An invite of the caller's as the panel shows it: with its link when this device made it. */
