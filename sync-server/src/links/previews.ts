@@ -38,8 +38,6 @@ export class LinkPreviews {
   /** By link; a Map keeps insertion order, so re-inserting on use makes its first key the least recently asked. */
   private readonly cache = new Map<string, { at: number; answer: Answer }>();
   private readonly inFlight = new Map<string, Promise<Answer>>();
-  /** How many pages were fetched (tests: a cached answer fetches none). */
-  fetched = 0;
 
   constructor(
     private readonly settings: LinkPreviewSettings,
@@ -90,7 +88,6 @@ export class LinkPreviews {
   }
 
   private async fetch(link: string): Promise<LinkPreview> {
-    this.fetched++;
     const signal = AbortSignal.timeout(this.settings.linkPreviewTimeoutMs);
     try {
       const { response, target } = await this.follow(link, 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.1', signal);

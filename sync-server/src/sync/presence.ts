@@ -20,8 +20,11 @@ import { TypingRelay } from './typing.ts';
 export class Presence {
   /** "typing…" from conversation documents into the recipient's inbox (sync/typing.ts), never between users hidden from each other. */
   private readonly typing = new TypingRelay((typer, viewer) => this.hidden(typer, viewer));
-  /** The loaded conversation documents, whose presence follows their members' blocks. */
-  private readonly conversations = new Set<LiveDoc>();
+  /**
+   * The loaded conversation documents by member, whose presence follows their
+   * members' blocks and settings: a change of one user's visits only theirs.
+   */
+  private readonly conversations = new Map<string, Set<LiveDoc>>();
   /** Open inbox connections per user and device: a device is online while its inbox socket is open. */
   private readonly online = new Map<string, Map<string, number>>();
   /** Hears a device going online or offline here (its first inbox socket opened, its last closed): a cluster tells the others. */
@@ -78,10 +81,9 @@ export class Presence {
 
   /** Relations or privacy settings of `users` changed: presence in their loaded conversations follows at once. */
   changed(users: readonly string[]): void {
-    const touched = new Set(users);
-    for (const live of this.conversations) {
-      const path = live.parsed;
-      if (live.destroyed || path.kind !== 'conversation' || !(touched.has(path.a) || touched.has(path.b))) continue;
+    const touched = new Set(users.flatMap((user) => [...(this.conversations.get(user) ?? [])]));
+    for (const live of touched) {
+      if (live.destroyed) continue;
       live.presence.refresh(live.connections);
       this.typing.changed(live);
       // A friendship can show or hide presence set to `contacts`; a setting changes receipts and presence.
@@ -117,10 +119,7 @@ export class Presence {
 
   /** `user`'s presence or settings changed: every loaded conversation of theirs hears it, both members (receipts concern both). */
   announceUser(user: string): void {
-    for (const live of this.conversations) {
-      const path = live.parsed;
-      if (!live.destroyed && path.kind === 'conversation' && (path.a === user || path.b === user)) this.announce(live);
-    }
+    for (const live of this.conversations.get(user) ?? []) if (!live.destroyed) this.announce(live);
   }
 
   /** `user` changed their privacy settings (here or on another process): their inbox sockets and their conversations hear it. */
@@ -162,14 +161,27 @@ export class Presence {
   /** A conversation document is loaded with its inboxes: its typing is relayed from now on. */
   watch(live: LiveDoc): void {
     live.awareness.on('change', () => this.typing.changed(live));
-    this.conversations.add(live);
+    for (const member of this.members(live)) {
+      let docs = this.conversations.get(member);
+      if (docs === undefined) this.conversations.set(member, (docs = new Set()));
+      docs.add(live);
+    }
   }
 
   /** A document unloaded: its typing leaves the inboxes. */
   unloaded(live: LiveDoc): void {
-    this.conversations.delete(live);
+    for (const member of this.members(live)) {
+      const docs = this.conversations.get(member);
+      docs?.delete(live);
+      if (docs?.size === 0) this.conversations.delete(member);
+    }
     if (live.parsed.kind === 'inbox' && this.inboxes.get(live.parsed.user) === live) this.inboxes.delete(live.parsed.user);
     if (live.parsed.kind === 'conversation') this.typing.gone(live);
+  }
+
+  private members(live: LiveDoc): string[] {
+    const path = live.parsed;
+    return path.kind === 'conversation' ? [path.a, path.b] : [];
   }
 
   /** An inbox connection of `user`'s `device` opened. */
