@@ -5,7 +5,7 @@
  * file of the data dir for a word only the deleted user's messages held.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { unzipSync, strFromU8 } from 'fflate';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,26 +13,10 @@ import { API_PREFIX, conversationPath, inboxPath, prefsPath, type Element, type 
 import { mintAppToken } from '../src/auth/tokens.ts';
 import { mediaFile } from '../src/storage/media-files.ts';
 import { SqliteStorage } from '../src/storage/sqlite.ts';
-import { acks, api, cleanup, rejects, storedDoc, message, openDoc, send, signUp, startServer, synced, thisSegment, waitFor, type Client, type TestServer } from './helpers.ts';
+import { allBytes, acks, api, cleanup, rejects, storedDoc, message, send, signUp, startServer, connected, thisSegment, waitFor, type TestServer } from './helpers.ts';
 import { MediaClient } from './media-client.ts';
 
 afterEach(cleanup);
-
-/** Every file under `dir`, as one latin1 string (bytes kept one to one). */
-function allBytes(dir: string): string {
-  let out = '';
-  for (const name of readdirSync(dir)) {
-    const file = join(dir, name);
-    out += statSync(file).isDirectory() ? allBytes(file) : readFileSync(file).toString('latin1');
-  }
-  return out;
-}
-
-async function connect(server: TestServer, path: string, token: string): Promise<Client> {
-  const client = openDoc(server, path, token);
-  await synced(client);
-  return client;
-}
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const imageOf = (ref: MediaRef): Element => ({ type: 'image', format: 'png', original: { media: ref, width: 10, height: 10 }, thumbnail: { media: ref, width: 5, height: 5 } });
@@ -42,8 +26,8 @@ async function chat(server: TestServer) {
   const alice = await signUp(server.url, 'alice');
   const bob = await signUp(server.url, 'bob');
   const path = conversationPath('alice', 'bob', thisSegment());
-  const a = await connect(server, path, alice.accessToken);
-  const b = await connect(server, path, bob.accessToken);
+  const a = await connected(server, path, alice.accessToken);
+  const b = await connected(server, path, bob.accessToken);
   const word = `wombatword${Date.now().toString(36)}`;
   const bobWord = `dingoword${Date.now().toString(36)}`;
   const aliceBytes = randomBytes(6000);
@@ -60,7 +44,7 @@ async function chat(server: TestServer) {
   for (const m of bobs) send(b, m);
   await waitFor(() => sent.every((m) => acks(a).includes(m.id)) && bobs.every((m) => acks(b).includes(m.id)), 'acks');
   await waitFor(() => sent.every((m) => b.doc.getMap('messages').has(m.id)), 'bob has them');
-  const prefs = await connect(server, prefsPath('alice'), alice.accessToken);
+  const prefs = await connected(server, prefsPath('alice'), alice.accessToken);
   prefs.doc.getMap('drafts').set('bob', { text: `draft ${word}`, ts: Date.now() });
   await waitFor(() => allBytes(server.dataDir).includes(`draft ${word}`), 'the draft is stored');
   return { alice, bob, path, a, b, word, bobWord, sent, bobs, aliceBytes, bobBytes, aliceRef, bobRef };
@@ -74,7 +58,7 @@ describe('account deletion', () => {
   it("erases every text of the user's messages from every file of the data dir, leaves the peer's, and the peer sees them recalled", async () => {
     const server = await startServer();
     const { alice, bob, path, b, word, bobWord, sent, bobs } = await chat(server);
-    const bobInbox = await connect(server, inboxPath('bob'), bob.accessToken);
+    const bobInbox = await connected(server, inboxPath('bob'), bob.accessToken);
     expect(allBytes(server.dataDir)).toContain(word);
 
     const wrong = await deleteAccount(server, alice.accessToken, { password: 'not the password' });
@@ -91,7 +75,7 @@ describe('account deletion', () => {
     // No file of the data dir holds the word: not the log, the snapshots, the inboxes, the draft in alice's prefs.
     expect(allBytes(server.dataDir)).not.toContain(word);
     // A fresh load of the conversation has the markers and bob's messages, none of alice's content.
-    const fresh = await connect(server, path, bob.accessToken);
+    const fresh = await connected(server, path, bob.accessToken);
     expect(sent.every((m) => fresh.doc.getMap('recalls').has(m.id) && !fresh.doc.getMap('messages').has(m.id))).toBe(true);
     expect(JSON.stringify(fresh.doc.getMap('messages').toJSON())).toContain(bobWord);
     await server.parley.close();
@@ -115,7 +99,7 @@ describe('account deletion', () => {
     await server.parley.close();
     const again = await startServer({ dataDir });
     const session = (await api<Session>(again.url, 'POST', '/auth/signin', { user: 'bob', password: 'correct horse', device: 'b2' })).body;
-    const b2 = await connect(again, path, session.accessToken);
+    const b2 = await connected(again, path, session.accessToken);
     const later = message('bob', 'alice', 'hello?');
     send(b2, later);
     await waitFor(() => rejects(b2).some((r) => r.msgIds.includes(later.id)), 'the refusal after a restart');
@@ -128,7 +112,7 @@ describe('account deletion', () => {
     const alice = await signUp(server.url, 'alice');
     const bob = await signUp(server.url, 'bob');
     const laptop = (await api<Session>(server.url, 'POST', '/auth/signin', { user: 'alice', password: 'correct horse', device: 'laptop' })).body;
-    const other = await connect(server, inboxPath('alice'), laptop.accessToken);
+    const other = await connected(server, inboxPath('alice'), laptop.accessToken);
     expect((await deleteAccount(server, alice.accessToken, { password: 'correct horse' })).status).toBe(200);
     await waitFor(() => other.closeCode === 4401, 'the other device is signed out');
     expect((await api(server.url, 'GET', '/me', undefined, laptop.accessToken)).status).toBe(401);
@@ -179,7 +163,7 @@ describe('account deletion', () => {
     await storage.close();
     const again = await startServer({ dataDir });
     const bob = (await api<Session>(again.url, 'POST', '/auth/signin', { user: 'bob', password: 'correct horse', device: 'b2' })).body;
-    const b = await connect(again, path, bob.accessToken);
+    const b = await connected(again, path, bob.accessToken);
     await waitFor(() => sent.every((m) => b.doc.getMap('recalls').has(m.id) && !b.doc.getMap('messages').has(m.id)), 'the erasure resumed');
     await again.parley.close();
     const after = await SqliteStorage.open(join(dataDir, 'parley.db'));

@@ -1,5 +1,5 @@
 /** Helpers of the integration tests: a real server on port 0, real y-websocket clients. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
@@ -165,6 +165,23 @@ export async function waitFor(condition: () => boolean, what: string, timeout = 
 
 export async function synced(client: Client): Promise<void> {
   await waitFor(() => client.provider.synced, 'sync');
+}
+
+/** A client of `path`, once synced. */
+export async function connected(server: TestServer, path: string, token: string): Promise<Client> {
+  const client = openDoc(server, path, token);
+  await synced(client);
+  return client;
+}
+
+/** Every file under `dir`, as one latin1 string (bytes kept one to one): what the server's files hold, for erasure checks. */
+export function allBytes(dir: string): string {
+  let out = '';
+  for (const name of readdirSync(dir)) {
+    const file = join(dir, name);
+    out += statSync(file).isDirectory() ? allBytes(file) : readFileSync(file).toString('latin1');
+  }
+  return out;
 }
 
 let counter = 0;

@@ -1,28 +1,10 @@
 /** A sender's recall, end to end: real server, real SQLite files, real y-websocket clients. */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { conversationPath, inboxPath, segmentOf, type InboxEntry, type Message } from '@parley/protocol';
 import type { ConversationEvent } from '../src/sync/events.ts';
-import { acks, cleanup, message, openDoc, rejects, send, signUp, startServer, synced, waitFor, type Client, type TestServer } from './helpers.ts';
+import { allBytes, acks, cleanup, message, rejects, send, signUp, startServer, connected, waitFor, type Client } from './helpers.ts';
 
 afterEach(cleanup);
-
-/** Every file under `dir`, as one latin1 string (bytes kept one to one). */
-function allBytes(dir: string): string {
-  let out = '';
-  for (const name of readdirSync(dir)) {
-    const file = join(dir, name);
-    out += statSync(file).isDirectory() ? allBytes(file) : readFileSync(file).toString('latin1');
-  }
-  return out;
-}
-
-async function connect(server: TestServer, path: string, token: string): Promise<Client> {
-  const client = openDoc(server, path, token);
-  await synced(client);
-  return client;
-}
 
 function recall(client: Client, id: string, by: string): void {
   client.doc.transact(() => {
@@ -44,9 +26,9 @@ describe('recall by the sender', () => {
     const { server, alice, bob, path } = await setup();
     const recalls: (ConversationEvent & { by: string })[] = [];
     server.parley.hub.observe({ messageRecalled: (event) => recalls.push(event) });
-    const a = await connect(server, path, alice.accessToken);
-    const b = await connect(server, path, bob.accessToken);
-    const bobInbox = await connect(server, inboxPath('bob'), bob.accessToken);
+    const a = await connected(server, path, alice.accessToken);
+    const b = await connected(server, path, bob.accessToken);
+    const bobInbox = await connected(server, inboxPath('bob'), bob.accessToken);
     const word = `quokkaword${Date.now().toString(36)}`;
     const m = message('alice', 'bob', `a secret: ${word}`);
     send(a, m);
@@ -70,8 +52,8 @@ describe('recall by the sender', () => {
 
   it('deletes and erases the content itself when the recall update leaves it in place', async () => {
     const { server, alice, bob, path } = await setup();
-    const a = await connect(server, path, alice.accessToken);
-    const b = await connect(server, path, bob.accessToken);
+    const a = await connected(server, path, alice.accessToken);
+    const b = await connected(server, path, bob.accessToken);
     const word = `numbatword${Date.now().toString(36)}`;
     const m = message('alice', 'bob', `left behind: ${word}`);
     send(a, m);
@@ -84,7 +66,7 @@ describe('recall by the sender', () => {
 
   it('erases an admin recall too', async () => {
     const { server, alice, path } = await setup();
-    const a = await connect(server, path, alice.accessToken);
+    const a = await connected(server, path, alice.accessToken);
     const word = `wombatword${Date.now().toString(36)}`;
     const m = message('alice', 'bob', `another secret: ${word}`);
     send(a, m);
@@ -98,25 +80,25 @@ describe('recall by the sender', () => {
   it('refuses a recall after the window with recall-window-passed', async () => {
     const ts = Date.now() - 5000;
     const { server, alice, path } = await setup({ PARLEY_RECALL_WINDOW_MS: '1000' }, ts);
-    const a = await connect(server, path, alice.accessToken);
+    const a = await connected(server, path, alice.accessToken);
     const m = message('alice', 'bob', 'too late to take back', { ts });
     send(a, m);
     await waitFor(() => acks(a).includes(m.id), 'ack');
     recall(a, m.id, 'alice');
     await waitFor(() => rejects(a).length > 0, 'reject');
     expect(rejects(a).map((r) => r.code)).toEqual(['recall-window-passed']);
-    const fresh = await connect(server, path, alice.accessToken);
+    const fresh = await connected(server, path, alice.accessToken);
     expect(fresh.doc.getMap<Message>('messages').get(m.id)?.body).toEqual(m.body);
     expect(fresh.doc.getMap('recalls').size).toBe(0);
   });
 
   it("refuses bob's recall of alice's message with not-owner", async () => {
     const { server, alice, bob, path } = await setup();
-    const a = await connect(server, path, alice.accessToken);
+    const a = await connected(server, path, alice.accessToken);
     const m = message('alice', 'bob', 'mine to recall');
     send(a, m);
     await waitFor(() => acks(a).includes(m.id), 'ack');
-    const b = await connect(server, path, bob.accessToken);
+    const b = await connected(server, path, bob.accessToken);
     b.doc.getMap('recalls').set(m.id, { by: 'bob', ts: Date.now() });
     await waitFor(() => rejects(b).length > 0, 'reject');
     expect(rejects(b).map((r) => r.code)).toEqual(['not-owner']);
