@@ -11,6 +11,20 @@ afterEach(() => {
 });
 
 describe('Sessions', () => {
+  it('takes a session another process created before its announcement arrives (read from storage), and not a revoked one', async () => {
+    const storage = new MemoryStorage();
+    const here = await Sessions.load(storage, 90 * DAY, log);
+    const elsewhere = await Sessions.load(storage, 90 * DAY, log);
+    const made = await elsewhere.create('alice', 'phone', 'Firefox on Android');
+    expect(here.check(made.id, 'alice')).toBe(false);
+    expect(await here.checkOrRead(made.id, 'alice')).toBe(true);
+    expect(here.check(made.id, 'alice')).toBe(true);
+    expect(await here.checkOrRead(made.id, 'bob')).toBe(false);
+    const other = await elsewhere.create('alice', 'laptop', 'Chrome on Linux');
+    await elsewhere.revokeOf('alice', other.id);
+    expect(await here.checkOrRead(other.id, 'alice')).toBe(false);
+  });
+
   it('ends a session left unused for longer than the idle limit: its refresh is refused and a restart drops it', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(1_000 * DAY);

@@ -128,6 +128,21 @@ export class Sessions {
     return true;
   }
 
+  /**
+   * `check`, and on a miss a look in storage: in a cluster a session created
+   * on another process reaches this one through Redis a moment after its
+   * sign-in answered, and the device's first request or socket may get here
+   * first. A revocation deletes the row before it is told, so what storage
+   * holds is live (and a revocation told later still forgets it here).
+   */
+  async checkOrRead(id: string, user: string): Promise<boolean> {
+    if (this.check(id, user)) return true;
+    const stored = await this.storage.getSession(id);
+    if (stored?.user !== user || Date.now() - stored.lastUsed > this.idleMs) return false;
+    if (!this.live.has(id)) this.adopt(stored);
+    return this.check(id, user);
+  }
+
   /** Whether `user` has a live session on `device`. */
   signedIn(user: string, device: string): boolean {
     for (const id of this.byUser.get(user) ?? []) if (this.live.get(id)?.device === device) return true;

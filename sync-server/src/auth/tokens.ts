@@ -15,9 +15,9 @@ export const APP_ISSUER = 'parley-app';
 
 export type TokenCheck = { ok: true; user: string; device: string; session: string } | { ok: false; code: ErrorCode };
 
-/** Whether a session is live (Sessions.check): a lookup in memory, made for every request. */
+/** Whether a session is live (Sessions.checkOrRead): a lookup in memory, made for every request; storage only on a miss. */
 export interface SessionCheck {
-  check(id: string, user: string): boolean;
+  checkOrRead(id: string, user: string): Promise<boolean>;
 }
 
 const key = (secret: string): Uint8Array => new TextEncoder().encode(secret);
@@ -53,7 +53,7 @@ export class Tokens {
     try {
       const { payload } = await jwtVerify(token, this.accessKey, { issuer: ACCESS_ISSUER, algorithms: ['HS256'] });
       if (!isUserId(payload.sub) || typeof payload.dev !== 'string' || typeof payload.sid !== 'string') return { ok: false, code: 'token-invalid' };
-      if (!this.sessions.check(payload.sid, payload.sub)) return { ok: false, code: 'session-revoked' };
+      if (!(await this.sessions.checkOrRead(payload.sid, payload.sub))) return { ok: false, code: 'session-revoked' };
       return { ok: true, user: payload.sub, device: payload.dev, session: payload.sid };
     } catch (e) {
       return { ok: false, code: e instanceof errors.JWTExpired ? 'token-expired' : 'token-invalid' };
