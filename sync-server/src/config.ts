@@ -18,6 +18,26 @@ import { LOG_LEVELS, type LogLevel } from './log.ts';
 import { checkDatabasePresent, type StartupCheck } from './storage/data-dir.ts';
 import { makeDirectoryDurably } from './storage/durable-files.ts';
 
+export interface CompatConfig {
+  sdkAppId: number;
+  secretKey: string;
+  admins: string[];
+  mediaAllow: string[];
+  mediaTimeoutMs: number;
+}
+
+export interface CallbackConfig {
+  url: string;
+  allow: string[];
+  token: string | null;
+  beforeSend: boolean;
+  afterSend: boolean;
+  timeoutMs: number;
+  failClosed: boolean;
+  retryMs: number;
+  maxAttempts: number;
+}
+
 export interface Config {
   /** PARLEY_PORT, default 8080; 0 picks a free port (tests). */
   port: number;
@@ -298,6 +318,36 @@ export interface Config {
   signInFailsPerAddress: number;
   /** PARLEY_SIGNUPS_PER_ADDRESS, default 10: sign-ups from one address per hour; a household or office behind one address signs up a few people, not dozens. */
   signUpsPerAddress: number;
+  /**
+   * The hosted service's REST API under `/v4/` (compat/, docs/migrating.md),
+   * off (null) unless PARLEY_COMPAT_SDKAPPID and PARLEY_COMPAT_SECRET_KEY are
+   * both set:
+   * - `sdkAppId`: PARLEY_COMPAT_SDKAPPID, the app id the backend's requests and UserSigs carry;
+   * - `secretKey`: PARLEY_COMPAT_SECRET_KEY, the key UserSigs are signed with (HMAC-SHA256), at least 16 characters;
+   * - `admins`: PARLEY_COMPAT_ADMINS, comma-separated, default `administrator` (the hosted service's
+   *   default admin account): the identifiers whose UserSig may call `/v4/`;
+   * - `mediaAllow`: PARLEY_COMPAT_MEDIA_ALLOW, origins a message's media URL is fetched from whatever they
+   *   resolve to (a test's server, an intranet bucket); any other must be http(s) on the default port at a public address;
+   * - `mediaTimeoutMs`: PARLEY_COMPAT_MEDIA_TIMEOUT_MS, default 30000: the longest one media fetch takes
+   *   (100 MB at about 30 Mbit/s); its size is capped by the element's kind (MEDIA_LIMITS).
+   */
+  compat: CompatConfig | null;
+  /**
+   * The hosted service's callbacks (compat/callbacks*), off unless PARLEY_CALLBACK_URL is set:
+   * - `url`: PARLEY_CALLBACK_URL, the app backend's callback URL; https on 443 at a public address unless
+   *   PARLEY_CALLBACK_ALLOW lists its origin (the push endpoints' rule, against request forgery);
+   * - `allow`: PARLEY_CALLBACK_ALLOW, origins called whatever they resolve to;
+   * - `token`: PARLEY_CALLBACK_TOKEN, default none: signs each call (`Sign` = SHA-256 of token + RequestTime, hex);
+   * - `beforeSend`: PARLEY_CALLBACK_BEFORE_SEND, default off: ask the backend before each user's message is accepted;
+   * - `afterSend`: PARLEY_CALLBACK_AFTER_SEND, default on: tell the backend of each accepted one-to-one message;
+   * - `timeoutMs`: PARLEY_CALLBACK_TIMEOUT_MS, default 2000: the before-send answer's deadline (the sender waits
+   *   that long at most), and each after-send attempt's;
+   * - `failClosed`: PARLEY_CALLBACK_FAIL, `open` (default: a message goes when the backend does not answer in
+   *   time, so an outage of the backend is no outage of chat) or `closed` (it is refused, callback-unavailable);
+   * - `retryMs`: PARLEY_CALLBACK_RETRY_MS, default 1000: the first after-send retry's delay, doubling to an hour;
+   * - `maxAttempts`: PARLEY_CALLBACK_MAX_ATTEMPTS, default 20: after-send attempts before one is given up (logged).
+   */
+  callbacks: CallbackConfig | null;
   /** PARLEY_ADMIN_KEY_FAILS_PER_ADDRESS, default 10: wrong admin keys from one address per hour before it is refused for the rest of the hour. */
   adminKeyFailsPerAddress: number;
   /** PARLEY_SOCKET_UPGRADES_PER_USER, default 300: sync socket upgrades of one user per minute, all devices (the app opens one per document, and a few devices catching up after a night offline open a few a second). */
@@ -460,6 +510,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     redisPrefix: env.PARLEY_REDIS_PREFIX ?? 'parley:',
     clusterSweepMs: integer(env, 'PARLEY_CLUSTER_SWEEP_MS', 1000, 10, 60_000),
     clusterHeartbeatMs: integer(env, 'PARLEY_CLUSTER_HEARTBEAT_MS', 1000, 10, 60_000),
+    compat: compatConfig(env),
+    callbacks: callbackConfig(env),
   };
   if (settings.redisUrl !== null && settings.databaseUrl === null) {
     throw new ConfigError('PARLEY_REDIS_URL runs this process in a cluster, which keeps its data in PostgreSQL: set PARLEY_DATABASE_URL too (docs/deploy.md)');
@@ -469,5 +521,41 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     appSecret: env.PARLEY_APP_SECRET !== undefined && env.PARLEY_APP_SECRET !== '' ? env.PARLEY_APP_SECRET : fileSecret(dataDir, 'app-secret'),
     adminKey: env.PARLEY_ADMIN_KEY !== undefined && env.PARLEY_ADMIN_KEY !== '' ? env.PARLEY_ADMIN_KEY : fileSecret(dataDir, 'admin-key'),
     jwtSecret: fileSecret(dataDir, 'jwt-secret'),
+  };
+}
+
+function compatConfig(env: NodeJS.ProcessEnv): CompatConfig | null {
+  const appId = env.PARLEY_COMPAT_SDKAPPID ?? '';
+  const key = env.PARLEY_COMPAT_SECRET_KEY ?? '';
+  if (appId === '' && key === '') return null;
+  if (appId === '' || key === '') throw new ConfigError('PARLEY_COMPAT_SDKAPPID and PARLEY_COMPAT_SECRET_KEY go together: set both to serve /v4/, or neither');
+  if (key.length < 16) throw new ConfigError('PARLEY_COMPAT_SECRET_KEY must be at least 16 characters');
+  const admins = (env.PARLEY_COMPAT_ADMINS ?? 'administrator').split(',').map((a) => a.trim()).filter((a) => a !== '');
+  if (admins.length === 0) throw new ConfigError('PARLEY_COMPAT_ADMINS names no identifier');
+  return {
+    sdkAppId: integer(env, 'PARLEY_COMPAT_SDKAPPID', 0, 1, 4_294_967_295),
+    secretKey: key,
+    admins,
+    mediaAllow: origins(env, 'PARLEY_COMPAT_MEDIA_ALLOW'),
+    mediaTimeoutMs: integer(env, 'PARLEY_COMPAT_MEDIA_TIMEOUT_MS', 30_000, 100, 3600_000),
+  };
+}
+
+function callbackConfig(env: NodeJS.ProcessEnv): CallbackConfig | null {
+  const url = env.PARLEY_CALLBACK_URL ?? '';
+  if (url === '') return null;
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new ConfigError('PARLEY_CALLBACK_URL must be an http(s) URL');
+  const fail = env.PARLEY_CALLBACK_FAIL ?? 'open';
+  if (fail !== 'open' && fail !== 'closed') throw new ConfigError('PARLEY_CALLBACK_FAIL must be open or closed');
+  return {
+    url,
+    allow: origins(env, 'PARLEY_CALLBACK_ALLOW'),
+    token: env.PARLEY_CALLBACK_TOKEN === undefined || env.PARLEY_CALLBACK_TOKEN === '' ? null : env.PARLEY_CALLBACK_TOKEN,
+    beforeSend: onOff(env, 'PARLEY_CALLBACK_BEFORE_SEND', false),
+    afterSend: onOff(env, 'PARLEY_CALLBACK_AFTER_SEND', true),
+    timeoutMs: integer(env, 'PARLEY_CALLBACK_TIMEOUT_MS', 2000, 50, 60_000),
+    failClosed: fail === 'closed',
+    retryMs: integer(env, 'PARLEY_CALLBACK_RETRY_MS', 1000, 1, 3600_000),
+    maxAttempts: integer(env, 'PARLEY_CALLBACK_MAX_ATTEMPTS', 20, 1, 1000),
   };
 }
