@@ -15,3 +15,4 @@ export * from './media.ts';
 export * from './push.ts';
 export * from './names.ts';
 export * from './privacy.ts';
+export * from './compat.ts';
