@@ -97,6 +97,10 @@ export const ERROR_MESSAGES = {
   'avatar-invalid': 'An avatar must be an image uploaded to this server (a /api/v1/media/ address).',
   'range-not-satisfiable': 'The requested byte range lies outside this media. Ask for a range within its size.',
 
+  // The app's backend, asked before a message is sent (PARLEY_CALLBACK_BEFORE_SEND).
+  'callback-refused': "The app's server did not accept this message.",
+  'callback-unavailable': "The app's server, which checks each message before it is sent, did not answer in time. Try again in a moment.",
+
   // HTTP
   'bad-request': 'The request is malformed.',
   'payload-too-large': 'The request body is over the size limit for this request.',

@@ -125,6 +125,10 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   'avatar-invalid': 400,
   'range-not-satisfiable': 416,
 
+  // The app's backend before a send: a refusal of this message (403), or no answer from the backend (503, a gateway's).
+  'callback-refused': 403,
+  'callback-unavailable': 503,
+
   // HTTP.
   'bad-request': 400,
   'payload-too-large': 413,
