@@ -22,9 +22,9 @@ describe('errors in one place', () => {
     }
   });
 
-  test('the server faults (and a process shutting down or handing a document over) are 5xx and only they', () => {
+  test('the server faults (and a process shutting down or handing a document over, or the app backend not answering) are 5xx and only they', () => {
     const faults = ERROR_CODES.filter((code) => statusOf(code) >= 500);
-    expect(faults.sort()).toEqual(['doc-moved', 'draining', 'internal', 'storage-full', 'storage-unavailable']);
+    expect(faults.sort()).toEqual(['callback-unavailable', 'doc-moved', 'draining', 'internal', 'storage-full', 'storage-unavailable']);
   });
 
   test('every code that closes a sync socket has its close code', () => {
