@@ -3,7 +3,10 @@
  * it as a process; integration tests run it in-process on port 0.
  */
 import { join } from 'node:path';
+import { mediaUrl } from '@parley/protocol';
 import { AccountDeletion } from './auth/deletion.ts';
+import { BeforeSend } from './compat/before-send.ts';
+import { CallbackCaller } from './compat/callback-http.ts';
 import { Accounts } from './auth/accounts.ts';
 import { Sessions } from './auth/sessions.ts';
 import { Tokens } from './auth/tokens.ts';
@@ -130,6 +133,15 @@ export async function startParley(config: Config, options: { storage?: Storage; 
       log,
     ),
   });
+  /** This server's origin once it listens: the media of a message asked about go to the backend as absolute URLs. */
+  let origin = '';
+  const callbacks = config.callbacks;
+  if (callbacks?.beforeSend === true) {
+    const caller = new CallbackCaller(callbacks, config.compat?.sdkAppId ?? 0, options.resolver);
+    const beforeSend = new BeforeSend(callbacks, caller, (hash) => `${origin}${mediaUrl(hash)}`, log);
+    // Before the cluster joins: its replicas judge the updates forwarded to this process through the gate too.
+    hub.askBeforeSend((message, seq) => beforeSend.ask(message, seq));
+  }
   // Before anything can open a document: every document loads under the cluster's placement.
   const cluster: ClusterNode | null =
     config.redisUrl === null || config.databaseUrl === null
@@ -191,6 +203,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  origin = `http://${host}:${port}`;
   let closing: Promise<void> | null = null;
   /** Ends a drain under way (stop) early: close() was called. */
   let endDrain = (): void => undefined;
@@ -215,7 +228,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
   };
   return {
     port,
-    url: `http://${host}:${port}`,
+    url: origin,
     hub,
     push,
     tokens,

@@ -59,7 +59,7 @@ export async function joinCluster(settings: ClusterSettings, hub: SyncHub, sessi
   const bus = await RedisBus.connect(settings.redisUrl, settings.redisPrefix, log);
   let replicas: Replicas | null = null;
   const leases = await DocLeases.open(settings.databaseUrl, bus.node, log, () => replicas?.leasesLost());
-  replicas = new Replicas(bus, leases, hub.registry, hub.accept, log, { sweepMs: settings.sweepMs });
+  replicas = new Replicas(bus, leases, hub.registry, hub.judging, log, { sweepMs: settings.sweepMs });
   hub.joinCluster(replicas);
   routeServerWrites(hub, replicas);
   const state = new ClusterState(bus, hub, sessions, log, settings.heartbeatMs);

@@ -370,6 +370,7 @@ export class Replicas implements Placement, UpdateSink {
   private judge(live: LiveDoc, message: Extract<NodeMessage, { t: 'submit' }>): void {
     const writer: Writer = {
       user: message.user,
+      origin: `${message.from}/${message.conn}`,
       sendControl: (frame) => this.bus.publish(`node:${message.from}`, JSON.stringify({ t: 'control', conn: message.conn, frame } satisfies NodeMessage)),
     };
     this.accept.submit(live, writer, new Uint8Array(Buffer.from(message.update, 'base64')));

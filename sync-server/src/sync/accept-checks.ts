@@ -70,6 +70,12 @@ export class AcceptChecks {
     return false;
   }
 
+  /** Whether an update is within the budget (or malformed, for the validator to say why), refusing nothing. */
+  fits(update: Uint8Array): boolean {
+    const scan = scanUpdate(update, this.limits.updateBudget);
+    return scan.ok || scan.reason === 'malformed';
+  }
+
   /**
    * The per-user write rate (sync/write-rate.ts): each new message, edit,
    * reaction and action of an accepted-to-be update takes a token; without

@@ -24,6 +24,7 @@ import {
   SERVER_ROOTS,
   validateUpdate,
   type ErrorCode,
+  type Verdict,
 } from '@parley/protocol';
 import type { Log } from '../log.ts';
 import { StorageFaultError } from '../storage/health.ts';
@@ -46,6 +47,16 @@ export interface AcceptLimits {
   recallWindowMs: number;
   maxMarkedMessages: number;
   tsWindow: { maxSkewMs: number; maxAgeMs: number };
+}
+
+/**
+ * What the before-send gate (send-gate.ts) learnt of an update's messages
+ * from the app's backend: `drop`, acknowledge it and keep nothing;
+ * `rewrites`, the messages, by id, to store in place of what was written.
+ */
+export interface Told {
+  drop?: true;
+  rewrites?: ReadonlyMap<string, Message>;
 }
 
 /** The collaborators the accept path asks: facts in memory, and where accepted writes go on to. */
@@ -90,11 +101,36 @@ export class AcceptPath implements UpdateSink {
     });
   }
 
-  /** Judges a client's update and, if it is accepted, applies, stamps and queues it; answers the writer with `ack` after its commit, or `reject`. */
-  submit(live: LiveDoc, connection: Writer, update: Uint8Array): void {
+  /**
+   * The new messages an update would write if it were accepted now: none
+   * when it would be refused (over the budget, or by the validator), which
+   * `submit` then says. Refuses and changes nothing.
+   */
+  newMessages(live: LiveDoc, user: string, update: Uint8Array): Message[] {
+    if (!this.parts.checks.fits(update)) return [];
+    const verdict = this.validate(live, user, update);
+    return verdict.ok ? verdict.messages : [];
+  }
+
+  /** The sequence the next message of a conversation would be stamped with now (0 for another document). */
+  nextSeq(live: LiveDoc): number {
+    const path = live.parsed;
+    return path.kind === 'conversation' ? (this.parts.loaded.lastSeq.get(conversationId(path.a, path.b)) ?? 0) + 1 : 0;
+  }
+
+  private validate(live: LiveDoc, user: string, update: Uint8Array): Verdict {
+    return validateUpdate(update, { user, path: live.parsed, doc: live.doc, now: Date.now(), recallWindowMs: this.limits.recallWindowMs, maxMarkedMessages: this.limits.maxMarkedMessages, tsWindow: this.limits.tsWindow });
+  }
+
+  /**
+   * Judges a client's update and, if it is accepted, applies, stamps and
+   * queues it; answers the writer with `ack` after its commit, or `reject`.
+   * `told`: the app backend's verdict on its messages (send-gate.ts).
+   */
+  submit(live: LiveDoc, connection: Writer, update: Uint8Array, told: Told = {}): void {
     const { user } = connection;
     if (!this.parts.checks.withinBudget(live, connection, update)) return;
-    const verdict = validateUpdate(update, { user, path: live.parsed, doc: live.doc, now: Date.now(), recallWindowMs: this.limits.recallWindowMs, maxMarkedMessages: this.limits.maxMarkedMessages, tsWindow: this.limits.tsWindow });
+    const verdict = this.validate(live, user, update);
     if (!verdict.ok) {
       this.log.info({ doc: live.path, user, code: verdict.code, detail: verdict.detail }, 'update rejected');
       connection.sendControl({ type: 'reject', code: verdict.code, message: `${errorMessage(verdict.code)} (${verdict.detail})`, msgIds: verdict.msgIds });
@@ -123,7 +159,22 @@ export class AcceptPath implements UpdateSink {
       connection.sendControl({ type: 'reject', code: decision, message: errorMessage(decision), msgIds });
       return;
     }
-    const exact = exactClients(meta, live.doc);
+    if (told.drop === true && verdict.messages.length > 0) {
+      // As to a blocker: the sender is told it was sent; nothing is applied, stored or delivered.
+      const msgIds = verdict.messages.map((m) => m.id);
+      this.log.info({ doc: live.path, user, msgIds }, 'update dropped by the app backend');
+      connection.sendControl({ type: 'ack', client: position.client, clock: position.clock, msgIds });
+      this.parts.inboxes.previewForSender(live, user, verdict.messages);
+      return;
+    }
+    // What is stored, delivered and told: each message as the backend rewrote it, if it did.
+    const rewritten = verdict.messages.flatMap((m) => {
+      const r = told.rewrites?.get(m.id);
+      return r === undefined ? [] : [r];
+    });
+    const messages = verdict.messages.map((m) => told.rewrites?.get(m.id) ?? m);
+    // A rewrite erases what the client wrote: the update is encoded afresh from the document, without it.
+    const exact = rewritten.length > 0 ? null : exactClients(meta, live.doc);
     const path = live.parsed;
     // The recalled messages as they are before the update deletes their content.
     const recalled: Recalled[] = [];
@@ -134,10 +185,10 @@ export class AcceptPath implements UpdateSink {
     const stamped: Stamped[] = [];
     const extra: Write[] = [];
     let conversation: string | undefined;
-    if (path.kind === 'conversation' && verdict.messages.length > 0) {
+    if (path.kind === 'conversation' && messages.length > 0) {
       conversation = conversationId(path.a, path.b);
       let last = this.parts.loaded.lastSeq.get(conversation) ?? 0;
-      for (const message of verdict.messages) {
+      for (const message of messages) {
         stamped.push({ message, seq: ++last });
         extra.push({ kind: 'message', conversation, seq: last, id: message.id, from: message.from, ts: message.ts, segment: path.segment });
         extra.push(...this.parts.events.writesFor(message, conversation));
@@ -156,12 +207,15 @@ export class AcceptPath implements UpdateSink {
           for (const id of verdict.newClients) clients.set(String(id), { user });
           const seq = live.doc.getMap<number>(SERVER_ROOTS.seq);
           for (const s of stamped) seq.set(s.message.id, s.seq);
+          const stored = live.doc.getMap<Message>('messages');
+          for (const m of rewritten) stored.set(m.id, m);
           // A recall's own update deletes the content; whatever it left, the server deletes.
           for (const r of recalled) eraseContent(live.doc, r.message.id);
         },
         extra,
         verdict.newClients,
         exact,
+        rewritten.length > 0,
       );
     } catch (error) {
       // Nothing was stamped or queued (and a half-applied document was dropped: see LiveDoc.accept).

@@ -43,6 +43,12 @@ export interface Outlet {
  */
 export interface Writer {
   readonly user: string;
+  /**
+   * Names a connection on another process (cluster/replicas.ts makes a Writer
+   * per forwarded update): the updates of one origin are judged in order
+   * (sync/send-gate.ts). Unset for a connection here, which is its own.
+   */
+  readonly origin?: string;
   sendControl(frame: ControlFrame): void;
 }
 

@@ -4,6 +4,7 @@
  * parts it composes, one job each:
  *
  *   accept.ts            the accept path: every client update, judged and applied
+ *   send-gate.ts         before it, when on: the app backend's verdict on new messages
  *   accept-checks.ts     its refusals before anything is applied
  *   server-writes.ts     the server's own messages (admin send, import)
  *   recall.ts            recall erasure (admin recall, and after a client's)
@@ -49,6 +50,7 @@ import { LoadedConversations } from './loaded.ts';
 import { Presence } from './presence.ts';
 import { Recalls } from './recall.ts';
 import { DocRegistry, type Placement } from './registry.ts';
+import { SendGate, type SendCheck } from './send-gate.ts';
 import { ServerWrites } from './server-writes.ts';
 import { MemoryWriteRate, type WriteRate } from './write-rate.ts';
 
@@ -116,8 +118,10 @@ export class SyncHub {
   private readonly loadedConversations: LoadedConversations;
   private readonly presence: Presence;
   private readonly caps: UserCaps;
-  /** Where connections' updates go: the accept path, or in a cluster the replicas, which forward a follower's to its leader. */
+  /** Where connections' updates go: `judging`, or in a cluster the replicas, which forward a follower's to its leader's. */
   private sink: UpdateSink;
+  /** Where updates are judged: the accept path, behind the before-send gate when it is on. */
+  private judged: UpdateSink;
   private cluster: ClusterPart | null = null;
   /** What each connection is told at open, so that its client sends in pieces the server takes. */
   private readonly limits: Extract<ControlFrame, { type: 'limits' }>;
@@ -176,7 +180,24 @@ export class SyncHub {
       maxMarkedMessages: options.maxMarkedMessages ?? LIMITS.hiddenMessages,
       tsWindow: options.tsWindow ?? { maxSkewMs: LIMITS.maxClockSkewMs, maxAgeMs: LIMITS.maxMessageAgeMs },
     });
+    this.judged = this.accept;
     this.sink = this.accept;
+  }
+
+  /** Where this process judges updates (its own, and in a cluster those forwarded to it). */
+  get judging(): UpdateSink {
+    return this.judged;
+  }
+
+  /**
+   * Asks `check` about each new message of a client's update before the
+   * accept path judges it (send-gate.ts); before the first document opens,
+   * and before joinCluster, whose replicas judge through it.
+   */
+  askBeforeSend(check: SendCheck): void {
+    if (this.cluster !== null) throw new Error('askBeforeSend comes before joinCluster');
+    this.judged = new SendGate(this.accept, check, this.log);
+    this.sink = this.judged;
   }
 
   /** Makes this hub one process of a cluster (cluster/); before the first document opens. */

@@ -218,7 +218,11 @@ export class LiveDoc {
    * own. `avoidClients`: the client ids this update claims for its user.
    * `exactClients`: the update's client ids when it holds only structs the
    * document lacks, so that it is what applying it adds and need not be
-   * encoded again; null when it must be.
+   * encoded again; null when it must be. `erases`: the server's change
+   * overwrites part of what the client wrote (a backend's rewrite,
+   * sync/send-gate.ts), so the update stored and relayed is encoded from the
+   * document after both transactions, where that part is garbage-collected:
+   * what was erased reaches neither storage nor the peers.
    *
    * Throws, having applied nothing, a StorageFaultError while the storage is
    * in fault; throws ApplyFailedError when Yjs throws half-way through the
@@ -232,26 +236,35 @@ export class LiveDoc {
     extra: readonly Write[],
     avoidClients: readonly number[],
     exactClients: readonly number[] | null = null,
+    erases = false,
   ): Promise<void> {
     const refused = this.commit.refusing() ?? this.gone() ?? this.ledElsewhere();
     if (refused !== null) throw refused;
     this.ensureServerClientId(avoidClients);
-    let applied: Part | null;
+    let applied: Part | null = null;
     let server: Part | null;
+    let afresh: Uint8Array | null = null;
     try {
-      if (exactClients === null) applied = this.capture(() => integrateDecoded(this.doc, clientUpdate, SERVER_ORIGIN));
-      else {
-        // No 'update' listener, so Yjs does not encode this transaction at all.
+      if (erases) {
+        const before = Y.encodeStateVector(this.doc);
         integrateDecoded(this.doc, clientUpdate, SERVER_ORIGIN);
-        applied = { update: clientUpdate.bytes, clients: exactClients };
+        server = this.capture(() => this.transactAsServer(serverChange));
+        afresh = Y.encodeStateAsUpdate(this.doc, before);
+      } else {
+        if (exactClients === null) applied = this.capture(() => integrateDecoded(this.doc, clientUpdate, SERVER_ORIGIN));
+        else {
+          // No 'update' listener, so Yjs does not encode this transaction at all.
+          integrateDecoded(this.doc, clientUpdate, SERVER_ORIGIN);
+          applied = { update: clientUpdate.bytes, clients: exactClients };
+        }
+        server = this.capture(() => this.transactAsServer(serverChange));
       }
-      server = this.capture(() => this.transactAsServer(serverChange));
     } catch (error) {
       this.log.error({ err: error, doc: this.path }, 'an accepted update could not be applied whole: the document is dropped from memory and the update refused (internal)');
       this.events.failed(this, 'internal');
       throw new ApplyFailedError(error);
     }
-    const merged = applied === null ? (server?.update ?? null) : server === null ? applied.update : mergeParts(applied, server);
+    const merged = afresh ?? (applied === null ? (server?.update ?? null) : server === null ? applied.update : mergeParts(applied, server));
     return this.persist(merged, extra, (bytes) => {
       for (const peer of this.connections) {
         if (peer !== sender) peer.send(bytes);
