@@ -75,6 +75,8 @@ interface OutboxBase {
   state: OutboxState;
   /** Why it failed (or, pending, `slow-down`: why it waits): a protocol code. */
   code?: ErrorCode;
+  /** The refusal's own words, for a code whose words are not Parley's (`callback-refused`: the app's server's); shown instead of the code's. */
+  reason?: string;
   createdAt: number;
 }
 

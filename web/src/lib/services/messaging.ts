@@ -215,7 +215,7 @@ export async function retry(id: string): Promise<void> {
     return;
   }
   if (entry.uploads === 'pending') {
-    await db.outbox.update(id, { state: 'pending', code: undefined });
+    await db.outbox.update(id, { state: 'pending', code: undefined, reason: undefined });
     mediaOutbox.kick();
     return;
   }

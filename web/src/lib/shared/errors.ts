@@ -82,9 +82,10 @@ export interface Refusal {
 /**
  * Why a message to `name` was refused, in plain words, with the action that
  * fixes it. Permission codes name the peer (and reveal no more than needed);
- * the rest read as the protocol words them.
+ * a refusal with words of its own (`reason`) reads as those; the rest as the
+ * protocol words them.
  */
-export function refusalOf(code: AppErrorCode, name: string): Refusal {
+export function refusalOf(code: AppErrorCode, name: string, reason?: string): Refusal {
   switch (code) {
     case 'blocked':
       return { text: `You can't message ${name}: ${name} isn't accepting your messages.` };
@@ -95,7 +96,8 @@ export function refusalOf(code: AppErrorCode, name: string): Refusal {
     case 'not-in-sender-friends':
       return { text: `You can't message ${name}: add ${name} as a friend first.`, action: 'friend-request' };
     default:
-      return { text: textOf(code) };
+      // The app's server's own words (callback-refused) say more than the code's.
+      return { text: reason ?? textOf(code) };
   }
 }
 

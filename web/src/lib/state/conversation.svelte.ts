@@ -38,6 +38,8 @@ export interface MessageView {
   /** Only my messages have a state. */
   state: MessageState | null;
   code?: ErrorCode | undefined;
+  /** The refusal's own words (the app's server's), shown instead of the code's. */
+  reason?: string | undefined;
   /** `system`: a notice from the server, shown centred without a bubble. */
   type: MessageType;
   title?: string | undefined;
@@ -226,6 +228,7 @@ export class ConversationState {
         mine,
         state: mine ? messageState({ seq: row.seq, outbox: entry, peerDelivered, peerRead }) : null,
         code: entry?.code,
+        reason: entry?.reason,
         type: row.type,
         title: row.title,
         uploading: entry?.uploads === 'pending',

@@ -70,6 +70,15 @@ describe('the outbox', () => {
     expect(await shownState('m1')).toBe('pending');
   });
 
+  it("keeps the app server's own words with a message it refused (callback-refused), and only those", async () => {
+    await stage('m1', 1);
+    await stage('m2', 2);
+    await reject(PATH, { type: 'reject', code: 'callback-refused', message: 'Mind your language, please.', msgIds: ['m1'] }, () => undefined);
+    expect(await db.outbox.get('m1')).toMatchObject({ state: 'failed', code: 'callback-refused', reason: 'Mind your language, please.' });
+    await reject(PATH, { type: 'reject', code: 'not-author', message: 'A message must name its sender as its author. (from is x)', msgIds: ['m2'] }, () => undefined);
+    expect((await db.outbox.get('m2'))?.reason).toBeUndefined();
+  });
+
   it('self-healing refusals fail nothing: the writes stay pending', async () => {
     await stage('m1', 1);
     await reject(PATH, { type: 'reject', code: 'reset-required', message: '', msgIds: ['m1'] }, () => undefined);

@@ -102,6 +102,11 @@ export function acknowledge(target: OutboxDoc, frame: Ack): Promise<void> {
   })();
 }
 
+/** The words a refusal brings of its own (the app's server's, for callback-refused), kept to show with the failed message. */
+function ownWordsOf(frame: Reject): string | undefined {
+  return frame.code === 'callback-refused' && frame.message.trim() !== '' ? frame.message : undefined;
+}
+
 /** Documents whose copy is being rebuilt from the server after a refusal: judged again once synced. */
 const fresh = new Set<string>();
 
@@ -124,7 +129,7 @@ export async function reject(path: string, frame: Reject, report: (e: unknown) =
     if (named.length === 0) return;
     // Not a failure: after a slow-down the messages stay pending, shown as "slow down", and go again after the wait.
     if (frame.code === 'slow-down') await db.outbox.where('id').anyOf(named).modify({ code: 'slow-down' });
-    else if (!SELF_HEALING.includes(frame.code)) await db.outbox.where('id').anyOf(named).modify({ state: 'failed', code: frame.code });
+    else if (!SELF_HEALING.includes(frame.code)) await db.outbox.where('id').anyOf(named).modify({ state: 'failed', code: frame.code, reason: ownWordsOf(frame) });
   });
   if (dropExtras) report(Object.assign(new Error(errorMessage(frame.code)), { code: frame.code }));
 }
