@@ -1075,6 +1075,21 @@ describe('validateUpdate: recalls', () => {
     expect(server.doc.getMap('recalls').get('m1')).toEqual({ by: 'alice', ts: TS + 500 });
   });
 
+  test('accepts the recall of a message the server wrote over (a backend rewrite), and no other deletion of it', () => {
+    const { server, alice, bob } = conversationWithHistory();
+    // The server overwrites m1 as its own client (sync/accept.ts, a rewrite by the app's backend).
+    server.doc.transact(() => messages(server.doc).set('m1', message('m1', { body: [{ type: 'text', text: '****' }] })));
+    deliver(server, alice);
+    deliver(server, bob);
+    // Not without the recall, and not by bob, whose message it is not.
+    refused(server.submit('alice', capture(alice, () => messages(alice).delete('m1'))), 'not-owner');
+    const bobs = device(server, BOB_2);
+    refused(server.submit('bob', capture(bobs, () => messages(bobs).delete('m1'))), 'not-owner');
+    const fresh = device(server, ALICE_2);
+    expect(server.accept('alice', recall(fresh, 'm1')).recalls).toEqual([{ msg: 'm1', by: 'alice' }]);
+    expect(messages(server.doc).has('m1')).toBe(false);
+  });
+
   test('accepts a recall that also deletes the recalled message\'s edits', () => {
     const { server, alice } = conversationWithHistory();
     server.accept('alice', edit(alice, 'm1', 1, 'fixed'));

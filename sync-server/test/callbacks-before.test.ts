@@ -135,6 +135,22 @@ describe('the before-send callback', () => {
     expect(allBytes(server.dataDir)).not.toContain('darn');
   });
 
+  it('lets the sender recall a message the backend rewrote', async () => {
+    const { alice, bob, connect } = await setUp((call) => (textOf(call) === 'darn' ? { ...OK, MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: '****' } }] } : OK));
+    const a = await connect(alice.accessToken);
+    const b = await connect(bob.accessToken);
+    const rude = message('alice', 'bob', 'darn');
+    send(a, rude);
+    await waitFor(() => textHeld(a, rude.id) === '****' && textHeld(b, rude.id) === '****', 'the rewrite on both sides');
+    a.doc.transact(() => {
+      a.doc.getMap('recalls').set(rude.id, { by: 'alice', ts: Date.now() });
+      a.doc.getMap('messages').delete(rude.id);
+    });
+    await waitFor(() => b.doc.getMap('recalls').has(rude.id) || rejects(a).length > 0, 'the recall, or its refusal');
+    expect(rejects(a)).toEqual([]);
+    await waitFor(() => held(b, rude.id) === undefined, 'the content gone at the peer');
+  });
+
   it('drops a message the backend drops: the sender gets its ack, the peer nothing', async () => {
     const { server, alice, bob, path, connect } = await setUp((call) => (textOf(call).includes('spam') ? { ...OK, ErrorCode: 2 } : OK));
     const a = await connect(alice.accessToken);
