@@ -140,7 +140,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     const caller = new CallbackCaller(callbacks, config.compat?.sdkAppId ?? 0, options.resolver);
     const beforeSend = new BeforeSend(callbacks, caller, (hash) => `${origin}${mediaUrl(hash)}`, log);
     // Before the cluster joins: its replicas judge the updates forwarded to this process through the gate too.
-    hub.askBeforeSend((message, seq) => beforeSend.ask(message, seq));
+    hub.askBeforeSend((message, seq) => beforeSend.ask(message, seq), callbacks.timeoutMs);
   }
   // Before anything can open a document: every document loads under the cluster's placement.
   const cluster: ClusterNode | null =

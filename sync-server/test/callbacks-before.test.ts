@@ -214,4 +214,26 @@ describe('the before-send callback', () => {
     expect([seq(first.id), seq(second.id)]).toEqual([2, 3]);
     expect(acks(a)).toEqual([first.id, second.id]);
   });
+
+  it('refuses a writer more updates than PARLEY_MESSAGE_BURST waiting behind a slow answer with slow-down', async () => {
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const { alice, bob, connect } = await setUp(
+      async (call) => {
+        if (textOf(call) === 'first') await released;
+        return OK;
+      },
+      { PARLEY_MESSAGE_BURST: '3' },
+    );
+    const a = await connect(alice.accessToken);
+    const b = await connect(bob.accessToken);
+    const sent = ['first', 'second', 'third', 'fourth', 'fifth'].map((text) => message('alice', 'bob', text));
+    for (const m of sent) send(a, m);
+    await waitFor(() => rejects(a).length > 0, 'the refusal of the fifth');
+    expect(rejects(a)[0]).toMatchObject({ code: 'slow-down', msgIds: [], retryAfterMs: 2000 });
+    release();
+    const seq = (id: string): number | undefined => b.doc.getMap<number>('seq').get(id);
+    await waitFor(() => sent.slice(0, 4).every((m) => seq(m.id) !== undefined), 'the four that waited');
+    expect(sent.slice(0, 4).map((m) => seq(m.id))).toEqual([1, 2, 3, 4]);
+  });
 });

@@ -191,12 +191,13 @@ export class SyncHub {
 
   /**
    * Asks `check` about each new message of a client's update before the
-   * accept path judges it (send-gate.ts); before the first document opens,
+   * accept path judges it (send-gate.ts), which answers within
+   * `answerWithinMs`; before the first document opens,
    * and before joinCluster, whose replicas judge through it.
    */
-  askBeforeSend(check: SendCheck): void {
+  askBeforeSend(check: SendCheck, answerWithinMs: number): void {
     if (this.cluster !== null) throw new Error('askBeforeSend comes before joinCluster');
-    this.judged = new SendGate(this.accept, check, this.log);
+    this.judged = new SendGate(this.accept, check, this.log, this.limits.writeBurst, answerWithinMs);
     this.sink = this.judged;
   }
 

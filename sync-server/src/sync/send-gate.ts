@@ -11,9 +11,11 @@
  *                            applied, and the app sends the rest again
  *
  * A writer's updates are judged in the order they came: while one waits, the
- * writer's later updates (receipts, reactions, messages) queue behind it. An
- * update with no new message of a writer with nothing queued goes straight
- * through, and other writers are never held. What is learnt before asking
+ * writer's later updates (receipts, reactions, messages) queue behind it, up
+ * to PARLEY_MESSAGE_BURST of them (more is refused `slow-down`, which the app
+ * sends again after the wait: a writer cannot pile up memory while its
+ * backend is slow). An update with no new message of a writer with nothing
+ * queued goes straight through, and other writers are never held. What is learnt before asking
  * (validateUpdate, pure) is learnt again by the accept path against the
  * document as it then is.
  */
@@ -48,12 +50,21 @@ export class SendGate implements UpdateSink {
     private readonly accept: AcceptPath,
     private readonly check: SendCheck,
     private readonly log: Log,
+    /** The most updates one writer may have waiting (PARLEY_MESSAGE_BURST: the most writes it may make at once). */
+    private readonly maxQueued: number,
+    /** When a writer over `maxQueued` may send again: about one answer's wait (PARLEY_CALLBACK_TIMEOUT_MS). */
+    private readonly retryAfterMs: number,
   ) {}
 
   submit(live: LiveDoc, writer: Writer, update: Uint8Array): void {
     const key = writer.origin ?? writer;
     const queue = this.queues.get(key);
     if (queue !== undefined) {
+      if (queue.length > this.maxQueued) {
+        this.log.info({ doc: live.path, user: writer.user, queued: queue.length }, 'update refused: too many waiting for the app backend');
+        writer.sendControl({ type: 'reject', code: 'slow-down', message: errorMessage('slow-down'), msgIds: [], retryAfterMs: this.retryAfterMs });
+        return;
+      }
       queue.push({ live, writer, update });
       return;
     }
