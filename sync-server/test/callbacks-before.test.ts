@@ -10,6 +10,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { conversationPath, type Message } from '@parley/protocol';
 import { SqliteStorage } from '../src/storage/sqlite.ts';
+import { startCluster } from './cluster.ts';
+import { killProcesses } from './process.ts';
+import { postgresUrl, redisUrl } from './services.ts';
 import { acks, allBytes, cleanup, message, openDoc, rejects, send, signUp, startServer, storedDoc, synced, thisSegment, waitFor, type Client, type TestServer } from './helpers.ts';
 
 afterEach(cleanup);
@@ -235,5 +238,54 @@ describe('the before-send callback', () => {
     const seq = (id: string): number | undefined => b.doc.getMap<number>('seq').get(id);
     await waitFor(() => sent.slice(0, 4).every((m) => seq(m.id) !== undefined), 'the four that waited');
     expect(sent.slice(0, 4).map((m) => seq(m.id))).toEqual([1, 2, 3, 4]);
+  });
+});
+
+const postgres = postgresUrl();
+const redis = redisUrl();
+
+describe.runIf(postgres !== null && redis !== null)('the before-send callback in a cluster', { timeout: 60_000 }, () => {
+  afterEach(killProcesses);
+
+  it("asks on the leader, in the order a follower's writer sent, and the refusal reaches the writer there", async () => {
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const backend = await receiver(async (call) => {
+      if (textOf(call) === 'first') await released;
+      return textOf(call) === 'darn' ? { ActionStatus: 'OK', ErrorCode: 1, ErrorInfo: 'Not that word.' } : OK;
+    });
+    const cluster = await startCluster(postgres ?? '', redis ?? '', 2, {
+      PARLEY_CALLBACK_URL: `${backend.origin}/im-callback`,
+      PARLEY_CALLBACK_ALLOW: backend.origin,
+      PARLEY_CALLBACK_BEFORE_SEND: 'on',
+      PARLEY_CALLBACK_AFTER_SEND: 'off',
+    });
+    try {
+      const [leader, follower] = cluster.processes.map((p) => p.server) as [TestServer, TestServer];
+      const bob = await signUp(leader.url, 'bob', 'b1');
+      const alice = await signUp(follower.url, 'alice', 'a1');
+      const path = conversationPath('alice', 'bob', thisSegment());
+      // Bob opens it first: the first process leads it, and alice's writes on the second are forwarded there.
+      const b = openDoc(leader, path, bob.accessToken);
+      await synced(b);
+      const a = openDoc(follower, path, alice.accessToken);
+      await synced(a);
+      const [first, second, rude] = ['first', 'second', 'darn'].map((text) => message('alice', 'bob', text)) as [Message, Message, Message];
+      send(a, first);
+      await waitFor(() => backend.calls.length === 1, 'the first question', 15_000);
+      send(a, second);
+      send(a, rude);
+      release();
+      await waitFor(() => rejects(a).length > 0, 'the refusal of the third', 15_000);
+      expect(rejects(a)[0]).toMatchObject({ code: 'callback-refused', message: 'Not that word.', msgIds: [rude.id] });
+      const seq = (id: string): number | undefined => b.doc.getMap<number>('seq').get(id);
+      await waitFor(() => seq(first.id) !== undefined && seq(second.id) !== undefined, "alice's two messages at bob", 15_000);
+      expect([seq(first.id), seq(second.id)]).toEqual([1, 2]);
+      expect(backend.calls.map(textOf)).toEqual(['first', 'second', 'darn']);
+      expect(held(b, rude.id)).toBeUndefined();
+    } finally {
+      killProcesses();
+      await cluster.remove();
+    }
   });
 });
