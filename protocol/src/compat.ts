@@ -8,7 +8,7 @@
 import { z } from 'zod';
 
 const Str = (max: number) => z.string().max(max);
-const Num = z.number().finite();
+const Num = z.number();
 const Count = z.number().int().nonnegative();
 
 export const TimTextElem = z.object({ MsgType: z.literal('TIMTextElem'), MsgContent: z.object({ Text: z.string().min(1) }) });

@@ -10,6 +10,7 @@
  * among them) may throw a Refusal without pointing up at auth/ or http/.
  */
 import { CLOSE_CODES, type ErrorCode } from '@parley/protocol';
+import type { ZodError } from 'zod';
 
 /** An expected refusal with a code of the closed set; `detail` is for the log (http/errors.ts shows a few). */
 export class Refusal extends Error {
@@ -167,3 +168,12 @@ const SOCKET_CLOSE: Partial<Record<ErrorCode, CloseCode>> = {
 
 /** The close code after a `refused` frame; a code with none of its own closes as forbidden: do not reconnect to ask again. */
 export const closeCodeOf = (code: ErrorCode): CloseCode => SOCKET_CLOSE[code] ?? CLOSE_CODES.forbidden;
+
+/** Parses a body with a protocol schema; a mismatch is a `bad-request` refusal saying which fields. */
+export function parseBody<T>(schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: ZodError } }, body: unknown): T {
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    throw new Refusal('bad-request', result.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  }
+  return result.data;
+}

@@ -5,23 +5,16 @@
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { errorBody, type ErrorCode } from '@parley/protocol';
-import type { ZodError } from 'zod';
-import { Refusal, statusOf } from '../errors.ts';
+import { parseBody, Refusal, statusOf } from '../errors.ts';
 import type { Log } from '../log.ts';
 import { StorageFaultError } from '../storage/health.ts';
 import { RateLimited } from './rate-limits.ts';
 
+/** Parsing a body with a protocol schema lives with Refusal (errors.ts); routes import it from here. */
+export { parseBody };
+
 /** Refusals whose detail (which field, which id of a batch) is worth showing; others keep theirs for the log. */
 const DETAILED: ReadonlySet<ErrorCode> = new Set(['bad-request', 'user-id-reserved', 'user-exists']);
-
-/** Parses a body with a protocol schema; a mismatch is a `bad-request` refusal. */
-export function parseBody<T>(schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: ZodError } }, body: unknown): T {
-  const result = schema.safeParse(body);
-  if (!result.success) {
-    throw new Refusal('bad-request', result.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
-  }
-  return result.data;
-}
 
 export function installErrorFunnel(app: FastifyInstance, log: Log): void {
   app.setErrorHandler((error: FastifyError | Refusal | Error, _request, reply) => {
