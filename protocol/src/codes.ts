@@ -78,6 +78,8 @@ export const ERROR_MESSAGES = {
   // Link previews (HTTP)
   'link-forbidden': 'Parley does not fetch this link: it must be an http(s) URL on the default port at a public address. Send it without a preview.',
   'link-preview-unavailable': 'No preview for this link: the page did not answer in time, is not a web page, or has nothing to show. Send it without a preview.',
+  'media-url-forbidden': 'Parley does not fetch media from this URL: it must be http(s) on the default port at a public address (or an origin PARLEY_COMPAT_MEDIA_ALLOW lists). Host the file there, or upload it to Parley.',
+  'media-url-failed': 'The media URL could not be fetched: it did not answer, answered with an error, or took too long (PARLEY_COMPAT_MEDIA_TIMEOUT_MS). Check the URL and send again.',
   'link-previews-off': 'Link previews are turned off on this server. Send the link without a preview.',
 
   // Uploads and media (HTTP)

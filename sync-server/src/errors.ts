@@ -106,6 +106,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   'link-forbidden': 400,
   'link-preview-unavailable': 422,
   'link-previews-off': 404,
+  'media-url-forbidden': 400,
+  'media-url-failed': 422,
   'push-subscription-invalid': 400,
 
   // Uploads and media.
