@@ -16,6 +16,7 @@ import { createLog, type Log, type LogDestination } from './log.ts';
 import { Media } from './media/media.ts';
 import { mediaReferences } from './media/references.ts';
 import { LinkGuard } from './links/guard.ts';
+import { MediaFetcher } from './compat/media-fetch.ts';
 import { LinkImages } from './links/images.ts';
 import { LinkPreviews } from './links/previews.ts';
 import type { Resolver } from './net/addresses.ts';
@@ -162,6 +163,10 @@ export async function startParley(config: Config, options: { storage?: Storage; 
   const linkImages = new LinkImages(config.dataDir);
   const links = { previews: new LinkPreviews(config, new LinkGuard(config.linkPreviewAllow, options.resolver), linkImages, limits, log), images: linkImages };
   const people = new People(storage, hub.relations, hub.settings, config);
+  const compat =
+    config.compat === null
+      ? null
+      : { config: config.compat, fetcher: new MediaFetcher(new LinkGuard(config.compat.mediaAllow, options.resolver), media, config.compat.mediaTimeoutMs) };
   const drain = new Drain();
   const deletion = new AccountDeletion(storage, hub, sessions, media, push, log);
   const { app, sockets, registered } = await createHttpServer({
@@ -183,6 +188,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     trustProxy: config.trustProxy,
     drain,
     deletion,
+    compat,
   });
   await hub.settings.load();
   await app.listen({ port: config.port, host: config.host });

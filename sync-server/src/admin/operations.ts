@@ -18,6 +18,7 @@ import {
   type ErrorCode,
   type OnlineState,
   type Profile,
+  type PushOptions,
 } from '@parley/protocol';
 import { nicknameOf } from '../auth/accounts.ts';
 import { checkAvatar } from '../auth/avatar.ts';
@@ -51,7 +52,7 @@ export class AdminOperations {
   }
 
   /** Builds and checks a message from `from` to `to`; the sender's profile is the current one. */
-  async compose(from: string, to: string, type: Message['type'], body: Element[], id?: string, ts?: number): Promise<Message> {
+  async compose(from: string, to: string, type: Message['type'], body: Element[], id?: string, ts?: number, push?: PushOptions): Promise<Message> {
     const { storage } = this.deps;
     const sender = await storage.getUser(from);
     const recipient = await storage.getUser(to);
@@ -59,7 +60,7 @@ export class AdminOperations {
     if (sender.deleted != null || recipient.deleted != null) throw new Refusal('account-deleted');
     if (from === to) throw new Refusal('bad-request', 'from and to are the same user');
     const { id: _id, ...profile } = profileOf(sender);
-    const message = { id: id ?? randomBytes(12).toString('base64url'), from, to, type, body, ts: ts ?? Date.now(), profile };
+    const message = { id: id ?? randomBytes(12).toString('base64url'), from, to, type, body, ts: ts ?? Date.now(), profile, ...(push === undefined ? {} : { push }) };
     if (bodyBytes(body) > LIMITS.bodyBytes) throw new Refusal('body-too-long');
     return parseBody(Message, message);
   }

@@ -15,7 +15,6 @@ import { Refusal } from '../errors.ts';
 import { get, readAtMost } from '../links/fetch.ts';
 import type { LinkGuard } from '../links/guard.ts';
 import type { Media } from '../media/media.ts';
-import type { Storage } from '../storage/storage.ts';
 
 const MAX_REDIRECTS = 3;
 
@@ -36,7 +35,6 @@ export class MediaFetcher {
   constructor(
     private readonly guard: LinkGuard,
     private readonly media: Media,
-    private readonly storage: Storage,
     private readonly timeoutMs: number,
   ) {}
 

@@ -40,7 +40,11 @@ import type { People } from '../social/people.ts';
 import type { DiskWatch } from '../storage/disk.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
+import { AdminOperations } from '../admin/operations.ts';
+import type { CompatConfig } from '../config.ts';
+import type { MediaFetcher } from '../compat/media-fetch.ts';
 import { registerAdmin } from './admin.ts';
+import { registerCompat } from './compat.ts';
 import { withoutMediaCookie, withMediaCookie } from './cookies.ts';
 import { registerHistory } from './history.ts';
 import { registerLinks } from './links.ts';
@@ -71,6 +75,8 @@ export interface ApiDeps {
   drain: Drain;
   /** Account deletion (DELETE /me). */
   deletion: AccountDeletion;
+  /** The hosted service's REST API under /v4/, when configured (PARLEY_COMPAT_*). */
+  compat: { config: CompatConfig; fetcher: MediaFetcher } | null;
 }
 
 
@@ -281,6 +287,10 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): RouteBook {
   registerPeople(routes, { ...deps, caller });
   registerHistory(routes, { ...deps, caller });
   registerAdmin(routes, deps);
+  if (deps.compat !== null) {
+    const ops = new AdminOperations({ hub, storage: deps.storage, disk: deps.disk, push: deps.push });
+    registerCompat(routes, { hub, storage: deps.storage, ops, limits, fetcher: deps.compat.fetcher, compat: deps.compat.config });
+  }
   registerPush(routes, { push: deps.push, caller });
   registerUploads(app, routes, { media: deps.media, caller });
   registerMedia(routes, { media: deps.media, tokens });

@@ -8,6 +8,8 @@ import { errorBody, type ErrorCode } from '@parley/protocol';
 import { parseBody, Refusal, statusOf } from '../errors.ts';
 import type { Log } from '../log.ts';
 import { StorageFaultError } from '../storage/health.ts';
+import { v4BodyFailure } from './compat-bodies.ts';
+import { V4_PREFIX } from './compat.ts';
 import { RateLimited } from './rate-limits.ts';
 
 /** Parsing a body with a protocol schema lives with Refusal (errors.ts); routes import it from here. */
@@ -17,7 +19,10 @@ export { parseBody };
 const DETAILED: ReadonlySet<ErrorCode> = new Set(['bad-request', 'user-id-reserved', 'user-exists']);
 
 export function installErrorFunnel(app: FastifyInstance, log: Log): void {
-  app.setErrorHandler((error: FastifyError | Refusal | Error, _request, reply) => {
+  app.setErrorHandler((error: FastifyError | Refusal | Error, request, reply) => {
+    // A /v4/ body fastify could not take (not JSON, too large) is answered as the hosted service answers it.
+    const early = request.url.startsWith(`${V4_PREFIX}/`) && !(error instanceof Refusal) ? v4BodyFailure(error) : null;
+    if (early !== null) return reply.status(200).send(early);
     if (error instanceof Refusal) {
       if (error instanceof RateLimited) void reply.header('retry-after', String(error.retryAfter));
       const body = errorBody(error.code);
