@@ -262,9 +262,11 @@ export function registerCompat(routes: RouteBook, { hub, storage, ops, limits, f
       }
       const chosen = rows.slice(-b.MaxCnt);
       const oldest = chosen[0];
-      const newest = chosen.at(-1);
       const ids = new Set(chosen.map((r) => r.id));
-      const full = oldest === undefined || newest === undefined ? [] : (await hub.history.page(a, peer, { from: oldest.ts, to: newest.ts, cursor: oldest.seq - 1, limit: Number.MAX_SAFE_INTEGER }, true)).filter((m) => ids.has(m.id));
+      // Sequence order is not time order (an import keeps its own time): the bodies are read over the page's whole time span.
+      const times = chosen.map((r) => r.ts);
+      const span = { from: Math.min(...times), to: Math.max(...times), cursor: (oldest?.seq ?? 1) - 1, limit: Number.MAX_SAFE_INTEGER };
+      const full = oldest === undefined ? [] : (await hub.history.page(a, peer, span, true)).filter((m) => ids.has(m.id));
       const to = (from: string): string => (from === a ? peer : a);
       const list = full.map((m) => ({
         From_Account: m.from,
