@@ -12,7 +12,7 @@ import { StorageFaultError } from '../storage/health.ts';
 import { RateLimited } from './rate-limits.ts';
 
 /** Refusals whose detail (which field, which id of a batch) is worth showing; others keep theirs for the log. */
-const DETAILED: ReadonlySet<ErrorCode> = new Set(['bad-request', 'user-id-reserved', 'user-exists']);
+const DETAILED: ReadonlySet<ErrorCode> = new Set(['bad-request', 'user-id-reserved', 'user-exists', 'usersig-invalid']);
 
 /** Parses a body with a protocol schema; a mismatch is a `bad-request` refusal. */
 export function parseBody<T>(schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: ZodError } }, body: unknown): T {
