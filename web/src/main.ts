@@ -5,6 +5,7 @@ import './app.css';
 import { exposeDevApi } from './devApi.ts';
 import { report, showErrorsIn } from './lib/shared/errors.ts';
 import { registerServiceWorker, watchInstall } from './lib/pwa/pwa.ts';
+import { signInWithLink, takeSignInLink } from './lib/services/linkSignIn.ts';
 import { restore } from './lib/services/session.ts';
 import { notices } from './lib/state/notices.svelte.ts';
 import { router } from './lib/state/router.svelte.ts';
@@ -16,7 +17,8 @@ router.start();
 watchInstall();
 exposeDevApi();
 window.addEventListener('unhandledrejection', (event) => report(event.reason));
-void restore().catch(report);
+const link = takeSignInLink();
+void restore(link === null ? undefined : () => signInWithLink(link)).catch(report);
 registerServiceWorker();
 
 const target = document.getElementById('app');
