@@ -112,11 +112,13 @@ describe('UserSig v2', () => {
     expect(verifyUserSig(VECTOR, { sdkAppId: APP + 1, secretKey: KEY, now: T })).toMatchObject({ ok: false, code: 70014 });
   });
 
-  it('refuses a UserSig that inflates beyond 4 KiB (a zlib bomb) as malformed, without inflating it', () => {
-    const bomb = pack(Buffer.alloc(64 * 1024 * 1024, 0x20));
+  it('refuses a UserSig that inflates beyond 4 KiB (a zlib bomb) as malformed, even a well-signed one, without a crash', () => {
+    // Signed and valid JSON, padded with whitespace: only the size cap refuses it.
+    const json = JSON.stringify(unpackJson(VECTOR)).replace('{', `{${' '.repeat(64 * 1024)}`);
+    expect(verifyUserSig(pack(Buffer.from(json)), { ...server, now: T })).toMatchObject({ ok: false, code: 70003 });
+    const bomb = pack(Buffer.alloc(1024 * 1024, 0x20));
+    expect(bomb.length).toBeLessThan(8192);
     expect(verifyUserSig(bomb, { ...server, now: T })).toMatchObject({ ok: false, code: 70003 });
-    const small = pack(Buffer.alloc(1024 * 1024, 0x20));
-    expect(small.length).toBeLessThan(8192);
-    expect(verifyUserSig(small, { ...server, now: T })).toMatchObject({ ok: false, code: 70003 });
+    expect(verifyUserSig(pack(Buffer.alloc(64 * 1024 * 1024, 0x20)), { ...server, now: T })).toMatchObject({ ok: false, code: 70003 });
   });
 });
