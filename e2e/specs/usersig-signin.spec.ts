@@ -68,3 +68,20 @@ test('an app-token link signs a new user in', async ({ parley }) => {
   await expect.poll(() => device.page.evaluate(() => (window as unknown as { parley: { user: string | null } }).parley.user)).toBe('erin');
   expect(new URL(device.page.url()).hash).toBe('');
 });
+
+test("a link for another user does not replace the one signed in (that would wipe the device's data): it says so", async ({ parley }) => {
+  const device = await parley.device('shared-tablet');
+  await device.page.goto(`/#usersig=${userSig('frank')}&user=frank`);
+  await expect(device.conversationList()).toBeVisible();
+  const notice = device.page.getByRole('alert').filter({ hasText: 'This sign-in link is for another user' });
+  // Opened in a new page load, then in the tab already showing the app (the fragment alone changes).
+  await device.page.goto(`/contacts#usersig=${userSig('gina')}&user=gina`);
+  await expect(notice).toBeVisible();
+  await device.page.goto('/');
+  await expect(device.conversationList()).toBeVisible();
+  await device.page.goto(`/#usersig=${userSig('gina')}&user=gina`);
+  await expect(notice).toBeVisible();
+  await expect(device.conversationList()).toBeVisible();
+  await expect.poll(() => device.page.evaluate(() => (window as unknown as { parley: { user: string | null } }).parley.user)).toBe('frank');
+  expect(new URL(device.page.url()).hash).toBe('');
+});

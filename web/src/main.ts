@@ -19,6 +19,11 @@ exposeDevApi();
 window.addEventListener('unhandledrejection', (event) => report(event.reason));
 const link = takeSignInLink();
 void restore(link === null ? undefined : () => signInWithLink(link)).catch(report);
+// A link opened in a tab already showing the app changes only the fragment: no new page load.
+window.addEventListener('hashchange', () => {
+  const next = takeSignInLink();
+  if (next !== null) void signInWithLink(next);
+});
 registerServiceWorker();
 
 const target = document.getElementById('app');

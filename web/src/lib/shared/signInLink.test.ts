@@ -7,8 +7,10 @@ describe('sign-in links', () => {
     expect(signInLinkIn('#user=a.b%40c&usersig=x')).toEqual({ usersig: 'x', user: 'a.b@c' });
   });
 
-  it('reads an app token, a + in it kept', () => {
-    expect(signInLinkIn('#app-token=ab+c.d')).toEqual({ appToken: 'ab+c.d' });
+  it('reads an app token, a + in it kept, and the user it names', () => {
+    expect(signInLinkIn('#app-token=ab+c.d')).toEqual({ appToken: 'ab+c.d', user: null });
+    const token = `eyJhbGciOiJIUzI1NiJ9.${Buffer.from(JSON.stringify({ iss: 'parley-app', sub: 'erin' })).toString('base64url')}.c2ln`;
+    expect(signInLinkIn(`#app-token=${token}`)).toEqual({ appToken: token, user: 'erin' });
   });
 
   it('finds none in an empty or unrelated fragment, or a UserSig without its user', () => {

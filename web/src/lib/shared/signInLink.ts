@@ -4,7 +4,21 @@
  * credential travels in the fragment, which the browser never sends, so it
  * is in no server's or proxy's log.
  */
-export type SignInLink = { usersig: string; user: string } | { appToken: string };
+export type SignInLink = { usersig: string; user: string } | { appToken: string; user: string | null };
+
+/**
+ * The user an app token (a JWT) names, unverified: only to compare with the
+ * user signed in on this device; the server checks the token.
+ */
+function subjectOf(token: string): string | null {
+  try {
+    const payload: unknown = JSON.parse(atob((token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/')));
+    const sub = (payload as { sub?: unknown } | null)?.sub;
+    return typeof sub === 'string' ? sub : null;
+  } catch {
+    return null;
+  }
+}
 
 /** The link in a location's fragment (`location.hash`), or null when it holds none. */
 export function signInLinkIn(hash: string): SignInLink | null {
@@ -23,6 +37,6 @@ export function signInLinkIn(hash: string): SignInLink | null {
   const user = fields.get('user');
   if (usersig !== undefined && usersig !== '' && user !== undefined && user !== '') return { usersig, user };
   const appToken = fields.get('app-token');
-  if (appToken !== undefined && appToken !== '') return { appToken };
+  if (appToken !== undefined && appToken !== '') return { appToken, user: subjectOf(appToken) };
   return null;
 }
