@@ -105,6 +105,9 @@ export const ERROR_MESSAGES = {
   'not-found': 'Nothing is here.',
   'user-not-found': 'There is no user with that id.',
   'app-token-invalid': 'The sign-in token from your app is not valid or has expired.',
+  'usersig-invalid': "The sign-in signature (UserSig) from your app is not valid for this server. Ask the app's operator to check its SDKAppID and key; the hosted service's code follows.",
+  'usersig-expired': 'The sign-in signature (UserSig) from your app has expired. Open the app again to get a new one.',
+  'compat-off': "This server does not accept the hosted service's signatures: its operator has not set PARLEY_COMPAT_SDKAPPID and PARLEY_COMPAT_SECRET_KEY.",
   internal: 'Something went wrong on the server. Try again.',
 } as const;
 

@@ -271,6 +271,12 @@ export const SignInRequest = z.object({
 /** Sign-in with a token minted by the app's own backend (see `npm run token`). */
 export const AppTokenRequest = z.object({ appToken: z.string().min(1), device: z.string().min(1).max(64) });
 /**
+ * Sign-in with the hosted chat service's UserSig, signed by the app's backend
+ * with the key it shares with this server (`npm run usersig`); `user` must be
+ * the identifier it was signed for.
+ */
+export const UserSigRequest = z.object({ user: UserId, usersig: z.string().min(1).max(8192), device: z.string().min(1).max(64) });
+/**
  * A refresh needs no access token (it works after the access token expired):
  * the refresh token of the session, and the device it was issued to.
  */

@@ -134,6 +134,10 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   'not-found': 404,
   'user-not-found': 404,
   'app-token-invalid': 401,
+  'usersig-invalid': 401,
+  'usersig-expired': 401,
+  // The feature is not configured: as if the route were not there, with a message saying why.
+  'compat-off': 404,
   internal: 500,
 };
 

@@ -106,7 +106,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
   }
   const sessions = await Sessions.load(storage, config.sessionIdleDays * 24 * 3600_000, log);
   const tokens = new Tokens(config.jwtSecret, config.appSecret, config.accessTokenTtl, sessions);
-  const accounts = new Accounts(storage, tokens, sessions);
+  const accounts = new Accounts(storage, tokens, sessions, config.compat);
   const disk = await DiskWatch.start(config.dataDir, config.minFreeDiskBytes, log);
   // On SQLite the data dir's disk holds every message: its reserve gates them, and a full-disk fault ends only
   // once room is back there. On PostgreSQL it holds media only; the database's own disk is the database's.

@@ -21,6 +21,8 @@ import {
   SignUpRequest,
   UpdateProfileRequest,
   UserId,
+  UserSigRequest,
+  type ErrorCode,
 } from '@parley/protocol';
 import { PassThrough } from 'node:stream';
 import type { Accounts } from '../auth/accounts.ts';
@@ -80,15 +82,22 @@ export interface ApiDeps {
 }
 
 
-/** A password sign-in under the sign-in limits: refused while blocked, failures counted, a success resets the account+address streak. */
-async function limitedSignIn(limits: RateLimits, accounts: Accounts, body: z.infer<typeof SignInRequest>, address: string, label: string): Promise<Session> {
-  await limits.checkSignIn(body.user, address);
+/** The refusals that count as a failed sign-in: a wrong password, or a UserSig that is not good (guessing at the key, or replaying old ones). */
+const SIGNIN_FAILURES: ReadonlySet<ErrorCode> = new Set(['bad-credentials', 'usersig-invalid', 'usersig-expired']);
+
+/**
+ * A sign-in of `user` (a password, a UserSig) under the sign-in limits:
+ * refused while blocked, failures counted, a success resets the
+ * account+address streak.
+ */
+async function limitedSignIn(limits: RateLimits, user: string, address: string, attempt: () => Promise<Session>): Promise<Session> {
+  await limits.checkSignIn(user, address);
   try {
-    const session = await accounts.signIn(body, label);
-    await limits.signInSucceeded(body.user, address);
+    const session = await attempt();
+    await limits.signInSucceeded(user, address);
     return session;
   } catch (error) {
-    if (error instanceof Refusal && error.code === 'bad-credentials') await limits.signInFailed(body.user, address);
+    if (error instanceof Refusal && SIGNIN_FAILURES.has(error.code)) await limits.signInFailed(user, address);
     throw error;
   }
 }
@@ -146,12 +155,28 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): RouteBook {
 
   routes.add({ method: 'POST', url: `${API_PREFIX}/auth/signin`, summary: 'Sign in with a password', auth: 'none', body: SignInRequest, response: Session }, async (request, reply) => {
     const body = parseBody(SignInRequest, request.body);
-    return withMediaCookie(request, reply, await limitedSignIn(limits, accounts, body, request.ip, label(request)));
+    return withMediaCookie(request, reply, await limitedSignIn(limits, body.user, request.ip, () => accounts.signIn(body, label(request))));
   });
 
   routes.add(
     { method: 'POST', url: `${API_PREFIX}/auth/app-token`, summary: "Sign in with a token minted by the app's backend", auth: 'none', body: AppTokenRequest, response: Session },
     async (request, reply) => withMediaCookie(request, reply, await accounts.signInWithAppToken(parseBody(AppTokenRequest, request.body), label(request))),
+  );
+
+  routes.add(
+    {
+      method: 'POST',
+      url: `${API_PREFIX}/auth/usersig`,
+      summary:
+        "Sign in with the hosted chat service's UserSig, signed by the app's backend for `user` (the user is created on first sign-in); 404 compat-off unless the server has the hosted service's app id and key",
+      auth: 'none',
+      body: UserSigRequest,
+      response: Session,
+    },
+    async (request, reply) => {
+      const body = parseBody(UserSigRequest, request.body);
+      return withMediaCookie(request, reply, await limitedSignIn(limits, body.user, request.ip, () => accounts.signInWithUserSig(body, label(request))));
+    },
   );
 
   routes.add(

@@ -16,7 +16,7 @@ import { RateLimited } from './rate-limits.ts';
 export { parseBody };
 
 /** Refusals whose detail (which field, which id of a batch) is worth showing; others keep theirs for the log. */
-const DETAILED: ReadonlySet<ErrorCode> = new Set(['bad-request', 'user-id-reserved', 'user-exists']);
+const DETAILED: ReadonlySet<ErrorCode> = new Set(['bad-request', 'user-id-reserved', 'user-exists', 'usersig-invalid']);
 
 export function installErrorFunnel(app: FastifyInstance, log: Log): void {
   app.setErrorHandler((error: FastifyError | Refusal | Error, request, reply) => {
