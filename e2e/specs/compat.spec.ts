@@ -88,7 +88,12 @@ test('a backend signs a UserSig, imports accounts and a friendship, sends a text
   const phoneResponse = await fetch(`${parley.url}/api/v1/auth/usersig`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'bob', usersig: genUserSig('bob'), device: 'bob-phone-app' }) });
   expect(phoneResponse.status).toBe(200);
   const phone = (await phoneResponse.json()) as Session;
-  await parley.userApi(phone, 'PUT', '/push/subscription', service.subscription('bob-phone'));
+  const subscribed = await fetch(`${parley.url}/api/v1/push/subscription`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${phone.accessToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify(service.subscription('bob-phone')),
+  });
+  expect(subscribed.ok).toBe(true);
 
   // Bob's laptop: the browser, signed in from the link his app opens.
   const laptop = await parley.device('bob-laptop', { viewport: DESKTOP });
