@@ -172,7 +172,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
       lone: cluster === null,
     });
     hub.observe(afterSend);
-    await afterSend.start();
+    afterSend.start();
   }
   // A signed-out device gets no more pushes (unless it signed in again meanwhile).
   sessions.onRevoke((revoked) => {

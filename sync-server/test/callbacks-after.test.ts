@@ -76,7 +76,6 @@ function envFor(r: Receiver, allowed = true): Record<string, string> {
     PARLEY_CALLBACK_RETRY_MS: '20',
     PARLEY_CALLBACK_MAX_ATTEMPTS: '1000',
     PARLEY_ADMIN_KEY: ADMIN_KEY,
-    PARLEY_LOG_LEVEL: 'info',
   };
 }
 

@@ -41,9 +41,9 @@ import { toTimBody, type MediaUrl } from './tim-body.ts';
 
 export const AFTER_SEND_COMMAND = 'C2C.CallbackAfterSendMsg';
 /** Conversations whose callbacks are being sent at once: a backend takes a few calls in parallel; its own order per conversation is kept. */
-export const CONCURRENCY = 4;
+const CONCURRENCY = 4;
 /** Rows claimed per sweep: a dead process's backlog is shared, a batch at a time, among the others. */
-export const CLAIM_BATCH = 64;
+const CLAIM_BATCH = 64;
 /** The longest a callback is put off: the hosted service's backoff stops at an hour too. */
 const MAX_DELAY_MS = 3600_000;
 /** Added to the longest a claimed batch can take (every row one after another, each to its deadline), so a claim outlives its batch. */
@@ -94,7 +94,7 @@ export interface AfterSendDeps {
 }
 
 /** The delay before attempt `attempts + 1`, after `attempts` the backend did not take. */
-export function retryDelay(retryMs: number, attempts: number): number {
+function retryDelay(retryMs: number, attempts: number): number {
   return Math.min(MAX_DELAY_MS, retryMs * 2 ** Math.min(attempts - 1, 32));
 }
 
@@ -103,8 +103,6 @@ export class AfterSendQueue implements HubObserver {
   private readonly claimMs: number;
   /** Aborts every request in flight when the queue closes. */
   private readonly stopping = new AbortController();
-  /** Rows this process put off (or found waiting at start), by id: when each is due again, for the timer. */
-  private readonly waiting = new Map<number, number>();
   private running: Promise<void> | null = null;
   private again = false;
   private timer: NodeJS.Timeout | undefined;
@@ -116,14 +114,12 @@ export class AfterSendQueue implements HubObserver {
   }
 
   /**
-   * Sends what is due now, and from then on on each commit and when a row
-   * put off is due; alone, it first learns when every queued row is due (its
-   * previous life's put-off rows); in a cluster it also sweeps twice per
-   * claim's length for the rows of a process that died.
+   * Sends what is due now, and from then on on each commit and when the
+   * next row put off is due; in a cluster it also sweeps twice per claim's
+   * length for the rows of a process that died.
    */
-  async start(): Promise<void> {
-    if (this.deps.lone) for (const row of await this.deps.storage.queuedCallbacks()) this.waiting.set(row.id, row.due);
-    else {
+  start(): void {
+    if (!this.deps.lone) {
       this.sweeper = setInterval(() => this.wake(), Math.floor(this.claimMs / 2));
       this.sweeper.unref();
     }
@@ -135,18 +131,14 @@ export class AfterSendQueue implements HubObserver {
     setImmediate(() => this.wake());
   }
 
-  /** Settles once nothing is being sent (tests). */
-  async idle(): Promise<void> {
-    while (this.running !== null) await this.running;
-  }
-
   /** Stops: aborts the requests in flight (their rows are not put off), waits for the sweep under way, and releases this process's claims. */
   async close(): Promise<void> {
     this.stopping.abort();
     clearTimeout(this.timer);
     clearInterval(this.sweeper);
     await this.running;
-    await this.deps.storage.releaseCallbackClaims(this.deps.node);
+    // Unreleased, the rows wait for their claims to run out (or for this server's next start, alone).
+    await this.deps.storage.releaseCallbackClaims(this.deps.node).catch((error: unknown) => this.deps.log.warn({ err: error }, 'after-send callbacks: claims not released'));
   }
 
   private get closed(): boolean {
@@ -172,7 +164,7 @@ export class AfterSendQueue implements HubObserver {
       });
   }
 
-  /** Claims and sends due rows until none is left, then sets the timer for the next row put off. */
+  /** Claims and sends due rows until none is left, then sets the timer for the next row due. */
   private async sweep(): Promise<void> {
     const { storage, node, lone } = this.deps;
     let full = true;
@@ -181,21 +173,15 @@ export class AfterSendQueue implements HubObserver {
       const now = Date.now();
       const rows = await storage.claimCallbacks(node, now, now + this.claimMs, CLAIM_BATCH, lone);
       full = rows.length === CLAIM_BATCH;
-      for (const row of rows) this.waiting.delete(row.id);
       await this.sendAll(rows);
     }
-    const now = Date.now();
-    let next = Infinity;
-    for (const [id, due] of this.waiting) {
-      // Due and not claimed: another process took it, or it is gone.
-      if (due <= now) this.waiting.delete(id);
-      else next = Math.min(next, due);
-    }
-    this.schedule(next);
+    // Rows due now are another process's (or were released for the sweep under way to take): the next is later.
+    const next = await storage.nextCallbackDue(Date.now());
+    if (next !== null) this.schedule(next);
   }
 
   private schedule(at: number): void {
-    if (this.closed || at === Infinity || (this.timer !== undefined && this.timerAt <= at && this.timerAt > Date.now())) return;
+    if (this.closed || (this.timer !== undefined && this.timerAt <= at && this.timerAt > Date.now())) return;
     clearTimeout(this.timer);
     this.timerAt = at;
     this.timer = setTimeout(() => {
@@ -208,7 +194,11 @@ export class AfterSendQueue implements HubObserver {
   /** Each conversation's rows in order, one at a time; CONCURRENCY conversations at once. */
   private async sendAll(rows: readonly QueuedCallback[]): Promise<void> {
     const lanes = new Map<string, QueuedCallback[]>();
-    for (const row of rows) lanes.set(row.conversation, [...(lanes.get(row.conversation) ?? []), row]);
+    for (const row of rows) {
+      const lane = lanes.get(row.conversation);
+      if (lane === undefined) lanes.set(row.conversation, [row]);
+      else lane.push(row);
+    }
     const queue = [...lanes.values()];
     const worker = async (): Promise<void> => {
       for (let lane = queue.shift(); lane !== undefined && !this.closed; lane = queue.shift()) await this.sendLane(lane);
@@ -233,6 +223,7 @@ export class AfterSendQueue implements HubObserver {
   private async attempt(row: QueuedCallback): Promise<boolean> {
     const { caller, storage, log, timeoutMs, retryMs, maxAttempts } = this.deps;
     let why: string;
+    let refused = false;
     try {
       const answer = await caller.call(AFTER_SEND_COMMAND, JSON.parse(row.payload), AbortSignal.any([this.stopping.signal, AbortSignal.timeout(timeoutMs)]));
       if (answer.status >= 200 && answer.status < 300) {
@@ -241,6 +232,7 @@ export class AfterSendQueue implements HubObserver {
       }
       why = `the backend answered ${answer.status}`;
     } catch (error) {
+      refused = error instanceof Refusal;
       why =
         error instanceof Refusal
           ? `the callback URL is refused: ${error.message} (PARLEY_CALLBACK_ALLOW lists the origins called whatever they are)`
@@ -257,9 +249,9 @@ export class AfterSendQueue implements HubObserver {
       return false;
     }
     const due = Date.now() + retryDelay(retryMs, attempts);
-    log.warn({ event: 'callback-put-off', callback: row.id, conversation: row.conversation, attempts, why }, 'after-send callback put off');
+    // A refused URL is the operator's to fix; a backend that is down says so once per call, quietly.
+    log[refused ? 'warn' : 'info']({ event: 'callback-put-off', callback: row.id, conversation: row.conversation, attempts, why }, 'after-send callback put off');
     await storage.retryCallback(row.id, attempts, due);
-    this.waiting.set(row.id, due);
     return false;
   }
 }

@@ -191,6 +191,7 @@ CREATE TABLE IF NOT EXISTS callback_queue (
   claimed_by TEXT NOT NULL DEFAULT '',
   claim_until INTEGER NOT NULL DEFAULT 0
 );
+CREATE INDEX IF NOT EXISTS callback_queue_due ON callback_queue (due);
 -- The fencing tokens of a document's authority (DocStore.lead); one process writes a SQLite file, so they are only counted.
 CREATE TABLE IF NOT EXISTS doc_leaders (
   doc TEXT PRIMARY KEY,

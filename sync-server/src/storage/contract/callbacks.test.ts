@@ -53,7 +53,10 @@ describeStore('callbacks', (open) => {
     await s.commit([callback('a/b', '1', 5), callback('a/b', '2', 5)]);
     const [first = 0, second = 0] = await queuedIds(s);
     expect(await s.claimCallbacks('a', 10, 1000, 10)).toHaveLength(2);
+    expect(await s.nextCallbackDue(10)).toBeNull();
     await s.retryCallback(first, 1, 50);
+    expect(await s.nextCallbackDue(10)).toBe(50);
+    expect(await s.nextCallbackDue(50)).toBeNull();
     await s.dropCallbacks([second]);
     expect(await s.queuedCallbacks()).toEqual([{ id: first, conversation: 'a/b', payload: '1', attempts: 1, due: 50 }]);
     // Not before it is due; then anyone may take it, though a's claim would have lasted until 1000.

@@ -18,6 +18,12 @@ export class MemoryCallbacks implements CallbackStore, CommitPart {
     return Promise.resolve([...this.queue.values()].map((q) => ({ ...q.row })));
   }
 
+  nextCallbackDue(after: number): Promise<number | null> {
+    let next: number | null = null;
+    for (const { row } of this.queue.values()) if (row.due > after && (next === null || row.due < next)) next = row.due;
+    return Promise.resolve(next);
+  }
+
   claimCallbacks(node: string, now: number, claimUntil: number, limit: number, lone = false): Promise<QueuedCallback[]> {
     const claimed: QueuedCallback[] = [];
     // A Map iterates in insertion order: ids ascending.

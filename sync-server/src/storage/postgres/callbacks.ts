@@ -32,6 +32,11 @@ export class PgCallbacks implements CallbackStore, PgCommitPart {
     return rows.map(toCallback);
   }
 
+  async nextCallbackDue(after: number): Promise<number | null> {
+    const { rows } = await this.pool.query<{ due: number | null }>('SELECT MIN(due) AS due FROM callback_queue WHERE due > $1', [after]);
+    return rows[0]?.due ?? null;
+  }
+
   async claimCallbacks(node: string, now: number, claimUntil: number, limit: number, lone = false): Promise<QueuedCallback[]> {
     const { rows } = await this.pool.query<Row>(
       'UPDATE callback_queue SET claimed_by = $1, claim_until = $2 WHERE id IN ' +

@@ -238,6 +238,7 @@ CREATE TABLE callback_queue (
   claimed_by TEXT NOT NULL DEFAULT '',
   claim_until BIGINT NOT NULL DEFAULT 0
 );
+CREATE INDEX callback_queue_due ON callback_queue (due);
 `;
 
 /** Every migration, oldest first; a new one is appended with the next version, never edited once shipped. */

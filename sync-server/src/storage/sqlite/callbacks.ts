@@ -21,6 +21,7 @@ export class SqliteCallbacks implements Sync<CallbackStore>, CommitPart {
     this.stmt = {
       insert: db.prepare<[string, string, number]>('INSERT INTO callback_queue (conversation, payload, attempts, due) VALUES (?, ?, 0, ?)'),
       queued: db.prepare<[], Row>('SELECT * FROM callback_queue ORDER BY id'),
+      nextDue: db.prepare<[number], { due: number | null }>('SELECT MIN(due) AS due FROM callback_queue WHERE due > ?'),
       claim: db.prepare<[{ node: string; until: number; lone: number; now: number; limit: number }], Row>(
         'UPDATE callback_queue SET claimed_by = @node, claim_until = @until WHERE id IN ' +
           '(SELECT id FROM callback_queue WHERE due <= @now AND (claim_until <= @now OR (@lone AND claimed_by <> @node)) ORDER BY id LIMIT @limit) RETURNING *',
@@ -38,6 +39,10 @@ export class SqliteCallbacks implements Sync<CallbackStore>, CommitPart {
 
   queuedCallbacks(): QueuedCallback[] {
     return this.stmt.queued.all().map(toCallback);
+  }
+
+  nextCallbackDue(after: number): number | null {
+    return this.stmt.nextDue.get(after)?.due ?? null;
   }
 
   claimCallbacks(node: string, now: number, claimUntil: number, limit: number, lone = false): QueuedCallback[] {

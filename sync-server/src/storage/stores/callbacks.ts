@@ -31,6 +31,8 @@ export interface CallbackStore {
    * Two claims at once never get the same row (as claimPushes).
    */
   claimCallbacks(node: string, now: number, claimUntil: number, limit: number, lone?: boolean): Promise<QueuedCallback[]>;
+  /** The earliest time after `after` at which a queued callback is due; null when none is. */
+  nextCallbackDue(after: number): Promise<number | null>;
   /** Puts a callback off after an attempt the backend did not take, and frees its claim: whoever sweeps once it is due sends it. */
   retryCallback(id: number, attempts: number, due: number): Promise<void>;
   /** Removes callbacks from the queue (taken by the backend, or given up). */
