@@ -171,7 +171,7 @@ it('delivers every callback exactly once across a stop and a crash while the bac
   // 3: the backend takes calls again; a new process sends every queued one, once.
   r.status = 200;
   const third = await startProcess(dataDir, { env });
-  await waitFor(() => keys.every((k) => taken(r).has(k)), 'every callback taken', 30_000);
+  await waitFor(() => keys.every((k) => taken(r).has(k)), 'every callback taken', 60_000);
   await stopProcess(third, 'SIGTERM');
   const counts = taken(r);
   expect(keys.map((k) => counts.get(k))).toEqual(keys.map(() => 1));
@@ -180,7 +180,7 @@ it('delivers every callback exactly once across a stop and a crash while the bac
   const storage = inProcessStorage(openDatabase(join(dataDir, 'parley.db')));
   expect(await storage.queuedCallbacks()).toEqual([]);
   await storage.close();
-}, 90_000);
+}, 120_000);
 
 it('never calls a callback URL at a local address the allow-list does not name, and logs why', async () => {
   const r = await backend();
