@@ -13,7 +13,7 @@ import { conversationPath } from '@parley/protocol';
 import { msgRandomOf } from '../src/compat/keys.ts';
 import { openDatabase } from '../src/storage/sqlite-db.ts';
 import { inProcessStorage } from '../src/storage/sqlite/stores.ts';
-import { acks, api, cleanup, message, openDoc, send, signUp, synced, tempDir, thisSegment, waitFor, type Client } from './helpers.ts';
+import { acks, allBytes, api, cleanup, message, openDoc, send, signUp, synced, tempDir, thisSegment, waitFor, type Client } from './helpers.ts';
 import { killProcesses, startProcess, stopProcess, type ServerProcess } from './process.ts';
 
 const TOKEN = 'callback-token-for-tests';
@@ -133,7 +133,7 @@ it("sends a user's and an admin's message to the backend with the hosted service
   ]);
   expect(r.calls.at(-1)?.body.MsgBody).toEqual([{ MsgType: 'TIMTextElem', MsgContent: { Text: 'from the admin' } }]);
   a.destroy();
-});
+}, 60_000);
 
 it('delivers every callback exactly once across a stop and a crash while the backend was failing', async () => {
   const r = await backend();
@@ -194,4 +194,27 @@ it('never calls a callback URL at a local address the allow-list does not name, 
   expect(putOff()?.why).toMatch(/callback URL is refused.*PARLEY_CALLBACK_ALLOW/);
   expect(r.calls).toEqual([]);
   a.destroy();
-});
+}, 60_000);
+
+it("drops a recalled message's queued callback, so no file of the data dir keeps its text", async () => {
+  const r = await backend();
+  r.status = 500;
+  const dataDir = tempDir();
+  const p = await startProcess(dataDir, { env: envFor(r) });
+  const a = await aliceToBob(p, true);
+  const word = `quokkaword${Date.now().toString(36)}`;
+  const m = message('alice', 'bob', `a secret: ${word}`);
+  send(a, m);
+  await waitFor(() => r.calls.some((c) => c.body.MsgKey === m.id), 'a refused attempt');
+  a.doc.transact(() => {
+    a.doc.getMap('recalls').set(m.id, { by: 'alice', ts: Date.now() });
+    a.doc.getMap('messages').delete(m.id);
+  });
+  await waitFor(() => !allBytes(dataDir).includes(word), 'erasure from the data dir', 15_000);
+  a.destroy();
+  await stopProcess(p, 'SIGTERM');
+  expect(allBytes(dataDir)).not.toContain(word);
+  const storage = inProcessStorage(openDatabase(join(dataDir, 'parley.db')));
+  expect(await storage.queuedCallbacks()).toEqual([]);
+  await storage.close();
+}, 60_000);

@@ -30,11 +30,11 @@
  * arrived (a deadline, a stop, a crash in between) gets it again. Its
  * `MsgKey` (the message id) names the message for de-duplication.
  */
-import type { Message } from '@parley/protocol';
+import { conversationId, type Message } from '@parley/protocol';
 import { Refusal } from '../errors.ts';
 import type { Log } from '../log.ts';
 import type { QueuedCallback, Storage, Write } from '../storage/storage.ts';
-import type { HubObserver, MessageWrites } from '../sync/events.ts';
+import type { ConversationEvent, HubObserver, MessageWrites } from '../sync/events.ts';
 import type { CallbackCaller } from './callback-http.ts';
 import { msgRandomOf } from './keys.ts';
 import { toTimBody, type MediaUrl } from './tim-body.ts';
@@ -73,7 +73,7 @@ export function afterSendWrites(mediaUrl: MediaUrl): MessageWrites {
   return ({ message, conversation, seq, imported }): Write[] => {
     if (imported) return [];
     const now = Date.now();
-    return [{ kind: 'callback', conversation, payload: JSON.stringify(afterSendPayload(message, seq, mediaUrl, now)), due: now }];
+    return [{ kind: 'callback', conversation, msg: message.id, payload: JSON.stringify(afterSendPayload(message, seq, mediaUrl, now)), due: now }];
   };
 }
 
@@ -129,6 +129,20 @@ export class AfterSendQueue implements HubObserver {
   /** Messages are durable, and so are their callbacks: send them (after this turn: the observer is called on the commit's path). */
   messagesCommitted(): void {
     setImmediate(() => this.wake());
+  }
+
+  /**
+   * A recall: its message's callback, unless sent already (or being sent:
+   * past recalling), leaves the queue with the content it holds. Asked for
+   * now, before the recall's erasure, so that the erasure's checkpoint
+   * leaves no copy of the row either.
+   */
+  messageRecalled(event: ConversationEvent): void {
+    for (const { message } of event.stamped) {
+      this.deps.storage
+        .dropCallbacksOf(conversationId(message.from, message.to), message.id)
+        .catch((error: unknown) => this.deps.log.error({ err: error, msg: message.id }, 'after-send callbacks: the callback of a recalled message was not dropped'));
+    }
   }
 
   /** Stops: aborts the requests in flight (their rows are not put off), waits for the sweep under way, and releases this process's claims. */

@@ -185,6 +185,7 @@ CREATE TABLE IF NOT EXISTS push_queue (
 CREATE TABLE IF NOT EXISTS callback_queue (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   conversation TEXT NOT NULL,
+  msg TEXT NOT NULL,
   payload TEXT NOT NULL,
   attempts INTEGER NOT NULL,
   due INTEGER NOT NULL,
@@ -192,6 +193,7 @@ CREATE TABLE IF NOT EXISTS callback_queue (
   claim_until INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS callback_queue_due ON callback_queue (due);
+CREATE INDEX IF NOT EXISTS callback_queue_msg ON callback_queue (conversation, msg);
 -- The fencing tokens of a document's authority (DocStore.lead); one process writes a SQLite file, so they are only counted.
 CREATE TABLE IF NOT EXISTS doc_leaders (
   doc TEXT PRIMARY KEY,

@@ -69,7 +69,7 @@ export const STORE_METHODS = {
   social: ['relationsOf', 'changeRelations', 'settings', 'putSetting', 'putInvite', 'inviteByHash', 'invitesOf', 'deleteInvites'],
   push: ['putPushSubscription', 'deletePushSubscription', 'pushSubscriptionsOf', 'enqueuePushes', 'queuedPushes', 'claimPushes', 'renewPushClaims', 'releasePushClaims', 'retryPush', 'dropPushes'],
   media: ['putUpload', 'getUpload', 'uploads', 'uploadsOf', 'setUploadReceived', 'deleteUpload', 'addMedia', 'getMedia', 'mayReadMedia', 'hasUploaded', 'uploadedBytes', 'mediaOnlyOf', 'forgetUploader'],
-  callbacks: ['queuedCallbacks', 'nextCallbackDue', 'claimCallbacks', 'retryCallback', 'dropCallbacks', 'releaseCallbackClaims'],
+  callbacks: ['queuedCallbacks', 'nextCallbackDue', 'claimCallbacks', 'retryCallback', 'dropCallbacksOf', 'dropCallbacks', 'releaseCallbackClaims'],
 } as const satisfies { [S in StoreName]: readonly (keyof StoreSet[S])[] };
 
 type Listed<S extends StoreName> = (typeof STORE_METHODS)[S][number];

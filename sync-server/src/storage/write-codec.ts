@@ -59,6 +59,7 @@ export function encodeWrites(writes: readonly Write[]): Uint8Array {
       case 'callback':
         encoding.writeVarUint(e, CALLBACK);
         encoding.writeVarString(e, w.conversation);
+        encoding.writeVarString(e, w.msg);
         encoding.writeVarString(e, w.payload);
         encoding.writeFloat64(e, w.due);
         break;
@@ -102,7 +103,7 @@ export function decodeWrites(bytes: Uint8Array): Write[] {
         writes.push({ kind: 'fence', doc: decoding.readVarString(d), token: decoding.readFloat64(d) });
         break;
       case CALLBACK:
-        writes.push({ kind: 'callback', conversation: decoding.readVarString(d), payload: decoding.readVarString(d), due: decoding.readFloat64(d) });
+        writes.push({ kind: 'callback', conversation: decoding.readVarString(d), msg: decoding.readVarString(d), payload: decoding.readVarString(d), due: decoding.readFloat64(d) });
         break;
       default:
         throw new Error(`unknown write kind ${kind}`);

@@ -3,7 +3,7 @@ import { expect, it } from 'vitest';
 import type { Storage, Write } from '../storage.ts';
 import { describeStore } from './backends.ts';
 
-const callback = (conversation: string, payload: string, due: number): Write => ({ kind: 'callback', conversation, payload, due });
+const callback = (conversation: string, payload: string, due: number, msg = `m${payload}`): Write => ({ kind: 'callback', conversation, msg, payload, due });
 
 /** The ids of the queued callbacks, oldest first. */
 async function queuedIds(s: Storage): Promise<number[]> {
@@ -20,8 +20,8 @@ describeStore('callbacks', (open) => {
     ]);
     const queued = await s.queuedCallbacks();
     expect(queued.map(({ id: _id, ...rest }) => rest)).toEqual([
-      { conversation: 'alice/bob', payload: '{"n":1}', attempts: 0, due: 5 },
-      { conversation: 'alice/bob', payload: '{"n":2}', attempts: 0, due: 6 },
+      { conversation: 'alice/bob', msg: 'm{"n":1}', payload: '{"n":1}', attempts: 0, due: 5 },
+      { conversation: 'alice/bob', msg: 'm{"n":2}', payload: '{"n":2}', attempts: 0, due: 6 },
     ]);
     expect(queued[1]?.id).toBeGreaterThan(queued[0]?.id ?? Infinity);
   });
@@ -58,12 +58,22 @@ describeStore('callbacks', (open) => {
     expect(await s.nextCallbackDue(10)).toBe(50);
     expect(await s.nextCallbackDue(50)).toBeNull();
     await s.dropCallbacks([second]);
-    expect(await s.queuedCallbacks()).toEqual([{ id: first, conversation: 'a/b', payload: '1', attempts: 1, due: 50 }]);
+    expect(await s.queuedCallbacks()).toEqual([{ id: first, conversation: 'a/b', msg: 'm1', payload: '1', attempts: 1, due: 50 }]);
     // Not before it is due; then anyone may take it, though a's claim would have lasted until 1000.
     expect(await s.claimCallbacks('b', 49, 2000, 10)).toEqual([]);
     expect((await s.claimCallbacks('b', 50, 2000, 10)).map((c) => c.id)).toEqual([first]);
     await s.dropCallbacks([first]);
     await s.dropCallbacks([]);
     expect(await s.queuedCallbacks()).toEqual([]);
+  });
+
+  it("drops a recalled message's callback, and only its own", async () => {
+    const s = open();
+    await s.commit([callback('a/b', '1', 5, 'x'), callback('a/c', '2', 5, 'x'), callback('a/b', '3', 5, 'y')]);
+    await s.dropCallbacksOf('a/b', 'x');
+    expect((await s.queuedCallbacks()).map((c) => [c.conversation, c.msg])).toEqual([
+      ['a/c', 'x'],
+      ['a/b', 'y'],
+    ]);
   });
 });

@@ -10,7 +10,7 @@ export class MemoryCallbacks implements CallbackStore, CommitPart {
     for (const w of writes) {
       if (w.kind !== 'callback') continue;
       const id = this.nextId++;
-      this.queue.set(id, { row: { id, conversation: w.conversation, payload: w.payload, attempts: 0, due: w.due }, node: '', until: 0 });
+      this.queue.set(id, { row: { id, conversation: w.conversation, msg: w.msg, payload: w.payload, attempts: 0, due: w.due }, node: '', until: 0 });
     }
   }
 
@@ -40,6 +40,11 @@ export class MemoryCallbacks implements CallbackStore, CommitPart {
   retryCallback(id: number, attempts: number, due: number): Promise<void> {
     const queued = this.queue.get(id);
     if (queued !== undefined) this.queue.set(id, { row: { ...queued.row, attempts, due }, node: '', until: 0 });
+    return Promise.resolve();
+  }
+
+  dropCallbacksOf(conversation: string, msg: string): Promise<void> {
+    for (const [id, { row }] of this.queue) if (row.conversation === conversation && row.msg === msg) this.queue.delete(id);
     return Promise.resolve();
   }
 

@@ -12,7 +12,7 @@ import type { PgCommitPart } from './docs.ts';
 type CallbackWrite = Extract<Write, { kind: 'callback' }>;
 type Row = QueuedCallback & { claimed_by: string; claim_until: number };
 
-const toCallback = ({ id, conversation, payload, attempts, due }: Row): QueuedCallback => ({ id, conversation, payload, attempts, due });
+const toCallback = ({ id, conversation, msg, payload, attempts, due }: Row): QueuedCallback => ({ id, conversation, msg, payload, attempts, due });
 
 export class PgCallbacks implements CallbackStore, PgCommitPart {
   constructor(private readonly pool: pg.Pool) {}
@@ -20,8 +20,9 @@ export class PgCallbacks implements CallbackStore, PgCommitPart {
   async record(client: pg.PoolClient, writes: readonly Write[]): Promise<void> {
     const rows = writes.filter((w): w is CallbackWrite => w.kind === 'callback');
     if (rows.length === 0) return;
-    await client.query('INSERT INTO callback_queue (conversation, payload, attempts, due) SELECT c, p, 0, d FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(c, p, d)', [
+    await client.query('INSERT INTO callback_queue (conversation, msg, payload, attempts, due) SELECT c, m, p, 0, d FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS t(c, m, p, d)', [
       rows.map((w) => w.conversation),
+      rows.map((w) => w.msg),
       rows.map((w) => w.payload),
       rows.map((w) => w.due),
     ]);
@@ -48,6 +49,10 @@ export class PgCallbacks implements CallbackStore, PgCommitPart {
 
   async retryCallback(id: number, attempts: number, due: number): Promise<void> {
     await this.pool.query("UPDATE callback_queue SET attempts = $1, due = $2, claimed_by = '', claim_until = 0 WHERE id = $3", [attempts, due, id]);
+  }
+
+  async dropCallbacksOf(conversation: string, msg: string): Promise<void> {
+    await this.pool.query('DELETE FROM callback_queue WHERE conversation = $1 AND msg = $2', [conversation, msg]);
   }
 
   async dropCallbacks(ids: readonly number[]): Promise<void> {

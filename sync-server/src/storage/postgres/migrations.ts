@@ -232,6 +232,7 @@ const V7 = `
 CREATE TABLE callback_queue (
   id BIGSERIAL PRIMARY KEY,
   conversation TEXT NOT NULL,
+  msg TEXT NOT NULL,
   payload TEXT NOT NULL,
   attempts INTEGER NOT NULL,
   due BIGINT NOT NULL,
@@ -239,6 +240,7 @@ CREATE TABLE callback_queue (
   claim_until BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX callback_queue_due ON callback_queue (due);
+CREATE INDEX callback_queue_msg ON callback_queue (conversation, msg);
 `;
 
 /** Every migration, oldest first; a new one is appended with the next version, never edited once shipped. */

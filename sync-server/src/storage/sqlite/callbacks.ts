@@ -12,14 +12,14 @@ import type { Sync } from './sync.ts';
 
 type Row = QueuedCallback & { claimed_by: string; claim_until: number };
 
-const toCallback = ({ id, conversation, payload, attempts, due }: Row): QueuedCallback => ({ id, conversation, payload, attempts, due });
+const toCallback = ({ id, conversation, msg, payload, attempts, due }: Row): QueuedCallback => ({ id, conversation, msg, payload, attempts, due });
 
 export class SqliteCallbacks implements Sync<CallbackStore>, CommitPart {
   private readonly stmt;
 
   constructor(private readonly db: Database.Database) {
     this.stmt = {
-      insert: db.prepare<[string, string, number]>('INSERT INTO callback_queue (conversation, payload, attempts, due) VALUES (?, ?, 0, ?)'),
+      insert: db.prepare<[string, string, string, number]>('INSERT INTO callback_queue (conversation, msg, payload, attempts, due) VALUES (?, ?, ?, 0, ?)'),
       queued: db.prepare<[], Row>('SELECT * FROM callback_queue ORDER BY id'),
       nextDue: db.prepare<[number], { due: number | null }>('SELECT MIN(due) AS due FROM callback_queue WHERE due > ?'),
       claim: db.prepare<[{ node: string; until: number; lone: number; now: number; limit: number }], Row>(
@@ -28,13 +28,14 @@ export class SqliteCallbacks implements Sync<CallbackStore>, CommitPart {
       ),
       retry: db.prepare<[number, number, number]>("UPDATE callback_queue SET attempts = ?, due = ?, claimed_by = '', claim_until = 0 WHERE id = ?"),
       drop: db.prepare<[number]>('DELETE FROM callback_queue WHERE id = ?'),
+      dropOf: db.prepare<[string, string]>('DELETE FROM callback_queue WHERE conversation = ? AND msg = ?'),
       release: db.prepare<[string]>("UPDATE callback_queue SET claimed_by = '', claim_until = 0 WHERE claimed_by = ?"),
       releaseOne: db.prepare<[string, number]>("UPDATE callback_queue SET claimed_by = '', claim_until = 0 WHERE claimed_by = ? AND id = ?"),
     };
   }
 
   record(writes: readonly Write[]): void {
-    for (const w of writes) if (w.kind === 'callback') this.stmt.insert.run(w.conversation, w.payload, w.due);
+    for (const w of writes) if (w.kind === 'callback') this.stmt.insert.run(w.conversation, w.msg, w.payload, w.due);
   }
 
   queuedCallbacks(): QueuedCallback[] {
@@ -54,6 +55,10 @@ export class SqliteCallbacks implements Sync<CallbackStore>, CommitPart {
 
   retryCallback(id: number, attempts: number, due: number): void {
     this.stmt.retry.run(attempts, due, id);
+  }
+
+  dropCallbacksOf(conversation: string, msg: string): void {
+    this.stmt.dropOf.run(conversation, msg);
   }
 
   dropCallbacks(ids: readonly number[]): void {

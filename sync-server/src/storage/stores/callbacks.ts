@@ -12,6 +12,8 @@ export interface QueuedCallback {
   id: number;
   /** The conversation (`a/b`) of its message: the sender keeps each conversation's callbacks in order. */
   conversation: string;
+  /** The id of its message: a recall drops the callback, which holds the message's content. */
+  msg: string;
   /** The callback's JSON body. */
   payload: string;
   /** Attempts the backend did not take so far. */
@@ -35,6 +37,8 @@ export interface CallbackStore {
   nextCallbackDue(after: number): Promise<number | null>;
   /** Puts a callback off after an attempt the backend did not take, and frees its claim: whoever sweeps once it is due sends it. */
   retryCallback(id: number, attempts: number, due: number): Promise<void>;
+  /** A recall: removes the message's callback, and with it the content it holds, unless it was sent already. */
+  dropCallbacksOf(conversation: string, msg: string): Promise<void>;
   /** Removes callbacks from the queue (taken by the backend, or given up). */
   dropCallbacks(ids: readonly number[]): Promise<void>;
   /** Frees every claim of `node` (it is stopping, or handing rows back unsent): the next sweep anywhere takes them. */

@@ -54,7 +54,7 @@ export type Write =
    * (unclaimed, due at once) so that it is exactly as durable as the message
    * (stores/callbacks.ts).
    */
-  | { kind: 'callback'; conversation: string; payload: string; due: number }
+  | { kind: 'callback'; conversation: string; msg: string; payload: string; due: number }
   /**
    * The commit is valid only while `doc`'s authority token is still `token`
    * (see `lead`): a backend shared by several processes checks it inside the
