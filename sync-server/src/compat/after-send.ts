@@ -39,18 +39,18 @@ import type { CallbackCaller } from './callback-http.ts';
 import { msgRandomOf } from './keys.ts';
 import { toTimBody, type MediaUrl } from './tim-body.ts';
 
-export const AFTER_SEND_COMMAND = 'C2C.CallbackAfterSendMsg';
+const AFTER_SEND_COMMAND = 'C2C.CallbackAfterSendMsg';
 /** Conversations whose callbacks are being sent at once: a backend takes a few calls in parallel; its own order per conversation is kept. */
 const CONCURRENCY = 4;
 /** Rows claimed per sweep: a dead process's backlog is shared, a batch at a time, among the others. */
 const CLAIM_BATCH = 64;
-/** The longest a callback is put off: the hosted service's backoff stops at an hour too. */
+/** The longest a callback is put off: a backend back after a long outage gets every call within the hour. */
 const MAX_DELAY_MS = 3600_000;
 /** Added to the longest a claimed batch can take (every row one after another, each to its deadline), so a claim outlives its batch. */
 const CLAIM_MARGIN_MS = 10_000;
 
 /** The body of one message's after-send callback, in the hosted service's format. */
-export function afterSendPayload(message: Message, seq: number, mediaUrl: MediaUrl, now: number): Record<string, unknown> {
+function afterSendPayload(message: Message, seq: number, mediaUrl: MediaUrl, now: number): Record<string, unknown> {
   return {
     CallbackCommand: AFTER_SEND_COMMAND,
     From_Account: message.from,
