@@ -182,15 +182,16 @@ export class AfterSendQueue implements HubObserver {
   private async sweep(): Promise<void> {
     const { storage, node, lone } = this.deps;
     let full = true;
+    let claimed = 0;
     while (!this.closed && (full || this.again)) {
       this.again = false;
-      const now = Date.now();
-      const rows = await storage.claimCallbacks(node, now, now + this.claimMs, CLAIM_BATCH, lone);
+      claimed = Date.now();
+      const rows = await storage.claimCallbacks(node, claimed, claimed + this.claimMs, CLAIM_BATCH, lone);
       full = rows.length === CLAIM_BATCH;
       await this.sendAll(rows);
     }
-    // Rows due now are another process's (or were released for the sweep under way to take): the next is later.
-    const next = await storage.nextCallbackDue(Date.now());
+    // A row due by the last claim was claimed (here or by another process); one put off since is due after it, maybe already.
+    const next = await storage.nextCallbackDue(claimed);
     if (next !== null) this.schedule(next);
   }
 
