@@ -2,7 +2,9 @@
  * The sync server as a library: `startParley(loadConfig(env))`. main.ts runs
  * it as a process; integration tests run it in-process on port 0.
  */
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { mediaUrl } from '@parley/protocol';
 import { AccountDeletion } from './auth/deletion.ts';
 import { Accounts } from './auth/accounts.ts';
 import { Sessions } from './auth/sessions.ts';
@@ -21,6 +23,8 @@ import { LinkImages } from './links/images.ts';
 import { LinkPreviews } from './links/previews.ts';
 import type { Resolver } from './net/addresses.ts';
 import { PushService } from './push/push.ts';
+import { AfterSendQueue, afterSendWrites } from './compat/after-send.ts';
+import { CallbackCaller } from './compat/callback-http.ts';
 import { checkDatabase, DATABASE_FILE, lockDataDir, matchMarker, type DataDirLock } from './storage/data-dir.ts';
 import { DiskWatch } from './storage/disk.ts';
 import { StorageHealth } from './storage/health.ts';
@@ -153,6 +157,24 @@ export async function startParley(config: Config, options: { storage?: Storage; 
   const uploadLimits = { quotaBytes: config.mediaQuotaBytes, maxPending: config.maxPendingUploads, maxPendingBytes: config.maxPendingUploadBytes, expiryMs: config.uploadExpiryMs };
   const media = await Media.open(config.dataDir, storage, log, { limits: uploadLimits, disk, shared: cluster !== null });
   hub.alsoWrite(mediaReferences);
+  // The app backend's after-send callback: queued in each message's own commit from now on, sent from the queue.
+  const callbacks = config.callbacks;
+  let afterSend: AfterSendQueue | null = null;
+  if (callbacks?.afterSend === true) {
+    hub.alsoWrite(afterSendWrites((hash) => mediaUrl(hash)));
+    afterSend = new AfterSendQueue({
+      storage,
+      caller: new CallbackCaller(callbacks, config.compat?.sdkAppId ?? 0, options.resolver),
+      log,
+      timeoutMs: callbacks.timeoutMs,
+      retryMs: callbacks.retryMs,
+      maxAttempts: callbacks.maxAttempts,
+      node: cluster?.bus.node ?? randomBytes(8).toString('hex'),
+      lone: cluster === null,
+    });
+    hub.observe(afterSend);
+    afterSend.start();
+  }
   // A signed-out device gets no more pushes (unless it signed in again meanwhile).
   sessions.onRevoke((revoked) => {
     for (const { user, device } of revoked) {
@@ -209,6 +231,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
       await media.close();
       await app.close();
       await push.close();
+      await afterSend?.close();
       await hub.close();
       sharedWriteRate?.close();
       // After the hub let go of its documents (their leases), so the other processes take them over at once.
