@@ -67,7 +67,8 @@ export class Recalls {
       const message = live.doc.getMap<Message>('messages').get(id);
       if (message === undefined) throw new Refusal('message-not-found');
       const next = change(message);
-      await live.write(() => live.doc.getMap('messages').set(id, next), this.events.writesFor(next, conversationId(x, y)));
+      // Its media references join the write; a changed body is no new message, so like history it queues no after-send callback.
+      await live.write(() => live.doc.getMap('messages').set(id, next), this.events.writesFor({ message: next, conversation: conversationId(x, y), seq: found.seq, imported: true }));
     } finally {
       this.registry.release(live);
     }
