@@ -173,4 +173,13 @@ describe('what the replayed calls did', () => {
     expect(fetched.filter((u) => u === '/picture.png')).toHaveLength(1);
     expect(MsgList.find((m) => m.MsgKey === saved.get('text'))?.MsgRandom).toBe(1287657);
   });
+
+  it('made the imported FaceUrl the avatar, served from Parley', async () => {
+    const signIn = await fetch(`${server.url}/api/v1/auth/usersig`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'lumotuwe1', usersig: userSig('lumotuwe1'), device: 'test' }) });
+    const { accessToken } = (await signIn.json()) as { accessToken: string };
+    const profile = async (id: string) => (await (await fetch(`${server.url}/api/v1/users/${id}`, { headers: { authorization: `Bearer ${accessToken}` } })).json()) as { avatar?: string };
+    expect((await profile('test-face')).avatar).toMatch(/^\/api\/v1\/media\/[0-9a-f]{64}$/);
+    expect((await profile('test-noface')).avatar).toBeUndefined();
+    expect(fetched.filter((u) => u === '/missing.png')).toHaveLength(1);
+  });
 });

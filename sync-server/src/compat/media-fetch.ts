@@ -26,7 +26,8 @@ export interface Fetched {
 
 export interface FetchFor {
   from: string;
-  to: string;
+  /** The conversation's other member; none for an avatar (a PNG, JPEG or WebP picture, as any avatar upload). */
+  to?: string;
   kind: MediaKind;
   name?: string;
 }
@@ -85,7 +86,7 @@ export class MediaFetcher {
   }
 
   private async store(body: Readable, length: number | undefined, mime: string, o: FetchFor): Promise<MediaRef> {
-    const query = { kind: o.kind, peer: o.to, mime, ...(o.name === undefined ? {} : { name: o.name }) };
+    const query = { kind: o.kind, mime, ...(o.to === undefined ? {} : { peer: o.to }), ...(o.name === undefined ? {} : { name: o.name }) };
     const done = await this.media.oneShot.receive({ user: o.from, device: 'compat' }, query, body, length);
     return done.media;
   }

@@ -323,10 +323,19 @@ export function registerCompat(routes: RouteBook, { hub, storage, ops, limits, f
     },
   );
 
-  v4('im_open_login_svc', 'account_import', { summary: 'import one account (UserID, Nick)', body: TimAccountImport, response: TimOk }, async (b) => {
+  v4('im_open_login_svc', 'account_import', { summary: 'import one account (UserID, Nick, FaceUrl)', body: TimAccountImport, response: TimOk }, async (b) => {
     const id = b.UserID ?? b.Identifier ?? '';
-    await ops.importAccounts([{ id, ...(b.Nick === undefined || b.Nick === '' ? {} : { nickname: b.Nick }) }]);
-    return {};
+    const { created } = await ops.importAccounts([{ id, ...(b.Nick === undefined || b.Nick === '' ? {} : { nickname: b.Nick }) }]);
+    if (created.length === 0 || b.FaceUrl === undefined || b.FaceUrl === '') return {};
+    // The picture is fetched into Parley (an avatar is media of this server): the account stands without it if it cannot be.
+    try {
+      const face = await fetcher.fetch(b.FaceUrl, { from: id, kind: 'image' });
+      await storage.updateUser(id, { avatar: mediaUrl(face.media.hash) });
+      return {};
+    } catch (error) {
+      if (!(error instanceof Refusal)) throw error;
+      return { ErrorInfo: `the account is imported without its picture: ${error.message} (${error.code})` };
+    }
   });
 
   v4('im_open_login_svc', 'multiaccount_import', { summary: 'import up to 100 accounts by UserID', body: TimMultiAccountImport, response: TimMultiImportResult }, async (b) => {
