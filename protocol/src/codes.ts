@@ -78,6 +78,8 @@ export const ERROR_MESSAGES = {
   // Link previews (HTTP)
   'link-forbidden': 'Parley does not fetch this link: it must be an http(s) URL on the default port at a public address. Send it without a preview.',
   'link-preview-unavailable': 'No preview for this link: the page did not answer in time, is not a web page, or has nothing to show. Send it without a preview.',
+  'media-url-forbidden': 'Parley does not fetch media from this URL: it must be http(s) on the default port at a public address (or an origin PARLEY_COMPAT_MEDIA_ALLOW lists). Host the file there, or upload it to Parley.',
+  'media-url-failed': 'The media URL could not be fetched: it did not answer, answered with an error, or took too long (PARLEY_COMPAT_MEDIA_TIMEOUT_MS). Check the URL and send again.',
   'link-previews-off': 'Link previews are turned off on this server. Send the link without a preview.',
 
   // Uploads and media (HTTP)
@@ -107,6 +109,9 @@ export const ERROR_MESSAGES = {
   'not-found': 'Nothing is here.',
   'user-not-found': 'There is no user with that id.',
   'app-token-invalid': 'The sign-in token from your app is not valid or has expired.',
+  'usersig-invalid': "The sign-in signature (UserSig) from your app is not valid for this server. Ask the app's operator to check its SDKAppID and key; the hosted service's code follows.",
+  'usersig-expired': 'The sign-in signature (UserSig) from your app has expired. Open the app again to get a new one.',
+  'compat-off': "This server does not accept the hosted service's signatures: its operator has not set PARLEY_COMPAT_SDKAPPID and PARLEY_COMPAT_SECRET_KEY.",
   internal: 'Something went wrong on the server. Try again.',
 } as const;
 

@@ -48,6 +48,10 @@ export const PushPayload = z.object({
   }),
   /** The recipient's unread count over all conversations, for the app badge. */
   unread: z.number().int().nonnegative(),
+  /** The notification's title and text when the message's sender chose them (an app backend's OfflinePushInfo); the text goes when previews are off. */
+  show: z.object({ title: z.string().optional(), text: z.string().optional() }).optional(),
+  /** Seconds the push is worth delivering, when shorter than PUSH_TTL_SECONDS (MsgLifeTime). */
+  ttl: z.number().int().nonnegative().optional(),
 });
 export type PushPayload = z.infer<typeof PushPayload>;
 

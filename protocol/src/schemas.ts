@@ -36,6 +36,20 @@ export const ReplyRef = z.object({ id: MessageId, from: UserId });
 export type ReplyRef = z.infer<typeof ReplyRef>;
 
 /** `messages[<id>]` in a conversation document. */
+/**
+ * How a message is announced to its recipient's offline devices, set by the
+ * server only (the admin API, `/v4/`'s OfflinePushInfo and MsgLifeTime): the
+ * notification's title and text instead of the sender's name and the preview,
+ * no push at all, or a push that is not worth showing after `ttl` seconds.
+ */
+export const PushOptions = z.object({
+  title: z.string().min(1).max(100).optional(),
+  text: z.string().min(1).max(500).optional(),
+  off: z.literal(true).optional(),
+  ttl: z.number().int().nonnegative().max(30 * 24 * 3600).optional(),
+});
+export type PushOptions = z.infer<typeof PushOptions>;
+
 export const Message = z.object({
   id: MessageId,
   from: UserId,
@@ -53,6 +67,7 @@ export const Message = z.object({
    * only if the forwarder may (media_refs), so no bytes are sent again.
    */
   forwarded: z.literal(true).optional(),
+  push: PushOptions.optional(),
 }).refine((m) => m.body.some((e) => e.type === m.type), {
   error: 'a message\'s type is the type of one of its elements',
   path: ['type'],
@@ -255,6 +270,12 @@ export const SignInRequest = z.object({
 });
 /** Sign-in with a token minted by the app's own backend (see `npm run token`). */
 export const AppTokenRequest = z.object({ appToken: z.string().min(1), device: z.string().min(1).max(64) });
+/**
+ * Sign-in with the hosted chat service's UserSig, signed by the app's backend
+ * with the key it shares with this server (`npm run usersig`); `user` must be
+ * the identifier it was signed for.
+ */
+export const UserSigRequest = z.object({ user: UserId, usersig: z.string().min(1).max(8192), device: z.string().min(1).max(64) });
 /**
  * A refresh needs no access token (it works after the access token expired):
  * the refresh token of the session, and the device it was issued to.

@@ -527,6 +527,10 @@ describe('validateUpdate: refusals', () => {
     expect(checkCode(message('m1', { type: 'system' }), 'alice')).toBe('system-reserved');
   });
 
+  test("refuses push options from a client: only the server sets a notification's title and text", () => {
+    expect(checkCode({ ...message('m1'), push: { title: 'Your bank' } }, 'alice')).toBe('system-reserved');
+  });
+
   test('counts the 12 KB limit in UTF-8 bytes, not characters', () => {
     const text = 'é'.repeat(LIMITS.bodyBytes / 2); // 2 bytes each: over the limit once quoted
     expect(checkCode(message('m1', { body: [{ type: 'text', text }] }), 'alice')).toBe('body-too-long');

@@ -170,6 +170,7 @@ export function checkMessage(value: unknown, user: string, path: DocPath & { kin
   const raw = value as { type?: unknown; body?: unknown } | null;
   const claimsSystem = raw?.type === 'system' || (Array.isArray(raw?.body) && raw.body.some((e: unknown) => (e as { type?: unknown } | null)?.type === 'system'));
   if (claimsSystem) refuse('system-reserved', 'system messages are written by the server');
+  if ((value as { push?: unknown } | null)?.push !== undefined) refuse('system-reserved', 'push options are written by the server');
   const parsed = Message.safeParse(value);
   if (!parsed.success) {
     const body = (value as { body?: unknown } | null)?.body;

@@ -524,7 +524,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   };
 }
 
-function compatConfig(env: NodeJS.ProcessEnv): CompatConfig | null {
+/** The `compat` settings alone: `npm run usersig` signs with them without opening a data dir. */
+export function compatConfig(env: NodeJS.ProcessEnv): CompatConfig | null {
   const appId = env.PARLEY_COMPAT_SDKAPPID ?? '';
   const key = env.PARLEY_COMPAT_SECRET_KEY ?? '';
   if (appId === '' && key === '') return null;

@@ -10,6 +10,7 @@
  * among them) may throw a Refusal without pointing up at auth/ or http/.
  */
 import { CLOSE_CODES, type ErrorCode } from '@parley/protocol';
+import type { ZodError } from 'zod';
 
 /** An expected refusal with a code of the closed set; `detail` is for the log (http/errors.ts shows a few). */
 export class Refusal extends Error {
@@ -105,6 +106,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   'link-forbidden': 400,
   'link-preview-unavailable': 422,
   'link-previews-off': 404,
+  'media-url-forbidden': 400,
+  'media-url-failed': 422,
   'push-subscription-invalid': 400,
 
   // Uploads and media.
@@ -135,6 +138,10 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   'not-found': 404,
   'user-not-found': 404,
   'app-token-invalid': 401,
+  'usersig-invalid': 401,
+  'usersig-expired': 401,
+  // The feature is not configured: as if the route were not there, with a message saying why.
+  'compat-off': 404,
   internal: 500,
 };
 
@@ -171,3 +178,12 @@ const SOCKET_CLOSE: Partial<Record<ErrorCode, CloseCode>> = {
 
 /** The close code after a `refused` frame; a code with none of its own closes as forbidden: do not reconnect to ask again. */
 export const closeCodeOf = (code: ErrorCode): CloseCode => SOCKET_CLOSE[code] ?? CLOSE_CODES.forbidden;
+
+/** Parses a body with a protocol schema; a mismatch is a `bad-request` refusal saying which fields. */
+export function parseBody<T>(schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: ZodError } }, body: unknown): T {
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    throw new Refusal('bad-request', result.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  }
+  return result.data;
+}

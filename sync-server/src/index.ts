@@ -2,11 +2,11 @@
  * The sync server as a library: `startParley(loadConfig(env))`. main.ts runs
  * it as a process; integration tests run it in-process on port 0.
  */
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { mediaUrl } from '@parley/protocol';
 import { AccountDeletion } from './auth/deletion.ts';
 import { BeforeSend } from './compat/before-send.ts';
-import { CallbackCaller } from './compat/callback-http.ts';
 import { Accounts } from './auth/accounts.ts';
 import { Sessions } from './auth/sessions.ts';
 import { Tokens } from './auth/tokens.ts';
@@ -19,10 +19,13 @@ import { createLog, type Log, type LogDestination } from './log.ts';
 import { Media } from './media/media.ts';
 import { mediaReferences } from './media/references.ts';
 import { LinkGuard } from './links/guard.ts';
+import { MediaFetcher } from './compat/media-fetch.ts';
 import { LinkImages } from './links/images.ts';
 import { LinkPreviews } from './links/previews.ts';
 import type { Resolver } from './net/addresses.ts';
 import { PushService } from './push/push.ts';
+import { AfterSendQueue, afterSendWrites } from './compat/after-send.ts';
+import { CallbackCaller } from './compat/callback-http.ts';
 import { checkDatabase, DATABASE_FILE, lockDataDir, matchMarker, type DataDirLock } from './storage/data-dir.ts';
 import { DiskWatch } from './storage/disk.ts';
 import { StorageHealth } from './storage/health.ts';
@@ -108,7 +111,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
   }
   const sessions = await Sessions.load(storage, config.sessionIdleDays * 24 * 3600_000, log);
   const tokens = new Tokens(config.jwtSecret, config.appSecret, config.accessTokenTtl, sessions);
-  const accounts = new Accounts(storage, tokens, sessions);
+  const accounts = new Accounts(storage, tokens, sessions, config.compat);
   const disk = await DiskWatch.start(config.dataDir, config.minFreeDiskBytes, log);
   // On SQLite the data dir's disk holds every message: its reserve gates them, and a full-disk fault ends only
   // once room is back there. On PostgreSQL it holds media only; the database's own disk is the database's.
@@ -164,6 +167,23 @@ export async function startParley(config: Config, options: { storage?: Storage; 
   const uploadLimits = { quotaBytes: config.mediaQuotaBytes, maxPending: config.maxPendingUploads, maxPendingBytes: config.maxPendingUploadBytes, expiryMs: config.uploadExpiryMs };
   const media = await Media.open(config.dataDir, storage, log, { limits: uploadLimits, disk, shared: cluster !== null });
   hub.alsoWrite(mediaReferences);
+  // The app backend's after-send callback: queued in each message's own commit from now on, sent from the queue.
+  let afterSend: AfterSendQueue | null = null;
+  if (callbacks?.afterSend === true) {
+    hub.alsoWrite(afterSendWrites((hash) => mediaUrl(hash)));
+    afterSend = new AfterSendQueue({
+      storage,
+      caller: new CallbackCaller(callbacks, config.compat?.sdkAppId ?? 0, options.resolver),
+      log,
+      timeoutMs: callbacks.timeoutMs,
+      retryMs: callbacks.retryMs,
+      maxAttempts: callbacks.maxAttempts,
+      node: cluster?.bus.node ?? randomBytes(8).toString('hex'),
+      lone: cluster === null,
+    });
+    hub.observe(afterSend);
+    afterSend.start();
+  }
   // A signed-out device gets no more pushes (unless it signed in again meanwhile).
   sessions.onRevoke((revoked) => {
     for (const { user, device } of revoked) {
@@ -174,6 +194,10 @@ export async function startParley(config: Config, options: { storage?: Storage; 
   const linkImages = new LinkImages(config.dataDir);
   const links = { previews: new LinkPreviews(config, new LinkGuard(config.linkPreviewAllow, options.resolver), linkImages, limits, log), images: linkImages };
   const people = new People(storage, hub.relations, hub.settings, config);
+  const compat =
+    config.compat === null
+      ? null
+      : { config: config.compat, fetcher: new MediaFetcher(new LinkGuard(config.compat.mediaAllow, options.resolver), media, config.compat.mediaTimeoutMs) };
   const drain = new Drain();
   const deletion = new AccountDeletion(storage, hub, sessions, media, push, log);
   const { app, sockets, registered } = await createHttpServer({
@@ -195,6 +219,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
     trustProxy: config.trustProxy,
     drain,
     deletion,
+    compat,
   });
   await hub.settings.load();
   await app.listen({ port: config.port, host: config.host });
@@ -216,6 +241,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
       await media.close();
       await app.close();
       await push.close();
+      await afterSend?.close();
       await hub.close();
       sharedWriteRate?.close();
       // After the hub let go of its documents (their leases), so the other processes take them over at once.

@@ -5,6 +5,7 @@ import './app.css';
 import { exposeDevApi } from './devApi.ts';
 import { report, showErrorsIn } from './lib/shared/errors.ts';
 import { registerServiceWorker, watchInstall } from './lib/pwa/pwa.ts';
+import { signInWithLink, takeSignInLink } from './lib/services/linkSignIn.ts';
 import { restore } from './lib/services/session.ts';
 import { notices } from './lib/state/notices.svelte.ts';
 import { router } from './lib/state/router.svelte.ts';
@@ -16,7 +17,13 @@ router.start();
 watchInstall();
 exposeDevApi();
 window.addEventListener('unhandledrejection', (event) => report(event.reason));
-void restore().catch(report);
+const link = takeSignInLink();
+void restore(link === null ? undefined : () => signInWithLink(link)).catch(report);
+// A link opened in a tab already showing the app changes only the fragment: no new page load.
+window.addEventListener('hashchange', () => {
+  const next = takeSignInLink();
+  if (next !== null) void signInWithLink(next);
+});
 registerServiceWorker();
 
 const target = document.getElementById('app');

@@ -1,11 +1,14 @@
 /**
- * Accounts: sign-up, sign-in (password or app token), refresh, sign-out,
+ * Accounts: sign-up, sign-in (password, app token or the hosted service's
+ * UserSig), refresh, sign-out,
  * password change, profiles. Every sign-in is a session (sessions.ts).
  * Refusals are thrown as `Refusal` (errors.ts) and turned into HTTP errors by
  * the one error funnel in http/errors.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { cleanAbout, cleanNickname, isReservedUserId, type ProfileEntry, type Session } from '@parley/protocol';
+import { verifyUserSig } from '../compat/usersig.ts';
+import type { CompatConfig } from '../config.ts';
 import { Refusal } from '../errors.ts';
 import { profileOf } from '../social/profiles.ts';
 import type { Storage, UserRecord } from '../storage/storage.ts';
@@ -39,6 +42,8 @@ export class Accounts {
     private readonly storage: Storage,
     private readonly tokens: Tokens,
     private readonly sessions: Sessions,
+    /** The hosted service's app id and key, which UserSigs are checked with; null: UserSig sign-in is off (`compat-off`). */
+    private readonly compat: Pick<CompatConfig, 'sdkAppId' | 'secretKey'> | null = null,
   ) {}
 
   /** `label`: what the user's list of devices calls this sign-in (sessions.ts labelOf). */
@@ -77,6 +82,23 @@ export class Accounts {
   async signInWithAppToken(req: { appToken: string; device: string }, label: string): Promise<Session> {
     const id = await this.tokens.verifyApp(req.appToken);
     if (id === null) throw new Refusal('app-token-invalid');
+    return this.signInVouched(id, req.device, label);
+  }
+
+  /** The refusal's detail names the hosted service's code (70009…), which the app's backend already knows. */
+  async signInWithUserSig(req: { user: string; usersig: string; device: string }, label: string): Promise<Session> {
+    if (this.compat === null) throw new Refusal('compat-off');
+    const check = verifyUserSig(req.usersig, { ...this.compat, identifier: req.user });
+    if (!check.ok) throw new Refusal(check.code === 70001 ? 'usersig-expired' : 'usersig-invalid', `(${check.code}: ${check.detail})`);
+    return this.signInVouched(check.identifier, req.device, label);
+  }
+
+  /**
+   * Signs in a user the app's backend vouched for (an app token, a UserSig):
+   * an id not seen before is created, as the hosted service imports a user on
+   * their first login.
+   */
+  private async signInVouched(id: string, device: string, label: string): Promise<Session> {
     refuseReserved(id);
     let user = await this.storage.getUser(id);
     if (user === undefined) {
@@ -88,7 +110,7 @@ export class Accounts {
     }
     // A tombstone never signs in again, not even with the app's token.
     if (user.deleted != null) throw new Refusal('account-deleted');
-    return this.session(user, req.device, label);
+    return this.session(user, device, label);
   }
 
   /** The session of a refresh token, with a new access token and the next refresh token (the one given is dead). */

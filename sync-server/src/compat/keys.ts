@@ -29,3 +29,15 @@ export function msgRandomOf(id: string): number {
   const bytes = Buffer.from(id, 'base64url');
   return bytes.length >= 4 ? bytes.readUInt32BE(bytes.length - 4) : 0;
 }
+
+/**
+ * The id of a message imported through `/v4/openim/importmsg`: the hosted
+ * service de-duplicates imports on (MsgSeq, MsgRandom, MsgTimeStamp), and
+ * an import skips an id its document holds, so the same three make one id.
+ */
+export function importedMessageId(from: string, to: string, seq: number, random: number, time: number): string {
+  const head = createHash('sha256').update(`${from}\n${to}\n${seq}\n${random}\n${time}`).digest().subarray(0, 8);
+  const tail = Buffer.alloc(4);
+  tail.writeUInt32BE(random >>> 0);
+  return Buffer.concat([head, tail]).toString('base64url');
+}

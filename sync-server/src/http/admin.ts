@@ -5,7 +5,7 @@
  * service's admin send) and are written by the server into the conversation
  * document, stamped and counted like a client's.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import {
   AdminBatchSendBody,
@@ -14,7 +14,6 @@ import {
   AdminSendResult,
   API_PREFIX,
   BatchResult,
-  bodyBytes,
   HistoryPage,
   HistoryQuery,
   ImportAccountsBody,
@@ -22,10 +21,7 @@ import {
   ImportFriendsBody,
   ImportMessagesBody,
   ImportMessagesResult,
-  isErrorCode,
-  isReservedUserId,
   LIMITS,
-  Message,
   Ok,
   OnlineResult,
   OnlineStatesBody,
@@ -34,17 +30,12 @@ import {
   SettingsBody,
   SettingsPatchBody,
   UserId,
-  userIdKey,
   type Element,
-  type OnlineState,
-  type Profile,
 } from '@parley/protocol';
-import { nicknameOf } from '../auth/accounts.ts';
-import { checkAvatar } from '../auth/avatar.ts';
 import type { Tokens } from '../auth/tokens.ts';
+import { AdminOperations } from '../admin/operations.ts';
 import type { PushService } from '../push/push.ts';
 import { Refusal } from '../errors.ts';
-import { profileOf } from '../social/profiles.ts';
 import type { DiskWatch } from '../storage/disk.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
@@ -87,42 +78,7 @@ export function registerAdmin(
     throw new Refusal('admin-required');
   };
 
-  /** Below the free-disk reserve, messages are refused (507 storage-full) before anything is written. */
-  const checkDisk = async (): Promise<void> => {
-    if (!(await disk.room())) throw new Refusal('storage-full', 'the server keeps its free-disk reserve (PARLEY_MIN_FREE_DISK_BYTES)');
-  };
-
-  /** Builds and checks a message from `from` to `to`; the sender's profile is the current one. */
-  const compose = async (from: string, to: string, type: Message['type'], body: Element[], id?: string, ts?: number): Promise<Message> => {
-    const sender = await storage.getUser(from);
-    const recipient = await storage.getUser(to);
-    if (sender === undefined || recipient === undefined) throw new Refusal('user-not-found');
-    if (sender.deleted != null || recipient.deleted != null) throw new Refusal('account-deleted');
-    if (from === to) throw new Refusal('bad-request', 'from and to are the same user');
-    const { id: _id, ...profile } = profileOf(sender);
-    const message = { id: id ?? randomBytes(12).toString('base64url'), from, to, type, body, ts: ts ?? Date.now(), profile };
-    if (bodyBytes(body) > LIMITS.bodyBytes) throw new Refusal('body-too-long');
-    return parseBody(Message, message);
-  };
-
-  const send = async (message: Message, syncToSender: boolean): Promise<{ id: string; seq: number }> => {
-    if (hub.accept.permit(message.from, message.to, true) !== 'ok') throw new Error('an admin send is always permitted');
-    return { id: message.id, seq: await hub.writes.serverSend(message, syncToSender) };
-  };
-
-  /** Sends to each recipient in turn; one recipient's refusal does not stop the others. */
-  const sendEach = async (to: readonly string[], build: (to: string) => Promise<Message>, syncToSender: boolean) => {
-    const results: { to: string; id?: string; seq?: number; error?: string }[] = [];
-    for (const recipient of to) {
-      try {
-        results.push({ to: recipient, ...(await send(await build(recipient), syncToSender)) });
-      } catch (error) {
-        if (!(error instanceof Refusal) || !isErrorCode(error.code)) throw error;
-        results.push({ to: recipient, error: error.code });
-      }
-    }
-    return { results };
-  };
+  const ops = new AdminOperations({ hub, storage, disk, push });
 
   routes.add({ method: 'GET', url: `${ADMIN}/settings`, summary: 'Install-wide settings', auth: 'admin', response: SettingsBody }, async (request) => {
     await admin(request);
@@ -143,33 +99,7 @@ export function registerAdmin(
     { method: 'POST', url: `${ADMIN}/accounts`, summary: 'Import 1 to 100 accounts (id, nickname, avatar)', auth: 'admin', body: ImportAccountsBody, response: ImportAccountsResult },
     async (request) => {
       await admin(request);
-      const { accounts } = parseBody(ImportAccountsBody, request.body);
-      for (const a of accounts) await checkAvatar(storage, a.avatar, null);
-      // The whole batch is checked before any account is created: a refusal creates none.
-      const rows = await Promise.all(
-        accounts.map(async (a) => {
-          if (isReservedUserId(a.id)) throw new Refusal('user-id-reserved', a.id);
-          const nickname = a.nickname === undefined ? a.id : nicknameOf(a.nickname);
-          // An id taken in another case (`Bob` when `bob` exists) is not this account.
-          const held = await storage.findUser(a.id);
-          if (held !== undefined && held.id !== a.id) throw new Refusal('user-exists', `${a.id} (taken as ${held.id})`);
-          return { id: a.id, passwordHash: null, nickname, avatar: a.avatar ?? null, role: 'user' as const, created: Date.now() };
-        }),
-      );
-      const keys = new Set<string>();
-      for (const { id } of rows) {
-        const key = userIdKey(id);
-        if (keys.has(key)) throw new Refusal('user-exists', `${id} appears twice in the batch, in some case`);
-        keys.add(key);
-      }
-      const created: string[] = [];
-      const existing: string[] = [];
-      for (const row of rows) {
-        if (await storage.createUser(row)) created.push(row.id);
-        else if ((await storage.getUser(row.id)) !== undefined) existing.push(row.id);
-        else throw new Refusal('user-exists', row.id);
-      }
-      return { created, existing };
+      return ops.importAccounts(parseBody(ImportAccountsBody, request.body).accounts);
     },
   );
 
@@ -189,8 +119,8 @@ export function registerAdmin(
     async (request) => {
       await admin(request);
       const b = parseBody(AdminSendBody, request.body);
-      await checkDisk();
-      return send(await compose(b.from, b.to, b.type, b.body, b.id, b.ts), b.syncToSender);
+      await ops.checkDisk();
+      return ops.send(await ops.compose(b.from, b.to, b.type, b.body, b.id, b.ts), b.syncToSender);
     },
   );
 
@@ -199,8 +129,8 @@ export function registerAdmin(
     async (request) => {
       await admin(request);
       const b = parseBody(AdminBatchSendBody, request.body);
-      await checkDisk();
-      return sendEach(b.to, (to) => compose(b.from, to, b.type, b.body), b.syncToSender);
+      await ops.checkDisk();
+      return ops.sendEach(b.to, (to) => ops.compose(b.from, to, b.type, b.body), b.syncToSender);
     },
   );
 
@@ -209,9 +139,9 @@ export function registerAdmin(
     async (request) => {
       await admin(request);
       const b = parseBody(AdminNotifyBody, request.body);
-      await checkDisk();
+      await ops.checkDisk();
       const element: Element = { type: 'system', kind: b.kind, text: b.text, ...(b.title === undefined ? {} : { title: b.title }) };
-      return sendEach(b.to, (to) => compose(b.from, to, 'system', [element]), true);
+      return ops.sendEach(b.to, (to) => ops.compose(b.from, to, 'system', [element]), true);
     },
   );
 
@@ -231,21 +161,8 @@ export function registerAdmin(
       const raw = (request.body as { messages?: unknown } | null)?.messages;
       if (Array.isArray(raw) && raw.length > LIMITS.messageImportBatch) throw new Refusal('too-many');
       const b = parseBody(ImportMessagesBody, request.body);
-      await checkDisk();
-      // The senders' profiles, read once per user, as an admin send stamps them.
-      const profiles = new Map<string, Profile>();
-      for (const id of new Set(b.messages.flatMap((m) => [m.from, m.to]))) {
-        const user = await storage.getUser(id);
-        if (user === undefined) throw new Refusal('user-not-found');
-        const { id: _id, ...profile } = profileOf(user);
-        profiles.set(id, profile);
-      }
-      const messages = b.messages.map((m) => {
-        if (m.from === m.to) throw new Refusal('bad-request', `message ${m.id}: from and to are the same user`);
-        if (bodyBytes(m.body) > LIMITS.bodyBytes) throw new Refusal('body-too-long');
-        return parseBody(Message, { ...m, profile: profiles.get(m.from) });
-      });
-      return hub.writes.importMessages(messages, b.live);
+      await ops.checkDisk();
+      return ops.importMessages(b.messages, b.live);
     },
   );
 
@@ -291,13 +208,7 @@ export function registerAdmin(
     async (request) => {
       await admin(request);
       const { users } = parseBody(OnlineStatesBody, request.body);
-      const states: { user: string; state: OnlineState }[] = [];
-      // Whole cluster, from memory; a subscription read only for those offline (cached: push/subscriptions.ts).
-      for (const user of users) {
-        const state = hub.devicesOnline(user).length > 0 ? 'online' : (await push.reachable(user)) ? 'push' : 'offline';
-        states.push({ user, state });
-      }
-      return { users: states };
+      return { users: await ops.onlineStates(users) };
     },
   );
 }

@@ -21,6 +21,8 @@ import {
   SignUpRequest,
   UpdateProfileRequest,
   UserId,
+  UserSigRequest,
+  type ErrorCode,
 } from '@parley/protocol';
 import { PassThrough } from 'node:stream';
 import type { Accounts } from '../auth/accounts.ts';
@@ -40,7 +42,11 @@ import type { People } from '../social/people.ts';
 import type { DiskWatch } from '../storage/disk.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
+import { AdminOperations } from '../admin/operations.ts';
+import type { CompatConfig } from '../config.ts';
+import type { MediaFetcher } from '../compat/media-fetch.ts';
 import { registerAdmin } from './admin.ts';
+import { registerCompat } from './compat.ts';
 import { withoutMediaCookie, withMediaCookie } from './cookies.ts';
 import { registerHistory } from './history.ts';
 import { registerLinks } from './links.ts';
@@ -71,18 +77,27 @@ export interface ApiDeps {
   drain: Drain;
   /** Account deletion (DELETE /me). */
   deletion: AccountDeletion;
+  /** The hosted service's REST API under /v4/, when configured (PARLEY_COMPAT_*). */
+  compat: { config: CompatConfig; fetcher: MediaFetcher } | null;
 }
 
 
-/** A password sign-in under the sign-in limits: refused while blocked, failures counted, a success resets the account+address streak. */
-async function limitedSignIn(limits: RateLimits, accounts: Accounts, body: z.infer<typeof SignInRequest>, address: string, label: string): Promise<Session> {
-  await limits.checkSignIn(body.user, address);
+/** The refusals that count as a failed sign-in: a wrong password, or a UserSig that is not good (guessing at the key, or replaying old ones). */
+const SIGNIN_FAILURES: ReadonlySet<ErrorCode> = new Set(['bad-credentials', 'usersig-invalid', 'usersig-expired']);
+
+/**
+ * A sign-in of `user` (a password, a UserSig) under the sign-in limits:
+ * refused while blocked, failures counted, a success resets the
+ * account+address streak.
+ */
+async function limitedSignIn(limits: RateLimits, user: string, address: string, attempt: () => Promise<Session>): Promise<Session> {
+  await limits.checkSignIn(user, address);
   try {
-    const session = await accounts.signIn(body, label);
-    await limits.signInSucceeded(body.user, address);
+    const session = await attempt();
+    await limits.signInSucceeded(user, address);
     return session;
   } catch (error) {
-    if (error instanceof Refusal && error.code === 'bad-credentials') await limits.signInFailed(body.user, address);
+    if (error instanceof Refusal && SIGNIN_FAILURES.has(error.code)) await limits.signInFailed(user, address);
     throw error;
   }
 }
@@ -140,12 +155,28 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): RouteBook {
 
   routes.add({ method: 'POST', url: `${API_PREFIX}/auth/signin`, summary: 'Sign in with a password', auth: 'none', body: SignInRequest, response: Session }, async (request, reply) => {
     const body = parseBody(SignInRequest, request.body);
-    return withMediaCookie(request, reply, await limitedSignIn(limits, accounts, body, request.ip, label(request)));
+    return withMediaCookie(request, reply, await limitedSignIn(limits, body.user, request.ip, () => accounts.signIn(body, label(request))));
   });
 
   routes.add(
     { method: 'POST', url: `${API_PREFIX}/auth/app-token`, summary: "Sign in with a token minted by the app's backend", auth: 'none', body: AppTokenRequest, response: Session },
     async (request, reply) => withMediaCookie(request, reply, await accounts.signInWithAppToken(parseBody(AppTokenRequest, request.body), label(request))),
+  );
+
+  routes.add(
+    {
+      method: 'POST',
+      url: `${API_PREFIX}/auth/usersig`,
+      summary:
+        "Sign in with the hosted chat service's UserSig, signed by the app's backend for `user` (the user is created on first sign-in); 404 compat-off unless the server has the hosted service's app id and key",
+      auth: 'none',
+      body: UserSigRequest,
+      response: Session,
+    },
+    async (request, reply) => {
+      const body = parseBody(UserSigRequest, request.body);
+      return withMediaCookie(request, reply, await limitedSignIn(limits, body.user, request.ip, () => accounts.signInWithUserSig(body, label(request))));
+    },
   );
 
   routes.add(
@@ -281,6 +312,10 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): RouteBook {
   registerPeople(routes, { ...deps, caller });
   registerHistory(routes, { ...deps, caller });
   registerAdmin(routes, deps);
+  if (deps.compat !== null) {
+    const ops = new AdminOperations({ hub, storage: deps.storage, disk: deps.disk, push: deps.push });
+    registerCompat(routes, { hub, storage: deps.storage, ops, limits, fetcher: deps.compat.fetcher, compat: deps.compat.config });
+  }
   registerPush(routes, { push: deps.push, caller });
   registerUploads(app, routes, { media: deps.media, caller });
   registerMedia(routes, { media: deps.media, tokens });

@@ -5,26 +5,24 @@
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { errorBody, type ErrorCode } from '@parley/protocol';
-import type { ZodError } from 'zod';
-import { Refusal, statusOf } from '../errors.ts';
+import { parseBody, Refusal, statusOf } from '../errors.ts';
 import type { Log } from '../log.ts';
 import { StorageFaultError } from '../storage/health.ts';
+import { v4BodyFailure } from './compat-bodies.ts';
+import { V4_PREFIX } from './compat.ts';
 import { RateLimited } from './rate-limits.ts';
 
-/** Refusals whose detail (which field, which id of a batch) is worth showing; others keep theirs for the log. */
-const DETAILED: ReadonlySet<ErrorCode> = new Set(['bad-request', 'user-id-reserved', 'user-exists']);
+/** Parsing a body with a protocol schema lives with Refusal (errors.ts); routes import it from here. */
+export { parseBody };
 
-/** Parses a body with a protocol schema; a mismatch is a `bad-request` refusal. */
-export function parseBody<T>(schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: ZodError } }, body: unknown): T {
-  const result = schema.safeParse(body);
-  if (!result.success) {
-    throw new Refusal('bad-request', result.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
-  }
-  return result.data;
-}
+/** Refusals whose detail (which field, which id of a batch) is worth showing; others keep theirs for the log. */
+const DETAILED: ReadonlySet<ErrorCode> = new Set(['bad-request', 'user-id-reserved', 'user-exists', 'usersig-invalid']);
 
 export function installErrorFunnel(app: FastifyInstance, log: Log): void {
-  app.setErrorHandler((error: FastifyError | Refusal | Error, _request, reply) => {
+  app.setErrorHandler((error: FastifyError | Refusal | Error, request, reply) => {
+    // A /v4/ body fastify could not take (not JSON, too large) is answered as the hosted service answers it.
+    const early = request.url.startsWith(`${V4_PREFIX}/`) && !(error instanceof Refusal) ? v4BodyFailure(error) : null;
+    if (early !== null) return reply.status(200).send(early);
     if (error instanceof Refusal) {
       if (error instanceof RateLimited) void reply.header('retry-after', String(error.retryAfter));
       const body = errorBody(error.code);

@@ -17,6 +17,7 @@ const SECURITY: Record<Exclude<RouteSpec['auth'], 'none'>, Json[]> = {
   user: [{ bearer: [] }],
   admin: [{ adminKey: [] }, { bearer: [] }],
   media: [{ bearer: [] }, { mediaCookie: [] }],
+  usersig: [{ usersig: [] }],
 };
 
 export function openApiDocument(specs: readonly RouteSpec[]): Json {
@@ -59,6 +60,13 @@ export function openApiDocument(specs: readonly RouteSpec[]): Json {
         bearer: { type: 'http', scheme: 'bearer', description: 'An access token (user routes), or the admin key / an admin\'s access token (admin routes).' },
         adminKey: { type: 'apiKey', in: 'header', name: 'X-Admin-Key' },
         mediaCookie: { type: 'apiKey', in: 'cookie', name: MEDIA_COOKIE, description: 'The access token, as set by every Session answer (media only).' },
+        usersig: {
+          type: 'apiKey',
+          in: 'query',
+          name: 'usersig',
+          description:
+            "The hosted service's UserSig (v2: HMAC-SHA256, zlib, base64 with *-_) for `identifier`, an administrator (PARLEY_COMPAT_ADMINS), with `sdkappid` and `contenttype=json` in the query too. Answers are always HTTP 200 with ActionStatus, ErrorCode and ErrorInfo (docs/migrating.md).",
+        },
       },
     },
   };

@@ -13,7 +13,8 @@ export interface RouteSpec {
   url: string;
   summary: string;
   /** `media`: a user's access token as a bearer token or in the media cookie (for `<img>`, `<audio>`, `<video>`). */
-  auth: 'none' | 'user' | 'admin' | 'media';
+  /** `usersig`: the hosted service's `/v4/` signature in the query (http/compat.ts). */
+  auth: 'none' | 'user' | 'admin' | 'media' | 'usersig';
   body?: z.ZodType;
   /** The body is raw bytes (`application/octet-stream`), streamed to the handler as `request.raw`. */
   binaryBody?: boolean;

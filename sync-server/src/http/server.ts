@@ -12,7 +12,8 @@ import type { PushService } from '../push/push.ts';
 import type { DiskWatch } from '../storage/disk.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
-import { registerApi } from './api.ts';
+import { registerApi, type ApiDeps } from './api.ts';
+import { acceptV4Bodies } from './compat-bodies.ts';
 import type { RateLimits } from './rate-limits.ts';
 import type { People } from '../social/people.ts';
 import type { Drain } from './drain.ts';
@@ -48,6 +49,8 @@ export interface HttpDeps {
   drain: Drain;
   /** Account deletion (DELETE /me). */
   deletion: AccountDeletion;
+  /** The hosted service's REST API under /v4/, when configured. */
+  compat: ApiDeps['compat'];
 }
 
 /** A route as fastify registered it (the OpenAPI test compares these with the document). */
@@ -80,6 +83,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<{ app: FastifyIn
   });
   installErrorFunnel(app, deps.log);
   installSecurityHeaders(app);
+  if (deps.compat !== null) acceptV4Bodies(app);
   const routes = registerApi(app, deps);
   if (deps.staticDir !== null) await registerStatic(app, deps.staticDir);
   registerNotFound(app, deps.staticDir !== null);

@@ -8,7 +8,7 @@ import { mediaOf } from '@parley/protocol';
 import type { Write } from '../storage/storage.ts';
 import type { MessageWrites } from '../sync/events.ts';
 
-export const mediaReferences: MessageWrites = (message, conversation) => {
+export const mediaReferences: MessageWrites = ({ message, conversation }) => {
   const hashes = new Set(mediaOf(message.body).map((ref) => ref.hash));
   return [...hashes].map((hash): Write => ({ kind: 'media-ref', hash, conversation, from: message.from }));
 };

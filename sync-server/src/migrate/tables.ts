@@ -41,6 +41,7 @@ export const TABLES: readonly TableSpec[] = [
   { table: 'segments', key: ['conversation', 'segment'] },
   { table: 'push_subscriptions', key: ['user_id', 'device'] },
   { table: 'push_queue', key: ['id'] },
+  { table: 'callback_queue', key: ['id'] },
   { table: 'uploads', key: ['id'] },
   { table: 'media', key: ['hash'] },
   { table: 'media_uploaders', key: ['hash', 'user_id'] },

@@ -76,6 +76,8 @@ export class PushNotifier implements HubObserver {
   private async decide({ kind, doc, message, seq, unread }: Announcement): Promise<void> {
     const { subscriptions: all, mutes, queue } = this.deps;
     const recipient = message.to;
+    // The sender asked for no push (an app backend's PushFlag, or MsgLifeTime 0: online devices only).
+    if (kind === 'message' && (message.push?.off === true || message.push?.ttl === 0)) return;
     // From memory for a recipient seen lately, with or without subscriptions: no storage read per message.
     const subscriptions = await all.of(recipient);
     if (subscriptions.length === 0) return;

@@ -67,6 +67,15 @@ describe('push payloads', () => {
     }
   });
 
+  it("carries the title, text and lifetime the sender's backend chose; with previews off the text goes, the title stays", () => {
+    const m = { ...message([{ type: 'text', text: 'hi' }]), push: { title: 'Order 42', text: 'On its way', ttl: 60 } };
+    const full = fullPayload('message', facts(m));
+    expect(parsed(payloadFor(full, true))).toMatchObject({ show: { title: 'Order 42', text: 'On its way' }, ttl: 60 });
+    const bare = parsed(payloadFor(full, false));
+    expect(bare.show).toEqual({ title: 'Order 42' });
+    expect(JSON.stringify(bare)).not.toContain('On its way');
+  });
+
   it('announces a recall with no text', () => {
     const m = message([{ type: 'text', text: 'oops' }]);
     const recall = parsed(payloadFor(fullPayload('recall', facts(m)), true));

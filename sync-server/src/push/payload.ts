@@ -35,6 +35,8 @@ export function fullPayload(kind: PushPayload['kind'], { doc, message, seq, send
       ...(kind === 'message' ? { preview: previewOf(message), body: message.body } : {}),
     },
     unread,
+    ...(kind === 'message' && (message.push?.title !== undefined || message.push?.text !== undefined) ? { show: { title: message.push?.title, text: message.push?.text } } : {}),
+    ...(message.push?.ttl === undefined ? {} : { ttl: message.push.ttl }),
   };
 }
 
@@ -47,7 +49,10 @@ const withoutBody = (p: PushPayload): PushPayload => {
 };
 const withoutPreview = (p: PushPayload): PushPayload => {
   const { preview: _preview, ...message } = p.message;
-  return { ...p, message };
+  // A chosen text is a preview too; a chosen title stays (the sender's name would show anyway).
+  const show = p.show?.title === undefined ? undefined : { title: p.show.title };
+  const { show: _show, ...rest } = p;
+  return { ...rest, message, ...(show === undefined ? {} : { show }) };
 };
 
 /** The JSON one device gets, or null if even the bare payload is over the limit (it cannot be, with the id and nickname limits). */

@@ -307,13 +307,15 @@ export class PushQueue {
   private async attempt(push: QueuedPush): Promise<void> {
     const { storage, subscriptions, log } = this.deps;
     const now = Date.now();
-    const expires = push.created + PUSH_TTL_SECONDS * 1000;
+    const full = PushPayload.parse(JSON.parse(push.payload));
+    // The message's own lifetime when shorter (MsgLifeTime), else the push's.
+    const expires = push.created + Math.min(PUSH_TTL_SECONDS, full.ttl ?? PUSH_TTL_SECONDS) * 1000;
     const about = { user: push.user, device: push.device, push: push.id };
     if (now >= expires) return this.finish(push, 'expired');
     if (await this.deps.online(push.user, push.device)) return this.finish(push, 'device online');
     const subscription = (await subscriptions.of(push.user)).find((s) => s.device === push.device);
     if (subscription === undefined) return this.finish(push, 'no subscription');
-    const body = payloadFor(PushPayload.parse(JSON.parse(push.payload)), subscription.previews);
+    const body = payloadFor(full, subscription.previews);
     if (body === null) {
       log.error(about, 'push payload over the limit');
       return this.finish(push);

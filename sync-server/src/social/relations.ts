@@ -155,6 +155,14 @@ export class Relations {
     ]);
   }
 
+  /** Admin friend delete: takes `other` out of `owner`'s list, and `owner` out of theirs when `bothWays`. */
+  async removeFriend(owner: string, other: string, bothWays: boolean): Promise<void> {
+    await this.both(owner, other);
+    const changes: RelationChange[] = [{ op: 'delete', owner, kind: 'friend', other }];
+    if (bothWays) changes.push({ op: 'delete', owner: other, kind: 'friend', other: owner });
+    await this.apply(changes);
+  }
+
   /** Admin friend import: adds `friends` to `owner`'s list, one way unless `bothWays`. */
   async addFriends(owner: string, friends: readonly string[], bothWays: boolean): Promise<void> {
     const rel = await this.load(owner);

@@ -1,5 +1,6 @@
 /** The in-memory twin of the SQLite storage, for unit tests: one class per store (memory/), same contract, no durability. */
 import { MemorySessions, MemoryUsers } from './memory/accounts.ts';
+import { MemoryCallbacks } from './memory/callbacks.ts';
 import { MemoryDocs } from './memory/docs.ts';
 import { MemoryMedia } from './memory/media.ts';
 import { MemoryMessages } from './memory/messages.ts';
@@ -13,8 +14,9 @@ export class MemoryStorage extends ComposedStorage implements Storage {
   constructor() {
     const messages = new MemoryMessages();
     const media = new MemoryMedia();
-    const docs = new MemoryDocs([messages, media]);
-    super({ docs, messages, media, users: new MemoryUsers(), sessions: new MemorySessions(), social: new MemorySocial(), push: new MemoryPush() });
+    const callbacks = new MemoryCallbacks();
+    const docs = new MemoryDocs([messages, media, callbacks]);
+    super({ docs, messages, media, callbacks, users: new MemoryUsers(), sessions: new MemorySessions(), social: new MemorySocial(), push: new MemoryPush() });
     this.docs = docs;
   }
 

@@ -8,6 +8,7 @@
 import type pg from 'pg';
 import { openPool, type PoolOptions } from './postgres/db.ts';
 import { PgSessions, PgUsers } from './postgres/accounts.ts';
+import { PgCallbacks } from './postgres/callbacks.ts';
 import { PgDocs } from './postgres/docs.ts';
 import { PgMedia } from './postgres/media.ts';
 import { PgMessages } from './postgres/messages.ts';
@@ -28,8 +29,10 @@ export class PostgresStorage extends ComposedStorage implements Storage {
   ) {
     const messages = new PgMessages(pool);
     const media = new PgMedia(pool);
+    const callbacks = new PgCallbacks(pool);
     super({
-      docs: new PgDocs(pool, [messages, media], commits),
+      docs: new PgDocs(pool, [messages, media, callbacks], commits),
+      callbacks,
       messages,
       media,
       users: new PgUsers(pool),

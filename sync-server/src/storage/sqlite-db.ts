@@ -181,6 +181,19 @@ CREATE TABLE IF NOT EXISTS push_queue (
   claimed_by TEXT NOT NULL DEFAULT '',
   claim_until INTEGER NOT NULL DEFAULT 0
 );
+-- After-send callbacks (sqlite/callbacks.ts), each inserted in its message's own commit.
+CREATE TABLE IF NOT EXISTS callback_queue (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  conversation TEXT NOT NULL,
+  msg TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  due INTEGER NOT NULL,
+  claimed_by TEXT NOT NULL DEFAULT '',
+  claim_until INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS callback_queue_due ON callback_queue (due);
+CREATE INDEX IF NOT EXISTS callback_queue_msg ON callback_queue (conversation, msg);
 -- The fencing tokens of a document's authority (DocStore.lead); one process writes a SQLite file, so they are only counted.
 CREATE TABLE IF NOT EXISTS doc_leaders (
   doc TEXT PRIMARY KEY,

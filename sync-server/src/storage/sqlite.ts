@@ -29,6 +29,7 @@ const READS: { [S in StoreName]: readonly (keyof StoreSet[S])[] } = {
   sessions: ['sessions', 'sessionsOf', 'getSession'],
   social: ['relationsOf', 'settings', 'inviteByHash', 'invitesOf'],
   push: ['pushSubscriptionsOf', 'queuedPushes'],
+  callbacks: ['queuedCallbacks', 'nextCallbackDue'],
   media: ['getUpload', 'uploads', 'uploadsOf', 'getMedia', 'mayReadMedia', 'hasUploaded', 'uploadedBytes'],
 };
 

@@ -1,5 +1,5 @@
 /**
- * The storage of the sync server: seven small stores, by concern, each with
+ * The storage of the sync server: eight small stores, by concern, each with
  * its own contract suite (contract/) that every backend passes. SQLite is the
  * default backend (sqlite.ts: its stores in sqlite/, writes in a worker
  * thread); memory is its twin for unit tests (memory.ts, memory/);
@@ -10,6 +10,7 @@
  * `STORE_METHODS`, to the store that owns it, so a backend writes each method
  * once, in its store's class.
  */
+import type { CallbackStore } from './stores/callbacks.ts';
 import type { DocStore } from './stores/docs.ts';
 import type { MediaStore } from './stores/media.ts';
 import type { MessageIndex } from './stores/messages.ts';
@@ -26,6 +27,7 @@ export { DELETED_NICKNAME } from './stores/accounts.ts';
 export type { InviteRow, RelationChange, RelationKind, RelationRow, SocialStore } from './stores/social.ts';
 export type { PushStore, PushSubscriptionRecord, QueuedPush } from './stores/push.ts';
 export type { MediaRecord, MediaStore, UploadRecord } from './stores/media.ts';
+export type { CallbackStore, QueuedCallback } from './stores/callbacks.ts';
 
 /** One backend's stores, by name. */
 export interface StoreSet {
@@ -36,12 +38,13 @@ export interface StoreSet {
   social: SocialStore;
   push: PushStore;
   media: MediaStore;
+  callbacks: CallbackStore;
 }
 
 export type StoreName = keyof StoreSet;
 
 /** Every store's methods in one interface. */
-export type StoreMethods = DocStore & MessageIndex & UserStore & SessionStore & SocialStore & PushStore & MediaStore;
+export type StoreMethods = DocStore & MessageIndex & UserStore & SessionStore & SocialStore & PushStore & MediaStore & CallbackStore;
 
 export interface Storage extends StoreMethods {
   close(): Promise<void>;
@@ -66,6 +69,7 @@ export const STORE_METHODS = {
   social: ['relationsOf', 'changeRelations', 'settings', 'putSetting', 'putInvite', 'inviteByHash', 'invitesOf', 'deleteInvites'],
   push: ['putPushSubscription', 'deletePushSubscription', 'pushSubscriptionsOf', 'enqueuePushes', 'queuedPushes', 'claimPushes', 'renewPushClaims', 'releasePushClaims', 'retryPush', 'dropPushes'],
   media: ['putUpload', 'getUpload', 'uploads', 'uploadsOf', 'setUploadReceived', 'deleteUpload', 'addMedia', 'getMedia', 'mayReadMedia', 'hasUploaded', 'uploadedBytes', 'mediaOnlyOf', 'forgetUploader'],
+  callbacks: ['queuedCallbacks', 'nextCallbackDue', 'claimCallbacks', 'retryCallback', 'dropCallbacksOf', 'dropCallbacks', 'releaseCallbackClaims'],
 } as const satisfies { [S in StoreName]: readonly (keyof StoreSet[S])[] };
 
 type Listed<S extends StoreName> = (typeof STORE_METHODS)[S][number];

@@ -14,6 +14,7 @@ const MESSAGE = 2;
 const MEDIA_REF = 3;
 const MEDIA_UNREF = 4;
 const FENCE = 5;
+const CALLBACK = 6;
 
 export function encodeWrites(writes: readonly Write[]): Uint8Array {
   const e = encoding.createEncoder();
@@ -55,6 +56,13 @@ export function encodeWrites(writes: readonly Write[]): Uint8Array {
         encoding.writeVarString(e, w.doc);
         encoding.writeFloat64(e, w.token);
         break;
+      case 'callback':
+        encoding.writeVarUint(e, CALLBACK);
+        encoding.writeVarString(e, w.conversation);
+        encoding.writeVarString(e, w.msg);
+        encoding.writeVarString(e, w.payload);
+        encoding.writeFloat64(e, w.due);
+        break;
     }
   }
   return encoding.toUint8Array(e);
@@ -93,6 +101,9 @@ export function decodeWrites(bytes: Uint8Array): Write[] {
         break;
       case FENCE:
         writes.push({ kind: 'fence', doc: decoding.readVarString(d), token: decoding.readFloat64(d) });
+        break;
+      case CALLBACK:
+        writes.push({ kind: 'callback', conversation: decoding.readVarString(d), msg: decoding.readVarString(d), payload: decoding.readVarString(d), due: decoding.readFloat64(d) });
         break;
       default:
         throw new Error(`unknown write kind ${kind}`);

@@ -191,7 +191,7 @@ export class AcceptPath implements UpdateSink {
       for (const message of messages) {
         stamped.push({ message, seq: ++last });
         extra.push({ kind: 'message', conversation, seq: last, id: message.id, from: message.from, ts: message.ts, segment: path.segment });
-        extra.push(...this.parts.events.writesFor(message, conversation));
+        extra.push(...this.parts.events.writesFor({ message, conversation, seq: last, imported: false }));
       }
       extra.push({ kind: 'last-seq', conversation, seq: last });
     }

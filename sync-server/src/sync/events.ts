@@ -1,7 +1,7 @@
 /**
  * What the sync core tells others after the fact (observers: the push
  * module), and the writes others add to every accepted message (media
- * references). Shared by every path that writes messages: the accept path,
+ * references, after-send callbacks). Shared by every path that writes messages: the accept path,
  * server sends, imports and recalls.
  */
 import type * as Y from 'yjs';
@@ -11,12 +11,24 @@ import type { Write } from '../storage/storage.ts';
 import { totalUnread, type Stamped } from './inbox.ts';
 import type { LiveDoc } from './live-doc.ts';
 
+/** A message about to be written, as the hooks of `alsoWrite` see it. */
+export interface WrittenMessage {
+  message: Message;
+  /** The conversation (`a/b`). */
+  conversation: string;
+  /** The sequence stamped on it. */
+  seq: number;
+  /** Imported history (admin import), not a message sent now: the hosted service sends no after-send callback for it. */
+  imported: boolean;
+}
+
 /**
- * Writes that join an accepted message's own transaction (media references),
- * so they are exactly as durable as the message: called synchronously for each
- * message, client writes and server sends alike; cheap, and never throws.
+ * Writes that join an accepted message's own transaction (media references,
+ * after-send callbacks), so they are exactly as durable as the message:
+ * called synchronously for each message, client writes, server sends and
+ * imports alike; cheap, and never throws.
  */
-export type MessageWrites = (message: Message, conversation: string) => readonly Write[];
+export type MessageWrites = (written: WrittenMessage) => readonly Write[];
 
 /**
  * What the accept path tells others (the push module), after the fact: an
@@ -56,8 +68,8 @@ export class HubEvents {
     this.messageWrites.push(writes);
   }
 
-  writesFor(message: Message, conversation: string): Write[] {
-    return this.messageWrites.flatMap((writes) => writes(message, conversation));
+  writesFor(written: WrittenMessage): Write[] {
+    return this.messageWrites.flatMap((writes) => writes(written));
   }
 
   tell(call: (observer: HubObserver) => void): void {

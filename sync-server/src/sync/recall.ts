@@ -53,6 +53,28 @@ export class Recalls {
   }
 
   /**
+   * Replaces a message's body (admin: the hosted service's modify_c2c_msg):
+   * the new message goes into the same key, so every device shows it; media
+   * it names are referenced for the conversation as a sent message's. A
+   * recalled message stays recalled (message-recalled).
+   */
+  async modify(x: string, y: string, id: string, change: (message: Message) => Message): Promise<void> {
+    const found = (await this.history.page(x, y, { from: 0, to: Number.MAX_SAFE_INTEGER, cursor: 0, limit: Number.MAX_SAFE_INTEGER }, false)).find((m) => m.id === id);
+    if (found === undefined) throw new Refusal('message-not-found');
+    const live = await this.registry.acquire(conversationPath(x, y, found.segment));
+    try {
+      if (live.doc.getMap('recalls').has(id)) throw new Refusal('message-recalled');
+      const message = live.doc.getMap<Message>('messages').get(id);
+      if (message === undefined) throw new Refusal('message-not-found');
+      const next = change(message);
+      // Its media references join the write; a changed body is no new message, so like history it queues no after-send callback.
+      await live.write(() => live.doc.getMap('messages').set(id, next), this.events.writesFor({ message: next, conversation: conversationId(x, y), seq: found.seq, imported: true }));
+    } finally {
+      this.registry.release(live);
+    }
+  }
+
+  /**
    * Account deletion: recalls every message `user` sent in one segment
    * document of the pair's conversation that is not recalled yet, at most
    * `batch` per write (each write is followed by its erasure), as the

@@ -48,7 +48,7 @@ export class ServerWrites {
         [
           { kind: 'message', conversation, seq, id: message.id, from: message.from, ts: message.ts, segment: path.segment },
           { kind: 'last-seq', conversation, seq },
-          ...this.events.writesFor(message, conversation),
+          ...this.events.writesFor({ message, conversation, seq, imported: false }),
         ],
       );
       const now = Date.now();
@@ -135,7 +135,7 @@ export class ServerWrites {
         const writes: Write[] = [];
         for (const s of stamped) {
           writes.push({ kind: 'message', conversation, seq: s.seq, id: s.message.id, from: s.message.from, ts: s.message.ts, segment });
-          writes.push(...this.events.writesFor(s.message, conversation));
+          writes.push(...this.events.writesFor({ message: s.message, conversation, seq: s.seq, imported: true }));
         }
         writes.push({ kind: 'last-seq', conversation, seq: stamped.at(-1)?.seq ?? 0 });
         done.push(

@@ -224,6 +224,25 @@ const V6 = `
 ALTER TABLE users ADD COLUMN about TEXT NOT NULL DEFAULT '';
 `;
 
+/**
+ * The after-send callback queue (compat/after-send.ts), as SQLite's: each
+ * row inserted in its message's own commit, claimed as push_queue's are.
+ */
+const V7 = `
+CREATE TABLE callback_queue (
+  id BIGSERIAL PRIMARY KEY,
+  conversation TEXT NOT NULL,
+  msg TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  due BIGINT NOT NULL,
+  claimed_by TEXT NOT NULL DEFAULT '',
+  claim_until BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX callback_queue_due ON callback_queue (due);
+CREATE INDEX callback_queue_msg ON callback_queue (conversation, msg);
+`;
+
 /** Every migration, oldest first; a new one is appended with the next version, never edited once shipped. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, sql: V1 },
@@ -232,6 +251,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, sql: V4 },
   { version: 5, sql: V5 },
   { version: 6, sql: V6 },
+  { version: 7, sql: V7 },
 ];
 
 /**

@@ -8,6 +8,7 @@
 import type Database from 'better-sqlite3';
 import { ComposedStorage, STORE_OF, type Storage, type StoreName, type StoreSet } from '../storage.ts';
 import { SqliteSessions, SqliteUsers } from './accounts.ts';
+import { SqliteCallbacks } from './callbacks.ts';
 import { SqliteDocs } from './docs.ts';
 import { SqliteMedia } from './media.ts';
 import { SqliteMessages } from './messages.ts';
@@ -22,13 +23,16 @@ export interface SqliteStores {
   social: SqliteSocial;
   push: SqlitePush;
   media: SqliteMedia;
+  callbacks: SqliteCallbacks;
 }
 
 export function sqliteStores(db: Database.Database): SqliteStores {
   const messages = new SqliteMessages(db);
   const media = new SqliteMedia(db);
+  const callbacks = new SqliteCallbacks(db);
   return {
-    docs: new SqliteDocs(db, [messages, media]),
+    docs: new SqliteDocs(db, [messages, media, callbacks]),
+    callbacks,
     messages,
     media,
     users: new SqliteUsers(db),

@@ -3,7 +3,7 @@
  * updates plus one snapshot, written only through `commit` (one transaction
  * per call, so a group commit is one call). A commit also carries the other
  * stores' share of an accepted message (its index row, its media
- * references), so that they are durable exactly when the update is.
+ * references, its after-send callback), so that they are durable exactly when the update is.
  *
  * In a cluster each document has one authority at a time (`lead`), and its
  * commits carry a `fence` write: a backend shared by several processes
@@ -49,6 +49,12 @@ export type Write =
    * still may, as uploader), and a reference waiting for the upload goes too.
    */
   | { kind: 'media-unref'; hash: string; conversation: string }
+  /**
+   * An accepted message's after-send callback to the app backend, queued
+   * (unclaimed, due at once) so that it is exactly as durable as the message
+   * (stores/callbacks.ts).
+   */
+  | { kind: 'callback'; conversation: string; msg: string; payload: string; due: number }
   /**
    * The commit is valid only while `doc`'s authority token is still `token`
    * (see `lead`): a backend shared by several processes checks it inside the

@@ -30,6 +30,12 @@ describe('planNotification', () => {
     });
   });
 
+  it("shows the title and text the sender's backend chose (OfflinePushInfo) instead of the name and the preview", () => {
+    const plan = planNotification({ ...payload('message', 'm1', { preview: 'Lunch?' }), show: { title: 'Order 42', text: 'Your parcel is on its way' } }, null);
+    expect(plan.show && plan.title).toBe('Order 42');
+    expect(plan.show && plan.options.body).toBe('Your parcel is on its way');
+  });
+
   it("uses the sender's avatar as the icon when the push carries one", () => {
     const plan = planNotification(payload('message', 'm1', { preview: 'Hi', avatar: 'https://cdn.example/b.png' }), null);
     expect(plan.show && plan.options.icon).toBe('https://cdn.example/b.png');

@@ -53,9 +53,10 @@ export function planNotification(payload: PushPayload, current: NotificationData
     return { show: true, title, options: options(payload, 'Message recalled', rest, false) };
   }
   const ids = [...before.filter((x) => x !== id), id];
-  const preview = payload.message.preview;
+  // The sender's chosen title and text (an app backend's OfflinePushInfo) stand for the name and the preview.
+  const preview = payload.show?.text ?? payload.message.preview;
   const body = preview !== undefined && preview !== '' ? preview : ids.length > 1 ? `${ids.length} new messages` : 'New message';
-  return { show: true, title, options: options(payload, body, ids, true) };
+  return { show: true, title: payload.show?.title ?? title, options: options(payload, body, ids, true) };
 }
 
 /** A push that cannot be read (or is not for the user signed in here) still shows something: iOS requires it. */

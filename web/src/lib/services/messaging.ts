@@ -14,6 +14,7 @@ import {
   conversationPath,
   cleanNickname,
   isAvatarUrl,
+  isErrorCode,
   isUserId,
   parseDocPath,
   segmentOf,
@@ -127,7 +128,8 @@ export async function sendBody(peer: string, body: Element[], blobs: readonly Pr
     checkMessage(message, message.from, doc);
   } catch (e) {
     const code = codeOf(e);
-    failed = code === 'unexpected' || code === 'network' || code === 'offline' ? 'schema-invalid' : code;
+    // The app's own codes (an unexpected error) are no refusal a message can carry: said as malformed.
+    failed = isErrorCode(code) ? code : 'schema-invalid';
   }
   await stage(message, path, peer, failed, blobs);
   if (failed === undefined && blobs.length > 0) mediaOutbox.kick();

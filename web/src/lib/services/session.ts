@@ -23,7 +23,7 @@ import { presence } from '../state/presence.svelte.ts';
 import { session } from '../state/session.svelte.ts';
 import { SyncHub } from '../sync/hub.ts';
 import { api, onSessionOver, SESSION_OVER } from '../shared/api.ts';
-import { AppError, codeOf, report, textOf } from '../shared/errors.ts';
+import { AppError, codeOf, describe, report, textOf } from '../shared/errors.ts';
 import { endPush, startPush } from '../push/push.ts';
 import { persistStorage } from '../pwa/pwa.ts';
 import { mediaOutbox } from '../media/outbox.ts';
@@ -59,14 +59,19 @@ function wsBase(): string {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/sync`;
 }
 
-/** At start: the stored session, if any; the app opens with it, online or not. */
-export async function restore(): Promise<void> {
+/**
+ * At start: the stored session, if any; the app opens with it, online or not.
+ * `then` (a sign-in link's sign-in) runs after it and before the first
+ * screen, so that the sign-in form does not flash up while it works.
+ */
+export async function restore(then?: () => Promise<void>): Promise<void> {
   onSessionOver((code, token) => {
     if (session.current?.accessToken === token) void endSession(code);
   });
   try {
     const stored = StoredSession.safeParse(await getMeta('session'));
     if (stored.success) begin(stored.data);
+    await then?.();
   } finally {
     session.ready = true;
   }
@@ -133,6 +138,26 @@ async function clearUserData(): Promise<void> {
 export async function signIn(user: string, password: string): Promise<void> {
   const value = await api('POST', '/auth/signin', { body: { user, password, device: await deviceId() }, schema: Session });
   await adopt(value);
+}
+
+/** Sign-in with the hosted chat service's UserSig, signed for `user` by the app's backend (a sign-in link). */
+export async function signInWithUserSig(user: string, usersig: string): Promise<void> {
+  await adopt(await api('POST', '/auth/usersig', { body: { user, usersig, device: await deviceId() }, schema: Session }));
+}
+
+/** Sign-in with a token the app's backend minted (a sign-in link). */
+export async function signInWithAppToken(appToken: string): Promise<void> {
+  await adopt(await api('POST', '/auth/app-token', { body: { appToken, device: await deviceId() }, schema: Session }));
+}
+
+/**
+ * A sign-in the user did not type (a link's) was refused: signed out, the
+ * sign-in screen says why; signed in as someone else, that session goes on
+ * and a notice says why.
+ */
+export function linkRefused(e: unknown): void {
+  if (session.current === null) session.reason = describe(e).text;
+  else report(e);
 }
 
 export async function signUp(user: string, nickname: string, password: string): Promise<void> {

@@ -15,6 +15,7 @@ const APP_MESSAGES = {
   network: 'Parley cannot reach the server. Check your connection and try again.',
   offline: 'You are offline. Try again when you are back online.',
   unexpected: 'Something went wrong on this device. Try again.',
+  'link-other-user': 'This sign-in link is for another user than the one signed in here. Sign out first, then open the link again.',
 } as const;
 
 export type AppErrorCode = ErrorCode | keyof typeof APP_MESSAGES;
