@@ -139,11 +139,13 @@ export async function startParley(config: Config, options: { storage?: Storage; 
   /** This server's origin once it listens: the media of a message asked about go to the backend as absolute URLs. */
   let origin = '';
   const callbacks = config.callbacks;
+  let beforeSend: BeforeSend | null = null;
   if (callbacks?.beforeSend === true) {
     const caller = new CallbackCaller(callbacks, config.compat?.sdkAppId ?? 0, options.resolver);
-    const beforeSend = new BeforeSend(callbacks, caller, (hash) => `${origin}${mediaUrl(hash)}`, log);
+    const asker = new BeforeSend(callbacks, caller, (hash) => `${origin}${mediaUrl(hash)}`, log);
+    beforeSend = asker;
     // Before the cluster joins: its replicas judge the updates forwarded to this process through the gate too.
-    hub.askBeforeSend((message, seq) => beforeSend.ask(message, seq), callbacks.timeoutMs);
+    hub.askBeforeSend((message, seq) => asker.ask(message, seq), callbacks.timeoutMs);
   }
   // Before anything can open a document: every document loads under the cluster's placement.
   const cluster: ClusterNode | null =
@@ -197,7 +199,7 @@ export async function startParley(config: Config, options: { storage?: Storage; 
   const compat =
     config.compat === null
       ? null
-      : { config: config.compat, fetcher: new MediaFetcher(new LinkGuard(config.compat.mediaAllow, options.resolver), media, config.compat.mediaTimeoutMs) };
+      : { config: config.compat, beforeSend, fetcher: new MediaFetcher(new LinkGuard(config.compat.mediaAllow, options.resolver), media, config.compat.mediaTimeoutMs) };
   const drain = new Drain();
   const deletion = new AccountDeletion(storage, hub, sessions, media, push, log);
   const { app, sockets, registered } = await createHttpServer({

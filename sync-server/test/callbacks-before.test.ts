@@ -289,3 +289,44 @@ describe.runIf(postgres !== null && redis !== null)('the before-send callback in
     }
   });
 });
+
+describe('the before-send check on /v4/ sends', () => {
+  it("asks for a backend's REST send too: a refusal is 20006, a rewrite is what Bob gets, and ForbidBeforeSendMsgCallback skips the ask", async () => {
+    const { createHmac } = await import('node:crypto');
+    const { deflateSync } = await import('node:zlib');
+    const APP_ID = 1400000000;
+    const KEY = 'the app secret key of this test';
+    const sig = (id: string): string => {
+      const time = Math.floor(Date.now() / 1000);
+      const mac = createHmac('sha256', KEY).update(`TLS.identifier:${id}\nTLS.sdkappid:${APP_ID}\nTLS.time:${time}\nTLS.expire:3600\n`).digest('base64');
+      const doc = { 'TLS.ver': '2.0', 'TLS.identifier': id, 'TLS.sdkappid': APP_ID, 'TLS.expire': 3600, 'TLS.time': time, 'TLS.sig': mac };
+      return deflateSync(JSON.stringify(doc)).toString('base64').replace(/\+/g, '*').replace(/\//g, '-').replace(/=/g, '_');
+    };
+    const { server, backend, bob, connect } = await setUp(
+      (call) => {
+        const text = textOf(call);
+        if (text.includes('casino')) return { ActionStatus: 'FAIL', ErrorCode: 120010, ErrorInfo: 'No gambling ads, please' };
+        if (text.includes('darn')) return { ...OK, MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: text.replace('darn', '****') } }] };
+        return OK;
+      },
+      { PARLEY_COMPAT_SDKAPPID: String(APP_ID), PARLEY_COMPAT_SECRET_KEY: KEY },
+    );
+    const v4 = async (body: unknown): Promise<Record<string, unknown>> => {
+      const query = new URLSearchParams({ sdkappid: String(APP_ID), identifier: 'administrator', usersig: sig('administrator'), random: '7', contenttype: 'json' });
+      return (await (await fetch(`${server.url}/v4/openim/sendmsg?${query.toString()}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as Record<string, unknown>;
+    };
+    const text = (t: string, random: number, extra: Record<string, unknown> = {}) => ({ From_Account: 'alice', To_Account: 'bob', MsgRandom: random, MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: t } }], ...extra });
+
+    expect(await v4(text('Win big at the casino!', 1))).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 20006, ErrorInfo: expect.stringContaining('No gambling ads, please') as unknown });
+    const rewritten = await v4(text('Oh darn, the train is late', 2));
+    expect(rewritten).toMatchObject({ ActionStatus: 'OK', ErrorCode: 0 });
+    const skipped = await v4(text('casino night at the office, by HR', 3, { ForbidCallbackControl: ['ForbidBeforeSendMsgCallback'] }));
+    expect(skipped).toMatchObject({ ActionStatus: 'OK' });
+    expect(backend.calls.map(textOf)).toEqual(['Win big at the casino!', 'Oh darn, the train is late']);
+
+    const bobDevice = await connect(bob.accessToken);
+    await waitFor(() => bobDevice.doc.getMap<Message>('messages').size === 2, 'Bob has the two messages that went');
+    const texts = [...bobDevice.doc.getMap<Message>('messages').values()].map((m) => m.body[0]?.type === 'text' ? m.body[0].text : '').sort();
+    expect(texts).toEqual(['Oh ****, the train is late', 'casino night at the office, by HR']);
+  });
+});

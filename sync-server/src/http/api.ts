@@ -44,6 +44,7 @@ import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
 import { AdminOperations } from '../admin/operations.ts';
 import type { CompatConfig } from '../config.ts';
+import type { BeforeSend } from '../compat/before-send.ts';
 import type { MediaFetcher } from '../compat/media-fetch.ts';
 import { registerAdmin } from './admin.ts';
 import { registerCompat } from './compat.ts';
@@ -78,7 +79,7 @@ export interface ApiDeps {
   /** Account deletion (DELETE /me). */
   deletion: AccountDeletion;
   /** The hosted service's REST API under /v4/, when configured (PARLEY_COMPAT_*). */
-  compat: { config: CompatConfig; fetcher: MediaFetcher } | null;
+  compat: { config: CompatConfig; fetcher: MediaFetcher; beforeSend: BeforeSend | null } | null;
 }
 
 
@@ -314,7 +315,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): RouteBook {
   registerAdmin(routes, deps);
   if (deps.compat !== null) {
     const ops = new AdminOperations({ hub, storage: deps.storage, disk: deps.disk, push: deps.push });
-    registerCompat(routes, { hub, storage: deps.storage, ops, limits, fetcher: deps.compat.fetcher, compat: deps.compat.config });
+    registerCompat(routes, { hub, storage: deps.storage, ops, limits, fetcher: deps.compat.fetcher, beforeSend: deps.compat.beforeSend, compat: deps.compat.config });
   }
   registerPush(routes, { push: deps.push, caller });
   registerUploads(app, routes, { media: deps.media, caller });

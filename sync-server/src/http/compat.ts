@@ -46,6 +46,7 @@ import {
   type TimElem,
 } from '@parley/protocol';
 import type { AdminOperations } from '../admin/operations.ts';
+import type { BeforeSend } from '../compat/before-send.ts';
 import type { CompatConfig } from '../config.ts';
 import { Refusal } from '../errors.ts';
 import { fromTimBody } from '../compat/from-tim.ts';
@@ -126,10 +127,12 @@ export interface CompatDeps {
   ops: AdminOperations;
   limits: RateLimits;
   fetcher: MediaFetcher;
+  /** The app backend's before-send check (PARLEY_CALLBACK_BEFORE_SEND), asked for `/v4/` sends too. */
+  beforeSend: BeforeSend | null;
   compat: CompatConfig;
 }
 
-export function registerCompat(routes: RouteBook, { hub, storage, ops, limits, fetcher, compat }: CompatDeps): void {
+export function registerCompat(routes: RouteBook, { hub, storage, ops, limits, fetcher, beforeSend, compat }: CompatDeps): void {
   /** The caller's identifier, once its UserSig checks out for an administrator of this app. */
   const authenticate = async (request: FastifyRequest): Promise<string> => {
     const query = TimQuery.safeParse(request.query);
@@ -200,6 +203,22 @@ export function registerCompat(routes: RouteBook, { hub, storage, ops, limits, f
 
   const seconds = (ms: number): number => Math.floor(ms / 1000);
 
+  /**
+   * The message as the backend's before-send check leaves it (as the hosted
+   * service asks for REST sends too, unless ForbidCallbackControl says
+   * ForbidBeforeSendMsgCallback): null when it is to be dropped (the caller
+   * is told it was sent), a 20006 failure when it is refused.
+   */
+  const vetted = async (message: Message, control: readonly string[] | undefined): Promise<Message | null> => {
+    if (beforeSend === null || control?.includes('ForbidBeforeSendMsgCallback') === true) return message;
+    const verdict = await beforeSend.ask(message);
+    if (verdict.verdict === 'drop') return null;
+    if (verdict.verdict === 'refuse') throw new TimFailure(verdict.code === 'callback-refused' ? 20006 : SERVICE_CODES.openim.internal, `${verdict.message} (${verdict.code})`);
+    if (verdict.body === undefined) return message;
+    const main = verdict.body.find((e) => e.type !== 'text') ?? verdict.body[0];
+    return Message.parse({ ...message, body: verdict.body, type: main?.type ?? message.type });
+  };
+
   v4('openim', 'sendmsg', { summary: 'send one message as any user (no friend or blocklist check)', body: TimSendMsg, response: TimSendResult }, async (b, identifier) => {
     const from = b.From_Account ?? identifier;
     await existing('openim', from);
@@ -208,9 +227,9 @@ export function registerCompat(routes: RouteBook, { hub, storage, ops, limits, f
     const now = Date.now();
     const id = compatMessageId(from, b.To_Account, b.MsgRandom, now);
     const { type, body } = await bodyOf(b.MsgBody, from, b.To_Account);
-    const message = await ops.compose(from, b.To_Account, type, body, id, now, pushOf(b));
+    const message = await vetted(await ops.compose(from, b.To_Account, type, body, id, now, pushOf(b)), b.ForbidCallbackControl);
     try {
-      await ops.send(message, b.SyncOtherMachine !== 2);
+      if (message !== null) await ops.send(message, b.SyncOtherMachine !== 2);
     } catch (error) {
       // The same MsgRandom from the same sender to the same user today: a retry, answered as the first.
       if (!(error instanceof Refusal && error.code === 'duplicate-id')) throw error;
@@ -228,9 +247,24 @@ export function registerCompat(routes: RouteBook, { hub, storage, ops, limits, f
     const first = b.To_Account.find((to) => to !== from) ?? b.To_Account[0] ?? from;
     const { type, body } = await bodyOf(b.MsgBody, from, first);
     const push = pushOf(b);
-    const { results } = await ops.sendEach(b.To_Account, (to) => ops.compose(from, to, type, body, id, now, push), b.SyncOtherMachine !== 2);
+    const refused: { To_Account: string; ErrorCode: number }[] = [];
+    // Each recipient's copy is asked about on its own, as each is its own message there.
+    const build = async (to: string): Promise<Message> => {
+      const message = await ops.compose(from, to, type, body, id, now, push);
+      try {
+        const kept = await vetted(message, b.ForbidCallbackControl);
+        if (kept !== null) return kept;
+      } catch (error) {
+        if (!(error instanceof TimFailure)) throw error;
+        refused.push({ To_Account: to, ErrorCode: error.code });
+      }
+      // Not sent: a refusal the batch reports below, or a drop it keeps quiet about.
+      throw new Refusal('duplicate-id', 'not sent (before-send)');
+    };
+    const { results } = await ops.sendEach(b.To_Account, build, b.SyncOtherMachine !== 2);
     const failed = results.filter((r) => r.error !== undefined && r.error !== 'duplicate-id');
-    return { MsgKey: id, ...(failed.length > 0 ? { ErrorList: failed.map((r) => ({ To_Account: r.to, ErrorCode: r.error === undefined ? 0 : r.error === 'user-not-found' ? 90012 : timCodeOf('openim', r.error) })) } : {}) };
+    const errors = [...failed.map((r) => ({ To_Account: r.to, ErrorCode: r.error === undefined ? 0 : r.error === 'user-not-found' ? 90012 : timCodeOf('openim', r.error) })), ...refused];
+    return { MsgKey: id, ...(errors.length > 0 ? { ErrorList: errors } : {}) };
   });
 
   v4(
