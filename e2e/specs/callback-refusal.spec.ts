@@ -7,7 +7,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { expect, test as base } from '../fixtures.ts';
+import { DESKTOP, expect, PHONE, test as base } from '../fixtures.ts';
 
 const REASON = 'Please keep it friendly: that word is not allowed here.';
 
@@ -53,7 +53,7 @@ const test = base.extend<{ backend: Backend }>({
 test("a message the app's backend refuses shows as failed with the backend's reason; the next one reaches Bob", async ({ parley, backend }) => {
   await parley.signup('alice', 'Alice');
   await parley.signup('bob', 'Bob');
-  const alice = await parley.signedIn('alice', 'alice');
+  const alice = await parley.signedIn('alice', 'alice', { viewport: DESKTOP, colorScheme: 'dark' });
   const bob = await parley.signedIn('bob', 'bob');
 
   await alice.startChat('bob', 'Bob');
@@ -64,6 +64,10 @@ test("a message the app's backend refuses shows as failed with the backend's rea
   await expect(bubble.getByRole('button', { name: 'Retry' })).toBeVisible();
   // The backend's words, at once: they say what to change.
   await expect(bubble.getByText(REASON)).toBeVisible();
+  await alice.shot('callback-refused-desktop-dark');
+  await alice.page.setViewportSize(PHONE);
+  await expect(bubble.getByText(REASON)).toBeVisible();
+  await alice.shot('callback-refused-phone-dark');
 
   const polite = 'the train is late again';
   await alice.send(polite);

@@ -8,7 +8,7 @@
 import { createHmac } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { errorMessage } from '@parley/protocol';
-import { expect, test } from '../fixtures.ts';
+import { DESKTOP, expect, PHONE, test } from '../fixtures.ts';
 
 const APP = 1400000001;
 const KEY = 'e2e-usersig-secret-key-0123456789';
@@ -53,12 +53,15 @@ test('a UserSig link signs the user in to their chats, and the signature leaves 
 test('a link with a tampered UserSig lands on the sign-in screen, which says why', async ({ parley }) => {
   const sig = userSig('dave');
   const tampered = `${sig.slice(0, 30)}${sig[30] === 'A' ? 'B' : 'A'}${sig.slice(31)}`;
-  const device = await parley.device('dave-phone');
+  const device = await parley.device('dave-phone', { viewport: PHONE });
   await device.page.goto(`/#usersig=${tampered}&user=dave`);
   await expect(device.page.getByRole('button', { name: 'Sign in' })).toBeVisible();
   await expect(device.page.getByRole('status').filter({ hasText: errorMessage('usersig-invalid') })).toBeVisible();
   expect(new URL(device.page.url()).hash).toBe('');
   await expect(device.conversationList()).toBeHidden();
+  await device.shot('signin-link-refused-phone');
+  await device.page.setViewportSize(DESKTOP);
+  await device.shot('signin-link-refused-desktop');
 });
 
 test('an app-token link signs a new user in', async ({ parley }) => {
@@ -70,7 +73,7 @@ test('an app-token link signs a new user in', async ({ parley }) => {
 });
 
 test("a link for another user does not replace the one signed in (that would wipe the device's data): it says so", async ({ parley }) => {
-  const device = await parley.device('shared-tablet');
+  const device = await parley.device('shared-tablet', { viewport: DESKTOP, colorScheme: 'dark' });
   await device.page.goto(`/#usersig=${userSig('frank')}&user=frank`);
   await expect(device.conversationList()).toBeVisible();
   const notice = device.page.getByRole('alert').filter({ hasText: 'This sign-in link is for another user' });
@@ -82,6 +85,7 @@ test("a link for another user does not replace the one signed in (that would wip
   await device.page.goto(`/#usersig=${userSig('gina')}&user=gina`);
   await expect(notice).toBeVisible();
   await expect(device.conversationList()).toBeVisible();
+  await device.shot('signin-link-other-user-desktop');
   await expect.poll(() => device.page.evaluate(() => (window as unknown as { parley: { user: string | null } }).parley.user)).toBe('frank');
   expect(new URL(device.page.url()).hash).toBe('');
 });
