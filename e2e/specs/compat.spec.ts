@@ -9,27 +9,20 @@
  * from the link his app opens, the Web Push to his offline device (encrypted
  * by the server, decrypted by the test's push service: push-service.ts).
  */
-import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { deflateSync } from 'node:zlib';
 import { PushPayload, type Session } from '@parley/protocol';
 import { DESKTOP, expect, PHONE, test as base, type Device } from '../fixtures.ts';
 import { PushService } from '../push-service.ts';
+import { hostedUserSig } from '../../sync-server/test/hosted-usersig.ts';
 
 const APP_ID = 1400000000;
 const SECRET_KEY = '5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e';
 const PICTURE = readFileSync(new URL('../../web/public/icons/icon-512.png', import.meta.url));
 
 /** The backend's signing code, as the hosted service publishes it (version 2). */
-function genUserSig(identifier: string, expire = 86400 * 180): string {
-  const time = Math.floor(Date.now() / 1000);
-  const content = `TLS.identifier:${identifier}\nTLS.sdkappid:${APP_ID}\nTLS.time:${time}\nTLS.expire:${expire}\n`;
-  const sig = createHmac('sha256', SECRET_KEY).update(content).digest('base64');
-  const doc = { 'TLS.ver': '2.0', 'TLS.identifier': identifier, 'TLS.sdkappid': APP_ID, 'TLS.expire': expire, 'TLS.time': time, 'TLS.sig': sig };
-  return deflateSync(JSON.stringify(doc)).toString('base64').replace(/\+/g, '*').replace(/\//g, '-').replace(/=/g, '_');
-}
+const genUserSig = (identifier: string): string => hostedUserSig({ sdkAppId: APP_ID, secretKey: SECRET_KEY, identifier, expire: 86400 * 180 });
 
 const test = base.extend<{ files: { origin: string; hits: string[] }; service: PushService }>({
   files: async ({}, use) => {

@@ -6,9 +6,9 @@
  * sign-in screen, which says why.
  */
 import { createHmac } from 'node:crypto';
-import { deflateSync } from 'node:zlib';
 import { errorMessage } from '@parley/protocol';
 import { DESKTOP, expect, PHONE, test } from '../fixtures.ts';
+import { hostedUserSig } from '../../sync-server/test/hosted-usersig.ts';
 
 const APP = 1400000001;
 const KEY = 'e2e-usersig-secret-key-0123456789';
@@ -17,12 +17,7 @@ const APP_SECRET = 'e2e-app-secret-e2e-app-secret-e2e-app';
 test.use({ serverEnv: { PARLEY_COMPAT_SDKAPPID: String(APP), PARLEY_COMPAT_SECRET_KEY: KEY, PARLEY_APP_SECRET: APP_SECRET } });
 
 /** The hosted service's published UserSig v2, as an app backend signs it (written apart from the server's). */
-function userSig(id: string, expire = 3600): string {
-  const time = Math.floor(Date.now() / 1000);
-  const sig = createHmac('sha256', KEY).update(`TLS.identifier:${id}\nTLS.sdkappid:${APP}\nTLS.time:${time}\nTLS.expire:${expire}\n`).digest('base64');
-  const json = JSON.stringify({ 'TLS.ver': '2.0', 'TLS.identifier': id, 'TLS.sdkappid': APP, 'TLS.expire': expire, 'TLS.time': time, 'TLS.sig': sig });
-  return deflateSync(json).toString('base64').replace(/\+/g, '*').replace(/\//g, '-').replace(/=/g, '_');
-}
+const userSig = (id: string, expire = 3600): string => hostedUserSig({ sdkAppId: APP, secretKey: KEY, identifier: id, expire });
 
 /** An app token (HS256, issuer parley-app) as `npm run token` mints it. */
 function appToken(user: string): string {

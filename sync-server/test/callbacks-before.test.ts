@@ -13,6 +13,7 @@ import { SqliteStorage } from '../src/storage/sqlite.ts';
 import { startCluster } from './cluster.ts';
 import { killProcesses } from './process.ts';
 import { postgresUrl, redisUrl } from './services.ts';
+import { hostedUserSig } from './hosted-usersig.ts';
 import { acks, allBytes, cleanup, message, openDoc, rejects, send, signUp, startServer, storedDoc, synced, thisSegment, waitFor, type Client, type TestServer } from './helpers.ts';
 
 afterEach(cleanup);
@@ -292,16 +293,9 @@ describe.runIf(postgres !== null && redis !== null)('the before-send callback in
 
 describe('the before-send check on /v4/ sends', () => {
   it("asks for a backend's REST send too: a refusal is 20006, a rewrite is what Bob gets, and ForbidBeforeSendMsgCallback skips the ask", async () => {
-    const { createHmac } = await import('node:crypto');
-    const { deflateSync } = await import('node:zlib');
     const APP_ID = 1400000000;
     const KEY = 'the app secret key of this test';
-    const sig = (id: string): string => {
-      const time = Math.floor(Date.now() / 1000);
-      const mac = createHmac('sha256', KEY).update(`TLS.identifier:${id}\nTLS.sdkappid:${APP_ID}\nTLS.time:${time}\nTLS.expire:3600\n`).digest('base64');
-      const doc = { 'TLS.ver': '2.0', 'TLS.identifier': id, 'TLS.sdkappid': APP_ID, 'TLS.expire': 3600, 'TLS.time': time, 'TLS.sig': mac };
-      return deflateSync(JSON.stringify(doc)).toString('base64').replace(/\+/g, '*').replace(/\//g, '-').replace(/=/g, '_');
-    };
+    const sig = (id: string): string => hostedUserSig({ sdkAppId: APP_ID, secretKey: KEY, identifier: id, expire: 3600 });
     const { server, backend, bob, connect } = await setUp(
       (call) => {
         const text = textOf(call);

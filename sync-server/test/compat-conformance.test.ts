@@ -6,23 +6,19 @@
  * told to trust (PARLEY_COMPAT_MEDIA_ALLOW). Then what the calls did is
  * checked where it shows: the stored messages, the recall, the push options.
  */
-import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, startServer, type TestServer } from './helpers.ts';
+import { hostedUserSig } from './hosted-usersig.ts';
 
 const APP_ID = 1400000000;
 const KEY = '5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e';
 
-/** The hosted service's published v2 algorithm, written again here so the server's verifier is checked against it. */
-function userSig(identifier: string, { key = KEY, expire = 86400, time = Math.floor(Date.now() / 1000) } = {}): string {
-  const sig = createHmac('sha256', key).update(`TLS.identifier:${identifier}\nTLS.sdkappid:${APP_ID}\nTLS.time:${time}\nTLS.expire:${expire}\n`).digest('base64');
-  const json = JSON.stringify({ 'TLS.ver': '2.0', 'TLS.identifier': identifier, 'TLS.sdkappid': APP_ID, 'TLS.expire': expire, 'TLS.time': time, 'TLS.sig': sig });
-  return deflateSync(json).toString('base64').replace(/\+/g, '*').replace(/\//g, '-').replace(/=/g, '_');
-}
+/** The hosted service's published v2 algorithm, written apart from the server's (hosted-usersig.ts). */
+const userSig = (identifier: string, { key = KEY, expire = 86400, time = Math.floor(Date.now() / 1000) } = {}): string =>
+  hostedUserSig({ sdkAppId: APP_ID, secretKey: key, identifier, expire, time });
 
 interface Case {
   title: string;

@@ -36,8 +36,7 @@ import type { Log } from '../log.ts';
 import type { QueuedCallback, Storage, Write } from '../storage/storage.ts';
 import type { ConversationEvent, HubObserver, MessageWrites } from '../sync/events.ts';
 import type { CallbackCaller } from './callback-http.ts';
-import { msgRandomOf } from './keys.ts';
-import { toTimBody, type MediaUrl } from './tim-body.ts';
+import { timMessageFields, toTimBody, type MediaUrl } from './tim-body.ts';
 
 const AFTER_SEND_COMMAND = 'C2C.CallbackAfterSendMsg';
 /** Conversations whose callbacks are being sent at once: a backend takes a few calls in parallel; its own order per conversation is kept. */
@@ -53,12 +52,7 @@ const CLAIM_MARGIN_MS = 10_000;
 function afterSendPayload(message: Message, seq: number, mediaUrl: MediaUrl, now: number): Record<string, unknown> {
   return {
     CallbackCommand: AFTER_SEND_COMMAND,
-    From_Account: message.from,
-    To_Account: message.to,
-    MsgSeq: seq,
-    MsgRandom: msgRandomOf(message.id),
-    MsgTime: Math.floor(message.ts / 1000),
-    MsgKey: message.id,
+    ...timMessageFields(message, seq),
     OnlineOnlyFlag: 0,
     SendMsgResult: 0,
     ErrorInfo: 'send msg succeed',

@@ -23,8 +23,7 @@ import type { CallbackConfig } from '../config.ts';
 import type { Log } from '../log.ts';
 import { type SendVerdict, withBody } from '../sync/send-gate.ts';
 import type { CallbackCaller } from './callback-http.ts';
-import { msgRandomOf } from './keys.ts';
-import { type MediaUrl, toTimBody } from './tim-body.ts';
+import { type MediaUrl, timMessageFields, toTimBody } from './tim-body.ts';
 import { fromTimPlain } from './tim-plain.ts';
 
 export const BEFORE_SEND_COMMAND = 'C2C.CallbackBeforeSendMsg';
@@ -51,12 +50,7 @@ export class BeforeSend {
     const sent = toTimBody(message.body, this.mediaUrl);
     const payload = {
       CallbackCommand: BEFORE_SEND_COMMAND,
-      From_Account: message.from,
-      To_Account: message.to,
-      MsgSeq: seq,
-      MsgRandom: msgRandomOf(message.id),
-      MsgTime: Math.floor(message.ts / 1000),
-      MsgKey: message.id,
+      ...timMessageFields(message, seq),
       OnlineOnlyFlag: 0,
       MsgBody: sent,
       CloudCustomData: '',

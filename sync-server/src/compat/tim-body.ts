@@ -5,7 +5,8 @@
  * A system notice has no counterpart in one-to-one messages there: it goes
  * as a custom element whose `Ext` is `parley:system`.
  */
-import { TIM_IMAGE_FORMATS, type Element, type Picture, type TimElem, type TimImageInfo } from '@parley/protocol';
+import { TIM_IMAGE_FORMATS, type Element, type Message, type Picture, type TimElem, type TimImageInfo } from '@parley/protocol';
+import { msgRandomOf } from './keys.ts';
 
 export type MediaUrl = (hash: string) => string;
 
@@ -66,4 +67,9 @@ export function toTimElem(e: Element, url: MediaUrl): TimElem {
 
 export function toTimBody(body: readonly Element[], url: MediaUrl): TimElem[] {
   return body.map((e) => toTimElem(e, url));
+}
+
+/** The fields that name a message in the hosted service's callbacks: who, to whom, its sequence, random, time and key. */
+export function timMessageFields(message: Message, seq: number): { From_Account: string; To_Account: string; MsgSeq: number; MsgRandom: number; MsgTime: number; MsgKey: string } {
+  return { From_Account: message.from, To_Account: message.to, MsgSeq: seq, MsgRandom: msgRandomOf(message.id), MsgTime: Math.floor(message.ts / 1000), MsgKey: message.id };
 }
