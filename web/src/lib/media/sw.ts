@@ -75,17 +75,8 @@ async function handle(options: RouteHandlerCallbackOptions): Promise<Response> {
   return response;
 }
 
-/**
- * Routes media requests through the cache; call once, after precaching.
- * A download (a navigation: the file's link, `?name=`) goes straight to the
- * server: Chromium's downloads through a service worker's fetch handler can
- * stall before they begin (Chromium issues 41360286 and 339788214), and the
- * server names the file (Content-Disposition) as the app asks.
- */
+/** Routes media requests through the cache; call once, after precaching. */
 export function registerMediaRoute(): void {
   const prefix = mediaUrl('');
-  registerRoute(
-    ({ url, request }) => url.origin === self.location.origin && url.pathname.startsWith(prefix) && request.method === 'GET' && request.mode !== 'navigate' && !url.searchParams.has('name'),
-    handle,
-  );
+  registerRoute(({ url, request }) => url.origin === self.location.origin && url.pathname.startsWith(prefix) && request.method === 'GET', handle);
 }
