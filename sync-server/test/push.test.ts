@@ -22,6 +22,7 @@ import { ConfigError, DEFAULT_VAPID_SUBJECT } from '../src/config/values.ts';
 import { startParley } from '../src/index.ts';
 import type { Resolver } from '../src/push/endpoints.ts';
 import { SqlitePush } from '../src/storage/sqlite/push.ts';
+import { hostedUserSig } from './hosted-usersig.ts';
 import { FakePushService } from './push-service.ts';
 import { acks, api, cleanup, message, openDoc, send, signUp, startServer, synced, tempDir, thisSegment, waitFor, type Client, type TestServer } from './helpers.ts';
 
@@ -65,9 +66,9 @@ async function subscribe(server: TestServer, token: string, body: PushSubscripti
  * alice and bob, bob with two devices ("phone" and "laptop"), each subscribed
  * at the push service; alice's conversation document open and synced.
  */
-async function setup(options: { previews?: boolean } = {}) {
+async function setup(options: { previews?: boolean; env?: Record<string, string> } = {}) {
   service = await FakePushService.start();
-  const server = await startServer({ env: pushEnv(service) });
+  const server = await startServer({ env: { ...pushEnv(service), ...options.env } });
   const alice = await signUp(server.url, 'alice');
   const phone = await signUp(server.url, 'bob', 'phone');
   const laptop = await signIn(server, 'bob', 'laptop');
@@ -244,6 +245,29 @@ describe('who gets a push', () => {
     expect(recall?.payload.message.body).toBeUndefined();
     expect(recall?.headers.topic).toBe(pushTopic('alice'));
     expect(recall?.headers.urgency).toBe('normal');
+  });
+});
+
+describe("a /v4/ send's push options", () => {
+  it('PushFlag 1 and MsgLifeTime 0 send no push; MsgLifeTime caps the TTL; OfflinePushInfo is the title and text', async () => {
+    const compat = { sdkAppId: 1400000000, secretKey: 'the app secret key of this test' };
+    const { server, service } = await setup({ env: { PARLEY_COMPAT_SDKAPPID: String(compat.sdkAppId), PARLEY_COMPAT_SECRET_KEY: compat.secretKey } });
+    const sendmsg = async (random: number, extra: Record<string, unknown>): Promise<void> => {
+      const query = new URLSearchParams({ sdkappid: String(compat.sdkAppId), identifier: 'administrator', usersig: hostedUserSig({ ...compat, identifier: 'administrator' }), contenttype: 'json' });
+      const body = { From_Account: 'alice', To_Account: 'bob', MsgRandom: random, MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: `message ${random}` } }], ...extra };
+      const answer = (await (await fetch(`${server.url}/v4/openim/sendmsg?${query.toString()}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as { ActionStatus: string };
+      expect(answer.ActionStatus).toBe('OK');
+      await server.parley.push.idle();
+    };
+    await sendmsg(1, { OfflinePushInfo: { PushFlag: 1 } });
+    await sendmsg(2, { MsgLifeTime: 0 });
+    await sendmsg(3, { MsgLifeTime: 60, OfflinePushInfo: { Title: 'Order 42', Desc: 'On its way' } });
+    await server.parley.push.idle();
+    const pushes = service.to('laptop');
+    expect(pushes.map((p) => p.payload.message.preview)).toEqual(['message 3']);
+    expect(pushes[0]?.payload.show).toEqual({ title: 'Order 42', text: 'On its way' });
+    expect(Number(pushes[0]?.headers.ttl)).toBeLessThanOrEqual(60);
+    expect(Number(pushes[0]?.headers.ttl)).toBeGreaterThan(0);
   });
 });
 
