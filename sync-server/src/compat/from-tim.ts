@@ -38,16 +38,15 @@ async function fromTimElem(elem: TimElem, parties: Parties, fetcher: MediaFetche
       const originalInfo = pick(1) ?? pick(2) ?? pick(3);
       const thumbInfo = pick(3) ?? pick(2) ?? originalInfo;
       if (originalInfo === undefined || thumbInfo === undefined) throw new Refusal('bad-request', 'TIMImageElem has no rendition');
-      const original = await fetcher.fetch(originalInfo.URL, { ...parties, kind: 'image' });
-      const thumb = thumbInfo.URL === originalInfo.URL ? original : await fetcher.fetch(thumbInfo.URL, { ...parties, kind: 'image' });
-      const size = (f: typeof original) => f.size ?? { width: 1, height: 1 };
+      const original = await fetcher.picture(originalInfo.URL, parties);
+      const thumbnail = thumbInfo.URL === originalInfo.URL ? original : await fetcher.picture(thumbInfo.URL, parties);
       const named = IMAGE_FORMATS[elem.MsgContent.ImageFormat ?? 0];
       const sniffed = formatOf(original.media.mime, 'other');
       return {
         type: 'image',
         format: named ?? (PICTURE_FORMATS.has(sniffed) ? (sniffed as 'webp') : sniffed === 'jpeg' ? 'jpg' : 'other'),
-        original: { media: original.media, ...size(original) },
-        thumbnail: { media: thumb.media, ...size(thumb) },
+        original,
+        thumbnail,
       };
     }
     case 'TIMSoundElem': {
@@ -63,14 +62,14 @@ async function fromTimElem(elem: TimElem, parties: Parties, fetcher: MediaFetche
     case 'TIMVideoFileElem': {
       const c = elem.MsgContent;
       const video = await fetcher.fetch(c.VideoUrl, { ...parties, kind: 'video' });
-      const thumb = await fetcher.fetch(c.ThumbUrl, { ...parties, kind: 'image' });
+      const thumb = await fetcher.picture(c.ThumbUrl, parties);
       const thumbFormat = (c.ThumbFormat ?? formatOf(thumb.media.mime, 'other')).toLowerCase().replace('jpeg', 'jpg');
       return {
         type: 'video',
         media: video.media,
         duration: c.VideoSecond,
         format: (c.VideoFormat ?? formatOf(video.media.mime, 'video')).slice(0, 32),
-        thumbnail: { media: thumb.media, ...(thumb.size ?? { width: 1, height: 1 }), format: PICTURE_FORMATS.has(thumbFormat) ? (thumbFormat as 'jpg') : 'other' },
+        thumbnail: { ...thumb, format: PICTURE_FORMATS.has(thumbFormat) ? (thumbFormat as 'jpg') : 'other' },
       };
     }
     default:

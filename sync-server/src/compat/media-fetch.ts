@@ -8,9 +8,10 @@
  * (quotas, hashing and the media store as any upload's). A URL on this very
  * server's media path is taken as the hash it names, without a fetch.
  */
+import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { imageSize } from 'image-size';
-import { MEDIA_HASH_PATTERN, MEDIA_LIMITS, MEDIA_PATH, type MediaKind, type MediaRef } from '@parley/protocol';
+import { MEDIA_HASH_PATTERN, MEDIA_LIMITS, MEDIA_PATH, type MediaKind, type MediaRef, type Picture } from '@parley/protocol';
 import { Refusal } from '../errors.ts';
 import { get, readAtMost } from '../links/fetch.ts';
 import type { LinkGuard } from '../links/guard.ts';
@@ -85,6 +86,13 @@ export class MediaFetcher {
     }
   }
 
+  /** A picture by URL, with its pixel size read from its bytes (anything else is refused). */
+  async picture(url: string, o: Omit<FetchFor, 'kind'>): Promise<Picture> {
+    const { media, size } = await this.fetch(url, { ...o, kind: 'image' });
+    if (size === undefined) throw new Refusal('bad-request', `${url} is not a picture`);
+    return { media, ...size };
+  }
+
   private async store(body: Readable, length: number | undefined, mime: string, o: FetchFor): Promise<MediaRef> {
     const query = { kind: o.kind, mime, ...(o.to === undefined ? {} : { peer: o.to }), ...(o.name === undefined ? {} : { name: o.name }) };
     const done = await this.media.oneShot.receive({ user: o.from, device: 'compat' }, query, body, length);
@@ -96,7 +104,6 @@ export class MediaFetcher {
     const { media, path } = await this.media.readable(o.from, hash);
     const ref = { hash: media.hash, size: media.size, mime: media.mime };
     if (o.kind !== 'image') return { media: ref };
-    const { readFile } = await import('node:fs/promises');
     return { media: ref, size: pictureSize(await readFile(path), hash) };
   }
 }
