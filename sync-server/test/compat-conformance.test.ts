@@ -25,6 +25,7 @@ interface Case {
   call: string;
   body?: unknown;
   raw?: string;
+  contentType?: string;
   usersig?: 'expired' | 'forged' | 'garbage' | 'other-identifier';
   sdkappid?: number;
   identifier?: string;
@@ -130,7 +131,7 @@ async function call(c: Case): Promise<{ status: number; body: unknown }> {
   });
   const response = await fetch(`${server.url}/v4/${c.call}?${query.toString()}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': c.contentType ?? 'application/json' },
     body: c.raw ?? JSON.stringify(fill(c.body)),
   });
   return { status: response.status, body: await response.json() };

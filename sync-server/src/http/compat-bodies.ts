@@ -7,7 +7,12 @@
  * URLs keep fastify's own handling.
  */
 import type { FastifyInstance } from 'fastify';
-import { JSON_FAILURE, V4_PREFIX } from './compat.ts';
+
+/** Where the hosted service's REST API is served (http/compat.ts). */
+export const V4_PREFIX = '/v4';
+
+/** A body that is not JSON at all, answered as the hosted service does. */
+export const JSON_FAILURE = { ActionStatus: 'FAIL', ErrorCode: 90001, ErrorInfo: 'Fail to Parse json data of body, Please check it' } as const;
 
 const isV4 = (url: string): boolean => url.startsWith(`${V4_PREFIX}/`);
 

@@ -56,10 +56,10 @@ import { toTimBody } from '../compat/tim-body.ts';
 import { verifyUserSig } from '../compat/usersig.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { SyncHub } from '../sync/hub.ts';
+import { JSON_FAILURE, V4_PREFIX } from './compat-bodies.ts';
 import type { RateLimits } from './rate-limits.ts';
 import type { RouteBook } from './routes.ts';
 
-export const V4_PREFIX = '/v4';
 /** Who the `/v4/` surface's recalls are recorded as. */
 const ADMIN_ACTOR = '@admin';
 
@@ -118,8 +118,6 @@ export function timFailure(service: Service, error: unknown): { ActionStatus: 'F
   return { ActionStatus: 'FAIL', ErrorCode: SERVICE_CODES[service].internal, ErrorInfo: 'internal error (internal)' };
 }
 
-/** A body that is not JSON at all (fastify refuses it before the route), answered as the hosted service does. */
-export const JSON_FAILURE = { ActionStatus: 'FAIL', ErrorCode: 90001, ErrorInfo: 'Fail to Parse json data of body, Please check it' } as const;
 
 export interface CompatDeps {
   hub: SyncHub;

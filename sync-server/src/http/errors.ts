@@ -8,8 +8,7 @@ import { errorBody, type ErrorCode } from '@parley/protocol';
 import { parseBody, Refusal, statusOf } from '../errors.ts';
 import type { Log } from '../log.ts';
 import { StorageFaultError } from '../storage/health.ts';
-import { v4BodyFailure } from './compat-bodies.ts';
-import { V4_PREFIX } from './compat.ts';
+import { v4BodyFailure, V4_PREFIX } from './compat-bodies.ts';
 import { RateLimited } from './rate-limits.ts';
 
 /** Parsing a body with a protocol schema lives with Refusal (errors.ts); routes import it from here. */
