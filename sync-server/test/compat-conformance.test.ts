@@ -169,6 +169,13 @@ describe('what the replayed calls did', () => {
     expect(String(media?.MsgBody[0]?.MsgContent.Url)).toMatch(/^\/api\/v1\/media\/[0-9a-f]{64}$/);
     expect(fetched.filter((u) => u === '/picture.png')).toHaveLength(1);
     expect(MsgList.find((m) => m.MsgKey === saved.get('text'))?.MsgRandom).toBe(1287657);
+
+    // A URL on Parley's own media path is the file it names: sent again without a fetch.
+    const voiceUrl = String(media?.MsgBody[0]?.MsgContent.Url);
+    const before = fetched.length;
+    const again = await call({ title: '', call: 'openim/sendmsg', answer: null, body: { From_Account: 'lumotuwe1', To_Account: 'test1', MsgRandom: 99, MsgBody: [{ MsgType: 'TIMSoundElem', MsgContent: { Url: `${server.url}${voiceUrl}`, Second: 1 } }] } });
+    expect(again.body).toMatchObject({ ActionStatus: 'OK', ErrorCode: 0 });
+    expect(fetched.length).toBe(before);
   });
 
   it('made the imported FaceUrl the avatar, served from Parley', async () => {
