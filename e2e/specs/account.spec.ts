@@ -2,13 +2,17 @@
  * Settings → Account (issue 17), as people see it, two users × two devices:
  * alice deletes her account on one device; her other device is signed out;
  * bob's two devices show her messages as deleted (recalled) and his own
- * stay; her id cannot be signed up again, and the sign-up says why.
+ * stay; the text of her messages is gone from the server's files and from
+ * bob's IndexedDB (searched as the recall spec searches: it first finds the
+ * word in both places); her id cannot be signed up again, and the sign-up
+ * says why.
  * "Download my data" saves one zip with her messages (read back here).
  */
 import { readFile } from 'node:fs/promises';
 import { strFromU8, unzipSync } from 'fflate';
 import { errorMessage } from '@parley/protocol';
 import { type Device, expect, PASSWORD, test } from '../fixtures.ts';
+import { filesHolding, idbHits } from '../forensics.ts';
 
 async function openAccount(device: Device): Promise<void> {
   await device.page.getByRole('button', { name: 'Settings' }).click();
@@ -35,6 +39,9 @@ test('deleting an account signs out its other device, shows its messages as dele
   await bob2.openConversation('alice', 'Alice');
   await expect(bob2.message(`meet at the ${word} gate`)).toBeVisible();
   await expect(alice1.message('see you there')).toBeVisible();
+  // The search finds the word where it is, so its absence afterwards means something.
+  await expect.poll(() => filesHolding(parley.server.dataDir, word), { message: 'the server’s files hold the word before the deletion' }).not.toEqual([]);
+  await expect.poll(() => idbHits(bob1.page, word), { message: 'bob’s IndexedDB holds the word before the deletion' }).toContain('parley/messages');
 
   await openAccount(alice1);
   await alice1.page.getByRole('button', { name: 'Delete…' }).click();
@@ -63,6 +70,9 @@ test('deleting an account signs out its other device, shows its messages as dele
     await expect(bob.page.getByText(word)).toHaveCount(0);
     await expect(bob.message('see you there')).toBeVisible();
   }
+  // No text of hers is left in the server's files (the SQLite WAL included), nor on bob's devices.
+  await expect.poll(() => filesHolding(parley.server.dataDir, word), { message: 'no file of the server’s data directory holds the word', timeout: 15_000 }).toEqual([]);
+  for (const bob of [bob1, bob2]) await expect.poll(() => idbHits(bob.page, word), { message: 'no store of bob’s IndexedDB holds the word' }).toEqual([]);
 
   // The id stays taken, and the sign-up says why.
   await alice1.page.getByRole('button', { name: 'New here? Create an account' }).click();
