@@ -15,4 +15,5 @@ export * from './media.ts';
 export * from './push.ts';
 export * from './names.ts';
 export * from './privacy.ts';
-export * from './compat.ts';
+// The hosted service's REST format (compat.ts) is '@parley/protocol/compat': only the server's /v4/ surface reads it,
+// and the app's bundle would carry its schemas if this index exported them (zod schemas are not tree-shaken).

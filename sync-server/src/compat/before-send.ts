@@ -18,7 +18,8 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
-import { bodyBytes, type Element, errorMessage, LIMITS, Message, TimElem } from '@parley/protocol';
+import { bodyBytes, type Element, errorMessage, LIMITS, Message } from '@parley/protocol';
+import { TimElem } from '@parley/protocol/compat';
 import type { CallbackConfig } from '../config.ts';
 import type { Log } from '../log.ts';
 import { type SendVerdict, withBody } from '../sync/send-gate.ts';

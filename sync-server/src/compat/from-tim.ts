@@ -4,7 +4,8 @@
  * are fetched once and stored (media-fetch.ts). The message's type is its
  * first element that is not text (a caption's picture), else text.
  */
-import { cleanText, ELEMENT_TYPES, type Element, type MessageType, type TimElem, type TimImageInfo } from '@parley/protocol';
+import { cleanText, ELEMENT_TYPES, type Element, type MessageType } from '@parley/protocol';
+import { type TimElem, type TimImageInfo } from '@parley/protocol/compat';
 import { Refusal } from '../errors.ts';
 import type { MediaFetcher } from './media-fetch.ts';
 import { fromTimPlain } from './tim-plain.ts';

@@ -5,7 +5,8 @@
  * A system notice has no counterpart in one-to-one messages there: it goes
  * as a custom element whose `Ext` is `parley:system`.
  */
-import { TIM_IMAGE_FORMATS, type Element, type Message, type Picture, type TimElem, type TimImageInfo } from '@parley/protocol';
+import { type Element, type Message, type Picture } from '@parley/protocol';
+import { TIM_IMAGE_FORMATS, type TimElem, type TimImageInfo } from '@parley/protocol/compat';
 import { msgRandomOf } from './keys.ts';
 
 export type MediaUrl = (hash: string) => string;

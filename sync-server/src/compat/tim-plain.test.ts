@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Element, type TimElem } from '@parley/protocol';
+import { Element } from '@parley/protocol';
+import { type TimElem } from '@parley/protocol/compat';
 import { toTimBody } from './tim-body.ts';
 import { fromTimPlain } from './tim-plain.ts';
 

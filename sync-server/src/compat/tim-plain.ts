@@ -9,7 +9,8 @@
  * What comes out is shaped like Parley's elements, not yet judged by them:
  * the caller checks the message it builds (schemas, body size).
  */
-import { CustomElement, type Element, SystemKind, type TimElem } from '@parley/protocol';
+import { CustomElement, type Element, SystemKind } from '@parley/protocol';
+import { type TimElem } from '@parley/protocol/compat';
 import { SYSTEM_EXT } from './tim-body.ts';
 
 /** Where a face comes from when the hosted element names no pack (its `Data` is optional there). */

@@ -13,9 +13,8 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import { isErrorCode, Message, mediaUrl, type ErrorCode, type PushOptions } from '@parley/protocol';
 import {
-  isErrorCode,
-  Message,
   TimAccountImport,
   TimBatchSendMsg,
   TimBatchSendResult,
@@ -40,11 +39,8 @@ import {
   TimRoamResult,
   TimSendMsg,
   TimSendResult,
-  mediaUrl,
-  type ErrorCode,
-  type PushOptions,
   type TimElem,
-} from '@parley/protocol';
+} from '@parley/protocol/compat';
 import type { AdminOperations } from '../admin/operations.ts';
 import type { BeforeSend } from '../compat/before-send.ts';
 import type { CompatConfig } from '../config.ts';
