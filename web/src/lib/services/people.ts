@@ -2,12 +2,11 @@
  * Finding people through the HTTP API: the search, the "discoverable"
  * privacy setting, and invite links.
  *
- * Two small things live in localStorage, not in the Dexie store (they are
- * not chat data and must survive a sign-up, which starts a new store):
- * - the invite a signed-out visitor landed on (`/invite/<token>`), until
- *   they have signed in or up and it was taken up;
- * - the tokens of the invites this device made: the server keeps only their
- *   hashes, so the link can be shown again only where it was made.
+ * The tokens of the invites this device made live in localStorage, not in
+ * the Dexie store (they are not chat data and must survive a sign-up, which
+ * starts a new store): the server keeps only their hashes, so the link can be
+ * shown again only where it was made. (The invite a visitor landed on is kept
+ * the same way: pendingInvite.ts.)
  */
 import { CreatedInvite, InviteAccepted, InviteInfo, InviteList, Ok, PeopleResult, type ProfileEntry } from '@parley/protocol';
 import { connection } from '../state/connection.svelte.ts';
@@ -15,7 +14,6 @@ import { session } from '../state/session.svelte.ts';
 import { api } from '../shared/api.ts';
 import { AppError } from '../shared/errors.ts';
 
-const PENDING_KEY = 'parley.pendingInvite';
 const MADE_KEY = 'parley.invites';
 
 function token(): string {
@@ -89,17 +87,4 @@ export async function resolveInvite(tok: string): Promise<{ inviter: ProfileEntr
 /** Takes up the invite: the inviter, and whether a chat is open or a friend request went (friends-only installs). */
 export async function acceptInvite(tok: string): Promise<{ inviter: ProfileEntry; outcome: 'chat' | 'friend-request' }> {
   return api('POST', '/invites/accept', { body: { token: tok }, token: token(), schema: InviteAccepted });
-}
-
-/** Remembers the invite a visitor landed on, for after sign-in or sign-up. */
-export function keepPendingInvite(tok: string): void {
-  localStorage.setItem(PENDING_KEY, tok);
-}
-
-export function pendingInvite(): string | null {
-  return localStorage.getItem(PENDING_KEY);
-}
-
-export function forgetPendingInvite(): void {
-  localStorage.removeItem(PENDING_KEY);
 }
