@@ -1,4 +1,10 @@
 /**
+ * The conversation's message list, as drawn and as pressed.
+ *
+ * Messages sit close together: a global style meant for search results' rows
+ * (`.message-row`) once also matched each message's row, giving it a 64 px
+ * height and a rule under it.
+ *
  * A press on a message reaches it while the message list is scrolling on its
  * own. The list moves without the reader's input often: it keeps its end in
  * view while a picture, a card or a custom message above grows once drawn,
@@ -10,7 +16,7 @@
  * scrolls itself, and the mouse is pressed on a message meanwhile.
  */
 import type { Page } from '@playwright/test';
-import { expect, test } from '../fixtures.ts';
+import { expect, type Parley, test } from '../fixtures.ts';
 
 const COUNT = 40;
 
@@ -33,7 +39,8 @@ async function startScrolling(page: Page): Promise<void> {
   await expect.poll(() => page.evaluate(() => (window as unknown as { scrolls: () => number }).scrolls())).toBeGreaterThan(3);
 }
 
-test('a click and a right click on a message reach it while the list is scrolling by itself', async ({ parley }) => {
+/** Imports COUNT messages between alice and bob, alternating, one a second up to now. */
+async function history(parley: Parley): Promise<void> {
   await parley.signup('alice', 'Alice');
   await parley.signup('bob', 'Bob');
   const now = Date.now();
@@ -46,7 +53,31 @@ test('a click and a right click on a message reach it while the list is scrollin
     ts: now - (COUNT - i) * 1000,
   }));
   expect(((await parley.admin('POST', '/messages/import', { messages })) as { imported: number }).imported).toBe(COUNT);
+}
 
+test('messages sit close together, with no rule between them', async ({ parley }) => {
+  await history(parley);
+  const bob = await parley.signedIn('bob', 'bob');
+  await bob.openConversation('alice', 'Alice');
+  await expect(bob.message(`Line ${COUNT}`)).toBeVisible();
+  // The last six messages: the space from each bubble to the next, and whether any box in a message draws a rule across it.
+  const seen = await bob.messages().evaluateAll((articles) =>
+    articles.slice(-6).map((article, i, all) => {
+      const bubble = (el: Element | undefined): DOMRect | undefined => el?.querySelector('.bubble')?.getBoundingClientRect();
+      const next = bubble(all[i + 1]);
+      const rule = [article, ...article.querySelectorAll('*')].some((el) => parseFloat(getComputedStyle(el).borderBottomWidth) > 0 && el.getBoundingClientRect().width > 200);
+      return { gap: next === undefined ? 0 : next.top - (bubble(article)?.bottom ?? 0), rule };
+    }),
+  );
+  expect(seen).toHaveLength(6);
+  for (const { gap, rule } of seen) {
+    expect(rule, 'no rule under a message').toBe(false);
+    expect(gap, 'the space between two messages').toBeLessThan(16);
+  }
+});
+
+test('a click and a right click on a message reach it while the list is scrolling by itself', async ({ parley }) => {
+  await history(parley);
   const bob = await parley.signedIn('bob', 'bob');
   await bob.openConversation('alice', 'Alice');
   const last = bob.message(`Line ${COUNT - 1}`);
