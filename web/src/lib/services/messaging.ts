@@ -6,7 +6,7 @@
  * `checkMessage` runs first, so that what the server would refuse fails here,
  * offline, at once. A media message also keeps its bytes on the device
  * (`blobs`) and waits in the outbox until they are uploaded
- * (services/mediaOutbox.ts); it shows at once all the same.
+ * (media/outbox.ts); it shows at once all the same.
  */
 import {
   checkMessage,
@@ -32,7 +32,7 @@ import { bodyOf, messageRow } from '../sync/materialise.ts';
 import { removePending, stagePending } from '../sync/projector.ts';
 import type { Attachment, Prepared, PreparedBlob } from '../media/capture.ts';
 import { AppError, codeOf, report } from '../shared/errors.ts';
-import { mediaOutbox } from '../media/outbox.ts';
+import { mediaOutbox } from '../media/outboxLoader.ts';
 import { currentHub, fetchProfile } from './session.ts';
 
 /** Typing clears after this long without a keystroke. */

@@ -24,9 +24,11 @@ import { session } from '../state/session.svelte.ts';
 import { SyncHub } from '../sync/hub.ts';
 import { api, onSessionOver, SESSION_OVER } from '../shared/api.ts';
 import { AppError, codeOf, describe, report, textOf } from '../shared/errors.ts';
-import { endPush, startPush } from '../push/push.ts';
 import { persistStorage } from '../pwa/pwa.ts';
-import { mediaOutbox } from '../media/outbox.ts';
+import { mediaOutbox } from '../media/outboxLoader.ts';
+
+/** Push (lib/push/push.ts) is a chunk of its own, loaded once the session has started: the first screen needs none of it. */
+const pushModule = (): Promise<typeof import('../push/push.ts')> => import('../push/push.ts');
 
 /** Refresh this long before the token expires. */
 const REFRESH_MARGIN_S = 5 * 60;
@@ -108,7 +110,7 @@ function begin(value: SessionValue): void {
   session.hub = hub;
   hub.start();
   // Re-sends a held push subscription; offline or unsupported, quietly nothing (tried at the next start).
-  startPush().catch(() => undefined);
+  pushModule().then((p) => p.startPush()).catch(() => undefined);
   mediaOutbox.start({
     token: () => session.current?.accessToken ?? '',
     refresh: () => refresh(),
@@ -176,7 +178,7 @@ export async function signOut(): Promise<void> {
     // While the token still works: this device stops getting the user's pushes,
     // then the server ends the session (its tokens die, its sockets close).
     // Offline, the sign-out is local only; the session then dies unused.
-    await endPush(token);
+    await (await pushModule()).endPush(token);
     await Promise.race([api('POST', '/auth/signout', { token, schema: z.unknown() }).catch(() => undefined), delay(SIGN_OUT_TIMEOUT_MS)]);
   }
   await clearUserData();
@@ -196,7 +198,7 @@ export async function leaveDeletedAccount(): Promise<void> {
   session.current = null;
   session.reason = 'Your account was deleted: your messages and media are erased, and this id cannot be used again.';
   // The server dropped the subscription already; this stops the browser's (its DELETE is refused, harmlessly).
-  if (token !== undefined) await endPush(token).catch(() => undefined);
+  if (token !== undefined) await pushModule().then((p) => p.endPush(token)).catch(() => undefined);
   await clearUserData();
   await db.meta.delete('owner');
 }
