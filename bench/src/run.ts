@@ -24,7 +24,7 @@ import { carrySection, renderChart, renderResults, type ServerResult } from './r
 import { diskUsage } from './storage.ts';
 import { launchServer, SERVER_KINDS, type RunningServer, type ServerKind } from './servers/launch.ts';
 import { renderW4, runW4, W4_FULL, W4_QUICK, withW4 } from './w4.ts';
-import { renderW6, runW6, W6_FULL, W6_QUICK, withW6 } from './w6.ts';
+import { checkInitialJs, renderW6, runW6, W6_FULL, W6_QUICK, withW6 } from './w6.ts';
 
 import { QUICK, FULL } from './sizes.ts';
 import type { Sizes } from './sizes.ts';
@@ -116,8 +116,10 @@ async function main(): Promise<void> {
   if (args.includes('--w6-only')) {
     // W6 alone, its section replaced in the last RESULTS file.
     const file = join(BENCH_DIR, `RESULTS${suffix}.md`);
-    writeFileSync(file, withW6(readFileSync(file, 'utf8'), renderW6(await runW6(quick ? W6_QUICK : W6_FULL, log), quick, true)));
+    const w6 = await runW6(quick ? W6_QUICK : W6_FULL, log);
+    writeFileSync(file, withW6(readFileSync(file, 'utf8'), renderW6(w6, quick, true)));
     log(`W6 done in ${((Date.now() - started) / 1000).toFixed(0)} s: bench/RESULTS${suffix}.md`);
+    checkInitialJs(w6);
     return;
   }
   const loadgen = new LoadGen();
@@ -154,6 +156,7 @@ async function main(): Promise<void> {
   const next = w6 === null ? withFour : withW6(withFour, renderW6(w6, quick));
   writeFileSync(file, carrySection(previous, carrySection(previous, next, 'W8'), 'Cluster'));
   log(`done in ${seconds.toFixed(0)} s: bench/RESULTS${suffix}.md, bench/${chartName}`);
+  if (w6 !== null) checkInitialJs(w6);
 }
 
 main().then(

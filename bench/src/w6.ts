@@ -270,6 +270,17 @@ const START = '<!-- W6 -->';
 const END = '<!-- /W6 -->';
 
 /** The W6 section of RESULTS.md, between markers so that a W6-only run can replace it. */
+/**
+ * The first load's budget is a size, the same on every machine and every run (the times only report): a build
+ * over it fails the bench, and so `npm test`. It once grew from 149 to 171 KB over two issues unnoticed.
+ */
+export function checkInitialJs(result: W6Result): void {
+  const { totalKb } = result.initialJs;
+  if (totalKb > W6_TARGETS.initialJsKb) {
+    throw new Error(`initial JS is ${totalKb.toFixed(1)} KB gzip, over its ${W6_TARGETS.initialJsKb} KB budget (W6_TARGETS, bench/src/w6.ts): load what the first screen does not need at its first use`);
+  }
+}
+
 export function renderW6(result: W6Result, quick: boolean, apart = false): string {
   const { sizes } = result;
   const mark = (value: number, target: number): string => (value <= target ? `✅ ≤ ${target}` : `❌ > ${target}`);
