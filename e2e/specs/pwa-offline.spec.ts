@@ -1,6 +1,8 @@
 /**
  * The PWA starts with no network: after one online visit, the service worker
- * serves the app shell and the device shows what it has stored.
+ * serves the app shell and the device shows what it has stored. The screens
+ * that load at their first use (chunks of their own: Settings, New chat, the
+ * sign-out dialog) come from the service worker's precache too.
  */
 import { expect, test } from '../fixtures.ts';
 
@@ -35,4 +37,18 @@ test('after one online visit the app loads offline and shows stored conversation
   await expect(alice.conversationLink('bob')).toContainText('Bob');
   await alice.openConversation('bob', 'Bob');
   await expect(alice.messageTexts()).toHaveText(['Lunch tomorrow?', 'Sure, 12:30 🍜']);
+
+  // Screens loaded at their first use, never opened on this page: from the service worker's precache.
+  await alice.page.getByRole('button', { name: 'Settings' }).click();
+  const settings = alice.page.getByRole('dialog', { name: 'Settings' });
+  await expect(settings.getByRole('heading', { name: 'Privacy' })).toBeVisible();
+  await alice.page.keyboard.press('Escape');
+  await expect(settings).toBeHidden();
+  await alice.page.getByRole('button', { name: 'Sign out' }).click();
+  const signOut = alice.page.getByRole('dialog', { name: 'Sign out?' });
+  await expect(signOut).toBeVisible();
+  await signOut.getByRole('button', { name: 'Cancel' }).click();
+  await expect(signOut).toBeHidden();
+  await alice.page.getByRole('button', { name: 'New chat' }).click();
+  await expect(alice.page.getByRole('button', { name: 'Invite someone' })).toBeVisible();
 });
