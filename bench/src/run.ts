@@ -98,6 +98,9 @@ async function profileParley(sizes: Sizes, rate: number, loadgen: LoadGen): Prom
   return { rate, step, summary: summarizeProfile(join(dir, file), window), file: `bench/profiles/${file}` };
 }
 
+/** The last RESULTS file, or nothing yet (RESULTS.quick.md is in no commit: a fresh checkout has none). */
+const lastResults = (file: string): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const quick = args.includes('--quick');
@@ -109,7 +112,7 @@ async function main(): Promise<void> {
   if (args.includes('--w4-only')) {
     // W4 alone, its section replaced in the last RESULTS file.
     const file = join(BENCH_DIR, `RESULTS${suffix}.md`);
-    writeFileSync(file, withW4(readFileSync(file, 'utf8'), renderW4(await runW4(quick ? W4_QUICK : W4_FULL, log), quick, true)));
+    writeFileSync(file, withW4(lastResults(file), renderW4(await runW4(quick ? W4_QUICK : W4_FULL, log), quick, true)));
     log(`W4 done in ${((Date.now() - started) / 1000).toFixed(0)} s: bench/RESULTS${suffix}.md`);
     return;
   }
@@ -117,7 +120,7 @@ async function main(): Promise<void> {
     // W6 alone, its section replaced in the last RESULTS file.
     const file = join(BENCH_DIR, `RESULTS${suffix}.md`);
     const w6 = await runW6(quick ? W6_QUICK : W6_FULL, log);
-    writeFileSync(file, withW6(readFileSync(file, 'utf8'), renderW6(w6, quick, true)));
+    writeFileSync(file, withW6(lastResults(file), renderW6(w6, quick, true)));
     log(`W6 done in ${((Date.now() - started) / 1000).toFixed(0)} s: bench/RESULTS${suffix}.md`);
     checkInitialJs(w6);
     return;
@@ -151,7 +154,7 @@ async function main(): Promise<void> {
   const rendered = renderResults({ results, sizes, quick, seconds, chartName, profile, args });
   const withFour = w4 === null ? rendered : withW4(rendered, renderW4(w4, quick));
   const file = join(BENCH_DIR, `RESULTS${suffix}.md`);
-  const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const previous = lastResults(file);
   // W8 (npm run bench:w8) and Cluster (npm run bench:cluster) run on their own: their last tables stay.
   const next = w6 === null ? withFour : withW6(withFour, renderW6(w6, quick));
   writeFileSync(file, carrySection(previous, carrySection(previous, next, 'W8'), 'Cluster'));
