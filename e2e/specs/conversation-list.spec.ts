@@ -68,3 +68,23 @@ test('pin, mute and archive follow the user to the other device, and a new messa
   await expect(row(laptop, 'bob').getByText('Pinned')).toHaveCount(0);
   await expect(laptop.conversationList().getByRole('listitem').first()).toContainText('Dan');
 });
+
+test('while the device catches up, the list header keeps its buttons in the list pane', async ({ parley }) => {
+  await parley.signup('alice', 'Alice');
+  await parley.signup('bob', 'Bob');
+  await parley.admin('POST', '/messages', { from: 'bob', to: 'alice', body: [{ type: 'text', text: 'Hello from Bob' }] });
+  // A new device whose conversation documents never answer: it stays catching up (the inbox says there is a
+  // message it has not synced), so the sync indicator stays in the header.
+  const laptop = await parley.device('alice-laptop');
+  await laptop.page.routeWebSocket(/\/sync\/c2c\//, () => undefined);
+  await laptop.signIn('alice');
+  await expect(laptop.conversationList().getByRole('listitem')).toHaveCount(1);
+  await expect(laptop.syncIndicator()).toBeVisible();
+
+  const pane = await laptop.page.locator('.list-pane').boundingBox();
+  for (const name of ['Contacts', 'Settings', 'Sign out']) {
+    const button = await laptop.page.getByRole(name === 'Contacts' ? 'link' : 'button', { name, exact: true }).boundingBox();
+    expect(button, name).not.toBeNull();
+    expect((button?.x ?? 0) + (button?.width ?? 0), `${name} ends inside the list pane`).toBeLessThanOrEqual((pane?.x ?? 0) + (pane?.width ?? 0));
+  }
+});
