@@ -269,7 +269,6 @@ function pick(samples: Samples): { p50: number; max: number } {
 const START = '<!-- W6 -->';
 const END = '<!-- /W6 -->';
 
-/** The W6 section of RESULTS.md, between markers so that a W6-only run can replace it. */
 /**
  * The first load's budget is a size, the same on every machine and every run (the times only report): a build
  * over it fails the bench, and so `npm test`. It once grew from 149 to 171 KB over two issues unnoticed.
@@ -281,6 +280,7 @@ export function checkInitialJs(result: W6Result): void {
   }
 }
 
+/** The W6 section of RESULTS.md, between markers so that a W6-only run can replace it. */
 export function renderW6(result: W6Result, quick: boolean, apart = false): string {
   const { sizes } = result;
   const mark = (value: number, target: number): string => (value <= target ? `✅ ≤ ${target}` : `❌ > ${target}`);
